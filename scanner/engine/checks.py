@@ -1,0 +1,85 @@
+"""Offline format checks: a candidate that fails one is not the credential it looks like.
+
+Each check takes the secret (and the other named groups) and returns
+True (structure confirmed), False (structure broken) or None (cannot tell).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Callable
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _base62(n: int, width: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n, 62)
+        out = _BASE62[r] + out
+    return out.rjust(width, "0")
+
+
+def _crc32_token(secret: str) -> bool | None:
+    """GitHub (ghp_, gho_, ghu_, ghs_, ghr_) and npm (npm_) tokens end in a base62 CRC32 of their body."""
+    prefix, _, rest = secret.partition("_")
+    if len(rest) != 36:
+        return None
+    body, checksum = rest[:30], rest[30:]
+    return _base62(binascii.crc32(body.encode()), 6) == checksum
+
+
+_AWS_ID_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA", "A3T")
+
+
+def _aws_key_id(secret: str) -> bool | None:
+    """AWS key ids are base32 (A-Z, 2-7) after a known four-letter prefix."""
+    if not secret.startswith(_AWS_ID_PREFIXES) or len(secret) != 20:
+        return False
+    return all(c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" for c in secret[4:])
+
+
+def _b64json(segment: str) -> object:
+    padded = segment + "=" * (-len(segment) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded))
+
+
+def _jwt(secret: str) -> bool | None:
+    """A JWT's header is base64url JSON naming an algorithm; its payload is JSON too."""
+    parts = secret.split(".")
+    if len(parts) < 2:
+        return False
+    try:
+        header = _b64json(parts[0])
+        payload = _b64json(parts[1])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return False
+    return isinstance(header, dict) and "alg" in header and isinstance(payload, dict)
+
+
+def _pem_body(secret: str) -> bool | None:
+    """A PEM private key's body is base64 of a plausible length, not a template."""
+    lines = [ln.strip() for ln in secret.strip().splitlines()]
+    body = "".join(ln for ln in lines if ln and not ln.startswith("-----") and ":" not in ln)
+    body = body.replace("\\n", "").replace('"', "").replace("\\", "")
+    if len(body) < 40:
+        return False
+    try:
+        base64.b64decode(body + "=" * (-len(body) % 4), validate=False)
+    except binascii.Error:
+        return False
+    return True
+
+
+CHECKS: dict[str, Callable[[str], bool | None]] = {
+    "github-checksum": _crc32_token,
+    "npm-checksum": _crc32_token,
+    "aws-key-id": _aws_key_id,
+    "jwt": _jwt,
+    "pem": _pem_body,
+}
+
+
+def run_check(name: str, secret: str) -> bool | None:
+    return CHECKS[name](secret)

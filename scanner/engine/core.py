@@ -1,0 +1,150 @@
+"""The hybrid engine: keyword prefilter, rule regex, entropy and format checks, overlap resolution."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from scanner.engine.checks import run_check
+from scanner.engine.entropy import shannon_entropy
+from scanner.engine.filters import documented_example, placeholder_reason
+from scanner.engine.prefilter import Prefilter
+from scanner.model import CONFIDENCE_RANK, Match
+from scanner.rules.model import Rule, RuleSet
+
+# Blobs up to this size are searched whole by every triggered rule; larger ones only near keyword hits.
+WHOLE_BLOB_LIMIT = 256 * 1024
+# How much of a long line is kept around a match, for allow markers and redacted snippets.
+LINE_CONTEXT = 240
+ALLOW_MARKERS = (
+    "sprawl:allow",
+    "gitleaks:allow",
+    "betterleaks:allow",
+    "kingfisher:ignore",
+    "pragma: allowlist secret",
+    "nosec",
+)
+_ALLOW_RE = re.compile("|".join(re.escape(m) for m in ALLOW_MARKERS).encode())
+
+
+@dataclass(slots=True)
+class _Candidate:
+    rule: Rule
+    start: int
+    end: int
+    secret: str
+    entropy: float
+    confidence: str
+    reasons: list[str]
+    groups: dict[str, str]
+
+    def priority(self) -> tuple:
+        return (not self.rule.is_generic, CONFIDENCE_RANK[self.confidence], self.end - self.start)
+
+
+class Engine:
+    """Turns blobs into matches. Build once; scanning does not recompile anything."""
+
+    def __init__(self, ruleset: RuleSet):
+        self.ruleset = ruleset
+        self.rules: list[Rule] = list(ruleset)
+        self.prefilter = Prefilter(self.rules)
+
+    def scan(self, data: bytes, path: str = "") -> list[Match]:
+        if not data:
+            return []
+        large = len(data) > WHOLE_BLOB_LIMIT
+        # bytes.lower() touches only ASCII and latin-1 maps byte to char, so offsets stay byte offsets.
+        hits = self.prefilter.hits(data.lower().decode("latin-1"), want_positions=large)
+        candidates: list[_Candidate] = []
+        for idx in [*hits, *self.prefilter.always]:
+            rule = self.rules[idx]
+            positions = hits.get(idx)
+            for lo, hi in _search_windows(rule, positions, len(data), large):
+                for m in rule.regex.finditer(data, lo, hi, overlapped=False):
+                    cand = _confirm(rule, m, data)
+                    if cand is not None:
+                        candidates.append(cand)
+        return _to_matches(data, _resolve_overlaps(candidates))
+
+
+def _search_windows(rule: Rule, positions: list[int] | None, size: int, large: bool) -> list[tuple[int, int]]:
+    if not large or not positions:
+        return [(0, size)]
+    windows: list[tuple[int, int]] = []
+    for p in positions:
+        lo, hi = max(0, p - rule.window), min(size, p + rule.window)
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+        else:
+            windows.append((lo, hi))
+    return windows
+
+
+def _confirm(rule: Rule, m, data: bytes) -> _Candidate | None:
+    start, end = m.span("secret")
+    if start < 0 or end <= start:
+        return None
+    secret = data[start:end].decode("utf-8", "replace")
+    entropy = shannon_entropy(secret)
+    if entropy < rule.min_entropy:
+        return None
+    if placeholder_reason(secret):
+        return None
+    confidence, reasons = rule.confidence, []
+    if documented_example(secret):
+        confidence = "low"
+        reasons.append("documented example key")
+    if rule.check:
+        verdict = run_check(rule.check, secret)
+        if verdict is False:
+            confidence = "low"
+            reasons.append(f"{rule.check} check failed")
+        elif verdict:
+            reasons.append(f"{rule.check} check passed")
+    groups = {k: v.decode("utf-8", "replace") for k, v in m.groupdict().items() if k != "secret" and v}
+    return _Candidate(rule, start, end, secret, round(entropy, 3), confidence, reasons, groups)
+
+
+def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Where several rules claim overlapping text, keep the most specific, most confident claim."""
+    if len(candidates) < 2:
+        return candidates
+    accepted: list[_Candidate] = []
+    for cand in sorted(candidates, key=_Candidate.priority, reverse=True):
+        if all(cand.end <= a.start or cand.start >= a.end for a in accepted):
+            accepted.append(cand)
+    return accepted
+
+
+def _to_matches(data: bytes, candidates: list[_Candidate]) -> list[Match]:
+    """Line and column are computed only here, for confirmed candidates, counting newlines incrementally."""
+    matches: list[Match] = []
+    line, counted_to = 1, 0
+    for c in sorted(candidates, key=lambda c: c.start):
+        line += data.count(b"\n", counted_to, c.start)
+        counted_to = c.start
+        line_start = data.rfind(b"\n", 0, c.start) + 1
+        line_end = data.find(b"\n", c.start)
+        if line_end < 0:
+            line_end = len(data)
+        text = data[max(line_start, c.start - LINE_CONTEXT) : min(line_end, c.end + LINE_CONTEXT)]
+        marker = _ALLOW_RE.search(text)
+        matches.append(
+            Match(
+                rule_id=c.rule.id,
+                provider=c.rule.provider,
+                kind=c.rule.kind,
+                secret=c.secret,
+                start=c.start,
+                end=c.end,
+                line=line,
+                column=c.start - line_start + 1,
+                confidence=c.confidence,
+                entropy=c.entropy,
+                reasons=c.reasons,
+                groups=c.groups,
+                line_text=text.decode("utf-8", "replace"),
+                allowed_by=marker.group().decode() if marker else None,
+            )
+        )
+    return matches

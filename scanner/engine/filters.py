@@ -1,0 +1,59 @@
+"""Values that look like secrets but are not: placeholders, templates, documented examples, redactions."""
+from __future__ import annotations
+
+import re
+
+# Keys that providers publish in their own documentation. They are never live.
+DOCUMENTED_EXAMPLES = frozenset(
+    {
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AKIAI44QH8DHBEXAMPLE",
+        "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+        "ASIAIOSFODNN7EXAMPLE",
+        "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+        "pk_test_TYooMQauvdEDq54NiTphI7jx",
+        "xoxb-not-a-real-token-this-will-not-work",
+    }
+)
+
+_TEMPLATE = re.compile(
+    r"""
+    \$\{[^}]*\}            # ${VAR}
+    | \$\([^)]*\)          # $(command)
+    | \{\{[^}]*\}\}        # {{ .Values.x }}, {{ secrets.X }}
+    | %\([a-z_]+\)s        # %(password)s
+    | <%=?[^%]*%>          # ERB
+    | ^<[^<>]{1,60}>$      # <token>
+    | ^\$[A-Z_][A-Z0-9_]*$ # $VAR
+    | ^%[A-Z_][A-Z0-9_]*%$ # %VAR%
+    """,
+    re.VERBOSE,
+)
+_PLACEHOLDER_WORDS = re.compile(
+    r"(?i)^(?:your|my|the|enter|insert|replace|put|add|paste)[_\- ]?(?:own[_\- ]?)?[a-z_\- ]*(?:key|token|secret|password|pass|pwd|here|id)[a-z_\- ]*$"
+    r"|^(?:change_?me|changeit|password|passwd|secret|example|sample|dummy|placeholder|redacted|none|null|undefined|todo|tbd|test|testing|foo|bar|foobar|xxx+|\*+)$"
+)
+_REDACTED = re.compile(r"(?:\*{3,}|x{6,}|X{6,}|•{3,}|\.{4,}|#{4,}|<redacted>|\[redacted\]|REDACTED)", re.IGNORECASE)
+_REPEATS = re.compile(r"(.)\1{7,}")
+
+
+def placeholder_reason(secret: str) -> str | None:
+    """Why the value is a placeholder, template or redaction, or None if it may be real."""
+    value = secret.strip().strip("'\"")
+    if _TEMPLATE.search(value):
+        return "template or variable reference"
+    if _PLACEHOLDER_WORDS.match(value):
+        return "placeholder text"
+    if _REDACTED.search(value):
+        return "redacted value"
+    body = value.split("_", 1)[-1] if "_" in value[:12] else value
+    if len(body) >= 8 and len(set(body.lower())) <= 2:
+        return "repeated characters"
+    if _REPEATS.search(body):
+        return "long run of one character"
+    return None
+
+
+def documented_example(secret: str) -> bool:
+    return secret in DOCUMENTED_EXAMPLES or "EXAMPLE" in secret

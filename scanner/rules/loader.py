@@ -1,0 +1,163 @@
+"""Load and validate rule files: one YAML file per provider.
+
+File shape::
+
+    provider: github
+    rules:
+      - id: github-pat-classic
+        name: GitHub personal access token (classic)
+        kind: token
+        keywords: [ghp_]
+        pattern: '(?P<secret>ghp_[A-Za-z0-9]{36})'
+        check: github-checksum
+        privilege: admin
+        lifetime: static
+        examples: ['GITHUB_TOKEN=ghp_...']
+        negative_examples: ['ghp_short']
+
+Every error names the file, the rule and the field.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+from scanner.rules.model import CONFIDENCES, KINDS, PRIVILEGES, Rule, RuleError, RuleSet
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+# Both matcher backends (regex and Hyperscan) must accept every pattern: no look-around, no backreferences.
+_UNPORTABLE = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=|\\k<|\(\?\(")
+_FIELDS = {
+    "id", "name", "kind", "keywords", "pattern", "privilege", "lifetime", "confidence", "min_entropy",
+    "check", "window", "remediation", "references", "examples", "negative_examples", "provider",
+}
+_yaml_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def default_rules_dir() -> Path:
+    env = os.environ.get("SPRAWL_RULES_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent.parent / "rules"
+
+
+def load_rules(paths: list[Path] | None = None) -> RuleSet:
+    """Load every *.yaml rule file under the given files or folders (default: the built-in rules)."""
+    files: list[Path] = []
+    for p in paths or [default_rules_dir()]:
+        p = Path(p)
+        if p.is_dir():
+            files.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise RuleError(f"{p}: no such rule file or folder")
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        for rule in _load_file(f):
+            if rule.id in seen:
+                raise RuleError(f"{f}: rule {rule.id}: field 'id': duplicate of a rule in {seen[rule.id]}")
+            seen[rule.id] = str(f)
+            rules.append(rule)
+    if not rules:
+        raise RuleError(f"no rules found in {', '.join(str(p) for p in paths or [default_rules_dir()])}")
+    return RuleSet(rules)
+
+
+def _load_file(path: Path) -> list[Rule]:
+    try:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise RuleError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
+        raise RuleError(f"{path}: field 'rules': expected a list of rules")
+    provider = doc.get("provider")
+    if not isinstance(provider, str) or not provider:
+        raise RuleError(f"{path}: field 'provider': expected a provider name")
+    return [_parse_rule(path, provider, i, raw) for i, raw in enumerate(doc["rules"])]
+
+
+def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
+    where = f"{path}: rules[{index}]"
+    if not isinstance(raw, dict):
+        raise RuleError(f"{where}: expected a mapping")
+    if isinstance(raw.get("id"), str):
+        where = f"{path}: rule {raw['id']}"
+
+    def fail(field: str, why: str):
+        raise RuleError(f"{where}: field '{field}': {why}")
+
+    unknown = set(raw) - _FIELDS
+    if unknown:
+        fail(sorted(unknown)[0], "unknown field")
+    for name in ("id", "name", "kind", "pattern", "privilege", "lifetime"):
+        if not isinstance(raw.get(name), str) or not raw[name].strip():
+            fail(name, "required text")
+    if not _ID.match(raw["id"]):
+        fail("id", "must be kebab-case (a-z, 0-9, -)")
+    if raw["kind"] not in KINDS:
+        fail("kind", f"must be one of {', '.join(sorted(KINDS))}")
+    if raw["privilege"] not in PRIVILEGES:
+        fail("privilege", f"must be one of {', '.join(sorted(PRIVILEGES))}")
+    lifetime = raw["lifetime"]
+    if lifetime != "static" and not _DURATION.match(lifetime):
+        fail("lifetime", "must be 'static' or an ISO-8601 duration such as PT1H")
+    confidence = raw.get("confidence", "high")
+    if confidence not in CONFIDENCES:
+        fail("confidence", f"must be one of {', '.join(CONFIDENCES)}")
+    pattern = raw["pattern"]
+    if "(?P<secret>" not in pattern:
+        fail("pattern", "needs a named group (?P<secret>...)")
+    if _UNPORTABLE.search(pattern):
+        fail("pattern", "look-around, backreferences and conditionals are not portable to Hyperscan")
+    keywords = raw.get("keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(k, str) and k for k in keywords):
+        fail("keywords", "expected a list of non-empty strings")
+    examples = raw.get("examples")
+    if not isinstance(examples, list) or not examples or not all(isinstance(e, str) for e in examples):
+        fail("examples", "at least one example is required")
+    negatives = raw.get("negative_examples")
+    if not isinstance(negatives, list) or not negatives or not all(isinstance(e, str) for e in negatives):
+        fail("negative_examples", "at least one negative example is required")
+    min_entropy = raw.get("min_entropy", 0.0)
+    if not isinstance(min_entropy, (int, float)) or not 0 <= min_entropy <= 8:
+        fail("min_entropy", "expected a number of bits per character, 0 to 8")
+    check = raw.get("check")
+    if check is not None:
+        from scanner.engine.checks import CHECKS
+
+        if check not in CHECKS:
+            fail("check", f"unknown check; known: {', '.join(sorted(CHECKS))}")
+    window = raw.get("window", 512)
+    if not isinstance(window, int) or window < 16:
+        fail("window", "expected an integer of at least 16")
+    references = raw.get("references", [])
+    if not isinstance(references, list):
+        fail("references", "expected a list")
+    rule_provider = raw.get("provider", provider)
+    return Rule(
+        id=raw["id"],
+        name=raw["name"],
+        provider=rule_provider,
+        kind=raw["kind"],
+        pattern=pattern,
+        keywords=tuple(sorted({k.lower() for k in keywords})),
+        privilege=raw["privilege"],
+        lifetime=lifetime,
+        confidence=confidence,
+        min_entropy=float(min_entropy),
+        check=check,
+        window=window,
+        remediation=str(raw.get("remediation", "")),
+        references=tuple(str(r) for r in references),
+        examples=tuple(examples),
+        negative_examples=tuple(negatives),
+        source_file=str(path),
+    )

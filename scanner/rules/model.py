@@ -1,0 +1,82 @@
+"""What a rule is. Patterns are compiled on first use so start-up stays fast."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import regex
+
+KINDS = frozenset(
+    {"api-key", "token", "private-key", "password", "connection-string", "webhook", "certificate", "generic"}
+)
+PRIVILEGES = frozenset({"admin", "write", "read", "metered", "test"})
+CONFIDENCES = ("low", "medium", "high")
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be used; the message names the file and the field."""
+
+
+@dataclass(slots=True)
+class Rule:
+    id: str
+    name: str
+    provider: str
+    kind: str
+    pattern: str
+    keywords: tuple[str, ...]
+    privilege: str
+    lifetime: str  # "static" or an ISO-8601 duration such as PT1H
+    confidence: str = "high"  # before entropy, checks and context adjust it
+    min_entropy: float = 0.0
+    check: str | None = None
+    window: int = 512  # bytes either side of a keyword hit searched in large blobs
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    negative_examples: tuple[str, ...] = ()
+    source_file: str = ""
+    _compiled: regex.Pattern | None = field(default=None, repr=False)
+
+    @property
+    def regex(self) -> regex.Pattern:
+        if self._compiled is None:
+            try:
+                self._compiled = regex.compile(self.pattern.encode(), regex.MULTILINE)
+            except regex.error as exc:
+                raise RuleError(f"{self.source_file}: rule {self.id}: field 'pattern': {exc}") from None
+        return self._compiled
+
+    @property
+    def is_generic(self) -> bool:
+        return self.kind == "generic" or self.provider in ("generic", "password")
+
+
+@dataclass(slots=True)
+class RuleSet:
+    rules: list[Rule]
+    by_id: dict[str, Rule] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {r.id: r for r in self.rules}
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __iter__(self):
+        return iter(self.rules)
+
+    @property
+    def providers(self) -> set[str]:
+        return {r.provider for r in self.rules}
+
+    @property
+    def version(self) -> str:
+        """A hash of every pattern and setting: a blob scanned under the same version need not be rescanned."""
+        h = hashlib.sha256()
+        for r in sorted(self.rules, key=lambda r: r.id):
+            h.update(repr((r.id, r.pattern, r.keywords, r.min_entropy, r.check, r.confidence, r.window)).encode())
+        return h.hexdigest()[:16]
+
+    def only(self, ids: set[str]) -> "RuleSet":
+        return RuleSet([r for r in self.rules if r.id in ids])
