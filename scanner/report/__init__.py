@@ -1,0 +1,27 @@
+"""Reporters render a ScanResult; they never recompute findings. One module per format."""
+from __future__ import annotations
+
+from typing import Callable
+
+from scanner.scan import ScanResult
+
+FORMATS = ("text", "json", "jsonl", "sarif", "csv")
+
+
+def render(result: ScanResult, fmt: str, *, color: bool = False) -> str:
+    renderer: Callable[..., str]
+    if fmt == "text":
+        from scanner.report.text import render as renderer
+
+        return renderer(result, color=color)
+    if fmt == "json":
+        from scanner.report.json_report import render_json as renderer
+    elif fmt == "jsonl":
+        from scanner.report.json_report import render_jsonl as renderer
+    elif fmt == "sarif":
+        from scanner.report.sarif import render as renderer
+    elif fmt == "csv":
+        from scanner.report.csv_report import render as renderer
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    return renderer(result)

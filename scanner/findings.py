@@ -1,0 +1,89 @@
+"""Group matches by credential: one Finding per (rule, secret), with every location it was seen."""
+from __future__ import annotations
+
+import hashlib
+from typing import Iterable
+
+from scanner.model import CONFIDENCE_RANK, Finding, Location, Match
+from scanner.rules.model import RuleSet
+
+
+def portable_fingerprint(rule_id: str, secret: str) -> str:
+    """Stable on every machine with no key: the rule id and a SHA-256 of the secret.
+
+    It is a hash of the secret (as in detect-secrets baselines): fine to commit, but a weak
+    password can be guessed from it, so the datastore uses a keyed fingerprint instead.
+    """
+    digest = hashlib.sha256(f"{rule_id}\x00{secret}".encode()).hexdigest()
+    return digest[:32]
+
+
+def redact(secret: str) -> str:
+    """A preview that identifies a secret to its owner without disclosing it."""
+    if secret.startswith("-----BEGIN"):
+        return secret.splitlines()[0].strip()[:60] + " ****"
+    keep = min(6, len(secret) // 4)
+    return secret[:keep] + "****"
+
+
+def _snippet(match: Match, preview: str) -> str:
+    line = match.line_text.replace(match.secret, preview) if match.secret else match.line_text
+    return line.strip()[:300]
+
+
+def _location(match: Match, path: str, source: str, provenance: dict, preview: str) -> Location:
+    return Location(path, match.line, match.column, source, dict(provenance), _snippet(match, preview))
+
+
+class FindingCollector:
+    """Accumulates matches from many blobs into findings keyed by credential."""
+
+    def __init__(self, ruleset: RuleSet, show_secrets: bool = False):
+        self.ruleset = ruleset
+        self.show_secrets = show_secrets
+        self._by_key: dict[tuple[str, str], Finding] = {}
+        self._seen_locations: dict[tuple[str, str], set] = {}
+
+    def add(self, matches: Iterable[Match], path: str, source: str = "file", provenance: dict | None = None) -> None:
+        for m in matches:
+            key = (m.rule_id, m.secret)
+            finding = self._by_key.get(key)
+            if finding is None:
+                finding = self._new_finding(m)
+                self._by_key[key] = finding
+                self._seen_locations[key] = set()
+            elif CONFIDENCE_RANK[m.confidence] > CONFIDENCE_RANK[finding.confidence]:
+                finding.confidence = m.confidence
+                finding.reasons = list(m.reasons)
+            loc = _location(m, path, source, provenance or {}, finding.preview)
+            if loc.key() not in self._seen_locations[key]:
+                self._seen_locations[key].add(loc.key())
+                finding.locations.append(loc)
+
+    def _new_finding(self, m: Match) -> Finding:
+        rule = self.ruleset.by_id[m.rule_id]
+        return Finding(
+            rule_id=rule.id,
+            rule_name=rule.name,
+            provider=rule.provider,
+            kind=rule.kind,
+            fingerprint=portable_fingerprint(rule.id, m.secret),
+            preview=redact(m.secret),
+            confidence=m.confidence,
+            entropy=m.entropy,
+            privilege=rule.privilege,
+            lifetime=rule.lifetime,
+            remediation=rule.remediation,
+            reasons=list(m.reasons),
+            locations=[],
+            secret=m.secret if self.show_secrets else None,
+            groups=dict(m.groups),
+        )
+
+    def findings(self) -> list[Finding]:
+        """Most confident first, then by where they were first seen."""
+        out = list(self._by_key.values())
+        for f in out:
+            f.locations.sort(key=lambda loc: (loc.path, loc.line, loc.column))
+        out.sort(key=lambda f: (-CONFIDENCE_RANK[f.confidence], f.first_location.path, f.first_location.line))
+        return out

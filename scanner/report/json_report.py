@@ -1,0 +1,61 @@
+"""JSON and JSON Lines. Schema (version 1), stable:
+
+    {"schema": "secret-sprawl/findings", "version": 1,
+     "tool": {"name", "version", "rules", "rules_version"},
+     "summary": {"findings", "files", "bytes", "elapsed_seconds", "allowed_inline",
+                 "ignored", "below_confidence", "skipped": [{"path", "reason"}]},
+     "findings": [{"fingerprint", "rule_id", "rule_name", "provider", "kind", "confidence",
+                   "preview", "secret" (only with --show-secrets), "entropy", "privilege",
+                   "lifetime", "remediation", "reasons", "groups",
+                   "locations": [{"path", "line", "column", "source", "snippet", "provenance"}]}]}
+
+JSON Lines writes one finding object per line, nothing else.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from scanner import __version__
+from scanner.model import Finding
+from scanner.scan import ScanResult
+
+
+def finding_dict(f: Finding) -> dict:
+    d = asdict(f)
+    if f.secret is None:
+        del d["secret"]
+    return d
+
+
+def document(result: ScanResult) -> dict:
+    s = result.stats
+    return {
+        "schema": "secret-sprawl/findings",
+        "version": 1,
+        "tool": {
+            "name": "secret-sprawl",
+            "version": __version__,
+            "rules": len(result.ruleset),
+            "rules_version": result.ruleset.version,
+        },
+        "summary": {
+            "findings": len(result.findings),
+            "files": s.files,
+            "bytes": s.bytes,
+            "elapsed_seconds": round(s.elapsed, 3),
+            "allowed_inline": s.allowed_inline,
+            "ignored": s.ignored,
+            "below_confidence": s.below_confidence,
+            "skipped": [{"path": k.path, "reason": k.reason} for k in s.skipped],
+        },
+        "findings": [finding_dict(f) for f in result.findings],
+    }
+
+
+def render_json(result: ScanResult) -> str:
+    return json.dumps(document(result), indent=2) + "\n"
+
+
+def render_jsonl(result: ScanResult) -> str:
+    return "".join(json.dumps(finding_dict(f)) + "\n" for f in result.findings)

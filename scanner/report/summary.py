@@ -1,0 +1,46 @@
+"""The closing lines of every scan: what was covered, what was skipped and why."""
+from __future__ import annotations
+
+from collections import Counter
+
+from scanner.scan import ScanResult
+
+ALLOW_HINT = (
+    "To allow a false positive: add the comment `sprawl:allow` on its line, "
+    "or add its fingerprint to .sprawlignore."
+)
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def summary_lines(result: ScanResult, max_skips: int = 20) -> list[str]:
+    s = result.stats
+    by_conf = Counter(f.confidence for f in result.findings)
+    conf = ", ".join(f"{by_conf[c]} {c}" for c in ("high", "medium", "low") if by_conf[c])
+    lines = [
+        f"{len(result.findings)} finding(s){f' ({conf})' if conf else ''} in {s.files} file(s), "
+        f"{human_bytes(s.bytes)} scanned in {s.elapsed:.2f}s"
+    ]
+    hidden = []
+    if s.allowed_inline:
+        hidden.append(f"{s.allowed_inline} allowed inline")
+    if s.ignored:
+        hidden.append(f"{s.ignored} ignored by .sprawlignore")
+    if s.below_confidence:
+        hidden.append(f"{s.below_confidence} below the confidence threshold")
+    if hidden:
+        lines.append("not shown: " + ", ".join(hidden))
+    if s.skipped:
+        reasons = Counter(skip.reason.split(":")[0].split(" (")[0] for skip in s.skipped)
+        lines.append(f"skipped {len(s.skipped)}: " + ", ".join(f"{n} {r}" for r, n in reasons.most_common()))
+        for skip in s.skipped[:max_skips]:
+            lines.append(f"  skipped {skip.path}: {skip.reason}")
+        if len(s.skipped) > max_skips:
+            lines.append(f"  ... and {len(s.skipped) - max_skips} more")
+    return lines

@@ -1,0 +1,175 @@
+"""Run a scan: sources -> engine (in worker processes) -> findings.
+
+The library API behind `sprawl scan`; the CLI is a thin layer over it.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scanner.engine import Engine
+from scanner.findings import FindingCollector
+from scanner.ignore import IgnoreList, find_ignore_files
+from scanner.model import CONFIDENCE_RANK, Finding, Match
+from scanner.rules import RuleSet, load_rules
+from scanner.sources.filesystem import FileTask, Skip, WalkOptions, iter_files, read_file
+
+# Below this much data a worker pool costs more than it saves.
+PARALLEL_THRESHOLD = 2 * 1024 * 1024
+BATCH_BYTES = 4 * 1024 * 1024
+BATCH_FILES = 128
+
+
+@dataclass
+class ScanOptions:
+    min_confidence: str = "medium"
+    jobs: int = 0  # 0: every core
+    walk: WalkOptions = field(default_factory=WalkOptions)
+    show_secrets: bool = False
+    rules_paths: list[Path] | None = None
+    use_ignore_files: bool = True
+
+
+@dataclass
+class ScanStats:
+    files: int = 0
+    bytes: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    allowed_inline: int = 0
+    ignored: int = 0  # by .sprawlignore fingerprints
+    below_confidence: int = 0
+    elapsed: float = 0.0
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding]
+    stats: ScanStats
+    ruleset: RuleSet
+
+
+_ENGINES: dict[tuple, Engine] = {}
+
+
+def get_engine(rules_paths: list[Path] | None = None) -> Engine:
+    """One engine per rule selection per process: rules load and compile once, however many scans run."""
+    key = tuple(str(p) for p in rules_paths or ())
+    engine = _ENGINES.get(key)
+    if engine is None:
+        engine = _ENGINES[key] = Engine(load_rules(rules_paths))
+    return engine
+
+
+class _Gate:
+    """Applies inline allow markers and the confidence floor, counting what each one hides."""
+
+    def __init__(self, stats: ScanStats, min_confidence: str):
+        self.stats = stats
+        self.floor = CONFIDENCE_RANK[min_confidence]
+
+    def __call__(self, matches: list[Match]) -> list[Match]:
+        kept = []
+        for m in matches:
+            if m.allowed_by:
+                self.stats.allowed_inline += 1
+            elif CONFIDENCE_RANK[m.confidence] < self.floor:
+                self.stats.below_confidence += 1
+            else:
+                kept.append(m)
+        return kept
+
+
+def scan_paths(paths: list[str], options: ScanOptions | None = None) -> ScanResult:
+    options = options or ScanOptions()
+    started = time.perf_counter()
+    engine = get_engine(options.rules_paths)
+    stats = ScanStats()
+    ignore = find_ignore_files([Path(p) for p in paths]) if options.use_ignore_files else IgnoreList()
+    walk = options.walk
+    if ignore.globs:
+        walk = WalkOptions(walk.max_size, walk.excludes + tuple(ignore.globs), walk.respect_gitignore)
+    tasks: list[FileTask] = []
+    for item in iter_files(paths, walk):
+        if isinstance(item, Skip):
+            stats.skipped.append(item)
+        else:
+            tasks.append(item)
+
+    collector = FindingCollector(engine.ruleset, options.show_secrets)
+    gate = _Gate(stats, options.min_confidence)
+    for path, outcome in _run(tasks, options.jobs, options.rules_paths):
+        if isinstance(outcome, Skip):
+            stats.skipped.append(outcome)
+            continue
+        size, matches = outcome
+        stats.files += 1
+        stats.bytes += size
+        collector.add(gate(matches), path)
+    findings = _drop_ignored(collector.findings(), ignore, stats)
+    stats.elapsed = time.perf_counter() - started
+    return ScanResult(findings, stats, engine.ruleset)
+
+
+def scan_bytes(data: bytes, path: str, options: ScanOptions | None = None, source: str = "stdin") -> ScanResult:
+    """Scan one in-memory blob (stdin, a prompt, a request body)."""
+    options = options or ScanOptions()
+    started = time.perf_counter()
+    engine = get_engine(options.rules_paths)
+    stats = ScanStats(files=1, bytes=len(data))
+    collector = FindingCollector(engine.ruleset, options.show_secrets)
+    collector.add(_Gate(stats, options.min_confidence)(engine.scan(data, path)), path, source)
+    stats.elapsed = time.perf_counter() - started
+    return ScanResult(collector.findings(), stats, engine.ruleset)
+
+
+def _drop_ignored(findings: list[Finding], ignore: IgnoreList, stats: ScanStats) -> list[Finding]:
+    if not ignore.fingerprints:
+        return findings
+    kept = [f for f in findings if f.fingerprint not in ignore.fingerprints]
+    stats.ignored += len(findings) - len(kept)
+    return kept
+
+
+def _run(tasks: list[FileTask], jobs: int, rules_paths):
+    """Yield (path, Skip | (size, matches)) for every task, in parallel when it pays."""
+    jobs = jobs or os.cpu_count() or 1
+    total = sum(t.size for t in tasks)
+    if jobs == 1 or len(tasks) < 2 or total < PARALLEL_THRESHOLD:
+        yield from _scan_batch([t.path for t in tasks], rules_paths)
+        return
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = [pool.submit(_scan_batch_list, batch, rules_paths) for batch in _batches(tasks)]
+        for fut in futures:
+            yield from fut.result()
+
+
+def _batches(tasks: list[FileTask]):
+    batch: list[str] = []
+    size = 0
+    for t in tasks:
+        batch.append(t.path)
+        size += t.size
+        if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _scan_batch(paths: list[str], rules_paths):
+    engine = get_engine(rules_paths)
+    for path in paths:
+        data = read_file(path)
+        if isinstance(data, Skip):
+            yield path, data
+        else:
+            yield path, (len(data), engine.scan(data, path))
+
+
+def _scan_batch_list(paths: list[str], rules_paths):
+    return list(_scan_batch(paths, rules_paths))

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus" / "peers"
+
+# A GitHub classic token with a valid CRC32 checksum, made up for these tests.
+GITHUB_TOKEN = "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"
+
+
+# Root reads any file whatever its mode; dropping these capabilities makes mode 000 mean unreadable.
+DROP_DAC = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def run_sprawl(*args: str, cwd: Path | None = None, stdin: bytes | None = None, env: dict | None = None,
+               obey_file_modes: bool = False) -> subprocess.CompletedProcess:
+    """Run the real console entry point in a subprocess."""
+    prefix = DROP_DAC if obey_file_modes and os.geteuid() == 0 else []
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "scanner.cli", *args],
+        cwd=cwd, input=stdin, capture_output=True, env={**os.environ, **(env or {})}, timeout=300,
+    )
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A small project with one real-looking secret, one allowed one and clean files."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(f'import os\nTOKEN = "{GITHUB_TOKEN}"\n')
+    (tmp_path / "src" / "clean.py").write_text('TOKEN = os.environ["GITHUB_TOKEN"]\n')
+    (tmp_path / "README.md").write_text("# nothing here\n")
+    return tmp_path

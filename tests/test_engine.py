@@ -1,0 +1,98 @@
+"""The engine on real inputs: prefilter, regex, checks, placeholders, windows, locations."""
+from __future__ import annotations
+
+import binascii
+
+from hypothesis import given, settings, strategies as st
+
+from scanner.engine import Engine
+from scanner.engine.checks import run_check
+from scanner.engine.core import WHOLE_BLOB_LIMIT
+from scanner.engine.entropy import shannon_entropy
+from scanner.engine.filters import placeholder_reason
+from scanner.rules import load_rules
+from tests.conftest import GITHUB_TOKEN
+
+ENGINE = Engine(load_rules())
+
+
+def gh(body: str) -> str:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    n, out = binascii.crc32(body.encode()), ""
+    while n:
+        n, r = divmod(n, 62)
+        out = alphabet[r] + out
+    return "ghp_" + body + out.rjust(6, "0")
+
+
+def test_github_checksum_separates_real_from_random():
+    assert run_check("github-checksum", GITHUB_TOKEN) is True
+    broken = GITHUB_TOKEN[:-1] + ("A" if GITHUB_TOKEN[-1] != "A" else "B")
+    assert run_check("github-checksum", broken) is False
+    assert run_check("npm-checksum", "npm_" + gh("x" * 30)[4:]) is True
+
+
+def test_wrong_checksum_is_reported_low_not_hidden():
+    body = "Zq8Lm3Np5Rt7Vx9Bd2Fh4Jk6Mp8Qs0"
+    good, bad = gh(body), gh(body)[:-1] + "0"
+    assert good != bad
+    [m] = ENGINE.scan(f"t = '{good}'".encode())
+    assert m.confidence == "high"
+    [m] = [m for m in ENGINE.scan(f"t = '{bad}'".encode()) if m.rule_id == "github-pat-classic"]
+    assert m.confidence == "low" and "github-checksum check failed" in m.reasons
+
+
+def test_aws_key_id_alphabet_and_documented_example():
+    assert run_check("aws-key-id", "AKIAQYLPMN5HFIQR7XYZ") is True
+    assert run_check("aws-key-id", "AKIA0000000000000000") is False  # 0 and 1 are not base32
+    matches = ENGINE.scan(b"aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n")
+    assert all(m.confidence == "low" for m in matches)
+
+
+def test_placeholders_are_recognised():
+    for value in ["${GITHUB_TOKEN}", "{{ .Values.token }}", "%(password)s", "<token>", "YOUR_API_KEY",
+                  "changeme", "xxxxxxxxxxxxxxxx", "sk_live_****************", "$API_KEY"]:
+        assert placeholder_reason(value), value
+    for value in [GITHUB_TOKEN, "p8e-ibndcvsmAp9ZgPBZ", "Zq8Lm3Np5Rt7Vx9B"]:
+        assert placeholder_reason(value) is None, value
+
+
+def test_line_and_column_are_exact():
+    text = f"first line\n\n  second = '{GITHUB_TOKEN}'\n".encode()
+    [m] = ENGINE.scan(text)
+    assert (m.line, m.column) == (3, 13)
+    assert text[m.start:m.end].decode() == GITHUB_TOKEN
+
+
+def test_large_blob_is_searched_near_keyword_hits():
+    filler = b"lorem ipsum dolor sit amet\n" * (WHOLE_BLOB_LIMIT // 27 + 1000)
+    data = filler + f"token={GITHUB_TOKEN}\n".encode() + filler
+    assert len(data) > WHOLE_BLOB_LIMIT
+    [m] = ENGINE.scan(data)
+    assert m.line == filler.count(b"\n") + 1
+    assert data[m.start:m.end].decode() == GITHUB_TOKEN
+
+
+def test_inline_allow_markers_mark_the_match():
+    for marker in ["# sprawl:allow", "// gitleaks:allow", "# pragma: allowlist secret", "# nosec", "# kingfisher:ignore"]:
+        [m] = ENGINE.scan(f"t = '{GITHUB_TOKEN}'  {marker}\n".encode())
+        assert m.allowed_by, marker
+    [m] = ENGINE.scan(f"t = '{GITHUB_TOKEN}'\n".encode())
+    assert m.allowed_by is None
+
+
+def test_entropy():
+    assert shannon_entropy("aaaa") == 0
+    assert abs(shannon_entropy("ab") - 1.0) < 1e-9
+    assert shannon_entropy(GITHUB_TOKEN) > 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000), st.integers(min_value=0, max_value=2000))
+def test_any_bytes_scan_without_error_and_spans_are_consistent(noise, at):
+    data = noise[:at] + f"\ntoken: {GITHUB_TOKEN}\n".encode() + noise[at:]
+    matches = ENGINE.scan(data)
+    assert any(m.secret == GITHUB_TOKEN for m in matches)
+    for m in matches:
+        assert data[m.start:m.end].decode("utf-8", "replace") == m.secret
+        assert m.line == data.count(b"\n", 0, m.start) + 1

@@ -1,0 +1,123 @@
+"""Every shipped rule loads, compiles and passes its own examples; bad rule files fail clearly."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.engine import Engine
+from scanner.rules import RuleError, load_rules
+from scanner.rules.selftest import check_examples
+
+RULES = load_rules()
+ENGINE = Engine(RULES)
+
+
+def test_rule_set_size_and_coverage():
+    assert len(RULES) >= 250
+    assert len(RULES.providers) >= 120
+    required = {
+        # cloud
+        "aws", "gcp", "azure", "digitalocean", "cloudflare",
+        # source hosting and package registries
+        "github", "gitlab", "bitbucket", "npm", "pypi", "rubygems", "docker",
+        # AI providers
+        "openai", "anthropic", "huggingface", "cohere", "mistral", "groq", "replicate", "pinecone", "langchain",
+        # payments
+        "stripe", "square", "paypal",
+        # messaging
+        "slack", "twilio", "sendgrid", "mailgun", "discord", "telegram",
+        # observability
+        "datadog", "newrelic", "sentry", "grafana",
+        # SaaS
+        "shopify", "atlassian", "notion", "linear",
+        # keys, tokens, connection strings, generic
+        "private-key", "jwt", "db-connection", "generic", "password",
+    }
+    assert required <= RULES.providers, sorted(required - RULES.providers)
+
+
+def test_credential_files_are_covered():
+    names = " ".join(f"{r.id} {r.name}".lower() for r in RULES)
+    for needle in ("netrc", "git-credentials", "pgpass", "npmrc", "pypirc", "docker", "htpasswd", "wp-config", "filezilla"):
+        assert needle in names, needle
+
+
+def test_every_private_key_format_is_covered():
+    samples = [r.name.lower() for r in RULES if r.kind == "private-key"]
+    for fmt in ("rsa", "openssh", "putty", "pgp", "ec", "pkcs8", "encrypted"):
+        assert any(fmt in s for s in samples), fmt
+
+
+def test_every_rule_carries_examples_and_priors():
+    for r in RULES:
+        assert r.examples and r.negative_examples, r.id
+        assert r.privilege in {"admin", "write", "read", "metered", "test"}
+        assert r.keywords or r.kind in {"private-key", "generic"}, f"{r.id} has no keywords"
+
+
+def test_every_rule_passes_its_examples():
+    failures = check_examples(RULES, ENGINE)
+    assert not failures, "\n".join(str(f) for f in failures[:30])
+
+
+def test_every_pattern_compiles():
+    for r in RULES:
+        assert r.regex is not None
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    f = tmp_path / "bad.yaml"
+    f.write_text(text)
+    return f
+
+
+GOOD = """provider: acme
+rules:
+  - id: acme-key
+    name: Acme key
+    kind: api-key
+    keywords: [acme_]
+    pattern: '(?P<secret>acme_[a-z0-9]{20})'
+    privilege: read
+    lifetime: static
+    examples: ['k = acme_abcdefghij0123456789']
+    negative_examples: ['acme_short']
+"""
+
+
+def test_a_good_custom_rule_file_loads_and_runs(tmp_path):
+    rules = load_rules([_write(tmp_path, GOOD)])
+    assert [r.id for r in rules] == ["acme-key"]
+    assert not check_examples(rules)
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (("privilege: read", "privilege: root"), "privilege"),
+        (("kind: api-key", "kind: thing"), "kind"),
+        (("(?P<secret>acme_", "(acme_"), "pattern"),
+        (("'(?P<secret>acme_[a-z0-9]{20})'", "'(?P<secret>acme_(?=x)[a-z0-9]{20})'"), "pattern"),
+        (("lifetime: static", "lifetime: forever"), "lifetime"),
+        (("    examples: ['k = acme_abcdefghij0123456789']\n", ""), "examples"),
+        (("    negative_examples: ['acme_short']\n", ""), "negative_examples"),
+        (("id: acme-key", "id: Acme_Key"), "id"),
+        (("    privilege: read\n", "    privilege: read\n    colour: red\n"), "colour"),
+    ],
+)
+def test_bad_rule_errors_name_file_rule_and_field(tmp_path, change, field):
+    path = _write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(RuleError) as err:
+        load_rules([path])
+    message = str(err.value)
+    assert str(path) in message
+    assert f"field '{field}'" in message
+
+
+def test_invalid_yaml_and_bad_regex_are_reported(tmp_path):
+    with pytest.raises(RuleError, match="not valid YAML"):
+        load_rules([_write(tmp_path, "provider: [unclosed\n")])
+    rules = load_rules([_write(tmp_path, GOOD.replace("[a-z0-9]{20}", "[a-z0-9{20}"))])
+    with pytest.raises(RuleError, match="acme-key: field 'pattern'"):
+        rules.rules[0].regex
