@@ -1,6 +1,7 @@
 """The `sprawl` command: a thin click layer over the library API in scanner.scan."""
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -9,18 +10,19 @@ import click
 from scanner import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMATS = ["text", "json", "jsonl", "sarif", "csv"]
 
 
 class SprawlGroup(click.Group):
     """Turns expected failures into a one-line error and exit code 2, never a traceback."""
 
     def invoke(self, ctx):
-        from scanner.rules.model import RuleError
+        from scanner.errors import SprawlError
 
         try:
             return super().invoke(ctx)
-        except RuleError as exc:
-            click.echo(f"sprawl: rule error: {exc}", err=True)
+        except SprawlError as exc:
+            click.echo(f"sprawl: {exc}", err=True)
             ctx.exit(EXIT_ERROR)
         except OSError as exc:
             click.echo(f"sprawl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
@@ -36,39 +38,38 @@ def main() -> None:
     """Find static secrets wherever they sprawl, and say whose they are and how bad each is."""
 
 
-@main.command()
-@click.argument("paths", nargs=-1, required=True)
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "jsonl", "sarif", "csv"]), default="text",
-              show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here, not stdout.")
-@click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True,
-              help="Report findings at or above this confidence.")
-@click.option("--show-secrets", is_flag=True, help="Print full secret values (off by default: previews are redacted).")
-@click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
-@click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
-              help="Skip files larger than this many bytes.")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this glob (repeatable).")
-@click.option("--respect-gitignore", is_flag=True, help="Skip files that git ignores.")
-@click.option("--no-ignore-file", is_flag=True, help="Do not read .sprawlignore.")
-@click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Load rules from these files or folders instead of the built-in rules.")
-def scan(paths, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, respect_gitignore,
-         no_ignore_file, rules_paths):
-    """Scan files and folders (or - for standard input) for secrets.
+def report_options(func):
+    """Options every scanning command shares: what to report, how, and where."""
 
-    \b
-    Examples:
-      sprawl scan .
-      sprawl scan src/ config/ --exclude 'tests/**' -f sarif -o sprawl.sarif
-      git diff | sprawl scan -
-    Exit codes: 0 no findings, 1 findings, 2 usage or input error.
-    """
-    from scanner.report import render
-    from scanner.report.summary import summary_lines
-    from scanner.scan import ScanOptions, scan_bytes, scan_paths
+    @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                  help="Report format.")
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+                  help="Write the report here, not stdout.")
+    @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium",
+                  show_default=True, help="Report findings at or above this confidence.")
+    @click.option("--show-secrets", is_flag=True, help="Print full secret values (off by default: previews are redacted).")
+    @click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
+    @click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
+                  help="Skip files or blobs larger than this many bytes.")
+    @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this glob (repeatable).")
+    @click.option("--no-ignore-file", is_flag=True, help="Do not read .sprawlignore.")
+    @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Report only findings that this baseline does not hold.")
+    @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+                  help="Load rules from these files or folders instead of the built-in rules.")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
+             respect_gitignore=False):
+    from scanner.scan import ScanOptions
     from scanner.sources.filesystem import WalkOptions
 
-    options = ScanOptions(
+    return ScanOptions(
         min_confidence=min_confidence,
         jobs=jobs,
         walk=WalkOptions(max_size=max_size, excludes=tuple(exclude), respect_gitignore=respect_gitignore),
@@ -76,17 +77,17 @@ def scan(paths, fmt, output, min_confidence, show_secrets, jobs, max_size, exclu
         rules_paths=list(rules_paths) or None,
         use_ignore_files=not no_ignore_file,
     )
-    if paths == ("-",):
-        result = scan_bytes(sys.stdin.buffer.read(), "<stdin>", options)
-    elif "-" in paths:
-        raise click.UsageError("'-' (standard input) cannot be mixed with paths")
-    else:
-        missing = [p for p in paths if not Path(p).exists()]
-        if len(missing) == len(paths):
-            click.echo(f"sprawl: no such file or folder: {', '.join(missing)}", err=True)
-            sys.exit(EXIT_ERROR)
-        result = scan_paths(list(paths), options)
 
+
+def _emit(result, fmt: str, output: str | None, baseline: Path | None = None) -> None:
+    """Render, write, print the closing summary and exit with the findings' exit code."""
+    from scanner.report import render
+    from scanner.report.summary import summary_lines
+
+    if baseline is not None:
+        from scanner.baseline import Baseline
+
+        Baseline.load(baseline).filter(result)
     to_terminal = output is None and sys.stdout.isatty()
     report = render(result, fmt, color=to_terminal)
     if output:
@@ -97,6 +98,68 @@ def scan(paths, fmt, output, min_confidence, show_secrets, jobs, max_size, exclu
         for line in summary_lines(result):
             click.echo(f"sprawl: {line}", err=True)
     sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@report_options
+@click.option("--respect-gitignore", is_flag=True, help="Skip files that git ignores.")
+@click.option("--history", is_flag=True, help="Scan the full git history of the repository at PATH (as `sprawl git`).")
+def scan(paths, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, baseline,
+         rules_paths, respect_gitignore, history):
+    """Scan files and folders (or - for standard input) for secrets.
+
+    \b
+    Examples:
+      sprawl scan .
+      sprawl scan src/ config/ --exclude 'tests/**' -f sarif -o sprawl.sarif
+      git diff | sprawl scan -
+      sprawl scan . --history          # the whole git history, as `sprawl git .`
+    Exit codes: 0 no findings, 1 findings, 2 usage or input error.
+    """
+    from scanner.scan import scan_bytes, scan_git, scan_paths
+
+    options = _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
+                       respect_gitignore)
+    if history:
+        if len(paths) != 1:
+            raise click.UsageError("--history takes exactly one repository path")
+        result = scan_git(paths[0], options)
+    elif paths == ("-",):
+        result = scan_bytes(sys.stdin.buffer.read(), "<stdin>", options)
+    elif "-" in paths:
+        raise click.UsageError("'-' (standard input) cannot be mixed with paths")
+    else:
+        missing = [p for p in paths if not Path(p).exists()]
+        if len(missing) == len(paths):
+            click.echo(f"sprawl: no such file or folder: {', '.join(missing)}", err=True)
+            sys.exit(EXIT_ERROR)
+        result = scan_paths(list(paths), options)
+    _emit(result, fmt, output, baseline)
+
+
+@main.command("git")
+@click.argument("repo", default=".")
+@report_options
+@click.option("--branch", help="Only history reachable from this branch or ref (default: every ref).")
+@click.option("--since-commit", help="Only commits after this one (exclusive).")
+def git_command(repo, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, baseline,
+                rules_paths, branch, since_commit):
+    """Scan the full history of a git repository: every blob of every branch, tag and remote.
+
+    Each unique blob is scanned once; each finding names the commit, author and date that
+    introduced it, and every other commit and path that holds it. Works on work trees, bare
+    and mirror clones.
+
+    \b
+    Examples:
+      sprawl git                       # the repository in the current folder
+      sprawl git ../service.git --branch main --since-commit v1.2.0 -f json
+    """
+    from scanner.scan import scan_git
+
+    options = _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths)
+    _emit(scan_git(repo, options, branch, since_commit), fmt, output, baseline)
 
 
 @main.group()

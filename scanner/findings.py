@@ -84,6 +84,7 @@ class FindingCollector:
         """Most confident first, then by where they were first seen."""
         out = list(self._by_key.values())
         for f in out:
-            f.locations.sort(key=lambda loc: (loc.path, loc.line, loc.column))
+            # Git locations sort oldest first, so the first location is the introducing commit.
+            f.locations.sort(key=lambda loc: (loc.provenance.get("date", ""), loc.path, loc.line, loc.column))
         out.sort(key=lambda f: (-CONFIDENCE_RANK[f.confidence], f.first_location.path, f.first_location.line))
         return out

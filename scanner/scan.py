@@ -36,6 +36,7 @@ class ScanOptions:
 
 @dataclass
 class ScanStats:
+    unit: str = "file"  # what `files` counts: files, or git blobs
     files: int = 0
     bytes: int = 0
     skipped: list[Skip] = field(default_factory=list)
@@ -43,6 +44,8 @@ class ScanStats:
     ignored: int = 0  # by .sprawlignore fingerprints
     below_confidence: int = 0
     elapsed: float = 0.0
+    commits: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -101,7 +104,7 @@ def scan_paths(paths: list[str], options: ScanOptions | None = None) -> ScanResu
 
     collector = FindingCollector(engine.ruleset, options.show_secrets)
     gate = _Gate(stats, options.min_confidence)
-    for path, outcome in _run(tasks, options.jobs, options.rules_paths):
+    for path, outcome in _run(tasks, options.jobs, options.rules_paths, FS_READER):
         if isinstance(outcome, Skip):
             stats.skipped.append(outcome)
             continue
@@ -126,6 +129,56 @@ def scan_bytes(data: bytes, path: str, options: ScanOptions | None = None, sourc
     return ScanResult(collector.findings(), stats, engine.ruleset)
 
 
+def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None = None,
+             since_commit: str | None = None) -> ScanResult:
+    """Scan every unique blob reachable from every ref (or one branch), attributing each finding
+    to the commit that introduced it and to every other commit and path holding the same blob."""
+    from scanner.sources.git import enumerate_history
+
+    options = options or ScanOptions()
+    started = time.perf_counter()
+    engine = get_engine(options.rules_paths)
+    history = enumerate_history(repo, branch, since_commit)
+    stats = ScanStats(unit="blob", commits=history.commits, warnings=list(history.warnings))
+    ignore = IgnoreList()
+    if options.use_ignore_files:
+        ignore = find_ignore_files([Path(repo)])
+    tasks: list[FileTask] = []
+    for oid, occurrences in history.blobs.items():
+        where = f"{occurrences[0].path}@{occurrences[0].commit[:12]}"
+        size = history.sizes.get(oid)
+        if all(ignore.ignores_path(o.path) or _excluded(o.path, options) for o in occurrences):
+            continue
+        if size is None:
+            stats.skipped.append(Skip(where, f"missing object {oid}"))
+        elif size > options.walk.max_size:
+            stats.skipped.append(Skip(where, f"larger than the size limit ({size} > {options.walk.max_size} bytes)"))
+        elif size:
+            tasks.append(FileTask(oid, size))
+    collector = FindingCollector(engine.ruleset, options.show_secrets)
+    gate = _Gate(stats, options.min_confidence)
+    for oid, outcome in _run(tasks, options.jobs, options.rules_paths, ("git", history.repo)):
+        occurrences = history.blobs[oid]
+        if isinstance(outcome, Skip):
+            stats.skipped.append(Skip(f"{occurrences[0].path}@{occurrences[0].commit[:12]}", outcome.reason))
+            continue
+        size, matches = outcome
+        stats.files += 1
+        stats.bytes += size
+        kept = gate(matches)
+        for occ in occurrences:
+            collector.add(kept, occ.path, "git", occ.provenance())
+    findings = _drop_ignored(collector.findings(), ignore, stats)
+    stats.elapsed = time.perf_counter() - started
+    return ScanResult(findings, stats, engine.ruleset)
+
+
+def _excluded(path: str, options: ScanOptions) -> bool:
+    from scanner.ignore import path_matches
+
+    return any(path_matches(path, g) for g in options.walk.excludes)
+
+
 def _drop_ignored(findings: list[Finding], ignore: IgnoreList, stats: ScanStats) -> list[Finding]:
     if not ignore.fingerprints:
         return findings
@@ -134,16 +187,42 @@ def _drop_ignored(findings: list[Finding], ignore: IgnoreList, stats: ScanStats)
     return kept
 
 
-def _run(tasks: list[FileTask], jobs: int, rules_paths):
-    """Yield (path, Skip | (size, matches)) for every task, in parallel when it pays."""
+FS_READER = ("fs",)
+_READERS: dict[tuple, object] = {}
+
+
+def _reader(spec: tuple):
+    """The per-process reader for a source: read_file, or one git cat-file process per repository."""
+    reader = _READERS.get(spec)
+    if reader is None:
+        if spec[0] == "git":
+            from scanner.sources.git import BlobReader
+
+            reader = BlobReader(spec[1])
+        else:
+            reader = read_file
+        _READERS[spec] = reader
+    return reader
+
+
+def _forget_readers() -> None:
+    # A forked worker must not share the parent's cat-file pipes.
+    _READERS.clear()
+
+
+def _run(tasks: list[FileTask], jobs: int, rules_paths, reader_spec: tuple):
+    """Yield (key, Skip | (size, matches)) for every task, in worker processes when it pays.
+
+    Workers get batches of keys (paths or blob ids), never contents, and read for themselves.
+    """
     jobs = jobs or os.cpu_count() or 1
     total = sum(t.size for t in tasks)
     if jobs == 1 or len(tasks) < 2 or total < PARALLEL_THRESHOLD:
-        yield from _scan_batch([t.path for t in tasks], rules_paths)
+        yield from _scan_batch([t.path for t in tasks], rules_paths, reader_spec)
         return
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = [pool.submit(_scan_batch_list, batch, rules_paths) for batch in _batches(tasks)]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_forget_readers) as pool:
+        futures = [pool.submit(_scan_batch_list, batch, rules_paths, reader_spec) for batch in _batches(tasks)]
         for fut in futures:
             yield from fut.result()
 
@@ -161,15 +240,16 @@ def _batches(tasks: list[FileTask]):
         yield batch
 
 
-def _scan_batch(paths: list[str], rules_paths):
+def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
     engine = get_engine(rules_paths)
-    for path in paths:
-        data = read_file(path)
+    read = _reader(reader_spec)
+    for key in keys:
+        data = read(key)
         if isinstance(data, Skip):
-            yield path, data
+            yield key, data
         else:
-            yield path, (len(data), engine.scan(data, path))
+            yield key, (len(data), engine.scan(data, key))
 
 
-def _scan_batch_list(paths: list[str], rules_paths):
-    return list(_scan_batch(paths, rules_paths))
+def _scan_batch_list(keys: list[str], rules_paths, reader_spec: tuple):
+    return list(_scan_batch(keys, rules_paths, reader_spec))

@@ -2,8 +2,8 @@
 
     {"schema": "secret-sprawl/findings", "version": 1,
      "tool": {"name", "version", "rules", "rules_version"},
-     "summary": {"findings", "files", "bytes", "elapsed_seconds", "allowed_inline",
-                 "ignored", "below_confidence", "skipped": [{"path", "reason"}]},
+     "summary": {"findings", "unit" (file or blob), "files", "commits", "bytes", "elapsed_seconds", "allowed_inline",
+                 "ignored", "below_confidence", "skipped": [{"path", "reason"}], "warnings"},
      "findings": [{"fingerprint", "rule_id", "rule_name", "provider", "kind", "confidence",
                    "preview", "secret" (only with --show-secrets), "entropy", "privilege",
                    "lifetime", "remediation", "reasons", "groups",
@@ -41,13 +41,16 @@ def document(result: ScanResult) -> dict:
         },
         "summary": {
             "findings": len(result.findings),
+            "unit": s.unit,
             "files": s.files,
+            "commits": s.commits,
             "bytes": s.bytes,
             "elapsed_seconds": round(s.elapsed, 3),
             "allowed_inline": s.allowed_inline,
             "ignored": s.ignored,
             "below_confidence": s.below_confidence,
             "skipped": [{"path": k.path, "reason": k.reason} for k in s.skipped],
+            "warnings": s.warnings,
         },
         "findings": [finding_dict(f) for f in result.findings],
     }

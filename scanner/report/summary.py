@@ -24,9 +24,10 @@ def summary_lines(result: ScanResult, max_skips: int = 20) -> list[str]:
     by_conf = Counter(f.confidence for f in result.findings)
     conf = ", ".join(f"{by_conf[c]} {c}" for c in ("high", "medium", "low") if by_conf[c])
     lines = [
-        f"{len(result.findings)} finding(s){f' ({conf})' if conf else ''} in {s.files} file(s), "
-        f"{human_bytes(s.bytes)} scanned in {s.elapsed:.2f}s"
+        f"{len(result.findings)} finding(s){f' ({conf})' if conf else ''} in {s.files} {s.unit}(s)"
+        f"{f' from {s.commits} commit(s)' if s.commits else ''}, {human_bytes(s.bytes)} scanned in {s.elapsed:.2f}s"
     ]
+    lines.extend(f"warning: {w}" for w in s.warnings)
     hidden = []
     if s.allowed_inline:
         hidden.append(f"{s.allowed_inline} allowed inline")

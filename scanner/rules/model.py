@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import regex
 
+from scanner.errors import SprawlError
+
 KINDS = frozenset(
     {"api-key", "token", "private-key", "password", "connection-string", "webhook", "certificate", "generic"}
 )
@@ -13,8 +15,11 @@ PRIVILEGES = frozenset({"admin", "write", "read", "metered", "test"})
 CONFIDENCES = ("low", "medium", "high")
 
 
-class RuleError(ValueError):
+class RuleError(SprawlError, ValueError):
     """A rule file that cannot be used; the message names the file and the field."""
+
+    def __str__(self) -> str:
+        return f"rule error: {super().__str__()}"
 
 
 @dataclass(slots=True)

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Filesystem throughput: sprawl beside kingfisher and betterleaks on the same tree, same run.
+
+    python benchmarks/throughput.py [DIR] [--size-mb 200] [--repeat 3] [--jobs 0]
+
+With no DIR, a source-like tree of --size-mb is generated in a temporary folder (with a
+few planted secrets). Prints MB/s and peak memory (the whole process tree) per tool, and
+the ratios against sprawl. Each tool runs --repeat times; the best time is kept.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import string
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _bench import available, machine, run, table, tree_bytes  # noqa: E402
+
+_LINES = [
+    "def {w}_{w2}(self, {w}, {w2}=None):", "    return self.{w}.get({q}{w2}{q}, {n})", "import {w}.{w2}",
+    "    if {w} is None:", "        raise ValueError({q}{w} must be set{q})", "class {W}{W2}(Base{W}):",
+    "    {w}_token = request.headers.get({q}Authorization{q})", "    password_min_length = {n}",
+    "    logger.info({q}{w} %s{q}, {w2})", "const {w} = require({q}{w2}{q});", "  {w}: {q}{w2}{q},",
+    "export function {w}({w2}) {{ return {w2}.{w}; }}", "{w}:\n  {w2}: {n}\n  key: {q}{w}-{w2}{q}",
+    "# TODO: {w} the {w2} before release", "    secret_name = os.environ[{q}{W}_SECRET{q}]",
+    "    api_key = settings.{W}_API_KEY", "<{w} name={q}{w2}{q} value={q}{n}{q}/>", "    for {w} in {w2}s:",
+]
+_WORDS = ["user", "config", "client", "session", "request", "cache", "handler", "item", "value", "model",
+          "token", "buffer", "stream", "parser", "record", "account", "service", "queue", "event", "result"]
+
+
+def generate_tree(root: Path, size_mb: int, seed: int = 1) -> int:
+    rng = random.Random(seed)
+    planted = 0
+    target = size_mb * 1024 * 1024
+    written = 0
+    i = 0
+    while written < target:
+        folder = root / f"pkg{i // 100:03}"
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for _ in range(rng.randint(200, 2500)):
+            w, w2 = rng.choice(_WORDS), rng.choice(_WORDS)
+            lines.append(rng.choice(_LINES).format(w=w, w2=w2, W=w.title(), W2=w2.title(), n=rng.randint(0, 999), q='"'))
+        if i % 50 == 0:
+            body = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))
+            lines.append(f'STRIPE_KEY = "sk_live_{body[:32]}"')
+            planted += 1
+        data = "\n".join(lines) + "\n"
+        (folder / f"module_{i:05}.{rng.choice(['py', 'js', 'ts', 'yaml', 'go'])}").write_text(data)
+        written += len(data)
+        i += 1
+    return planted
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dir", nargs="?", type=Path)
+    ap.add_argument("--size-mb", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--jobs", type=int, default=0, help="sprawl --jobs (0: every core)")
+    args = ap.parse_args()
+
+    tmp = None
+    if args.dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="sprawl-bench-")
+        args.dir = Path(tmp.name)
+        planted = generate_tree(args.dir, args.size_mb)
+        print(f"generated {args.size_mb} MB tree with {planted} planted secrets in {args.dir}")
+    files, size = tree_bytes(args.dir)
+    target = str(args.dir)
+    best = compare(target, args.repeat, args.jobs)
+    mb = size / 2**20
+    print(f"\n{target}: {files} files, {mb:.1f} MB; {machine()}; best of {args.repeat}\n")
+    print(report(best, mb))
+    if tmp:
+        tmp.cleanup()
+    return 0
+
+
+def compare(target: str, repeat: int, jobs: int = 0, extra: dict[str, list[str]] | None = None) -> dict:
+    """Best run of each tool on the target; each writes its report to a file whose findings are counted."""
+    out = Path(tempfile.mkdtemp(prefix="sprawl-bench-out-"))
+    tools = {"sprawl": [sys.executable, "-m", "scanner.cli", "scan", target, "-f", "json",
+                        "-o", str(out / "sprawl.json"), "--jobs", str(jobs), *(extra or {}).get("sprawl", [])]}
+    if available("kingfisher"):
+        tools["kingfisher"] = ["kingfisher", "scan", target, "--no-validate", "--format", "json",
+                               "--output", str(out / "kingfisher.json"), "--no-update-check",
+                               *(extra or {}).get("kingfisher", ["--git-history", "none"])]
+    if available("betterleaks"):
+        tools["betterleaks"] = ["betterleaks", *(extra or {}).get("betterleaks", ["fs"]), target, "--no-banner",
+                                "--output", str(out / "betterleaks.json"), "--exit-code", "0"]
+    best = {}
+    for _ in range(repeat):
+        for name, cmd in tools.items():
+            r = run(name, cmd, cwd=str(Path(__file__).resolve().parent.parent))
+            if r.returncode not in (0, 1, 200, 205):
+                print(f"{name}: exit code {r.returncode}; command: {' '.join(cmd)}", file=sys.stderr)
+            r.findings = count_findings(out / f"{name}.json")
+            if name not in best or r.seconds < best[name].seconds:
+                best[name] = r
+    return best
+
+
+def count_findings(path: Path) -> int | str:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return "?"
+    if isinstance(doc, list):
+        return len(doc)
+    findings = doc.get("findings")
+    return len(findings) if isinstance(findings, list) else findings
+
+
+def report(best: dict, mb: float) -> str:
+    base = best["sprawl"].seconds
+    rows = [[n, f"{r.seconds:.2f}", f"{mb / r.seconds:.1f}", f"{r.peak_rss / 2**20:.0f}", f"{r.seconds / base:.2f}x",
+             str(r.findings)] for n, r in best.items()]
+    return table(rows, ["tool", "seconds", "MB/s", "peak MB", "time vs sprawl", "findings"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

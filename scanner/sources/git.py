@@ -1,0 +1,145 @@
+"""Git source: every unique blob reachable from the chosen refs, and every commit that introduced it.
+
+One `git log --raw` pass enumerates blobs with the commit, path, author and date that
+added them (oldest first, so the first occurrence is the introducing commit); one
+long-running `git cat-file --batch` per process reads contents. A blob is scanned once
+however many commits, branches and paths hold it.
+"""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git  # GitPython: drives cat-file --batch for us
+
+from scanner.errors import SprawlError
+from scanner.sources.filesystem import Skip, is_binary
+
+_NULL_OID = "0" * 40
+_SKIP_MODES = ("160000", "120000")  # submodule commits and symlinks are not file contents
+
+
+class GitSourceError(SprawlError):
+    """The path is not a repository git can read; the message is one line for the user."""
+
+
+@dataclass(slots=True)
+class Occurrence:
+    commit: str
+    path: str
+    author: str
+    email: str
+    date: str  # ISO-8601 author date
+
+    def provenance(self) -> dict:
+        return {"commit": self.commit, "author": self.author, "email": self.email, "date": self.date}
+
+
+@dataclass
+class History:
+    repo: str
+    blobs: dict[str, list[Occurrence]] = field(default_factory=dict)  # oid -> occurrences, introducing first
+    sizes: dict[str, int] = field(default_factory=dict)
+    commits: int = 0
+    shallow: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", repo, *args], capture_output=True, check=check)
+
+
+def open_repo(path: str) -> str:
+    """The repository's git dir, for work trees, bare and mirror clones alike."""
+    try:
+        res = _git(path, "rev-parse", "--absolute-git-dir", check=False)
+    except OSError as exc:
+        raise GitSourceError(f"cannot run git: {exc.strerror or exc}") from None
+    if res.returncode != 0:
+        msg = res.stderr.decode(errors="replace").strip().splitlines()
+        raise GitSourceError(f"{path}: not a git repository ({msg[-1] if msg else 'git rev-parse failed'})")
+    return res.stdout.decode().strip()
+
+
+def enumerate_history(path: str, branch: str | None = None, since_commit: str | None = None) -> History:
+    repo = open_repo(path)
+    history = History(repo)
+    if _git(repo, "rev-parse", "--is-shallow-repository").stdout.strip() == b"true":
+        history.shallow = True
+        history.warnings.append("shallow clone: commits before the shallow boundary are not scanned")
+    revs = [branch] if branch else ["--all"]
+    if since_commit:
+        revs.append(f"^{since_commit}")
+    cmd = ["git", "-C", repo, "-c", "core.quotePath=false", "log", *revs, "--raw", "--no-abbrev", "--no-renames",
+           "--diff-merges=first-parent", "--topo-order", "--reverse", "--no-color",
+           "--format=%x01%H%x1f%an%x1f%ae%x1f%aI", "--"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    current: tuple[str, str, str, str] | None = None
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        line = raw.rstrip(b"\n").decode("utf-8", "surrogateescape")
+        if line.startswith("\x01"):
+            current = tuple(line[1:].split("\x1f", 3))  # type: ignore[assignment]
+            history.commits += 1
+        elif line.startswith(":") and current is not None:
+            meta, _, file_path = line.partition("\t")
+            parts = meta.split()
+            if len(parts) < 5 or parts[1] in _SKIP_MODES or parts[3] == _NULL_OID or parts[4].startswith("D"):
+                continue
+            oid = parts[3]
+            occ = Occurrence(current[0], _unquote(file_path), current[1], current[2], current[3])
+            history.blobs.setdefault(oid, []).append(occ)
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.wait() != 0:
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else "git log failed"
+        if history.commits == 0:
+            if "does not have any commits" in stderr or "bad default revision" in stderr:
+                return history
+            raise GitSourceError(f"{path}: cannot read history ({last})")
+        history.warnings.append(f"history walk stopped early: {last}")
+    history.sizes = _blob_sizes(repo, history.blobs)
+    return history
+
+
+def _blob_sizes(repo: str, oids) -> dict[str, int]:
+    """Sizes of the wanted blobs in one batch-check pass (missing objects get no size)."""
+    proc = subprocess.run(["git", "-C", repo, "cat-file", "--batch-check=%(objectname) %(objectsize)"],
+                          input="\n".join(oids).encode() + b"\n", capture_output=True)
+    sizes = {}
+    for line in proc.stdout.decode().splitlines():
+        oid, _, size = line.partition(" ")
+        if size.isdigit():
+            sizes[oid] = int(size)
+    return sizes
+
+
+def _unquote(path: str) -> str:
+    """Undo git's C-style quoting of unusual paths."""
+    if len(path) >= 2 and path[0] == path[-1] == '"':
+        return path[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1").decode(
+            "utf-8", "replace")
+    return path
+
+
+class BlobReader:
+    """Reads blob contents through one long-running `git cat-file --batch` (GitPython keeps it open)."""
+
+    def __init__(self, repo: str):
+        self.git = git.Git(repo)
+
+    def __call__(self, oid: str) -> bytes | Skip:
+        try:
+            _sha, kind, _size, data = self.git.get_object_data(oid)
+        except (ValueError, git.GitCommandError) as exc:
+            return Skip(oid, f"missing or corrupt object: {str(exc).strip().splitlines()[0][:120]}")
+        if kind != b"blob" and kind != "blob":
+            return Skip(oid, f"not a blob ({kind!r})")
+        if is_binary(data):
+            return Skip(oid, "binary")
+        return data
+
+
+def repo_name(repo_git_dir: str) -> str:
+    p = Path(repo_git_dir)
+    return p.parent.name if p.name == ".git" else p.name.removesuffix(".git")
