@@ -162,6 +162,46 @@ def git_command(repo, fmt, output, min_confidence, show_secrets, jobs, max_size,
     _emit(scan_git(repo, options, branch, since_commit), fmt, output, baseline)
 
 
+@main.command()
+@click.argument("files", nargs=-1)
+@report_options
+def staged(files, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, baseline,
+           rules_paths):
+    """The pre-commit check: scan what is staged, report secrets on added lines.
+
+    Reads the index (or the temporary index of `git commit -a`), not the work tree. Given
+    FILES (as the pre-commit framework passes them), scans exactly those files.
+
+    \b
+    Examples:
+      sprawl staged                    # in a hook: .git/hooks/pre-commit
+      sprawl install-hook              # writes that hook for you
+    Exit codes: 0 nothing found, 1 secrets found (the commit is blocked), 2 error.
+    """
+    from scanner.report.summary import STAGED_HINT
+    from scanner.scan import scan_staged
+
+    options = _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths)
+    result = scan_staged(list(files) or None, options)
+    if result.findings and fmt == "text":
+        click.echo(STAGED_HINT, err=True)
+    _emit(result, fmt, output, baseline)
+
+
+@main.command("install-hook")
+@click.option("--force", is_flag=True, help="Replace an existing pre-commit hook.")
+def install_hook(force):
+    """Install `sprawl staged` as this repository's git pre-commit hook (without the pre-commit framework).
+
+    \b
+    Example:
+      sprawl install-hook
+    """
+    from scanner.hook import install
+
+    click.echo(install(force=force))
+
+
 @main.group()
 def rules() -> None:
     """Inspect and check the rule set."""

@@ -173,6 +173,51 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
     return ScanResult(findings, stats, engine.ruleset)
 
 
+def scan_staged(files: list[str] | None = None, options: ScanOptions | None = None, cwd: str = ".") -> ScanResult:
+    """The pre-commit scan: staged contents of added and modified files, findings on added lines only.
+
+    With file names (as the pre-commit framework passes them), exactly those files are scanned:
+    their added lines if they are staged, every line if they are not.
+    """
+    from scanner.sources.staged import StagedSourceError, collect
+
+    options = options or ScanOptions()
+    started = time.perf_counter()
+    root, staged = collect(files, cwd)
+    engine = get_engine(options.rules_paths)
+    stats = ScanStats()
+    ignore = find_ignore_files([Path(root)]) if options.use_ignore_files else IgnoreList()
+    collector = FindingCollector(engine.ruleset, options.show_secrets)
+    gate = _Gate(stats, options.min_confidence)
+    for sf in staged:
+        if ignore.ignores_path(sf.path) or _excluded(sf.path, options):
+            continue
+        if isinstance(sf.data, Skip):
+            stats.skipped.append(Skip(sf.path, sf.data.reason))
+            continue
+        if len(sf.data) > options.walk.max_size:
+            stats.skipped.append(Skip(sf.path, f"larger than the size limit ({len(sf.data)} > {options.walk.max_size} bytes)"))
+            continue
+        stats.files += 1
+        stats.bytes += len(sf.data)
+        matches = engine.scan(sf.data, sf.path)
+        if sf.added_lines is not None:
+            matches = [m for m in matches if _touches(m, sf.added_lines)]
+        collector.add(gate(matches), sf.path, "staged")
+    unreadable = [s for s in stats.skipped if s.reason != "binary"]
+    if staged and stats.files == 0 and unreadable:
+        raise StagedSourceError(
+            f"{len(staged)} file(s) staged but none could be scanned ({unreadable[0].path}: {unreadable[0].reason})")
+    findings = _drop_ignored(collector.findings(), ignore, stats)
+    stats.elapsed = time.perf_counter() - started
+    return ScanResult(findings, stats, engine.ruleset)
+
+
+def _touches(match: Match, lines: set[int]) -> bool:
+    """A secret spanning several lines (a private key) counts if any of its lines is new."""
+    return any(n in lines for n in range(match.line, match.line + match.secret.count("\n") + 1))
+
+
 def _excluded(path: str, options: ScanOptions) -> bool:
     from scanner.ignore import path_matches
 

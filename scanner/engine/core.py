@@ -58,6 +58,8 @@ class Engine:
         candidates: list[_Candidate] = []
         for idx in [*hits, *self.prefilter.always]:
             rule = self.rules[idx]
+            if rule.paths and not rule.applies_to(path):
+                continue
             positions = hits.get(idx)
             for lo, hi in _search_windows(rule, positions, len(data), large):
                 for m in rule.regex.finditer(data, lo, hi, overlapped=False):

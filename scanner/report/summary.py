@@ -10,6 +10,11 @@ ALLOW_HINT = (
     "or add its fingerprint to .sprawlignore."
 )
 
+STAGED_HINT = (
+    "sprawl: commit blocked: a secret is staged. Remove it from the file (read it from the environment or a "
+    "secret manager instead), `git add` the file again, and revoke the secret if it was ever pushed or shared."
+)
+
 
 def human_bytes(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):

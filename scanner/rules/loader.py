@@ -15,6 +15,10 @@ File shape::
         examples: ['GITHUB_TOKEN=ghp_...']
         negative_examples: ['ghp_short']
 
+Optional fields: confidence, min_entropy, check, window, remediation, references,
+provider (overrides the file's), and paths (file-name globs: the rule runs only on
+files whose name or path matches one, e.g. ['*.php', '.npmrc']).
+
 Every error names the file, the rule and the field.
 """
 from __future__ import annotations
@@ -33,7 +37,7 @@ _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M
 _UNPORTABLE = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=|\\k<|\(\?\(")
 _FIELDS = {
     "id", "name", "kind", "keywords", "pattern", "privilege", "lifetime", "confidence", "min_entropy",
-    "check", "window", "remediation", "references", "examples", "negative_examples", "provider",
+    "check", "window", "remediation", "references", "examples", "negative_examples", "provider", "paths",
 }
 _yaml_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -141,6 +145,9 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
     references = raw.get("references", [])
     if not isinstance(references, list):
         fail("references", "expected a list")
+    paths = raw.get("paths", [])
+    if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+        fail("paths", "expected a list of file-name globs such as '*.php'")
     rule_provider = raw.get("provider", provider)
     return Rule(
         id=raw["id"],
@@ -160,4 +167,5 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
         examples=tuple(examples),
         negative_examples=tuple(negatives),
         source_file=str(path),
+        paths=tuple(paths),
     )

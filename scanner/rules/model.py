@@ -1,6 +1,7 @@
 """What a rule is. Patterns are compiled on first use so start-up stays fast."""
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 from dataclasses import dataclass, field
 
@@ -41,6 +42,7 @@ class Rule:
     examples: tuple[str, ...] = ()
     negative_examples: tuple[str, ...] = ()
     source_file: str = ""
+    paths: tuple[str, ...] = ()  # file-name globs; empty: every file
     _compiled: regex.Pattern | None = field(default=None, repr=False)
 
     @property
@@ -51,6 +53,12 @@ class Rule:
             except regex.error as exc:
                 raise RuleError(f"{self.source_file}: rule {self.id}: field 'pattern': {exc}") from None
         return self._compiled
+
+    def applies_to(self, path: str) -> bool:
+        if not self.paths:
+            return True
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        return any(fnmatch.fnmatchcase(name, g) or fnmatch.fnmatchcase(path, g) for g in self.paths)
 
     @property
     def is_generic(self) -> bool:
@@ -80,7 +88,7 @@ class RuleSet:
         """A hash of every pattern and setting: a blob scanned under the same version need not be rescanned."""
         h = hashlib.sha256()
         for r in sorted(self.rules, key=lambda r: r.id):
-            h.update(repr((r.id, r.pattern, r.keywords, r.min_entropy, r.check, r.confidence, r.window)).encode())
+            h.update(repr((r.id, r.pattern, r.keywords, r.min_entropy, r.check, r.confidence, r.window, r.paths)).encode())
         return h.hexdigest()[:16]
 
     def only(self, ids: set[str]) -> "RuleSet":

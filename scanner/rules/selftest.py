@@ -29,8 +29,10 @@ def check_examples(ruleset: RuleSet, engine=None) -> list[ExampleFailure]:
     engine = engine or Engine(ruleset)
     failures: list[ExampleFailure] = []
     for rule in ruleset:
+        # A path-restricted rule's examples are scanned as a file its globs accept.
+        path = rule.paths[0].replace("*", "example") if rule.paths else ""
         for text, positive in [(e, True) for e in rule.examples] + [(e, False) for e in rule.negative_examples]:
-            matches = engine.scan(text.encode())
+            matches = engine.scan(text.encode(), path)
             found = [f"{m.rule_id}:{m.confidence}" for m in matches]
             hit = any(m.rule_id == rule.id and CONFIDENCE_RANK[m.confidence] >= _MEDIUM for m in matches)
             if hit != positive:

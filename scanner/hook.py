@@ -1,0 +1,35 @@
+"""A plain git pre-commit hook, for repositories that do not use the pre-commit framework."""
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from scanner.errors import SprawlError
+
+MARKER = "# installed by: sprawl install-hook"
+
+
+def hook_script() -> str:
+    # The interpreter that runs sprawl now runs the hook later, whatever PATH the commit sees.
+    return f"""#!/bin/sh
+{MARKER}
+exec {shlex.quote(sys.executable)} -m scanner.cli staged
+"""
+
+
+def install(force: bool = False, cwd: str = ".") -> str:
+    res = subprocess.run(["git", "-C", cwd, "rev-parse", "--git-path", "hooks"], capture_output=True)
+    if res.returncode != 0:
+        raise SprawlError("not inside a git repository")
+    hooks = Path(cwd) / res.stdout.decode().strip()
+    hooks.mkdir(parents=True, exist_ok=True)
+    target = hooks / "pre-commit"
+    if target.exists() and MARKER not in target.read_text(errors="replace") and not force:
+        raise SprawlError(f"{target} already exists; use --force to replace it")
+    target.write_text(hook_script())
+    target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return f"installed {os.path.normpath(target)}: `git commit` now runs `sprawl staged`"
