@@ -35,7 +35,8 @@ _PLACEHOLDER_WORDS = re.compile(
     r"|^(?:change_?me|changeit|password|passwd|secret|example|sample|dummy|placeholder|redacted|none|null|undefined|todo|tbd|test|testing|foo|bar|foobar|xxx+|\*+)$"
 )
 _REDACTED = re.compile(r"(?:\*{3,}|x{6,}|X{6,}|•{3,}|\.{4,}|#{4,}|<redacted>|\[redacted\]|REDACTED)", re.IGNORECASE)
-_REPEATS = re.compile(r"(.)\1{7,}")
+_RUN = re.compile(r"(.)\1{7,}")
+_SEQUENCES = ("abcdefgh", "bcdefghi", "01234567", "12345678", "23456789", "qwertyui", "asdfghjk")
 
 
 def placeholder_reason(secret: str) -> str | None:
@@ -50,8 +51,14 @@ def placeholder_reason(secret: str) -> str | None:
     body = value.split("_", 1)[-1] if "_" in value[:12] else value
     if len(body) >= 8 and len(set(body.lower())) <= 2:
         return "repeated characters"
-    if _REPEATS.search(body):
+    # Real tokens may hold a run (Twitter bearer tokens start with twenty A's); a run that is a
+    # third of the value is filler.
+    longest = max((len(m.group()) for m in _RUN.finditer(body)), default=0)
+    if longest and longest * 3 >= len(body):
         return "long run of one character"
+    lowered = body.lower()
+    if any(seq in lowered for seq in _SEQUENCES):
+        return "sequential characters"
     return None
 
 

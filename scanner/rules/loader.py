@@ -43,10 +43,14 @@ _yaml_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def default_rules_dir() -> Path:
+    """SPRAWL_RULES_DIR, else the checkout's rules/ folder, else the copy installed as scanner._rules."""
     env = os.environ.get("SPRAWL_RULES_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "rules"
+    checkout = Path(__file__).resolve().parent.parent.parent / "rules"
+    if checkout.is_dir():
+        return checkout
+    return Path(__file__).resolve().parent.parent / "_rules"
 
 
 def load_rules(paths: list[Path] | None = None) -> RuleSet:
