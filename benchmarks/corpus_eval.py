@@ -27,9 +27,19 @@ from scanner.rules import load_rules  # noqa: E402
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "peers"
 ANY_FINDING_PROVIDERS = {"generic", "password"}
+# The corpus labels some providers twice; each pair is one provider to us.
+ALIASES = {"togetherai": "together", "stabilityai": "stability", "wandb": "weights", "zai": "zhipu",
+           "frame": "frameio", "ciscomeraki": "cisco", "drone": "droneci", "definednetworking": "defined"}
+
+
+def same_provider(a: str, b: str) -> bool:
+    return ALIASES.get(a, a) == ALIASES.get(b, b)
 
 
 def load_cases(corpus: Path, sources: set[str] | None) -> list[dict]:
+    """Every case, less disputed negatives and contested ones: a negative whose exact text the same
+    source also lists as a positive of the same provider (a sibling rule's true positive) cannot be
+    scored by provider, so it is marked `contested` and counted apart."""
     cases = []
     for f in sorted(corpus.glob("*.jsonl")):
         if sources and f.stem not in sources:
@@ -38,6 +48,10 @@ def load_cases(corpus: Path, sources: set[str] | None) -> list[dict]:
             case = json.loads(line)
             if not case.get("disputed"):
                 cases.append(case)
+    positives = {(c["source"], ALIASES.get(c["provider"], c["provider"]), c["text"]) for c in cases if c["positive"]}
+    for c in cases:
+        if not c["positive"] and (c["source"], ALIASES.get(c["provider"], c["provider"]), c["text"]) in positives:
+            c["contested"] = True
     return cases
 
 
@@ -53,7 +67,7 @@ def found_secret(case: dict, matches) -> bool:
 def flagged_negative(case: dict, matches) -> bool:
     if case["provider"] in ANY_FINDING_PROVIDERS:
         return bool(matches)
-    return any(m.provider == case["provider"] for m in matches)
+    return any(same_provider(m.provider, case["provider"]) for m in matches)
 
 
 def evaluate(engine: Engine, cases: list[dict], min_confidence: str):
@@ -70,6 +84,9 @@ def evaluate(engine: Engine, cases: list[dict], min_confidence: str):
                 stats[k][1] += hit
             if not hit:
                 misses.append(case)
+        elif case.get("contested"):
+            stats[("contested", case["source"])][2] += 1
+            stats[("contested", case["source"])][3] += flagged_negative(case, matches)
         else:
             flag = flagged_negative(case, matches)
             for k in keys:
@@ -116,6 +133,10 @@ def main() -> int:
         for (kind, key), (p, f, n, fl) in sorted(stats.items(), key=lambda kv: str(kv[0])):
             if kind == "provider":
                 print(f"{key[0] + '/' + key[1]:<36}{p:>10}{f:>8}{ratio(f, p):>8}{n:>11}{fl:>9}")
+    contested = {k[1]: v for k, v in stats.items() if k[0] == "contested"}
+    if contested:
+        print("\ncontested negatives (also a positive of the same provider in the same source), not in the rates: "
+              + ", ".join(f"{src} {v[3]}/{v[2]} flagged" for src, v in sorted(contested.items())))
     for case in misses[: args.misses]:
         label = "MISSED" if case["positive"] else "FLAGGED"
         print(f"{label} {case['source']}/{case['rule']} [{case['provider']}]: {case['text'][:160]!r}")

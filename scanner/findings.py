@@ -82,9 +82,14 @@ class FindingCollector:
 
     def findings(self) -> list[Finding]:
         """Most confident first, then by where they were first seen."""
-        out = list(self._by_key.values())
-        for f in out:
+        return [f for _secret, f in self.items()]
+
+    def items(self) -> list[tuple[str, Finding]]:
+        """(secret, finding) pairs, for suppression checks that need the value; the secret stays in memory."""
+        out = [(key[1], f) for key, f in self._by_key.items()]
+        for _secret, f in out:
             # Git locations sort oldest first, so the first location is the introducing commit.
             f.locations.sort(key=lambda loc: (loc.provenance.get("date", ""), loc.path, loc.line, loc.column))
-        out.sort(key=lambda f: (-CONFIDENCE_RANK[f.confidence], f.first_location.path, f.first_location.line))
+        out.sort(key=lambda sf: (-CONFIDENCE_RANK[sf[1].confidence], sf[1].first_location.path,
+                                 sf[1].first_location.line))
         return out

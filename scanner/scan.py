@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.engine import Engine
 from scanner.findings import FindingCollector
@@ -17,6 +18,9 @@ from scanner.ignore import IgnoreList, find_ignore_files
 from scanner.model import CONFIDENCE_RANK, Finding, Match
 from scanner.rules import RuleSet, load_rules
 from scanner.sources.filesystem import FileTask, Skip, WalkOptions, iter_files, read_file
+
+if TYPE_CHECKING:
+    from scanner.baseline import Baseline
 
 # Below this much data a worker pool costs more than it saves.
 PARALLEL_THRESHOLD = 2 * 1024 * 1024
@@ -32,6 +36,7 @@ class ScanOptions:
     show_secrets: bool = False
     rules_paths: list[Path] | None = None
     use_ignore_files: bool = True
+    baseline: "Baseline | None" = None
 
 
 @dataclass
@@ -42,6 +47,7 @@ class ScanStats:
     skipped: list[Skip] = field(default_factory=list)
     allowed_inline: int = 0
     ignored: int = 0  # by .sprawlignore fingerprints
+    baselined: int = 0
     below_confidence: int = 0
     elapsed: float = 0.0
     commits: int = 0
@@ -112,7 +118,7 @@ def scan_paths(paths: list[str], options: ScanOptions | None = None) -> ScanResu
         stats.files += 1
         stats.bytes += size
         collector.add(gate(matches), path)
-    findings = _drop_ignored(collector.findings(), ignore, stats)
+    findings = _suppress(collector, ignore, options.baseline, stats)
     stats.elapsed = time.perf_counter() - started
     return ScanResult(findings, stats, engine.ruleset)
 
@@ -125,8 +131,9 @@ def scan_bytes(data: bytes, path: str, options: ScanOptions | None = None, sourc
     stats = ScanStats(files=1, bytes=len(data))
     collector = FindingCollector(engine.ruleset, options.show_secrets)
     collector.add(_Gate(stats, options.min_confidence)(engine.scan(data, path)), path, source)
+    findings = _suppress(collector, IgnoreList(), options.baseline, stats)
     stats.elapsed = time.perf_counter() - started
-    return ScanResult(collector.findings(), stats, engine.ruleset)
+    return ScanResult(findings, stats, engine.ruleset)
 
 
 def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None = None,
@@ -168,7 +175,7 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
         kept = gate(matches)
         for occ in occurrences:
             collector.add(kept, occ.path, "git", occ.provenance())
-    findings = _drop_ignored(collector.findings(), ignore, stats)
+    findings = _suppress(collector, ignore, options.baseline, stats)
     stats.elapsed = time.perf_counter() - started
     return ScanResult(findings, stats, engine.ruleset)
 
@@ -208,7 +215,7 @@ def scan_staged(files: list[str] | None = None, options: ScanOptions | None = No
     if staged and stats.files == 0 and unreadable:
         raise StagedSourceError(
             f"{len(staged)} file(s) staged but none could be scanned ({unreadable[0].path}: {unreadable[0].reason})")
-    findings = _drop_ignored(collector.findings(), ignore, stats)
+    findings = _suppress(collector, ignore, options.baseline, stats)
     stats.elapsed = time.perf_counter() - started
     return ScanResult(findings, stats, engine.ruleset)
 
@@ -224,11 +231,20 @@ def _excluded(path: str, options: ScanOptions) -> bool:
     return any(path_matches(path, g) for g in options.walk.excludes)
 
 
-def _drop_ignored(findings: list[Finding], ignore: IgnoreList, stats: ScanStats) -> list[Finding]:
-    if not ignore.fingerprints:
-        return findings
-    kept = [f for f in findings if f.fingerprint not in ignore.fingerprints]
-    stats.ignored += len(findings) - len(kept)
+def _suppress(collector: FindingCollector, ignore: IgnoreList, baseline: "Baseline | None",
+              stats: ScanStats) -> list[Finding]:
+    """Drop findings that .sprawlignore or the baseline hold; an expired baseline entry hides nothing."""
+    matcher = baseline.matcher() if baseline else None
+    kept = []
+    for secret, finding in collector.items():
+        if finding.fingerprint in ignore.fingerprints:
+            stats.ignored += 1
+        elif matcher and matcher.hides(finding, secret):
+            stats.baselined += 1
+        else:
+            if matcher and (entry := matcher.expired_entry(finding)):
+                stats.warnings.append(f"baseline entry for {finding.fingerprint} expired on {entry.expires}")
+            kept.append(finding)
     return kept
 
 

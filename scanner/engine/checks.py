@@ -72,7 +72,13 @@ def _pem_body(secret: str) -> bool | None:
     return True
 
 
+def _has_digit(secret: str) -> bool | None:
+    """Random keys of 20+ characters almost always hold a digit; camelCase identifiers do not."""
+    return any(c.isdigit() for c in secret)
+
+
 CHECKS: dict[str, Callable[[str], bool | None]] = {
+    "has-digit": _has_digit,
     "github-checksum": _crc32_token,
     "npm-checksum": _crc32_token,
     "aws-key-id": _aws_key_id,

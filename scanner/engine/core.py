@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from scanner.engine.checks import run_check
 from scanner.engine.entropy import shannon_entropy
-from scanner.engine.filters import documented_example, placeholder_reason
+from scanner.engine.filters import documented_example, filler_reason, placeholder_reason
 from scanner.engine.prefilter import Prefilter
 from scanner.model import CONFIDENCE_RANK, Match
 from scanner.rules.model import Rule, RuleSet
@@ -96,6 +96,9 @@ def _confirm(rule: Rule, m, data: bytes) -> _Candidate | None:
     if documented_example(secret):
         confidence = "low"
         reasons.append("documented example key")
+    elif filler := filler_reason(secret):
+        confidence = "low"
+        reasons.append(filler)
     if rule.check:
         verdict = run_check(rule.check, secret)
         if verdict is False:

@@ -36,11 +36,14 @@ _PLACEHOLDER_WORDS = re.compile(
 )
 _REDACTED = re.compile(r"(?:\*{3,}|x{6,}|X{6,}|•{3,}|\.{4,}|#{4,}|<redacted>|\[redacted\]|REDACTED)", re.IGNORECASE)
 _RUN = re.compile(r"(.)\1{7,}")
-_SEQUENCES = ("abcdefgh", "bcdefghi", "01234567", "12345678", "23456789", "qwertyui", "asdfghjk")
+
 
 
 def placeholder_reason(secret: str) -> str | None:
-    """Why the value is a placeholder, template or redaction, or None if it may be real."""
+    """Why the value is a placeholder, template or redaction, or None if it may be real.
+
+    Drop these: nobody can authenticate with them.
+    """
     value = secret.strip().strip("'\"")
     if _TEMPLATE.search(value):
         return "template or variable reference"
@@ -51,15 +54,34 @@ def placeholder_reason(secret: str) -> str | None:
     body = value.split("_", 1)[-1] if "_" in value[:12] else value
     if len(body) >= 8 and len(set(body.lower())) <= 2:
         return "repeated characters"
+    return None
+
+
+def filler_reason(secret: str) -> str | None:
+    """Why the value looks like filler (a long run, a straight sequence), or None.
+
+    Lower these to low confidence rather than drop them: sample and test keys are built
+    this way, and a report at low confidence costs less than a missed key.
+    """
+    value = secret.strip().strip("'\"")
+    body = value.split("_", 1)[-1] if "_" in value[:12] else value
     # Real tokens may hold a run (Twitter bearer tokens start with twenty A's); a run that is a
     # third of the value is filler.
     longest = max((len(m.group()) for m in _RUN.finditer(body)), default=0)
     if longest and longest * 3 >= len(body):
         return "long run of one character"
-    lowered = body.lower()
-    if any(seq in lowered for seq in _SEQUENCES):
+    if len(body) >= 8 and _longest_ascending_run(body.lower()) * 2 >= len(body):
         return "sequential characters"
     return None
+
+
+def _longest_ascending_run(value: str) -> int:
+    """Length of the longest run like 'abcdef' or '123456' (each character one past the last)."""
+    best = run = 1
+    for prev, cur in zip(value, value[1:]):
+        run = run + 1 if ord(cur) == ord(prev) + 1 else 1
+        best = max(best, run)
+    return best
 
 
 def documented_example(secret: str) -> bool:

@@ -48,6 +48,7 @@ def document(result: ScanResult) -> dict:
             "elapsed_seconds": round(s.elapsed, 3),
             "allowed_inline": s.allowed_inline,
             "ignored": s.ignored,
+            "baselined": s.baselined,
             "below_confidence": s.below_confidence,
             "skipped": [{"path": k.path, "reason": k.reason} for k in s.skipped],
             "warnings": s.warnings,

@@ -38,6 +38,8 @@ def summary_lines(result: ScanResult, max_skips: int = 20) -> list[str]:
         hidden.append(f"{s.allowed_inline} allowed inline")
     if s.ignored:
         hidden.append(f"{s.ignored} ignored by .sprawlignore")
+    if s.baselined:
+        hidden.append(f"{s.baselined} in the baseline")
     if s.below_confidence:
         hidden.append(f"{s.below_confidence} below the confidence threshold")
     if hidden:
