@@ -10,6 +10,7 @@ from tests.test_staged import OTHER_TOKEN
 
 
 def _tree(tmp_path: Path) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "old.py").write_text(f"T = '{GITHUB_TOKEN}'\n")
     return tmp_path
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from scanner.engine.checks import run_check
 from scanner.engine.entropy import shannon_entropy
-from scanner.engine.filters import documented_example, filler_reason, placeholder_reason
+from scanner.engine.filters import documented_example, example_like, filler_reason, placeholder_reason
 from scanner.engine.prefilter import Prefilter
 from scanner.model import CONFIDENCE_RANK, Match
 from scanner.rules.model import Rule, RuleSet
@@ -86,16 +86,23 @@ def _confirm(rule: Rule, m, data: bytes) -> _Candidate | None:
     start, end = m.span("secret")
     if start < 0 or end <= start:
         return None
+    if rule.exclude_words:
+        before = data[m.start():start].lower()
+        if any(w.encode() in before for w in rule.exclude_words):
+            return None
     secret = data[start:end].decode("utf-8", "replace")
     entropy = shannon_entropy(secret)
     if entropy < rule.min_entropy:
         return None
-    if placeholder_reason(secret):
+    if placeholder_reason(secret) or documented_example(secret):
         return None
+    groups = {k: v.decode("utf-8", "replace") for k, v in m.groupdict().items() if k != "secret" and v}
+    if groups.get("user", "").lower() == secret.lower():
+        return None  # postgres:postgres, a local default rather than a secret
     confidence, reasons = rule.confidence, []
-    if documented_example(secret):
+    if example_like(secret):
         confidence = "low"
-        reasons.append("documented example key")
+        reasons.append("marked as an example")
     elif filler := filler_reason(secret):
         confidence = "low"
         reasons.append(filler)
@@ -106,7 +113,6 @@ def _confirm(rule: Rule, m, data: bytes) -> _Candidate | None:
             reasons.append(f"{rule.check} check failed")
         elif verdict:
             reasons.append(f"{rule.check} check passed")
-    groups = {k: v.decode("utf-8", "replace") for k, v in m.groupdict().items() if k != "secret" and v}
     return _Candidate(rule, start, end, secret, round(entropy, 3), confidence, reasons, groups)
 
 

@@ -30,9 +30,18 @@ _TEMPLATE = re.compile(
     """,
     re.VERBOSE,
 )
-_PLACEHOLDER_WORDS = re.compile(
-    r"(?i)^(?:your|my|the|enter|insert|replace|put|add|paste)[_\- ]?(?:own[_\- ]?)?[a-z_\- ]*(?:key|token|secret|password|pass|pwd|here|id)[a-z_\- ]*$"
-    r"|^(?:change_?me|changeit|password|passwd|secret|example|sample|dummy|placeholder|redacted|none|null|undefined|todo|tbd|test|testing|foo|bar|foobar|xxx+|\*+)$"
+_PLACEHOLDER_PHRASE = re.compile(
+    r"(?i)^(?:your|the|enter|insert|replace|put|add|paste)[_\- ]?(?:own[_\- ]?)?[a-z_\- ]*"
+    r"(?:key|token|secret|password|pass|pwd|here|id)[a-z_\- ]*$"
+)
+_PLACEHOLDER_WORD = re.compile(
+    r"(?i)^(?:example|sample|dummy|placeholder|redacted|none|null|nil|undefined|todo|tbd|xxx+|\*+|true|false|"
+    r"password|passwd|pwd|username|user)$"
+)
+# Default and dictionary passwords: weak, but a real credential where a password is expected.
+_DEFAULT_PASSWORD = re.compile(
+    r"(?i)^(?:change_?me|changeit|password\d+|passw0rd|secret\d*|admin\d*|root|toor|guest|test\d*|testing|"
+    r"foo|bar|foobar|letmein|qwerty|default|pass|mypass(?:word)?|mysecret|demo)$"
 )
 _REDACTED = re.compile(r"(?:\*{3,}|x{6,}|X{6,}|•{3,}|\.{4,}|#{4,}|<redacted>|\[redacted\]|REDACTED)", re.IGNORECASE)
 _RUN = re.compile(r"(.)\1{7,}")
@@ -47,13 +56,17 @@ def placeholder_reason(secret: str) -> str | None:
     value = secret.strip().strip("'\"")
     if _TEMPLATE.search(value):
         return "template or variable reference"
-    if _PLACEHOLDER_WORDS.match(value):
+    if _PLACEHOLDER_PHRASE.match(value) or _PLACEHOLDER_WORD.match(value):
         return "placeholder text"
     if _REDACTED.search(value):
         return "redacted value"
     body = value.split("_", 1)[-1] if "_" in value[:12] else value
     if len(body) >= 8 and len(set(body.lower())) <= 2:
         return "repeated characters"
+    # One run, or one straight sequence, that is two thirds of the value: a template such as AIzaaaaa...
+    longest_run = max((len(m.group()) for m in _RUN.finditer(body)), default=0)
+    if len(body) >= 8 and 3 * max(longest_run, _longest_ascending_run(body.lower())) >= 2 * len(body):
+        return "filler characters"
     return None
 
 
@@ -64,11 +77,13 @@ def filler_reason(secret: str) -> str | None:
     this way, and a report at low confidence costs less than a missed key.
     """
     value = secret.strip().strip("'\"")
+    if _DEFAULT_PASSWORD.match(value):
+        return "default or dictionary password"
     body = value.split("_", 1)[-1] if "_" in value[:12] else value
-    # Real tokens may hold a run (Twitter bearer tokens start with twenty A's); a run that is a
-    # third of the value is filler.
-    longest = max((len(m.group()) for m in _RUN.finditer(body)), default=0)
-    if longest and longest * 3 >= len(body):
+    # Real tokens may hold a run (Twitter bearer tokens start with twenty A's); runs that make up
+    # a third of the value are filler.
+    in_runs = sum(len(m.group()) for m in _RUN.finditer(body))
+    if in_runs and in_runs * 3 >= len(body):
         return "long run of one character"
     if len(body) >= 8 and _longest_ascending_run(body.lower()) * 2 >= len(body):
         return "sequential characters"
@@ -85,4 +100,10 @@ def _longest_ascending_run(value: str) -> int:
 
 
 def documented_example(secret: str) -> bool:
-    return secret in DOCUMENTED_EXAMPLES or "EXAMPLE" in secret
+    """A key a provider published in its documentation: never live, so dropped."""
+    return secret in DOCUMENTED_EXAMPLES
+
+
+def example_like(secret: str) -> bool:
+    """Marked as an example ("...EXAMPLE..."): probably not live, so lowered."""
+    return "EXAMPLE" in secret

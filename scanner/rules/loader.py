@@ -16,7 +16,8 @@ File shape::
         negative_examples: ['ghp_short']
 
 Optional fields: confidence, min_entropy, check, window, remediation, references,
-provider (overrides the file's), and paths (file-name globs: the rule runs only on
+provider (overrides the file's), exclude_words (words that, in the matched text before
+the secret, mean it is not one: e.g. [public, csrf] for a generic token rule), and paths (file-name globs: the rule runs only on
 files whose name or path matches one, e.g. ['*.php', '.npmrc']).
 
 Every error names the file, the rule and the field.
@@ -38,6 +39,7 @@ _UNPORTABLE = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=|\\k<|\(\?\(")
 _FIELDS = {
     "id", "name", "kind", "keywords", "pattern", "privilege", "lifetime", "confidence", "min_entropy",
     "check", "window", "remediation", "references", "examples", "negative_examples", "provider", "paths",
+    "exclude_words",
 }
 _yaml_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -152,6 +154,9 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
     paths = raw.get("paths", [])
     if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
         fail("paths", "expected a list of file-name globs such as '*.php'")
+    exclude_words = raw.get("exclude_words", [])
+    if not isinstance(exclude_words, list) or not all(isinstance(w, str) and w for w in exclude_words):
+        fail("exclude_words", "expected a list of words")
     rule_provider = raw.get("provider", provider)
     return Rule(
         id=raw["id"],
@@ -172,4 +177,5 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
         negative_examples=tuple(negatives),
         source_file=str(path),
         paths=tuple(paths),
+        exclude_words=tuple(w.lower() for w in exclude_words),
     )

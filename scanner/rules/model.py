@@ -10,7 +10,8 @@ import regex
 from scanner.errors import SprawlError
 
 KINDS = frozenset(
-    {"api-key", "token", "private-key", "password", "connection-string", "webhook", "certificate", "generic"}
+    {"api-key", "token", "private-key", "password", "connection-string", "webhook", "certificate", "generic",
+     "identifier"}
 )
 PRIVILEGES = frozenset({"admin", "write", "read", "metered", "test"})
 CONFIDENCES = ("low", "medium", "high")
@@ -43,6 +44,7 @@ class Rule:
     negative_examples: tuple[str, ...] = ()
     source_file: str = ""
     paths: tuple[str, ...] = ()  # file-name globs; empty: every file
+    exclude_words: tuple[str, ...] = ()  # in the match before the secret, these mean "not a secret"
     _compiled: regex.Pattern | None = field(default=None, repr=False)
 
     @property
@@ -88,7 +90,7 @@ class RuleSet:
         """A hash of every pattern and setting: a blob scanned under the same version need not be rescanned."""
         h = hashlib.sha256()
         for r in sorted(self.rules, key=lambda r: r.id):
-            h.update(repr((r.id, r.pattern, r.keywords, r.min_entropy, r.check, r.confidence, r.window, r.paths)).encode())
+            h.update(repr((r.id, r.pattern, r.keywords, r.min_entropy, r.check, r.confidence, r.window, r.paths, r.exclude_words)).encode())
         return h.hexdigest()[:16]
 
     def only(self, ids: set[str]) -> "RuleSet":
