@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Callable
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -77,7 +78,19 @@ def _has_digit(secret: str) -> bool | None:
     return any(c.isdigit() for c in secret)
 
 
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*(?:\(\))?$")
+
+
+def _not_identifier(secret: str) -> bool | None:
+    """An unquoted value such as fallback_getpass or self.passwd is a variable, not a password.
+
+    Only names with a separator count: a bare word such as ouNunzkIRlDbP may well be a password."""
+    looks_like_name = any(c in secret for c in "_.$(") and _IDENTIFIER.match(secret)
+    return not looks_like_name
+
+
 CHECKS: dict[str, Callable[[str], bool | None]] = {
+    "not-identifier": _not_identifier,
     "has-digit": _has_digit,
     "github-checksum": _crc32_token,
     "npm-checksum": _crc32_token,

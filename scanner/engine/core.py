@@ -9,10 +9,8 @@ from scanner.engine.entropy import shannon_entropy
 from scanner.engine.filters import documented_example, example_like, filler_reason, placeholder_reason
 from scanner.engine.prefilter import Prefilter
 from scanner.model import CONFIDENCE_RANK, Match
-from scanner.rules.model import Rule, RuleSet
+from scanner.rules.model import CONFIDENCES, Rule, RuleSet
 
-# Blobs up to this size are searched whole by every triggered rule; larger ones only near keyword hits.
-WHOLE_BLOB_LIMIT = 256 * 1024
 # How much of a long line is kept around a match, for allow markers and redacted snippets.
 LINE_CONTEXT = 240
 ALLOW_MARKERS = (
@@ -23,6 +21,18 @@ ALLOW_MARKERS = (
     "pragma: allowlist secret",
     "nosec",
 )
+# Test code is full of fake credentials; a finding there is reported one confidence level lower.
+_TEST_PATH = re.compile(
+    r"(?:^|/)(?:tests?|__tests__|spec|specs|testdata|test-data|mocks?)/"
+    r"|(?:^|/)(?:test_[^/]*|[^/]*_test\.[a-z]+|[^/]*\.(?:test|spec)\.[a-z]+|conftest\.py)$",
+    re.IGNORECASE,
+)
+
+
+def is_test_path(path: str) -> bool:
+    return bool(path) and bool(_TEST_PATH.search(path.replace("\\", "/")))
+
+
 _ALLOW_RE = re.compile("|".join(re.escape(m) for m in ALLOW_MARKERS).encode())
 
 
@@ -36,6 +46,10 @@ class _Candidate:
     confidence: str
     reasons: list[str]
     groups: dict[str, str]
+
+    def demote(self, reason: str) -> None:
+        self.confidence = CONFIDENCES[max(0, CONFIDENCE_RANK[self.confidence] - 1)]
+        self.reasons.append(reason)
 
     def priority(self) -> tuple:
         return (not self.rule.is_generic, CONFIDENCE_RANK[self.confidence], self.end - self.start)
@@ -52,25 +66,32 @@ class Engine:
     def scan(self, data: bytes, path: str = "") -> list[Match]:
         if not data:
             return []
-        large = len(data) > WHOLE_BLOB_LIMIT
+        in_tests = is_test_path(path)
         # bytes.lower() touches only ASCII and latin-1 maps byte to char, so offsets stay byte offsets.
-        hits = self.prefilter.hits(data.lower().decode("latin-1"), want_positions=large)
+        hits = self.prefilter.hits(data.lower().decode("latin-1"))
         candidates: list[_Candidate] = []
         for idx in [*hits, *self.prefilter.always]:
             rule = self.rules[idx]
             if rule.paths and not rule.applies_to(path):
                 continue
             positions = hits.get(idx)
-            for lo, hi in _search_windows(rule, positions, len(data), large):
+            for lo, hi in _search_windows(rule, positions, len(data)):
                 for m in rule.regex.finditer(data, lo, hi, overlapped=False):
                     cand = _confirm(rule, m, data)
                     if cand is not None:
+                        if in_tests:
+                            cand.demote("in a test file")
                         candidates.append(cand)
         return _to_matches(data, _resolve_overlaps(candidates))
 
 
-def _search_windows(rule: Rule, positions: list[int] | None, size: int, large: bool) -> list[tuple[int, int]]:
-    if not large or not positions:
+def _search_windows(rule: Rule, positions: list[int] | None, size: int) -> list[tuple[int, int]]:
+    """Where to run the rule's regex: around its keyword hits, or the whole blob if it has no keywords.
+
+    A keyword lies inside or near its rule's match, so a window of rule.window bytes either side
+    holds every match; patterns that start with a loose prefix then cost little per blob.
+    """
+    if not positions:
         return [(0, size)]
     windows: list[tuple[int, int]] = []
     for p in positions:
@@ -86,8 +107,13 @@ def _confirm(rule: Rule, m, data: bytes) -> _Candidate | None:
     start, end = m.span("secret")
     if start < 0 or end <= start:
         return None
+    name_start = m.start()
+    if rule.name_delimiters is not None:
+        name_start = _name_start(data, name_start)
+        if name_start is None or (name_start > 0 and data[name_start - 1] not in rule.name_delimiters):
+            return None
     if rule.exclude_words:
-        before = data[m.start():start].lower()
+        before = data[name_start:start].lower()
         if any(w.encode() in before for w in rule.exclude_words):
             return None
     secret = data[start:end].decode("utf-8", "replace")
@@ -114,6 +140,21 @@ def _confirm(rule: Rule, m, data: bytes) -> _Candidate | None:
         elif verdict:
             reasons.append(f"{rule.check} check passed")
     return _Candidate(rule, start, end, secret, round(entropy, 3), confidence, reasons, groups)
+
+
+_NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_MAX_NAME_PREFIX = 40
+
+
+def _name_start(data: bytes, pos: int) -> int | None:
+    """Start of the variable name that the match at pos sits in (None if the name is too long)."""
+    lo = max(0, pos - _MAX_NAME_PREFIX - 1)
+    i = pos
+    while i > lo and data[i - 1] in _NAME_CHARS:
+        i -= 1
+    if i == lo and lo > 0 and data[lo - 1] in _NAME_CHARS:
+        return None
+    return i
 
 
 def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:

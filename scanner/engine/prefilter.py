@@ -22,22 +22,13 @@ class Prefilter:
             self.automaton.make_automaton()
         self._empty = not by_keyword
 
-    def hits(self, lowered: str, want_positions: bool) -> dict[int, list[int]]:
-        """Rule index -> start offsets of its keyword hits (empty lists when positions are not wanted)."""
+    def hits(self, lowered: str) -> dict[int, list[int]]:
+        """Rule index -> start offsets of its keyword hits in the lower-cased blob."""
         found: dict[int, list[int]] = {}
         if self._empty:
             return found
-        if want_positions:
-            for end, (length, idxs) in self.automaton.iter(lowered):
-                start = end - length + 1
-                for i in idxs:
-                    found.setdefault(i, []).append(start)
-        else:
-            # Only which rules fire matters: one pass, and stop recording a keyword's rules after the first hit.
-            seen: set[tuple[int, ...]] = set()
-            for _end, (_length, idxs) in self.automaton.iter(lowered):
-                if idxs not in seen:
-                    seen.add(idxs)
-                    for i in idxs:
-                        found.setdefault(i, [])
+        for end, (length, idxs) in self.automaton.iter(lowered):
+            start = end - length + 1
+            for i in idxs:
+                found.setdefault(i, []).append(start)
         return found

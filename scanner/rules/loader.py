@@ -16,8 +16,11 @@ File shape::
         negative_examples: ['ghp_short']
 
 Optional fields: confidence, min_entropy, check, window, remediation, references,
-provider (overrides the file's), exclude_words (words that, in the matched text before
-the secret, mean it is not one: e.g. [public, csrf] for a generic token rule), and paths (file-name globs: the rule runs only on
+provider (overrides the file's), exclude_words (words that, in the name or matched text
+before the secret, mean it is not one: e.g. [public, csrf] for a generic token rule),
+name_delimiters (for patterns that start at a keyword inside a variable name: the engine
+extends the match back over the rest of the name, at most 40 name characters, and keeps it
+only if one of these characters, or the start of the blob, comes before the name), and paths (file-name globs: the rule runs only on
 files whose name or path matches one, e.g. ['*.php', '.npmrc']).
 
 Every error names the file, the rule and the field.
@@ -39,7 +42,7 @@ _UNPORTABLE = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=|\\k<|\(\?\(")
 _FIELDS = {
     "id", "name", "kind", "keywords", "pattern", "privilege", "lifetime", "confidence", "min_entropy",
     "check", "window", "remediation", "references", "examples", "negative_examples", "provider", "paths",
-    "exclude_words",
+    "exclude_words", "name_delimiters",
 }
 _yaml_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -157,6 +160,9 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
     exclude_words = raw.get("exclude_words", [])
     if not isinstance(exclude_words, list) or not all(isinstance(w, str) and w for w in exclude_words):
         fail("exclude_words", "expected a list of words")
+    name_delimiters = raw.get("name_delimiters")
+    if name_delimiters is not None and (not isinstance(name_delimiters, str) or not name_delimiters):
+        fail("name_delimiters", "expected the characters that may precede the variable name")
     rule_provider = raw.get("provider", provider)
     return Rule(
         id=raw["id"],
@@ -178,4 +184,5 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
         source_file=str(path),
         paths=tuple(paths),
         exclude_words=tuple(w.lower() for w in exclude_words),
+        name_delimiters=name_delimiters.encode() if name_delimiters else None,
     )

@@ -44,7 +44,8 @@ class Rule:
     negative_examples: tuple[str, ...] = ()
     source_file: str = ""
     paths: tuple[str, ...] = ()  # file-name globs; empty: every file
-    exclude_words: tuple[str, ...] = ()  # in the match before the secret, these mean "not a secret"
+    exclude_words: tuple[str, ...] = ()  # in the name or match before the secret, these mean "not a secret"
+    name_delimiters: bytes | None = None  # the match starts inside a name; what may come before the name
     _compiled: regex.Pattern | None = field(default=None, repr=False)
 
     @property
@@ -90,7 +91,7 @@ class RuleSet:
         """A hash of every pattern and setting: a blob scanned under the same version need not be rescanned."""
         h = hashlib.sha256()
         for r in sorted(self.rules, key=lambda r: r.id):
-            h.update(repr((r.id, r.pattern, r.keywords, r.min_entropy, r.check, r.confidence, r.window, r.paths, r.exclude_words)).encode())
+            h.update(repr((r.id, r.pattern, r.keywords, r.min_entropy, r.check, r.confidence, r.window, r.paths, r.exclude_words, r.name_delimiters)).encode())
         return h.hexdigest()[:16]
 
     def only(self, ids: set[str]) -> "RuleSet":
