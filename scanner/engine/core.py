@@ -1,4 +1,10 @@
-"""The hybrid engine: keyword prefilter, rule regex, entropy and format checks, overlap resolution."""
+"""The hybrid engine, in stages:
+
+1. candidates: a matcher (scanner.engine.matcher) yields (rule, regex match) pairs;
+2. confirm: entropy floor, placeholders, format checks, filler, test paths -> _Candidate;
+3. resolve: where rules claim overlapping text, keep the most specific claim;
+4. locate: line, column and the line's text, only for what survives.
+"""
 from __future__ import annotations
 
 import re
@@ -7,7 +13,7 @@ from dataclasses import dataclass
 from scanner.engine.checks import run_check
 from scanner.engine.entropy import shannon_entropy
 from scanner.engine.filters import documented_example, example_like, filler_reason, placeholder_reason
-from scanner.engine.prefilter import Prefilter
+from scanner.engine.matcher import Matcher, PortableMatcher
 from scanner.model import CONFIDENCE_RANK, Match
 from scanner.rules.model import CONFIDENCES, Rule, RuleSet
 
@@ -58,49 +64,23 @@ class _Candidate:
 class Engine:
     """Turns blobs into matches. Build once; scanning does not recompile anything."""
 
-    def __init__(self, ruleset: RuleSet):
+    def __init__(self, ruleset: RuleSet, matcher: Matcher | None = None):
         self.ruleset = ruleset
         self.rules: list[Rule] = list(ruleset)
-        self.prefilter = Prefilter(self.rules)
+        self.matcher: Matcher = matcher or PortableMatcher(self.rules)
 
     def scan(self, data: bytes, path: str = "") -> list[Match]:
         if not data:
             return []
         in_tests = is_test_path(path)
-        # bytes.lower() touches only ASCII and latin-1 maps byte to char, so offsets stay byte offsets.
-        hits = self.prefilter.hits(data.lower().decode("latin-1"))
         candidates: list[_Candidate] = []
-        for idx in [*hits, *self.prefilter.always]:
-            rule = self.rules[idx]
-            if rule.paths and not rule.applies_to(path):
-                continue
-            positions = hits.get(idx)
-            for lo, hi in _search_windows(rule, positions, len(data)):
-                for m in rule.regex.finditer(data, lo, hi, overlapped=False):
-                    cand = _confirm(rule, m, data)
-                    if cand is not None:
-                        if in_tests:
-                            cand.demote("in a test file")
-                        candidates.append(cand)
+        for rule, m in self.matcher.candidates(data, path):
+            cand = _confirm(rule, m, data)
+            if cand is not None:
+                if in_tests:
+                    cand.demote("in a test file")
+                candidates.append(cand)
         return _to_matches(data, _resolve_overlaps(candidates))
-
-
-def _search_windows(rule: Rule, positions: list[int] | None, size: int) -> list[tuple[int, int]]:
-    """Where to run the rule's regex: around its keyword hits, or the whole blob if it has no keywords.
-
-    A keyword lies inside or near its rule's match, so a window of rule.window bytes either side
-    holds every match; patterns that start with a loose prefix then cost little per blob.
-    """
-    if not positions:
-        return [(0, size)]
-    windows: list[tuple[int, int]] = []
-    for p in positions:
-        lo, hi = max(0, p - rule.window), min(size, p + rule.window)
-        if windows and lo <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
-        else:
-            windows.append((lo, hi))
-    return windows
 
 
 def _confirm(rule: Rule, m, data: bytes) -> _Candidate | None:

@@ -9,7 +9,6 @@ import os
 import stat
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 from scanner.ignore import path_matches

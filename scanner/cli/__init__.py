@@ -1,0 +1,124 @@
+"""The `sprawl` command: a thin click layer over the library API.
+
+Each command group lives in its own module here and registers itself on `main`;
+COMMAND_MODULES lists them. Modules import the heavy parts (engine, git, datastore)
+inside the commands, so `sprawl staged` starts fast.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from scanner import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMATS = ["text", "json", "jsonl", "sarif", "csv"]
+
+
+class SprawlGroup(click.Group):
+    """Turns expected failures into a one-line error and exit code 2, never a traceback."""
+
+    def invoke(self, ctx):
+        from scanner.errors import SprawlError
+
+        try:
+            return super().invoke(ctx)
+        except SprawlError as exc:
+            click.echo(f"sprawl: {exc}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except OSError as exc:
+            click.echo(f"sprawl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+            ctx.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            click.echo("sprawl: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=SprawlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sprawl")
+def main() -> None:
+    """Find static secrets wherever they sprawl, and say whose they are and how bad each is."""
+
+
+def report_options(func):
+    """Options every scanning command shares: what to report, how, and where."""
+
+    @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                  help="Report format.")
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+                  help="Write the report here, not stdout.")
+    @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium",
+                  show_default=True, help="Report findings at or above this confidence.")
+    @click.option("--show-secrets", is_flag=True, help="Print full secret values (off by default: previews are redacted).")
+    @click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
+    @click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
+                  help="Skip files or blobs larger than this many bytes.")
+    @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this glob (repeatable).")
+    @click.option("--no-ignore-file", is_flag=True, help="Do not read .sprawlignore.")
+    @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Report only findings that this baseline does not hold.")
+    @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+                  help="Load rules from these files or folders instead of the built-in rules.")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
+             respect_gitignore=False, baseline=None):
+    from scanner.scan import ScanOptions
+    from scanner.sources.filesystem import WalkOptions
+
+    return ScanOptions(
+        min_confidence=min_confidence,
+        jobs=jobs,
+        walk=WalkOptions(max_size=max_size, excludes=tuple(exclude), respect_gitignore=respect_gitignore),
+        show_secrets=show_secrets,
+        rules_paths=list(rules_paths) or None,
+        use_ignore_files=not no_ignore_file,
+        baseline=_load_baseline(baseline),
+    )
+
+
+def _load_baseline(path: Path | None):
+    if path is None:
+        return None
+    from scanner.baseline import Baseline
+
+    return Baseline.load(path)
+
+
+def _emit(result, fmt: str, output: str | None) -> None:
+    """Render, write, print the closing summary and exit with the findings' exit code."""
+    from scanner.report import render
+    from scanner.report.summary import summary_lines
+
+    to_terminal = output is None and sys.stdout.isatty()
+    report = render(result, fmt, color=to_terminal)
+    if output:
+        Path(output).write_text(report, encoding="utf-8")
+    else:
+        click.echo(report, nl=False)
+    if fmt != "text" or output:
+        for line in summary_lines(result):
+            click.echo(f"sprawl: {line}", err=True)
+    sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
+
+
+
+COMMAND_MODULES = ("scan_commands", "baseline", "rules")
+
+
+def _register() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"scanner.cli.{name}")
+
+
+_register()

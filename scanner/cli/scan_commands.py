@@ -1,0 +1,113 @@
+"""sprawl scan, git, staged and install-hook: the scanning commands."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, _emit, _options, main, report_options  # noqa: F401
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@report_options
+@click.option("--respect-gitignore", is_flag=True, help="Skip files that git ignores.")
+@click.option("--history", is_flag=True, help="Scan the full git history of the repository at PATH (as `sprawl git`).")
+def scan(paths, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, baseline,
+         rules_paths, respect_gitignore, history):
+    """Scan files and folders (or - for standard input) for secrets.
+
+    \b
+    Examples:
+      sprawl scan .
+      sprawl scan src/ config/ --exclude 'tests/**' -f sarif -o sprawl.sarif
+      git diff | sprawl scan -
+      sprawl scan . --history          # the whole git history, as `sprawl git .`
+    Exit codes: 0 no findings, 1 findings, 2 usage or input error.
+    """
+    from scanner.scan import scan_bytes, scan_git, scan_paths
+
+    options = _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
+                       respect_gitignore, baseline)
+    if history:
+        if len(paths) != 1:
+            raise click.UsageError("--history takes exactly one repository path")
+        result = scan_git(paths[0], options)
+    elif paths == ("-",):
+        result = scan_bytes(sys.stdin.buffer.read(), "<stdin>", options)
+    elif "-" in paths:
+        raise click.UsageError("'-' (standard input) cannot be mixed with paths")
+    else:
+        missing = [p for p in paths if not Path(p).exists()]
+        if len(missing) == len(paths):
+            click.echo(f"sprawl: no such file or folder: {', '.join(missing)}", err=True)
+            sys.exit(EXIT_ERROR)
+        result = scan_paths(list(paths), options)
+    _emit(result, fmt, output)
+
+
+@main.command("git")
+@click.argument("repo", default=".")
+@report_options
+@click.option("--branch", help="Only history reachable from this branch or ref (default: every ref).")
+@click.option("--since-commit", help="Only commits after this one (exclusive).")
+def git_command(repo, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, baseline,
+                rules_paths, branch, since_commit):
+    """Scan the full history of a git repository: every blob of every branch, tag and remote.
+
+    Each unique blob is scanned once; each finding names the commit, author and date that
+    introduced it, and every other commit and path that holds it. Works on work trees, bare
+    and mirror clones.
+
+    \b
+    Examples:
+      sprawl git                       # the repository in the current folder
+      sprawl git ../service.git --branch main --since-commit v1.2.0 -f json
+    """
+    from scanner.scan import scan_git
+
+    options = _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
+                       baseline=baseline)
+    _emit(scan_git(repo, options, branch, since_commit), fmt, output)
+
+
+@main.command()
+@click.argument("files", nargs=-1)
+@report_options
+def staged(files, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, baseline,
+           rules_paths):
+    """The pre-commit check: scan what is staged, report secrets on added lines.
+
+    Reads the index (or the temporary index of `git commit -a`), not the work tree. Given
+    FILES (as the pre-commit framework passes them), scans exactly those files.
+
+    \b
+    Examples:
+      sprawl staged                    # in a hook: .git/hooks/pre-commit
+      sprawl install-hook              # writes that hook for you
+    Exit codes: 0 nothing found, 1 secrets found (the commit is blocked), 2 error.
+    """
+    from scanner.report.summary import STAGED_HINT
+    from scanner.scan import scan_staged
+
+    options = _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
+                       baseline=baseline)
+    result = scan_staged(list(files) or None, options)
+    if result.findings and fmt == "text":
+        click.echo(STAGED_HINT, err=True)
+    _emit(result, fmt, output)
+
+
+@main.command("install-hook")
+@click.option("--force", is_flag=True, help="Replace an existing pre-commit hook.")
+def install_hook(force):
+    """Install `sprawl staged` as this repository's git pre-commit hook (without the pre-commit framework).
+
+    \b
+    Example:
+      sprawl install-hook
+    """
+    from scanner.hook import install
+
+    click.echo(install(force=force))
