@@ -83,10 +83,11 @@ def main() -> int:
     return 0
 
 
-def compare(target: str, repeat: int, jobs: int = 0, extra: dict[str, list[str]] | None = None) -> dict:
+def compare(target: str, repeat: int, jobs: int = 0, extra: dict[str, list[str]] | None = None,
+            sprawl_command: str = "scan") -> dict:
     """Best run of each tool on the target; each writes its report to a file whose findings are counted."""
     out = Path(tempfile.mkdtemp(prefix="sprawl-bench-out-"))
-    tools = {"sprawl": [sys.executable, "-m", "scanner.cli", "scan", target, "-f", "json",
+    tools = {"sprawl": [sys.executable, "-m", "scanner.cli", sprawl_command, target, "-f", "json",
                         "-o", str(out / "sprawl.json"), "--jobs", str(jobs), *(extra or {}).get("sprawl", [])]}
     if available("kingfisher"):
         tools["kingfisher"] = ["kingfisher", "scan", target, "--no-validate", "--format", "json",

@@ -58,7 +58,7 @@ class _Candidate:
         self.reasons.append(reason)
 
     def priority(self) -> tuple:
-        return (not self.rule.is_generic, CONFIDENCE_RANK[self.confidence], self.end - self.start)
+        return (self.rule.specificity, CONFIDENCE_RANK[self.confidence], self.end - self.start)
 
 
 class Engine:

@@ -34,17 +34,36 @@ class PortableMatcher:
     def candidates(self, data: bytes, path: str) -> Iterator[Candidate]:
         # bytes.lower() touches only ASCII and latin-1 maps byte to char, so offsets stay byte offsets.
         hits = self.prefilter.hits(data.lower().decode("latin-1"))
-        for idx in [*hits, *self.prefilter.always]:
+        size = len(data)
+        # Rules sharing keywords and window size share their search windows: computed once per blob.
+        windows_for: dict[tuple, list[tuple[int, int]]] = {}
+        # Rules run in the order their first keyword appears: where two rules tie for the same text,
+        # the engine keeps the first, and the keyword met first (the provider name before the
+        # value, say) is the better witness.
+        first_hit = {idx: min(hits[k][0] for k in self.prefilter.rule_keywords[idx] if k in hits)
+                     for idx in self.prefilter.triggered(hits)}
+        for idx in sorted(first_hit, key=lambda i: (first_hit[i], i)) + self.prefilter.always:
             rule = self.rules[idx]
             if rule.paths and not rule.applies_to(path):
                 continue
-            for lo, hi in search_windows(rule, hits.get(idx), len(data)):
+            key = (self.prefilter.rule_keywords[idx], rule.window)
+            windows = windows_for.get(key)
+            if windows is None:
+                positions = _merged([hits[k] for k in key[0] if k in hits])
+                windows = windows_for[key] = search_windows(positions, rule.window, size)
+            for lo, hi in windows:
                 for m in rule.regex.finditer(data, lo, hi):
                     yield rule, m
 
 
-def search_windows(rule: Rule, positions: list[int] | None, size: int) -> list[tuple[int, int]]:
-    """Where to run the rule's regex: around its keyword hits, or the whole blob if it has no keywords.
+def _merged(lists: list[list[int]]) -> list[int]:
+    if len(lists) == 1:
+        return lists[0]
+    return sorted(p for positions in lists for p in positions)
+
+
+def search_windows(positions: list[int], window: int, size: int) -> list[tuple[int, int]]:
+    """Where to run a rule's regex: around its keyword hits, or the whole blob if it has no keywords.
 
     A keyword lies inside or near its rule's match, so a window of rule.window bytes either side
     holds every match; patterns that start with a loose prefix then cost little per blob.
@@ -52,10 +71,12 @@ def search_windows(rule: Rule, positions: list[int] | None, size: int) -> list[t
     if not positions:
         return [(0, size)]
     windows: list[tuple[int, int]] = []
+    lo, hi = positions[0] - window, positions[0] + window
     for p in positions:
-        lo, hi = max(0, p - rule.window), min(size, p + rule.window)
-        if windows and lo <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+        if p - window <= hi:
+            hi = max(hi, p + window)
         else:
-            windows.append((lo, hi))
+            windows.append((max(0, lo), min(size, hi)))
+            lo, hi = p - window, p + window
+    windows.append((max(0, lo), min(size, hi)))
     return windows

@@ -7,28 +7,46 @@ from scanner.rules.model import Rule
 
 
 class Prefilter:
-    """One automaton over every rule keyword, run once over the lower-cased blob."""
+    """One automaton over every rule keyword, run once over the lower-cased blob.
+
+    Hits are recorded per keyword, not per rule: a keyword such as "key" is shared by dozens
+    of rules, and one append per hit keeps the per-hit Python cost flat.
+    """
 
     def __init__(self, rules: list[Rule]):
         self.always: list[int] = [i for i, r in enumerate(rules) if not r.keywords]
-        by_keyword: dict[str, list[int]] = {}
+        keywords = sorted({kw for r in rules for kw in r.keywords})
+        self.keyword_ids = {kw: i for i, kw in enumerate(keywords)}
+        self.rules_by_keyword: list[list[int]] = [[] for _ in keywords]
+        self.rule_keywords: list[tuple[int, ...]] = []
         for i, rule in enumerate(rules):
-            for kw in rule.keywords:
-                by_keyword.setdefault(kw, []).append(i)
+            ids = tuple(sorted(self.keyword_ids[kw] for kw in rule.keywords))
+            self.rule_keywords.append(ids)
+            for k in ids:
+                self.rules_by_keyword[k].append(i)
         self.automaton = ahocorasick.Automaton()
-        for kw, idxs in by_keyword.items():
-            self.automaton.add_word(kw, (len(kw), tuple(idxs)))
-        if by_keyword:
+        for kw, k in self.keyword_ids.items():
+            self.automaton.add_word(kw, (k, len(kw)))
+        if keywords:
             self.automaton.make_automaton()
-        self._empty = not by_keyword
+        self._empty = not keywords
 
     def hits(self, lowered: str) -> dict[int, list[int]]:
-        """Rule index -> start offsets of its keyword hits in the lower-cased blob."""
+        """Keyword id -> start offsets of its hits in the lower-cased blob, in order."""
         found: dict[int, list[int]] = {}
         if self._empty:
             return found
-        for end, (length, idxs) in self.automaton.iter(lowered):
-            start = end - length + 1
-            for i in idxs:
-                found.setdefault(i, []).append(start)
+        for end, (k, length) in self.automaton.iter(lowered):
+            positions = found.get(k)
+            if positions is None:
+                found[k] = [end - length + 1]
+            else:
+                positions.append(end - length + 1)
         return found
+
+    def triggered(self, hits: dict[int, list[int]]) -> set[int]:
+        """Indices of the rules one of whose keywords was hit."""
+        rules: set[int] = set()
+        for k in hits:
+            rules.update(self.rules_by_keyword[k])
+        return rules

@@ -15,6 +15,9 @@ KINDS = frozenset(
 )
 PRIVILEGES = frozenset({"admin", "write", "read", "metered", "test"})
 CONFIDENCES = ("low", "medium", "high")
+_STRUCTURAL_PROVIDERS = frozenset(
+    {"password", "jwt", "http", "curl", "basic-auth", "uri", "db-connection", "sensitive", "redirect", "net"}
+)
 
 
 class RuleError(SprawlError, ValueError):
@@ -66,6 +69,17 @@ class Rule:
     @property
     def is_generic(self) -> bool:
         return self.kind == "generic" or self.provider in ("generic", "password")
+
+    @property
+    def specificity(self) -> int:
+        """2 for a provider's own format, 1 for a structure any provider's secret can sit in
+        (a JWT, a URL with a password, a bearer header), 0 for a generic assignment. Where rules
+        claim the same text, the more specific one names the credential."""
+        if self.is_generic and self.provider != "password":
+            return 0
+        if self.provider in _STRUCTURAL_PROVIDERS:
+            return 1
+        return 2
 
 
 @dataclass(slots=True)

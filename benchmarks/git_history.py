@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Full-history scan: sprawl beside kingfisher and betterleaks on the same repository, same run.
+
+    python benchmarks/git_history.py [REPO] [--commits 2000] [--repeat 2] [--jobs 0]
+
+With no REPO, a repository is built with `git fast-import` from real source files (the
+Python standard library of the running interpreter) replayed as a history of --commits
+commits, each editing a few files, with secrets planted in some commits and removed in
+later ones. Prints seconds, MB/s of unique blob bytes, peak memory and findings per tool.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _bench import machine  # noqa: E402
+from throughput import compare, report  # noqa: E402
+
+
+def build_history(repo: Path, commits: int, seed: int = 7) -> int:
+    """A repository of real files with a long history; returns the number of planted secrets."""
+    rng = random.Random(seed)
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    sources = sorted(p for p in stdlib.rglob("*.py") if "site-packages" not in p.parts and p.stat().st_size < 200_000)
+    files = {str(p.relative_to(stdlib)): p.read_bytes() for p in sources[:4000]}
+    names = sorted(files)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    proc = subprocess.Popen(["git", "-C", str(repo), "fast-import", "--quiet"], stdin=subprocess.PIPE)
+    out = proc.stdin
+    assert out is not None
+    planted = 0
+    when = 1_600_000_000
+
+    def commit(changes: dict[str, bytes | None], message: str, author: str) -> None:
+        nonlocal when
+        when += 3600
+        out.write(b"commit refs/heads/main\n")
+        out.write(f"author {author} <{author.lower().replace(' ', '.')}@example.test> {when} +0000\n".encode())
+        out.write(f"committer CI <ci@example.test> {when} +0000\n".encode())
+        msg = message.encode()
+        out.write(b"data %d\n%s\n" % (len(msg), msg))
+        for name, data in changes.items():
+            if data is None:
+                out.write(f"D {name}\n".encode())
+            else:
+                out.write(f"M 100644 inline {name}\n".encode() + b"data %d\n" % len(data) + data + b"\n")
+
+    commit(dict(files), "import", "Founder")
+    leaks: list[tuple[int, str]] = []
+    for i in range(commits):
+        changes: dict[str, bytes | None] = {}
+        for name in rng.sample(names, 4):
+            body = files[name]
+            cut = rng.randrange(len(body) + 1)
+            files[name] = body[:cut] + f"\n# change {i}: {rng.random():.6f}\n".encode() + body[cut:]
+            changes[name] = files[name]
+        if i % 40 == 0:
+            token = "".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(32))
+            name = f"config/settings_{i}.py"
+            changes[name] = f'STRIPE_KEY = "sk_live_{token}"\n'.encode()
+            leaks.append((i + 25, name))
+            planted += 1
+        for due, name in [leak for leak in leaks if leak[0] == i]:
+            changes[name] = None
+        commit(changes, f"change {i}", rng.choice(["Ada Lovelace", "Alan Turing", "Grace Hopper"]))
+    out.close()
+    if proc.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    subprocess.run(["git", "-C", str(repo), "branch", "release", "main~100"], check=True)
+    return planted
+
+
+def unique_blob_bytes(repo: str) -> tuple[int, int]:
+    objects = subprocess.run(["git", "-C", repo, "rev-list", "--objects", "--all"], capture_output=True, check=True).stdout
+    oids = "\n".join(line.split()[0] for line in objects.decode().splitlines()) + "\n"
+    check = subprocess.run(["git", "-C", repo, "cat-file", "--batch-check=%(objecttype) %(objectsize)"],
+                           input=oids.encode(), capture_output=True, check=True).stdout.decode().splitlines()
+    sizes = [int(line.split()[1]) for line in check if line.startswith("blob ")]
+    return len(sizes), sum(sizes)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("repo", nargs="?", type=Path)
+    ap.add_argument("--commits", type=int, default=2000)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=0)
+    args = ap.parse_args()
+    tmp = None
+    if args.repo is None:
+        tmp = tempfile.TemporaryDirectory(prefix="sprawl-git-bench-")
+        args.repo = Path(tmp.name) / "repo"
+        planted = build_history(args.repo, args.commits)
+        print(f"built {args.repo}: {args.commits + 1} commits, {planted} planted secrets (each later deleted)")
+    blobs, size = unique_blob_bytes(str(args.repo))
+    extra = {"sprawl": [], "kingfisher": ["--git-history", "full"], "betterleaks": ["git"]}
+    best = compare(str(args.repo), args.repeat, args.jobs, extra, sprawl_command="git")
+    mb = size / 2**20
+    print(f"\n{args.repo}: {blobs} unique blobs, {mb:.1f} MB; {machine()}; best of {args.repeat}\n")
+    print(report(best, mb))
+    if tmp:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
