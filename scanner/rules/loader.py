@@ -27,13 +27,18 @@ Every error names the file, the rule and the field.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import re
 from pathlib import Path
 
 import yaml
 
+from scanner.rules import cache as rule_cache
 from scanner.rules.model import CONFIDENCES, KINDS, PRIVILEGES, Rule, RuleError, RuleSet
+
+_CACHE_FORMAT = 1  # bump when Rule's fields or their validation change
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
@@ -59,7 +64,23 @@ def default_rules_dir() -> Path:
 
 
 def load_rules(paths: list[Path] | None = None) -> RuleSet:
-    """Load every *.yaml rule file under the given files or folders (default: the built-in rules)."""
+    """Load every *.yaml rule file under the given files or folders (default: the built-in rules).
+
+    Parsing hundreds of YAML files costs more than the rest of a pre-commit run, so a validated
+    rule set is cached as JSON keyed by a hash of the files' contents: any edit invalidates it.
+    """
+    files = _rule_files(paths)
+    contents = [(f, _read(f)) for f in files]
+    key = hashlib.sha256(repr((_CACHE_FORMAT, [(str(f), t) for f, t in contents])).encode()).hexdigest()[:32]
+    cached = rule_cache.load(key)
+    if cached is not None:
+        return RuleSet([_rule_from_json(d) for d in cached])
+    ruleset = _parse(contents, paths)
+    rule_cache.store(key, [_rule_to_json(r) for r in ruleset])
+    return ruleset
+
+
+def _rule_files(paths: list[Path] | None) -> list[Path]:
     files: list[Path] = []
     for p in paths or [default_rules_dir()]:
         p = Path(p)
@@ -69,10 +90,21 @@ def load_rules(paths: list[Path] | None = None) -> RuleSet:
             files.append(p)
         else:
             raise RuleError(f"{p}: no such rule file or folder")
+    return files
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read: {exc}") from None
+
+
+def _parse(contents: list[tuple[Path, str]], paths: list[Path] | None) -> RuleSet:
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for f in files:
-        for rule in _load_file(f):
+    for f, text in contents:
+        for rule in _load_file(f, text):
             if rule.id in seen:
                 raise RuleError(f"{f}: rule {rule.id}: field 'id': duplicate of a rule in {seen[rule.id]}")
             seen[rule.id] = str(f)
@@ -82,11 +114,9 @@ def load_rules(paths: list[Path] | None = None) -> RuleSet:
     return RuleSet(rules)
 
 
-def _load_file(path: Path) -> list[Rule]:
+def _load_file(path: Path, text: str) -> list[Rule]:
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"{path}: cannot read: {exc}") from None
+        doc = yaml.load(text, Loader=_yaml_loader)
     except yaml.YAMLError as exc:
         raise RuleError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
@@ -186,3 +216,19 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
         exclude_words=tuple(w.lower() for w in exclude_words),
         name_delimiters=name_delimiters.encode() if name_delimiters else None,
     )
+
+
+def _rule_to_json(rule: Rule) -> dict:
+    d = {f.name: getattr(rule, f.name) for f in dataclasses.fields(rule) if not f.name.startswith("_")}
+    if d["name_delimiters"] is not None:
+        d["name_delimiters"] = d["name_delimiters"].decode("latin-1")
+    return d
+
+
+def _rule_from_json(d: dict) -> Rule:
+    d = dict(d)
+    for name in ("keywords", "references", "examples", "negative_examples", "paths", "exclude_words"):
+        d[name] = tuple(d[name])
+    if d["name_delimiters"] is not None:
+        d["name_delimiters"] = d["name_delimiters"].encode("latin-1")
+    return Rule(**d)

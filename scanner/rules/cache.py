@@ -1,0 +1,44 @@
+"""A per-user cache of validated rule sets, so start-up does not re-parse every YAML file.
+
+Entries live in $SPRAWL_CACHE_DIR, else $XDG_CACHE_HOME/secret-sprawl, else
+~/.cache/secret-sprawl, one JSON file per rule-set hash. The cache is an optimisation
+only: any error reading or writing it is ignored and the rules are parsed as usual.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+_KEEP = 8  # rule-set versions kept; older entries are deleted when a new one is written
+
+
+def cache_dir() -> Path:
+    if os.environ.get("SPRAWL_CACHE_DIR"):
+        return Path(os.environ["SPRAWL_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "secret-sprawl"
+
+
+def load(key: str) -> list | None:
+    try:
+        return json.loads((cache_dir() / f"rules-{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def store(key: str, data: list) -> None:
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a concurrent reader never sees half a file.
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".rules-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, folder / f"rules-{key}.json")
+        entries = sorted(folder.glob("rules-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[_KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
