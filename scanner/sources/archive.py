@@ -1,0 +1,349 @@
+"""Archive and large-file source: open what a file holds and scan it member by member, streamed.
+
+tar (plain, gz, bz2, xz, zstd), zip, and single gz, bz2, xz and zstd streams are recognised by
+their first bytes, not their names, and opened to a bounded depth of nesting. Nothing is
+extracted to disk: members stream through the chunked scanner (scanner.sources.stream). A zip
+needs random access, so a zip nested in a stream is spooled (in memory up to SPOOL_MEMORY).
+
+Archive bombs are stopped by three limits, each reported when hit: the decompression ratio of
+any layer, the total bytes decompressed from one file, and the number of members. A corrupt
+member, a truncated stream or a bomb is reported as a skip of that member or the rest of that
+archive, keeping what was found before it; the scan of everything else goes on.
+
+A finding inside an archive is located as `bundle.tar.gz!inner.zip!logs/app.log` (line numbers
+count in the decompressed member).
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import shutil
+import tarfile
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable
+
+from scanner.model import Match
+from scanner.sources.filesystem import Skip, is_binary
+from scanner.sources.logs import media_kind, time_seen
+from scanner.sources.stream import CHUNK, Chunk, read_full, scan_stream
+
+SEP = "!"
+SNIFF = 512  # enough for the tar magic at offset 257
+SPOOL_MEMORY = 64 * 1024 * 1024
+RATIO_FLOOR = 8 * 1024 * 1024  # below this much output a high ratio is just a small, repetitive file
+
+COMPRESSORS = ("gzip", "bzip2", "xz", "zstd")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_depth: int = 5  # containers inside containers
+    max_ratio: int = 500  # decompressed : compressed, per layer (gzip tops out near 1000:1 on zeros)
+    max_total: int = 64 * 1024**3  # bytes decompressed from one file on disk
+    max_members: int = 200_000  # members of all archives inside one file on disk
+
+
+class ArchiveBomb(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class Hit:
+    path: str  # bundle.tar.gz!logs/app.log
+    match: Match
+    provenance: dict
+
+
+@dataclass
+class FileOutcome:
+    """What scanning one file on disk gave: hits, skips (member-level), and how much was read."""
+
+    size: int = 0  # bytes scanned (decompressed)
+    files: int = 0  # blobs scanned: 1, or the archive's members
+    hits: list[Hit] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    archive: bool = False
+    streamed: bool = False
+
+
+def sniff(head: bytes) -> str | None:
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh") and head[3:4].isdigit():
+        return "bzip2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith(b"\x28\xb5\x2f\xfd"):
+        return "zstd"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if head[257:262] == b"ustar":
+        return "tar"
+    return None
+
+
+class Prefixed:
+    """A stream with bytes already read from it put back in front."""
+
+    def __init__(self, head: bytes, fh: BinaryIO):
+        self.head, self.fh = head, fh
+
+    def read(self, n: int = -1) -> bytes:
+        if not self.head:
+            return self.fh.read(n)
+        if n is None or n < 0:
+            data, self.head = self.head + self.fh.read(), b""
+            return data
+        data, self.head = self.head[:n], self.head[n:]
+        if len(data) < n:
+            data += self.fh.read(n - len(data))
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+class Counted:
+    """Counts the compressed bytes a decompressor consumes."""
+
+    def __init__(self, fh):
+        self.fh, self.n = fh, 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)
+        self.n += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+class Guarded:
+    """Decompressed output, checked against the ratio limit of its layer and the file's total budget."""
+
+    def __init__(self, inner, compressed: Callable[[], int], walker: "_Walker", where: str):
+        self.inner, self.compressed, self.walker, self.where = inner, compressed, walker, where
+        self.out = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.inner.read(n)
+        self.out += len(data)
+        limits = self.walker.limits
+        if self.out > RATIO_FLOOR and self.out > limits.max_ratio * max(self.compressed(), 1):
+            raise ArchiveBomb(f"archive bomb: compression ratio over {limits.max_ratio}:1 "
+                              f"({self.out} bytes from {self.compressed()}); rest of {self.where} not scanned")
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+def _decompressor(kind: str, fh):
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=fh, mode="rb")
+    if kind == "bzip2":
+        return bz2.BZ2File(fh)
+    if kind == "xz":
+        return lzma.LZMAFile(fh)
+    import zstandard
+
+    return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    errs: list[type[BaseException]] = [OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error,
+                                       lzma.LZMAError, RuntimeError, ValueError, NotImplementedError]
+    try:
+        import zstandard
+
+        errs.append(zstandard.ZstdError)
+    except ImportError:
+        pass
+    return tuple(errs)
+
+
+def _describe(exc: BaseException, what: str) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, EOFError) or "end-of-stream" in text or "truncated" in text.lower():
+        return f"truncated {what}: {text}"
+    return f"corrupt {what}: {text}"
+
+
+LeafScan = Callable[[bytes, str], list[Match]]
+
+
+class _Walker:
+    def __init__(self, scan: LeafScan, limits: Limits, out: FileOutcome):
+        self.scan, self.limits, self.out = scan, limits, out
+        self.total = 0
+        self.members = 0
+        self.errors = _errors()
+
+    def take(self, n: int, where: str) -> None:
+        self.total += n
+        if self.total > self.limits.max_total:
+            raise ArchiveBomb(f"archive bomb: more than {self.limits.max_total} bytes decompressed; "
+                              f"rest of {where} not scanned")
+
+    def count_member(self, where: str) -> None:
+        self.members += 1
+        if self.members > self.limits.max_members:
+            raise ArchiveBomb(f"archive bomb: more than {self.limits.max_members} members; "
+                              f"rest of {where} not scanned")
+
+    # -- containers ------------------------------------------------------------------------------
+    def visit(self, fh, where: str, head: bytes, depth: int) -> None:
+        kind = sniff(head)
+        if kind is None:
+            self.leaf(fh, where, head)
+            return
+        if depth >= self.limits.max_depth:
+            self.out.skips.append(Skip(where, f"archive nested deeper than {self.limits.max_depth} levels"))
+            return
+        self.out.archive = True
+        if kind in COMPRESSORS:
+            counted = Counted(Prefixed(head, fh))
+            stream = Guarded(_decompressor(kind, counted), lambda: counted.n, self, where)
+            inner_head = read_full(stream, SNIFF)
+            if sniff(inner_head) == "tar":
+                self.tar(Prefixed(inner_head, stream), where, depth)
+            else:
+                # A single compressed file is located by its own name: app.log.gz:LINE.
+                self.visit(stream, where, inner_head, depth + 1)
+        elif kind == "tar":
+            self.tar(Prefixed(head, fh), where, depth)
+        else:
+            self.zip(fh, where, head, depth)
+
+    def tar(self, fh, where: str, depth: int) -> None:
+        with tarfile.open(fileobj=fh, mode="r|") as tf:
+            for member in tf:
+                if not member.isfile():
+                    continue
+                name = member.name[2:] if member.name.startswith("./") else member.name
+                inner = f"{where}{SEP}{name}"
+                self.count_member(where)
+                ef = tf.extractfile(member)
+                if ef is not None:
+                    self.member(ef, inner, depth)
+
+    def zip(self, fh, where: str, head: bytes, depth: int) -> None:
+        spool = None
+        if depth == 0:  # the file on disk: random access as it is
+            fh.seek(0)
+            source = fh
+        else:
+            spool = source = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+            source.write(head)
+            shutil.copyfileobj(fh, source, 1024 * 1024)
+            source.seek(0)
+        try:
+            with zipfile.ZipFile(source) as zf:
+                for info in zf.infolist():
+                    if info.is_dir():
+                        continue
+                    inner = f"{where}{SEP}{info.filename}"
+                    self.count_member(where)
+                    if info.flag_bits & 0x1:
+                        self.out.skips.append(Skip(inner, "encrypted archive member"))
+                        continue
+                    with zf.open(info) as ef:
+                        self.member(Guarded(ef, lambda info=info: info.compress_size, self, inner), inner, depth)
+        finally:
+            if spool is not None:
+                spool.close()
+
+    def member(self, fh, where: str, depth: int) -> None:
+        """One member; if it is corrupt or truncated, report it and let the caller go on with the next."""
+        try:
+            self.visit(fh, where, read_full(fh, SNIFF), depth + 1)
+        except ArchiveBomb:
+            raise
+        except self.errors as exc:
+            self.out.skips.append(Skip(where, _describe(exc, "archive member")))
+
+    # -- leaves ----------------------------------------------------------------------------------
+    def leaf(self, fh, where: str, head: bytes) -> None:
+        if not head or is_binary(head):
+            return  # binary members (images, class files) are not text to scan; not worth a skip each
+        name = where.rsplit(SEP, 1)[-1]
+        media = media_kind(where, head)
+        seen: dict[int, str] = {}
+
+        def on_chunk(c: Chunk, kept: list[Match]) -> None:
+            if self.out.archive:  # a plain file on disk is no bomb, however large
+                self.take(c.cut_hi - c.cut_lo, where)
+            for m in kept:
+                t = time_seen(c.data, m.start)
+                if t:
+                    seen[id(m)] = t
+
+        self.out.files += 1
+        try:
+            stats = scan_stream(fh, lambda data: self.scan(data, name), head, on_chunk=on_chunk)
+            matches, error = stats.matches, None
+        except ArchiveBomb:
+            raise
+        except self.errors as exc:
+            matches, error = exc.partial.matches if hasattr(exc, "partial") else [], exc
+            stats = getattr(exc, "partial", None)
+        self.out.size += stats.bytes if stats else 0
+        if stats and stats.chunks > 1:
+            self.out.streamed = True
+        for m in matches:
+            prov = {}
+            if media:
+                prov["media"] = media
+            if id(m) in seen:
+                prov["seen"] = seen[id(m)]
+            self.out.hits.append(Hit(where, m, prov))
+        if error is not None:
+            raise error
+
+
+def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: int = CHUNK,
+              chunk: int = CHUNK) -> FileOutcome | Skip:
+    """Scan one file on disk: plain text read whole, an archive member by member, a large file in chunks."""
+    out = FileOutcome()
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        return Skip(path, f"unreadable: {exc.strerror or exc}")
+    with fh:
+        try:
+            size = os.fstat(fh.fileno()).st_size
+            head = fh.read(max(SNIFF, 8000) if size > max_size else -1)
+        except OSError as exc:
+            return Skip(path, f"unreadable: {exc.strerror or exc}")
+        kind = sniff(head)
+        if kind is None and is_binary(head):
+            return Skip(path, "binary")
+        if kind is None and size <= max_size:
+            return _whole(head, path, scan, out)
+        walker = _Walker(scan, limits, out)
+        try:
+            walker.visit(fh, path, head, 0)
+        except ArchiveBomb as exc:
+            out.skips.append(Skip(path, str(exc)))
+        except walker.errors as exc:
+            what = "archive; the rest of it was not scanned" if out.archive else "file"
+            out.skips.append(Skip(path, _describe(exc, what)))
+    return out
+
+
+def _whole(data: bytes, path: str, scan: LeafScan, out: FileOutcome) -> FileOutcome:
+    """A file small enough to read in one go: the common case, kept as cheap as before."""
+    out.size, out.files = len(data), 1
+    matches = scan(data, path)
+    media = media_kind(path, data[:SNIFF]) if matches else ""
+    for m in matches:
+        prov = {"media": media} if media else {}
+        if t := time_seen(data, m.start):
+            prov["seen"] = t
+        out.hits.append(Hit(path, m, prov))
+    return out

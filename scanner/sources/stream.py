@@ -1,0 +1,133 @@
+"""Scan a readable stream of any size in bounded memory: fixed-size chunks that overlap.
+
+Consecutive chunks share OVERLAP bytes. The middle of that shared region is the cut: a
+match whose secret starts before the cut belongs to the earlier chunk, one that starts at
+or after it to the later chunk. Both chunks hold OVERLAP/2 bytes either side of the cut,
+more than any rule's keyword window and any secret's length, so a secret that straddles a
+chunk edge is seen whole by exactly one owner and reported once. Memory is one chunk (plus
+the engine's per-chunk work) whatever the stream size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, Iterator
+
+from scanner.model import Match
+
+CHUNK = 8 * 1024 * 1024
+OVERLAP = 128 * 1024  # twice the largest rule window (16 KB) with room for a long private key
+
+
+@dataclass(slots=True)
+class Chunk:
+    data: bytes
+    offset: int  # absolute offset of data[0] in the stream
+    line: int  # 1-based line number of data[0]
+    line_start: int  # absolute offset where the line holding data[0] starts
+    cut_lo: int  # keep matches starting at or after this offset in data...
+    cut_hi: int  # ...and before this one
+
+
+@dataclass
+class StreamStats:
+    bytes: int = 0
+    chunks: int = 0
+    matches: list[Match] = field(default_factory=list)
+
+
+def read_full(fh: BinaryIO, n: int) -> bytes:
+    """Up to n bytes; fewer only at the end of the stream (decompressors return short reads)."""
+    data, error = _read_safe(fh, n)
+    if error is not None:
+        raise error
+    return data
+
+
+def _read_safe(fh: BinaryIO, n: int) -> tuple[bytes, BaseException | None]:
+    """Like read_full, but a failing stream (a truncated gzip) gives back what came before the failure."""
+    parts, got = [], 0
+    try:
+        while got < n:
+            part = fh.read(n - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+    except Exception as exc:  # the caller scans what was read, then re-raises
+        return b"".join(parts), exc
+    return b"".join(parts), None
+
+
+def iter_chunks(fh: BinaryIO, chunk: int = CHUNK, overlap: int = OVERLAP, head: bytes = b"") -> Iterator[Chunk]:
+    """Overlapping chunks of the stream; `head` is data already read from it (a sniffed prefix).
+
+    If the stream fails part way, the bytes read before the failure come as a last chunk and
+    then the error is raised.
+    """
+    if overlap * 2 > chunk:
+        raise ValueError("chunk must be at least twice the overlap")
+    half = overlap // 2
+    buf, error = head, None
+    offset, line, line_start = 0, 1, 0
+    first = True
+    while True:
+        if len(buf) < chunk and error is None:
+            more, error = _read_safe(fh, chunk - len(buf))
+            buf += more
+        nxt = b""
+        if error is None:
+            nxt, error = _read_safe(fh, 1)  # is this the last chunk?
+        last = not nxt
+        if not buf:
+            break
+        cut_lo = 0 if first else half
+        cut_hi = len(buf) if last else len(buf) - half
+        yield Chunk(buf, offset, line, line_start, cut_lo, cut_hi)
+        if last:
+            break
+        # The next chunk starts `overlap` bytes before this one ends, so its cut_lo (half) lands on our cut_hi.
+        step = len(buf) - overlap
+        newlines = buf.count(b"\n", 0, step)
+        if newlines:
+            line += newlines
+            line_start = offset + buf.rfind(b"\n", 0, step) + 1
+        offset += step
+        buf = buf[step:] + nxt
+        first = False
+    if error is not None:
+        raise error
+
+
+def scan_stream(fh: BinaryIO, scan: Callable[[bytes], list[Match]], head: bytes = b"",
+                chunk: int = CHUNK, overlap: int = OVERLAP,
+                on_chunk: Callable[[Chunk, list[Match]], None] | None = None) -> StreamStats:
+    """Scan the stream chunk by chunk; matches come back with offsets, lines and columns of the whole stream.
+
+    `on_chunk` sees each chunk with its kept matches in chunk-relative offsets (the redactor masks
+    bytes there). An error from the stream (a truncated gzip, a corrupt member) propagates with the
+    matches found before it attached as `exc.partial`, so a caller can keep them and report the error.
+    """
+    stats = StreamStats()
+    try:
+        for c in iter_chunks(fh, chunk, overlap, head):
+            stats.chunks += 1
+            kept = [m for m in scan(c.data) if c.cut_lo <= m.start < c.cut_hi]
+            if on_chunk is not None:
+                on_chunk(c, kept)
+            for m in kept:
+                _shift(m, c)
+            stats.matches.extend(kept)
+            stats.bytes = c.offset + c.cut_hi
+    except Exception as exc:
+        exc.partial = stats  # type: ignore[attr-defined]
+        raise
+    return stats
+
+
+def _shift(m: Match, c: Chunk) -> None:
+    if m.line == 1:
+        # The match sits on the line that began before this chunk: its column counts from that line's start.
+        m.column = c.offset + m.start - c.line_start + 1
+    m.line += c.line - 1
+    m.start += c.offset
+    m.end += c.offset
