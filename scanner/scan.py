@@ -20,7 +20,10 @@ from scanner.rules import RuleSet, load_rules
 from scanner.sources.filesystem import FileTask, Skip, WalkOptions, iter_files, read_file
 
 if TYPE_CHECKING:
+    from typing import Callable
+
     from scanner.baseline import Baseline
+    from scanner.sources.archive import Limits
 
 # Below this much data a worker pool costs more than it saves.
 PARALLEL_THRESHOLD = 2 * 1024 * 1024
@@ -37,6 +40,8 @@ class ScanOptions:
     rules_paths: list[Path] | None = None
     use_ignore_files: bool = True
     baseline: "Baseline | None" = None
+    archive_limits: "Limits | None" = None  # archive-bomb limits; None: the defaults
+    progress: "Callable[[int, int], None] | None" = None  # (bytes done, bytes total), after each file
 
 
 @dataclass
@@ -52,6 +57,8 @@ class ScanStats:
     elapsed: float = 0.0
     commits: int = 0
     warnings: list[str] = field(default_factory=list)
+    archives: int = 0  # files opened as archives (their members count in `files`)
+    streamed: int = 0  # files or members too large to read whole, scanned in chunks
 
 
 @dataclass
@@ -110,14 +117,17 @@ def scan_paths(paths: list[str], options: ScanOptions | None = None) -> ScanResu
 
     collector = FindingCollector(engine.ruleset, options.show_secrets)
     gate = _Gate(stats, options.min_confidence)
-    for path, outcome in _run(tasks, options.jobs, options.rules_paths, FS_READER):
+    sizes = {t.path: t.size for t in tasks} if options.progress else {}
+    done, total = 0, sum(sizes.values())
+    reader = ("fs", walk.max_size, options.archive_limits)
+    for path, outcome in _run(tasks, options.jobs, options.rules_paths, reader):
+        if options.progress:
+            done += sizes.get(path, 0)
+            options.progress(done, total)
         if isinstance(outcome, Skip):
             stats.skipped.append(outcome)
             continue
-        size, matches = outcome
-        stats.files += 1
-        stats.bytes += size
-        collector.add(gate(matches), path)
+        _add_file(outcome, stats, collector, gate)
     findings = _suppress(collector, ignore, options.baseline, stats)
     stats.elapsed = time.perf_counter() - started
     return ScanResult(findings, stats, engine.ruleset)
@@ -220,6 +230,18 @@ def scan_staged(files: list[str] | None = None, options: ScanOptions | None = No
     return ScanResult(findings, stats, engine.ruleset)
 
 
+def _add_file(outcome, stats: ScanStats, collector: FindingCollector, gate: _Gate) -> None:
+    """One file's outcome (scanner.sources.archive.FileOutcome): a plain file, or an archive's members."""
+    stats.files += outcome.files
+    stats.bytes += outcome.size
+    stats.archives += outcome.archive
+    stats.streamed += outcome.streamed
+    stats.skipped.extend(outcome.skips)
+    source = "archive" if outcome.archive else "file"
+    for hit in outcome.hits:
+        collector.add(gate([hit.match]), hit.path, source, hit.provenance)
+
+
 def _touches(match: Match, lines: set[int]) -> bool:
     """A secret spanning several lines (a private key) counts if any of its lines is new."""
     return any(n in lines for n in range(match.line, match.line + match.secret.count("\n") + 1))
@@ -303,6 +325,13 @@ def _batches(tasks: list[FileTask]):
 
 def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
     engine = get_engine(rules_paths)
+    if reader_spec[0] == "fs":
+        # Files are sniffed: plain text is read whole, archives opened, files over max_size streamed.
+        from scanner.sources.archive import Limits, scan_file
+
+        for key in keys:
+            yield key, scan_file(key, engine.scan, reader_spec[2] or Limits(), reader_spec[1])
+        return
     read = _reader(reader_spec)
     for key in keys:
         data = read(key)

@@ -33,6 +33,8 @@ def summary_lines(result: ScanResult, max_skips: int = 20) -> list[str]:
         f"{f' from {s.commits} commit(s)' if s.commits else ''}, {human_bytes(s.bytes)} scanned in {s.elapsed:.2f}s"
     ]
     lines.extend(f"warning: {w}" for w in s.warnings)
+    if getattr(s, "archives", 0) or getattr(s, "streamed", 0):
+        lines.append(f"opened {s.archives} archive(s); streamed {s.streamed} large file(s) or member(s) in chunks")
     hidden = []
     if s.allowed_inline:
         hidden.append(f"{s.allowed_inline} allowed inline")

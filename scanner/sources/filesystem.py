@@ -94,8 +94,7 @@ def _classify(full: str, rel: str, st: os.stat_result, options: WalkOptions) -> 
         return Skip(full, "symbolic link (not followed)")
     if not stat.S_ISREG(st.st_mode):
         return Skip(full, "not a regular file")
-    if st.st_size > options.max_size:
-        return Skip(full, f"larger than the size limit ({st.st_size} > {options.max_size} bytes)")
+    # A file over max_size is not skipped: the reader streams it in chunks (scanner.sources.archive.scan_file).
     return FileTask(full, st.st_size)
 
 
