@@ -94,7 +94,8 @@ def media_kind(path: str, head: bytes) -> str:
         return "access-log"
     if name.endswith((".har",)) or _HTTP_DEBUG.search(head[:2048]) and b"HTTP/" in head:
         return "http-log"
-    if head.lstrip()[:1] == b"{" and name.endswith((".jsonl", ".ndjson", ".log", ".json")):
+    json_lines = name.endswith((".jsonl", ".ndjson", ".log")) or b"}\n{" in head  # one record a line
+    if head.lstrip()[:1] == b"{" and json_lines:
         return "json-log"
     if name.endswith((".log", ".out", ".err")) or ".log." in name or _ISO_START.match(head):
         return "log"
