@@ -3,40 +3,20 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import io
 import json
 import lzma
-import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
 import zstandard
 
+from archiveutil import make_tar as _tar, make_zip as _zip
 from conftest import GITHUB_TOKEN, run_sprawl
 from scanner.scan import ScanOptions, scan_paths
 from scanner.sources.archive import Limits
 
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq2Lm9Pz"
 LOG = f"2026-03-04T05:06:07Z INFO start\n2026-03-04T05:06:08Z DEBUG token={GITHUB_TOKEN}\n".encode()
-
-
-def _tar(members: dict[str, bytes], mode: str = "w") -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode) as tf:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def _locations(result) -> dict[str, list]:

@@ -55,7 +55,7 @@ def report_options(func):
     @click.option("--show-secrets", is_flag=True, help="Print full secret values (off by default: previews are redacted).")
     @click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
     @click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
-                  help="Skip files or blobs larger than this many bytes.")
+                  help="Stream files larger than this many bytes in chunks (skip git blobs larger than this).")
     @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this glob (repeatable).")
     @click.option("--no-ignore-file", is_flag=True, help="Do not read .sprawlignore.")
     @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -82,7 +82,14 @@ def _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_fi
         rules_paths=list(rules_paths) or None,
         use_ignore_files=not no_ignore_file,
         baseline=_load_baseline(baseline),
+        progress=_progress(),
     )
+
+
+def _progress():
+    from scanner.cli.progress import progress_for_terminal
+
+    return progress_for_terminal()
 
 
 def _load_baseline(path: Path | None):
@@ -111,7 +118,7 @@ def _emit(result, fmt: str, output: str | None) -> None:
 
 
 
-COMMAND_MODULES = ("scan_commands", "baseline", "rules")
+COMMAND_MODULES = ("scan_commands", "baseline", "rules", "triage")
 
 
 def _register() -> None:

@@ -1,0 +1,82 @@
+"""sprawl triage and sprawl redact: incident response on leaked bundles, logs and transcripts."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, main
+
+TRIAGE_FORMATS = ["text", "json", "markdown", "html"]
+
+
+@main.command()
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--inventory", type=click.Path(exists=True, dir_okay=False),
+              help="Agent inventory (YAML) to link credentials to owners.")
+@click.option("-f", "--format", "fmt", type=click.Choice(TRIAGE_FORMATS), default="text", show_default=True,
+              help="Report format (markdown pastes into an incident ticket).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True)
+@click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
+@click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Load rules from these files or folders instead of the built-in rules.")
+def triage(bundles, inventory, fmt, output, min_confidence, jobs, rules_paths):
+    """Triage leaked bundles: which credentials, whose, how bad, and what to revoke first.
+
+    Each BUNDLE (an archive, a log, a folder) is one incident. Credentials are ranked by blast
+    radius, each with its owner to contact, how often and when it was logged, where it appears,
+    and the provider's step to revoke or rotate it.
+
+    \b
+    Examples:
+      sprawl triage support-bundle.tar.gz
+      sprawl triage agent-logs/ --inventory inventory.yaml -f markdown -o incident.md
+    Exit codes: 0 no credentials, 1 credentials found, 2 usage or input error.
+    """
+    from scanner.cli.progress import progress_for_terminal
+    from scanner.report.triage_report import render_triage
+    from scanner.scan import ScanOptions
+    from scanner.triage import triage as run_triage
+
+    options = ScanOptions(min_confidence=min_confidence, jobs=jobs, rules_paths=list(rules_paths) or None,
+                          use_ignore_files=False, progress=progress_for_terminal())
+    incidents = run_triage(list(bundles), inventory, options)
+    report = render_triage(incidents, fmt)
+    if output:
+        Path(output).write_text(report, encoding="utf-8")
+        click.echo(f"sprawl: triage report written to {output}", err=True)
+    else:
+        click.echo(report, nl=False)
+    sys.exit(EXIT_FINDINGS if any(i.entries for i in incidents) else EXIT_CLEAN)
+
+
+@main.command()
+@click.argument("bundle", type=click.Path(exists=True))
+@click.option("-o", "--output", required=True, type=click.Path(), help="Where to write the redacted copy (must not exist).")
+@click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="low", show_default=True,
+              help="Mask findings at or above this confidence.")
+@click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Load rules from these files or folders instead of the built-in rules.")
+def redact(bundle, output, min_confidence, rules_paths):
+    """Write a copy of BUNDLE (same folders, archive members and compression) with every secret masked.
+
+    Masks keep the length of what they hide, so line and column numbers still match the original.
+
+    \b
+    Example:
+      sprawl redact support-bundle.tar.gz -o support-bundle.clean.tar.gz
+    Exit codes: 0 copy written (secrets masked or none found), 2 usage or input error.
+    """
+    from scanner.redact import Redactor
+    from scanner.scan import get_engine
+
+    engine = get_engine(list(rules_paths) or None)
+    stats = Redactor(engine.scan, min_confidence).path(bundle, output)
+    click.echo(f"sprawl: {stats.masked} secret(s) masked in {len(set(stats.masked_where))} of {stats.files} file(s); "
+               f"copy written to {output}", err=True)
+    sys.exit(EXIT_CLEAN)
+
+
+__all__ = ["triage", "redact", "EXIT_ERROR"]
