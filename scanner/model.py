@@ -72,6 +72,7 @@ class Finding:
     locations: list[Location]
     secret: str | None = None  # only with --show-secrets
     groups: dict[str, str] = field(default_factory=dict)
+    analysis: dict | None = None  # owner, link and blast radius, once an inventory analysis ran
 
     @property
     def first_location(self) -> Location:

@@ -15,7 +15,7 @@ import click
 from scanner import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMATS = ["text", "json", "jsonl", "sarif", "csv"]
+FORMATS = ["text", "json", "jsonl", "sarif", "csv", "html"]
 
 
 class SprawlGroup(click.Group):
@@ -62,8 +62,12 @@ def report_options(func):
                   help="Report only findings that this baseline does not hold.")
     @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
                   help="Load rules from these files or folders instead of the built-in rules.")
+    @click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Link findings to owners in this inventory and score their blast radius.")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        meta = click.get_current_context().meta
+        meta["sprawl.inventory"] = kwargs.pop("inventory_file", None)
         return func(*args, **kwargs)
 
     return wrapper
@@ -105,6 +109,9 @@ def _emit(result, fmt: str, output: str | None) -> None:
     from scanner.report import render
     from scanner.report.summary import summary_lines
 
+    ctx = click.get_current_context()
+    if ctx.meta.get("sprawl.inventory") or fmt == "html":
+        _analyze(ctx, result)
     to_terminal = output is None and sys.stdout.isatty()
     report = render(result, fmt, color=to_terminal)
     if output:
@@ -116,9 +123,18 @@ def _emit(result, fmt: str, output: str | None) -> None:
             click.echo(f"sprawl: {line}", err=True)
     sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
 
+def _analyze(ctx, result) -> None:
+    """Owner, link confidence, score and band on every finding, highest blast radius first."""
+    from scanner.analysis.annotate import analyze_result, repo_name
+    from scanner.inventory.loader import load_inventory
+
+    path = ctx.meta.get("sprawl.inventory")
+    params = ctx.params
+    where = [params["repo"]] if params.get("repo") else list(params.get("paths") or ()) or ["."]
+    analyze_result(result, load_inventory(path) if path else None, repo=repo_name([p for p in where if p != "-"]))
 
 
-COMMAND_MODULES = ("scan_commands", "baseline", "rules", "triage")
+COMMAND_MODULES = ("scan_commands", "baseline", "rules", "inventory", "triage")
 
 
 def _register() -> None:

@@ -5,7 +5,7 @@ from typing import Callable
 
 from scanner.scan import ScanResult
 
-FORMATS = ("text", "json", "jsonl", "sarif", "csv")
+FORMATS = ("text", "json", "jsonl", "sarif", "csv", "html")
 
 
 def render(result: ScanResult, fmt: str, *, color: bool = False) -> str:
@@ -22,6 +22,8 @@ def render(result: ScanResult, fmt: str, *, color: bool = False) -> str:
         from scanner.report.sarif import render as renderer
     elif fmt == "csv":
         from scanner.report.csv_report import render as renderer
+    elif fmt == "html":
+        from scanner.report.html import render as renderer
     else:
         raise ValueError(f"unknown format {fmt!r}")
     return renderer(result)

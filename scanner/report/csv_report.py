@@ -10,16 +10,20 @@ COLUMNS = [
     "fingerprint", "rule_id", "provider", "kind", "confidence", "preview", "secret",
     "path", "line", "column", "privilege", "lifetime", "remediation",
 ]
+# Only when an inventory analysis ran.
+ANALYSIS_COLUMNS = ["owner", "identity", "link_confidence", "score", "band"]
 
 
 def render(result: ScanResult) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    analysed = any(f.analysis for f in result.findings)
+    writer.writerow(COLUMNS + (ANALYSIS_COLUMNS if analysed else []))
     for f in result.findings:
+        extra = [(f.analysis or {}).get(c, "") for c in ANALYSIS_COLUMNS] if analysed else []
         for loc in f.locations:
             writer.writerow([
                 f.fingerprint, f.rule_id, f.provider, f.kind, f.confidence, f.preview, f.secret or "",
-                loc.path, loc.line, loc.column, f.privilege, f.lifetime, f.remediation,
+                loc.path, loc.line, loc.column, f.privilege, f.lifetime, f.remediation, *extra,
             ])
     return buf.getvalue()

@@ -7,7 +7,9 @@
      "findings": [{"fingerprint", "rule_id", "rule_name", "provider", "kind", "confidence",
                    "preview", "secret" (only with --show-secrets), "entropy", "privilege",
                    "lifetime", "remediation", "reasons", "groups",
-                   "locations": [{"path", "line", "column", "source", "snippet", "provenance"}]}]}
+                   "locations": [{"path", "line", "column", "source", "snippet", "provenance"}],
+                   "analysis" (only with an inventory): {"owner", "identity", "link_status", "link_confidence",
+                       "link_methods", "ambiguous", "orphaned", "score", "band", "link", "blast_radius"}}]}
 
 JSON Lines writes one finding object per line, nothing else.
 """
@@ -25,6 +27,8 @@ def finding_dict(f: Finding) -> dict:
     d = asdict(f)
     if f.secret is None:
         del d["secret"]
+    if f.analysis is None:
+        del d["analysis"]
     return d
 
 

@@ -53,7 +53,9 @@ def render(result: ScanResult) -> str:
                     }
                 }],
                 "partialFingerprints": {"secretSprawlFingerprint/v1": f.fingerprint},
-                "properties": {"confidence": f.confidence, "provider": f.provider, "kind": f.kind},
+                "properties": {"confidence": f.confidence, "provider": f.provider, "kind": f.kind,
+                               **({k: f.analysis[k] for k in ("owner", "identity", "link_confidence", "score", "band")}
+                                  if f.analysis else {})},
             })
     doc = {
         "$schema": _SCHEMA,

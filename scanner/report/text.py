@@ -19,7 +19,9 @@ def render(result: ScanResult, color: bool = False) -> str:
     for f in result.findings:
         for loc in f.locations:
             by_path[loc.path].append((loc, f))
-    out: list[str] = []
+    from scanner.analysis.annotate import ranked_lines
+
+    out: list[str] = ranked_lines(result.findings)  # with an inventory: highest blast radius first
     for path in sorted(by_path):
         out.append(style(path, bold=True))
         for loc, f in sorted(by_path[path], key=lambda lf: (lf[0].line, lf[0].column)):

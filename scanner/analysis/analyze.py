@@ -1,0 +1,43 @@
+"""Link and score a set of findings against an inventory: the analysis stage of the pipeline."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from scanner.analysis.blast_radius import Score, Scorer
+from scanner.analysis.linking import Link, Linker
+from scanner.analysis.subject import Subject
+from scanner.inventory.model import Inventory
+from scanner.model import Finding
+
+
+@dataclass
+class Analysis:
+    inventory: Inventory
+    subjects: list[Subject]
+    links: dict[str, Link] = field(default_factory=dict)
+    scores: dict[str, Score] = field(default_factory=dict)
+    today: date | None = None
+
+    def ranked(self) -> list[Subject]:
+        """Highest blast radius first."""
+        return sorted(self.subjects, key=lambda s: (-self.scores[s.fingerprint].score, s.finding.rule_id,
+                                                    s.finding.fingerprint))
+
+    def finding_extra(self, fingerprint: str) -> dict:
+        """The owner, link and score fields every report format carries once an inventory is given."""
+        link, score = self.links[fingerprint], self.scores[fingerprint]
+        return {"owner": link.owner, "identity": link.identity, "link_status": link.status,
+                "link_confidence": link.confidence, "link_methods": link.methods, "ambiguous": link.ambiguous,
+                "orphaned": link.orphaned, "score": score.score, "band": score.band}
+
+
+def analyze(findings: list[Finding] | list[Subject], inventory: Inventory, *, today: date | None = None,
+            default_repo: str | None = None, public_repos: frozenset[str] = frozenset()) -> Analysis:
+    subjects = [f if isinstance(f, Subject) else Subject(f, default_repo=default_repo, public_repos=public_repos)
+                for f in findings]
+    out = Analysis(inventory, subjects, today=today)
+    out.links = Linker(inventory).link_all(subjects)
+    scorer = Scorer(inventory, today)
+    out.scores = {s.fingerprint: scorer.score(s, out.links[s.fingerprint]) for s in subjects}
+    return out

@@ -1,0 +1,54 @@
+"""Carry an analysis into the findings a report renders: owner, link, score, band and factors.
+
+Reporters never recompute: they read `finding.analysis`, a plain dict (it is what JSON prints).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanner.analysis.analyze import Analysis, analyze
+from scanner.inventory.model import Inventory
+
+
+def annotate(result, analysis: Analysis) -> None:
+    """Attach each finding's link and score, and order the findings by blast radius, highest first."""
+    for f in result.findings:
+        link, score = analysis.links[f.fingerprint], analysis.scores[f.fingerprint]
+        f.analysis = {**analysis.finding_extra(f.fingerprint), "link": link.to_dict(), "blast_radius": score.to_dict()}
+    result.findings.sort(key=lambda f: -f.analysis["score"])
+
+
+def analyze_result(result, inventory: Inventory | None, *, repo: str | None = None,
+                   public_repos: frozenset[str] = frozenset(), today=None) -> Analysis:
+    """Link and score a ScanResult (an empty inventory still scores: every finding is then unowned)."""
+    analysis = analyze(result.findings, inventory or Inventory(), today=today, default_repo=repo,
+                       public_repos=public_repos)
+    annotate(result, analysis)
+    return analysis
+
+
+def repo_name(paths) -> str | None:
+    """The repository a scan of these paths ran in: the git top-level folder's name, if any."""
+    for p in paths:
+        cur = Path(p).resolve()
+        for folder in (cur, *cur.parents):
+            if (folder / ".git").exists():
+                return folder.name
+    return None
+
+
+def ranked_lines(findings) -> list[str]:
+    """The text report's lead: every analysed finding, highest blast radius first, with its owner."""
+    scored = sorted((f for f in findings if f.analysis), key=lambda f: -f.analysis["score"])
+    if not scored:
+        return []
+    from scanner.report.html import link_label
+
+    out = ["Blast radius, highest first:"]
+    for f in scored:
+        a = f.analysis
+        loc = f.first_location
+        out.append(f"  {a['score']:>3} {a['band']:<8} {f.rule_id}  {f.preview}  owner: {link_label(a)}  "
+                   f"link {a['link_confidence']:.2f}  {loc.path}:{loc.line}  [{f.fingerprint}]")
+    out.append("")
+    return out

@@ -1,0 +1,313 @@
+"""Blast radius, 0-100 (DESIGN.md section 8): how bad is this credential, with reasons a reviewer can check.
+
+    score = min(100, round_half_up(M x (Impact + Exposure + Governance)))
+
+Every factor reports points, maximum, reason, evidence and framework tags (OWASP NHI Top 10 2025,
+OWASP Top 10 for Agentic Applications). The link's confidence is shown beside the score, never
+multiplied in. Where DESIGN.md names a factor but not its steps, these are the steps:
+
+  F2 reach (8)       2 points per distinct scope or tool system the credential reaches (a `*` scope: 8);
+                     nothing known: 4.
+  F4 toolset (7)     the owning identity's tool count; a shell or code-execution tool: 7; no identity: 0.
+  F6 sprawl (10)     min(10, 3 log2(locations) + 2 (repos - 1)), one decimal.
+  F8 age (8)         days since first seen: <1: 0, <7: 1, <30: 2, <90: 4, <180: 5, <365: 6, <730: 7, else 8;
+                     unknown: 0.
+  F10 lifetime (7)   TTL <=1h: 0, <=1d: 1, <=7d: 2, <=30d: 3, <=90d: 4, longer: 5; static: rotated within
+                     90 days 4, within a year 5, rotation unknown 6, unrotated (or in the open) for a year 7.
+  F11 reuse (5)      identities or environments holding it: 1: 0, 2: 3, 3 or more: 5.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from scanner.analysis.linking import INFERRED_BELOW, Link
+from scanner.analysis.subject import Subject
+from scanner.inventory.model import Credential, Identity, Inventory
+
+PRIVILEGE_POINTS = {"admin": 22, "write": 16, "read": 10, "metered": 5, "test": 2}
+ENVIRONMENT_POINTS = {"prod": 8, "unknown": 5, "staging": 3, "dev": 2, "local": 1}
+WHERE_POINTS = {"public": 12, "log": 9, "ci-or-agent-config": 8, "private-source": 6, "ignored-local": 3}
+LIVENESS_M = {"active": 1.0, "unknown": 0.85, "revoked": 0.35, "expired": 0.2}
+BANDS = ((20, "info"), (40, "low"), (60, "medium"), (80, "high"), (101, "critical"))
+ADMIN_PUBLIC_FLOOR = 90
+TEST_CAP = 30
+
+_TAGS = {
+    "privilege": ["NHI5", "ASI03"], "reach": ["NHI5", "ASI03"], "environment": ["NHI8"], "toolset": ["ASI02"],
+    "where_found": ["NHI2"], "sprawl": ["NHI2"], "persistence": ["NHI2"], "age": ["NHI2"],
+    "ownership": ["NHI1"], "lifetime": ["NHI7"], "reuse": ["NHI9"],
+}
+_LOG_SOURCES = ("log", "prompt", "transcript", "archive", "bundle")
+_CI_OR_AGENT = re.compile(r"(^|/)(\.github/workflows/|\.gitlab-ci\.ya?ml$|\.circleci/|Jenkinsfile$|azure-pipelines\.ya?ml$|"
+                          r"bitbucket-pipelines\.yml$|\.buildkite/|claude_desktop_config\.json$|\.?mcp\.json$|"
+                          r"agents\.ya?ml$|tasks\.ya?ml$|agent(-card)?\.json$|\.cursor/|\.vscode/mcp\.json$|"
+                          r"\.claude/|AGENTS\.md$|CLAUDE\.md$)")
+_LOG_PATH = re.compile(r"(\.log$|/logs?/|transcript|prompts?/|\.jsonl$|conversation)", re.I)
+_ENV_PATH = ((re.compile(r"(^|[/._-])(prod|production|prd)([/._-]|$)", re.I), "prod"),
+             (re.compile(r"(^|[/._-])(staging|stage|stg)([/._-]|$)", re.I), "staging"),
+             (re.compile(r"(^|[/._-])(dev|development)([/._-]|$)", re.I), "dev"),
+             (re.compile(r"(^|/)\.env\.local$|(^|[/._-])local([/._-]|$)", re.I), "local"))
+_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?\Z")
+_ADMIN_SCOPE = re.compile(r"(^\*$|admin|owner|root|full|:\*$|\ball\b)", re.I)
+_WRITE_SCOPE = re.compile(r"(write|deploy|push|create|delete|manage|publish|send|modify|update)", re.I)
+_READ_SCOPE = re.compile(r"(read|view|list|get|pull)", re.I)
+
+
+@dataclass
+class Factor:
+    id: str
+    group: str  # impact | exposure | governance
+    name: str
+    points: float
+    maximum: int
+    reason: str
+    evidence: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Score:
+    score: int
+    band: str
+    raw: float  # Impact + Exposure + Governance, before M
+    multiplier: float
+    liveness: str
+    factors: list[Factor]
+    gates: list[str] = field(default_factory=list)
+    link_confidence: float = 0.0
+
+    def points(self) -> dict[str, float]:
+        return {f.name: f.points for f in self.factors}
+
+    def group(self, name: str) -> float:
+        return round(sum(f.points for f in self.factors if f.group == name), 2)
+
+    def to_dict(self) -> dict:
+        return {"score": self.score, "band": self.band, "raw": self.raw, "multiplier": self.multiplier,
+                "liveness": self.liveness, "link_confidence": self.link_confidence, "gates": self.gates,
+                "impact": self.group("impact"), "exposure": self.group("exposure"),
+                "governance": self.group("governance"), "factors": [f.to_dict() for f in self.factors]}
+
+
+def band(score: int) -> str:
+    return next(name for limit, name in BANDS if score < limit)
+
+
+def round_half_up(x: float) -> int:
+    return int(math.floor(x + 0.5))
+
+
+def duration_seconds(text: str | None) -> int | None:
+    if not text or text == "static":
+        return None
+    m = _DURATION.match(text)
+    if not m or not any(m.groups()):
+        return None
+    y, mo, w, d, h, mi, s = (int(g or 0) for g in m.groups())
+    return ((((y * 365 + mo * 30 + w * 7 + d) * 24 + h) * 60 + mi) * 60) + s
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+class Scorer:
+    def __init__(self, inventory: Inventory | None = None, today: date | None = None):
+        self.inv = inventory or Inventory()
+        self.today = today or datetime.now(timezone.utc).date()
+
+    def score(self, s: Subject, link: Link | None = None) -> Score:
+        link = link or Link(s.fingerprint, "unowned")
+        ident = self.inv.identity(link.identity) if link.identity else None
+        cred = self.inv.credential(link.credential) if link.credential else None
+        f = s.finding
+        privilege, pfactor = self._privilege(s, cred, ident)
+        where, wfactor = self._where(s)
+        factors = [pfactor, self._reach(cred, ident), self._environment(s, ident), self._toolset(ident),
+                   wfactor, self._sprawl(s), self._persistence(s), self._age(s),
+                   self._ownership(link, ident), self._lifetime(s, cred), self._reuse(link, cred)]
+        liveness = s.liveness
+        if liveness == "unknown" and cred and cred.expires_at and cred.expires_at < self.today:
+            liveness = "expired"
+        m = LIVENESS_M[liveness]
+        raw = round(sum(x.points for x in factors), 2)
+        total = min(100, round_half_up(m * raw))
+        gates = []
+        if liveness == "active" and privilege == "admin" and where == "public" and total < ADMIN_PUBLIC_FLOOR:
+            gates.append(f"floor {ADMIN_PUBLIC_FLOOR}: an active admin credential in a public place")
+            total = ADMIN_PUBLIC_FLOOR
+        if (privilege == "test" or "publishable" in f.rule_id) and total > TEST_CAP:
+            gates.append(f"cap {TEST_CAP}: a test or publishable key")
+            total = TEST_CAP
+        return Score(total, band(total), raw, m, liveness, factors, gates, link.confidence)
+
+    # ---- impact -------------------------------------------------------------------------------
+    def _privilege(self, s: Subject, cred: Credential | None, ident: Identity | None) -> tuple[str, Factor]:
+        if s.privilege in PRIVILEGE_POINTS:
+            level, reason, ev = s.privilege, "from validation", []
+        elif cred and cred.scopes:
+            level = _scope_privilege(cred.scopes)
+            reason, ev = f"from the inventory scopes of {cred.id}", cred.scopes
+        elif ident and ident.approved_scopes:
+            level = _scope_privilege(ident.approved_scopes)
+            reason, ev = f"from the approved scopes of {ident.id}", ident.approved_scopes
+        else:
+            level = s.finding.privilege if s.finding.privilege in PRIVILEGE_POINTS else "write"
+            reason, ev = f"the prior of rule {s.finding.rule_id}", []
+        return level, Factor("F1", "impact", "privilege", PRIVILEGE_POINTS[level], 22, f"{level}: {reason}", list(ev),
+                             _TAGS["privilege"])
+
+    def _reach(self, cred: Credential | None, ident: Identity | None) -> Factor:
+        scopes = list(cred.scopes if cred else []) or list(ident.approved_scopes if ident else [])
+        systems = sorted({t.system or t.name for t in ident.tools}) if ident else []
+        if any(sc.strip() == "*" or sc.endswith(":*") for sc in scopes):
+            return Factor("F2", "impact", "reach", 8, 8, "a wildcard scope reaches everything", scopes, _TAGS["reach"])
+        if not scopes and not systems:
+            return Factor("F2", "impact", "reach", 4, 8, "unknown: no inventory scopes or tools", [], _TAGS["reach"])
+        n = len(set(scopes)) + len(systems)
+        return Factor("F2", "impact", "reach", min(8, 2 * n), 8, f"{n} scope(s) and system(s) reachable",
+                      scopes + systems, _TAGS["reach"])
+
+    def _environment(self, s: Subject, ident: Identity | None) -> Factor:
+        if ident and ident.environment != "unknown":
+            env, why = ident.environment, f"the environment of {ident.id}"
+        else:
+            env, why = "unknown", "no environment known"
+            for loc in s.finding.locations:
+                hit = next((e for rx, e in _ENV_PATH if rx.search(loc.path)), None)
+                if hit:
+                    env, why = hit, f"the path {loc.path}"
+                    break
+        return Factor("F3", "impact", "environment", ENVIRONMENT_POINTS[env], 8, f"{env}: {why}", [],
+                      _TAGS["environment"])
+
+    def _toolset(self, ident: Identity | None) -> Factor:
+        if ident is None:
+            return Factor("F4", "impact", "toolset", 0, 7, "no owning agent known", [], _TAGS["toolset"])
+        names = [t.name for t in ident.tools]
+        execs = [t.name for t in ident.tools if t.executes_code]
+        if execs:
+            return Factor("F4", "impact", "toolset", 7, 7, f"{ident.id} can run code ({', '.join(execs)})", names,
+                          _TAGS["toolset"] + ["ASI05"])
+        return Factor("F4", "impact", "toolset", min(7, len(names)), 7, f"{ident.id} has {len(names)} tool(s)", names,
+                      _TAGS["toolset"])
+
+    # ---- exposure -----------------------------------------------------------------------------
+    def _where(self, s: Subject) -> tuple[str, Factor]:
+        best, best_loc = None, None
+        for loc in s.finding.locations:
+            kind = _where_kind(s, loc)
+            if best is None or WHERE_POINTS[kind] > WHERE_POINTS[best]:
+                best, best_loc = kind, loc
+        best = best or "private-source"
+        ev = [f"{best_loc.path}:{best_loc.line}"] if best_loc else []
+        return best, Factor("F5", "exposure", "where_found", WHERE_POINTS[best], 12, best, ev, _TAGS["where_found"])
+
+    def _sprawl(self, s: Subject) -> Factor:
+        n = max(1, len(s.finding.locations))
+        repos = max(1, len(s.repos))
+        pts = round(min(10.0, 3 * math.log2(n) + 2 * (repos - 1)), 1)
+        return Factor("F6", "exposure", "sprawl", pts, 10, f"{n} location(s) in {repos} repositor{'y' if repos == 1 else 'ies'}",
+                      s.repos, _TAGS["sprawl"])
+
+    def _persistence(self, s: Subject) -> Factor:
+        for loc in s.finding.locations:
+            if loc.source != "git" or loc.provenance.get("at_head"):
+                return Factor("F7", "exposure", "persistence", 5, 5, "present now (work tree or HEAD of the default branch)",
+                              [loc.path], _TAGS["persistence"])
+        return Factor("F7", "exposure", "persistence", 3, 5, "only in history or another branch", [], _TAGS["persistence"])
+
+    def _age(self, s: Subject) -> Factor:
+        first = s.first_seen_at()
+        if first is None:
+            return Factor("F8", "exposure", "age", 0, 8, "first seen in this scan", [], _TAGS["age"])
+        days = (self.today - first.date()).days
+        pts = next(p for limit, p in ((1, 0), (7, 1), (30, 2), (90, 4), (180, 5), (365, 6), (730, 7), (10**9, 8))
+                   if days < limit)
+        return Factor("F8", "exposure", "age", pts, 8, f"first seen {days} day(s) ago", [first.date().isoformat()],
+                      _TAGS["age"])
+
+    # ---- governance ---------------------------------------------------------------------------
+    def _ownership(self, link: Link, ident: Identity | None) -> Factor:
+        if ident and ident.orphaned:
+            why = "its owner is unknown" if ident.owner is None else f"it is {ident.lifecycle}"
+            pts, reason = 8, f"orphaned: {ident.id} is linked but {why}"
+        elif link.status == "unowned":
+            pts, reason = 6, "unknown: no inventory link"
+        elif link.status == "team-only":
+            pts, reason = 4, f"team only: {link.owner}, no identity"
+        elif link.status == "inferred" or link.ambiguous or link.confidence < INFERRED_BELOW:
+            pts, reason = 3, f"inferred: {link.identity or link.owner} at {link.confidence:.2f}" + (
+                " (ambiguous)" if link.ambiguous else "")
+        else:
+            pts, reason = 0, f"linked and active: {link.identity} owned by {link.owner}"
+        return Factor("F9", "governance", "ownership", pts, 8, reason, link.methods, _TAGS["ownership"])
+
+    def _lifetime(self, s: Subject, cred: Credential | None) -> Factor:
+        ttl = (cred.ttl if cred and cred.ttl else None) or s.finding.lifetime or "static"
+        src = f"inventory ttl of {cred.id}" if cred and cred.ttl else f"rule {s.finding.rule_id}"
+        seconds = duration_seconds(ttl)
+        if seconds is not None:
+            pts = next(p for limit, p in ((3600, 0), (86400, 1), (7 * 86400, 2), (30 * 86400, 3), (90 * 86400, 4))
+                       if seconds <= limit) if seconds <= 90 * 86400 else 5
+            return Factor("F10", "governance", "lifetime", pts, 7, f"expires after {ttl} ({src})", [],
+                          _TAGS["lifetime"])
+        rotated = _as_date(cred.last_rotated or cred.created_at) if cred else None
+        first = s.first_seen_at()
+        open_days = (self.today - first.date()).days if first else 0
+        if rotated is not None:
+            days = (self.today - rotated).days
+            pts = 4 if days <= 90 else 5 if days <= 365 else 7
+            why = f"static, last rotated {days} day(s) ago"
+        elif open_days >= 365:
+            pts, why = 7, f"static and in the open for {open_days} days"
+        else:
+            pts, why = 6, "static, rotation unknown"
+        return Factor("F10", "governance", "lifetime", pts, 7, f"{why} ({src})", [], _TAGS["lifetime"])
+
+    def _reuse(self, link: Link, cred: Credential | None) -> Factor:
+        holders = {i.id: i for i in self.inv.holders(cred.id)} if cred else {}
+        for c in link.candidates:
+            if c.kind == "identity" and c.confidence >= INFERRED_BELOW and c.id not in holders:
+                ident = self.inv.identity(c.id)
+                if ident:
+                    holders[ident.id] = ident
+        envs = sorted({i.environment for i in holders.values() if i.environment != "unknown"})
+        n = max(len(holders), len(envs))
+        pts = 0 if n <= 1 else 3 if n == 2 else 5
+        tags = _TAGS["reuse"] + (["NHI8"] if len(envs) > 1 else [])
+        return Factor("F11", "governance", "reuse", pts, 5,
+                      f"held by {len(holders)} identit{'y' if len(holders) == 1 else 'ies'} in {len(envs) or 'no known'} "
+                      f"environment(s)", sorted(holders) + envs, tags)
+
+
+def _scope_privilege(scopes: list[str]) -> str:
+    if any(_ADMIN_SCOPE.search(sc) for sc in scopes):
+        return "admin"
+    if any(_WRITE_SCOPE.search(sc) for sc in scopes):
+        return "write"
+    if any(_READ_SCOPE.search(sc) for sc in scopes):
+        return "read"
+    return "write"
+
+
+def _where_kind(s: Subject, loc) -> str:
+    prov = loc.provenance
+    repo = s.repo_of(loc)
+    if prov.get("visibility") == "public" or (repo and repo in s.public_repos):
+        return "public"
+    if loc.source in _LOG_SOURCES or prov.get("kind") in _LOG_SOURCES or _LOG_PATH.search(loc.path):
+        return "log"
+    if _CI_OR_AGENT.search(loc.path):
+        return "ci-or-agent-config"
+    if prov.get("ignored") or prov.get("untracked"):
+        return "ignored-local"
+    return "private-source"

@@ -1,0 +1,304 @@
+"""Link each finding to the identity that owns it and that identity's human owner (DESIGN.md section 7).
+
+Every piece of evidence names its method, its confidence and what it saw. Evidence for one
+target (an identity, or an owner when only a team is known) combines by noisy-OR,
+1 - prod(1 - c), capped at 0.99; each method counts once per target, at its strongest. A rival
+within 0.10 of the winner marks the link ambiguous; a winner below 0.5 is only "inferred".
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from scanner.analysis.subject import Subject
+from scanner.findings import portable_fingerprint
+from scanner.inventory.model import Credential, Identity, Inventory, path_matches
+
+CONFIDENCE = {
+    "fingerprint": 0.99,
+    "secret_ref": 0.95,
+    "key_id": 0.95,
+    "agent_config": 0.90,
+    "env_var": 0.70,
+    "path_owner": 0.60,  # CODEOWNERS / Backstage path ownership: the team
+    "path_identity": 0.30,  # the same, naming an identity
+    "repo": 0.40,
+    "commit_author": 0.20,
+}
+STRONG_METHODS = ("fingerprint", "secret_ref", "key_id", "agent_config")
+CAP = 0.99
+AMBIGUITY_MARGIN = 0.10
+INFERRED_BELOW = 0.5
+NEIGHBOUR_LINES = 5  # an identifier finding this close to a secret is its pair (AWS key id beside the key)
+
+
+@dataclass
+class Evidence:
+    method: str
+    confidence: float
+    detail: str
+    credential: str | None = None
+
+
+@dataclass
+class Candidate:
+    kind: str  # identity | owner
+    id: str
+    owner: str | None
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def confidence(self) -> float:
+        best: dict[str, float] = {}
+        for e in self.evidence:
+            best[e.method] = max(best.get(e.method, 0.0), e.confidence)
+        miss = 1.0
+        for c in best.values():
+            miss *= 1.0 - c
+        return round(min(CAP, 1.0 - miss), 4)
+
+    @property
+    def methods(self) -> list[str]:
+        return sorted({e.method for e in self.evidence}, key=lambda m: -CONFIDENCE.get(m, 0))
+
+    @property
+    def credential(self) -> str | None:
+        return next((e.credential for e in sorted(self.evidence, key=lambda e: -e.confidence) if e.credential), None)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "id": self.id, "owner": self.owner, "confidence": self.confidence,
+                "evidence": [e.__dict__ for e in self.evidence]}
+
+
+@dataclass
+class Link:
+    fingerprint: str
+    status: str  # linked | inferred | team-only | unowned
+    identity: str | None = None
+    owner: str | None = None
+    credential: str | None = None
+    confidence: float = 0.0
+    ambiguous: bool = False
+    orphaned: bool = False
+    evidence: list[Evidence] = field(default_factory=list)
+    runner_up: Candidate | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def methods(self) -> list[str]:
+        return sorted({e.method for e in self.evidence}, key=lambda m: -CONFIDENCE.get(m, 0))
+
+    @property
+    def label(self) -> str:
+        """Who owns it, in one phrase for reports."""
+        if self.status == "unowned":
+            return "unowned"
+        who = self.identity or self.owner or "?"
+        if self.identity and self.owner:
+            who = f"{self.identity} ({self.owner})"
+        flags = [f for f, on in (("inferred", self.status == "inferred"), ("ambiguous", self.ambiguous),
+                                 ("orphaned", self.orphaned)) if on]
+        return who + (f" [{', '.join(flags)}]" if flags else "")
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "identity": self.identity, "owner": self.owner, "credential": self.credential,
+                "confidence": self.confidence, "ambiguous": self.ambiguous, "orphaned": self.orphaned,
+                "methods": self.methods, "evidence": [e.__dict__ for e in self.evidence],
+                "runner_up": self.runner_up.to_dict() if self.runner_up else None}
+
+
+class Linker:
+    """Indexes an inventory once, then links any number of findings against it."""
+
+    def __init__(self, inventory: Inventory):
+        self.inv = inventory
+        self.by_fingerprint: dict[str, Credential] = {}
+        self.by_key_id: dict[str, Credential] = {}
+        self.by_env: dict[str, list[Credential]] = defaultdict(list)
+        for cred in inventory.credentials:
+            if cred.fingerprint:
+                self.by_fingerprint[cred.fingerprint.removeprefix("hmac-sha256:")] = cred
+            if cred.key_id:
+                self.by_key_id[cred.key_id] = cred
+            for var in cred.env_vars:
+                self.by_env[var.upper()].append(cred)
+        self._key_id_fps: dict[str, dict[str, Credential]] = {}
+        self.holders = {c.id: inventory.holders(c.id) for c in inventory.credentials}
+        self.owner_by_contact = {contact.lower(): o.id for o in inventory.owners for contact in o.contacts}
+
+    def _key_ids_for_rule(self, rule_id: str) -> dict[str, Credential]:
+        """Portable fingerprints each declared key id would have under this rule, so an identifier finding
+        (an AWS key id) is matched without its plaintext."""
+        table = self._key_id_fps.get(rule_id)
+        if table is None:
+            table = self._key_id_fps[rule_id] = {portable_fingerprint(rule_id, k): c for k, c in self.by_key_id.items()}
+        return table
+
+    def link_all(self, subjects: list[Subject]) -> dict[str, Link]:
+        neighbours = _identifier_index(subjects)
+        return {s.fingerprint: self.link(s, neighbours) for s in subjects}
+
+    def link(self, s: Subject, neighbours: dict | None = None) -> Link:
+        cands: dict[tuple[str, str], Candidate] = {}
+
+        def add(kind: str, target_id: str, owner: str | None, ev: Evidence) -> None:
+            key = (kind, target_id)
+            if key not in cands:
+                cands[key] = Candidate(kind, target_id, owner)
+            cands[key].evidence.append(ev)
+
+        def to_holders(cred: Credential, method: str, conf: float, detail: str) -> None:
+            holders = self.holders.get(cred.id) or []
+            if not holders:
+                add("credential", cred.id, None, Evidence(method, conf, detail, cred.id))
+            for ident in holders:
+                add("identity", ident.id, ident.owner, Evidence(method, conf, detail, cred.id))
+
+        f = s.finding
+        # 1. The keyed or portable fingerprint declared in the inventory.
+        for fp in filter(None, (s.credential_key, f.fingerprint)):
+            cred = self.by_fingerprint.get(fp)
+            if cred:
+                to_holders(cred, "fingerprint", CONFIDENCE["fingerprint"], f"inventory credential {cred.id} declares "
+                           f"fingerprint {fp[:12]}...")
+        # 2. Found at a declared secret_ref (a path, file:// or k8s:// reference the location carries).
+        for cred in self.inv.credentials:
+            if not cred.secret_ref:
+                continue
+            for loc in f.locations:
+                ref = cred.secret_ref.removeprefix("file://")
+                if loc.provenance.get("secret_ref") == cred.secret_ref or (
+                        "://" not in ref and ":" not in ref.split("/", 1)[0] and path_matches(loc.path, ref)):
+                    to_holders(cred, "secret_ref", CONFIDENCE["secret_ref"],
+                               f"found at {loc.path}, the declared secret_ref of {cred.id}")
+                    break
+        # 3. A non-secret key id: captured beside the secret, an identifier finding nearby, or the finding itself.
+        for kid in s.key_ids():
+            cred = self.by_key_id.get(kid)
+            if cred:
+                to_holders(cred, "key_id", CONFIDENCE["key_id"], f"key id {kid} captured with the secret")
+        if self.by_key_id:
+            cred = self._key_ids_for_rule(f.rule_id).get(f.fingerprint)
+            if cred:
+                to_holders(cred, "key_id", CONFIDENCE["key_id"], f"this is key id {cred.key_id} of {cred.id}")
+            for other in _near(neighbours or {}, s):
+                cred = self._key_ids_for_rule(other.rule_id).get(other.fingerprint)
+                if cred:
+                    loc = other.locations[0]
+                    to_holders(cred, "key_id", CONFIDENCE["key_id"],
+                               f"key id {cred.key_id} of {cred.id} found beside it at {loc.path}:{loc.line}")
+            for loc in f.locations:
+                for kid, cred in self.by_key_id.items():
+                    if len(kid) >= 12 and kid in loc.snippet:
+                        to_holders(cred, "key_id", CONFIDENCE["key_id"], f"key id {kid} on the same line")
+        # 4. A literal inside an agent's own config file.
+        for ident in self.inv.identities:
+            for loc in f.locations:
+                if ident.configs and ident.covers(loc.path, ident.configs):
+                    add("identity", ident.id, ident.owner,
+                        Evidence("agent_config", CONFIDENCE["agent_config"], f"literal in {loc.path}, the config of "
+                                 f"{ident.id}"))
+                    break
+        # 5. Assigned to a name that an identity's credential declares as its env var.
+        for name in s.assignment_names():
+            creds = self.by_env.get(name.upper(), [])
+            holders = [(c, i) for c in creds for i in self.holders.get(c.id) or []]
+            if not holders:
+                continue
+            share = len({i.id for _c, i in holders})
+            for cred, ident in holders:
+                conf = CONFIDENCE["env_var"] / share
+                why = [f"assigned to {name}, an env var of {cred.id}"]
+                if share > 1:
+                    why.append(f"shared by {share} identities")
+                if ident.repos and s.repos and not set(ident.repos) & set(s.repos):
+                    conf /= 2
+                    why.append(f"found in {', '.join(s.repos)}, not in its repos")
+                add("identity", ident.id, ident.owner, Evidence("env_var", round(conf, 4), "; ".join(why), cred.id))
+        # 6. Path and repository ownership, and the commit author: weak, but better than nothing.
+        for loc in f.locations:
+            repo = s.repo_of(loc)
+            rule = self.inv.path_owner(loc.path, repo)
+            if rule and rule.owners:
+                add("owner", rule.owners[0], rule.owners[0],
+                    Evidence("path_owner", CONFIDENCE["path_owner"], f"{rule.source}: {rule.pattern} owned by "
+                             f"{' '.join(rule.owners)}"))
+            for ident in self.inv.identities:
+                if ident.paths and ident.covers(loc.path, ident.paths):
+                    add("identity", ident.id, ident.owner, Evidence("path_identity", CONFIDENCE["path_identity"],
+                                                                    f"{loc.path} is under {ident.id}'s paths"))
+                if repo and repo in ident.repos:
+                    add("identity", ident.id, ident.owner,
+                        Evidence("repo", CONFIDENCE["repo"], f"{ident.id} lists repository {repo}"))
+            author = str(loc.provenance.get("author_email") or loc.provenance.get("email") or "").lower()
+            if author and author in self.owner_by_contact:
+                oid = self.owner_by_contact[author]
+                add("owner", oid, oid, Evidence("commit_author", CONFIDENCE["commit_author"],
+                                                f"committed by {author}"))
+        return self._decide(s.fingerprint, list(cands.values()))
+
+    def _decide(self, fingerprint: str, cands: list[Candidate]) -> Link:
+        idents = [c for c in cands if c.kind == "identity"]
+        if not idents and not [c for c in cands if c.kind == "owner"]:
+            cred = next((c.id for c in cands if c.kind == "credential"), None)
+            ev = [e for c in cands for e in c.evidence]
+            return Link(fingerprint, "unowned", credential=cred, evidence=ev, candidates=cands)
+        ranked = sorted((c for c in cands if c.kind != "credential"),
+                        key=lambda c: (-c.confidence, c.kind != "identity", c.id))
+        best = ranked[0]
+        # Owner-level evidence for the owner of the best identity agrees with it: prefer naming the identity.
+        if best.kind == "owner":
+            agreeing = [c for c in ranked if c.kind == "identity" and c.owner == best.id]
+            if agreeing:
+                best = agreeing[0]
+        rivals = [c for c in ranked if c is not best and not _agree(best, c)]
+        runner = rivals[0] if rivals else None
+        conf = best.confidence
+        if best.kind == "identity":
+            support = [c for c in ranked if c.kind == "owner" and c.id == best.owner]
+            ident = self.inv.identity(best.id)
+            status = "linked" if conf >= INFERRED_BELOW else "inferred"
+            return Link(fingerprint, status, identity=best.id, owner=best.owner, credential=best.credential,
+                        confidence=conf, ambiguous=bool(runner and best.confidence - runner.confidence <= AMBIGUITY_MARGIN),
+                        orphaned=bool(ident and ident.orphaned),
+                        evidence=best.evidence + [e for c in support for e in c.evidence], runner_up=runner,
+                        candidates=ranked)
+        status = "team-only" if conf >= INFERRED_BELOW else "inferred"
+        return Link(fingerprint, status, owner=best.id, confidence=conf,
+                    ambiguous=bool(runner and conf - runner.confidence <= AMBIGUITY_MARGIN),
+                    evidence=list(best.evidence), runner_up=runner, candidates=ranked)
+
+
+def _agree(a: Candidate, b: Candidate) -> bool:
+    """An identity and the owner it belongs to are not rivals."""
+    if a.kind == b.kind:
+        return a.id == b.id
+    ident, owner = (a, b) if a.kind == "identity" else (b, a)
+    return ident.owner == owner.id
+
+
+def _identifier_index(subjects: list[Subject]) -> dict[str, list[tuple[int, object]]]:
+    index: dict[str, list] = defaultdict(list)
+    for s in subjects:
+        f = s.finding
+        if f.kind == "identifier" or f.rule_id.endswith(("-key-id", "-access-key-id", "-client-id", "-app-id")):
+            for loc in f.locations:
+                index[loc.path].append((loc.line, f))
+    return index
+
+
+def _near(index: dict, s: Subject):
+    seen = set()
+    for loc in s.finding.locations:
+        for line, other in index.get(loc.path, ()):
+            if other is not s.finding and abs(line - loc.line) <= NEIGHBOUR_LINES and id(other) not in seen:
+                seen.add(id(other))
+                yield other
+
+
+def orphaned_identities(inv: Inventory) -> list[Identity]:
+    return [i for i in inv.identities if i.orphaned]
+
+
+def link_findings(subjects: list[Subject], inventory: Inventory) -> dict[str, Link]:
+    return Linker(inventory).link_all(subjects)

@@ -1,0 +1,83 @@
+"""What analysis needs to know about one finding, whether it comes from a scan or from the datastore.
+
+A Subject wraps a Finding with the facts the scan itself does not carry: the keyed credential
+fingerprint (the datastore's), the repository of each location, whether a location is public,
+ignored or at HEAD, and what validation said about liveness.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from scanner.model import Finding, Location
+
+LIVENESS = ("active", "unknown", "revoked", "expired")
+# `NAME = value`, `NAME: value`, `"NAME": "value"`, `export NAME=value`, `--name value`
+_ASSIGN = re.compile(r"""(?:^|[\s{,;(])(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=>|[=:])\s*["']?$""")
+
+
+@dataclass
+class Subject:
+    finding: Finding
+    credential_key: str | None = None  # keyed HMAC fingerprint from the datastore, when there is one
+    liveness: str = "unknown"
+    default_repo: str | None = None  # the repository a filesystem scan ran in
+    public_repos: frozenset[str] = frozenset()
+    first_seen: datetime | None = None
+    privilege: str | None = None  # from validation, when it ran
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return self.finding.fingerprint
+
+    def repo_of(self, loc: Location) -> str | None:
+        return loc.provenance.get("repo") or self.default_repo
+
+    @property
+    def repos(self) -> list[str]:
+        return sorted({r for r in (self.repo_of(loc) for loc in self.finding.locations) if r})
+
+    def assignment_names(self) -> list[str]:
+        """Variable or key names the secret was assigned to, read from the redacted snippets."""
+        names = []
+        for loc in self.finding.locations:
+            name = assignment_name(loc.snippet, self.finding.preview)
+            if name and name not in names:
+                names.append(name)
+        return names
+
+    def first_seen_at(self) -> datetime | None:
+        if self.first_seen:
+            return self.first_seen
+        dates = [parse_when(loc.provenance.get("date")) for loc in self.finding.locations]
+        dates = [d for d in dates if d]
+        return min(dates) if dates else None
+
+    def key_ids(self) -> set[str]:
+        """Non-secret identifiers captured beside the secret: AWS key id, private_key_id, client_email, JWT sub."""
+        keep = ("id", "key_id", "access_key_id", "private_key_id", "client_email", "client_id", "sub", "app_id", "user")
+        return {str(v) for k, v in self.finding.groups.items() if k in keep and v}
+
+
+def assignment_name(snippet: str, preview: str) -> str | None:
+    if not snippet:
+        return None
+    head = snippet.split(preview, 1)[0] if preview and preview in snippet else ""
+    if not head:
+        return None
+    m = _ASSIGN.search(head.rstrip())
+    return m.group(1) if m else None
+
+
+def parse_when(value) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    try:
+        d = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)

@@ -1,0 +1,244 @@
+"""sprawl inventory (validate, show, import), analyze, explain and governance: whose is it, how bad is it."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, main  # noqa: F401
+
+ANALYSIS_FORMATS = ["text", "json", "html"]
+
+
+@main.group()
+def inventory() -> None:
+    """The agent inventory: who owns each agent, service account and credential."""
+
+
+@inventory.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def inventory_validate(file):
+    """Check an inventory file; every problem is named by file, line, entry and field.
+
+    \b
+    Example:
+      sprawl inventory validate inventory.yaml
+    Exit codes: 0 valid, 2 problems found.
+    """
+    from scanner.inventory.loader import load_inventory
+
+    inv = load_inventory(file)
+    click.echo(f"{file}: valid: {len(inv.owners)} owner(s), {len(inv.identities)} identit(ies), "
+               f"{len(inv.credentials)} credential(s), {len(inv.path_owners)} path rule(s)")
+
+
+@inventory.command("show")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), default="inventory.yaml")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True)
+def inventory_show(file, fmt):
+    """Print an inventory: identities with owner, environment, lifecycle, tools and credentials.
+
+    \b
+    Examples:
+      sprawl inventory show inventory.yaml
+      sprawl inventory show inventory.yaml -f json | jq '.identities[].id'
+    """
+    from scanner.inventory.loader import dump_inventory, load_inventory, to_document
+
+    inv = load_inventory(file)
+    if fmt == "json":
+        click.echo(json.dumps(to_document(inv), indent=2))
+        return
+    if fmt == "yaml":
+        click.echo(dump_inventory(inv), nl=False)
+        return
+    orphans = {i.id for i in inv.identities if i.orphaned}
+    click.echo(f"{len(inv.identities)} identities, {len(inv.owners)} owners, {len(inv.credentials)} credentials")
+    for ident in inv.identities:
+        flag = "  ORPHANED" if ident.id in orphans else ""
+        click.echo(f"{ident.id}  [{ident.kind}, {ident.environment}, {ident.lifecycle}]  owner: "
+                   f"{ident.owner or '-'}{flag}")
+        if ident.purpose:
+            click.echo(f"    purpose: {ident.purpose}")
+        if ident.tools:
+            click.echo(f"    tools: {', '.join(t.name for t in ident.tools)}")
+        for cid in ident.credentials:
+            cred = inv.credential(cid)
+            bits = [b for b in (cred.provider, cred.ttl and f"ttl {cred.ttl}", cred.secret_ref,
+                                cred.env_vars and "env " + ",".join(cred.env_vars)) if b] if cred else []
+            click.echo(f"    credential {cid}" + (f": {'; '.join(bits)}" if bits else ""))
+    for note in inv.notes:
+        click.echo(f"note: {note}")
+
+
+@inventory.command("import")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Write the merged inventory here.")
+@click.option("--base", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Start from this hand-written inventory; its values win over imported ones.")
+def inventory_import(sources, output, base):
+    """Fill an inventory from Backstage catalogs, CODEOWNERS, MCP configs, Kubernetes manifests,
+    CrewAI agents.yaml and A2A agent cards (files, or folders searched for them).
+
+    Every fact records its source; where two sources disagree the first keeps its value and the
+    conflict is printed. Literal secrets in MCP configs are noted, never copied.
+
+    \b
+    Examples:
+      sprawl inventory import catalog-info.yaml .github/CODEOWNERS .vscode/mcp.json -o inventory.yaml
+      sprawl inventory import ~/src/org --base inventory.yaml -o inventory.yaml
+    """
+    from scanner.inventory.importers import import_sources
+    from scanner.inventory.loader import dump_inventory, load_inventory
+
+    inv, conflicts = import_sources(list(sources), base=load_inventory(base) if base else None)
+    output.write_text(dump_inventory(inv), encoding="utf-8")
+    for note in inv.notes:
+        click.echo(f"note: {note}", err=True)
+    for c in conflicts:
+        click.echo(str(c), err=True)
+    click.echo(f"wrote {output}: {len(inv.identities)} identities, {len(inv.owners)} owners, "
+               f"{len(inv.credentials)} credentials, {len(conflicts)} conflict(s)")
+
+
+def _scan_and_analyze(paths, inventory_file, min_confidence, public_repo, today=None):
+    from scanner.analysis.annotate import analyze_result, repo_name
+    from scanner.inventory.loader import load_inventory
+    from scanner.scan import ScanOptions, scan_paths
+
+    inv = load_inventory(inventory_file) if inventory_file else None
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        from scanner.errors import SprawlError
+
+        raise SprawlError(f"no such file or folder: {', '.join(missing)}")
+    result = scan_paths(list(paths), ScanOptions(min_confidence=min_confidence))
+    analysis = analyze_result(result, inv, repo=repo_name(paths), public_repos=frozenset(public_repo), today=today)
+    return result, analysis
+
+
+def _from_db(db):
+    try:
+        from scanner.store import open_store  # noqa: F401  (issue 5)
+    except ImportError:
+        from scanner.errors import SprawlError
+
+        raise SprawlError("this build has no datastore yet (scanner.store); analyze paths instead: "
+                          "sprawl analyze --inventory FILE PATH...") from None
+    raise NotImplementedError
+
+
+_common = [
+    click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="The inventory to link findings against."),
+    click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="Analyze the findings of this datastore."),
+    click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True),
+    click.option("--public-repo", multiple=True, metavar="NAME", help="A repository that is public (repeatable)."),
+]
+
+
+def _with_common(func):
+    for opt in reversed(_common):
+        func = opt(func)
+    return func
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@_with_common
+@click.option("-f", "--format", "fmt", type=click.Choice(ANALYSIS_FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+def analyze(paths, inventory_file, db, min_confidence, public_repo, fmt, output):
+    """Link every finding to its owner and score its blast radius, highest first.
+
+    \b
+    Examples:
+      sprawl analyze --inventory inventory.yaml .
+      sprawl analyze --inventory inventory.yaml . -f html -o sprawl.html
+      sprawl analyze --db .sprawl/sprawl.db --inventory inventory.yaml
+    Exit codes: 0 no findings, 1 findings, 2 usage or input error.
+    """
+    if db is not None:
+        _from_db(db)
+    if not paths:
+        raise click.UsageError("give PATHS to scan (or --db)")
+    result, analysis = _scan_and_analyze(paths, inventory_file, min_confidence, public_repo)
+    from scanner.report import render
+
+    report = render(result, fmt)
+    if output:
+        output.write_text(report, encoding="utf-8")
+        click.echo(f"wrote {output}: {len(result.findings)} finding(s)", err=True)
+    else:
+        click.echo(report, nl=False)
+    sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
+
+
+@main.command()
+@click.argument("fingerprint")
+@click.argument("paths", nargs=-1)
+@_with_common
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain(fingerprint, paths, inventory_file, db, min_confidence, public_repo, fmt):
+    """Show how a finding's owner was found and how its blast radius adds up, factor by factor.
+
+    FINGERPRINT is the finding's fingerprint (a unique prefix will do).
+
+    \b
+    Example:
+      sprawl explain 3f9c1a2b --inventory inventory.yaml .
+    """
+    from scanner.analysis.explain import explain_text
+    from scanner.errors import SprawlError
+
+    if db is not None:
+        _from_db(db)
+    if not paths:
+        raise click.UsageError("give the PATHS the finding was found in (or --db)")
+    result, analysis = _scan_and_analyze(paths, inventory_file, min_confidence, public_repo)
+    hits = [s for s in analysis.subjects if s.fingerprint.startswith(fingerprint)]
+    if not hits:
+        raise SprawlError(f"no finding with fingerprint {fingerprint} in {', '.join(paths)}")
+    if len(hits) > 1:
+        raise SprawlError(f"fingerprint prefix {fingerprint} is ambiguous: {len(hits)} findings")
+    s = hits[0]
+    if fmt == "json":
+        click.echo(json.dumps({"fingerprint": s.fingerprint, "link": analysis.links[s.fingerprint].to_dict(),
+                               "blast_radius": analysis.scores[s.fingerprint].to_dict()}, indent=2))
+    else:
+        click.echo(explain_text(s, analysis.links[s.fingerprint], analysis.scores[s.fingerprint]), nl=False)
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@_with_common
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--view", "views", multiple=True,
+              type=click.Choice(["outside-approved", "shared", "orphaned", "static-with-workload-identity",
+                                 "unreviewed"]), help="Only these views (repeatable; default: all).")
+def governance(paths, inventory_file, db, min_confidence, public_repo, fmt, views):
+    """Governance views: credentials outside approved locations, shared credentials, orphaned
+    identities still exposed, static credentials of workload-identity users, overdue reviews.
+
+    \b
+    Examples:
+      sprawl governance --inventory inventory.yaml .
+      sprawl governance --inventory inventory.yaml . --view orphaned -f json
+    """
+    from scanner.analysis.governance import all_views, render_text
+
+    if db is not None:
+        _from_db(db)
+    if inventory_file is None:
+        raise click.UsageError("governance views need --inventory")
+    result, analysis = _scan_and_analyze(paths or (".",), inventory_file, min_confidence, public_repo)
+    out = all_views(analysis)
+    if views:
+        out = {k: v for k, v in out.items() if k in views}
+    if fmt == "json":
+        click.echo(json.dumps({"schema": "secret-sprawl/governance", "version": 1, "views": out}, indent=2))
+    else:
+        click.echo(render_text(out), nl=False)
