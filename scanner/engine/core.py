@@ -1,16 +1,22 @@
 """The hybrid engine, in stages:
 
 1. candidates: a matcher (scanner.engine.matcher) yields (rule, regex match) pairs;
-2. confirm: entropy floor, placeholders, format checks, filler, test paths -> _Candidate;
-3. resolve: where rules claim overlapping text, keep the most specific claim;
-4. locate: line, column and the line's text, only for what survives.
+2. confirm: entropy floor, placeholders, format checks, filler -> _Candidate;
+3. context (scanner.engine.context): literals, names, comments, lookups; generic secrets found by name;
+4. decode (scanner.engine.decoders): base64, percent-encoding, JSON escapes, scanned again and reported
+   at the outer span;
+5. test paths: a finding in test code is reported one confidence lower;
+6. resolve: where rules claim overlapping text, keep the most specific claim;
+7. locate: line, column and the line's text, only for what survives.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from scanner.engine import decoders
 from scanner.engine.checks import run_check
+from scanner.engine.context import ContextAnalyzer
 from scanner.engine.entropy import shannon_entropy
 from scanner.engine.filters import documented_example, example_like, filler_reason, placeholder_reason
 from scanner.engine.matcher import Matcher, PortableMatcher
@@ -64,23 +70,39 @@ class _Candidate:
 class Engine:
     """Turns blobs into matches. Build once; scanning does not recompile anything."""
 
-    def __init__(self, ruleset: RuleSet, matcher: Matcher | None = None):
+    def __init__(self, ruleset: RuleSet, matcher: Matcher | None = None, context: bool = True):
         self.ruleset = ruleset
         self.rules: list[Rule] = list(ruleset)
         self.matcher: Matcher = matcher or PortableMatcher(self.rules)
+        # context=False keeps only rules and filters: for measuring what context analysis costs.
+        self.context: ContextAnalyzer | None = ContextAnalyzer(ruleset) if context else None
 
     def scan(self, data: bytes, path: str = "") -> list[Match]:
         if not data:
             return []
-        in_tests = is_test_path(path)
-        candidates: list[_Candidate] = []
-        for rule, m in self.matcher.candidates(data, path):
-            cand = _confirm(rule, m, data)
-            if cand is not None:
-                if in_tests:
-                    cand.demote("in a test file")
-                candidates.append(cand)
+        candidates = self._candidates(data, path, 0)
+        if is_test_path(path):
+            for cand in candidates:
+                cand.demote("in a test file")
         return _to_matches(data, _resolve_overlaps(candidates))
+
+    def _candidates(self, data: bytes, path: str, depth: int) -> list[_Candidate]:
+        candidates = [c for rule, m in self.matcher.candidates(data, path) if (c := _confirm(rule, m, data))]
+        if self.context is not None:
+            candidates = self.context.refine(data, path, candidates, _Candidate)
+            if depth < decoders.MAX_DEPTH:
+                candidates.extend(self._decoded(data, depth))
+        return candidates
+
+    def _decoded(self, data: bytes, depth: int) -> list[_Candidate]:
+        """Candidates inside encoded spans, moved to the outer span (the place a reader can find)."""
+        found = []
+        for start, end, text, how in decoders.decoded_spans(data):
+            for inner in self._candidates(text, "", depth + 1):
+                inner.start, inner.end = start, end
+                inner.reasons.append(f"decoded from {how}")
+                found.append(inner)
+        return found
 
 
 def _confirm(rule: Rule, m, data: bytes) -> _Candidate | None:

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""What context analysis (tree-sitter, line parsers, generic secrets, decoders) costs in throughput.
+
+    python benchmarks/context_cost.py [TREE ...] [--repeat 3] [--max-size 1048576]
+
+Scans every text file of each source tree in this process, on one core, with the engine as built
+for a scan (Engine(rules)) and with context off (Engine(rules, context=False)), best of --repeat
+runs each. Default tree: this Python's standard library (a real source tree full of the words
+password, token, secret and key). The issue's bar: context costs at most 30% of throughput.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scanner.engine import Engine  # noqa: E402
+from scanner.rules import load_rules  # noqa: E402
+
+TEXT_SUFFIXES = {".py", ".js", ".ts", ".tsx", ".go", ".java", ".rb", ".sh", ".yaml", ".yml", ".json", ".toml",
+                 ".tf", ".ini", ".cfg", ".properties", ".xml", ".txt", ".md", ".rst", ".env", ".c", ".h", ".html"}
+
+
+def load_tree(root: Path, max_size: int) -> list[tuple[str, bytes]]:
+    files = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix in TEXT_SUFFIXES and "site-packages" not in p.relative_to(root).parts:
+            try:
+                data = p.read_bytes()
+            except OSError:
+                continue
+            if 0 < len(data) <= max_size and b"\0" not in data[:4096]:
+                files.append((str(p.relative_to(root)), data))
+    return files
+
+
+def timed(engine: Engine, files: list[tuple[str, bytes]], repeat: int) -> tuple[float, int]:
+    best, found = float("inf"), 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        found = sum(len(engine.scan(data, path)) for path, data in files)
+        best = min(best, time.perf_counter() - t0)
+    return best, found
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("trees", nargs="*", type=Path)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--max-size", type=int, default=1 << 20)
+    args = ap.parse_args()
+    trees = args.trees or [Path(sysconfig.get_paths()["stdlib"])]
+    rules = load_rules()
+    with_context, without = Engine(rules), Engine(rules, context=False)
+    print(f"{'tree':<40}{'files':>7}{'MB':>8}{'context MB/s':>14}{'bare MB/s':>11}{'cost':>7}{'matches':>9}{'bare':>6}")
+    worst = 0.0
+    for tree in trees:
+        if not tree.is_dir():
+            print(f"context_cost: not a directory: {tree}", file=sys.stderr)
+            return 2
+        files = load_tree(tree, args.max_size)
+        mb = sum(len(d) for _, d in files) / 1e6
+        timed(with_context, files[:50], 1)  # build parsers and compile rule regexes outside the timing
+        timed(without, files[:50], 1)
+        if not files:
+            print(f"context_cost: no text files in {tree}", file=sys.stderr)
+            return 2
+        # Interleaved, best of each: other work on a shared machine then hurts both sides alike.
+        t_ctx = t_bare = float("inf")
+        for _ in range(args.repeat):
+            t, n_ctx = timed(with_context, files, 1)
+            t_ctx = min(t_ctx, t)
+            t, n_bare = timed(without, files, 1)
+            t_bare = min(t_bare, t)
+        cost = 1 - t_bare / t_ctx
+        worst = max(worst, cost)
+        print(f"{str(tree)[-40:]:<40}{len(files):>7}{mb:>8.1f}{mb / t_ctx:>14.1f}{mb / t_bare:>11.1f}"
+              f"{cost:>7.0%}{n_ctx:>9}{n_bare:>6}")
+    print(f"\nthroughput lost to context analysis: {worst:.0%} (bar: at most 30%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,320 @@
+"""Context analysis: what a candidate sits in, and the generic secrets no provider rule can see.
+
+For each confirmed candidate of a generic or password rule, and for each secret-ish name followed by
+an assignment (a "hint"), the analyzer asks what the value is: a string literal assigned to which
+name, a comment, an environment or secret-manager lookup, a code expression. Files whose language
+tree-sitter knows are parsed (only when there is a candidate or hint to judge, with one parser per
+language reused across files); .env, INI, .properties, Dockerfile and XML files, and everything else,
+are judged from the line. Provider-prefixed candidates are not re-judged, except where context says
+the text is an inline image, or a default password for a local or example host.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+import ahocorasick
+
+from scanner.engine import decoders
+from scanner.engine.context.lines import format_for, line_site
+from scanner.engine.context.names import (
+    about_secret, is_secret_name, lookup_reason, name_words, sample_name, secret_name_kind, value_reason,
+)
+from scanner.engine.context.syntax import Parsers, Site, Tree, language_for
+from scanner.engine.entropy import shannon_entropy
+from scanner.engine.filters import filler_reason, placeholder_reason
+
+# A secret-ish word (found by Aho-Corasick over the lower-cased blob) followed, after the rest of the
+# name, by an assignment and the start of a value.
+# "auth" only where a name can end or go on (author, authority and authenticate are everywhere).
+_HINT_WORDS = ("passw", "passphrase", "pwd", "secret", "token", "apikey", "api_key", "api-key", "api.key", "cred",
+               "privatekey", "private_key", "private-key", "accesskey", "access_key", "access-key",
+               "auth_", "auth-", "auth.", "auth=", "auth:", "auth ", "auth\"", "auth'", "authkey", "authorization")
+_HINT = ahocorasick.Automaton()
+for _w in _HINT_WORDS:
+    _HINT.add_word(_w, len(_w))
+_HINT.make_automaton()
+_AFTER_NAME = re.compile(
+    # `name: string = "..."` (a TypeScript annotation) before the plain operators.
+    rb"""[A-Za-z0-9_.\-]{0,40}["'`\]]?[ \t]{0,8}(?::[ \t]{0,4}[A-Za-z_][\w.<>\[\]| ]{0,40}?=(?!=)|:=|=>|=|:|,|>)"""
+    rb"""[ \t]{0,8}["'`]?(?=[A-Za-z0-9+/_\-.~!@#%^&*])"""
+)
+_NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$@")
+_CODE = frozenset({"python", "javascript", "typescript", "tsx", "go", "java", "ruby", "hcl"})
+_MINIFIED_LINE = 1000
+_WINDOW = 2048  # bytes of text parsed either side of an offset in a larger file
+_TOP_LEVEL = re.compile(rb"\n(?=[^\s#/*\-}\])])")
+_LOCAL_OR_EXAMPLE_HOST = re.compile(
+    rb"@(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|[a-z0-9.\-]*example\.(?:com|net|org)|[a-z0-9.\-]+\.(?:example|test|invalid))(?![a-z0-9.\-])"
+    rb"|[?&;](?:host|server)=(?:localhost|127\.0\.0\.1)\b",
+    re.IGNORECASE,
+)
+_WEAK_WORDS = frozenset({"pass", "password", "secret", "pwd", "passwd", "pw"})
+
+MakeCandidate = Callable[..., object]
+
+
+class ContextAnalyzer:
+    """Build once per engine; parsers are created on first use and reused for every blob."""
+
+    def __init__(self, ruleset):
+        self.parsers = Parsers()
+        self.generic_rule = ruleset.by_id.get("generic-secret-assignment")
+        self.password_rule = ruleset.by_id.get("password-assignment-quoted")
+
+    def refine(self, data: bytes, path: str, candidates: list, make: MakeCandidate) -> list:
+        """Candidates with context applied (some dropped, some demoted), plus generic secrets found by name.
+
+        make(rule, start, end, secret, entropy, confidence, reasons, groups) builds a new candidate.
+        """
+        view = _View(data, path, self.parsers)
+        # Generic secrets are added only where the format is known, or from URL query strings.
+        wanted = self.generic_rule is not None and (view.lang or view.fmt or b"?" in data or b"&" in data)
+        hints = _hints(data) if wanted else []
+        if not hints and not candidates:
+            return candidates
+        kept = []
+        for c in candidates:
+            reason = self._drop_reason(c, view)
+            if reason is None:
+                kept.append(c)
+        if self.generic_rule is not None:
+            kept.extend(self._generic(view, [h for h in hints if _plausible(view, h)], kept, make))
+        return kept
+
+    # --- judging candidates that rules found -------------------------------------------------------
+
+    def _drop_reason(self, c, view: "_View") -> str | None:
+        data = view.data
+        if view.in_image(c.start):
+            return "inside a base64 image or font"
+        decoded = _decoded_value(c.secret)
+        if decoded is not None:
+            # A Kubernetes Secret's data: the value is base64; judge what it decodes to.
+            if reason := placeholder_reason(decoded):
+                return f"base64 of a {reason}"
+            if filler := filler_reason(decoded):
+                c.confidence = "low"
+                c.reasons.append(f"base64 of a {filler}")
+        if c.rule.kind in ("password", "connection-string") or c.rule.provider in ("password", "basic-auth", "db-connection"):
+            if _weak(c.secret) and _LOCAL_OR_EXAMPLE_HOST.search(_line(data, c.start)):
+                c.confidence = "low"
+                c.reasons.append("default password for a local or example host")
+        if c.rule.id == "basic-auth-authorization-header":
+            creds = decoders.basic_credentials(c.secret)
+            if creds is not None and (not creds[1] or value_reason(creds[1])):
+                return "Authorization: Basic with a placeholder password"
+            if creds is None:
+                c.confidence = "low"
+                c.reasons.append("does not decode to user:password")
+        if not c.rule.is_generic:
+            return None
+        if decoded is not None and (reason := value_reason(decoded)):
+            return f"base64 of a {reason}"
+        if reason := value_reason(c.secret):
+            if reason != "names a variable or setting":
+                return reason
+            if _names_secret(c.secret):
+                if view.lang or view.fmt:
+                    return reason
+                # Without knowing the format, a value such as smtp_password may still be the password.
+                c.confidence = "low"
+                c.reasons.append(reason)
+        site = view.site(c.start)
+        if site.comment:
+            c.demote("in a comment")
+            return None
+        if view.lang in _CODE and not site.literal:
+            return "a code expression, not a literal"
+        if site.lookup and (reason := lookup_reason(site.lookup)) and site.lookup.find(c.secret) != 0:
+            return reason
+        if site.name:
+            if lookup_reason(site.name):
+                c.demote("default of an environment lookup")
+            elif about_secret(site.name):
+                return "the name describes the secret, it does not hold it"
+            elif sample_name(site.name):
+                c.demote("the name marks a sample")
+        if view.minified(c.start):
+            c.demote("in minified code")
+        return None
+
+    # --- generic secrets found by name -------------------------------------------------------------
+
+    def _generic(self, view: "_View", hints: list[int], taken: list, make: MakeCandidate) -> list:
+        if view.fmt is None and view.lang is None:
+            sites = []
+        else:
+            sites = [view.site(pos) for pos in hints]
+        sites.extend(view.query_sites(hints))
+        found, seen = [], set()
+        for site in sites:
+            if not site.literal or site.is_key or not site.name or site.comment:
+                continue
+            span = (site.value_start, site.value_end)
+            if span in seen or any(c.start < span[1] and c.end > span[0] for c in taken):
+                continue
+            seen.add(span)
+            cand = self._judge_value(view, site, make)
+            if cand is not None:
+                found.append(cand)
+        return found
+
+    def _judge_value(self, view: "_View", site: Site, make: MakeCandidate):
+        kind = secret_name_kind(site.name)
+        if kind is None:
+            return None
+        raw = view.data[site.value_start : site.value_end]
+        if not 6 <= len(raw) <= 400 or view.minified(site.value_start):
+            return None
+        value = raw.decode("utf-8", "replace")
+        reasons = [f"assigned to {site.name.strip()[:60]!r}"]
+        judged = value
+        decoded = _decoded_value(value)
+        if decoded is not None:
+            judged = decoded
+            reasons.append("base64-decoded")
+        if value_reason(judged) or value_reason(value) or any(ch.isspace() for ch in judged):
+            return None
+        if kind == "generic" and judged.isalpha() and len(judged) < 24:
+            return None  # a word or a name, not a key
+        entropy = shannon_entropy(judged)
+        rule = self.password_rule if kind == "password" and self.password_rule is not None else self.generic_rule
+        if kind == "password":
+            if len(judged) < 6 or entropy < 2.0:
+                return None
+            confidence = "medium"
+        else:
+            if len(judged) < 8 or entropy < 3.0:
+                return None
+            has_digit = any(ch.isdigit() for ch in judged)
+            confidence = "medium" if entropy >= 3.5 and (has_digit or len(judged) >= 24) else "low"
+        if filler := filler_reason(judged):
+            confidence = "low"
+            reasons.append(filler)
+        if sample_name(site.name):
+            confidence = "low"
+            reasons.append("the name marks a sample")
+        return make(rule, site.value_start, site.value_end, value, round(entropy, 3), confidence, reasons, {})
+
+
+class _View:
+    """One blob's context: its language or line format, and its parse tree, built on first need."""
+
+    def __init__(self, data: bytes, path: str, parsers: Parsers):
+        self.data, self.path, self.parsers = data, path, parsers
+        self.lang = language_for(path) if path else None
+        self.fmt = format_for(path) if path and self.lang is None else None
+        self._windows: list[tuple[int, int, Tree | None]] = []
+        self._images: list[tuple[int, int]] | None = None
+        self.script = path.endswith((".js", ".mjs", ".cjs", ".css"))
+
+    def site(self, offset: int) -> Site:
+        if self.lang is None:
+            return line_site(self.data, offset, self.fmt)
+        lo, tree = self._window_tree(offset)
+        if tree is None:
+            return line_site(self.data, offset, self.fmt)
+        site = tree.site(offset - lo)
+        site.value_start += lo
+        site.value_end += lo
+        return site
+
+    def _window_tree(self, offset: int) -> tuple[int, Tree | None]:
+        """A parse tree of the text around offset. Small files are parsed whole; in larger ones only a
+        window that starts at an unindented line (a top-level statement or key) is parsed, since
+        tree-sitter's cost grows with the file while an assignment's context is a few lines."""
+        for lo, hi, tree in self._windows:
+            if lo <= offset < hi and (lo == 0 or offset - lo >= _WINDOW // 4) and (hi == len(self.data) or hi - offset >= _WINDOW // 4):
+                return lo, tree
+        data = self.data
+        if len(data) <= 2 * _WINDOW:
+            lo, hi = 0, len(data)
+        else:
+            lo = max(0, offset - _WINDOW)
+            top = _TOP_LEVEL.search(data, lo, offset)  # the first unindented line in the window
+            lo = top.start() + 1 if top else data.rfind(b"\n", 0, lo) + 1
+            hi = data.find(b"\n", min(len(data), offset + _WINDOW))
+            hi = len(data) if hi < 0 else hi
+        tree = self.parsers.parse(data[lo:hi], self.lang)
+        self._windows.append((lo, hi, tree))
+        return lo, tree
+
+    def in_image(self, offset: int) -> bool:
+        if self._images is None:
+            self._images = [m.span() for m in decoders.DATA_URI.finditer(self.data)] if b";base64," in self.data else []
+        return any(lo <= offset < hi for lo, hi in self._images)
+
+    def minified(self, offset: int) -> bool:
+        """A very long line in a script: bundled or minified code, whose names are not the author's."""
+        if not self.script:
+            return False
+        return len(_line(self.data, offset)) > _MINIFIED_LINE
+
+    def query_sites(self, hints: list[int]) -> list[Site]:
+        """URL query parameters (?api_key=..., &token=...) as sites named by the parameter, on the lines
+        where a secret-ish name is assigned (a parameter is a hint too)."""
+        sites, lines = [], set()
+        for pos in hints:
+            lo = self.data.rfind(b"\n", 0, pos) + 1
+            if lo in lines:
+                continue
+            lines.add(lo)
+            hi = self.data.find(b"\n", pos)
+            hi = len(self.data) if hi < 0 else hi
+            if self.data.find(b"?", lo, hi) < 0 and self.data.find(b"&", lo, hi) < 0:
+                continue
+            for name, start, end, _ in decoders.query_params(self.data, lo, hi):
+                if is_secret_name(name):
+                    sites.append(Site(start, end, True, name=name))
+        return sites
+
+
+def _hints(data: bytes) -> list[int]:
+    """Offsets of values assigned to secret-ish names: where a generic secret may start."""
+    hints = []
+    for end, _ in _HINT.iter(data.lower().decode("latin-1")):
+        after = _AFTER_NAME.match(data, end + 1)
+        if after is not None:
+            hints.append(after.end())
+    return hints
+
+
+def _plausible(view: "_View", pos: int) -> bool:
+    """A quick look at the value from its line, so that a file is parsed only for values that could be
+    secrets: in code a string literal (opened by a quote) of a few characters that is not a placeholder."""
+    data = view.data
+    quoted = pos > 0 and data[pos - 1] in b"\"'`"
+    if view.lang in _CODE and not quoted:
+        return False
+    site = line_site(data, pos, view.fmt)
+    value = data[pos : site.value_end if site.value_end > pos else pos + 64][:400].decode("utf-8", "replace")
+    if quoted and value.endswith(("\"", "'", "`")):
+        value = value[:-1]
+    return len(value) >= 6 and value_reason(value) is None and shannon_entropy(value) >= 2.0
+
+
+def _line(data: bytes, offset: int) -> bytes:
+    lo = data.rfind(b"\n", 0, offset) + 1
+    hi = data.find(b"\n", offset)
+    return data[lo : hi if hi >= 0 else len(data)]
+
+
+def _decoded_value(value: str) -> str | None:
+    """The text a base64 value decodes to (a Kubernetes Secret's data), if it is one short line of text."""
+    if len(value) < 8 or value.isalpha() or value.isdigit():
+        return None
+    out = decoders.b64_text(value.encode())
+    if out is None or len(out) < 4 or b"\n" in out.strip():
+        return None
+    return out.decode("utf-8").strip()
+
+
+def _weak(secret: str) -> bool:
+    return secret.lower() in _WEAK_WORDS or filler_reason(secret) == "default or dictionary password"
+
+
+def _names_secret(value: str) -> bool:
+    """real_key, db_password, SECRET_KEY: an identifier that names a credential rather than holding one."""
+    return any(w in ("key", "keys", "pass", "password", "passwd", "pwd", "secret", "token", "env", "config",
+                     "settings", "value", "auth", "credential", "credentials") for w in name_words(value))

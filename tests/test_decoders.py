@@ -1,0 +1,95 @@
+"""Decoders: secrets inside base64, percent-encoding, JSON escapes, Basic auth and query strings,
+reported at the outer location; bounded in depth and size."""
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import quote
+
+import pytest
+
+from scanner.engine import Engine, decoders
+from scanner.rules import load_rules
+
+SECRET = "Fm8Rt2Wx6Lq4Vk9N"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(load_rules())
+
+
+def test_base64_blob_holding_a_config(engine):
+    inner = f'api_key = "{SECRET}"\n'.encode()
+    blob = base64.b64encode(inner).decode()
+    text = f"config_blob: {blob}\n"
+    [m] = [m for m in engine.scan(text.encode(), "values.txt") if m.secret == SECRET]
+    assert "decoded from base64" in m.reasons
+    assert text[m.column - 1 :].startswith(blob)  # the outer location, where a reader finds it
+    assert m.line == 1
+
+
+def test_base64url_blob(engine):
+    # Pad the text until its base64url form uses the url alphabet (- or _).
+    blob, n = "", 0
+    while "-" not in blob and "_" not in blob:
+        n += 1
+        inner = f'client_secret = "{SECRET}" # {"?>" * n}\n'.encode()
+        blob = base64.urlsafe_b64encode(inner).decode().rstrip("=")
+    found = [m for m in engine.scan(f"state={blob}\n".encode(), "x.txt") if "decoded from base64" in m.reasons]
+    assert found
+
+
+def test_kubernetes_secret_value_judged_decoded(engine):
+    text = "kind: Secret\ndata:\n  DB_PASSWORD: " + base64.b64encode(b"changeme").decode() + "\n"
+    matches = engine.scan(text.encode(), "secret.yaml")
+    assert all(m.confidence == "low" for m in matches)
+
+
+def test_percent_encoded(engine):
+    text = "next=" + quote(f'https://api.example.net/cb?x=1 token: "{SECRET}"', safe="") + "\n"
+    assert any(m.secret == SECRET for m in engine.scan(text.encode(), "access.log"))
+
+
+def test_json_escapes_in_a_log_line(engine):
+    payload = json.dumps(json.dumps({"service": "billing", "api_key": SECRET}))
+    text = f"2026-01-01T00:00:00Z body={payload}\n"
+    [m] = [m for m in engine.scan(text.encode(), "app.log") if m.secret == SECRET]
+    assert "decoded from JSON string escapes" in m.reasons
+
+
+def test_basic_auth_placeholder_dropped_real_kept(engine):
+    real = base64.b64encode(b"deploy:Np5Rk8Wt2Qz7Lx4M").decode()
+    fake = base64.b64encode(b"admin:<password>").decode()
+    text = f"Authorization: Basic {real}\nAuthorization: Basic {fake}\n"
+    found = {m.secret for m in engine.scan(text.encode(), "req.txt")}
+    assert real in found and fake not in found
+    assert decoders.basic_credentials(real) == ("deploy", "Np5Rk8Wt2Qz7Lx4M")
+
+
+def test_query_string_secret(engine):
+    text = f"GET /v1/items?page=2&access_token={SECRET} 200\nGET /v1/items?access_token=REDACTED 401\n"
+    found = {m.secret: m for m in engine.scan(text.encode(), "access.log")}
+    assert SECRET in found and "REDACTED" not in found
+
+
+def test_depth_is_bounded(engine):
+    inner = f'api_key = "{SECRET}"\n'.encode()
+    for _ in range(decoders.MAX_DEPTH + 1):
+        inner = base64.b64encode(inner)
+    assert not [m for m in engine.scan(inner, "x.txt") if m.secret == SECRET]
+    once = base64.b64encode(base64.b64encode(f'api_key = "{SECRET}"\n'.encode()))
+    assert any(m.secret == SECRET for m in engine.scan(once, "x.txt"))
+
+
+def test_binary_and_images_not_decoded():
+    noise = base64.b64encode(bytes(range(256))).decode()
+    assert list(decoders.decoded_spans(noise.encode())) == []
+    text = base64.b64encode(b"token = Fm8Rt2Wx6Lq4Vk9N and more text").decode()
+    assert list(decoders.decoded_spans(f"url(data:image/png;base64,{text})".encode())) == []
+
+
+def test_span_count_is_bounded():
+    one = base64.b64encode(b"harmless text that decodes fine 1").decode()
+    data = "\n".join([f"v{i}={one}" for i in range(decoders.MAX_SPANS * 3)]).encode()
+    assert len(list(decoders.decoded_spans(data))) == decoders.MAX_SPANS
