@@ -123,11 +123,17 @@ class Scorer:
     def __init__(self, inventory: Inventory | None = None, today: date | None = None):
         self.inv = inventory or Inventory()
         self.today = today or datetime.now(timezone.utc).date()
+        self.identities = {i.id: i for i in self.inv.identities}
+        self.credentials = {c.id: c for c in self.inv.credentials}
+        self.holders: dict[str, list[Identity]] = {}
+        for ident in self.inv.identities:
+            for cid in ident.credentials:
+                self.holders.setdefault(cid, []).append(ident)
 
     def score(self, s: Subject, link: Link | None = None) -> Score:
         link = link or Link(s.fingerprint, "unowned")
-        ident = self.inv.identity(link.identity) if link.identity else None
-        cred = self.inv.credential(link.credential) if link.credential else None
+        ident = self.identities.get(link.identity) if link.identity else None
+        cred = self.credentials.get(link.credential) if link.credential else None
         f = s.finding
         privilege, pfactor = self._privilege(s, cred, ident)
         where, wfactor = self._where(s)
@@ -274,10 +280,10 @@ class Scorer:
         return Factor("F10", "governance", "lifetime", pts, 7, f"{why} ({src})", [], _TAGS["lifetime"])
 
     def _reuse(self, link: Link, cred: Credential | None) -> Factor:
-        holders = {i.id: i for i in self.inv.holders(cred.id)} if cred else {}
+        holders = {i.id: i for i in self.holders.get(cred.id, ())} if cred else {}
         for c in link.candidates:
             if c.kind == "identity" and c.confidence >= INFERRED_BELOW and c.id not in holders:
-                ident = self.inv.identity(c.id)
+                ident = self.identities.get(c.id)
                 if ident:
                     holders[ident.id] = ident
         envs = sorted({i.environment for i in holders.values() if i.environment != "unknown"})

@@ -7,12 +7,13 @@ within 0.10 of the winner marks the link ambiguous; a winner below 0.5 is only "
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from scanner.analysis.subject import Subject
 from scanner.findings import portable_fingerprint
-from scanner.inventory.model import Credential, Identity, Inventory, path_matches
+from scanner.inventory.model import Credential, Identity, Inventory, PathOwner, codeowners_match, path_matches
 
 CONFIDENCE = {
     "fingerprint": 0.99,
@@ -107,6 +108,48 @@ class Link:
                 "runner_up": self.runner_up.to_dict() if self.runner_up else None}
 
 
+_WILD = re.compile(r"[*?\[]")
+_TOKEN = re.compile(r"[\w.@:+=/-]{8,}")
+
+
+class _GlobIndex:
+    """Globs indexed by a literal path segment they contain: a path can only match a glob holding the
+    literal segment `a1` if one of its own components is `a1`, so each lookup tries a handful of globs
+    instead of all of them. Each glob is filed under its rarest literal segment (`a1`, not `mcp.json`);
+    globs without one (`*.env`) are always tried."""
+
+    def __init__(self):
+        self.pending: list[tuple[str, object, list[str]]] = []
+        self.by_segment: dict[str, list] | None = None
+        self.always: list = []
+
+    def add(self, glob: str, item) -> None:
+        literal = [seg for seg in glob.strip("/").split("/") if seg and seg != "." and not _WILD.search(seg)]
+        self.pending.append((glob, item, literal))
+        self.by_segment = None
+
+    def _build(self) -> dict[str, list]:
+        counts: dict[str, int] = defaultdict(int)
+        for _g, _i, literal in self.pending:
+            for seg in set(literal):
+                counts[seg] += 1
+        index: dict[str, list] = defaultdict(list)
+        self.always = []
+        for glob, item, literal in self.pending:
+            if literal:
+                index[min(literal, key=lambda seg: counts[seg])].append((glob, item))
+            else:
+                self.always.append((glob, item))
+        return index
+
+    def candidates(self, path: str):
+        if self.by_segment is None:
+            self.by_segment = self._build()
+        for part in set(path.replace("\\", "/").split("/")):
+            yield from self.by_segment.get(part, ())
+        yield from self.always
+
+
 class Linker:
     """Indexes an inventory once, then links any number of findings against it."""
 
@@ -123,8 +166,35 @@ class Linker:
             for var in cred.env_vars:
                 self.by_env[var.upper()].append(cred)
         self._key_id_fps: dict[str, dict[str, Credential]] = {}
-        self.holders = {c.id: inventory.holders(c.id) for c in inventory.credentials}
+        self.holders: dict[str, list[Identity]] = defaultdict(list)
+        for ident in inventory.identities:
+            for cid in ident.credentials:
+                self.holders[cid].append(ident)
         self.owner_by_contact = {contact.lower(): o.id for o in inventory.owners for contact in o.contacts}
+        self.ref_creds = [c for c in inventory.credentials if c.secret_ref]
+        self._ids = {i.id: i for i in inventory.identities}
+        self.configs, self.paths = _GlobIndex(), _GlobIndex()
+        self.by_repo: dict[str, list[Identity]] = defaultdict(list)
+        for ident in inventory.identities:
+            for g in ident.configs:
+                self.configs.add(g, ident)
+            for g in ident.paths:
+                self.paths.add(g, ident)
+            for repo in ident.repos:
+                self.by_repo[repo].append(ident)
+        self.codeowners = _GlobIndex()
+        for rule in inventory.path_owners:
+            self.codeowners.add(rule.pattern, rule)
+
+    def path_owner(self, path: str, repo: str | None) -> PathOwner | None:
+        """CODEOWNERS semantics (the last matching rule wins), through the index."""
+        best = None
+        for pattern, rule in self.codeowners.candidates(path):
+            if rule.repo and repo and rule.repo != repo:
+                continue
+            if codeowners_match(pattern, path) and (best is None or rule.order >= best.order):
+                best = rule
+        return best
 
     def _key_ids_for_rule(self, rule_id: str) -> dict[str, Credential]:
         """Portable fingerprints each declared key id would have under this rule, so an identifier finding
@@ -162,9 +232,7 @@ class Linker:
                 to_holders(cred, "fingerprint", CONFIDENCE["fingerprint"], f"inventory credential {cred.id} declares "
                            f"fingerprint {fp[:12]}...")
         # 2. Found at a declared secret_ref (a path, file:// or k8s:// reference the location carries).
-        for cred in self.inv.credentials:
-            if not cred.secret_ref:
-                continue
+        for cred in self.ref_creds:
             for loc in f.locations:
                 ref = cred.secret_ref.removeprefix("file://")
                 if loc.provenance.get("secret_ref") == cred.secret_ref or (
@@ -188,17 +256,17 @@ class Linker:
                     to_holders(cred, "key_id", CONFIDENCE["key_id"],
                                f"key id {cred.key_id} of {cred.id} found beside it at {loc.path}:{loc.line}")
             for loc in f.locations:
-                for kid, cred in self.by_key_id.items():
-                    if len(kid) >= 12 and kid in loc.snippet:
-                        to_holders(cred, "key_id", CONFIDENCE["key_id"], f"key id {kid} on the same line")
+                for token in _TOKEN.findall(loc.snippet):
+                    cred = self.by_key_id.get(token)
+                    if cred and len(token) >= 12:
+                        to_holders(cred, "key_id", CONFIDENCE["key_id"], f"key id {token} on the same line")
         # 4. A literal inside an agent's own config file.
-        for ident in self.inv.identities:
-            for loc in f.locations:
-                if ident.configs and ident.covers(loc.path, ident.configs):
+        for loc in f.locations:
+            for glob, ident in self.configs.candidates(loc.path):
+                if path_matches(loc.path, glob):
                     add("identity", ident.id, ident.owner,
                         Evidence("agent_config", CONFIDENCE["agent_config"], f"literal in {loc.path}, the config of "
                                  f"{ident.id}"))
-                    break
         # 5. Assigned to a name that an identity's credential declares as its env var.
         for name in s.assignment_names():
             creds = self.by_env.get(name.upper(), [])
@@ -218,18 +286,18 @@ class Linker:
         # 6. Path and repository ownership, and the commit author: weak, but better than nothing.
         for loc in f.locations:
             repo = s.repo_of(loc)
-            rule = self.inv.path_owner(loc.path, repo)
+            rule = self.path_owner(loc.path, repo)
             if rule and rule.owners:
                 add("owner", rule.owners[0], rule.owners[0],
                     Evidence("path_owner", CONFIDENCE["path_owner"], f"{rule.source}: {rule.pattern} owned by "
                              f"{' '.join(rule.owners)}"))
-            for ident in self.inv.identities:
-                if ident.paths and ident.covers(loc.path, ident.paths):
+            for glob, ident in self.paths.candidates(loc.path):
+                if path_matches(loc.path, glob):
                     add("identity", ident.id, ident.owner, Evidence("path_identity", CONFIDENCE["path_identity"],
                                                                     f"{loc.path} is under {ident.id}'s paths"))
-                if repo and repo in ident.repos:
-                    add("identity", ident.id, ident.owner,
-                        Evidence("repo", CONFIDENCE["repo"], f"{ident.id} lists repository {repo}"))
+            for ident in self.by_repo.get(repo, ()) if repo else ():
+                add("identity", ident.id, ident.owner,
+                    Evidence("repo", CONFIDENCE["repo"], f"{ident.id} lists repository {repo}"))
             author = str(loc.provenance.get("author_email") or loc.provenance.get("email") or "").lower()
             if author and author in self.owner_by_contact:
                 oid = self.owner_by_contact[author]
@@ -256,7 +324,7 @@ class Linker:
         conf = best.confidence
         if best.kind == "identity":
             support = [c for c in ranked if c.kind == "owner" and c.id == best.owner]
-            ident = self.inv.identity(best.id)
+            ident = self._ids.get(best.id)
             status = "linked" if conf >= INFERRED_BELOW else "inferred"
             return Link(fingerprint, status, identity=best.id, owner=best.owner, credential=best.credential,
                         confidence=conf, ambiguous=bool(runner and best.confidence - runner.confidence <= AMBIGUITY_MARGIN),

@@ -104,6 +104,30 @@ def inventory_import(sources, output, base):
                f"{len(inv.credentials)} credentials, {len(conflicts)} conflict(s)")
 
 
+def _analysis(paths, inventory_file, db, min_confidence, public_repo, *, write=False):
+    """Analyze what the datastore holds (writing links and scores when asked), or scan PATHS and analyze that."""
+    if db is None:
+        if not paths:
+            raise click.UsageError("give PATHS to scan, or --db")
+        return _scan_and_analyze(paths, inventory_file, min_confidence, public_repo)
+    if paths:
+        raise click.UsageError("give either PATHS or --db, not both")
+    _need_store()
+    from scanner.analysis.annotate import annotate
+    from scanner.analysis.store_io import analyze_store
+    from scanner.inventory.loader import load_inventory
+    from scanner.inventory.model import Inventory
+    from scanner.rules import load_rules
+    from scanner.scan import ScanResult, ScanStats
+
+    inv = load_inventory(inventory_file) if inventory_file else Inventory()
+    analysis, stored = analyze_store(db, inv, write=write, min_confidence=min_confidence,
+                                     public_repos=frozenset(public_repo))
+    result = ScanResult([s.finding for s in stored.subjects], ScanStats(unit="credential"), load_rules())
+    annotate(result, analysis)
+    return result, analysis
+
+
 def _scan_and_analyze(paths, inventory_file, min_confidence, public_repo, today=None):
     from scanner.analysis.annotate import analyze_result, repo_name
     from scanner.inventory.loader import load_inventory
@@ -120,21 +144,11 @@ def _scan_and_analyze(paths, inventory_file, min_confidence, public_repo, today=
     return result, analysis
 
 
-def _from_db(db):
-    try:
-        from scanner.store import open_store  # noqa: F401  (issue 5)
-    except ImportError:
-        from scanner.errors import SprawlError
-
-        raise SprawlError("this build has no datastore yet (scanner.store); analyze paths instead: "
-                          "sprawl analyze --inventory FILE PATH...") from None
-    raise NotImplementedError
-
-
 _common = [
     click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                  help="The inventory to link findings against."),
-    click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="Analyze the findings of this datastore."),
+    click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Analyze the findings this datastore holds (instead of scanning PATHS)."),
     click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True),
     click.option("--public-repo", multiple=True, metavar="NAME", help="A repository that is public (repeatable)."),
 ]
@@ -154,18 +168,16 @@ def _with_common(func):
 def analyze(paths, inventory_file, db, min_confidence, public_repo, fmt, output):
     """Link every finding to its owner and score its blast radius, highest first.
 
+    With --db, the findings the datastore holds are analyzed and the links, scores and the
+    inventory used are written back to it (one transaction); otherwise PATHS are scanned.
+
     \b
     Examples:
-      sprawl analyze --inventory inventory.yaml .
-      sprawl analyze --inventory inventory.yaml . -f html -o sprawl.html
       sprawl analyze --db .sprawl/sprawl.db --inventory inventory.yaml
+      sprawl analyze --inventory inventory.yaml . -f html -o sprawl.html
     Exit codes: 0 no findings, 1 findings, 2 usage or input error.
     """
-    if db is not None:
-        _from_db(db)
-    if not paths:
-        raise click.UsageError("give PATHS to scan (or --db)")
-    result, analysis = _scan_and_analyze(paths, inventory_file, min_confidence, public_repo)
+    result, analysis = _analysis(paths, inventory_file, db, min_confidence, public_repo, write=True)
     from scanner.report import render
 
     report = render(result, fmt)
@@ -185,21 +197,24 @@ def analyze(paths, inventory_file, db, min_confidence, public_repo, fmt, output)
 def explain(fingerprint, paths, inventory_file, db, min_confidence, public_repo, fmt):
     """Show how a finding's owner was found and how its blast radius adds up, factor by factor.
 
-    FINGERPRINT is the finding's fingerprint (a unique prefix will do).
+    FINGERPRINT is the finding's portable fingerprint or credential key (a unique prefix will do).
+    With --db alone, prints what the last `sprawl analyze --db` recorded; with --inventory too,
+    re-derives it from the inventory given (and writes nothing).
 
     \b
-    Example:
+    Examples:
+      sprawl explain 3f9c1a2b --db .sprawl/sprawl.db
       sprawl explain 3f9c1a2b --inventory inventory.yaml .
     """
-    from scanner.analysis.explain import explain_text
+    from scanner.analysis.explain import explain_text, header
     from scanner.errors import SprawlError
 
-    if db is not None:
-        _from_db(db)
-    if not paths:
-        raise click.UsageError("give the PATHS the finding was found in (or --db)")
-    result, analysis = _scan_and_analyze(paths, inventory_file, min_confidence, public_repo)
-    hits = [s for s in analysis.subjects if s.fingerprint.startswith(fingerprint)]
+    if db is not None and inventory_file is None and not paths:
+        _explain_stored(fingerprint, db, fmt)
+        return
+    result, analysis = _analysis(paths, inventory_file, db, min_confidence, public_repo)
+    hits = [s for s in analysis.subjects if s.fingerprint.startswith(fingerprint) or
+            (s.credential_key or "").startswith(fingerprint)]
     if not hits:
         raise SprawlError(f"no finding with fingerprint {fingerprint} in {', '.join(paths)}")
     if len(hits) > 1:
@@ -209,7 +224,54 @@ def explain(fingerprint, paths, inventory_file, db, min_confidence, public_repo,
         click.echo(json.dumps({"fingerprint": s.fingerprint, "link": analysis.links[s.fingerprint].to_dict(),
                                "blast_radius": analysis.scores[s.fingerprint].to_dict()}, indent=2))
     else:
-        click.echo(explain_text(s, analysis.links[s.fingerprint], analysis.scores[s.fingerprint]), nl=False)
+        click.echo(explain_text(header(s.finding), analysis.links[s.fingerprint].to_dict(),
+                                analysis.scores[s.fingerprint].to_dict()), nl=False)
+
+
+def _need_store() -> None:
+    try:
+        import scanner.store  # noqa: F401  (issue 5's datastore)
+    except ImportError:
+        from scanner.errors import SprawlError
+
+        raise SprawlError("this build has no datastore (scanner.store): analyze PATHS instead of --db") from None
+
+
+def _explain_stored(fingerprint, db, fmt):
+    _need_store()
+    from scanner.analysis.explain import explain_text
+    from scanner.analysis.store_io import find_stored, stored_scores
+    from scanner.errors import SprawlError
+    from scanner.store import Store
+
+    store = Store(db, create=False)
+    try:
+        fid = find_stored(store, fingerprint)
+        row = store.db["findings"].get(fid)
+    finally:
+        store.close()
+    stored = stored_scores(db).get(fid)
+    if stored is None:
+        raise SprawlError(f"finding {fingerprint} has no score yet: run `sprawl analyze --db {db} --inventory FILE`")
+    chosen = next((lk for lk in stored["links"] if lk["evidence"].get("chosen")), None)
+    link = {"status": "unowned", "confidence": 0.0, "evidence": []}
+    if chosen:
+        ev = chosen["evidence"]
+        link = {"status": ev["status"], "identity": chosen["identity_id"], "owner": chosen["owner_id"],
+                "confidence": chosen["confidence"], "ambiguous": bool(chosen["ambiguous"]),
+                "orphaned": ev.get("orphaned"), "evidence": ev["evidence"]}
+        rivals = [lk for lk in stored["links"] if not lk["evidence"].get("chosen")]
+        if rivals:
+            link["runner_up"] = {"id": rivals[0]["identity_id"] or rivals[0]["owner_id"],
+                                 "confidence": rivals[0]["confidence"]}
+    if fmt == "json":
+        click.echo(json.dumps({"fingerprint": row["portable_fingerprint"], "credential_key": row["credential_key"],
+                               "link": link, "blast_radius": stored["factors"],
+                               "computed_at": stored["computed_at"]}, indent=2))
+        return
+    head = (f"{row['portable_fingerprint']}  {row['rule_id']}  {row['preview']}  "
+            f"(recorded {stored['computed_at']})")
+    click.echo(explain_text(head, link, stored["factors"]), nl=False)
 
 
 @main.command()
@@ -225,16 +287,15 @@ def governance(paths, inventory_file, db, min_confidence, public_repo, fmt, view
 
     \b
     Examples:
+      sprawl governance --inventory inventory.yaml --db .sprawl/sprawl.db
       sprawl governance --inventory inventory.yaml .
       sprawl governance --inventory inventory.yaml . --view orphaned -f json
     """
     from scanner.analysis.governance import all_views, render_text
 
-    if db is not None:
-        _from_db(db)
     if inventory_file is None:
         raise click.UsageError("governance views need --inventory")
-    result, analysis = _scan_and_analyze(paths or (".",), inventory_file, min_confidence, public_repo)
+    result, analysis = _analysis(paths or (() if db else (".",)), inventory_file, db, min_confidence, public_repo)
     out = all_views(analysis)
     if views:
         out = {k: v for k, v in out.items() if k in views}

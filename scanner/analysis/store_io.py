@@ -1,0 +1,153 @@
+"""Analysis over the datastore: read the findings it holds, write back the inventory snapshot, the links
+and the scores (DESIGN.md section 5 tables owners, identities, credentials, links, scores).
+
+All writes of one analysis go in one transaction: a reader sees the previous analysis or this one.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from scanner.analysis.analyze import Analysis, analyze
+from scanner.analysis.subject import Subject, parse_when
+from scanner.inventory.model import Inventory
+
+
+@dataclass
+class StoredFindings:
+    subjects: list[Subject]
+    ids: dict[str, int]  # portable fingerprint -> findings.id
+
+
+def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[str] = frozenset()) -> StoredFindings:
+    """Every open or revoked credential in the datastore, with its keyed fingerprint and first-seen date.
+
+    Allowed findings (triaged as not a problem) are left out; revoked ones are scored with the
+    revoked liveness multiplier."""
+    from scanner.store.record import to_finding
+
+    subjects, ids = [], {}
+    for row in store.query_findings(min_confidence=min_confidence):
+        if row["status"] == "allowed":
+            continue
+        f = to_finding(row, store.locations_of(row["id"]))
+        subjects.append(Subject(f, credential_key=row["credential_key"],
+                                liveness="revoked" if row["status"] == "revoked" else "unknown",
+                                first_seen=parse_when(row["first_seen"]), public_repos=public_repos))
+        ids[f.fingerprint] = row["id"]
+    return StoredFindings(subjects, ids)
+
+
+def _json(value) -> str:
+    return json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, date) else v.__dict__)
+
+
+def write_inventory(store, inv: Inventory) -> None:
+    """The inventory the analysis used, so the datastore says which facts a link rested on."""
+    db = store.db
+    for table in ("owners", "identities", "credentials"):
+        db.execute(f"DELETE FROM {table}")
+    for o in inv.owners:
+        db["owners"].insert({"id": o.id, "type": o.type, "contacts": _json(o.contacts), "source": o.source})
+    holder = {}
+    for i in inv.identities:
+        for cid in i.credentials:
+            holder.setdefault(cid, i.id)
+        db["identities"].insert({
+            "id": i.id, "kind": i.kind, "owner": i.owner, "purpose": i.purpose, "environment": i.environment,
+            "lifecycle": i.lifecycle, "repos": _json(i.repos), "paths": _json(i.paths + i.configs),
+            "approved_scopes": _json(i.approved_scopes), "workload_identity": i.workload_identity,
+            "tools": _json(i.tools), "credentials": _json(i.credentials),
+            "last_reviewed": i.last_reviewed.isoformat() if i.last_reviewed else None, "source": i.source})
+    for c in inv.credentials:
+        db["credentials"].insert({
+            "id": c.id, "identity_id": holder.get(c.id), "provider": c.provider, "type": c.type, "key_id": c.key_id,
+            "fingerprint": c.fingerprint, "secret_ref": c.secret_ref, "env_vars": _json(c.env_vars), "ttl": c.ttl,
+            "created_at": c.created_at and c.created_at.isoformat(),
+            "last_rotated": c.last_rotated and c.last_rotated.isoformat(),
+            "expires_at": c.expires_at and c.expires_at.isoformat(), "scopes": _json(c.scopes), "source": c.source})
+
+
+def write_analysis(store, analysis: Analysis, ids: dict[str, int], scan_id: int | None = None) -> None:
+    """Replace the links and scores of these findings. The chosen link is written first with
+    `chosen: true` in its evidence; its rivals follow, so a reviewer sees what else was considered."""
+    from scanner.store.db import now
+
+    db = store.db
+    stamp = now()
+    with store.atomic():
+        write_inventory(store, analysis.inventory)
+        for fp, fid in ids.items():
+            db.execute("DELETE FROM links WHERE finding_id = ?", [fid])
+            db.execute("DELETE FROM scores WHERE finding_id = ?", [fid])
+            link, score = analysis.links[fp], analysis.scores[fp]
+            if link.status != "unowned":
+                db["links"].insert({
+                    "finding_id": fid, "identity_id": link.identity, "owner_id": link.owner,
+                    "method": link.methods[0] if link.methods else "", "confidence": link.confidence,
+                    "ambiguous": int(link.ambiguous), "scan_id": scan_id,
+                    "evidence": _json({"chosen": True, "status": link.status, "credential": link.credential,
+                                       "orphaned": link.orphaned, "evidence": link.evidence})})
+            for cand in link.candidates:
+                if cand.kind == "credential" or (cand.kind == "identity" and cand.id == link.identity) or (
+                        cand.kind == "owner" and cand.id == link.owner):
+                    continue  # the chosen link already carries this evidence
+                db["links"].insert({
+                    "finding_id": fid, "identity_id": cand.id if cand.kind == "identity" else None,
+                    "owner_id": cand.owner, "method": cand.methods[0] if cand.methods else "",
+                    "confidence": cand.confidence, "ambiguous": int(link.ambiguous), "scan_id": scan_id,
+                    "evidence": _json({"chosen": False, "evidence": cand.evidence})})
+            db["scores"].insert({"finding_id": fid, "score": score.score, "band": score.band,
+                                 "link_confidence": link.confidence, "factors": _json(score.to_dict()),
+                                 "computed_at": stamp}, replace=True)
+
+
+def analyze_store(db_path, inventory: Inventory, *, write: bool = True, min_confidence: str = "low",
+                  public_repos: frozenset[str] = frozenset(), today=None) -> tuple[Analysis, StoredFindings]:
+    """Link and score everything the datastore holds against the inventory, and (by default) record it."""
+    from scanner.store import Store
+
+    store = Store(db_path, create=False)
+    try:
+        stored = load_subjects(store, min_confidence, public_repos)
+        analysis = analyze(stored.subjects, inventory, today=today)
+        if write:
+            write_analysis(store, analysis, stored.ids, store.last_scan_id() or None)
+        return analysis, stored
+    finally:
+        store.close()
+
+
+def find_stored(store, fingerprint: str) -> int:
+    """A finding id from a credential key or portable fingerprint, or a unique prefix of either."""
+    from scanner.store import StoreError
+
+    fp = fingerprint.strip().lower()
+    if len(fp) < 8:
+        raise StoreError("give at least 8 characters of the fingerprint")
+    ids = {r[0] for r in store.db.execute(
+        "SELECT id FROM findings WHERE credential_key LIKE ? || '%' OR portable_fingerprint LIKE ? || '%'", [fp, fp])}
+    if not ids:
+        raise StoreError(f"no finding with fingerprint {fingerprint}")
+    if len(ids) > 1:
+        raise StoreError(f"fingerprint {fingerprint} is ambiguous ({len(ids)} findings): give more of it")
+    return ids.pop()
+
+
+def stored_scores(db_path) -> dict[int, dict]:
+    """What the last analysis wrote: finding id -> score row with its factors and links."""
+    from scanner.store import Store
+
+    store = Store(db_path, create=False)
+    try:
+        out = {}
+        for row in store.db.query("SELECT * FROM scores"):
+            row = dict(row)
+            row["factors"] = json.loads(row["factors"])
+            row["links"] = [dict(r, evidence=json.loads(r["evidence"])) for r in store.db.query(
+                "SELECT * FROM links WHERE finding_id = ? ORDER BY id", [row["finding_id"]])]
+            out[row["finding_id"]] = row
+        return out
+    finally:
+        store.close()
