@@ -244,3 +244,33 @@ def test_generated_organisation_links_strong_credentials_right_and_never_wrong_a
     assert strong_total == 85
     assert strong_right / strong_total >= 0.95, f"{strong_right}/{strong_total} strong links right"
     assert wrong_above_half == []
+
+
+def _jwt(claims: dict) -> str:
+    import base64
+    import json
+
+    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")  # noqa: E731
+    return f"{enc({'alg': 'HS256', 'typ': 'JWT'})}.{enc(claims)}.c2lnbmF0dXJlLW5vdC1jaGVja2Vk"
+
+
+def test_a_jwt_sub_is_a_key_id_and_its_exp_sets_lifetime_and_expiry():
+    from datetime import date
+
+    from scanner.analysis.blast_radius import Scorer
+    from scanner.analysis.subject import secret_facts
+
+    token = _jwt({"sub": "svc-report-exporter", "iat": 1_790_000_000, "exp": 1_790_003_600})
+    facts = secret_facts(token)
+    assert facts["key_ids"] == ["svc-report-exporter"] and facts["ttl_seconds"] == 3600
+    assert secret_facts("not-a-jwt") == {} and secret_facts("eyJ.bm90IGpzb24.x") == {}
+    inv = org()
+    inv.credentials.append(Credential("c:exporter", key_id="svc-report-exporter"))
+    inv.identities[1].credentials.append("c:exporter")
+    s = Subject(finding("fp-jwt", path="x.py"), facts=facts)
+    lk = Linker(inv).link_all([s])["fp-jwt"]
+    assert lk.identity == "agent:beta" and lk.methods[0] == "key_id" and lk.confidence == 0.95
+    score = Scorer(inv, date(2026, 11, 25)).score(s, lk)
+    lifetime = next(f for f in score.factors if f.name == "lifetime")
+    assert lifetime.points == 0 and "exp - iat" in lifetime.reason
+    assert score.liveness == "expired" and score.multiplier == 0.2  # exp (2026-09) is before today

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scanner.analysis.analyze import Analysis, analyze
+from scanner.analysis.subject import Subject, secret_facts
 from scanner.inventory.model import Inventory
 
 
@@ -21,10 +22,36 @@ def annotate(result, analysis: Analysis) -> None:
 def analyze_result(result, inventory: Inventory | None, *, repo: str | None = None,
                    public_repos: frozenset[str] = frozenset(), today=None) -> Analysis:
     """Link and score a ScanResult (an empty inventory still scores: every finding is then unowned)."""
-    analysis = analyze(result.findings, inventory or Inventory(), today=today, default_repo=repo,
-                       public_repos=public_repos)
+    inventory = inventory or Inventory()
+    secrets = getattr(result, "secrets", None) or {}
+    key = _fingerprint_key(inventory) if secrets or any(f.secret for f in result.findings) else None
+    subjects = []
+    for f in result.findings:
+        secret = secrets.get(f.fingerprint) or f.secret
+        subjects.append(Subject(f, credential_key=_credential_key(secret, key), default_repo=repo,
+                                public_repos=public_repos, facts=secret_facts(secret)))
+    analysis = analyze(subjects, inventory, today=today)
     annotate(result, analysis)
     return analysis
+
+
+def _fingerprint_key(inventory: Inventory) -> bytes | None:
+    """The organisation key, needed only when the inventory names credentials by keyed fingerprint."""
+    if not any(c.fingerprint for c in inventory.credentials):
+        return None
+    try:
+        from scanner.store.keys import load_key
+    except ImportError:
+        return None
+    return load_key()
+
+
+def _credential_key(secret: str | None, key: bytes | None) -> str | None:
+    if not secret or key is None:
+        return None
+    from scanner.store.keys import credential_key
+
+    return credential_key(secret, key)
 
 
 def repo_name(paths) -> str | None:

@@ -143,6 +143,9 @@ class Scorer:
         liveness = s.liveness
         if liveness == "unknown" and cred and cred.expires_at and cred.expires_at < self.today:
             liveness = "expired"
+        expires = s.facts.get("expires")
+        if liveness == "unknown" and expires is not None and expires.date() < self.today:
+            liveness = "expired"  # the token's own exp claim is in the past
         m = LIVENESS_M[liveness]
         raw = round(sum(x.points for x in factors), 2)
         total = min(100, round_half_up(m * raw))
@@ -261,6 +264,9 @@ class Scorer:
         ttl = (cred.ttl if cred and cred.ttl else None) or s.finding.lifetime or "static"
         src = f"inventory ttl of {cred.id}" if cred and cred.ttl else f"rule {s.finding.rule_id}"
         seconds = duration_seconds(ttl)
+        if s.facts.get("ttl_seconds"):
+            seconds, src = s.facts["ttl_seconds"], "the token's exp - iat"
+            ttl = f"PT{seconds}S"
         if seconds is not None:
             pts = next(p for limit, p in ((3600, 0), (86400, 1), (7 * 86400, 2), (30 * 86400, 3), (90 * 86400, 4))
                        if seconds <= limit) if seconds <= 90 * 86400 else 5

@@ -26,7 +26,7 @@ class Subject:
     public_repos: frozenset[str] = frozenset()
     first_seen: datetime | None = None
     privilege: str | None = None  # from validation, when it ran
-    extra: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)  # non-secret facts read from the secret (JWT sub, exp): secret_facts()
 
     @property
     def fingerprint(self) -> str:
@@ -58,7 +58,7 @@ class Subject:
     def key_ids(self) -> set[str]:
         """Non-secret identifiers captured beside the secret: AWS key id, private_key_id, client_email, JWT sub."""
         keep = ("id", "key_id", "access_key_id", "private_key_id", "client_email", "client_id", "sub", "app_id", "user")
-        return {str(v) for k, v in self.finding.groups.items() if k in keep and v}
+        return {str(v) for k, v in self.finding.groups.items() if k in keep and v} | set(self.facts.get("key_ids", ()))
 
 
 def assignment_name(snippet: str, preview: str) -> str | None:
@@ -81,3 +81,27 @@ def parse_when(value) -> datetime | None:
     except ValueError:
         return None
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
+
+def secret_facts(secret: str | None) -> dict:
+    """What a secret says about itself without being a secret: a JWT's `sub` (a key id for linking),
+    its lifetime (`exp` - `iat`) and when it expires. Empty for anything else."""
+    if not secret or not secret.startswith("eyJ") or secret.count(".") < 2:
+        return {}
+    import base64
+    import json
+
+    try:
+        payload = secret.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(claims, dict):
+        return {}
+    facts: dict = {"key_ids": sorted({str(claims[k]) for k in ("sub", "client_id", "azp") if claims.get(k)})}
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if isinstance(exp, (int, float)):
+        facts["expires"] = datetime.fromtimestamp(exp, timezone.utc)
+        if isinstance(iat, (int, float)) and exp > iat:
+            facts["ttl_seconds"] = int(exp - iat)
+    return facts
