@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Container
 
 from scanner.engine import Engine
 from scanner.findings import FindingCollector
@@ -59,6 +59,7 @@ class ScanStats:
     warnings: list[str] = field(default_factory=list)
     archives: int = 0  # files opened as archives (their members count in `files`)
     streamed: int = 0  # files or members too large to read whole, scanned in chunks
+    scanned_blobs: list[str] = field(default_factory=list)  # git: blob ids scanned (or found binary) this run
 
 
 @dataclass
@@ -66,6 +67,8 @@ class ScanResult:
     findings: list[Finding]
     stats: ScanStats
     ruleset: RuleSet
+    # Portable fingerprint -> secret, in memory only, for keying the datastore; reporters never read it.
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 _ENGINES: dict[tuple, Engine] = {}
@@ -130,7 +133,7 @@ def scan_paths(paths: list[str], options: ScanOptions | None = None) -> ScanResu
         _add_file(outcome, stats, collector, gate)
     findings = _suppress(collector, ignore, options.baseline, stats)
     stats.elapsed = time.perf_counter() - started
-    return ScanResult(findings, stats, engine.ruleset)
+    return ScanResult(findings, stats, engine.ruleset, _secrets(collector))
 
 
 def scan_bytes(data: bytes, path: str, options: ScanOptions | None = None, source: str = "stdin") -> ScanResult:
@@ -143,25 +146,30 @@ def scan_bytes(data: bytes, path: str, options: ScanOptions | None = None, sourc
     collector.add(_Gate(stats, options.min_confidence)(engine.scan(data, path)), path, source)
     findings = _suppress(collector, IgnoreList(), options.baseline, stats)
     stats.elapsed = time.perf_counter() - started
-    return ScanResult(findings, stats, engine.ruleset)
+    return ScanResult(findings, stats, engine.ruleset, _secrets(collector))
 
 
 def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None = None,
-             since_commit: str | None = None) -> ScanResult:
+             since_commit: str | None = None, skip_blobs: Container[str] = (), history=None) -> ScanResult:
     """Scan every unique blob reachable from every ref (or one branch), attributing each finding
-    to the commit that introduced it and to every other commit and path holding the same blob."""
+    to the commit that introduced it and to every other commit and path holding the same blob.
+
+    A sweep passes the blob ids it has already scanned (`skip_blobs`) and the history it has
+    already enumerated; `stats.scanned_blobs` tells it which blobs this run scanned."""
     from scanner.sources.git import enumerate_history
 
     options = options or ScanOptions()
     started = time.perf_counter()
     engine = get_engine(options.rules_paths)
-    history = enumerate_history(repo, branch, since_commit)
+    history = history if history is not None else enumerate_history(repo, branch, since_commit)
     stats = ScanStats(unit="blob", commits=history.commits, warnings=list(history.warnings))
     ignore = IgnoreList()
     if options.use_ignore_files:
         ignore = find_ignore_files([Path(repo)])
     tasks: list[FileTask] = []
     for oid, occurrences in history.blobs.items():
+        if oid in skip_blobs:
+            continue
         where = f"{occurrences[0].path}@{occurrences[0].commit[:12]}"
         size = history.sizes.get(oid)
         if all(ignore.ignores_path(o.path) or _excluded(o.path, options) for o in occurrences):
@@ -178,7 +186,10 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
         occurrences = history.blobs[oid]
         if isinstance(outcome, Skip):
             stats.skipped.append(Skip(f"{occurrences[0].path}@{occurrences[0].commit[:12]}", outcome.reason))
+            if outcome.reason == "binary":
+                stats.scanned_blobs.append(oid)
             continue
+        stats.scanned_blobs.append(oid)
         size, matches = outcome
         stats.files += 1
         stats.bytes += size
@@ -187,7 +198,7 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
             collector.add(kept, occ.path, "git", occ.provenance())
     findings = _suppress(collector, ignore, options.baseline, stats)
     stats.elapsed = time.perf_counter() - started
-    return ScanResult(findings, stats, engine.ruleset)
+    return ScanResult(findings, stats, engine.ruleset, _secrets(collector))
 
 
 def scan_staged(files: list[str] | None = None, options: ScanOptions | None = None, cwd: str = ".") -> ScanResult:
@@ -227,7 +238,7 @@ def scan_staged(files: list[str] | None = None, options: ScanOptions | None = No
             f"{len(staged)} file(s) staged but none could be scanned ({unreadable[0].path}: {unreadable[0].reason})")
     findings = _suppress(collector, ignore, options.baseline, stats)
     stats.elapsed = time.perf_counter() - started
-    return ScanResult(findings, stats, engine.ruleset)
+    return ScanResult(findings, stats, engine.ruleset, _secrets(collector))
 
 
 def _add_file(outcome, stats: ScanStats, collector: FindingCollector, gate: _Gate) -> None:
@@ -251,6 +262,10 @@ def _excluded(path: str, options: ScanOptions) -> bool:
     from scanner.ignore import path_matches
 
     return any(path_matches(path, g) for g in options.walk.excludes)
+
+
+def _secrets(collector: FindingCollector) -> dict[str, str]:
+    return {f.fingerprint: secret for secret, f in collector.items()}
 
 
 def _suppress(collector: FindingCollector, ignore: IgnoreList, baseline: "Baseline | None",

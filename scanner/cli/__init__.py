@@ -62,11 +62,17 @@ def report_options(func):
                   help="Report only findings that this baseline does not hold.")
     @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
                   help="Load rules from these files or folders instead of the built-in rules.")
+    @click.option("--db", "record_db", is_flag=False, flag_value=".sprawl/sprawl.db", default=None, metavar="PATH",
+                  help="Record the findings in this datastore (--db alone: .sprawl/sprawl.db).")
+    @click.option("--store-secrets", is_flag=True, help="With --db: store full secret values (off by default).")
     @click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="Link findings to owners in this inventory and score their blast radius.")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        # Recording happens in _emit, so commands need no datastore parameters of their own.
         meta = click.get_current_context().meta
+        meta["sprawl.record_db"] = kwargs.pop("record_db", None)
+        meta["sprawl.store_secrets"] = kwargs.pop("store_secrets", False)
         meta["sprawl.inventory"] = kwargs.pop("inventory_file", None)
         return func(*args, **kwargs)
 
@@ -110,6 +116,8 @@ def _emit(result, fmt: str, output: str | None) -> None:
     from scanner.report.summary import summary_lines
 
     ctx = click.get_current_context()
+    if ctx.meta.get("sprawl.record_db"):
+        _record(ctx, result)
     if ctx.meta.get("sprawl.inventory") or fmt == "html":
         _analyze(ctx, result)
     to_terminal = output is None and sys.stdout.isatty()
@@ -123,6 +131,7 @@ def _emit(result, fmt: str, output: str | None) -> None:
             click.echo(f"sprawl: {line}", err=True)
     sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
 
+
 def _analyze(ctx, result) -> None:
     """Owner, link confidence, score and band on every finding, highest blast radius first."""
     from scanner.analysis.annotate import analyze_result, repo_name
@@ -134,7 +143,18 @@ def _analyze(ctx, result) -> None:
     analyze_result(result, load_inventory(path) if path else None, repo=repo_name([p for p in where if p != "-"]))
 
 
-COMMAND_MODULES = ("scan_commands", "baseline", "rules", "inventory", "triage")
+def _record(ctx, result) -> None:
+    from scanner.store.record import record_result
+
+    params = ctx.params
+    target = params.get("repo") or " ".join(params.get("paths") or params.get("files") or ()) or "."
+    kind = "git" if ctx.info_name == "git" or params.get("history") else ctx.info_name
+    scan_id = record_result(ctx.meta["sprawl.record_db"], result, kind, str(target),
+                            store_secrets=ctx.meta.get("sprawl.store_secrets", False))
+    click.echo(f"sprawl: recorded as scan {scan_id} in {ctx.meta['sprawl.record_db']}", err=True)
+
+
+COMMAND_MODULES = ("scan_commands", "baseline", "rules", "store", "inventory", "triage")
 
 
 def _register() -> None:

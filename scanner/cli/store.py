@@ -1,0 +1,171 @@
+"""sprawl sweep, findings, status and fingerprint: the datastore commands."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, main
+
+_DEFAULT_DB = ".sprawl/sprawl.db"
+
+
+def _db_option(func):
+    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=_DEFAULT_DB,
+                        show_default=True, help="The datastore file.")(func)
+
+
+def _key_option(func):
+    return click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Read the fingerprint key from this file (default: $SPRAWL_FINGERPRINT_KEY, "
+                             "else a local key generated on first use).")(func)
+
+
+@main.command()
+@click.argument("folders", nargs=-1, type=click.Path(file_okay=False))
+@click.option("--repos", "repos_file", type=click.Path(dir_okay=False),
+              help="A file listing repository paths, one a line (# starts a comment).")
+@_db_option
+@_key_option
+@click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
+@click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Load rules from these files or folders instead of the built-in rules.")
+@click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
+              help="Skip blobs larger than this many bytes.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this glob (repeatable).")
+@click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True,
+              help="New findings at or above this confidence set exit code 1 (all are stored).")
+@click.option("--store-secrets", is_flag=True, help="Store full secret values in the datastore (off by default).")
+def sweep(folders, repos_file, db_path, key_file, jobs, rules_paths, max_size, exclude, min_confidence,
+          store_secrets):
+    """Sweep many repositories' full history into the datastore, incrementally.
+
+    Takes the repositories in FOLDERS (work trees, bare and mirror clones, at any depth) and
+    those listed in --repos. Blobs already scanned under the same rules are skipped and a
+    repository whose refs have not moved costs one git call; a sweep killed at any point
+    resumes where it stopped when run again.
+
+    \b
+    Examples:
+      sprawl sweep /srv/mirrors                         # every repository under the folder
+      sprawl sweep --repos repos.txt --db org.db -j 8
+    Exit codes: 0 nothing new, 1 new findings, 2 usage or input error.
+    """
+    from scanner.store.keys import load_key
+    from scanner.sweep import SweepOptions, discover
+    from scanner.sweep import sweep as run_sweep
+
+    paths = discover(repos_file, list(folders))
+    key = load_key(key_file)
+    options = SweepOptions(jobs=jobs, rules_paths=list(rules_paths) or None, max_size=max_size,
+                           excludes=tuple(exclude), store_secrets=store_secrets, min_confidence=min_confidence)
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(paths), label="sweeping", file=sys.stderr) as bar:
+            summary = run_sweep(paths, db_path, key, options, progress=bar.update)
+    else:
+        summary = run_sweep(paths, db_path, key, options, log=lambda line: click.echo(f"sprawl: {line}", err=True))
+    for line in summary.lines():
+        click.echo(f"sprawl: {line}", err=True)
+    click.echo(f"sprawl: scan {summary.scan_id} recorded in {db_path}; "
+               f"`sprawl findings --db {db_path} --new-since {summary.scan_id - 1}` lists what is new", err=True)
+    sys.exit(EXIT_FINDINGS if summary.new_findings else EXIT_CLEAN)
+
+
+@main.command()
+@_db_option
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option("--rule", help="Only this rule id.")
+@click.option("--provider", help="Only this provider.")
+@click.option("--repo", help="Only credentials found in this repository (name or git dir).")
+@click.option("--status", type=click.Choice(["open", "allowed", "revoked", "resolved"]),
+              help="Only this triage status (resolved: gone from every branch head).")
+@click.option("--new-since", type=click.IntRange(0), metavar="SCAN_ID", help="Only credentials first found after this scan.")
+@click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True)
+@click.option("--show-secrets", is_flag=True, help="Print secret values the datastore holds (only with --store-secrets).")
+def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_confidence, show_secrets):
+    """List what the datastore holds: one finding per credential with every place it appears.
+
+    \b
+    Examples:
+      sprawl findings --provider github --status open
+      sprawl findings --new-since 41 -f sarif -o new.sarif
+      sprawl findings --repo payments-api -f csv
+    Exit codes: 0 nothing listed, 1 findings listed, 2 usage or input error.
+    """
+    from scanner.cli import _emit
+    from scanner.scan import ScanResult, ScanStats, get_engine
+    from scanner.store import Store
+    from scanner.store.record import to_finding
+
+    store = Store(db_path, create=False)
+    try:
+        rows = store.query_findings(rule, provider, repo, status, new_since, min_confidence)
+        found = []
+        for row in rows:
+            f = to_finding(row, store.locations_of(row["id"]))
+            if not show_secrets:
+                f.secret = None
+            found.append(f)
+    finally:
+        store.close()
+    ruleset = get_engine().ruleset
+    known = ruleset.by_id
+    stats = ScanStats(unit="blob")
+    stats.warnings = [f"rule {f.rule_id} is not in the current rules" for f in found if f.rule_id not in known]
+    found = [f for f in found if f.rule_id in known]  # SARIF needs each rule's metadata
+    _emit(ScanResult(found, stats, ruleset), fmt, output)
+
+
+@main.command()
+@click.argument("fingerprint")
+@click.option("--set", "new_status", type=click.Choice(["allowed", "revoked", "open"]), required=True,
+              help="The triage decision.")
+@click.option("--reason", required=True, help="Why (kept with the decision).")
+@_db_option
+def status(fingerprint, new_status, reason, db_path):
+    """Record a triage decision for a credential; later sweeps keep it and do not report it as new.
+
+    FINGERPRINT is the credential key (or at least 8 characters of it) or the portable fingerprint
+    that reports show.
+
+    \b
+    Examples:
+      sprawl status 3f9a1c07 --set revoked --reason "rotated in INC-1234"
+      sprawl status 3f9a1c07 --set allowed --reason "test account, no access"
+    """
+    from scanner.store import Store
+
+    store = Store(db_path, create=False)
+    try:
+        for row in store.set_status(fingerprint, new_status, reason):
+            click.echo(f"{row['credential_key'][:16]} {row['rule_id']} {row['preview']}: {row['status']} ({reason})")
+    finally:
+        store.close()
+
+
+@main.command()
+@_key_option
+def fingerprint(key_file):
+    """Print the credential key of a secret read on standard input (for the inventory's `fingerprint`).
+
+    The value is HMAC-SHA256 of the normalized secret under the organisation key, the same the
+    datastore uses; the secret itself is never printed or stored. One trailing newline is ignored.
+
+    \b
+    Example:
+      printf %s "$TOKEN" | sprawl fingerprint
+    """
+    from scanner.errors import SprawlError
+    from scanner.store.keys import credential_key, load_key
+
+    data = sys.stdin.buffer.read()
+    try:
+        secret = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SprawlError("the secret on standard input is not UTF-8 text") from None
+    if not secret.strip():
+        raise SprawlError("no secret on standard input")
+    click.echo(credential_key(secret, load_key(key_file)))

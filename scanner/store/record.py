@@ -1,0 +1,66 @@
+"""Between ScanResults and the datastore: record a scan's findings, and rebuild findings from stored rows."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scanner.model import Finding, Location
+from scanner.store import keys
+from scanner.store.db import LocationRow, Observed, Store, now
+
+
+def observe(result, key: bytes, store_secrets: bool = False, repo: str = "", repository_id: int | None = None,
+            blob_of=None, default_date: str = "") -> list[Observed]:
+    """Key each finding by credential. `result.secrets` holds the values in memory only; they reach the
+    datastore only with store_secrets. `blob_of(location)` names the git blob of a location, if known."""
+    out = []
+    for f in result.findings:
+        secret = result.secrets.get(f.fingerprint) or f.secret
+        if secret is None:
+            continue  # cannot happen for results of scanner.scan; never key a finding on its preview
+        rows = [LocationRow.from_location(loc, repo, repository_id, blob_of(loc) if blob_of else "", default_date)
+                for loc in f.locations]
+        out.append(Observed(keys.credential_key(secret, key), f, rows, secret if store_secrets else None))
+    return out
+
+
+def record_result(db_path: str | Path, result, kind: str, target: str, *, store_secrets: bool = False,
+                  key_file: str | None = None) -> int:
+    """Record a one-off scan (`sprawl scan/git/staged --db`); returns the scan id."""
+    key = keys.load_key(key_file)
+    store = Store(db_path, key)
+    try:
+        scan_id = store.begin_scan(kind, target, result.ruleset.version)
+        observed = observe(result, key, store_secrets, repo=target if kind == "git" else "", default_date=now())
+        with store.atomic():
+            store.refresh(scan_id, store.record(scan_id, observed))
+        store.finish_scan(scan_id, {"findings": len(observed), "unit": result.stats.unit,
+                                    "files": result.stats.files, "bytes": result.stats.bytes})
+        return scan_id
+    finally:
+        store.close()
+
+
+def to_finding(row: dict, locations: list[dict]) -> Finding:
+    """A stored credential as the reporters' Finding; the secret only if the datastore holds it."""
+    locs = []
+    for loc in locations:
+        provenance = {k: loc[k] for k in ("commit", "author", "email", "date") if loc[k]}
+        if loc["repo"]:
+            provenance["repo"] = loc["repo"]
+        if loc["blob"]:
+            provenance["blob"] = loc["blob"]
+        if loc["at_head"] is not None:
+            provenance["at_head"] = bool(loc["at_head"])
+        locs.append(Location(loc["path"], loc["line"], loc["column"], loc["source"], provenance, loc["snippet"]))
+    reasons = json.loads(row["reasons"])
+    if row["status"] != "open":
+        reasons.append(f"status {row['status']}: {row['status_reason'] or ''}".rstrip(": "))
+    if row["resolved_at_head"]:
+        reasons.append("resolved at head: no branch head holds it any more")
+    return Finding(
+        rule_id=row["rule_id"], rule_name=row["rule_name"], provider=row["provider"], kind=row["kind"],
+        fingerprint=row["portable_fingerprint"], preview=row["preview"], confidence=row["confidence"],
+        entropy=row["entropy"], privilege=row["privilege"], lifetime=row["lifetime"],
+        remediation=row["remediation"], reasons=reasons, locations=locs, secret=row["secret"],
+        groups=json.loads(row["groups_json"]))

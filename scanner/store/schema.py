@@ -1,0 +1,117 @@
+"""The datastore schema, versioned by `PRAGMA user_version` and migrated forward one step at a time.
+
+Tables (DESIGN.md section 5):
+
+- ``meta``: key/value facts about the file (``key_id``: which fingerprint key wrote it).
+- ``scans``: one row per scan or sweep: ``kind`` (sweep, scan, git, staged), ``target``, ``started``,
+  ``finished``, ``status`` (running, complete), ``rules_version``, ``options`` and ``stats`` (JSON), ``pid``.
+- ``repositories``: swept repositories: ``path`` (absolute git dir), ``name``, ``refs_hash`` (hash of
+  every ref and the rules version: unchanged means nothing new to scan), ``last_scan_id``.
+- ``blobs``: ``(oid, rules_version)`` pairs already scanned, so a sweep skips what it has seen.
+- ``findings``: one row per credential: ``credential_key`` (HMAC-SHA256 of the normalized secret under the
+  organisation key), the best rule that matched it (``rule_id``, ``rule_name``, ``provider``, ``kind``,
+  ``confidence``...), ``portable_fingerprint`` (the baseline fingerprint of that rule and secret),
+  ``preview`` (redacted), ``secret`` (NULL unless --store-secrets), ``status`` (open, allowed, revoked)
+  with ``status_reason`` and ``status_changed``, ``first_seen`` / ``last_seen`` (oldest and newest
+  location date), ``first_scan_id`` (the scan that first found it), ``resolved_at_head`` (1 when no
+  branch head of any repository still holds it) and ``resolved_scan_id``.
+- ``locations``: every place a credential appears: ``finding_id``, ``rule_id``, ``repository_id`` and
+  ``repo`` (name), ``blob``, ``commit``, ``path``, ``line``, ``column``, ``author``, ``email``, ``date``,
+  ``source`` (git, file, staged, stdin...), ``snippet`` (redacted line), ``scan_id``, ``at_head``
+  (1: this path holds this blob at the head of a branch; 0: history only; NULL: not a git location).
+
+The inventory and analysis tables are created here and filled by the inventory importers and the
+analysis stage (issue 6); the sweep never writes them:
+
+- ``owners``: ``id`` (``team:payments``), ``type``, ``contacts`` (JSON list), ``source``.
+- ``identities``: ``id`` (``agent:release-bot``), ``kind``, ``owner`` (NULL: orphaned), ``purpose``,
+  ``environment``, ``lifecycle``, ``repos``, ``paths``, ``approved_scopes``, ``tools``, ``credentials``
+  (JSON lists), ``workload_identity``, ``last_reviewed``, ``source``.
+- ``credentials``: ``id``, ``identity_id``, ``provider``, ``type``, ``key_id``, ``fingerprint`` (the
+  credential key, as ``sprawl fingerprint`` computes it), ``secret_ref``, ``env_vars`` and ``scopes``
+  (JSON lists), ``ttl``, ``created_at``, ``last_rotated``, ``expires_at``, ``source``.
+- ``links``: ``id``, ``finding_id``, ``identity_id``, ``owner_id``, ``method``, ``confidence``,
+  ``ambiguous`` (0/1), ``evidence`` (JSON), ``scan_id``.
+- ``scores``: ``finding_id`` (primary key), ``score`` (0-100), ``band``, ``link_confidence``,
+  ``factors`` (JSON: points, maximum, reason, evidence per factor), ``computed_at``.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE scans (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL DEFAULT '', started TEXT NOT NULL,
+    finished TEXT, status TEXT NOT NULL DEFAULT 'running', rules_version TEXT NOT NULL DEFAULT '',
+    options TEXT NOT NULL DEFAULT '{}', stats TEXT NOT NULL DEFAULT '{}', pid INTEGER);
+CREATE TABLE repositories (
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, name TEXT NOT NULL, refs_hash TEXT,
+    last_scan_id INTEGER REFERENCES scans(id));
+CREATE TABLE blobs (
+    oid TEXT NOT NULL, rules_version TEXT NOT NULL, scan_id INTEGER REFERENCES scans(id),
+    PRIMARY KEY (oid, rules_version)) WITHOUT ROWID;
+CREATE TABLE findings (
+    id INTEGER PRIMARY KEY, credential_key TEXT NOT NULL UNIQUE, rule_id TEXT NOT NULL, rule_name TEXT NOT NULL,
+    provider TEXT NOT NULL, kind TEXT NOT NULL, portable_fingerprint TEXT NOT NULL, preview TEXT NOT NULL,
+    secret TEXT, confidence TEXT NOT NULL, entropy REAL NOT NULL, privilege TEXT NOT NULL, lifetime TEXT NOT NULL,
+    remediation TEXT NOT NULL, reasons TEXT NOT NULL DEFAULT '[]', groups_json TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'allowed', 'revoked')),
+    status_reason TEXT, status_changed TEXT, first_seen TEXT, last_seen TEXT,
+    first_scan_id INTEGER REFERENCES scans(id), resolved_at_head INTEGER NOT NULL DEFAULT 0,
+    resolved_scan_id INTEGER REFERENCES scans(id));
+CREATE INDEX findings_portable ON findings(portable_fingerprint);
+CREATE TABLE locations (
+    id INTEGER PRIMARY KEY, finding_id INTEGER NOT NULL REFERENCES findings(id), rule_id TEXT NOT NULL,
+    repository_id INTEGER REFERENCES repositories(id), repo TEXT NOT NULL DEFAULT '', blob TEXT NOT NULL DEFAULT '',
+    "commit" TEXT NOT NULL DEFAULT '', path TEXT NOT NULL, line INTEGER NOT NULL, "column" INTEGER NOT NULL,
+    author TEXT NOT NULL DEFAULT '', email TEXT NOT NULL DEFAULT '', date TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL, snippet TEXT NOT NULL DEFAULT '', scan_id INTEGER REFERENCES scans(id), at_head INTEGER,
+    UNIQUE (finding_id, rule_id, repo, "commit", path, line, "column", source));
+CREATE INDEX locations_blob ON locations(blob);
+CREATE INDEX locations_repository ON locations(repository_id, path, blob);
+CREATE TABLE owners (id TEXT PRIMARY KEY, type TEXT, contacts TEXT NOT NULL DEFAULT '[]', source TEXT);
+CREATE TABLE identities (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, owner TEXT, purpose TEXT, environment TEXT, lifecycle TEXT,
+    repos TEXT NOT NULL DEFAULT '[]', paths TEXT NOT NULL DEFAULT '[]', approved_scopes TEXT NOT NULL DEFAULT '[]',
+    workload_identity TEXT, tools TEXT NOT NULL DEFAULT '[]', credentials TEXT NOT NULL DEFAULT '[]',
+    last_reviewed TEXT, source TEXT);
+CREATE TABLE credentials (
+    id TEXT PRIMARY KEY, identity_id TEXT, provider TEXT, type TEXT, key_id TEXT, fingerprint TEXT,
+    secret_ref TEXT, env_vars TEXT NOT NULL DEFAULT '[]', ttl TEXT, created_at TEXT, last_rotated TEXT,
+    expires_at TEXT, scopes TEXT NOT NULL DEFAULT '[]', source TEXT);
+CREATE INDEX credentials_fingerprint ON credentials(fingerprint);
+CREATE TABLE links (
+    id INTEGER PRIMARY KEY, finding_id INTEGER NOT NULL REFERENCES findings(id), identity_id TEXT, owner_id TEXT,
+    method TEXT NOT NULL, confidence REAL NOT NULL, ambiguous INTEGER NOT NULL DEFAULT 0,
+    evidence TEXT NOT NULL DEFAULT '{}', scan_id INTEGER);
+CREATE INDEX links_finding ON links(finding_id);
+CREATE TABLE scores (
+    finding_id INTEGER PRIMARY KEY REFERENCES findings(id), score INTEGER NOT NULL, band TEXT NOT NULL,
+    link_confidence REAL, factors TEXT NOT NULL DEFAULT '[]', computed_at TEXT);
+"""
+
+# Append a new script for every schema change; never edit a shipped one.
+MIGRATIONS: list[str] = [_V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the file up to SCHEMA_VERSION; each step and its version bump commit together."""
+    from scanner.store.errors import StoreError
+
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise StoreError(f"datastore schema version {current} is newer than this sprawl ({SCHEMA_VERSION}): upgrade sprawl")
+    for version in range(current, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[version].split(";\n"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION
