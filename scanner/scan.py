@@ -42,6 +42,7 @@ class ScanOptions:
     baseline: "Baseline | None" = None
     archive_limits: "Limits | None" = None  # archive-bomb limits; None: the defaults
     progress: "Callable[[int, int], None] | None" = None  # (bytes done, bytes total), after each file
+    engine: str | None = None  # matcher backend: auto, portable or hyperscan; None: $SPRAWL_ENGINE or auto
 
 
 @dataclass
@@ -74,12 +75,19 @@ class ScanResult:
 _ENGINES: dict[tuple, Engine] = {}
 
 
-def get_engine(rules_paths: list[Path] | None = None) -> Engine:
-    """One engine per rule selection per process: rules load and compile once, however many scans run."""
-    key = tuple(str(p) for p in rules_paths or ())
+def get_engine(rules_paths: list[Path] | None = None, backend: str | None = None) -> Engine:
+    """One engine per rule selection and matcher backend per process: rules load and compile once."""
+    from scanner.engine.matcher import make_matcher
+
+    if backend:
+        # Worker processes (forked or spawned) ask for the engine without options: they follow the environment.
+        os.environ["SPRAWL_ENGINE"] = backend
+    backend = os.environ.get("SPRAWL_ENGINE") or "auto"
+    key = (tuple(str(p) for p in rules_paths or ()), backend)
     engine = _ENGINES.get(key)
     if engine is None:
-        engine = _ENGINES[key] = Engine(load_rules(rules_paths))
+        ruleset = load_rules(rules_paths)
+        engine = _ENGINES[key] = Engine(ruleset, make_matcher(list(ruleset), backend))
     return engine
 
 
@@ -105,7 +113,7 @@ class _Gate:
 def scan_paths(paths: list[str], options: ScanOptions | None = None) -> ScanResult:
     options = options or ScanOptions()
     started = time.perf_counter()
-    engine = get_engine(options.rules_paths)
+    engine = get_engine(options.rules_paths, options.engine)
     stats = ScanStats()
     ignore = find_ignore_files([Path(p) for p in paths]) if options.use_ignore_files else IgnoreList()
     walk = options.walk
@@ -140,7 +148,7 @@ def scan_bytes(data: bytes, path: str, options: ScanOptions | None = None, sourc
     """Scan one in-memory blob (stdin, a prompt, a request body)."""
     options = options or ScanOptions()
     started = time.perf_counter()
-    engine = get_engine(options.rules_paths)
+    engine = get_engine(options.rules_paths, options.engine)
     stats = ScanStats(files=1, bytes=len(data))
     collector = FindingCollector(engine.ruleset, options.show_secrets)
     collector.add(_Gate(stats, options.min_confidence)(engine.scan(data, path)), path, source)
@@ -160,7 +168,7 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
 
     options = options or ScanOptions()
     started = time.perf_counter()
-    engine = get_engine(options.rules_paths)
+    engine = get_engine(options.rules_paths, options.engine)
     history = history if history is not None else enumerate_history(repo, branch, since_commit)
     stats = ScanStats(unit="blob", commits=history.commits, warnings=list(history.warnings))
     ignore = IgnoreList()
@@ -179,10 +187,13 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
         elif size > options.walk.max_size:
             stats.skipped.append(Skip(where, f"larger than the size limit ({size} > {options.walk.max_size} bytes)"))
         elif size:
-            tasks.append(FileTask(oid, size))
+            # The engine sees the introducing path: path-specific rules, test-file confidence and
+            # language context depend on it.
+            tasks.append(FileTask(f"{oid}\0{occurrences[0].path}", size))
     collector = FindingCollector(engine.ruleset, options.show_secrets)
     gate = _Gate(stats, options.min_confidence)
-    for oid, outcome in _run(tasks, options.jobs, options.rules_paths, ("git", history.repo)):
+    for key, outcome in _run(tasks, options.jobs, options.rules_paths, ("git", history.repo)):
+        oid = key.partition("\0")[0]
         occurrences = history.blobs[oid]
         if isinstance(outcome, Skip):
             stats.skipped.append(Skip(f"{occurrences[0].path}@{occurrences[0].commit[:12]}", outcome.reason))
@@ -212,7 +223,7 @@ def scan_staged(files: list[str] | None = None, options: ScanOptions | None = No
     options = options or ScanOptions()
     started = time.perf_counter()
     root, staged = collect(files, cwd)
-    engine = get_engine(options.rules_paths)
+    engine = get_engine(options.rules_paths, options.engine)
     stats = ScanStats()
     ignore = find_ignore_files([Path(root)]) if options.use_ignore_files else IgnoreList()
     collector = FindingCollector(engine.ruleset, options.show_secrets)
@@ -349,11 +360,12 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
         return
     read = _reader(reader_spec)
     for key in keys:
-        data = read(key)
+        blob_id, _, path = key.partition("\0")  # git keys carry the path the blob was added at
+        data = read(blob_id)
         if isinstance(data, Skip):
             yield key, data
         else:
-            yield key, (len(data), engine.scan(data, key))
+            yield key, (len(data), engine.scan(data, path or blob_id))
 
 
 def _scan_batch_list(keys: list[str], rules_paths, reader_spec: tuple):

@@ -115,3 +115,14 @@ def test_parallel_history_scan_matches_serial(tmp_path):
     serial = findings(run_sprawl("git", str(repo), "-f", "json", "-j", "1"))
     parallel = findings(run_sprawl("git", str(repo), "-f", "json", "-j", "2"))
     assert serial == parallel and len(serial[0]["locations"]) == 3
+
+
+def test_history_blobs_are_scanned_under_their_path(tmp_path):
+    """Path-specific rules (a .pgpass file) and test-file confidence apply to history too."""
+    repo = init_repo(tmp_path / "paths")
+    commit(repo, {".pgpass": "db.internal:5432:billing:billing_rw:h7Fq2mZ9vL4xQ\n",
+                  "tests/test_api.py": f"T = '{GITHUB_TOKEN}'\n"}, "add")
+    res = run_sprawl("git", str(repo), "-f", "json", "--min-confidence", "low")
+    by_rule = {f["rule_id"]: f for f in findings(res)}
+    assert "pgpass-entry" in by_rule
+    assert by_rule["github-pat-classic"]["confidence"] == "medium"  # high, one level down in tests/
