@@ -21,12 +21,12 @@ MAX_DECODED_BYTES = 256 << 10
 MAX_BLOB_BYTES = 8 << 20
 MIN_DECODED = 12
 
-# At least 24 characters with a digit and both cases is a base64 blob worth a look; hex and words are not.
+# At least 32 characters with a digit and both cases is a base64 blob worth a look; hex and words are not.
 # Runs of base64 characters are found with bytes.translate and bytes.find (C loops over the whole
 # blob) rather than a regex, which costs a Python-level retry at every character of every identifier.
 _B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
 _B64_MASK = bytes(0x61 if i in _B64_CHARS else 0x20 for i in range(256))
-_B64_MIN = 24
+_B64_MIN = 32  # 24 bytes of text: room for a name and a secret
 _B64_MAX = 8192
 _HAS_MIX = re.compile(rb"(?=[^\d]*\d)(?=[^a-z]*[a-z])(?=[^A-Z]*[A-Z])")
 # Images, fonts and other binary payloads inline in CSS, HTML and notebooks: never text, never decoded.

@@ -42,6 +42,7 @@ _AFTER_NAME = re.compile(
 _NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$@")
 _CODE = frozenset({"python", "javascript", "typescript", "tsx", "go", "java", "ruby", "hcl"})
 _MINIFIED_LINE = 1000
+_BARE_VALUE = re.compile(rb"[^\s,;)\]}\"'<>]*")
 _WINDOW = 2048  # bytes of text parsed either side of an offset in a larger file
 _TOP_LEVEL = re.compile(rb"\n(?=[^\s#/*\-}\])])")
 _LOCAL_OR_EXAMPLE_HOST = re.compile(
@@ -68,10 +69,11 @@ class ContextAnalyzer:
         make(rule, start, end, secret, entropy, confidence, reasons, groups) builds a new candidate.
         """
         view = _View(data, path, self.parsers)
-        # Generic secrets are added only where the format is known, or from URL query strings.
-        wanted = self.generic_rule is not None and (view.lang or view.fmt or b"?" in data or b"&" in data)
-        hints = _hints(data) if wanted else []
-        if not hints and not candidates:
+        # Generic secrets are added by name only where the format is known; elsewhere from URL query strings.
+        known = self.generic_rule is not None and (view.lang or view.fmt)
+        hints = _hints(data) if known else []
+        queries = view.query_sites(hints if known else None) if self.generic_rule is not None else []
+        if not hints and not queries and not candidates:
             return candidates
         kept = []
         for c in candidates:
@@ -79,7 +81,8 @@ class ContextAnalyzer:
             if reason is None:
                 kept.append(c)
         if self.generic_rule is not None:
-            kept.extend(self._generic(view, [h for h in hints if _plausible(view, h)], kept, make))
+            sites = [view.site(h) for h in hints if _plausible(view, h)]
+            kept.extend(self._generic(view, sites + queries, kept, make))
         return kept
 
     # --- judging candidates that rules found -------------------------------------------------------
@@ -141,12 +144,7 @@ class ContextAnalyzer:
 
     # --- generic secrets found by name -------------------------------------------------------------
 
-    def _generic(self, view: "_View", hints: list[int], taken: list, make: MakeCandidate) -> list:
-        if view.fmt is None and view.lang is None:
-            sites = []
-        else:
-            sites = [view.site(pos) for pos in hints]
-        sites.extend(view.query_sites(hints))
+    def _generic(self, view: "_View", sites: list[Site], taken: list, make: MakeCandidate) -> list:
         found, seen = [], set()
         for site in sites:
             if not site.literal or site.is_key or not site.name or site.comment:
@@ -251,23 +249,23 @@ class _View:
             return False
         return len(_line(self.data, offset)) > _MINIFIED_LINE
 
-    def query_sites(self, hints: list[int]) -> list[Site]:
-        """URL query parameters (?api_key=..., &token=...) as sites named by the parameter, on the lines
-        where a secret-ish name is assigned (a parameter is a hint too)."""
-        sites, lines = [], set()
-        for pos in hints:
-            lo = self.data.rfind(b"\n", 0, pos) + 1
-            if lo in lines:
-                continue
-            lines.add(lo)
-            hi = self.data.find(b"\n", pos)
-            hi = len(self.data) if hi < 0 else hi
-            if self.data.find(b"?", lo, hi) < 0 and self.data.find(b"&", lo, hi) < 0:
-                continue
-            for name, start, end, _ in decoders.query_params(self.data, lo, hi):
-                if is_secret_name(name):
-                    sites.append(Site(start, end, True, name=name))
-        return sites
+    def query_sites(self, hints: list[int] | None) -> list[Site]:
+        """URL query parameters (?api_key=..., &token=...) as sites named by the parameter: on the lines
+        of the hints where those were looked for (a parameter is a hint too), else in the whole blob."""
+        data = self.data
+        if b"?" not in data and b"&" not in data:
+            return []
+        spans, lines = [], set()
+        for pos in hints if hints is not None else ():
+            lo = data.rfind(b"\n", 0, pos) + 1
+            if lo not in lines:
+                lines.add(lo)
+                hi = data.find(b"\n", pos)
+                spans.append((lo, len(data) if hi < 0 else hi))
+        if hints is None:
+            spans = [(0, len(data))]
+        return [Site(start, end, True, name=name) for lo, hi in spans
+                for name, start, end, _ in decoders.query_params(data, lo, hi) if is_secret_name(name)]
 
 
 def _hints(data: bytes) -> list[int]:
@@ -281,16 +279,19 @@ def _hints(data: bytes) -> list[int]:
 
 
 def _plausible(view: "_View", pos: int) -> bool:
-    """A quick look at the value from its line, so that a file is parsed only for values that could be
-    secrets: in code a string literal (opened by a quote) of a few characters that is not a placeholder."""
+    """A quick look at the value alone, so that a file is parsed only for values that could be secrets:
+    in code a string literal (opened by a quote), of a few characters, that is not a placeholder."""
     data = view.data
-    quoted = pos > 0 and data[pos - 1] in b"\"'`"
+    quote = data[pos - 1 : pos] if pos else b""
+    quoted = quote in (b'"', b"'", b"`")
     if view.lang in _CODE and not quoted:
         return False
-    site = line_site(data, pos, view.fmt)
-    value = data[pos : site.value_end if site.value_end > pos else pos + 64][:400].decode("utf-8", "replace")
-    if quoted and value.endswith(("\"", "'", "`")):
-        value = value[:-1]
+    if quoted:
+        end = data.find(quote, pos, pos + 400)
+        raw = data[pos : end if end >= 0 else pos + 64]
+    else:
+        raw = _BARE_VALUE.match(data, pos, pos + 400).group()
+    value = raw.decode("utf-8", "replace")
     return len(value) >= 6 and value_reason(value) is None and shannon_entropy(value) >= 2.0
 
 
