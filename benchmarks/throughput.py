@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Filesystem throughput: sprawl beside kingfisher and betterleaks on the same tree, same run.
 
-    python benchmarks/throughput.py [DIR] [--size-mb 200] [--repeat 3] [--jobs 0]
+    python benchmarks/throughput.py [DIR] [--size-mb 200] [--repeat 3] [--jobs 0] [--engine both]
 
 With no DIR, a source-like tree of --size-mb is generated in a temporary folder (with a
 few planted secrets). Prints MB/s and peak memory (the whole process tree) per tool, and
@@ -64,6 +64,8 @@ def main() -> int:
     ap.add_argument("--size-mb", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=0, help="sprawl --jobs (0: every core)")
+    ap.add_argument("--engine", choices=["auto", "portable", "hyperscan", "both"], default="auto",
+                    help="sprawl's matcher backend; both: a sprawl row for each, in the same run")
     args = ap.parse_args()
 
     tmp = None
@@ -74,7 +76,7 @@ def main() -> int:
         print(f"generated {args.size_mb} MB tree with {planted} planted secrets in {args.dir}")
     files, size = tree_bytes(args.dir)
     target = str(args.dir)
-    best = compare(target, args.repeat, args.jobs)
+    best = compare(target, args.repeat, args.jobs, engines=engines_arg(args.engine))
     mb = size / 2**20
     print(f"\n{target}: {files} files, {mb:.1f} MB; {machine()}; best of {args.repeat}\n")
     print(report(best, mb))
@@ -83,12 +85,22 @@ def main() -> int:
     return 0
 
 
+def engines_arg(choice: str) -> tuple[str, ...]:
+    return ("portable", "hyperscan") if choice == "both" else (choice,)
+
+
 def compare(target: str, repeat: int, jobs: int = 0, extra: dict[str, list[str]] | None = None,
-            sprawl_command: str = "scan") -> dict:
-    """Best run of each tool on the target; each writes its report to a file whose findings are counted."""
+            sprawl_command: str = "scan", engines: tuple[str, ...] = ("auto",)) -> dict:
+    """Best run of each tool on the target; each writes its report to a file whose findings are counted.
+
+    One sprawl row per matcher engine: "sprawl" for auto, "sprawl-portable", "sprawl-hyperscan"."""
     out = Path(tempfile.mkdtemp(prefix="sprawl-bench-out-"))
-    tools = {"sprawl": [sys.executable, "-m", "scanner.cli", sprawl_command, target, "-f", "json",
-                        "-o", str(out / "sprawl.json"), "--jobs", str(jobs), *(extra or {}).get("sprawl", [])]}
+    tools = {}
+    for engine in engines:
+        name = "sprawl" if engine == "auto" else f"sprawl-{engine}"
+        tools[name] = [sys.executable, "-m", "scanner.cli", sprawl_command, target, "-f", "json",
+                       "-o", str(out / f"{name}.json"), "--jobs", str(jobs), "--engine", engine,
+                       *(extra or {}).get("sprawl", [])]
     if available("kingfisher"):
         tools["kingfisher"] = ["kingfisher", "scan", target, "--no-validate", "--format", "json",
                                "--output", str(out / "kingfisher.json"), "--no-update-check",
@@ -120,7 +132,7 @@ def count_findings(path: Path) -> int | str:
 
 
 def report(best: dict, mb: float) -> str:
-    base = best["sprawl"].seconds
+    base = next(r for n, r in best.items() if n.startswith("sprawl")).seconds
     rows = [[n, f"{r.seconds:.2f}", f"{mb / r.seconds:.1f}", f"{r.peak_rss / 2**20:.0f}", f"{r.seconds / base:.2f}x",
              str(r.findings)] for n, r in best.items()]
     return table(rows, ["tool", "seconds", "MB/s", "peak MB", "time vs sprawl", "findings"])

@@ -43,6 +43,14 @@ def main() -> None:
     """Find static secrets wherever they sprawl, and say whose they are and how bad each is."""
 
 
+def _set_engine(ctx, param, value):
+    # Read by scanner.scan.get_engine in this process and in its workers; not a command argument.
+    if value:
+        import os
+
+        os.environ["SPRAWL_ENGINE"] = value
+
+
 def report_options(func):
     """Options every scanning command shares: what to report, how, and where."""
 
@@ -62,6 +70,8 @@ def report_options(func):
                   help="Report only findings that this baseline does not hold.")
     @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
                   help="Load rules from these files or folders instead of the built-in rules.")
+    @click.option("--engine", type=click.Choice(["auto", "portable", "hyperscan"]), default=None, expose_value=False,
+                  callback=_set_engine, help="Matcher backend (default auto: Hyperscan when installed).")
     @click.option("--db", "record_db", is_flag=False, flag_value=".sprawl/sprawl.db", default=None, metavar="PATH",
                   help="Record the findings in this datastore (--db alone: .sprawl/sprawl.db).")
     @click.option("--store-secrets", is_flag=True, help="With --db: store full secret values (off by default).")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Iterator, Protocol
 
 from scanner.engine.prefilter import Prefilter
+from scanner.errors import SprawlError
 from scanner.rules.model import Rule
 
 Candidate = tuple[Rule, "object"]  # (rule, regex match object with a 'secret' group)
@@ -22,6 +23,25 @@ class Matcher(Protocol):
         """Every (rule, match) for the blob, for rules that apply to this path."""
 
 
+BACKENDS = ("auto", "portable", "hyperscan")
+
+
+def make_matcher(rules: list[Rule], backend: str = "auto") -> Matcher:
+    """The Hyperscan matcher when asked for, or on "auto" when the package imports; else the portable one."""
+    if backend not in BACKENDS:
+        raise SprawlError(f"unknown matcher engine {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend != "portable":
+        try:
+            from scanner.engine.hyperscan_matcher import HyperscanMatcher
+        except ImportError:
+            if backend == "hyperscan":
+                raise SprawlError("--engine hyperscan needs the hyperscan package: "
+                                  "pip install 'secret-sprawl[fast]'") from None
+        else:
+            return HyperscanMatcher(rules)
+    return PortableMatcher(rules)
+
+
 class PortableMatcher:
     """pyahocorasick keyword hits, then the rule's regex (compiled on first use) near them."""
 
@@ -31,18 +51,29 @@ class PortableMatcher:
         self.rules = rules
         self.prefilter = Prefilter(rules)
 
-    def candidates(self, data: bytes, path: str) -> Iterator[Candidate]:
+    def keyword_hits(self, data: bytes) -> dict[int, list[int]]:
+        """Keyword id -> ascending start offsets of its (ASCII case-insensitive) hits in the blob."""
         # bytes.lower() touches only ASCII and latin-1 maps byte to char, so offsets stay byte offsets.
-        hits = self.prefilter.hits(data.lower().decode("latin-1"))
+        return self.prefilter.hits(data.lower().decode("latin-1"))
+
+    def prescan(self, data: bytes) -> tuple[dict[int, list[int]], set[int] | None]:
+        """Keyword hits, and the rules that can match anywhere in the blob (None: not known, try them all)."""
+        return self.keyword_hits(data), None
+
+    def candidates(self, data: bytes, path: str) -> Iterator[Candidate]:
+        hits, possible = self.prescan(data)
         size = len(data)
         # Rules sharing keywords and window size share their search windows: computed once per blob.
         windows_for: dict[tuple, list[tuple[int, int]]] = {}
         # Rules run in the order their first keyword appears: where two rules tie for the same text,
         # the engine keeps the first, and the keyword met first (the provider name before the
         # value, say) is the better witness.
+        triggered, always = self.prefilter.triggered(hits), self.prefilter.always
+        if possible is not None:
+            triggered, always = triggered & possible, [i for i in always if i in possible]
         first_hit = {idx: min(hits[k][0] for k in self.prefilter.rule_keywords[idx] if k in hits)
-                     for idx in self.prefilter.triggered(hits)}
-        for idx in sorted(first_hit, key=lambda i: (first_hit[i], i)) + self.prefilter.always:
+                     for idx in triggered}
+        for idx in sorted(first_hit, key=lambda i: (first_hit[i], i)) + always:
             rule = self.rules[idx]
             if rule.paths and not rule.applies_to(path):
                 continue

@@ -1,0 +1,186 @@
+"""The Hyperscan matcher backend (optional: `pip install secret-sprawl[fast]`).
+
+Two Hyperscan databases, each scanned over the raw blob in one C pass, answer two questions:
+
+- where each rule keyword occurs (case-insensitive literals; every hit reported), which replaces
+  the portable matcher's lower-cased copy, latin-1 decode and Aho-Corasick walk;
+- which rules can match anywhere in the blob: every rule pattern, compiled in prefilter mode with
+  wide bounded repeats relaxed to open ones, reported at most once (SINGLEMATCH).
+
+The rule's own regex then runs exactly where the portable matcher runs it (the windows around
+the same keyword hits), but only for rules the database says can match. A prefilter pattern
+matches a superset of what the rule matches, so skipping the others loses nothing and both
+backends yield the same candidates; in keyword-dense text most triggered rules are skipped.
+
+Why not the rule patterns themselves with SOM_LEFTMOST, as Nosey Parker and Kingfisher do:
+measured on the built-in rules, Hyperscan rejects 188 of the ~700 with SOM ("Pattern is too large",
+from repeats such as `[\\w.\\-]{0,40}(?:[ \\t]{1,3}[\\w.\\-]{1,25}){0,5}`), rejects private-key-pem even
+without SOM, and takes over four minutes to compile the rest; the relaxed prefilter database
+compiles in about a second and is cached on disk, keyed by the rules' hash.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import hyperscan
+
+from scanner.engine.matcher import PortableMatcher
+from scanner.rules.model import Rule, RuleError, RuleSet
+
+_MODE = hyperscan.HS_MODE_BLOCK
+_KEYWORD_FLAGS = hyperscan.HS_FLAG_CASELESS  # ASCII-only folding without UTF8, as bytes.lower()
+_RULE_FLAGS = (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_MULTILINE
+               | hyperscan.HS_FLAG_ALLOWEMPTY)
+
+
+def cache_dir() -> Path:
+    """SPRAWL_CACHE_DIR, else $XDG_CACHE_HOME/secret-sprawl, else ~/.cache/secret-sprawl."""
+    env = os.environ.get("SPRAWL_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "secret-sprawl"
+
+
+class HyperscanMatcher(PortableMatcher):
+    """Keyword hits and possible rules from one Hyperscan pass; windows and rule regexes as the portable matcher."""
+
+    name = "hyperscan"
+
+    def __init__(self, rules: list[Rule], cache: Path | None = None):
+        super().__init__(rules)
+        # Keywords are lower-cased text compared with the latin-1 view of the blob: one that is not
+        # latin-1 can never hit in the portable matcher either.
+        keywords = [(kw.encode("latin-1"), k) for kw, k in self.prefilter.keyword_ids.items() if _latin1(kw)]
+        self._lengths = {k: len(kw) for kw, k in keywords}
+        version, cache = RuleSet(list(rules)).version, cache or cache_dir()
+        # Two databases, not one: with Hyperscan 5.4 a caseless literal such as "-p" compiled beside the
+        # rule patterns made another rule's match go unreported (tests/test_backends.py found it).
+        self.keywords_db = _load_or_compile(cache / f"keywords-{version}-hs{hyperscan.__version__}.db",
+                                            lambda: _compile_keywords(keywords)) if keywords else None
+        self.rules_db = _load_or_compile(cache / f"rules-{version}-hs{hyperscan.__version__}.db",
+                                         lambda: _compile_rules(rules))
+        self._keywords_scratch = hyperscan.Scratch(self.keywords_db) if self.keywords_db else None
+        self._rules_scratch = hyperscan.Scratch(self.rules_db)
+
+    def keyword_hits(self, data: bytes) -> dict[int, list[int]]:
+        return self.prescan(data)[0]
+
+    def prescan(self, data: bytes) -> tuple[dict[int, list[int]], set[int]]:
+        hits: dict[int, list[int]] = {}
+        possible: set[int] = set()
+        lengths = self._lengths
+
+        # Matches arrive in order of their end, so each keyword's list comes out ascending.
+        def on_keyword(k: int, _from: int, end: int, _flags: int, _ctx) -> None:
+            if (positions := hits.get(k)) is None:
+                hits[k] = [end - lengths[k]]
+            else:
+                positions.append(end - lengths[k])
+
+        def on_rule(i: int, _from: int, _end: int, _flags: int, _ctx) -> None:
+            possible.add(i)
+
+        if self.keywords_db is not None:
+            self.keywords_db.scan(data, match_event_handler=on_keyword, scratch=self._keywords_scratch)
+        self.rules_db.scan(data, match_event_handler=on_rule, scratch=self._rules_scratch)
+        return hits, possible
+
+
+def prefilter_pattern(pattern: str) -> bytes:
+    """The rule pattern as a Hyperscan prefilter expression, matching a superset of what it matches.
+
+    Named groups become plain groups (Hyperscan has no use for them, and some rules repeat a name
+    in alternatives); a bounded repeat {m,n} becomes {m,}, which costs Hyperscan far less to compile.
+    Character classes are copied as they are: '{1,2}' inside [...] is not a repeat.
+    """
+    out, i, n, in_class = [], 0, len(pattern), False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+            out.append(c)
+        elif c == "[":
+            j = i + 1 + pattern.startswith("^", i + 1)
+            j += pattern.startswith("]", j)  # a leading ']' is a member, not the end
+            out.append(pattern[i:j])
+            in_class, i = True, j
+            continue
+        elif (m := _NAMED_GROUP.match(pattern, i)) is not None:
+            out.append("(?:")
+            i = m.end()
+            continue
+        elif (m := _BOUNDED.match(pattern, i)) is not None:
+            out.append(f"{{{m.group(1)},}}")
+            i = m.end()
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out).encode()
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_]\w*>")
+_BOUNDED = re.compile(r"\{(\d+),\d+\}")
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _load_or_compile(path: Path, compile_db):
+    """A database from the cache, or compiled now and written there (best effort)."""
+    try:
+        return hyperscan.loadb(path.read_bytes(), _MODE)
+    except (OSError, hyperscan.error):
+        pass  # missing, unreadable, or written by another Hyperscan build: compile afresh
+    db = compile_db()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hs-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(hyperscan.dumpb(db))
+        os.replace(tmp, path)  # atomic: concurrent processes never read a half-written file
+    except OSError:
+        pass  # a read-only home still scans; it just compiles each time
+    return db
+
+
+def _compile_keywords(keywords: list[tuple[bytes, int]]):
+    db = hyperscan.Database(mode=_MODE)
+    db.compile(expressions=[kw for kw, _ in keywords], ids=[k for _, k in keywords], flags=_KEYWORD_FLAGS,
+               literal=True)
+    return db
+
+
+def _compile_rules(rules: list[Rule]):
+    db = hyperscan.Database(mode=_MODE)
+    try:
+        db.compile(expressions=[prefilter_pattern(r.pattern) for r in rules], ids=list(range(len(rules))),
+                   flags=_RULE_FLAGS)
+    except hyperscan.error as exc:
+        raise _unportable(rules, exc) from None
+    return db
+
+
+def _unportable(rules: list[Rule], exc: Exception) -> RuleError:
+    """Name the rule whose pattern Hyperscan cannot compile (found one by one, only on this error path)."""
+    for rule in rules:
+        try:
+            hyperscan.Database(mode=_MODE).compile(expressions=[prefilter_pattern(rule.pattern)], ids=[0],
+                                                   flags=_RULE_FLAGS)
+        except hyperscan.error as err:
+            return RuleError(f"{rule.source_file}: rule {rule.id}: field 'pattern': Hyperscan cannot compile it "
+                             f"({err}); keep patterns to the syntax both matcher backends accept")
+    return RuleError(f"the Hyperscan database of every rule pattern does not compile: {exc}")

@@ -1,0 +1,145 @@
+"""The two matcher backends (portable, Hyperscan) must find exactly the same things on every input."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner.engine import Engine
+from scanner.engine.matcher import PortableMatcher, make_matcher
+from scanner.rules import load_rules
+from scanner.rules.model import RuleError
+from tests.conftest import CORPUS, GITHUB_TOKEN, run_sprawl
+
+hyperscan = pytest.importorskip("hyperscan")
+from scanner.engine.hyperscan_matcher import HyperscanMatcher  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory):
+    ruleset = load_rules()
+    cache = tmp_path_factory.mktemp("hs-cache")
+    return (Engine(ruleset, PortableMatcher(list(ruleset))),
+            Engine(ruleset, HyperscanMatcher(list(ruleset), cache=cache)))
+
+
+def _found(engine: Engine, text: str, path: str = "") -> list[tuple]:
+    return [(m.rule_id, m.start, m.end, m.secret, m.confidence, m.line, m.column, tuple(m.reasons))
+            for m in engine.scan(text.encode(), path)]
+
+
+def _differences(engines, cases: list[tuple[str, str]]) -> list[str]:
+    portable, fast = engines
+    diffs = []
+    for text, path in cases:
+        a, b = _found(portable, text, path), _found(fast, text, path)
+        if a != b:
+            diffs.append(f"{text[:80]!r} ({path}): portable {a} hyperscan {b}")
+    return diffs
+
+
+def test_rule_examples_identical(engines):
+    cases = []
+    for rule in engines[0].rules:
+        path = rule.paths[0].replace("*", "sample") if rule.paths else "config.txt"
+        cases += [(text, path) for text in (*rule.examples, *rule.negative_examples)]
+    # Every example at once too: windows of neighbouring keywords merge in a large blob.
+    cases.append(("\n".join(text for text, _ in cases), "all-examples.txt"))
+    diffs = _differences(engines, cases)
+    assert not diffs, f"{len(diffs)} differences, first: {diffs[0]}"
+    assert any(_found(engines[1], text, path) for text, path in cases)  # the comparison is not vacuous
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no peers corpus at {CORPUS}")
+def test_peer_corpus_identical(engines):
+    cases = []
+    for f in sorted(CORPUS.glob("*.jsonl")):
+        for line in f.open(encoding="utf-8"):
+            case = json.loads(line)
+            cases.append((case["text"], case.get("path", "")))
+    assert len(cases) > 5000
+    diffs = _differences(engines, cases)
+    assert not diffs, f"{len(diffs)} of {len(cases)} corpus cases differ, first: {diffs[0]}"
+
+
+def test_case_folding_and_overlapping_keywords(engines):
+    # Mixed case, keywords inside keywords, a keyword at the very start and end, non-ASCII bytes around.
+    portable, fast = engines
+    blob = (f"GITHUB_TOKEN={GITHUB_TOKEN}\nGiThUb_ToKeN = '{GITHUB_TOKEN}'\n\xe9\xc9 token"
+            f" password: Sup3r-S3cret-Passw0rd!\nGHP_").encode("latin-1")
+    assert portable.matcher.keyword_hits(blob) == fast.matcher.keyword_hits(blob)
+    assert [m.start for m in portable.scan(blob, "a.env")] == [m.start for m in fast.scan(blob, "a.env")]
+    assert fast.scan(blob, "a.env")
+
+
+def test_databases_cached_on_disk_by_rules_hash(tmp_path):
+    rules = list(load_rules())
+    HyperscanMatcher(rules, cache=tmp_path)
+    cached = sorted(tmp_path.glob("*.db"))
+    assert [p.name.split("-")[0] for p in cached] == ["keywords", "rules"]
+    assert all(load_rules().version in p.name for p in cached)
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    HyperscanMatcher(rules, cache=tmp_path)
+    assert [p.stat().st_mtime_ns for p in cached] == stamps  # loaded, not recompiled
+    # A corrupt cache file is compiled over, not trusted.
+    cached[1].write_bytes(b"not a hyperscan database")
+    matcher = HyperscanMatcher(rules, cache=tmp_path)
+    assert matcher.prescan(f"TOKEN={GITHUB_TOKEN}".encode())[1]
+    assert cached[1].read_bytes() != b"not a hyperscan database"
+
+
+def test_prefilter_pattern_is_a_relaxed_superset():
+    from scanner.engine.hyperscan_matcher import prefilter_pattern
+
+    assert prefilter_pattern(r"(?P<secret>ab{1,3}[{1,2}]c{2,5}?)") == rb"(?:ab{1,}[{1,2}]c{2,}?)"
+    assert prefilter_pattern(r"[]{0,3}]x\{1,2\}(?P<user>y{3})") == rb"[]{0,3}]x\{1,2\}(?:y{3})"
+
+
+def test_rule_hyperscan_cannot_compile_is_named(tmp_path):
+    (tmp_path / "odd.yaml").write_text(
+        "provider: odd\n"
+        "rules:\n"
+        "  - id: odd-keep-out\n"
+        "    name: Odd token\n"
+        "    kind: token\n"
+        "    keywords: [oddtok]\n"
+        "    pattern: 'oddtok_\\K(?P<secret>[a-z0-9]{20})'\n"
+        "    privilege: read\n"
+        "    lifetime: static\n"
+        "    examples: ['oddtok_abcdefghij0123456789']\n"
+        "    negative_examples: ['oddtok_short']\n"
+    )
+    rules = list(load_rules([tmp_path]))
+    with pytest.raises(RuleError, match=r"rule odd-keep-out: field 'pattern': Hyperscan cannot compile"):
+        HyperscanMatcher(rules, cache=tmp_path / "cache")
+    r = run_sprawl("scan", str(tmp_path / "odd.yaml"), "--rules", str(tmp_path), "--engine", "hyperscan",
+                   env={"SPRAWL_CACHE_DIR": str(tmp_path / "cache")})
+    assert r.returncode == 2 and b"Traceback" not in r.stderr and b"odd-keep-out" in r.stderr
+
+
+def test_make_matcher_selects_backend():
+    rules = list(load_rules())
+    assert make_matcher(rules).name == "hyperscan"  # automatic: hyperscan imports here
+    assert make_matcher(rules, "portable").name == "portable"
+    assert make_matcher(rules, "hyperscan").name == "hyperscan"
+
+
+def test_cli_engine_option_same_findings(tree: Path):
+    reports = {}
+    for engine in ("portable", "hyperscan"):
+        r = run_sprawl("scan", str(tree), "-f", "json", "--engine", engine, "--no-ignore-file")
+        assert r.returncode == 1, r.stderr
+        reports[engine] = [(f["rule_id"], f["fingerprint"]) for f in json.loads(r.stdout)["findings"]]
+    assert reports["portable"] == reports["hyperscan"] and reports["portable"]
+
+
+def test_cli_unknown_engine_is_a_usage_error(tree: Path):
+    r = run_sprawl("scan", str(tree), "--engine", "turbo")
+    assert r.returncode == 2 and b"Traceback" not in r.stderr and b"turbo" in r.stderr
+
+
+def test_unknown_engine_in_environment_is_one_line_error(tree: Path):
+    r = run_sprawl("scan", str(tree), env={"SPRAWL_ENGINE": "turbo"})
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert r.stderr.decode().strip().startswith("sprawl: unknown matcher engine 'turbo'")
