@@ -93,3 +93,13 @@ def test_span_count_is_bounded():
     one = base64.b64encode(b"harmless text that decodes fine 1").decode()
     data = "\n".join([f"v{i}={one}" for i in range(decoders.MAX_SPANS * 3)]).encode()
     assert len(list(decoders.decoded_spans(data))) == decoders.MAX_SPANS
+
+
+def test_report_does_not_disclose_the_encoded_secret(tmp_path):
+    from scanner.scan import scan_paths
+
+    blob = base64.b64encode(f'api_key = "{SECRET}"\n'.encode()).decode()
+    (tmp_path / "values.txt").write_text(f"config_blob: {blob}\n")
+    [finding] = [f for f in scan_paths([str(tmp_path)]).findings if "decoded from base64" in f.reasons]
+    snippet = finding.first_location.snippet
+    assert blob not in snippet and SECRET not in snippet and finding.preview in snippet

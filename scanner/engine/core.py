@@ -58,6 +58,7 @@ class _Candidate:
     confidence: str
     reasons: list[str]
     groups: dict[str, str]
+    decoded: bool = False  # found inside an encoded span: start/end are the span's, secret is the decoded value
 
     def demote(self, reason: str) -> None:
         self.confidence = CONFIDENCES[max(0, CONFIDENCE_RANK[self.confidence] - 1)]
@@ -99,7 +100,7 @@ class Engine:
         found = []
         for start, end, text, how in decoders.decoded_spans(data):
             for inner in self._candidates(text, "", depth + 1):
-                inner.start, inner.end = start, end
+                inner.start, inner.end, inner.decoded = start, end, True
                 inner.reasons.append(f"decoded from {how}")
                 found.append(inner)
         return found
@@ -181,7 +182,12 @@ def _to_matches(data: bytes, candidates: list[_Candidate]) -> list[Match]:
         line_end = data.find(b"\n", c.start)
         if line_end < 0:
             line_end = len(data)
-        text = data[max(line_start, c.start - LINE_CONTEXT) : min(line_end, c.end + LINE_CONTEXT)]
+        lo, hi = max(line_start, c.start - LINE_CONTEXT), min(line_end, c.end + LINE_CONTEXT)
+        text = data[lo:hi]
+        if c.decoded:
+            # The encoded span would disclose the secret to anyone who decodes the snippet: show the
+            # decoded secret in its place, which the redaction of findings then masks.
+            text = data[lo : c.start] + c.secret.encode() + data[c.end : hi]
         marker = _ALLOW_RE.search(text)
         matches.append(
             Match(
