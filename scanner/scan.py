@@ -83,11 +83,12 @@ def get_engine(rules_paths: list[Path] | None = None, backend: str | None = None
         # Worker processes (forked or spawned) ask for the engine without options: they follow the environment.
         os.environ["SPRAWL_ENGINE"] = backend
     backend = os.environ.get("SPRAWL_ENGINE") or "auto"
-    key = (tuple(str(p) for p in rules_paths or ()), backend)
+    context = os.environ.get("SPRAWL_CONTEXT") != "off"
+    key = (tuple(str(p) for p in rules_paths or ()), backend, context)
     engine = _ENGINES.get(key)
     if engine is None:
         ruleset = load_rules(rules_paths)
-        engine = _ENGINES[key] = Engine(ruleset, make_matcher(list(ruleset), backend))
+        engine = _ENGINES[key] = Engine(ruleset, make_matcher(list(ruleset), backend), context=context)
     return engine
 
 

@@ -172,3 +172,12 @@ def test_rules_check_command():
     res = run_sprawl("rules", "check")
     assert res.returncode == 0, res.stdout.decode()[-2000:]
     assert "0 example failures" in res.stdout.decode()
+
+
+def test_no_context_skips_syntactic_context(tmp_path):
+    # A password in a comment: context lowers it below the default threshold; without context it stays.
+    (tmp_path / "app.py").write_text('import os\n# password = "Hx8vK2mQ9zL4"\n')
+    assert run_sprawl("scan", str(tmp_path)).returncode == 0
+    res = run_sprawl("scan", str(tmp_path), "-f", "json", "--no-context")
+    assert res.returncode == 1
+    assert json.loads(res.stdout)["findings"][0]["rule_id"] == "password-assignment-quoted"

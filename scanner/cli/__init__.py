@@ -51,6 +51,14 @@ def _set_engine(ctx, param, value):
         os.environ["SPRAWL_ENGINE"] = value
 
 
+def _set_no_context(ctx, param, value):
+    # As for --engine: the engine of this process and of its workers reads the environment.
+    if value:
+        import os
+
+        os.environ["SPRAWL_CONTEXT"] = "off"
+
+
 def report_options(func):
     """Options every scanning command shares: what to report, how, and where."""
 
@@ -72,6 +80,8 @@ def report_options(func):
                   help="Load rules from these files or folders instead of the built-in rules.")
     @click.option("--engine", type=click.Choice(["auto", "portable", "hyperscan"]), default=None, expose_value=False,
                   callback=_set_engine, help="Matcher backend (default auto: Hyperscan when installed).")
+    @click.option("--no-context", is_flag=True, expose_value=False, callback=_set_no_context,
+                  help="Skip syntactic context (tree-sitter, line parsers, decoders): faster, noisier.")
     @click.option("--db", "record_db", is_flag=False, flag_value=".sprawl/sprawl.db", default=None, metavar="PATH",
                   help="Record the findings in this datastore (--db alone: .sprawl/sprawl.db).")
     @click.option("--store-secrets", is_flag=True, help="With --db: store full secret values (off by default).")
