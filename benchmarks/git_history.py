@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Full-history scan: sprawl beside kingfisher and betterleaks on the same repository, same run.
 
-    python benchmarks/git_history.py [REPO] [--commits 2000] [--repeat 2] [--jobs 0]
+    python benchmarks/git_history.py [REPO] [--commits 2000] [--repeat 2] [--jobs 0] [--engine both]
 
 With no REPO, a repository is built with `git fast-import` from real source files (the
 Python standard library of the running interpreter) replayed as a history of --commits
@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench import machine  # noqa: E402
-from throughput import compare, report  # noqa: E402
+from throughput import compare, engines_arg, report  # noqa: E402
 
 
 def build_history(repo: Path, commits: int, seed: int = 7) -> int:
@@ -92,6 +92,8 @@ def main() -> int:
     ap.add_argument("--commits", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=0)
+    ap.add_argument("--engine", choices=["auto", "portable", "hyperscan", "both"], default="auto",
+                    help="sprawl's matcher backend; both: a sprawl row for each, in the same run")
     args = ap.parse_args()
     tmp = None
     if args.repo is None:
@@ -101,7 +103,8 @@ def main() -> int:
         print(f"built {args.repo}: {args.commits + 1} commits, {planted} planted secrets (each later deleted)")
     blobs, size = unique_blob_bytes(str(args.repo))
     extra = {"sprawl": [], "kingfisher": ["--git-history", "full"], "betterleaks": ["git"]}
-    best = compare(str(args.repo), args.repeat, args.jobs, extra, sprawl_command="git")
+    best = compare(str(args.repo), args.repeat, args.jobs, extra, sprawl_command="git",
+                   engines=engines_arg(args.engine))
     mb = size / 2**20
     print(f"\n{args.repo}: {blobs} unique blobs, {mb:.1f} MB; {machine()}; best of {args.repeat}\n")
     print(report(best, mb))

@@ -360,9 +360,11 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
             yield key, scan_file(key, engine.scan, reader_spec[2] or Limits(), reader_spec[1])
         return
     read = _reader(reader_spec)
+    # git keys carry the path the blob was added at; the whole batch is requested from cat-file at once
+    blobs = read.many([key.partition("\0")[0] for key in keys]) if hasattr(read, "many") else None
     for key in keys:
-        blob_id, _, path = key.partition("\0")  # git keys carry the path the blob was added at
-        data = read(blob_id)
+        blob_id, _, path = key.partition("\0")
+        data = next(blobs) if blobs is not None else read(blob_id)
         if isinstance(data, Skip):
             yield key, data
         else:

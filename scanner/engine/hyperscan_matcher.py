@@ -67,11 +67,9 @@ class HyperscanMatcher(PortableMatcher):
         self._rules_scratch = hyperscan.Scratch(self.rules_db)
 
     def keyword_hits(self, data: bytes) -> dict[int, list[int]]:
-        return self.prescan(data)[0]
-
-    def prescan(self, data: bytes) -> tuple[dict[int, list[int]], set[int]]:
         hits: dict[int, list[int]] = {}
-        possible: set[int] = set()
+        if self.keywords_db is None:
+            return hits
         lengths = self._lengths
 
         # Matches arrive in order of their end, so each keyword's list comes out ascending.
@@ -81,13 +79,18 @@ class HyperscanMatcher(PortableMatcher):
             else:
                 positions.append(end - lengths[k])
 
+        self.keywords_db.scan(data, match_event_handler=on_keyword, scratch=self._keywords_scratch)
+        return hits
+
+    def prescan(self, data: bytes) -> tuple[dict[int, list[int]], set[int]]:
+        possible: set[int] = set()
+
         def on_rule(i: int, _from: int, _end: int, _flags: int, _ctx) -> None:
             possible.add(i)
 
-        if self.keywords_db is not None:
-            self.keywords_db.scan(data, match_event_handler=on_keyword, scratch=self._keywords_scratch)
         self.rules_db.scan(data, match_event_handler=on_rule, scratch=self._rules_scratch)
-        return hits, possible
+        # Most blobs can match no rule at all: their keyword hits (a Python call each) are then not needed.
+        return (self.keyword_hits(data) if possible else {}), possible
 
 
 def prefilter_pattern(pattern: str) -> bytes:

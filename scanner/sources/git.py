@@ -127,6 +127,54 @@ class BlobReader:
 
     def __init__(self, repo: str):
         self.git = git.Git(repo)
+        self.repo = repo
+        self._batch: subprocess.Popen | None = None
+
+    def many(self, oids: list[str]):
+        """Yield each blob's bytes (or a Skip) in order, the request for the whole list written at once.
+
+        One blob per round trip leaves git and the scanner each waiting for the other; with every
+        id written up front (by a thread, so neither pipe can fill and block), git inflates the next
+        objects while this process scans. Used for the batches the scan workers are handed.
+        """
+        import threading
+
+        proc = self._batch
+        if proc is None or proc.poll() is not None:
+            proc = self._batch = subprocess.Popen(["git", "-C", self.repo, "cat-file", "--batch"],
+                                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                  stderr=subprocess.DEVNULL)
+        request = "".join(f"{oid}\n" for oid in oids).encode()
+
+        def write() -> None:
+            try:
+                proc.stdin.write(request)
+                proc.stdin.flush()
+            except OSError:
+                pass  # git exited: the reads below see end of file and report it
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        out = proc.stdout
+        for i, oid in enumerate(oids):
+            header = out.readline().split()
+            if not header:
+                self._batch = None
+                for rest in oids[i:]:
+                    yield Skip(rest, "git cat-file stopped before this object")
+                break
+            if len(header) != 3 or not header[2].isdigit():
+                yield Skip(oid, f"missing or corrupt object: {b' '.join(header[1:]).decode(errors='replace')}")
+                continue
+            data = out.read(int(header[2]))
+            out.read(1)  # the newline after the contents
+            if header[1] != b"blob":
+                yield Skip(oid, f"not a blob ({header[1].decode(errors='replace')})")
+            elif is_binary(data):
+                yield Skip(oid, "binary")
+            else:
+                yield data
+        writer.join()
 
     def __call__(self, oid: str) -> bytes | Skip:
         try:
