@@ -21,20 +21,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench import available, machine, run, table, tree_bytes  # noqa: E402
 
-_LINES = [
+# Ordinary code lines, and lines that name secrets (an assignment from a lookup, a header, a
+# config key). In the standard library and site-packages about 2% of lines hold a secret-ish word
+# (key, token, secret, passw, pwd, auth, cred); the tree is generated at --keyword-density (default
+# 3%). A higher density models keyword-dense text such as service logs; benchmarks/logs.py has those.
+_PLAIN_LINES = [
     "def {w}_{w2}(self, {w}, {w2}=None):", "    return self.{w}.get({q}{w2}{q}, {n})", "import {w}.{w2}",
     "    if {w} is None:", "        raise ValueError({q}{w} must be set{q})", "class {W}{W2}(Base{W}):",
-    "    {w}_token = request.headers.get({q}Authorization{q})", "    password_min_length = {n}",
     "    logger.info({q}{w} %s{q}, {w2})", "const {w} = require({q}{w2}{q});", "  {w}: {q}{w2}{q},",
-    "export function {w}({w2}) {{ return {w2}.{w}; }}", "{w}:\n  {w2}: {n}\n  key: {q}{w}-{w2}{q}",
-    "# TODO: {w} the {w2} before release", "    secret_name = os.environ[{q}{W}_SECRET{q}]",
-    "    api_key = settings.{W}_API_KEY", "<{w} name={q}{w2}{q} value={q}{n}{q}/>", "    for {w} in {w2}s:",
+    "export function {w}({w2}) {{ return {w2}.{w}; }}", "{w}:\n  {w2}: {n}",
+    "# TODO: {w} the {w2} before release", "<{w} name={q}{w2}{q} value={q}{n}{q}/>", "    for {w} in {w2}s:",
+]
+_SECRETISH_LINES = [
+    "    {w}_token = request.headers.get({q}Authorization{q})", "    password_min_length = {n}",
+    "    secret_name = os.environ[{q}{W}_SECRET{q}]", "    api_key = settings.{W}_API_KEY",
+    "  key: {q}{w}-{w2}{q}",
 ]
 _WORDS = ["user", "config", "client", "session", "request", "cache", "handler", "item", "value", "model",
-          "token", "buffer", "stream", "parser", "record", "account", "service", "queue", "event", "result"]
+          "buffer", "stream", "parser", "record", "account", "service", "queue", "event", "result"]
 
 
-def generate_tree(root: Path, size_mb: int, seed: int = 1) -> int:
+def generate_tree(root: Path, size_mb: int, seed: int = 1, keyword_density: float = 0.03) -> int:
     rng = random.Random(seed)
     planted = 0
     target = size_mb * 1024 * 1024
@@ -46,7 +53,8 @@ def generate_tree(root: Path, size_mb: int, seed: int = 1) -> int:
         lines = []
         for _ in range(rng.randint(200, 2500)):
             w, w2 = rng.choice(_WORDS), rng.choice(_WORDS)
-            lines.append(rng.choice(_LINES).format(w=w, w2=w2, W=w.title(), W2=w2.title(), n=rng.randint(0, 999), q='"'))
+            template = rng.choice(_SECRETISH_LINES if rng.random() < keyword_density else _PLAIN_LINES)
+            lines.append(template.format(w=w, w2=w2, W=w.title(), W2=w2.title(), n=rng.randint(0, 999), q='"'))
         if i % 50 == 0:
             body = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))
             lines.append(f'STRIPE_KEY = "sk_live_{body[:32]}"')
@@ -62,6 +70,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dir", nargs="?", type=Path)
     ap.add_argument("--size-mb", type=int, default=200)
+    ap.add_argument("--keyword-density", type=float, default=0.03,
+                    help="share of generated lines that name a secret (real code: about 0.02)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=0, help="sprawl --jobs (0: every core)")
     ap.add_argument("--engine", choices=["auto", "portable", "hyperscan", "both"], default="auto",
@@ -72,8 +82,9 @@ def main() -> int:
     if args.dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="sprawl-bench-")
         args.dir = Path(tmp.name)
-        planted = generate_tree(args.dir, args.size_mb)
-        print(f"generated {args.size_mb} MB tree with {planted} planted secrets in {args.dir}")
+        planted = generate_tree(args.dir, args.size_mb, keyword_density=args.keyword_density)
+        print(f"generated {args.size_mb} MB tree ({args.keyword_density:.0%} of lines name a secret) with "
+              f"{planted} planted secrets in {args.dir}")
     files, size = tree_bytes(args.dir)
     target = str(args.dir)
     best = compare(target, args.repeat, args.jobs, engines=engines_arg(args.engine))

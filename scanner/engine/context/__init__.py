@@ -43,6 +43,8 @@ _NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 _CODE = frozenset({"python", "javascript", "typescript", "tsx", "go", "java", "ruby", "hcl"})
 _MINIFIED_LINE = 1000
 _BARE_VALUE = re.compile(rb"[^\s,;)\]}\"'<>]*")
+_WHOLE_FILE_SITES = 4  # values to judge in one file from which a whole-file parse is cheaper
+_WHOLE_FILE_MAX = 512 * 1024
 _WINDOW = 2048  # bytes of text parsed either side of an offset in a larger file
 _TOP_LEVEL = re.compile(rb"\n(?=[^\s#/*\-}\])])")
 _LOCAL_OR_EXAMPLE_HOST = re.compile(
@@ -81,7 +83,10 @@ class ContextAnalyzer:
             if reason is None:
                 kept.append(c)
         if self.generic_rule is not None:
-            sites = [view.site(h) for h in hints if _plausible(view, h)]
+            plausible = [h for h in hints if _plausible(view, h)]
+            # Many values to judge: one parse of the whole file beats a parse per window.
+            view.whole_file = len(plausible) >= _WHOLE_FILE_SITES
+            sites = [view.site(h) for h in plausible]
             kept.extend(self._generic(view, sites + queries, kept, make))
         return kept
 
@@ -204,6 +209,7 @@ class _View:
         self.lang = language_for(path) if path else None
         self.fmt = format_for(path) if path and self.lang is None else None
         self._windows: list[tuple[int, int, Tree | None]] = []
+        self.whole_file = False
         self._images: list[tuple[int, int]] | None = None
         self.script = path.endswith((".js", ".mjs", ".cjs", ".css"))
 
@@ -226,7 +232,7 @@ class _View:
             if lo <= offset < hi and (lo == 0 or offset - lo >= _WINDOW // 4) and (hi == len(self.data) or hi - offset >= _WINDOW // 4):
                 return lo, tree
         data = self.data
-        if len(data) <= 2 * _WINDOW:
+        if len(data) <= 2 * _WINDOW or (self.whole_file and len(data) <= _WHOLE_FILE_MAX):
             lo, hi = 0, len(data)
         else:
             lo = max(0, offset - _WINDOW)
