@@ -77,11 +77,13 @@ class PortableMatcher:
             rule = self.rules[idx]
             if rule.paths and not rule.applies_to(path):
                 continue
-            key = (self.prefilter.rule_keywords[idx], rule.window)
+            # A pattern that starts at its keyword (name_delimiters) needs little text before a hit.
+            before = _KEYWORD_LEAD if rule.name_delimiters is not None else rule.window
+            key = (self.prefilter.rule_keywords[idx], before, rule.window)
             windows = windows_for.get(key)
             if windows is None:
                 positions = _merged([hits[k] for k in key[0] if k in hits])
-                windows = windows_for[key] = search_windows(positions, rule.window, size)
+                windows = windows_for[key] = search_windows(positions, rule.window, size, before)
             for lo, hi in windows:
                 for m in rule.regex.finditer(data, lo, hi):
                     yield rule, m
@@ -93,21 +95,28 @@ def _merged(lists: list[list[int]]) -> list[int]:
     return sorted(p for positions in lists for p in positions)
 
 
-def search_windows(positions: list[int], window: int, size: int) -> list[tuple[int, int]]:
+# A rule whose pattern starts at its keyword (name_delimiters: the engine finds the rest of the name)
+# has its match begin at most this far before a keyword hit ("private_key" before the hit "key").
+_KEYWORD_LEAD = 16
+
+
+def search_windows(positions: list[int], window: int, size: int, before: int | None = None) -> list[tuple[int, int]]:
     """Where to run a rule's regex: around its keyword hits, or the whole blob if it has no keywords.
 
-    A keyword lies inside or near its rule's match, so a window of rule.window bytes either side
-    holds every match; patterns that start with a loose prefix then cost little per blob.
+    A keyword lies inside or near its rule's match, so a window of `before` bytes before a hit and
+    `window` after (both rule.window unless the pattern starts at its keyword) holds every match;
+    patterns that start with a loose prefix then cost little per blob.
     """
     if not positions:
         return [(0, size)]
+    before = window if before is None else before
     windows: list[tuple[int, int]] = []
-    lo, hi = positions[0] - window, positions[0] + window
+    lo, hi = positions[0] - before, positions[0] + window
     for p in positions:
-        if p - window <= hi:
+        if p - before <= hi:
             hi = max(hi, p + window)
         else:
             windows.append((max(0, lo), min(size, hi)))
-            lo, hi = p - window, p + window
+            lo, hi = p - before, p + window
     windows.append((max(0, lo), min(size, hi)))
     return windows
