@@ -48,7 +48,7 @@ def stage_change(root: Path, names: list[str], n: int) -> None:
     rng = random.Random(5)
     for k, name in enumerate(rng.sample(names, n)):
         p = root / name
-        extra = "\nTOKEN = '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'\n" if k == 0 else "\n# edited\nx = 1\n"
+        extra = "\nTOKEN = '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'\n" if k == 0 else "\n# edited\nx = 1\n"  # sprawl:allow
         p.write_text(p.read_text() + extra)
     subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
 
