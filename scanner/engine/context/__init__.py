@@ -274,10 +274,19 @@ class _View:
                 for name, start, end, _ in decoders.query_params(data, lo, hi) if is_secret_name(name)]
 
 
+# Every hint word holds one of these: a blob with none of them has no hints, found by a few memchr-speed
+# searches instead of an Aho-Corasick walk (most source files, and most blobs of a history).
+_HINT_STEMS = (b"key", b"secret", b"token", b"passw", b"passphrase", b"pwd", b"auth", b"cred")
+assert all(any(stem.decode() in w for stem in _HINT_STEMS) for w in _HINT_WORDS)
+
+
 def _hints(data: bytes) -> list[int]:
     """Offsets of values assigned to secret-ish names: where a generic secret may start."""
+    lowered = data.lower()
+    if not any(stem in lowered for stem in _HINT_STEMS):
+        return []
     hints = []
-    for end, _ in _HINT.iter(data.lower().decode("latin-1")):
+    for end, _ in _HINT.iter(lowered.decode("latin-1")):
         after = _AFTER_NAME.match(data, end + 1)
         if after is not None:
             hints.append(after.end())
