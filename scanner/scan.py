@@ -17,7 +17,7 @@ from scanner.findings import FindingCollector
 from scanner.ignore import IgnoreList, find_ignore_files
 from scanner.model import CONFIDENCE_RANK, Finding, Match
 from scanner.rules import RuleSet, load_rules
-from scanner.sources.filesystem import FileTask, Skip, WalkOptions, iter_files, read_file
+from scanner.sources.filesystem import FileTask, Skip, WalkOptions, iter_files
 
 if TYPE_CHECKING:
     from typing import Callable
@@ -179,14 +179,13 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
     for oid, occurrences in history.blobs.items():
         if oid in skip_blobs:
             continue
-        where = f"{occurrences[0].path}@{occurrences[0].commit[:12]}"
         size = history.sizes.get(oid)
         if all(ignore.ignores_path(o.path) or _excluded(o.path, options) for o in occurrences):
             continue
         if size is None:
-            stats.skipped.append(Skip(where, f"missing object {oid}"))
+            stats.skipped.append(Skip(_where(occurrences), f"missing object {oid}"))
         elif size > options.walk.max_size:
-            stats.skipped.append(Skip(where, f"larger than the size limit ({size} > {options.walk.max_size} bytes)"))
+            stats.skipped.append(Skip(_where(occurrences), _too_large(size, options.walk.max_size)))
         elif size:
             # The engine sees the introducing path: path-specific rules, test-file confidence and
             # language context depend on it.
@@ -197,7 +196,7 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
         oid = key.partition("\0")[0]
         occurrences = history.blobs[oid]
         if isinstance(outcome, Skip):
-            stats.skipped.append(Skip(f"{occurrences[0].path}@{occurrences[0].commit[:12]}", outcome.reason))
+            stats.skipped.append(Skip(_where(occurrences), outcome.reason))
             if outcome.reason == "binary":
                 stats.scanned_blobs.append(oid)
             continue
@@ -236,7 +235,7 @@ def scan_staged(files: list[str] | None = None, options: ScanOptions | None = No
             stats.skipped.append(Skip(sf.path, sf.data.reason))
             continue
         if len(sf.data) > options.walk.max_size:
-            stats.skipped.append(Skip(sf.path, f"larger than the size limit ({len(sf.data)} > {options.walk.max_size} bytes)"))
+            stats.skipped.append(Skip(sf.path, _too_large(len(sf.data), options.walk.max_size)))
             continue
         stats.files += 1
         stats.bytes += len(sf.data)
@@ -263,6 +262,15 @@ def _add_file(outcome, stats: ScanStats, collector: FindingCollector, gate: _Gat
     source = "archive" if outcome.archive else "file"
     for hit in outcome.hits:
         collector.add(gate([hit.match]), hit.path, source, hit.provenance)
+
+
+def _where(occurrences) -> str:
+    """A blob named as a reader finds it: the path and commit that introduced it."""
+    return f"{occurrences[0].path}@{occurrences[0].commit[:12]}"
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"larger than the size limit ({size} > {limit} bytes)"
 
 
 def _touches(match: Match, lines: set[int]) -> bool:
@@ -297,27 +305,22 @@ def _suppress(collector: FindingCollector, ignore: IgnoreList, baseline: "Baseli
     return kept
 
 
-FS_READER = ("fs",)
-_READERS: dict[tuple, object] = {}
+_BLOB_READERS: dict[str, object] = {}
 
 
-def _reader(spec: tuple):
-    """The per-process reader for a source: read_file, or one git cat-file process per repository."""
-    reader = _READERS.get(spec)
+def _blob_reader(repo: str):
+    """This process's git cat-file reader for a repository, started on first use."""
+    reader = _BLOB_READERS.get(repo)
     if reader is None:
-        if spec[0] == "git":
-            from scanner.sources.git import BlobReader
+        from scanner.sources.git import BlobReader
 
-            reader = BlobReader(spec[1])
-        else:
-            reader = read_file
-        _READERS[spec] = reader
+        reader = _BLOB_READERS[repo] = BlobReader(repo)
     return reader
 
 
 def _forget_readers() -> None:
     # A forked worker must not share the parent's cat-file pipes.
-    _READERS.clear()
+    _BLOB_READERS.clear()
 
 
 def _run(tasks: list[FileTask], jobs: int, rules_paths, reader_spec: tuple):
@@ -359,12 +362,11 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
         for key in keys:
             yield key, scan_file(key, engine.scan, reader_spec[2] or Limits(), reader_spec[1])
         return
-    read = _reader(reader_spec)
     # git keys carry the path the blob was added at; the whole batch is requested from cat-file at once
-    blobs = read.many([key.partition("\0")[0] for key in keys]) if hasattr(read, "many") else None
+    blobs = _blob_reader(reader_spec[1]).many([key.partition("\0")[0] for key in keys])
     for key in keys:
         blob_id, _, path = key.partition("\0")
-        data = next(blobs) if blobs is not None else read(blob_id)
+        data = next(blobs)
         if isinstance(data, Skip):
             yield key, data
         else:
