@@ -53,14 +53,13 @@ def placeholder_reason(secret: str) -> str | None:
 
     Drop these: nobody can authenticate with them.
     """
-    value = secret.strip().strip("'\"")
+    value, body = _value_and_body(secret)
     if _TEMPLATE.search(value):
         return "template or variable reference"
     if _PLACEHOLDER_PHRASE.match(value) or _PLACEHOLDER_WORD.match(value):
         return "placeholder text"
     if _REDACTED.search(value):
         return "redacted value"
-    body = value.split("_", 1)[-1] if "_" in value[:12] else value
     if len(body) >= 8 and len(set(body.lower())) <= 2:
         return "repeated characters"
     # One run, or one straight sequence, that is two thirds of the value: a template such as AIzaaaaa...
@@ -76,10 +75,9 @@ def filler_reason(secret: str) -> str | None:
     Lower these to low confidence rather than drop them: sample and test keys are built
     this way, and a report at low confidence costs less than a missed key.
     """
-    value = secret.strip().strip("'\"")
+    value, body = _value_and_body(secret)
     if _DEFAULT_PASSWORD.match(value):
         return "default or dictionary password"
-    body = value.split("_", 1)[-1] if "_" in value[:12] else value
     # Real tokens may hold a run (Twitter bearer tokens start with twenty A's); runs that make up
     # a third of the value are filler.
     in_runs = sum(len(m.group()) for m in _RUN.finditer(body))
@@ -88,6 +86,12 @@ def filler_reason(secret: str) -> str | None:
     if len(body) >= 8 and _longest_ascending_run(body.lower()) * 2 >= len(body):
         return "sequential characters"
     return None
+
+
+def _value_and_body(secret: str) -> tuple[str, str]:
+    """The value without quotes, and its body: what follows a short prefix such as sk_ or ghp_."""
+    value = secret.strip().strip("'\"")
+    return value, value.split("_", 1)[-1] if "_" in value[:12] else value
 
 
 def _longest_ascending_run(value: str) -> int:
