@@ -43,20 +43,17 @@ def main() -> None:
     """Find static secrets wherever they sprawl, and say whose they are and how bad each is."""
 
 
-def _set_engine(ctx, param, value):
-    # Read by scanner.scan.get_engine in this process and in its workers; not a command argument.
-    if value:
-        import os
+def _to_environment(variable: str, fixed: str | None = None):
+    """A click callback setting an environment variable (to the option's value, or to `fixed`) when the
+    option is given: scanner.scan.get_engine reads it in this process and in its workers."""
 
-        os.environ["SPRAWL_ENGINE"] = value
+    def callback(ctx, param, value):
+        if value:
+            import os
 
+            os.environ[variable] = fixed or value
 
-def _set_no_context(ctx, param, value):
-    # As for --engine: the engine of this process and of its workers reads the environment.
-    if value:
-        import os
-
-        os.environ["SPRAWL_CONTEXT"] = "off"
+    return callback
 
 
 def report_options(func):
@@ -79,8 +76,10 @@ def report_options(func):
     @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
                   help="Load rules from these files or folders instead of the built-in rules.")
     @click.option("--engine", type=click.Choice(["auto", "portable", "hyperscan"]), default=None, expose_value=False,
-                  callback=_set_engine, help="Matcher backend (default auto: Hyperscan when installed).")
-    @click.option("--no-context", is_flag=True, expose_value=False, callback=_set_no_context,
+                  callback=_to_environment("SPRAWL_ENGINE"),
+                  help="Matcher backend (default auto: Hyperscan when installed).")
+    @click.option("--no-context", is_flag=True, expose_value=False,
+                  callback=_to_environment("SPRAWL_CONTEXT", "off"),
                   help="Skip syntactic context (tree-sitter, line parsers, decoders): faster, noisier.")
     @click.option("--db", "record_db", is_flag=False, flag_value=".sprawl/sprawl.db", default=None, metavar="PATH",
                   help="Record the findings in this datastore (--db alone: .sprawl/sprawl.db).")
