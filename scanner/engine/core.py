@@ -88,9 +88,11 @@ class Engine:
         return _to_matches(data, _resolve_overlaps(candidates))
 
     def _candidates(self, data: bytes, path: str, depth: int) -> list[_Candidate]:
-        candidates = [c for rule, m in self.matcher.candidates(data, path) if (c := _confirm(rule, m, data))]
-        if self.context is not None:
-            candidates = self.context.refine(data, path, candidates, _Candidate)
+        context = self.context
+        found, hint_ends = self.matcher.scan(data, path, context is not None and context.wants_hints(path))
+        candidates = [c for rule, m in found if (c := _confirm(rule, m, data))]
+        if context is not None:
+            candidates = context.refine(data, path, candidates, _Candidate, hint_ends)
             if depth < decoders.MAX_DEPTH:
                 candidates.extend(self._decoded(data, depth))
         return candidates

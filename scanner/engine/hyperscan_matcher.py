@@ -20,6 +20,7 @@ compiles in about a second and is cached on disk, keyed by the rules' hash.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -56,13 +57,18 @@ class HyperscanMatcher(PortableMatcher):
         # latin-1 can never hit in the portable matcher either.
         keywords = [(kw.encode("latin-1"), k) for kw, k in self.prefilter.keyword_ids.items() if _latin1(kw)]
         self._lengths = {k: len(kw) for kw, k in keywords}
+        # The keyword database holds the hint words too, so its name carries their hash as well.
         version, cache = RuleSet(list(rules)).version, cache or cache_dir()
+        words = hashlib.sha256("\0".join(sorted(self.prefilter.keyword_ids)).encode()).hexdigest()[:12]
         # Two databases, not one: with Hyperscan 5.4 a caseless literal such as "-p" compiled beside the
         # rule patterns made another rule's match go unreported (tests/test_backends.py found it).
-        self.keywords_db = _load_or_compile(cache / f"keywords-{version}-hs{hyperscan.__version__}.db",
+        self.keywords_db = _load_or_compile(cache / f"keywords-{version}-{words}-hs{hyperscan.__version__}.db",
                                             lambda: _compile_keywords(keywords)) if keywords else None
         self.rules_db = _load_or_compile(cache / f"rules-{version}-hs{hyperscan.__version__}.db",
                                          lambda: _compile_rules(rules))
+        # A few dozen literals compile in milliseconds: no cache needed.
+        self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
+        self._hints_scratch = hyperscan.Scratch(self.hints_db)
         self._keywords_scratch = hyperscan.Scratch(self.keywords_db) if self.keywords_db else None
         self._rules_scratch = hyperscan.Scratch(self.rules_db)
 
@@ -82,15 +88,25 @@ class HyperscanMatcher(PortableMatcher):
         self.keywords_db.scan(data, match_event_handler=on_keyword, scratch=self._keywords_scratch)
         return hits
 
-    def prescan(self, data: bytes) -> tuple[dict[int, list[int]], set[int]]:
+    def prescan(self, data: bytes, hints: bool = False) -> tuple[dict[int, list[int]], set[int], list[int]]:
         possible: set[int] = set()
 
         def on_rule(i: int, _from: int, _end: int, _flags: int, _ctx) -> None:
             possible.add(i)
 
         self.rules_db.scan(data, match_event_handler=on_rule, scratch=self._rules_scratch)
-        # Most blobs can match no rule at all: their keyword hits (a Python call each) are then not needed.
-        return (self.keyword_hits(data) if possible else {}), possible
+        # Most blobs can match no rule at all: their keyword hits (a Python call each) are then not needed,
+        # and the hint words alone are found with a database of their own.
+        if possible:
+            hits = self.keyword_hits(data)
+            return hits, possible, self.prefilter.extra_ends(hits) if hints else []
+        return {}, possible, self._hint_ends(data) if hints else []
+
+    def _hint_ends(self, data: bytes) -> list[int]:
+        ends: list[int] = []
+        self.hints_db.scan(data, match_event_handler=lambda _k, _from, end, _flags, _ctx: ends.append(end),
+                           scratch=self._hints_scratch)
+        return ends
 
 
 def prefilter_pattern(pattern: str) -> bytes:

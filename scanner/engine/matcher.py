@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Iterator, Protocol
 
+from scanner.engine.context.hints import HINT_WORDS
 from scanner.engine.prefilter import Prefilter
 from scanner.errors import SprawlError
 from scanner.rules.model import Rule
@@ -21,6 +22,9 @@ class Matcher(Protocol):
 
     def candidates(self, data: bytes, path: str) -> Iterator[Candidate]:
         """Every (rule, match) for the blob, for rules that apply to this path."""
+
+    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], list[int]]:
+        """The candidates, and (if hints) the ascending offsets just after each context hint word."""
 
 
 BACKENDS = ("auto", "portable", "hyperscan")
@@ -49,19 +53,28 @@ class PortableMatcher:
 
     def __init__(self, rules: list[Rule]):
         self.rules = rules
-        self.prefilter = Prefilter(rules)
+        self.prefilter = Prefilter(rules, extra_words=HINT_WORDS)
 
     def keyword_hits(self, data: bytes) -> dict[int, list[int]]:
         """Keyword id -> ascending start offsets of its (ASCII case-insensitive) hits in the blob."""
         # bytes.lower() touches only ASCII and latin-1 maps byte to char, so offsets stay byte offsets.
         return self.prefilter.hits(data.lower().decode("latin-1"))
 
-    def prescan(self, data: bytes) -> tuple[dict[int, list[int]], set[int] | None]:
-        """Keyword hits, and the rules that can match anywhere in the blob (None: not known, try them all)."""
-        return self.keyword_hits(data), None
+    def prescan(self, data: bytes, hints: bool = False) -> tuple[dict[int, list[int]], set[int] | None, list[int]]:
+        """Keyword hits, the rules that can match anywhere in the blob (None: not known, try them all),
+        and the ends of the hint words (the hint words are keywords too: one pass finds both)."""
+        hits = self.keyword_hits(data)
+        return hits, None, self.prefilter.extra_ends(hits) if hints else []
+
+    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], list[int]]:
+        hits, possible, hint_ends = self.prescan(data, hints)
+        return list(self._matches(data, path, hits, possible)), hint_ends
 
     def candidates(self, data: bytes, path: str) -> Iterator[Candidate]:
-        hits, possible = self.prescan(data)
+        hits, possible, _ = self.prescan(data)
+        return self._matches(data, path, hits, possible)
+
+    def _matches(self, data: bytes, path: str, hits: dict[int, list[int]], possible: set[int] | None) -> Iterator[Candidate]:
         size = len(data)
         # Rules sharing keywords and window size share their search windows: computed once per blob.
         windows_for: dict[tuple, list[tuple[int, int]]] = {}

@@ -13,7 +13,7 @@ class Prefilter:
     of rules, and one append per hit keeps the per-hit Python cost flat.
     """
 
-    def __init__(self, rules: list[Rule]):
+    def __init__(self, rules: list[Rule], extra_words: tuple[str, ...] = ()):
         self.always: list[int] = [i for i, r in enumerate(rules) if not r.keywords]
         keywords = sorted({kw for r in rules for kw in r.keywords})
         self.keyword_ids = {kw: i for i, kw in enumerate(keywords)}
@@ -24,12 +24,20 @@ class Prefilter:
             self.rule_keywords.append(ids)
             for k in ids:
                 self.rules_by_keyword[k].append(i)
+        # Words searched for another stage (context's hints) in the same pass: a word that is also a
+        # rule keyword shares its id, the others get ids that trigger no rule.
+        self.extra_ids: dict[str, int] = {}
+        for word in extra_words:
+            if word not in self.keyword_ids:
+                self.keyword_ids[word] = len(self.rules_by_keyword)
+                self.rules_by_keyword.append([])
+            self.extra_ids[word] = self.keyword_ids[word]
         self.automaton = ahocorasick.Automaton()
         for kw, k in self.keyword_ids.items():
             self.automaton.add_word(kw, (k, len(kw)))
-        if keywords:
+        if self.keyword_ids:
             self.automaton.make_automaton()
-        self._empty = not keywords
+        self._empty = not self.keyword_ids
 
     def hits(self, lowered: str) -> dict[int, list[int]]:
         """Keyword id -> start offsets of its hits in the lower-cased blob, in order."""
@@ -43,6 +51,12 @@ class Prefilter:
             else:
                 positions.append(end - length + 1)
         return found
+
+    def extra_ends(self, hits: dict[int, list[int]]) -> list[int]:
+        """Ascending offsets just after each hit of an extra word."""
+        ends = [p + len(word) for word, k in self.extra_ids.items() for p in hits.get(k, ())]
+        ends.sort()
+        return ends
 
     def triggered(self, hits: dict[int, list[int]]) -> set[int]:
         """Indices of the rules one of whose keywords was hit."""

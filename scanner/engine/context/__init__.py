@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-import ahocorasick
-
 from scanner.engine import decoders
+from scanner.engine.context.hints import value_starts
 from scanner.engine.context.lines import format_for, line_site
 from scanner.engine.context.names import (
     about_secret, is_secret_name, lookup_reason, name_words, sample_name, secret_name_kind, value_reason,
@@ -24,22 +23,6 @@ from scanner.engine.context.syntax import Parsers, Site, Tree, language_for
 from scanner.engine.entropy import shannon_entropy
 from scanner.engine.filters import filler_reason, placeholder_reason
 
-# A secret-ish word (found by Aho-Corasick over the lower-cased blob) followed, after the rest of the
-# name, by an assignment and the start of a value.
-# "auth" only where a name can end or go on (author, authority and authenticate are everywhere).
-_HINT_WORDS = ("passw", "passphrase", "pwd", "secret", "token", "apikey", "api_key", "api-key", "api.key", "cred",
-               "privatekey", "private_key", "private-key", "accesskey", "access_key", "access-key",
-               "auth_", "auth-", "auth.", "auth=", "auth:", "auth ", "auth\"", "auth'", "authkey", "authorization")
-_HINT = ahocorasick.Automaton()
-for _w in _HINT_WORDS:
-    _HINT.add_word(_w, len(_w))
-_HINT.make_automaton()
-_AFTER_NAME = re.compile(
-    # `name: string = "..."` (a TypeScript annotation) before the plain operators.
-    rb"""[A-Za-z0-9_.\-]{0,40}["'`\]]?[ \t]{0,8}(?::[ \t]{0,4}[A-Za-z_][\w.<>\[\]| ]{0,40}?=(?!=)|:=|=>|=|:|,|>)"""
-    rb"""[ \t]{0,8}["'`]?(?=[A-Za-z0-9+/_\-.~!@#%^&*])"""
-)
-_NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$@")
 _CODE = frozenset({"python", "javascript", "typescript", "tsx", "go", "java", "ruby", "hcl"})
 _MINIFIED_LINE = 1000
 _BARE_VALUE = re.compile(rb"[^\s,;)\]}\"'<>]*")
@@ -65,15 +48,20 @@ class ContextAnalyzer:
         self.generic_rule = ruleset.by_id.get("generic-secret-assignment")
         self.password_rule = ruleset.by_id.get("password-assignment-quoted")
 
-    def refine(self, data: bytes, path: str, candidates: list, make: MakeCandidate) -> list:
+    def wants_hints(self, path: str) -> bool:
+        """Generic secrets are found by name only where the format is known; elsewhere from URL query strings."""
+        return self.generic_rule is not None and bool(path) and bool(language_for(path) or format_for(path))
+
+    def refine(self, data: bytes, path: str, candidates: list, make: MakeCandidate,
+               hint_ends: list[int] | None = None) -> list:
         """Candidates with context applied (some dropped, some demoted), plus generic secrets found by name.
 
-        make(rule, start, end, secret, entropy, confidence, reasons, groups) builds a new candidate.
+        make(rule, start, end, secret, entropy, confidence, reasons, groups) builds a new candidate;
+        hint_ends are the offsets just after the hint words (the matcher's, for paths that wants_hints).
         """
         view = _View(data, path, self.parsers)
-        # Generic secrets are added by name only where the format is known; elsewhere from URL query strings.
-        known = self.generic_rule is not None and (view.lang or view.fmt)
-        hints = _hints(data) if known else []
+        known = self.generic_rule is not None and bool(view.lang or view.fmt)
+        hints = value_starts(data, hint_ends) if known and hint_ends else []
         queries = view.query_sites(hints if known else None) if self.generic_rule is not None else []
         if not hints and not queries and not candidates:
             return candidates
@@ -272,25 +260,6 @@ class _View:
             spans = [(0, len(data))]
         return [Site(start, end, True, name=name) for lo, hi in spans
                 for name, start, end, _ in decoders.query_params(data, lo, hi) if is_secret_name(name)]
-
-
-# Every hint word holds one of these: a blob with none of them has no hints, found by a few memchr-speed
-# searches instead of an Aho-Corasick walk (most source files, and most blobs of a history).
-_HINT_STEMS = (b"key", b"secret", b"token", b"passw", b"passphrase", b"pwd", b"auth", b"cred")
-assert all(any(stem.decode() in w for stem in _HINT_STEMS) for w in _HINT_WORDS)
-
-
-def _hints(data: bytes) -> list[int]:
-    """Offsets of values assigned to secret-ish names: where a generic secret may start."""
-    lowered = data.lower()
-    if not any(stem in lowered for stem in _HINT_STEMS):
-        return []
-    hints = []
-    for end, _ in _HINT.iter(lowered.decode("latin-1")):
-        after = _AFTER_NAME.match(data, end + 1)
-        if after is not None:
-            hints.append(after.end())
-    return hints
 
 
 def _plausible(view: "_View", pos: int) -> bool:

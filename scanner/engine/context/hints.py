@@ -1,0 +1,30 @@
+"""Hints: where a value is assigned to a secret-ish name, so that context can judge it as a generic secret.
+
+The hint words are searched by the matcher in the same pass as the rule keywords (a second pass over
+every blob cost a third of the context stage); this module says which words, and turns the offsets
+just after them into the offsets of the values that follow the rest of the name and an assignment.
+"""
+from __future__ import annotations
+
+import re
+
+# "auth" only where a name can end or go on (author, authority and authenticate are everywhere).
+HINT_WORDS = ("passw", "passphrase", "pwd", "secret", "token", "apikey", "api_key", "api-key", "api.key", "cred",
+              "privatekey", "private_key", "private-key", "accesskey", "access_key", "access-key",
+              "auth_", "auth-", "auth.", "auth=", "auth:", "auth ", "auth\"", "auth'", "authkey", "authorization")
+
+_AFTER_NAME = re.compile(
+    # `name: string = "..."` (a TypeScript annotation) before the plain operators.
+    rb"""[A-Za-z0-9_.\-]{0,40}["'`\]]?[ \t]{0,8}(?::[ \t]{0,4}[A-Za-z_][\w.<>\[\]| ]{0,40}?=(?!=)|:=|=>|=|:|,|>)"""
+    rb"""[ \t]{0,8}["'`]?(?=[A-Za-z0-9+/_\-.~!@#%^&*])"""
+)
+
+
+def value_starts(data: bytes, word_ends: list[int]) -> list[int]:
+    """Offsets of values assigned to secret-ish names, given the ascending offsets just after hint words."""
+    starts = []
+    for end in word_ends:
+        after = _AFTER_NAME.match(data, end)
+        if after is not None:
+            starts.append(after.end())
+    return starts
