@@ -61,7 +61,8 @@ class ContextAnalyzer:
         """
         view = _View(data, path, self.parsers)
         known = self.generic_rule is not None and bool(view.lang or view.fmt)
-        hints = value_starts(data, hint_ends) if known and hint_ends else []
+        named = value_starts(data, hint_ends) if known and hint_ends else []
+        hints = [pos for pos, _ in named]
         queries = view.query_sites(hints if known else None) if self.generic_rule is not None else []
         if not hints and not queries and not candidates:
             return candidates
@@ -71,7 +72,7 @@ class ContextAnalyzer:
             if reason is None:
                 kept.append(c)
         if self.generic_rule is not None:
-            plausible = [h for h in hints if _plausible(view, h)]
+            plausible = [pos for pos, name in named if _plausible(view, pos, name)]
             # Many values to judge: one parse of the whole file beats a parse per window.
             view.whole_file = len(plausible) >= _WHOLE_FILE_SITES
             sites = [view.site(h) for h in plausible]
@@ -262,9 +263,12 @@ class _View:
                 for name, start, end, _ in decoders.query_params(data, lo, hi) if is_secret_name(name)]
 
 
-def _plausible(view: "_View", pos: int) -> bool:
-    """A quick look at the value alone, so that a file is parsed only for values that could be secrets:
-    in code a string literal (opened by a quote), of a few characters, that is not a placeholder."""
+def _plausible(view: "_View", pos: int, name: str) -> bool:
+    """A quick look at the name and value, so that a file is parsed only for values that could be secrets:
+    a secret-ish name (not token_type or author), in code a string literal (opened by a quote), of a
+    few characters, that is not a placeholder."""
+    if secret_name_kind(name) is None:
+        return False
     data = view.data
     quote = data[pos - 1 : pos] if pos else b""
     quoted = quote in (b'"', b"'", b"`")

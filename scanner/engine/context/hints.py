@@ -15,16 +15,26 @@ HINT_WORDS = ("passw", "passphrase", "pwd", "secret", "token", "apikey", "api_ke
 
 _AFTER_NAME = re.compile(
     # `name: string = "..."` (a TypeScript annotation) before the plain operators.
-    rb"""[A-Za-z0-9_.\-]{0,40}["'`\]]?[ \t]{0,8}(?::[ \t]{0,4}[A-Za-z_][\w.<>\[\]| ]{0,40}?=(?!=)|:=|=>|=|:|,|>)"""
+    rb"""([A-Za-z0-9_.\-]{0,40})["'`\]]?[ \t]{0,8}(?::[ \t]{0,4}[A-Za-z_][\w.<>\[\]| ]{0,40}?=(?!=)|:=|=>|=|:|,|>)"""
     rb"""[ \t]{0,8}["'`]?(?=[A-Za-z0-9+/_\-.~!@#%^&*])"""
 )
 
 
-def value_starts(data: bytes, word_ends: list[int]) -> list[int]:
-    """Offsets of values assigned to secret-ish names, given the ascending offsets just after hint words."""
-    starts = []
+_NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_MAX_NAME = 80
+
+
+def value_starts(data: bytes, word_ends: list[int]) -> list[tuple[int, str]]:
+    """(offset, name) of each value assigned to a name holding a hint word, given the ascending offsets
+    just after the hint words. The name is the text's own (the run of name characters around the word):
+    the parse tree, built later and only for plausible values, names the value the same way."""
+    found = []
     for end in word_ends:
         after = _AFTER_NAME.match(data, end)
         if after is not None:
-            starts.append(after.end())
-    return starts
+            name_end = after.end(1)
+            start = name_end
+            while start > name_end - _MAX_NAME and start > 0 and data[start - 1] in _NAME_CHARS:
+                start -= 1
+            found.append((after.end(), data[start:name_end].decode("latin-1")))
+    return found
