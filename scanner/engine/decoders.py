@@ -35,6 +35,7 @@ DATA_URI = re.compile(rb"data:[a-z]+/[a-z0-9.+\-]+;base64,[A-Za-z0-9+/=\s]*", re
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}(?:[^\s\"'<>%]{0,200}%[0-9A-Fa-f]{2})+[^\s\"'<>%]{0,200}")
 # A JSON string literal holding escaped quotes: a JSON document serialized inside another (a log line).
 _ESCAPED_JSON = re.compile(rb'"((?:[^"\\\n]|\\.){0,4096}?\\"(?:[^"\\\n]|\\.){0,8192}?)"')
+_ESCAPED_KEY = b'\\":'
 _BASIC = re.compile(rb"(?i:basic)[ \t]{1,4}([A-Za-z0-9+/]{6,500}={0,2})")
 QUERY_PARAM = re.compile(rb"[?&]([A-Za-z][A-Za-z0-9_.\-]{1,40})=([^&\s#\"'<>`;]{6,400})")
 
@@ -56,7 +57,7 @@ def decoded_spans(data: bytes) -> Iterator[tuple[int, int, bytes, str]]:
 
 
 def _spans(data: bytes) -> Iterator[tuple[int, int, bytes, str]]:
-    mask = data.translate(_B64_MASK)
+    mask = data.translate(_B64_MASK) if _has_base64_run(data) else b""
     needle = b"a" * _B64_MIN
     pos = mask.find(needle)
     while pos >= 0:
@@ -74,15 +75,46 @@ def _spans(data: bytes) -> Iterator[tuple[int, int, bytes, str]]:
             start = max(start, m.start() - 200)
             if (text := _percent_text(data[start : m.end()])) is not None:
                 yield start, m.end(), text, "percent-encoding"
-    pos = data.find(b'\\"')
+    pos = data.find(_ESCAPED_KEY)
     while pos >= 0:
-        # Only lines that hold an escaped quote are searched for escaped JSON strings.
+        # Only lines that hold an escaped key (a document serialized inside a string, not a quotation
+        # such as "he said \"hi\"") are searched for escaped JSON strings.
         lo, hi = data.rfind(b"\n", 0, pos) + 1, data.find(b"\n", pos)
         hi = len(data) if hi < 0 else hi
         for m in _ESCAPED_JSON.finditer(data, lo, hi):
             if (text := _json_text(m.group())) is not None:
                 yield m.start(), m.end(), text, "JSON string escapes"
-        pos = data.find(b'\\"', hi)
+        pos = data.find(_ESCAPED_KEY, hi)
+
+
+class _RunFinder:
+    """Whether a blob holds a run of _B64_MIN base64 characters: a Hyperscan pass where the package is
+    installed (most source files hold none, and then the whole-blob translate is skipped), else yes."""
+
+    def __init__(self):
+        self._db = None
+        try:
+            import hyperscan
+        except ImportError:
+            self._hyperscan = None
+            return
+        self._hyperscan = hyperscan
+
+    def __call__(self, data: bytes) -> bool:
+        hs = self._hyperscan
+        if hs is None:
+            return True
+        if self._db is None:
+            self._db = hs.Database(mode=hs.HS_MODE_BLOCK)
+            run = rb"[A-Za-z0-9+/_\-]{%d}" % _B64_MIN  # _B64_CHARS as a class
+            self._db.compile(expressions=[run], ids=[0], flags=hs.HS_FLAG_SINGLEMATCH)
+            self._scratch = hs.Scratch(self._db)
+        found = []
+        self._db.scan(data, match_event_handler=lambda *_: found.append(True), scratch=self._scratch)
+        return bool(found)
+
+
+_has_base64_run = _RunFinder()
 
 
 def _base64_text(raw: bytes) -> bytes | None:
