@@ -20,11 +20,17 @@ class StoredFindings:
     ids: dict[str, int]  # portable fingerprint -> findings.id
 
 
-def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[str] = frozenset()) -> StoredFindings:
-    """Every open or revoked credential in the datastore, with its keyed fingerprint and first-seen date.
+def stored_facts(row: dict) -> dict:
+    """What the datastore knows of a credential beyond the scan: its keyed fingerprint, its liveness
+    (a revoked one scores with the revoked multiplier) and when it was first seen (the age factor)."""
+    return {"credential_key": row["credential_key"], "liveness": "revoked" if row["status"] == "revoked" else "unknown",
+            "first_seen": parse_when(row["first_seen"])}
 
-    Allowed findings (triaged as not a problem) are left out; revoked ones are scored with the
-    revoked liveness multiplier."""
+
+def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[str] = frozenset()) -> StoredFindings:
+    """Every open or revoked credential in the datastore, with what stored_facts() reads of it.
+
+    Allowed findings (triaged as not a problem) are left out."""
     from scanner.store.record import to_finding
 
     subjects, ids = [], {}
@@ -32,11 +38,23 @@ def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[st
         if row["status"] == "allowed":
             continue
         f = to_finding(row, store.locations_of(row["id"]))
-        subjects.append(Subject(f, credential_key=row["credential_key"],
-                                liveness="revoked" if row["status"] == "revoked" else "unknown",
-                                first_seen=parse_when(row["first_seen"]), public_repos=public_repos))
+        subjects.append(Subject(f, public_repos=public_repos, **stored_facts(row)))
         ids[f.fingerprint] = row["id"]
     return StoredFindings(subjects, ids)
+
+
+def analyze_recorded(store, result, ids: dict[str, int], scan_id: int, inventory: Inventory, *,
+                     repo: str | None = None, public_repos: frozenset[str] = frozenset()) -> Analysis:
+    """The analysis stage of `sprawl scan/git/staged --db --inventory`: link and score the scan's findings
+    (annotating them for the report) with what the datastore knows of each, and write the links and
+    scores as `sprawl analyze --db` does. Call inside the transaction that recorded the findings."""
+    from scanner.analysis.annotate import analyze_result
+
+    rows = {fp: store.db["findings"].get(fid) for fp, fid in ids.items()}
+    analysis = analyze_result(result, inventory, repo=repo, public_repos=public_repos,
+                              known={fp: stored_facts(row) for fp, row in rows.items()})
+    write_analysis(store, analysis, {fp: fid for fp, fid in ids.items() if rows[fp]["status"] != "allowed"}, scan_id)
+    return analysis
 
 
 def _json(value) -> str:

@@ -129,7 +129,8 @@ def _analysis(paths, inventory_file, db, min_confidence, public_repo, *, write=F
 
 
 def _scan_and_analyze(paths, inventory_file, min_confidence, public_repo, today=None):
-    from scanner.analysis.annotate import analyze_result, repo_name
+    from scanner.analysis.annotate import analyze_result
+    from scanner.cli import repo_name
     from scanner.inventory.loader import load_inventory
     from scanner.scan import ScanOptions, scan_paths
 
