@@ -153,19 +153,52 @@ def find_stored(store, fingerprint: str) -> int:
     return ids.pop()
 
 
-def stored_scores(db_path) -> dict[int, dict]:
-    """What the last analysis wrote: finding id -> score row with its factors and links."""
-    from scanner.store import Store
+def read_scores(store, finding_ids=None) -> dict[int, dict]:
+    """Score rows (factors parsed) with their link rows (evidence parsed, the chosen link first), by
+    finding id; only these findings when ids are given."""
+    where, params = "", []
+    if finding_ids is not None:
+        finding_ids = list(finding_ids)
+        if not finding_ids:
+            return {}
+        where, params = f" WHERE finding_id IN ({','.join('?' * len(finding_ids))})", finding_ids
+    out = {}
+    for row in store.db.query(f"SELECT * FROM scores{where}", params):
+        out[row["finding_id"]] = dict(row, factors=json.loads(row["factors"]), links=[])
+    for row in store.db.query(f"SELECT * FROM links{where} ORDER BY id", params):
+        if row["finding_id"] in out:
+            out[row["finding_id"]]["links"].append(dict(row, evidence=json.loads(row["evidence"])))
+    return out
 
-    store = Store(db_path, create=False)
-    try:
-        out = {}
-        for row in store.db.query("SELECT * FROM scores"):
-            row = dict(row)
-            row["factors"] = json.loads(row["factors"])
-            row["links"] = [dict(r, evidence=json.loads(r["evidence"])) for r in store.db.query(
-                "SELECT * FROM links WHERE finding_id = ? ORDER BY id", [row["finding_id"]])]
-            out[row["finding_id"]] = row
-        return out
-    finally:
-        store.close()
+
+def stored_link(stored: dict) -> dict:
+    """The recorded link of one finding as Link.to_dict() gives it, so reports and `explain` read a
+    stored analysis and a fresh one alike."""
+    from scanner.analysis.linking import CONFIDENCE
+
+    chosen = next((lk for lk in stored["links"] if lk["evidence"].get("chosen")), None)
+    if chosen is None:
+        return {"status": "unowned", "identity": None, "owner": None, "credential": None,
+                "confidence": stored["link_confidence"] or 0.0, "ambiguous": False, "orphaned": False,
+                "methods": [], "evidence": [], "runner_up": None}
+    ev = chosen["evidence"]
+    rivals = [lk for lk in stored["links"] if not lk["evidence"].get("chosen")]
+    runner = rivals[0] if rivals else None
+    return {"status": ev["status"], "identity": chosen["identity_id"], "owner": chosen["owner_id"],
+            "credential": ev.get("credential"), "confidence": chosen["confidence"],
+            "ambiguous": bool(chosen["ambiguous"]), "orphaned": bool(ev.get("orphaned")),
+            "methods": sorted({e["method"] for e in ev["evidence"]}, key=lambda m: -CONFIDENCE.get(m, 0)),
+            "evidence": ev["evidence"],
+            "runner_up": {"kind": "identity" if runner["identity_id"] else "owner",
+                          "id": runner["identity_id"] or runner["owner_id"], "owner": runner["owner_id"],
+                          "confidence": runner["confidence"], "evidence": runner["evidence"]["evidence"]}
+            if runner else None}
+
+
+def stored_analysis(stored: dict) -> dict:
+    """A finding's `analysis` dict (see scanner.analysis.annotate) from what the datastore recorded."""
+    link = stored_link(stored)
+    return {"owner": link["owner"], "identity": link["identity"], "link_status": link["status"],
+            "link_confidence": link["confidence"], "link_methods": link["methods"], "ambiguous": link["ambiguous"],
+            "orphaned": link["orphaned"], "score": stored["score"], "band": stored["band"], "link": link,
+            "blast_radius": stored["factors"], "computed_at": stored["computed_at"]}

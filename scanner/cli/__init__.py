@@ -137,7 +137,8 @@ def _emit(result, fmt: str, output: str | None) -> None:
     ctx = click.get_current_context()
     if ctx.meta.get("sprawl.record_db"):
         _record(ctx, result)  # with --inventory, this analyses the findings too
-    if (ctx.meta.get("sprawl.inventory") or fmt == "html") and any(f.analysis is None for f in result.findings):
+    # Without an inventory the HTML report scores what carries no analysis itself, keeping recorded scores.
+    if ctx.meta.get("sprawl.inventory") and any(f.analysis is None for f in result.findings):
         _analyze(ctx, result)
     to_terminal = output is None and sys.stdout.isatty()
     report = render(result, fmt, color=to_terminal)

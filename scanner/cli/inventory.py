@@ -241,7 +241,7 @@ def _need_store() -> None:
 def _explain_stored(fingerprint, db, fmt):
     _need_store()
     from scanner.analysis.explain import explain_text
-    from scanner.analysis.store_io import find_stored, stored_scores
+    from scanner.analysis.store_io import find_stored, read_scores, stored_link
     from scanner.errors import SprawlError
     from scanner.store import Store
 
@@ -249,22 +249,13 @@ def _explain_stored(fingerprint, db, fmt):
     try:
         fid = find_stored(store, fingerprint)
         row = store.db["findings"].get(fid)
+        stored = read_scores(store, [fid]).get(fid)
     finally:
         store.close()
-    stored = stored_scores(db).get(fid)
     if stored is None:
-        raise SprawlError(f"finding {fingerprint} has no score yet: run `sprawl analyze --db {db} --inventory FILE`")
-    chosen = next((lk for lk in stored["links"] if lk["evidence"].get("chosen")), None)
-    link = {"status": "unowned", "confidence": 0.0, "evidence": []}
-    if chosen:
-        ev = chosen["evidence"]
-        link = {"status": ev["status"], "identity": chosen["identity_id"], "owner": chosen["owner_id"],
-                "confidence": chosen["confidence"], "ambiguous": bool(chosen["ambiguous"]),
-                "orphaned": ev.get("orphaned"), "evidence": ev["evidence"]}
-        rivals = [lk for lk in stored["links"] if not lk["evidence"].get("chosen")]
-        if rivals:
-            link["runner_up"] = {"id": rivals[0]["identity_id"] or rivals[0]["owner_id"],
-                                 "confidence": rivals[0]["confidence"]}
+        raise SprawlError(f"finding {fingerprint} has no score yet: run `sprawl analyze --db {db} --inventory FILE` "
+                          "(or scan with --db and --inventory)")
+    link = stored_link(stored)
     if fmt == "json":
         click.echo(json.dumps({"fingerprint": row["portable_fingerprint"], "credential_key": row["credential_key"],
                                "link": link, "blast_radius": stored["factors"],
