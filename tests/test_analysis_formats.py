@@ -251,6 +251,8 @@ def test_explain_db_and_findings_db_after_a_scan_with_an_inventory(repo, tmp_pat
     assert listed_fps("--owner", "team:payments") == [f["fingerprint"] for f in reported]
     assert listed_fps("--owner", "agent:release-bot") == [f["fingerprint"] for f in reported]
     assert listed_fps("--owner", "team:nobody") == []
+    assert listed_fps("--repo", "payments-api") == [f["fingerprint"] for f in reported]  # a scan records the name
+    assert listed_fps("--repo", "ledger") == []
     bad = run_sprawl("findings", "--db", str(db), "--min-band", "severe", env=KEY)
     assert bad.returncode == 2 and b"Traceback" not in bad.stderr
 
@@ -293,3 +295,11 @@ def test_staged_with_db_and_inventory_records_scores(tmp_path):
     assert (f["analysis"]["identity"], f["analysis"]["link_confidence"]) == ("agent:release-bot", 0.82)
     _links, scores, _ = _tables(db)
     assert [(s[1], s[2]) for s in scores] == [(f["analysis"]["score"], f["analysis"]["band"])]
+
+
+def test_a_bad_inventory_records_nothing(repo, tmp_path):
+    db = tmp_path / "sprawl.db"
+    bad = REPO / "fixtures" / "inventory" / "invalid-inventory.yaml"
+    r = run_sprawl("scan", str(repo), "--db", str(db), "--inventory", str(bad), env=KEY)
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert not db.exists()  # the inventory is read before the datastore is opened
