@@ -32,12 +32,20 @@ class Entry:
     last_seen: str | None
     where: list[str]
     reasons: list[str] = field(default_factory=list)  # the score's main factors, for the reader
+    link_confidence: float | None = None  # of the owner link; None without the analysis package
+
+    @property
+    def owner_how(self) -> str:
+        """How the owner was found, with the link's confidence, as every triage format shows it."""
+        conf = f", link confidence {self.link_confidence:.2f}" if self.link_confidence is not None else ""
+        return self.owner_detail + conf
 
     def to_dict(self) -> dict:
         f = self.finding
         return {"fingerprint": f.fingerprint, "rule_id": f.rule_id, "name": f.rule_name, "provider": f.provider,
                 "kind": f.kind, "preview": f.preview, "confidence": f.confidence, "score": self.score,
-                "band": self.band, "owner": self.owner, "owner_detail": self.owner_detail, "count": self.count,
+                "band": self.band, "owner": self.owner, "owner_detail": self.owner_detail,
+                "link_confidence": self.link_confidence, "count": self.count,
                 "first_seen": self.first_seen, "last_seen": self.last_seen, "where": self.where,
                 "more_locations": max(0, self.count - len(self.where)), "remediation": f.remediation,
                 "reasons": self.reasons}
@@ -78,7 +86,8 @@ def triage_result(bundle: str, result: ScanResult, inventory=None) -> Incident:
             detail = link.label if link.owner or link.identity else "no inventory link"
             top = sorted(score.factors, key=lambda x: -x.points)[:3]
             entry = Entry(f, score.score, score.band, owner, detail, len(f.locations), seen[0] if seen else None,
-                          seen[-1] if seen else None, where, [f"{x.name} {x.points:g}/{x.maximum}: {x.reason}" for x in top])
+                          seen[-1] if seen else None, where, [f"{x.name} {x.points:g}/{x.maximum}: {x.reason}" for x in top],
+                          link.confidence)
         else:
             points, reasons = _prior(f)
             entry = Entry(f, points, _band(points), "unknown", "no inventory analysis available", len(f.locations),

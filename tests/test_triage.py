@@ -84,7 +84,7 @@ def test_markdown_report_for_an_incident_ticket(tmp_path):
     assert res.returncode == 1
     md = out.read_text()
     assert md.startswith(f"## Leaked credentials in `{bundle}`")
-    assert "| # | Score | Credential | Preview | Owner | Count | First seen | Last seen |" in md
+    assert "| # | Score | Credential | Preview | Owner | Link | Count | First seen | Last seen |" in md
     assert "- **Revoke / rotate:** " in md and "`ghp_u8****`" in md
     assert GITHUB_TOKEN not in md and SLACK not in md
 

@@ -4,8 +4,6 @@ Reporters never recompute: they read `finding.analysis`, a plain dict (it is wha
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from scanner.analysis.analyze import Analysis, analyze
 from scanner.analysis.subject import Subject, secret_facts
 from scanner.inventory.model import Inventory
@@ -20,16 +18,20 @@ def annotate(result, analysis: Analysis) -> None:
 
 
 def analyze_result(result, inventory: Inventory | None, *, repo: str | None = None,
-                   public_repos: frozenset[str] = frozenset(), today=None) -> Analysis:
-    """Link and score a ScanResult (an empty inventory still scores: every finding is then unowned)."""
+                   public_repos: frozenset[str] = frozenset(), today=None, known: dict | None = None) -> Analysis:
+    """Link and score a ScanResult (an empty inventory still scores: every finding is then unowned).
+
+    `known` maps a finding's fingerprint to Subject fields the datastore supplies (its keyed
+    fingerprint, liveness and first-seen date: scanner.analysis.store_io.stored_facts)."""
     inventory = inventory or Inventory()
+    known = known or {}
     secrets = getattr(result, "secrets", None) or {}
     key = _fingerprint_key(inventory) if secrets or any(f.secret for f in result.findings) else None
     subjects = []
     for f in result.findings:
         secret = secrets.get(f.fingerprint) or f.secret
-        subjects.append(Subject(f, credential_key=_credential_key(secret, key), default_repo=repo,
-                                public_repos=public_repos, facts=secret_facts(secret)))
+        fields = known.get(f.fingerprint) or {"credential_key": _credential_key(secret, key)}
+        subjects.append(Subject(f, default_repo=repo, public_repos=public_repos, facts=secret_facts(secret), **fields))
     analysis = analyze(subjects, inventory, today=today)
     annotate(result, analysis)
     return analysis
@@ -52,30 +54,3 @@ def _credential_key(secret: str | None, key: bytes | None) -> str | None:
     from scanner.store.keys import credential_key
 
     return credential_key(secret, key)
-
-
-def repo_name(paths) -> str | None:
-    """The repository a scan of these paths ran in: the git top-level folder's name, if any."""
-    for p in paths:
-        cur = Path(p).resolve()
-        for folder in (cur, *cur.parents):
-            if (folder / ".git").exists():
-                return folder.name
-    return None
-
-
-def ranked_lines(findings) -> list[str]:
-    """The text report's lead: every analysed finding, highest blast radius first, with its owner."""
-    scored = sorted((f for f in findings if f.analysis), key=lambda f: -f.analysis["score"])
-    if not scored:
-        return []
-    from scanner.report.html import link_label
-
-    out = ["Blast radius, highest first:"]
-    for f in scored:
-        a = f.analysis
-        loc = f.first_location
-        out.append(f"  {a['score']:>3} {a['band']:<8} {f.rule_id}  {f.preview}  owner: {link_label(a)}  "
-                   f"link {a['link_confidence']:.2f}  {loc.path}:{loc.line}  [{f.fingerprint}]")
-    out.append("")
-    return out

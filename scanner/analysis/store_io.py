@@ -20,11 +20,17 @@ class StoredFindings:
     ids: dict[str, int]  # portable fingerprint -> findings.id
 
 
-def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[str] = frozenset()) -> StoredFindings:
-    """Every open or revoked credential in the datastore, with its keyed fingerprint and first-seen date.
+def stored_facts(row: dict) -> dict:
+    """What the datastore knows of a credential beyond the scan: its keyed fingerprint, its liveness
+    (a revoked one scores with the revoked multiplier) and when it was first seen (the age factor)."""
+    return {"credential_key": row["credential_key"], "liveness": "revoked" if row["status"] == "revoked" else "unknown",
+            "first_seen": parse_when(row["first_seen"])}
 
-    Allowed findings (triaged as not a problem) are left out; revoked ones are scored with the
-    revoked liveness multiplier."""
+
+def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[str] = frozenset()) -> StoredFindings:
+    """Every open or revoked credential in the datastore, with what stored_facts() reads of it.
+
+    Allowed findings (triaged as not a problem) are left out."""
     from scanner.store.record import to_finding
 
     subjects, ids = [], {}
@@ -32,11 +38,23 @@ def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[st
         if row["status"] == "allowed":
             continue
         f = to_finding(row, store.locations_of(row["id"]))
-        subjects.append(Subject(f, credential_key=row["credential_key"],
-                                liveness="revoked" if row["status"] == "revoked" else "unknown",
-                                first_seen=parse_when(row["first_seen"]), public_repos=public_repos))
+        subjects.append(Subject(f, public_repos=public_repos, **stored_facts(row)))
         ids[f.fingerprint] = row["id"]
     return StoredFindings(subjects, ids)
+
+
+def analyze_recorded(store, result, ids: dict[str, int], scan_id: int, inventory: Inventory, *,
+                     repo: str | None = None, public_repos: frozenset[str] = frozenset()) -> Analysis:
+    """The analysis stage of `sprawl scan/git/staged --db --inventory`: link and score the scan's findings
+    (annotating them for the report) with what the datastore knows of each, and write the links and
+    scores as `sprawl analyze --db` does. Call inside the transaction that recorded the findings."""
+    from scanner.analysis.annotate import analyze_result
+
+    rows = {fp: store.db["findings"].get(fid) for fp, fid in ids.items()}
+    analysis = analyze_result(result, inventory, repo=repo, public_repos=public_repos,
+                              known={fp: stored_facts(row) for fp, row in rows.items()})
+    write_analysis(store, analysis, {fp: fid for fp, fid in ids.items() if rows[fp]["status"] != "allowed"}, scan_id)
+    return analysis
 
 
 def _json(value) -> str:
@@ -135,19 +153,52 @@ def find_stored(store, fingerprint: str) -> int:
     return ids.pop()
 
 
-def stored_scores(db_path) -> dict[int, dict]:
-    """What the last analysis wrote: finding id -> score row with its factors and links."""
-    from scanner.store import Store
+def read_scores(store, finding_ids=None) -> dict[int, dict]:
+    """Score rows (factors parsed) with their link rows (evidence parsed, the chosen link first), by
+    finding id; only these findings when ids are given."""
+    where, params = "", []
+    if finding_ids is not None:
+        finding_ids = list(finding_ids)
+        if not finding_ids:
+            return {}
+        where, params = f" WHERE finding_id IN ({','.join('?' * len(finding_ids))})", finding_ids
+    out = {}
+    for row in store.db.query(f"SELECT * FROM scores{where}", params):
+        out[row["finding_id"]] = dict(row, factors=json.loads(row["factors"]), links=[])
+    for row in store.db.query(f"SELECT * FROM links{where} ORDER BY id", params):
+        if row["finding_id"] in out:
+            out[row["finding_id"]]["links"].append(dict(row, evidence=json.loads(row["evidence"])))
+    return out
 
-    store = Store(db_path, create=False)
-    try:
-        out = {}
-        for row in store.db.query("SELECT * FROM scores"):
-            row = dict(row)
-            row["factors"] = json.loads(row["factors"])
-            row["links"] = [dict(r, evidence=json.loads(r["evidence"])) for r in store.db.query(
-                "SELECT * FROM links WHERE finding_id = ? ORDER BY id", [row["finding_id"]])]
-            out[row["finding_id"]] = row
-        return out
-    finally:
-        store.close()
+
+def stored_link(stored: dict) -> dict:
+    """The recorded link of one finding as Link.to_dict() gives it, so reports and `explain` read a
+    stored analysis and a fresh one alike."""
+    from scanner.analysis.linking import CONFIDENCE
+
+    chosen = next((lk for lk in stored["links"] if lk["evidence"].get("chosen")), None)
+    if chosen is None:
+        return {"status": "unowned", "identity": None, "owner": None, "credential": None,
+                "confidence": stored["link_confidence"] or 0.0, "ambiguous": False, "orphaned": False,
+                "methods": [], "evidence": [], "runner_up": None}
+    ev = chosen["evidence"]
+    rivals = [lk for lk in stored["links"] if not lk["evidence"].get("chosen")]
+    runner = rivals[0] if rivals else None
+    return {"status": ev["status"], "identity": chosen["identity_id"], "owner": chosen["owner_id"],
+            "credential": ev.get("credential"), "confidence": chosen["confidence"],
+            "ambiguous": bool(chosen["ambiguous"]), "orphaned": bool(ev.get("orphaned")),
+            "methods": sorted({e["method"] for e in ev["evidence"]}, key=lambda m: -CONFIDENCE.get(m, 0)),
+            "evidence": ev["evidence"],
+            "runner_up": {"kind": "identity" if runner["identity_id"] else "owner",
+                          "id": runner["identity_id"] or runner["owner_id"], "owner": runner["owner_id"],
+                          "confidence": runner["confidence"], "evidence": runner["evidence"]["evidence"]}
+            if runner else None}
+
+
+def stored_analysis(stored: dict) -> dict:
+    """A finding's `analysis` dict (see scanner.analysis.annotate) from what the datastore recorded."""
+    link = stored_link(stored)
+    return {"owner": link["owner"], "identity": link["identity"], "link_status": link["status"],
+            "link_confidence": link["confidence"], "link_methods": link["methods"], "ambiguous": link["ambiguous"],
+            "orphaned": link["orphaned"], "score": stored["score"], "band": stored["band"], "link": link,
+            "blast_radius": stored["factors"], "computed_at": stored["computed_at"]}

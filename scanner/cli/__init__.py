@@ -136,8 +136,9 @@ def _emit(result, fmt: str, output: str | None) -> None:
 
     ctx = click.get_current_context()
     if ctx.meta.get("sprawl.record_db"):
-        _record(ctx, result)
-    if ctx.meta.get("sprawl.inventory") or fmt == "html":
+        _record(ctx, result)  # with --inventory, this analyses the findings too
+    # Without an inventory the HTML report scores what carries no analysis itself, keeping recorded scores.
+    if ctx.meta.get("sprawl.inventory") and any(f.analysis is None for f in result.findings):
         _analyze(ctx, result)
     to_terminal = output is None and sys.stdout.isatty()
     report = render(result, fmt, color=to_terminal)
@@ -151,26 +152,64 @@ def _emit(result, fmt: str, output: str | None) -> None:
     sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
 
 
-def _analyze(ctx, result) -> None:
-    """Owner, link confidence, score and band on every finding, highest blast radius first."""
-    from scanner.analysis.annotate import analyze_result, repo_name
+def repo_name(paths) -> str | None:
+    """The repository a scan of these paths ran in: the name of the git work tree holding them (or of
+    the bare repository they are), as a sweep names it; None outside git."""
+    for p in paths:
+        cur = Path(p).resolve()
+        for folder in (cur, *cur.parents):
+            if (folder / ".git").exists():
+                return folder.name
+            if (folder / "HEAD").is_file() and (folder / "objects").is_dir():
+                return folder.name.removesuffix(".git")
+    return None
+
+
+def _scanned_repo(ctx) -> str | None:
+    params = ctx.params
+    where = [params["repo"]] if params.get("repo") else list(params.get("paths") or ()) or ["."]
+    return repo_name([p for p in where if p != "-"])
+
+
+def _inventory(ctx):
+    """Imported here, not at start-up: a scan without --inventory never loads the inventory or analysis."""
     from scanner.inventory.loader import load_inventory
 
     path = ctx.meta.get("sprawl.inventory")
-    params = ctx.params
-    where = [params["repo"]] if params.get("repo") else list(params.get("paths") or ()) or ["."]
-    analyze_result(result, load_inventory(path) if path else None, repo=repo_name([p for p in where if p != "-"]))
+    return load_inventory(path) if path else None
+
+
+def _analyze(ctx, result) -> None:
+    """Owner, link confidence, score and band on every finding, highest blast radius first."""
+    from scanner.analysis.annotate import analyze_result
+
+    analyze_result(result, _inventory(ctx), repo=_scanned_repo(ctx))
 
 
 def _record(ctx, result) -> None:
+    """Record the findings; with --inventory, their links and scores too, in the same transaction and
+    through the same writer as `sprawl analyze --db`."""
     from scanner.store.record import record_result
+
+    repo = _scanned_repo(ctx)
+    then = None
+    if ctx.meta.get("sprawl.inventory"):
+        inventory = _inventory(ctx)  # before the transaction: a bad inventory writes nothing
+
+        def then(store, ids, scan_id):
+            from scanner.analysis.store_io import analyze_recorded
+
+            analyze_recorded(store, result, ids, scan_id, inventory, repo=repo)
 
     params = ctx.params
     target = params.get("repo") or " ".join(params.get("paths") or params.get("files") or ()) or "."
     kind = "git" if ctx.info_name == "git" or params.get("history") else ctx.info_name
-    scan_id = record_result(ctx.meta["sprawl.record_db"], result, kind, str(target),
-                            store_secrets=ctx.meta.get("sprawl.store_secrets", False))
-    click.echo(f"sprawl: recorded as scan {scan_id} in {ctx.meta['sprawl.record_db']}", err=True)
+    # Locations carry the repository's name, as a sweep records them, so a later `sprawl analyze --db`
+    # links them by repository just as this scan did.
+    scan_id = record_result(ctx.meta["sprawl.record_db"], result, kind, str(target), repo=repo or "",
+                            store_secrets=ctx.meta.get("sprawl.store_secrets", False), then=then)
+    scored = " with links and scores" if then else ""
+    click.echo(f"sprawl: recorded as scan {scan_id}{scored} in {ctx.meta['sprawl.record_db']}", err=True)
 
 
 COMMAND_MODULES = ("scan_commands", "baseline", "rules", "store", "inventory", "triage")

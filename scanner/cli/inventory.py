@@ -129,7 +129,8 @@ def _analysis(paths, inventory_file, db, min_confidence, public_repo, *, write=F
 
 
 def _scan_and_analyze(paths, inventory_file, min_confidence, public_repo, today=None):
-    from scanner.analysis.annotate import analyze_result, repo_name
+    from scanner.analysis.annotate import analyze_result
+    from scanner.cli import repo_name
     from scanner.inventory.loader import load_inventory
     from scanner.scan import ScanOptions, scan_paths
 
@@ -240,7 +241,7 @@ def _need_store() -> None:
 def _explain_stored(fingerprint, db, fmt):
     _need_store()
     from scanner.analysis.explain import explain_text
-    from scanner.analysis.store_io import find_stored, stored_scores
+    from scanner.analysis.store_io import find_stored, read_scores, stored_link
     from scanner.errors import SprawlError
     from scanner.store import Store
 
@@ -248,22 +249,13 @@ def _explain_stored(fingerprint, db, fmt):
     try:
         fid = find_stored(store, fingerprint)
         row = store.db["findings"].get(fid)
+        stored = read_scores(store, [fid]).get(fid)
     finally:
         store.close()
-    stored = stored_scores(db).get(fid)
     if stored is None:
-        raise SprawlError(f"finding {fingerprint} has no score yet: run `sprawl analyze --db {db} --inventory FILE`")
-    chosen = next((lk for lk in stored["links"] if lk["evidence"].get("chosen")), None)
-    link = {"status": "unowned", "confidence": 0.0, "evidence": []}
-    if chosen:
-        ev = chosen["evidence"]
-        link = {"status": ev["status"], "identity": chosen["identity_id"], "owner": chosen["owner_id"],
-                "confidence": chosen["confidence"], "ambiguous": bool(chosen["ambiguous"]),
-                "orphaned": ev.get("orphaned"), "evidence": ev["evidence"]}
-        rivals = [lk for lk in stored["links"] if not lk["evidence"].get("chosen")]
-        if rivals:
-            link["runner_up"] = {"id": rivals[0]["identity_id"] or rivals[0]["owner_id"],
-                                 "confidence": rivals[0]["confidence"]}
+        raise SprawlError(f"finding {fingerprint} has no score yet: run `sprawl analyze --db {db} --inventory FILE` "
+                          "(or scan with --db and --inventory)")
+    link = stored_link(stored)
     if fmt == "json":
         click.echo(json.dumps({"fingerprint": row["portable_fingerprint"], "credential_key": row["credential_key"],
                                "link": link, "blast_radius": stored["factors"],

@@ -9,6 +9,7 @@ import click
 from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, main
 
 _DEFAULT_DB = ".sprawl/sprawl.db"
+BANDS = ("info", "low", "medium", "high", "critical")  # blast-radius bands, lowest first (DESIGN.md section 8)
 
 
 def _db_option(func):
@@ -37,8 +38,11 @@ def _key_option(func):
 @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True,
               help="New findings at or above this confidence set exit code 1 (all are stored).")
 @click.option("--store-secrets", is_flag=True, help="Store full secret values in the datastore (off by default).")
+@click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Then link every finding to its owner in this inventory and score its blast radius, "
+                   "writing links and scores as `sprawl analyze --db` does.")
 def sweep(folders, repos_file, db_path, key_file, jobs, rules_paths, max_size, exclude, min_confidence,
-          store_secrets):
+          store_secrets, inventory_file):
     """Sweep many repositories' full history into the datastore, incrementally.
 
     Takes the repositories in FOLDERS (work trees, bare and mirror clones, at any depth) and
@@ -50,6 +54,7 @@ def sweep(folders, repos_file, db_path, key_file, jobs, rules_paths, max_size, e
     Examples:
       sprawl sweep /srv/mirrors                         # every repository under the folder
       sprawl sweep --repos repos.txt --db org.db -j 8
+      sprawl sweep /srv/mirrors --inventory inventory.yaml   # then `sprawl findings --min-band high`
     Exit codes: 0 nothing new, 1 new findings, 2 usage or input error.
     """
     from scanner.store.keys import load_key
@@ -57,6 +62,7 @@ def sweep(folders, repos_file, db_path, key_file, jobs, rules_paths, max_size, e
     from scanner.sweep import sweep as run_sweep
 
     paths = discover(repos_file, list(folders))
+    inventory = _load_inventory(inventory_file)  # before sweeping: a bad inventory stops nothing half-way
     key = load_key(key_file)
     options = SweepOptions(jobs=jobs, rules_paths=list(rules_paths) or None, max_size=max_size,
                            excludes=tuple(exclude), store_secrets=store_secrets, min_confidence=min_confidence)
@@ -67,9 +73,23 @@ def sweep(folders, repos_file, db_path, key_file, jobs, rules_paths, max_size, e
         summary = run_sweep(paths, db_path, key, options, log=lambda line: click.echo(f"sprawl: {line}", err=True))
     for line in summary.lines():
         click.echo(f"sprawl: {line}", err=True)
+    if inventory is not None:
+        from scanner.analysis.store_io import analyze_store
+
+        analysis, _stored = analyze_store(db_path, inventory, min_confidence=min_confidence)
+        click.echo(f"sprawl: {len(analysis.subjects)} credential(s) linked and scored against {inventory_file}",
+                   err=True)
     click.echo(f"sprawl: scan {summary.scan_id} recorded in {db_path}; "
                f"`sprawl findings --db {db_path} --new-since {summary.scan_id - 1}` lists what is new", err=True)
     sys.exit(EXIT_FINDINGS if summary.new_findings else EXIT_CLEAN)
+
+
+def _load_inventory(path):
+    if path is None:
+        return None
+    from scanner.inventory.loader import load_inventory
+
+    return load_inventory(path)
 
 
 @main.command()
@@ -84,13 +104,24 @@ def sweep(folders, repos_file, db_path, key_file, jobs, rules_paths, max_size, e
               help="Only this triage status (resolved: gone from every branch head).")
 @click.option("--new-since", type=click.IntRange(0), metavar="SCAN_ID", help="Only credentials first found after this scan.")
 @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True)
+@click.option("--min-score", type=click.IntRange(0, 100), help="Only findings whose recorded blast radius is at least this.")
+@click.option("--min-band", type=click.Choice(list(BANDS)), help="Only findings in this blast-radius band or above.")
+@click.option("--owner", help="Only findings linked to this owner or identity (e.g. team:payments, agent:release-bot).")
 @click.option("--show-secrets", is_flag=True, help="Print secret values the datastore holds (only with --store-secrets).")
-def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_confidence, show_secrets):
+def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_confidence, min_score, min_band, owner,
+             show_secrets):
     """List what the datastore holds: one finding per credential with every place it appears.
+
+    Findings that an analysis scored (`sprawl analyze --db`, or a scan or sweep with --db and
+    --inventory) carry their owner, link confidence, blast radius and band, and are listed
+    highest blast radius first; the others follow. --min-score, --min-band and --owner keep only
+    scored findings.
 
     \b
     Examples:
       sprawl findings --provider github --status open
+      sprawl findings --min-band high                  # what to rotate first, with its owner
+      sprawl findings --owner team:payments -f json
       sprawl findings --new-since 41 -f sarif -o new.sarif
       sprawl findings --repo payments-api -f csv
     Exit codes: 0 nothing listed, 1 findings listed, 2 usage or input error.
@@ -103,20 +134,41 @@ def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_
     store = Store(db_path, create=False)
     try:
         rows = store.query_findings(rule, provider, repo, status, new_since, min_confidence)
+        scores = _stored_scores(store, [row["id"] for row in rows])
         found = []
         for row in rows:
             f = to_finding(row, store.locations_of(row["id"]))
             if not show_secrets:
                 f.secret = None
+            f.analysis = scores.get(row["id"])
             found.append(f)
     finally:
         store.close()
+    found = _by_blast_radius(found, min_score, min_band, owner)
     ruleset = get_engine().ruleset
     known = ruleset.by_id
     stats = ScanStats(unit="blob")
     stats.warnings = [f"rule {f.rule_id} is not in the current rules" for f in found if f.rule_id not in known]
     found = [f for f in found if f.rule_id in known]  # SARIF needs each rule's metadata
     _emit(ScanResult(found, stats, ruleset), fmt, output)
+
+
+def _stored_scores(store, finding_ids) -> dict:
+    """finding id -> its recorded analysis; the analysis package is loaded only when scores exist."""
+    if not store.count("SELECT count(*) FROM scores", []):
+        return {}
+    from scanner.analysis.store_io import read_scores, stored_analysis
+
+    return {fid: stored_analysis(row) for fid, row in read_scores(store, finding_ids).items()}
+
+
+def _by_blast_radius(found, min_score, min_band, owner):
+    """Highest recorded blast radius first (unscored last, in datastore order), filtered."""
+    if min_score is not None or min_band or owner:
+        found = [f for f in found if f.analysis and f.analysis["score"] >= (min_score or 0)
+                 and BANDS.index(f.analysis["band"]) >= BANDS.index(min_band or "info")
+                 and (not owner or owner in (f.analysis["owner"], f.analysis["identity"]))]
+    return sorted(found, key=lambda f: -f.analysis["score"] if f.analysis else 1)
 
 
 @main.command()

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from html import escape
 
 from scanner import __version__
+from scanner.report.text import link_label
 from scanner.scan import ScanResult
 
 BUCKETS = [(0, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89), (90, 100)]
@@ -82,10 +83,14 @@ def _top_factors(br: dict, n: int = 4) -> str:
 
 
 def render(result: ScanResult) -> str:
-    if any(f.analysis is None for f in result.findings):
+    unscored = [f for f in result.findings if f.analysis is None]
+    if unscored:
+        # Score only what carries no analysis yet: stored scores (`sprawl findings`) are kept as recorded.
+        from types import SimpleNamespace
+
         from scanner.analysis.annotate import analyze_result
 
-        analyze_result(result, None)
+        analyze_result(SimpleNamespace(findings=unscored, secrets=getattr(result, "secrets", None)), None)
     findings = sorted(result.findings, key=lambda f: -f.analysis["score"])
     buckets = [{"label": f"{lo}-{hi}", "count": 0, "colour": BAND_COLOURS[_bucket_band(lo)]} for lo, hi in BUCKETS]
     for f in findings:
@@ -154,18 +159,6 @@ def render(result: ScanResult) -> str:
 <script>{_JS}</script>
 </body></html>
 """
-
-
-def link_label(a: dict) -> str:
-    link = a["link"]
-    if link["status"] == "unowned":
-        return "unowned"
-    who = link["identity"] or link["owner"] or "?"
-    if link["identity"] and link["owner"]:
-        who = f"{link['identity']} ({link['owner']})"
-    flags = [n for n, on in (("inferred", link["status"] == "inferred"), ("team only", link["status"] == "team-only"),
-                             ("ambiguous", link["ambiguous"]), ("orphaned", link["orphaned"])) if on]
-    return who + (f" [{', '.join(flags)}]" if flags else "")
 
 
 def _bucket_band(lo: int) -> str:

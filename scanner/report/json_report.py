@@ -9,7 +9,8 @@
                    "lifetime", "remediation", "reasons", "groups",
                    "locations": [{"path", "line", "column", "source", "snippet", "provenance"}],
                    "analysis" (only with an inventory): {"owner", "identity", "link_status", "link_confidence",
-                       "link_methods", "ambiguous", "orphaned", "score", "band", "link", "blast_radius"}}]}
+                       "link_methods", "ambiguous", "orphaned", "score", "band", "link", "blast_radius",
+                       "computed_at" (only from the datastore: when the analysis was recorded)}}]}
 
 JSON Lines writes one finding object per line, nothing else.
 """

@@ -8,6 +8,10 @@ def _cell(text) -> str:
     return str(text if text is not None else "-").replace("|", "\\|").replace("\n", " ")
 
 
+def _link(entry) -> str:
+    return "-" if entry.link_confidence is None else f"{entry.link_confidence:.2f}"
+
+
 def render_incidents(incidents) -> str:
     out = []
     for inc in incidents:
@@ -16,18 +20,18 @@ def render_incidents(incidents) -> str:
         out.append(f"{len(inc.entries)} credential(s) in {s.files} file(s), {human_bytes(s.bytes)} scanned; "
                    f"ranked by {inc.scoring}. Revoke from the top.\n")
         if inc.entries:
-            out.append("| # | Score | Credential | Preview | Owner | Count | First seen | Last seen |")
-            out.append("|---|---|---|---|---|---|---|---|")
+            out.append("| # | Score | Credential | Preview | Owner | Link | Count | First seen | Last seen |")
+            out.append("|---|---|---|---|---|---|---|---|---|")
             for i, e in enumerate(inc.entries, 1):
                 f = e.finding
                 out.append(f"| {i} | {e.score} {e.band} | {_cell(f.rule_name)} ({_cell(f.kind)}) | `{_cell(f.preview)}` "
-                           f"| {_cell(e.owner)} | {e.count} | {_cell(e.first_seen)} | {_cell(e.last_seen)} |")
+                           f"| {_cell(e.owner)} | {_link(e)} | {e.count} | {_cell(e.first_seen)} | {_cell(e.last_seen)} |")
             out.append("")
             for i, e in enumerate(inc.entries, 1):
                 f = e.finding
                 out.append(f"### {i}. {f.rule_name} `{f.preview}`\n")
                 out.append(f"- **Revoke / rotate:** {f.remediation or 'rotate it at the provider'}")
-                out.append(f"- **Owner:** {e.owner} ({e.owner_detail})")
+                out.append(f"- **Owner:** {e.owner} ({e.owner_how})")
                 out.append(f"- **Why this rank:** {'; '.join(e.reasons)}")
                 out.append(f"- **Fingerprint:** `{f.fingerprint}`")
                 out.append(f"- **Seen in {e.count} place(s):**")

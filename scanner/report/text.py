@@ -19,8 +19,6 @@ def render(result: ScanResult, color: bool = False) -> str:
     for f in result.findings:
         for loc in f.locations:
             by_path[loc.path].append((loc, f))
-    from scanner.analysis.annotate import ranked_lines
-
     out: list[str] = ranked_lines(result.findings)  # with an inventory: highest blast radius first
     for path in sorted(by_path):
         out.append(style(path, bold=True))
@@ -39,3 +37,34 @@ def render(result: ScanResult, color: bool = False) -> str:
     if result.findings:
         out.append(ALLOW_HINT)
     return "\n".join(out) + "\n"
+
+
+def ranked_lines(findings) -> list[str]:
+    """The text report's lead: every analysed finding, highest blast radius first, with its owner.
+
+    Reads only `finding.analysis` (plain dicts), so a scan without an inventory, such as the
+    pre-commit check, never imports the analysis package."""
+    scored = sorted((f for f in findings if f.analysis), key=lambda f: -f.analysis["score"])
+    if not scored:
+        return []
+    out = ["Blast radius, highest first:"]
+    for f in scored:
+        a = f.analysis
+        loc = f.first_location
+        out.append(f"  {a['score']:>3} {a['band']:<8} {f.rule_id}  {f.preview}  owner: {link_label(a)}  "
+                   f"link {a['link_confidence']:.2f}  {loc.path}:{loc.line}  [{f.fingerprint}]")
+    out.append("")
+    return out
+
+
+def link_label(a: dict) -> str:
+    """Who owns a finding, with what the link's status qualifies, from its analysis dict."""
+    link = a["link"]
+    if link["status"] == "unowned":
+        return "unowned"
+    who = link["identity"] or link["owner"] or "?"
+    if link["identity"] and link["owner"]:
+        who = f"{link['identity']} ({link['owner']})"
+    flags = [n for n, on in (("inferred", link["status"] == "inferred"), ("team only", link["status"] == "team-only"),
+                             ("ambiguous", link["ambiguous"]), ("orphaned", link["orphaned"])) if on]
+    return who + (f" [{', '.join(flags)}]" if flags else "")

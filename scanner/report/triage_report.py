@@ -32,7 +32,7 @@ def _text(incidents) -> str:
         for i, e in enumerate(inc.entries, 1):
             f = e.finding
             out.append(f"\n  {i}. [{e.score} {e.band}] {f.rule_name} ({f.kind})  {f.preview}")
-            out.append(f"     owner: {e.owner} ({e.owner_detail})")
+            out.append(f"     owner: {e.owner} ({e.owner_how})")
             out.append(f"     seen {e.count} time(s); first {e.first_seen or 'unknown'}, last {e.last_seen or 'unknown'}")
             for w in e.where[:5]:
                 out.append(f"     at {w}")
@@ -67,7 +67,7 @@ def _html(incidents) -> str:
                 where += f"<br>... and {e.count - len(e.where)} more"
             parts.append(
                 f"<tr class='{e_(e.band)}'><td>{i}</td><td>{e.score} {e_(e.band)}</td><td>{e_(f.rule_name)} ({e_(f.kind)})"
-                f"</td><td><code>{e_(f.preview)}</code></td><td>{e_(e.owner)}<br><small>{e_(e.owner_detail)}</small></td>"
+                f"</td><td><code>{e_(f.preview)}</code></td><td>{e_(e.owner)}<br><small>{e_(e.owner_how)}</small></td>"
                 f"<td>{e.count}</td><td>{e_(e.first_seen or '-')}</td><td>{e_(e.last_seen or '-')}</td><td>{where}</td>"
                 f"<td>{e_(f.remediation or '')}</td></tr>")
         parts.append("</table>")

@@ -317,9 +317,10 @@ class Store:
             where.append("f.first_scan_id > ?")
             params.append(since_scan)
         if repo:
-            where.append("EXISTS (SELECT 1 FROM locations l JOIN repositories r ON r.id = l.repository_id "
-                         "WHERE l.finding_id = f.id AND (r.name = ? OR r.path = ?))")
-            params += [repo, repo]
+            # Swept locations point at a repositories row; a one-off scan's carry only the repository's name.
+            where.append("EXISTS (SELECT 1 FROM locations l LEFT JOIN repositories r ON r.id = l.repository_id "
+                         "WHERE l.finding_id = f.id AND (r.name = ? OR r.path = ? OR l.repo = ?))")
+            params += [repo, repo, repo]
         floor = CONFIDENCE_RANK[min_confidence]
         allowed = [c for c, r in CONFIDENCE_RANK.items() if r >= floor]
         where.append(f"f.confidence IN ({','.join('?' * len(allowed))})")

@@ -24,21 +24,44 @@ def observe(result, key: bytes, store_secrets: bool = False, repo: str = "", rep
     return out
 
 
-def record_result(db_path: str | Path, result, kind: str, target: str, *, store_secrets: bool = False,
-                  key_file: str | None = None) -> int:
-    """Record a one-off scan (`sprawl scan/git/staged --db`); returns the scan id."""
+def record_result(db_path: str | Path, result, kind: str, target: str, *, repo: str = "",
+                  store_secrets: bool = False, key_file: str | None = None, then=None) -> int:
+    """Record a one-off scan (`sprawl scan/git/staged --db`); returns the scan id. `repo` names the
+    repository of every location (the target itself for a git scan when not given).
+
+    `then(store, ids, scan_id)`, if given, runs inside the same transaction as the findings, with `ids`
+    mapping each recorded finding's portable fingerprint to its row id: the analysis stage writes its
+    links and scores there, so a reader sees the findings with their scores or neither."""
     key = keys.load_key(key_file)
     store = Store(db_path, key)
     try:
         scan_id = store.begin_scan(kind, target, result.ruleset.version)
-        observed = observe(result, key, store_secrets, repo=target if kind == "git" else "", default_date=now())
+        observed = observe(result, key, store_secrets, repo=repo or (target if kind == "git" else ""),
+                           default_date=now())
         with store.atomic():
             store.refresh(scan_id, store.record(scan_id, observed))
+            if then is not None:
+                then(store, _row_ids(store, observed), scan_id)
         store.finish_scan(scan_id, {"findings": len(observed), "unit": result.stats.unit,
                                     "files": result.stats.files, "bytes": result.stats.bytes})
         return scan_id
     finally:
         store.close()
+
+
+def _row_ids(store: Store, observed: list[Observed]) -> dict[str, int]:
+    """Portable fingerprint -> findings row. Two rules matching one credential share its row; the
+    finding of the rule the row kept is the one mapped to it."""
+    ids: dict[str, int] = {}
+    kept: dict[int, str] = {}
+    for obs in observed:
+        fid, portable = store.conn.execute("SELECT id, portable_fingerprint FROM findings WHERE credential_key = ?",
+                                           [obs.credential_key]).fetchone()
+        if fid not in kept or obs.finding.fingerprint == portable:
+            ids.pop(kept.get(fid, ""), None)
+            kept[fid] = obs.finding.fingerprint
+            ids[obs.finding.fingerprint] = fid
+    return ids
 
 
 def to_finding(row: dict, locations: list[dict]) -> Finding:
