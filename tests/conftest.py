@@ -24,7 +24,10 @@ def run_sprawl(*args: str, cwd: Path | None = None, stdin: bytes | None = None, 
     prefix = DROP_DAC if obey_file_modes and os.geteuid() == 0 else []
     return subprocess.run(
         [*prefix, sys.executable, "-m", "scanner.cli", *args],
-        cwd=cwd, input=stdin, capture_output=True, env={**os.environ, **(env or {})}, timeout=300,
+        # PYTHONPATH: the checkout under test, also from another cwd (a git worktree, not the installed copy).
+        cwd=cwd, input=stdin, capture_output=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+             **(env or {})},
     )
 
 
