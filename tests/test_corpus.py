@@ -22,8 +22,8 @@ RECALL = {
     "medium": {"gitleaks": 0.96, "betterleaks": 0.96, "titus": 0.84, "noseyparker": 0.78, "secretlint": 0.70},
 }
 # Share of negatives flagged by their own provider. The noseyparker and titus negatives still flagged
-# at low are sibling rules' positives with the same value (a Slack webhook, a Mattermost URL,
-# `super$ecret`) or positives' twins (user:secret@localhost in another URL form), reported at low.
+# at low carry the same value as a sibling rule's positive (a Slack webhook, a Mattermost URL, a quoted
+# password) or are a positive's twin in another form (a weak password in a local URL), reported at low.
 FLAGGED = {
     "low": {"gitleaks": 0.03, "betterleaks": 0.03, "titus": 0.038, "noseyparker": 0.042, "secretlint": 0.03},
     "medium": dict.fromkeys(REQUIRED_SOURCES, 0.03),

@@ -86,7 +86,7 @@ def test_default_passwords_and_filler_are_lowered_not_dropped():
     [m] = ENGINE.scan(b"DATABASE_URL=postgres://app:changeme@db.internal:5432/app\n")
     assert m.confidence == "low" and m.provider == "db-connection"
     # RFC 7617's example credentials (Aladdin / open sesame) are reported, but at low confidence.
-    [m] = ENGINE.scan(b"user = 'Aladdin'\npassword = 'open_sesame'\n")
+    [m] = ENGINE.scan(b'const basicAuthPassword = "opensesame";\n')
     assert m.confidence == "low" and "default or dictionary password" in m.reasons
 
 
