@@ -93,6 +93,7 @@ def evaluate(engine: Engine, cases: list[dict], min_confidence: str):
                 stats[k][2] += 1
                 stats[k][3] += flag
             if flag:
+                case["flagged_by"] = [m for m in matches if flagged_negative(case, [m])]
                 misses.append(case)
     return stats, misses
 
@@ -137,10 +138,21 @@ def main() -> int:
     if contested:
         print("\ncontested negatives (also a positive of the same provider in the same source), not in the rates: "
               + ", ".join(f"{src} {v[3]}/{v[2]} flagged" for src, v in sorted(contested.items())))
+    labelled = positive_secrets(cases)
     for case in misses[: args.misses]:
         label = "MISSED" if case["positive"] else "FLAGGED"
         print(f"{label} {case['source']}/{case['rule']} [{case['provider']}]: {case['text'][:160]!r}")
+        for m in case.get("flagged_by", []):
+            twin = labelled.get((case["source"], ALIASES.get(m.provider, m.provider), m.secret))
+            print(f"    by {m.rule_id} at {m.confidence}" + (f"; the same value is a positive of {twin}" if twin else ""))
     return 0
+
+
+def positive_secrets(cases: list[dict]) -> dict[tuple[str, str, str], str]:
+    """(source, provider, labelled secret) -> rule of a positive: shows which flagged negatives carry a
+    value that the same source labels a secret of that provider under a sibling rule."""
+    return {(c["source"], ALIASES.get(c["provider"], c["provider"]), c["secret"]): c["rule"]
+            for c in cases if c["positive"] and c.get("secret")}
 
 
 if __name__ == "__main__":

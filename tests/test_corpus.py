@@ -1,4 +1,8 @@
-"""Precision and recall on the peers' labelled corpus (../shared/corpus/peers), as issue 2 requires."""
+"""Precision and recall on the peers' labelled corpus (../shared/corpus/peers), as issues 2 and 3 require.
+
+The bars are pinned at what the engine reaches (benchmarks/RESULTS.md), so a change that loses a
+found positive or flags another negative fails here.
+"""
 from __future__ import annotations
 
 import sys
@@ -12,6 +16,18 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no peers corpus at {CORPUS}")
 
 REQUIRED_SOURCES = ("gitleaks", "betterleaks", "titus", "noseyparker", "secretlint")
+# Recall at the engine's full output (low) and at the default report threshold (medium), rounded down.
+RECALL = {
+    "low": {"gitleaks": 0.99, "betterleaks": 0.99, "titus": 0.91, "noseyparker": 0.90, "secretlint": 0.91},
+    "medium": {"gitleaks": 0.96, "betterleaks": 0.96, "titus": 0.84, "noseyparker": 0.78, "secretlint": 0.70},
+}
+# Share of negatives flagged by their own provider. The noseyparker and titus negatives still flagged
+# at low carry the same value as a sibling rule's positive (a Slack webhook, a Mattermost URL, a quoted
+# password) or are a positive's twin in another form (a weak password in a local URL), reported at low.
+FLAGGED = {
+    "low": {"gitleaks": 0.03, "betterleaks": 0.03, "titus": 0.038, "noseyparker": 0.042, "secretlint": 0.03},
+    "medium": dict.fromkeys(REQUIRED_SOURCES, 0.03),
+}
 
 
 @pytest.fixture(scope="module")
@@ -20,19 +36,21 @@ def stats():
     from scanner.engine import Engine
     from scanner.rules import load_rules
 
-    stats, _ = evaluate(Engine(load_rules()), load_cases(CORPUS, set(REQUIRED_SOURCES)), "low")
-    return stats
+    engine, cases = Engine(load_rules()), load_cases(CORPUS, set(REQUIRED_SOURCES))
+    return {floor: evaluate(engine, cases, floor)[0] for floor in RECALL}
 
 
+@pytest.mark.parametrize("floor", RECALL)
 @pytest.mark.parametrize("source", REQUIRED_SOURCES)
-def test_recall_on_positives(stats, source):
-    positives, found, _, _ = stats[("source", source)]
+def test_recall_on_positives(stats, floor, source):
+    positives, found, _, _ = stats[floor][("source", source)]
     assert positives > 0
-    assert found / positives >= 0.90, f"{source}: recall {found / positives:.3f}"
+    assert found / positives >= RECALL[floor][source], f"{source} at {floor}: recall {found / positives:.3f}"
 
 
+@pytest.mark.parametrize("floor", FLAGGED)
 @pytest.mark.parametrize("source", REQUIRED_SOURCES)
-def test_negatives_flagged_by_their_own_provider(stats, source):
-    _, _, negatives, flagged = stats[("source", source)]
+def test_negatives_flagged_by_their_own_provider(stats, floor, source):
+    _, _, negatives, flagged = stats[floor][("source", source)]
     assert negatives > 0
-    assert flagged / negatives <= 0.05, f"{source}: {flagged}/{negatives} negatives flagged"
+    assert flagged / negatives <= FLAGGED[floor][source], f"{source} at {floor}: {flagged}/{negatives} negatives flagged"

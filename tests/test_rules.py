@@ -121,3 +121,9 @@ def test_invalid_yaml_and_bad_regex_are_reported(tmp_path):
     rules = load_rules([_write(tmp_path, GOOD.replace("[a-z0-9]{20}", "[a-z0-9{20}"))])
     with pytest.raises(RuleError, match="acme-key: field 'pattern'"):
         rules.rules[0].regex
+
+
+def test_underscore_files_in_a_rules_folder_are_data_not_rules(tmp_path):
+    _write(tmp_path, GOOD)
+    (tmp_path / "_documented-examples.yaml").write_text("examples:\n- source: x\n  values: [acme_0123456789abcdefghij]\n")
+    assert [r.id for r in load_rules([tmp_path])] == ["acme-key"]

@@ -1,21 +1,13 @@
 """Values that look like secrets but are not: placeholders, templates, documented examples, redactions."""
 from __future__ import annotations
 
+import functools
 import re
 
-# Keys that providers publish in their own documentation. They are never live.
-DOCUMENTED_EXAMPLES = frozenset(
-    {
-        "AKIAIOSFODNN7EXAMPLE",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "AKIAI44QH8DHBEXAMPLE",
-        "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
-        "ASIAIOSFODNN7EXAMPLE",
-        "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
-        "pk_test_TYooMQauvdEDq54NiTphI7jx",
-        "xoxb-not-a-real-token-this-will-not-work",
-    }
-)
+import yaml
+
+from scanner.rules import RuleError
+from scanner.rules.loader import builtin_rules_dir
 
 _TEMPLATE = re.compile(
     r"""
@@ -41,7 +33,7 @@ _PLACEHOLDER_WORD = re.compile(
 # Default and dictionary passwords: weak, but a real credential where a password is expected.
 _DEFAULT_PASSWORD = re.compile(
     r"(?i)^(?:change_?me|changeit|password\d+|passw0rd|secret\d*|admin\d*|root|toor|guest|test\d*|testing|"
-    r"foo|bar|foobar|letmein|qwerty|default|pass|mypass(?:word)?|mysecret|demo)$"
+    r"foo|bar|foobar|letmein|qwerty|default|pass|mypass(?:word)?|mysecret|demo|open[_\- ]?sesame)$"
 )
 _REDACTED = re.compile(r"(?:\*{3,}|x{6,}|X{6,}|•{3,}|\.{4,}|#{4,}|<redacted>|\[redacted\]|REDACTED)", re.IGNORECASE)
 _RUN = re.compile(r"(.)\1{7,}")
@@ -104,8 +96,20 @@ def _longest_ascending_run(value: str) -> int:
 
 
 def documented_example(secret: str) -> bool:
-    """A key a provider published in its documentation: never live, so dropped."""
-    return secret in DOCUMENTED_EXAMPLES
+    """A value published as an example in a provider's documentation or SDK sources: public, so dropped."""
+    return secret in _documented_examples()
+
+
+@functools.cache
+def _documented_examples() -> frozenset[str]:
+    # The built-in folder even when SPRAWL_RULES_DIR names the user's own rules: the list is about
+    # values, not rules, and a custom rule set should not bring public examples back as findings.
+    path = builtin_rules_dir() / "_documented-examples.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return frozenset(str(v) for entry in data["examples"] for v in entry["values"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise RuleError(f"{path}: cannot load the documented examples: {exc}") from None
 
 
 def example_like(secret: str) -> bool:

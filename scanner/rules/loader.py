@@ -23,6 +23,8 @@ extends the match back over the rest of the name, at most 40 name characters, an
 only if one of these characters, or the start of the blob, comes before the name), and paths (file-name globs: the rule runs only on
 files whose name or path matches one, e.g. ['*.php', '.npmrc']).
 
+Files whose name starts with "_" in a rules folder are data, not rules, and are skipped.
+
 Every error names the file, the rule and the field.
 """
 from __future__ import annotations
@@ -57,6 +59,11 @@ def default_rules_dir() -> Path:
     env = os.environ.get("SPRAWL_RULES_DIR")
     if env:
         return Path(env)
+    return builtin_rules_dir()
+
+
+def builtin_rules_dir() -> Path:
+    """The rules shipped with sprawl: the checkout's rules/ folder, else the installed scanner._rules."""
     checkout = Path(__file__).resolve().parent.parent.parent / "rules"
     if checkout.is_dir():
         return checkout
@@ -85,7 +92,8 @@ def _rule_files(paths: list[Path] | None) -> list[Path]:
     for p in paths or [default_rules_dir()]:
         p = Path(p)
         if p.is_dir():
-            files.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
+            # A leading underscore marks a data file kept beside the rules (_documented-examples.yaml).
+            files.extend(f for f in sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")) if not f.name.startswith("_"))
         elif p.is_file():
             files.append(p)
         else:
