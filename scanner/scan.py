@@ -4,20 +4,21 @@ The library API behind `sprawl scan`; the CLI is a thin layer over it.
 """
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Container
+from typing import TYPE_CHECKING, Container, Iterable, Iterator
 
 from scanner.engine import Engine
 from scanner.findings import FindingCollector
 from scanner.ignore import IgnoreList, find_ignore_files
 from scanner.model import CONFIDENCE_RANK, Finding, Match
 from scanner.rules import RuleSet, load_rules
-from scanner.sources.filesystem import FileTask, Skip, WalkOptions, iter_files
+from scanner.sources.filesystem import FileTask, Skip, WalkOptions, iter_files, too_large
 
 if TYPE_CHECKING:
     from typing import Callable
@@ -132,7 +133,7 @@ def scan_paths(paths: list[str], options: ScanOptions | None = None) -> ScanResu
     sizes = {t.path: t.size for t in tasks} if options.progress else {}
     done, total = 0, sum(sizes.values())
     reader = ("fs", walk.max_size, options.archive_limits)
-    for path, outcome in _run(tasks, options.jobs, options.rules_paths, reader):
+    for path, outcome in _run(*_file_batches(tasks, options.jobs), options.rules_paths, reader):
         if options.progress:
             done += sizes.get(path, 0)
             options.progress(done, total)
@@ -163,36 +164,43 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
     """Scan every unique blob reachable from every ref (or one branch), attributing each finding
     to the commit that introduced it and to every other commit and path holding the same blob.
 
-    A sweep passes the blob ids it has already scanned (`skip_blobs`) and the history it has
+    Blobs are handed to the workers as `git log` introduces them, so scanning overlaps the history
+    walk. A sweep passes the blob ids it has already scanned (`skip_blobs`) and the history it has
     already enumerated; `stats.scanned_blobs` tells it which blobs this run scanned."""
-    from scanner.sources.git import enumerate_history
+    from scanner.sources.git import walk_history
 
     options = options or ScanOptions()
     started = time.perf_counter()
     engine = get_engine(options.rules_paths, options.engine)
-    history = history if history is not None else enumerate_history(repo, branch, since_commit)
-    stats = ScanStats(unit="blob", commits=history.commits, warnings=list(history.warnings))
-    ignore = IgnoreList()
-    if options.use_ignore_files:
-        ignore = find_ignore_files([Path(repo)])
-    tasks: list[FileTask] = []
-    for oid, occurrences in history.blobs.items():
-        if oid in skip_blobs:
-            continue
-        size = history.sizes.get(oid)
-        if all(ignore.ignores_path(o.path) or _excluded(o.path, options) for o in occurrences):
-            continue
-        if size is None:
-            stats.skipped.append(Skip(_where(occurrences), f"missing object {oid}"))
-        elif size > options.walk.max_size:
-            stats.skipped.append(Skip(_where(occurrences), _too_large(size, options.walk.max_size)))
-        elif size:
-            # The engine sees the introducing path: path-specific rules, test-file confidence and
-            # language context depend on it.
-            tasks.append(FileTask(f"{oid}\0{occurrences[0].path}", size))
+    new_blobs = iter(history.blobs) if history is not None else None
+    if history is None:
+        history, new_blobs = walk_history(repo, branch, since_commit)
+    ignore = find_ignore_files([Path(repo)]) if options.use_ignore_files else IgnoreList()
+
+    def excluded(path: str) -> bool:
+        return ignore.ignores_path(path) or _excluded(path, options)
+
+    def keys() -> Iterator[str]:
+        # The engine sees the introducing path: path-specific rules, test-file confidence and language
+        # context depend on it. A blob first added under an excluded path waits for the end of the
+        # walk, when every path it appears at is known.
+        waiting = []
+        for oid in new_blobs:
+            if oid in skip_blobs:
+                continue
+            if excluded(history.blobs[oid][0].path):
+                waiting.append(oid)
+            else:
+                yield f"{oid}\0{history.blobs[oid][0].path}"
+        for oid in waiting:
+            if not all(excluded(o.path) for o in history.blobs[oid]):
+                yield f"{oid}\0{history.blobs[oid][0].path}"
+
+    stats = ScanStats(unit="blob")
     collector = FindingCollector(engine.ruleset, options.show_secrets)
     gate = _Gate(stats, options.min_confidence)
-    for key, outcome in _run(tasks, options.jobs, options.rules_paths, ("git", history.repo)):
+    reader = ("git", history.repo, options.walk.max_size)
+    for key, outcome in _run(*_stream_batches(keys(), options.jobs), options.rules_paths, reader):
         oid = key.partition("\0")[0]
         occurrences = history.blobs[oid]
         if isinstance(outcome, Skip):
@@ -202,11 +210,14 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
             continue
         stats.scanned_blobs.append(oid)
         size, matches = outcome
+        if not size:
+            continue  # an empty file: nothing to scan or count
         stats.files += 1
         stats.bytes += size
         kept = gate(matches)
         for occ in occurrences:
             collector.add(kept, occ.path, "git", occ.provenance())
+    stats.commits, stats.warnings = history.commits, list(history.warnings)
     findings = _suppress(collector, ignore, options.baseline, stats)
     stats.elapsed = time.perf_counter() - started
     return ScanResult(findings, stats, engine.ruleset, _secrets(collector))
@@ -235,7 +246,7 @@ def scan_staged(files: list[str] | None = None, options: ScanOptions | None = No
             stats.skipped.append(Skip(sf.path, sf.data.reason))
             continue
         if len(sf.data) > options.walk.max_size:
-            stats.skipped.append(Skip(sf.path, _too_large(len(sf.data), options.walk.max_size)))
+            stats.skipped.append(Skip(sf.path, too_large(len(sf.data), options.walk.max_size)))
             continue
         stats.files += 1
         stats.bytes += len(sf.data)
@@ -267,10 +278,6 @@ def _add_file(outcome, stats: ScanStats, collector: FindingCollector, gate: _Gat
 def _where(occurrences) -> str:
     """A blob named as a reader finds it: the path and commit that introduced it."""
     return f"{occurrences[0].path}@{occurrences[0].commit[:12]}"
-
-
-def _too_large(size: int, limit: int) -> str:
-    return f"larger than the size limit ({size} > {limit} bytes)"
 
 
 def _touches(match: Match, lines: set[int]) -> bool:
@@ -323,24 +330,35 @@ def _forget_readers() -> None:
     _BLOB_READERS.clear()
 
 
-def _run(tasks: list[FileTask], jobs: int, rules_paths, reader_spec: tuple):
-    """Yield (key, Skip | (size, matches)) for every task, in worker processes when it pays.
+def _run(batches: Iterable[list[str]], jobs: int, rules_paths, reader_spec: tuple):
+    """Yield (key, Skip | (size, matches)) for every key of every batch, in worker processes if jobs > 1.
 
-    Workers get batches of keys (paths or blob ids), never contents, and read for themselves.
+    Workers get batches of keys (paths or blob ids), never contents, and read for themselves; batches
+    are submitted as they are produced, so a lazy producer (the git history walk) overlaps the scan.
     """
-    jobs = jobs or os.cpu_count() or 1
-    total = sum(t.size for t in tasks)
-    if jobs == 1 or len(tasks) < 2 or total < PARALLEL_THRESHOLD:
-        yield from _scan_batch([t.path for t in tasks], rules_paths, reader_spec)
+    if jobs == 1:
+        for batch in batches:
+            yield from _scan_batch(batch, rules_paths, reader_spec)
         return
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_forget_readers) as pool:
-        futures = [pool.submit(_scan_batch_list, batch, rules_paths, reader_spec) for batch in _batches(tasks)]
+        futures = [pool.submit(_scan_batch_list, batch, rules_paths, reader_spec) for batch in batches]
         for fut in futures:
             yield from fut.result()
 
 
-def _batches(tasks: list[FileTask]):
+def _jobs(requested: int) -> int:
+    return requested or os.cpu_count() or 1
+
+
+def _file_batches(tasks: list[FileTask], jobs: int) -> tuple[Iterable[list[str]], int]:
+    """Batches of paths by bytes and count, and the worker count (one process below the size a pool pays for)."""
+    if len(tasks) < 2 or sum(t.size for t in tasks) < PARALLEL_THRESHOLD:
+        return [[t.path for t in tasks]], 1
+    return _batches(tasks), _jobs(jobs)
+
+
+def _batches(tasks: list[FileTask]) -> Iterator[list[str]]:
     batch: list[str] = []
     size = 0
     for t in tasks:
@@ -353,6 +371,16 @@ def _batches(tasks: list[FileTask]):
         yield batch
 
 
+def _stream_batches(keys: Iterator[str], jobs: int) -> tuple[Iterable[list[str]], int]:
+    """Batches of BATCH_FILES keys as the producer yields them, and the worker count: one process
+    when the producer ends before a few batches' worth (a small repository), else a pool."""
+    first = list(itertools.islice(keys, 2 * BATCH_FILES))
+    if len(first) < 2 * BATCH_FILES:
+        return [first], 1
+    rest = itertools.chain(first, keys)
+    return iter(lambda: list(itertools.islice(rest, BATCH_FILES)), []), _jobs(jobs)
+
+
 def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
     engine = get_engine(rules_paths)
     if reader_spec[0] == "fs":
@@ -363,7 +391,7 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
             yield key, scan_file(key, engine.scan, reader_spec[2] or Limits(), reader_spec[1])
         return
     # git keys carry the path the blob was added at; the whole batch is requested from cat-file at once
-    blobs = _blob_reader(reader_spec[1]).many([key.partition("\0")[0] for key in keys])
+    blobs = _blob_reader(reader_spec[1]).many([key.partition("\0")[0] for key in keys], reader_spec[2])
     for key in keys:
         blob_id, _, path = key.partition("\0")
         data = next(blobs)

@@ -7,6 +7,8 @@ import json
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner.engine import Engine, decoders
 from scanner.rules import load_rules
@@ -103,3 +105,12 @@ def test_report_does_not_disclose_the_encoded_secret(tmp_path):
     [finding] = [f for f in scan_paths([str(tmp_path)]).findings if "decoded from base64" in f.reasons]
     snippet = finding.first_location.snippet
     assert blob not in snippet and SECRET not in snippet and finding.preview in snippet
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["A", "z", "9", "+", "/", "_", "-", "=", " ", "\n", "%2F", "%", "%g", '\\":', ";base64,", "x" * 40,
+                                 "aB3" * 12, "é"]), max_size=60))
+def test_hyperscan_finder_agrees_with_the_portable_one(parts):
+    hyperscan = pytest.importorskip("hyperscan")
+    data = "".join(parts).encode()
+    assert decoders._HyperscanFinder(hyperscan)(data) == decoders._find_portable(data)

@@ -58,3 +58,17 @@ def test_parallel_history_scan_equals_single_process(tmp_path):
     assert one.stats.files == two.stats.files > 16 and one.stats.bytes > 2 * 1024 * 1024
     key = lambda f: (f.rule_id, f.fingerprint, sorted(str(loc) for loc in f.locations))  # noqa: E731
     assert sorted(map(key, one.findings)) == sorted(map(key, two.findings)) and one.findings
+
+
+def test_parallel_tree_scan_equals_single_process(tmp_path):
+    from scanner.scan import scan_paths
+
+    filler = "".join(f"line {i} of ordinary text with a config value\n" for i in range(4000))
+    for n in range(24):
+        body = filler + (f'GITHUB_TOKEN="{GITHUB_TOKEN}"\n' if n % 5 == 0 else "")
+        (tmp_path / f"mod{n}.py").write_text(body)
+    one = scan_paths([str(tmp_path)], ScanOptions(jobs=1, min_confidence="low"))
+    two = scan_paths([str(tmp_path)], ScanOptions(jobs=2, min_confidence="low"))
+    assert one.stats.files == two.stats.files == 24 and one.stats.bytes > 2 * 1024 * 1024
+    key = lambda f: (f.rule_id, f.fingerprint, sorted(str(loc) for loc in f.locations))  # noqa: E731
+    assert sorted(map(key, one.findings)) == sorted(map(key, two.findings)) and one.findings

@@ -131,7 +131,7 @@ def test_hostile_tree_finishes_reports_skips_and_finds_the_rest(tmp_path):
     res = run_sprawl("scan", str(root), "-f", "json", obey_file_modes=True)
     err = res.stderr.decode()
     assert res.returncode == 1, err
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
     doc = json.loads(res.stdout)
     paths = {loc["path"] for f in doc["findings"] for loc in f["locations"]}
     assert {str(root / "secret.env"), str(root / "latin1.txt")} == paths

@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import re
+from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import unquote_to_bytes
 
@@ -22,11 +23,10 @@ MAX_BLOB_BYTES = 8 << 20
 MIN_DECODED = 12
 
 # At least 32 characters with a digit and both cases is a base64 blob worth a look; hex and words are not.
-# Runs of base64 characters are found with bytes.translate and bytes.find (C loops over the whole
-# blob) rather than a regex, which costs a Python-level retry at every character of every identifier.
 _B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
 _B64_MASK = bytes(0x61 if i in _B64_CHARS else 0x20 for i in range(256))
 _B64_MIN = 32  # 24 bytes of text: room for a name and a secret
+_B64_RUN = re.compile(rb"[A-Za-z0-9+/_\-]*")
 _B64_MAX = 8192
 _HAS_MIX = re.compile(rb"(?=[^\d]*\d)(?=[^a-z]*[a-z])(?=[^A-Z]*[A-Z])")
 # Images, fonts and other binary payloads inline in CSS, HTML and notebooks: never text, never decoded.
@@ -36,6 +36,8 @@ _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}(?:[^\s\"'<>%]{0,200}%[0-9A-Fa-f]{2})+[^
 # A JSON string literal holding escaped quotes: a JSON document serialized inside another (a log line).
 _ESCAPED_JSON = re.compile(rb'"((?:[^"\\\n]|\\.){0,4096}?\\"(?:[^"\\\n]|\\.){0,8192}?)"')
 _ESCAPED_KEY = b'\\":'
+_DATA_URI_MARK = b";base64,"
+_PERCENT_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
 _BASIC = re.compile(rb"(?i:basic)[ \t]{1,4}([A-Za-z0-9+/]{6,500}={0,2})")
 QUERY_PARAM = re.compile(rb"[?&]([A-Za-z][A-Za-z0-9_.\-]{1,40})=([^&\s#\"'<>`;]{6,400})")
 
@@ -45,8 +47,9 @@ def decoded_spans(data: bytes) -> Iterator[tuple[int, int, bytes, str]]:
     if len(data) > MAX_BLOB_BYTES:
         return
     budget, spans = MAX_DECODED_BYTES, 0
-    images = [m.span() for m in DATA_URI.finditer(data)] if b";base64," in data else []
-    for start, end, text, how in _spans(data):
+    found = _find(data)
+    images = [m.span() for m in DATA_URI.finditer(data)] if found.data_uri else []
+    for start, end, text, how in _spans(data, found):
         if any(lo <= start < hi for lo, hi in images):
             continue
         yield start, end, text, how
@@ -56,26 +59,95 @@ def decoded_spans(data: bytes) -> Iterator[tuple[int, int, bytes, str]]:
             return
 
 
-def _spans(data: bytes) -> Iterator[tuple[int, int, bytes, str]]:
-    mask = data.translate(_B64_MASK) if _has_base64_run(data) else b""
-    needle = b"a" * _B64_MIN
+@dataclass(slots=True)
+class _Found:
+    """What a blob holds that a decoder looks for: where its long base64 runs start, and whether it has
+    an escaped JSON key, a percent escape or a data: URI (the rest of the blob is then not searched)."""
+    base64_starts: list[int]
+    escaped_key: bool
+    percent: bool
+    data_uri: bool
+
+
+def _find_portable(data: bytes) -> _Found:
+    percent = b"%" in data and _PERCENT_ESCAPE.search(data) is not None
+    return _Found(_base64_starts(data), _ESCAPED_KEY in data, percent, _DATA_URI_MARK in data)
+
+
+def _base64_starts(data: bytes) -> list[int]:
+    # Runs of base64 characters are found with bytes.translate and bytes.find (C loops over the whole
+    # blob) rather than a regex, which costs a retry at every character of every identifier.
+    mask, needle, starts = data.translate(_B64_MASK), b"a" * _B64_MIN, []
     pos = mask.find(needle)
     while pos >= 0:
+        starts.append(pos)
         end = mask.find(b" ", pos)
-        end = len(data) if end < 0 else end
+        pos = mask.find(needle, end) if end >= 0 else -1
+    return starts
+
+
+class _HyperscanFinder:
+    """The same facts, the whole-blob searches replaced by one Hyperscan pass (the package is optional)
+    that says which of them are worth running: most source files hold no base64 run at all."""
+
+    def __init__(self, hyperscan):
+        patterns = [rb"[A-Za-z0-9+/_\-]{%d}" % _B64_MIN,  # _B64_CHARS as a class
+                    re.escape(_ESCAPED_KEY), _PERCENT_ESCAPE.pattern, re.escape(_DATA_URI_MARK)]
+        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.db.compile(expressions=patterns, ids=[0, 1, 2, 3], flags=hyperscan.HS_FLAG_SINGLEMATCH)
+        self.scratch = hyperscan.Scratch(self.db)
+
+    def __call__(self, data: bytes) -> _Found:
+        seen = [False] * 4
+
+        def on_match(i: int, _from: int, _end: int, _flags: int, _ctx) -> None:
+            seen[i] = True
+
+        self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
+        return _Found(_base64_starts(data) if seen[0] else [], seen[1], seen[2], seen[3])
+
+
+def _finder():
+    try:
+        import hyperscan
+    except ImportError:
+        return _find_portable
+    return _HyperscanFinder(hyperscan)
+
+
+class _LazyFinder:
+    """The Hyperscan database is compiled on first use (a few milliseconds), not at import."""
+
+    def __init__(self):
+        self._find = None
+
+    def __call__(self, data: bytes) -> _Found:
+        if self._find is None:
+            self._find = _finder()
+        return self._find(data)
+
+
+_find = _LazyFinder()
+
+
+def _spans(data: bytes, found: _Found) -> Iterator[tuple[int, int, bytes, str]]:
+    end = 0
+    for pos in found.base64_starts:
+        if pos < end:
+            continue  # inside the padding of the run before
+        end = _B64_RUN.match(data, pos).end()
         while end < len(data) and end - pos < _B64_MAX and data[end] == 0x3D:  # padding
             end += 1
         if end - pos <= _B64_MAX and (text := _base64_text(data[pos:end])) is not None:
             yield pos, end, text, "base64"
-        pos = mask.find(needle, end)
-    if b"%" in data:
+    if found.percent:
         for m in _PERCENT.finditer(data):
             # The encoded token begins at the last delimiter before its first escape.
             start = max(data.rfind(c, max(0, m.start() - 200), m.start()) for c in (b" ", b"\n", b'"', b"'", b"=")) + 1
             start = max(start, m.start() - 200)
             if (text := _percent_text(data[start : m.end()])) is not None:
                 yield start, m.end(), text, "percent-encoding"
-    pos = data.find(_ESCAPED_KEY)
+    pos = data.find(_ESCAPED_KEY) if found.escaped_key else -1
     while pos >= 0:
         # Only lines that hold an escaped key (a document serialized inside a string, not a quotation
         # such as "he said \"hi\"") are searched for escaped JSON strings.
@@ -85,36 +157,6 @@ def _spans(data: bytes) -> Iterator[tuple[int, int, bytes, str]]:
             if (text := _json_text(m.group())) is not None:
                 yield m.start(), m.end(), text, "JSON string escapes"
         pos = data.find(_ESCAPED_KEY, hi)
-
-
-class _RunFinder:
-    """Whether a blob holds a run of _B64_MIN base64 characters: a Hyperscan pass where the package is
-    installed (most source files hold none, and then the whole-blob translate is skipped), else yes."""
-
-    def __init__(self):
-        self._db = None
-        try:
-            import hyperscan
-        except ImportError:
-            self._hyperscan = None
-            return
-        self._hyperscan = hyperscan
-
-    def __call__(self, data: bytes) -> bool:
-        hs = self._hyperscan
-        if hs is None:
-            return True
-        if self._db is None:
-            self._db = hs.Database(mode=hs.HS_MODE_BLOCK)
-            run = rb"[A-Za-z0-9+/_\-]{%d}" % _B64_MIN  # _B64_CHARS as a class
-            self._db.compile(expressions=[run], ids=[0], flags=hs.HS_FLAG_SINGLEMATCH)
-            self._scratch = hs.Scratch(self._db)
-        found = []
-        self._db.scan(data, match_event_handler=lambda *_: found.append(True), scratch=self._scratch)
-        return bool(found)
-
-
-_has_base64_run = _RunFinder()
 
 
 def _base64_text(raw: bytes) -> bytes | None:

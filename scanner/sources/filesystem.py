@@ -42,6 +42,11 @@ class WalkOptions:
     respect_gitignore: bool = False
 
 
+
+def too_large(size: int, limit: int) -> str:
+    """The reason a file or blob over the size limit is skipped."""
+    return f"larger than the size limit ({size} > {limit} bytes)"
+
 def iter_files(roots: list[str], options: WalkOptions) -> Iterator[FileTask | Skip]:
     """Every file under the roots, in a stable order, or why it was skipped."""
     for root in roots:

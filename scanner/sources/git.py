@@ -10,11 +10,12 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import git  # GitPython: drives cat-file --batch for us
 
 from scanner.errors import SprawlError
-from scanner.sources.filesystem import Skip, is_binary
+from scanner.sources.filesystem import Skip, is_binary, too_large
 
 _NULL_OID = "0" * 40
 _SKIP_MODES = ("160000", "120000")  # submodule commits and symlinks are not file contents
@@ -40,7 +41,6 @@ class Occurrence:
 class History:
     repo: str
     blobs: dict[str, list[Occurrence]] = field(default_factory=dict)  # oid -> occurrences, introducing first
-    sizes: dict[str, int] = field(default_factory=dict)
     commits: int = 0
     shallow: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -63,6 +63,20 @@ def open_repo(path: str) -> str:
 
 
 def enumerate_history(path: str, branch: str | None = None, since_commit: str | None = None) -> History:
+    """The whole history at once (a sweep compares it with what it has already seen)."""
+    history, new_blobs = walk_history(path, branch, since_commit)
+    for _ in new_blobs:
+        pass
+    return history
+
+
+def walk_history(path: str, branch: str | None = None, since_commit: str | None = None) -> tuple[History, Iterator[str]]:
+    """The history being filled in, and an iterator of each blob id as its introducing commit is read.
+
+    A scan can start on the first blobs while git is still diffing later commits; a blob's other
+    occurrences are all in `history.blobs` once the iterator is exhausted. A repository git cannot
+    open raises here; a history walk that fails raises (or warns, after some commits) at the end.
+    """
     repo = open_repo(path)
     history = History(repo)
     if _git(repo, "rev-parse", "--is-shallow-repository").stdout.strip() == b"true":
@@ -71,12 +85,17 @@ def enumerate_history(path: str, branch: str | None = None, since_commit: str | 
     revs = [branch] if branch else ["--all"]
     if since_commit:
         revs.append(f"^{since_commit}")
-    cmd = ["git", "-C", repo, "-c", "core.quotePath=false", "log", *revs, "--raw", "--no-abbrev", "--no-renames",
-           "--diff-merges=first-parent", "--topo-order", "--reverse", "--no-color",
+    return history, _walk(path, history, revs)
+
+
+def _walk(path: str, history: History, revs: list[str]) -> Iterator[str]:
+    cmd = ["git", "-C", history.repo, "-c", "core.quotePath=false", "log", *revs, "--raw", "--no-abbrev",
+           "--no-renames", "--diff-merges=first-parent", "--topo-order", "--reverse", "--no-color",
            "--format=%x01%H%x1f%an%x1f%ae%x1f%aI", "--"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     current: tuple[str, str, str, str] | None = None
     assert proc.stdout is not None
+    blobs = history.blobs
     for raw in proc.stdout:
         line = raw.rstrip(b"\n").decode("utf-8", "surrogateescape")
         if line.startswith("\x01"):
@@ -89,29 +108,20 @@ def enumerate_history(path: str, branch: str | None = None, since_commit: str | 
                 continue
             oid = parts[3]
             occ = Occurrence(current[0], _unquote(file_path), current[1], current[2], current[3])
-            history.blobs.setdefault(oid, []).append(occ)
+            occurrences = blobs.get(oid)
+            if occurrences is None:
+                blobs[oid] = [occ]
+                yield oid
+            else:
+                occurrences.append(occ)
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.wait() != 0:
         last = stderr.strip().splitlines()[-1] if stderr.strip() else "git log failed"
         if history.commits == 0:
             if "does not have any commits" in stderr or "bad default revision" in stderr:
-                return history
+                return
             raise GitSourceError(f"{path}: cannot read history ({last})")
         history.warnings.append(f"history walk stopped early: {last}")
-    history.sizes = _blob_sizes(repo, history.blobs)
-    return history
-
-
-def _blob_sizes(repo: str, oids) -> dict[str, int]:
-    """Sizes of the wanted blobs in one batch-check pass (missing objects get no size)."""
-    proc = subprocess.run(["git", "-C", repo, "cat-file", "--batch-check=%(objectname) %(objectsize)"],
-                          input="\n".join(oids).encode() + b"\n", capture_output=True)
-    sizes = {}
-    for line in proc.stdout.decode().splitlines():
-        oid, _, size = line.partition(" ")
-        if size.isdigit():
-            sizes[oid] = int(size)
-    return sizes
 
 
 def _unquote(path: str) -> str:
@@ -130,8 +140,9 @@ class BlobReader:
         self.repo = repo
         self._batch: subprocess.Popen | None = None
 
-    def many(self, oids: list[str]):
+    def many(self, oids: list[str], max_size: int | None = None):
         """Yield each blob's bytes (or a Skip) in order, the request for the whole list written at once.
+        A blob over max_size is read past, not kept, and skipped.
 
         One blob per round trip leaves git and the scanner each waiting for the other; with every
         id written up front (by a thread, so neither pipe can fill and block), git inflates the next
@@ -166,7 +177,14 @@ class BlobReader:
             if len(header) != 3 or not header[2].isdigit():
                 yield Skip(oid, f"missing or corrupt object: {b' '.join(header[1:]).decode(errors='replace')}")
                 continue
-            data = out.read(int(header[2]))
+            size = int(header[2])
+            if max_size is not None and size > max_size:
+                left = size + 1  # the contents and the newline after them, read past a piece at a time
+                while left > 0 and (piece := out.read(min(left, 1 << 20))):
+                    left -= len(piece)
+                yield Skip(oid, too_large(size, max_size))
+                continue
+            data = out.read(size)
             out.read(1)  # the newline after the contents
             if header[1] != b"blob":
                 yield Skip(oid, f"not a blob ({header[1].decode(errors='replace')})")
