@@ -77,7 +77,7 @@ def test_databases_cached_on_disk_by_rules_hash(tmp_path):
     rules = list(load_rules())
     HyperscanMatcher(rules, cache=tmp_path)
     cached = sorted(tmp_path.glob("*.db"))
-    assert [p.name.split("-")[0] for p in cached] == ["keywords", "rules"]
+    assert [p.name.split("-")[0] for p in cached] == ["first", "keywords", "rules"]
     assert all(load_rules().version in p.name for p in cached)
     stamps = [p.stat().st_mtime_ns for p in cached]
     HyperscanMatcher(rules, cache=tmp_path)
@@ -85,7 +85,7 @@ def test_databases_cached_on_disk_by_rules_hash(tmp_path):
     # A corrupt cache file is compiled over, not trusted.
     cached[1].write_bytes(b"not a hyperscan database")
     matcher = HyperscanMatcher(rules, cache=tmp_path)
-    assert matcher.prescan(f"TOKEN={GITHUB_TOKEN}".encode())[1]
+    assert matcher.prescan(f"TOKEN={GITHUB_TOKEN}".encode()).possible
     assert cached[1].read_bytes() != b"not a hyperscan database"
 
 

@@ -114,3 +114,12 @@ def test_hyperscan_finder_agrees_with_the_portable_one(parts):
     hyperscan = pytest.importorskip("hyperscan")
     data = "".join(parts).encode()
     assert decoders._HyperscanFinder(hyperscan)(data) == decoders._find_portable(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["?", "&", "=", "token", "a", "x9", "%41", " ", "\n", "#", "?q=", "&api_key=", "abcdef123"]),
+                max_size=40))
+def test_query_params_equal_a_regex_scan(parts):
+    data = "".join(parts).encode()
+    expected = [(m.group(1).decode(), m.start(2), m.end(2)) for m in decoders.QUERY_PARAM.finditer(data)]
+    assert [(name, start, end) for name, start, end, _ in decoders.query_params(data)] == expected

@@ -216,6 +216,23 @@ def basic_credentials(value: str) -> tuple[str, str] | None:
 def query_params(data: bytes, lo: int = 0, hi: int | None = None) -> Iterator[tuple[str, int, int, str]]:
     """(name, value start, value end, percent-decoded value) for each URL query parameter in data[lo:hi]."""
     hi = len(data) if hi is None else hi
-    for m in QUERY_PARAM.finditer(data, lo, hi):
+    taken = lo  # as finditer: a parameter is not looked for inside the one before
+    for sep in _query_separators(data, lo, hi):
+        if sep < taken or (m := QUERY_PARAM.match(data, sep, hi)) is None:
+            continue
+        taken = m.end()
         value = unquote_to_bytes(m.group(2)).decode("utf-8", "replace")
         yield m.group(1).decode(), m.start(2), m.end(2), value
+
+
+def _query_separators(data: bytes, lo: int, hi: int) -> Iterator[int]:
+    """Ascending offsets of '?' and '&': found with bytes.find (memchr), where a regex search would test
+    the separator class at every byte of a log file."""
+    q, a = data.find(b"?", lo, hi), data.find(b"&", lo, hi)
+    while q >= 0 or a >= 0:
+        if a < 0 or 0 <= q < a:
+            yield q
+            q = data.find(b"?", q + 1, hi)
+        else:
+            yield a
+            a = data.find(b"&", a + 1, hi)

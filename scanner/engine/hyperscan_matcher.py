@@ -24,17 +24,32 @@ import hashlib
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import hyperscan
 
-from scanner.engine.matcher import PortableMatcher
+from scanner.engine.matcher import _KEYWORD_LEAD, PortableMatcher, Prescan
 from scanner.rules.model import Rule, RuleError, RuleSet
 
 _MODE = hyperscan.HS_MODE_BLOCK
 _KEYWORD_FLAGS = hyperscan.HS_FLAG_CASELESS  # ASCII-only folding without UTF8, as bytes.lower()
 _RULE_FLAGS = (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_MULTILINE
                | hyperscan.HS_FLAG_ALLOWEMPTY)
+
+
+# Large blobs are located block by block (see HyperscanMatcher._ranges); rules whose matches can be
+# longer than the margin are searched wherever their windows allow.
+BLOCK = 256 * 1024
+SUB_BLOCK = 16 * 1024
+_MARGIN = 4096
+
+
+@dataclass(slots=True)
+class _WideRules:
+    located: set[int]  # rules whose matches are at most _MARGIN bytes long: located block by block
+    db: object  # the others' prefilter database, asked about the whole blob (None: there are none)
+    scratch: object
 
 
 def cache_dir() -> Path:
@@ -70,10 +85,19 @@ class HyperscanMatcher(PortableMatcher):
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
         self._hints_scratch = hyperscan.Scratch(self.hints_db)
         self._keywords_scratch = hyperscan.Scratch(self.keywords_db) if self.keywords_db else None
+        # The same literals, each reported once: every keyword's first hit in a large blob, without a
+        # Python call per hit (logs hold hundreds of thousands).
+        self.first_db = _load_or_compile(cache / f"first-{version}-{words}-hs{hyperscan.__version__}.db",
+                                         lambda: _compile_keywords(keywords, hyperscan.HS_FLAG_SINGLEMATCH)) if keywords else None
+        self._first_scratch = hyperscan.Scratch(self.first_db) if self.first_db else None
+        self._longest_keyword = max((len(kw) for kw, _ in keywords), default=0)
         self._rules_scratch = hyperscan.Scratch(self.rules_db)
+        self._cache, self._version, self._wide = cache, version, None
 
-    def keyword_hits(self, data: bytes) -> dict[int, list[int]]:
-        hits: dict[int, list[int]] = {}
+    def keyword_hits(self, data: bytes, hits: dict[int, list[int]] | None = None, offset: int = 0) -> dict[int, list[int]]:
+        """Keyword id -> ascending start offsets (plus offset: data may be a slice of the blob, and
+        successive slices, in order, add to the same hits)."""
+        hits = {} if hits is None else hits
         if self.keywords_db is None:
             return hits
         lengths = self._lengths
@@ -81,26 +105,114 @@ class HyperscanMatcher(PortableMatcher):
         # Matches arrive in order of their end, so each keyword's list comes out ascending.
         def on_keyword(k: int, _from: int, end: int, _flags: int, _ctx) -> None:
             if (positions := hits.get(k)) is None:
-                hits[k] = [end - lengths[k]]
+                hits[k] = [offset + end - lengths[k]]
             else:
-                positions.append(end - lengths[k])
+                positions.append(offset + end - lengths[k])
 
         self.keywords_db.scan(data, match_event_handler=on_keyword, scratch=self._keywords_scratch)
         return hits
 
-    def prescan(self, data: bytes, hints: bool = False) -> tuple[dict[int, list[int]], set[int], list[int]]:
+    def first_hits(self, data: bytes) -> dict[int, int]:
+        """Keyword id -> its first hit: each literal reported once, at its first (earliest-ending) match."""
+        first: dict[int, int] = {}
+        if self.keywords_db is None:
+            return first
+        lengths = self._lengths
+
+        def on_keyword(k: int, _from: int, end: int, _flags: int, _ctx) -> None:
+            first[k] = end - lengths[k]
+
+        self.first_db.scan(data, match_event_handler=on_keyword, scratch=self._first_scratch)
+        return first
+
+    def prescan(self, data: bytes, hints: bool = False) -> Prescan:
+        if len(data) > 2 * BLOCK:
+            possible, ranges = self._locate(data)
+        else:
+            possible, ranges = self._possible(data), None
+        # Most blobs can match no rule at all: their keyword hits (a Python call each) are then not needed,
+        # and the hint words alone are found with a database of their own.
+        if not possible:
+            return Prescan({}, possible, self._hint_ends(data) if hints else [])
+        keyworded = self.prefilter.rule_keywords
+        if ranges is None or any(keyworded[i] and i not in ranges for i in possible):
+            # A small blob, or a rule that can match anywhere in a large one: every keyword hit is needed.
+            hits = self.keyword_hits(data)
+            return Prescan(hits, possible, self.prefilter.extra_ends(hits) if hints else [], ranges)
+        # Every rule that can match is located: keyword hits are needed only near where its matches can
+        # start, and each keyword's first hit anywhere (the order rules run in, as for any blob).
+        hits: dict[int, list[int]] = {}
+        for lo, hi in self._keyword_regions(ranges, len(data)):
+            self.keyword_hits(data[lo:hi], hits, lo)
+        return Prescan(hits, possible, self._hint_ends(data) if hints else [], ranges, self.first_hits(data))
+
+    def _possible(self, data: bytes, db=None, scratch=None) -> set[int]:
         possible: set[int] = set()
 
         def on_rule(i: int, _from: int, _end: int, _flags: int, _ctx) -> None:
             possible.add(i)
 
-        self.rules_db.scan(data, match_event_handler=on_rule, scratch=self._rules_scratch)
-        # Most blobs can match no rule at all: their keyword hits (a Python call each) are then not needed,
-        # and the hint words alone are found with a database of their own.
-        if possible:
-            hits = self.keyword_hits(data)
-            return hits, possible, self.prefilter.extra_ends(hits) if hints else []
-        return {}, possible, self._hint_ends(data) if hints else []
+        (db or self.rules_db).scan(data, match_event_handler=on_rule, scratch=scratch or self._rules_scratch)
+        return possible
+
+    def _locate(self, data: bytes) -> tuple[set[int], dict[int, list[tuple[int, int]]]]:
+        """The rules that can match a large blob, and where the matches of those of bounded width can start.
+
+        In keyword-dense text (logs) a rule's keywords are everywhere while its matches are few.
+        Each block is scanned with a margin wider than the longest match either side, so a match that
+        starts in the block is seen whole, with the characters around it; two levels, since most
+        blocks fire for no rule and those that do are narrowed to small sub-blocks. Rules of unbounded
+        or very long width are only asked whether they can match anywhere.
+        """
+        wide = self._wide_rules()
+        possible = self._possible(data, wide.db, wide.scratch) if wide.db is not None else set()
+        ranges: dict[int, list[tuple[int, int]]] = {}
+        size = len(data)
+
+        def fired(lo: int, hi: int, wanted: set[int]) -> set[int]:
+            margin = max(self.rules[i].max_width for i in wanted) + 1
+            return self._possible(data[max(0, lo - margin) : hi + margin]) & wanted
+
+        for lo in range(0, size, BLOCK):
+            in_block = fired(lo, min(size, lo + BLOCK), wide.located)
+            possible |= in_block
+            for sub in range(lo, min(size, lo + BLOCK), SUB_BLOCK) if in_block else ():
+                sub_hi = min(size, sub + SUB_BLOCK)
+                for i in fired(sub, sub_hi, in_block):
+                    spans = ranges.setdefault(i, [])
+                    if spans and spans[-1][1] == sub:
+                        spans[-1] = (spans[-1][0], sub_hi)
+                    else:
+                        spans.append((sub, sub_hi))
+        return possible, ranges
+
+    def _wide_rules(self) -> "_WideRules":
+        """Built on the first large blob: measuring every pattern's width costs start-up time that the
+        pre-commit hook, which sees small files, should not pay."""
+        if self._wide is None:
+            located = {i for i, r in enumerate(self.rules) if r.max_width is not None and r.max_width < _MARGIN}
+            wide = [i for i in range(len(self.rules)) if i not in located]
+            db = _load_or_compile(self._cache / f"wide-{self._version}-{_MARGIN}-hs{hyperscan.__version__}.db",
+                                  lambda: _compile_rules([self.rules[i] for i in wide], wide)) if wide else None
+            self._wide = _WideRules(located, db, hyperscan.Scratch(db) if db is not None else None)
+        return self._wide
+
+    def _keyword_regions(self, ranges: dict[int, list[tuple[int, int]]], size: int) -> list[tuple[int, int]]:
+        """Where a keyword hit can open a window in which a located rule's match starts: a hit at h
+        opens [h - before, h + window), so for starts in [lo, hi) hits in (lo - window, hi + before]."""
+        regions = []
+        for i, spans in ranges.items():
+            rule = self.rules[i]
+            before = _KEYWORD_LEAD if rule.name_delimiters is not None else rule.window
+            regions += [(max(0, lo - rule.window), min(size, hi + before + self._longest_keyword)) for lo, hi in spans]
+        regions.sort()
+        merged: list[tuple[int, int]] = []
+        for lo, hi in regions:
+            if merged and lo <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+            else:
+                merged.append((lo, hi))
+        return merged
 
     def _hint_ends(self, data: bytes) -> list[int]:
         ends: list[int] = []
@@ -176,17 +288,17 @@ def _load_or_compile(path: Path, compile_db):
     return db
 
 
-def _compile_keywords(keywords: list[tuple[bytes, int]]):
+def _compile_keywords(keywords: list[tuple[bytes, int]], flags: int = 0):
     db = hyperscan.Database(mode=_MODE)
-    db.compile(expressions=[kw for kw, _ in keywords], ids=[k for _, k in keywords], flags=_KEYWORD_FLAGS,
+    db.compile(expressions=[kw for kw, _ in keywords], ids=[k for _, k in keywords], flags=_KEYWORD_FLAGS | flags,
                literal=True)
     return db
 
 
-def _compile_rules(rules: list[Rule]):
+def _compile_rules(rules: list[Rule], ids: list[int] | None = None):
     db = hyperscan.Database(mode=_MODE)
     try:
-        db.compile(expressions=[prefilter_pattern(r.pattern) for r in rules], ids=list(range(len(rules))),
+        db.compile(expressions=[prefilter_pattern(r.pattern) for r in rules], ids=ids or list(range(len(rules))),
                    flags=_RULE_FLAGS)
     except hyperscan.error as exc:
         raise _unportable(rules, exc) from None

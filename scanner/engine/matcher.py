@@ -7,6 +7,7 @@ A faster backend (Hyperscan) can implement the same interface.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
 from scanner.engine.context.hints import HINT_WORDS
@@ -60,31 +61,31 @@ class PortableMatcher:
         # bytes.lower() touches only ASCII and latin-1 maps byte to char, so offsets stay byte offsets.
         return self.prefilter.hits(data.lower().decode("latin-1"))
 
-    def prescan(self, data: bytes, hints: bool = False) -> tuple[dict[int, list[int]], set[int] | None, list[int]]:
-        """Keyword hits, the rules that can match anywhere in the blob (None: not known, try them all),
-        and the ends of the hint words (the hint words are keywords too: one pass finds both)."""
+    def prescan(self, data: bytes, hints: bool = False) -> Prescan:
+        """Keyword hits and (if hints) the ends of the hint words: the hint words are keywords too, so
+        one pass finds both. The portable matcher cannot tell which rules can match or where."""
         hits = self.keyword_hits(data)
-        return hits, None, self.prefilter.extra_ends(hits) if hints else []
+        return Prescan(hits, hint_ends=self.prefilter.extra_ends(hits) if hints else [])
 
     def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], list[int]]:
-        hits, possible, hint_ends = self.prescan(data, hints)
-        return list(self._matches(data, path, hits, possible)), hint_ends
+        pre = self.prescan(data, hints)
+        return list(self._matches(data, path, pre)), pre.hint_ends
 
     def candidates(self, data: bytes, path: str) -> Iterator[Candidate]:
-        hits, possible, _ = self.prescan(data)
-        return self._matches(data, path, hits, possible)
+        return self._matches(data, path, self.prescan(data))
 
-    def _matches(self, data: bytes, path: str, hits: dict[int, list[int]], possible: set[int] | None) -> Iterator[Candidate]:
-        size = len(data)
+    def _matches(self, data: bytes, path: str, pre: Prescan) -> Iterator[Candidate]:
+        size, hits = len(data), pre.hits
         # Rules sharing keywords and window size share their search windows: computed once per blob.
         windows_for: dict[tuple, list[tuple[int, int]]] = {}
         # Rules run in the order their first keyword appears: where two rules tie for the same text,
         # the engine keeps the first, and the keyword met first (the provider name before the
         # value, say) is the better witness.
-        triggered, always = self.prefilter.triggered(hits), self.prefilter.always
-        if possible is not None:
-            triggered, always = triggered & possible, [i for i in always if i in possible]
-        first_hit = {idx: min(hits[k][0] for k in self.prefilter.rule_keywords[idx] if k in hits)
+        first = pre.first if pre.first is not None else {k: positions[0] for k, positions in hits.items()}
+        triggered, always = self.prefilter.triggered(first), self.prefilter.always
+        if pre.possible is not None:
+            triggered, always = triggered & pre.possible, [i for i in always if i in pre.possible]
+        first_hit = {idx: min(first[k] for k in self.prefilter.rule_keywords[idx] if k in first)
                      for idx in triggered}
         for idx in sorted(first_hit, key=lambda i: (first_hit[i], i)) + always:
             rule = self.rules[idx]
@@ -97,9 +98,57 @@ class PortableMatcher:
             if windows is None:
                 positions = _merged([hits[k] for k in key[0] if k in hits])
                 windows = windows_for[key] = search_windows(positions, rule.window, size, before)
-            for lo, hi in windows:
-                for m in rule.regex.finditer(data, lo, hi):
-                    yield rule, m
+            if pre.ranges is not None and (ranges := pre.ranges.get(idx)) is not None:
+                windows = _intersect(windows, ranges)
+            for m in starting_in(rule, data, windows):
+                yield rule, m
+
+
+@dataclass(slots=True)
+class Prescan:
+    """What a matcher learns of a blob before running rule regexes."""
+
+    hits: dict[int, list[int]]  # keyword id -> ascending start offsets
+    possible: set[int] | None = None  # rules that can match anywhere in the blob; None: not known
+    hint_ends: list[int] = field(default_factory=list)  # just after each context hint word
+    # Rule -> the only ranges its matches can start in (a large blob, located block by block); a rule
+    # not in it, or None: anywhere its windows allow.
+    ranges: dict[int, list[tuple[int, int]]] | None = None
+    # Keyword id -> its first hit in the whole blob, where `hits` holds only the hits near `ranges`.
+    first: dict[int, int] | None = None
+
+
+def starting_in(rule: Rule, data: bytes, spans: list[tuple[int, int]]) -> Iterator:
+    """The rule's non-overlapping matches, leftmost first, that start inside the ascending spans.
+
+    A match may run past its span's end by up to the rule's width, so where a search window ends
+    never cuts a secret short or makes a truncated text match; a rule of unbounded width is searched
+    within each span only (its matches are confined to it).
+    """
+    width, size, cursor = rule.max_width, len(data), 0
+    for lo, hi in spans:
+        lo = max(lo, cursor)
+        if lo >= hi:
+            continue
+        end = hi if width is None else min(size, hi + width + 1)
+        for m in rule.regex.finditer(data, lo, end):
+            if m.start() >= hi:
+                break
+            cursor = m.end()
+            yield m
+
+
+def _intersect(windows: list[tuple[int, int]], ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of the ascending windows inside the ascending ranges."""
+    out, j = [], 0
+    for lo, hi in windows:
+        while j < len(ranges) and ranges[j][1] <= lo:
+            j += 1
+        k = j
+        while k < len(ranges) and ranges[k][0] < hi:
+            out.append((max(lo, ranges[k][0]), min(hi, ranges[k][1])))
+            k += 1
+    return out
 
 
 def _merged(lists: list[list[int]]) -> list[int]:

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import re
 from dataclasses import dataclass, field
+from re import _constants as sre_constants  # the parser behind re: the only width calculator in the stdlib
+from re import _parser as sre_parse
 
 import regex
 
@@ -50,6 +53,7 @@ class Rule:
     exclude_words: tuple[str, ...] = ()  # in the name or match before the secret, these mean "not a secret"
     name_delimiters: bytes | None = None  # the match starts inside a name; what may come before the name
     _compiled: regex.Pattern | None = field(default=None, repr=False)
+    _width: int | None = field(default=-1, repr=False)  # -1: not computed yet
 
     @property
     def regex(self) -> regex.Pattern:
@@ -59,6 +63,13 @@ class Rule:
             except regex.error as exc:
                 raise RuleError(f"{self.source_file}: rule {self.id}: field 'pattern': {exc}") from None
         return self._compiled
+
+    @property
+    def max_width(self) -> int | None:
+        """The most bytes a match can span, or None if the pattern can match any length."""
+        if self._width == -1:
+            self._width = pattern_width(self.pattern)
+        return self._width
 
     def applies_to(self, path: str) -> bool:
         if not self.paths:
@@ -110,3 +121,18 @@ class RuleSet:
 
     def only(self, ids: set[str]) -> "RuleSet":
         return RuleSet([r for r in self.rules if r.id in ids])
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_]\w*>")
+
+
+def pattern_width(pattern: str) -> int | None:
+    """The longest match of a pattern, in bytes as rules match them; None if unbounded (or not measurable).
+
+    Measured by the standard library's parser, with named groups made plain (a rule may repeat a
+    group name in alternatives, which the `regex` module allows and `re` does not)."""
+    try:
+        width = sre_parse.parse(_NAMED_GROUP.sub("(?:", pattern).encode()).getwidth()[1]
+    except (re.error, OverflowError, RecursionError):
+        return None
+    return None if width >= sre_constants.MAXREPEAT else width
