@@ -21,7 +21,9 @@ class Run:
 
 
 def _tree_rss(root_pid: int) -> int:
-    """Resident memory of a process and all its descendants, from /proc."""
+    """Memory of a process and all its descendants, from /proc: the proportional set size (a page
+    shared by n processes counts 1/n in each), so the pages forked workers share with their parent
+    count once, as a multi-threaded tool's do; resident size where smaps_rollup cannot be read."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
@@ -39,9 +41,20 @@ def _tree_rss(root_pid: int) -> int:
     total, stack = 0, [root_pid]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        total += _pss(pid, rss.get(pid, 0))
         stack.extend(children.get(pid, []))
     return total
+
+
+def _pss(pid: int, fallback: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return fallback
 
 
 def run(tool: str, cmd: list[str], cwd: str | None = None, env: dict | None = None) -> Run:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What context analysis (tree-sitter, line parsers, generic secrets, decoders) costs in throughput.
 
-    python benchmarks/context_cost.py [TREE ...] [--repeat 3] [--max-size 1048576]
+    python benchmarks/context_cost.py [TREE ...] [--repeat 3] [--max-size 1048576] [--engine portable|hyperscan]
 
 Scans every text file of each source tree in this process, on one core, with the engine as built
 for a scan (Engine(rules)) and with context off (Engine(rules, context=False)), best of --repeat
@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scanner.engine import Engine  # noqa: E402
+from scanner.engine.matcher import make_matcher  # noqa: E402
 from scanner.rules import load_rules  # noqa: E402
 
 TEXT_SUFFIXES = {".py", ".js", ".ts", ".tsx", ".go", ".java", ".rb", ".sh", ".yaml", ".yml", ".json", ".toml",
@@ -54,10 +55,12 @@ def main() -> int:
     ap.add_argument("trees", nargs="*", type=Path)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--max-size", type=int, default=1 << 20)
+    ap.add_argument("--engine", choices=["portable", "hyperscan"], default="portable", help="matcher backend")
     args = ap.parse_args()
     trees = args.trees or [Path(sysconfig.get_paths()["stdlib"])]
     rules = load_rules()
-    with_context, without = Engine(rules), Engine(rules, context=False)
+    matcher = make_matcher(list(rules), args.engine)
+    with_context, without = Engine(rules, matcher), Engine(rules, matcher, context=False)
     print(f"{'tree':<40}{'files':>7}{'MB':>8}{'context MB/s':>14}{'bare MB/s':>11}{'cost':>7}{'matches':>9}{'bare':>6}")
     worst = 0.0
     for tree in trees:

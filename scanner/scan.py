@@ -355,7 +355,17 @@ def _file_batches(tasks: list[FileTask], jobs: int) -> tuple[Iterable[list[str]]
     """Batches of paths by bytes and count, and the worker count (one process below the size a pool pays for)."""
     if len(tasks) < 2 or sum(t.size for t in tasks) < PARALLEL_THRESHOLD:
         return [[t.path for t in tasks]], 1
-    return _batches(tasks), _jobs(jobs)
+    # Largest first, so that no worker is left with a big file while the others are done; a compressed
+    # file counts for what it will inflate to (roughly).
+    return _batches(sorted(tasks, key=_work, reverse=True)), _jobs(jobs)
+
+
+_COMPRESSED = (".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".zst", ".zip", ".jar")
+_INFLATION = 6  # a typical ratio for text logs
+
+
+def _work(task: FileTask) -> int:
+    return task.size * _INFLATION if task.path.lower().endswith(_COMPRESSED) else task.size
 
 
 def _batches(tasks: list[FileTask]) -> Iterator[list[str]]:

@@ -193,3 +193,18 @@ def test_cli_prints_archive_locations(tmp_path):
     res = run_sprawl("scan", str(path), "--no-ignore-file")
     assert res.returncode == 1
     assert f"{path}!logs/app.log" in res.stdout.decode()
+
+
+def test_prefixed_stream_reads_a_large_head_then_the_rest():
+    import io
+
+    from scanner.sources.archive import Prefixed
+
+    head, rest = bytes(range(256)) * 4096, b"tail" * 1000
+    stream = Prefixed(head, io.BytesIO(rest))
+    got = []
+    while piece := stream.read(8192):
+        got.append(piece)
+    assert b"".join(got) == head + rest
+    stream = Prefixed(b"abc", io.BytesIO(b"def"))
+    assert stream.read(2) == b"ab" and stream.read() == b"cdef" and stream.read(5) == b""
