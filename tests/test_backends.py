@@ -143,3 +143,20 @@ def test_unknown_engine_in_environment_is_one_line_error(tree: Path):
     r = run_sprawl("scan", str(tree), env={"SPRAWL_ENGINE": "turbo"})
     assert r.returncode == 2 and b"Traceback" not in r.stderr
     assert r.stderr.decode().strip().startswith("sprawl: unknown matcher engine 'turbo'")
+
+
+def test_large_keyword_dense_blob_located_by_block_finds_the_same(engines):
+    # A log larger than the block size, keywords on every line, secrets straddling block and
+    # sub-block edges and the blob's ends: block location must not lose or change a finding.
+    from scanner.engine.hyperscan_matcher import BLOCK, SUB_BLOCK
+
+    filler = b'{"level":"info","msg":"token refreshed","key":"cache:17","password_policy":"ok"}\n'
+    data = bytearray(filler * (3 * BLOCK // len(filler) + 10))
+    secret = f'"github_token":"{GITHUB_TOKEN}","api_key":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"'.encode()
+    for edge in (0, SUB_BLOCK - 20, BLOCK - 30, BLOCK + 300, 2 * BLOCK - len(secret) // 2, len(data) - len(secret)):
+        data[edge:edge + len(secret)] = secret
+    portable, fast = engines
+    assert len(data) > 2 * BLOCK and fast.matcher.prescan(bytes(data)).ranges
+    a, b = _found(portable, data.decode(), "app.log"), _found(fast, data.decode(), "app.log")
+    assert a == b
+    assert sum(1 for f in a if f[3] == GITHUB_TOKEN) == 6

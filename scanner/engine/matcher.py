@@ -91,8 +91,7 @@ class PortableMatcher:
             rule = self.rules[idx]
             if rule.paths and not rule.applies_to(path):
                 continue
-            # A pattern that starts at its keyword (name_delimiters) needs little text before a hit.
-            before = _KEYWORD_LEAD if rule.name_delimiters is not None else rule.window
+            before = keyword_lead(rule)
             key = (self.prefilter.rule_keywords[idx], before, rule.window)
             windows = windows_for.get(key)
             if windows is None:
@@ -160,6 +159,11 @@ def _merged(lists: list[list[int]]) -> list[int]:
 # A rule whose pattern starts at its keyword (name_delimiters: the engine finds the rest of the name)
 # has its match begin at most this far before a keyword hit ("private_key" before the hit "key").
 _KEYWORD_LEAD = 16
+
+
+def keyword_lead(rule: Rule) -> int:
+    """How far before a keyword hit the rule's match can start (its search window's lead)."""
+    return _KEYWORD_LEAD if rule.name_delimiters is not None else rule.window
 
 
 def search_windows(positions: list[int], window: int, size: int, before: int | None = None) -> list[tuple[int, int]]:
