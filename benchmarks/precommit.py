@@ -59,7 +59,8 @@ def main() -> int:
     ap.add_argument("--staged", type=int, default=10)
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="sprawl-precommit-") as tmp:
+    # ignore_cleanup_errors: a background `git gc --auto` may still be writing objects when we are done.
+    with tempfile.TemporaryDirectory(prefix="sprawl-precommit-", ignore_cleanup_errors=True) as tmp:
         root = Path(tmp) / "repo"
         names = build_repo(root, args.files)
         stage_change(root, names, args.staged)
