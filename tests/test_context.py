@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner.engine import Engine
 from scanner.engine.context import ContextAnalyzer
@@ -154,3 +156,22 @@ def test_names_and_values():
     assert value_reason("os.environ['X']") and value_reason("$2b$12$" + "a" * 53) and value_reason("real_key")
     assert value_reason(SECRET) is None
     assert language_for("infra/main.tf") == "hcl" and language_for("src/App.tsx") == "tsx"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "_", "-", ".", " ", "=", '"', ":", "token", "x" * 50, "é", "9", "\n"]), max_size=40),
+       st.lists(st.integers(min_value=0, max_value=400), max_size=5))
+def test_hint_names_are_the_runs_of_name_characters_around_the_word(parts, offsets):
+    from scanner.engine.context.hints import _AFTER_NAME, value_starts
+
+    data = "".join(parts).encode()
+    ends = sorted({o for o in offsets if o <= len(data)})
+    expected = []
+    for end in ends:
+        if after := _AFTER_NAME.match(data, end):
+            start = name_end = after.end(1)
+            while start > max(0, name_end - 80) and chr(data[start - 1]).isascii() and (
+                    chr(data[start - 1]).isalnum() or chr(data[start - 1]) in "_.-"):
+                start -= 1
+            expected.append((after.end(), data[start:name_end].decode("latin-1")))
+    assert value_starts(data, ends) == expected

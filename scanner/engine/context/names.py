@@ -6,6 +6,7 @@ mistaken for `auth` or `token`.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from scanner.engine.filters import documented_example, placeholder_reason
@@ -80,6 +81,7 @@ def is_secret_name(name: str) -> bool:
     return secret_name_kind(name) is not None
 
 
+@functools.lru_cache(maxsize=4096)  # logs repeat the same few names on every line
 def secret_name_kind(name: str) -> str | None:
     """'password' or 'generic' for a secret-ish name; None for other names and names about a secret."""
     words = name_words(name)
