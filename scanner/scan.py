@@ -171,10 +171,11 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
 
     options = options or ScanOptions()
     started = time.perf_counter()
-    engine = get_engine(options.rules_paths, options.engine)
     new_blobs = iter(history.blobs) if history is not None else None
     if history is None:
+        # git starts walking the history now, while the rules and matcher databases load.
         history, new_blobs = walk_history(repo, branch, since_commit)
+    engine = get_engine(options.rules_paths, options.engine)
     ignore = find_ignore_files([Path(repo)]) if options.use_ignore_files else IgnoreList()
 
     def excluded(path: str) -> bool:
