@@ -130,10 +130,22 @@ def scan_paths(paths: list[str], options: ScanOptions | None = None) -> ScanResu
 
     collector = FindingCollector(engine.ruleset, options.show_secrets)
     gate = _Gate(stats, options.min_confidence)
+    batches, jobs = _file_batches(tasks, options.jobs)
     sizes = {t.path: t.size for t in tasks} if options.progress else {}
     done, total = 0, sum(sizes.values())
     reader = ("fs", walk.max_size, options.archive_limits)
-    for path, outcome in _run(*_file_batches(tasks, options.jobs), options.rules_paths, reader):
+    shards: dict[str, list] = {}
+    for key, outcome in _run(batches, jobs, options.rules_paths, reader):
+        path, _, shard = key.partition("\0")
+        if shard:
+            # One archive scanned by several workers: its outcome is whole when every shard is in.
+            parts = shards.setdefault(path, [])
+            parts.append(outcome)
+            if len(parts) < int(shard.partition("/")[2]):
+                continue
+            from scanner.sources.archive import merge_shards
+
+            outcome = merge_shards(shards.pop(path))
         if options.progress:
             done += sizes.get(path, 0)
             options.progress(done, total)
@@ -353,16 +365,29 @@ def _jobs(requested: int) -> int:
 
 
 def _file_batches(tasks: list[FileTask], jobs: int) -> tuple[Iterable[list[str]], int]:
-    """Batches of paths by bytes and count, and the worker count (one process below the size a pool pays for)."""
-    if len(tasks) < 2 or sum(t.size for t in tasks) < PARALLEL_THRESHOLD:
+    """Batches of keys (paths, or path and shard) by bytes and count, and the worker count: one process
+    below the size a pool pays for."""
+    jobs = _jobs(jobs)
+    # A large archive is shared by every worker, each scanning every jobs-th member; then largest
+    # first, so that no worker is left with a big file while the others are done (a compressed file
+    # counts for what it will inflate to, roughly).
+    work = []
+    for t in tasks:
+        if jobs > 1 and t.size >= SHARD_ARCHIVES_FROM and t.path.lower().endswith(_ARCHIVES):
+            work += [FileTask(f"{t.path}\0{k}/{jobs}", _work(t) // jobs) for k in range(jobs)]
+        else:
+            work.append(FileTask(t.path, _work(t)))
+    if jobs == 1 or len(work) < 2 or sum(t.size for t in tasks) < PARALLEL_THRESHOLD:
         return [[t.path for t in tasks]], 1
-    # Largest first, so that no worker is left with a big file while the others are done; a compressed
-    # file counts for what it will inflate to (roughly).
-    return _batches(sorted(tasks, key=_work, reverse=True)), _jobs(jobs)
+    return _batches(sorted(work, key=lambda t: t.size, reverse=True)), jobs
 
 
 _COMPRESSED = (".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".zst", ".zip", ".jar")
+_ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst", ".zip", ".jar")
 _INFLATION = 6  # a typical ratio for text logs
+# From this size an archive is shared by the workers: each decompresses it all (tar streams have no
+# index) but scans only its share of the members, and scanning is most of the time.
+SHARD_ARCHIVES_FROM = 8 * 1024 * 1024
 
 
 def _work(task: FileTask) -> int:
@@ -399,7 +424,10 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
         from scanner.sources.archive import Limits, scan_file
 
         for key in keys:
-            yield key, scan_file(key, engine.scan, reader_spec[2] or Limits(), reader_spec[1])
+            path, _, shard = key.partition("\0")
+            k, _, n = shard.partition("/")
+            yield key, scan_file(path, engine.scan, reader_spec[2] or Limits(), reader_spec[1],
+                                 shard=(int(k), int(n)) if shard else (0, 1))
         return
     # git keys carry the path the blob was added at; the whole batch is requested from cat-file at once
     blobs = _blob_reader(reader_spec[1]).many([key.partition("\0")[0] for key in keys], reader_spec[2])

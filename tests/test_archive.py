@@ -208,3 +208,64 @@ def test_prefixed_stream_reads_a_large_head_then_the_rest():
     assert b"".join(got) == head + rest
     stream = Prefixed(b"abc", io.BytesIO(b"def"))
     assert stream.read(2) == b"ab" and stream.read() == b"cdef" and stream.read(5) == b""
+
+
+def _outcome_key(outcome):
+    hits = sorted((h.path, h.match.rule_id, h.match.line, h.match.start) for h in outcome.hits)
+    return hits, outcome.files, outcome.size, outcome.archive, sorted((s.path, s.reason) for s in outcome.skips)
+
+
+@pytest.mark.parametrize("name", ["bundle.tgz", "bundle.zip", "app.log.gz"])
+def test_shards_of_an_archive_together_scan_it_exactly_once(tmp_path, name):
+    from scanner.engine import Engine
+    from scanner.rules import load_rules
+    from scanner.sources.archive import merge_shards, scan_file
+
+    members = {f"logs/{i}.log": LOG.replace(b"INFO start", f"INFO start {i}".encode()) for i in range(7)}
+    members["inner.zip"] = _zip({"deep.log": LOG})
+    if name.endswith(".zip"):
+        data = _zip(members)
+    elif name.endswith(".tgz"):
+        data = _tar(members, "w:gz")
+    else:
+        data = gzip.compress(LOG * 3)  # no container: the one leaf belongs to shard 0
+    path = tmp_path / name
+    path.write_bytes(data)
+    engine = Engine(load_rules())
+    whole = scan_file(str(path), engine.scan)
+    for n in (2, 3):
+        merged = merge_shards([scan_file(str(path), engine.scan, shard=(k, n)) for k in range(n)])
+        assert _outcome_key(merged) == _outcome_key(whole)
+    assert whole.hits
+
+
+def test_shards_of_a_truncated_archive_report_it_once(tmp_path):
+    from scanner.engine import Engine
+    from scanner.rules import load_rules
+    from scanner.sources.archive import merge_shards, scan_file
+
+    filler = b"2026-03-04T05:06:09Z INFO nothing to see\n" * 40000
+    data = _tar({"a.log": LOG, "b.log": filler, "c.log": LOG + filler}, "w:gz")
+    path = tmp_path / "bundle.tgz"
+    path.write_bytes(data[: int(len(data) * 0.7)])
+    engine = Engine(load_rules())
+    merged = merge_shards([scan_file(str(path), engine.scan, shard=(k, 2)) for k in range(2)])
+    assert _outcome_key(merged) == _outcome_key(scan_file(str(path), engine.scan))
+    assert len([s for s in merged.skips if s.path == str(path)]) == 1
+
+
+def test_one_large_archive_is_shared_by_the_workers(tmp_path, monkeypatch):
+    import scanner.scan as scan_module
+
+    members = {f"logs/{i}.log": LOG * (i + 1) for i in range(9)}
+    path = tmp_path / "bundle.tar.gz"
+    path.write_bytes(_tar(members, "w:gz"))
+    monkeypatch.setattr(scan_module, "SHARD_ARCHIVES_FROM", 1)
+    monkeypatch.setattr(scan_module, "PARALLEL_THRESHOLD", 1)
+    batches, jobs = scan_module._file_batches([scan_module.FileTask(str(path), path.stat().st_size)], 2)
+    assert jobs == 2 and sorted(k for b in batches for k in b) == [f"{path}\0{k}/2" for k in range(2)]
+    one = scan_paths([str(path)], ScanOptions(jobs=1, use_ignore_files=False))
+    two = scan_paths([str(path)], ScanOptions(jobs=2, use_ignore_files=False))
+    key = lambda r: (sorted((f.fingerprint, sorted(str(loc) for loc in f.locations)) for f in r.findings),  # noqa: E731
+                     r.stats.files, r.stats.bytes, r.stats.archives)
+    assert key(one) == key(two) and one.stats.files == 9

@@ -185,11 +185,16 @@ LeafScan = Callable[[bytes, str], list[Match]]
 
 
 class _Walker:
-    def __init__(self, scan: LeafScan, limits: Limits, out: FileOutcome):
+    def __init__(self, scan: LeafScan, limits: Limits, out: FileOutcome, shard: tuple[int, int] = (0, 1)):
         self.scan, self.limits, self.out = scan, limits, out
         self.total = 0
         self.members = 0
         self.errors = _errors()
+        # Shard k of n scans the file's own members k, k+n, k+2n... (several workers share one big
+        # archive); a leaf that is no member of it (a plain .gz) belongs to shard 0.
+        self.shard, self.shards = shard
+        self.top_members = 0
+        self.in_top_member = False
 
     def take(self, n: int, where: str) -> None:
         self.total += n
@@ -237,6 +242,8 @@ class _Walker:
                 name = member.name[2:] if member.name.startswith("./") else member.name
                 inner = f"{where}{SEP}{name}"
                 self.count_member(where)
+                if not self.mine(depth, member.size, inner):
+                    continue  # tarfile reads past it
                 ef = tf.extractfile(member)
                 if ef is not None:
                     self.member(ef, inner, depth)
@@ -258,6 +265,8 @@ class _Walker:
                         continue
                     inner = f"{where}{SEP}{info.filename}"
                     self.count_member(where)
+                    if not self.mine(depth, info.file_size, inner):
+                        continue
                     if info.flag_bits & 0x1:
                         self.out.skips.append(Skip(inner, "encrypted archive member"))
                         continue
@@ -267,19 +276,37 @@ class _Walker:
             if spool is not None:
                 spool.close()
 
+    def mine(self, depth: int, size: int, where: str) -> bool:
+        """Whether this shard scans a member of a container at `depth` (0: the file's own members).
+        Another shard's member still counts against the decompressed-size budget, by its stated size."""
+        if depth or self.shards == 1:
+            return True
+        index, self.top_members = self.top_members, self.top_members + 1
+        if index % self.shards == self.shard:
+            return True
+        self.take(size, where)
+        return False
+
     def member(self, fh, where: str, depth: int) -> None:
         """One member; if it is corrupt or truncated, report it and let the caller go on with the next."""
+        top = depth == 0
+        self.in_top_member |= top
         try:
             self.visit(fh, where, read_full(fh, SNIFF), depth + 1)
         except ArchiveBomb:
             raise
         except self.errors as exc:
             self.out.skips.append(Skip(where, _describe(exc, "archive member")))
+        finally:
+            if top:
+                self.in_top_member = False
 
     # -- leaves ----------------------------------------------------------------------------------
     def leaf(self, fh, where: str, head: bytes) -> None:
         if not head or is_binary(head):
             return  # binary members (images, class files) are not text to scan; not worth a skip each
+        if self.shard and not self.in_top_member:
+            return  # not a member of the file's container (a plain .gz): shard 0 scans it
         name = where.rsplit(SEP, 1)[-1]
         media = media_kind(where, head)
         seen: dict[int, str] = {}
@@ -316,8 +343,11 @@ class _Walker:
 
 
 def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: int = CHUNK,
-              chunk: int = CHUNK) -> FileOutcome | Skip:
-    """Scan one file on disk: plain text read whole, an archive member by member, a large file in chunks."""
+              chunk: int = CHUNK, shard: tuple[int, int] = (0, 1)) -> FileOutcome | Skip:
+    """Scan one file on disk: plain text read whole, an archive member by member, a large file in chunks.
+
+    With shard (k, n), only an archive's members k, k+n, ... are scanned (merge the n outcomes with
+    merge_shards); a file that is no archive is scanned by shard 0 alone."""
     out = FileOutcome()
     try:
         fh = open(path, "rb")
@@ -332,9 +362,11 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
         kind = sniff(head)
         if kind is None and is_binary(head):
             return Skip(path, "binary")
+        if kind is None and shard[0]:
+            return out  # not an archive: shard 0 scans it whole
         if kind is None and size <= max_size:
             return _whole(head, path, scan, out)
-        walker = _Walker(scan, limits, out)
+        walker = _Walker(scan, limits, out, shard)
         try:
             walker.visit(fh, path, head, 0)
         except ArchiveBomb as exc:
@@ -343,6 +375,23 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
             what = "archive; the rest of it was not scanned" if out.archive else "file"
             out.skips.append(Skip(path, _describe(exc, what)))
     return out
+
+
+def merge_shards(outcomes: list[FileOutcome | Skip]) -> FileOutcome | Skip:
+    """One file's outcome from its shards' (each hit once; an error every shard met, reported once)."""
+    if any(isinstance(o, Skip) for o in outcomes):
+        return next(o for o in outcomes if isinstance(o, Skip))
+    merged = FileOutcome(archive=any(o.archive for o in outcomes), streamed=any(o.streamed for o in outcomes))
+    seen: set[tuple[str, str]] = set()
+    for o in outcomes:
+        merged.size += o.size
+        merged.files += o.files
+        merged.hits.extend(o.hits)
+        for skip in o.skips:
+            if (skip.path, skip.reason) not in seen:
+                seen.add((skip.path, skip.reason))
+                merged.skips.append(skip)
+    return merged
 
 
 def _whole(data: bytes, path: str, scan: LeafScan, out: FileOutcome) -> FileOutcome:
