@@ -130,7 +130,7 @@ def scan_paths(paths: list[str], options: ScanOptions | None = None) -> ScanResu
 
     collector = FindingCollector(engine.ruleset, options.show_secrets)
     gate = _Gate(stats, options.min_confidence)
-    batches, jobs = _file_batches(tasks, options.jobs)
+    batches, jobs = _file_batches(tasks, options.jobs, walk.max_size)
     sizes = {t.path: t.size for t in tasks} if options.progress else {}
     done, total = 0, sum(sizes.values())
     reader = ("fs", walk.max_size, options.archive_limits)
@@ -364,16 +364,19 @@ def _jobs(requested: int) -> int:
     return requested or os.cpu_count() or 1
 
 
-def _file_batches(tasks: list[FileTask], jobs: int) -> tuple[Iterable[list[str]], int]:
+def _file_batches(tasks: list[FileTask], jobs: int, max_size: int) -> tuple[Iterable[list[str]], int]:
     """Batches of keys (paths, or path and shard) by bytes and count, and the worker count: one process
     below the size a pool pays for."""
     jobs = _jobs(jobs)
-    # A large archive is shared by every worker, each scanning every jobs-th member; then largest
-    # first, so that no worker is left with a big file while the others are done (a compressed file
-    # counts for what it will inflate to, roughly).
+    # A large archive is shared by every worker, each scanning every jobs-th member, and so is a plain
+    # file too large to read whole, each worker scanning a byte range of it; then largest first, so
+    # that no worker is left with a big file while the others are done (a compressed file counts for
+    # what it will inflate to, roughly).
     work = []
     for t in tasks:
-        if jobs > 1 and t.size >= SHARD_ARCHIVES_FROM and t.path.lower().endswith(_ARCHIVES):
+        name = t.path.lower()
+        shareable = name.endswith(_ARCHIVES) or (t.size > max_size and not name.endswith(_COMPRESSED))
+        if jobs > 1 and t.size >= SHARE_FILES_FROM and shareable:
             work += [FileTask(f"{t.path}\0{k}/{jobs}", _work(t) // jobs) for k in range(jobs)]
         else:
             work.append(FileTask(t.path, _work(t)))
@@ -386,8 +389,9 @@ _COMPRESSED = (".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".zst", ".zip", ".
 _ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst", ".zip", ".jar")
 _INFLATION = 6  # a typical ratio for text logs
 # From this size an archive is shared by the workers: each decompresses it all (tar streams have no
-# index) but scans only its share of the members, and scanning is most of the time.
-SHARD_ARCHIVES_FROM = 8 * 1024 * 1024
+# index) but scans only its share of the members, and scanning is most of the time. Plain files are
+# shared when they are too large to read whole (and at least this large).
+SHARE_FILES_FROM = 8 * 1024 * 1024
 
 
 def _work(task: FileTask) -> int:

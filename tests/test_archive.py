@@ -260,9 +260,9 @@ def test_one_large_archive_is_shared_by_the_workers(tmp_path, monkeypatch):
     members = {f"logs/{i}.log": LOG * (i + 1) for i in range(9)}
     path = tmp_path / "bundle.tar.gz"
     path.write_bytes(_tar(members, "w:gz"))
-    monkeypatch.setattr(scan_module, "SHARD_ARCHIVES_FROM", 1)
+    monkeypatch.setattr(scan_module, "SHARE_FILES_FROM", 1)
     monkeypatch.setattr(scan_module, "PARALLEL_THRESHOLD", 1)
-    batches, jobs = scan_module._file_batches([scan_module.FileTask(str(path), path.stat().st_size)], 2)
+    batches, jobs = scan_module._file_batches([scan_module.FileTask(str(path), path.stat().st_size)], 2, 1 << 30)
     assert jobs == 2 and sorted(k for b in batches for k in b) == [f"{path}\0{k}/2" for k in range(2)]
     one = scan_paths([str(path)], ScanOptions(jobs=1, use_ignore_files=False))
     two = scan_paths([str(path)], ScanOptions(jobs=2, use_ignore_files=False))

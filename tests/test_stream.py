@@ -111,3 +111,46 @@ def test_memory_stays_bounded_on_a_single_line_much_larger_than_memory_used(tmp_
     assert scanned == path.stat().st_size
     # Rules loaded and compiled, then a chunk (8 MB) and the engine's working copies of it: well under 1/2 the file.
     assert (peak_kb - idle_kb) * 1024 < size // 2, (peak_kb, idle_kb)
+
+
+def _hit_keys(outcome):
+    return sorted((h.match.rule_id, h.match.start, h.match.line, h.match.column, h.provenance.get("seen"))
+                  for h in outcome.hits), outcome.files, outcome.size
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_byte_ranges_of_a_large_file_together_scan_it_exactly_once(tmp_path, n):
+    from scanner.sources.archive import merge_shards, scan_file
+
+    line = f"2026-01-01T00:00:07Z DEBUG token={GITHUB_TOKEN} user=x\n".encode()
+    body = bytearray(b"2026-01-01T00:00:00Z INFO nothing here, password policy ok\n" * 60000)
+    # Secrets across every range boundary and every chunk edge, and at both ends.
+    size = len(body)
+    for at in [0, size - len(line)] + [size * k // n - 20 for k in range(1, n)] + list(range(1 << 20, size, 1 << 20)):
+        body[at:at + len(line)] = line
+    path = tmp_path / "big.log"
+    path.write_bytes(bytes(body))
+    scan = get_engine().scan
+    whole = scan_file(str(path), scan, max_size=1 << 20, chunk=1 << 20)
+    parts = [scan_file(str(path), scan, max_size=1 << 20, chunk=1 << 20, shard=(k, n)) for k in range(n)]
+    assert _hit_keys(merge_shards(parts)) == _hit_keys(whole)
+    assert len(whole.hits) >= n + 2 and whole.files == 1 and whole.size == size
+
+
+def test_one_large_file_is_shared_by_the_workers(tmp_path, monkeypatch):
+    import scanner.scan as scan_module
+    from scanner.scan import ScanOptions, scan_paths
+    from scanner.sources.filesystem import WalkOptions
+
+    path = tmp_path / "app.log"
+    path.write_bytes((b"2026-01-01T00:00:00Z INFO ok\n" * 40000 + f"token={GITHUB_TOKEN}\n".encode()) * 6)
+    monkeypatch.setattr(scan_module, "SHARE_FILES_FROM", 1)
+    monkeypatch.setattr(scan_module, "PARALLEL_THRESHOLD", 1)
+    walk = WalkOptions(max_size=1 << 20)
+    batches, jobs = scan_module._file_batches([scan_module.FileTask(str(path), path.stat().st_size)], 2, walk.max_size)
+    assert jobs == 2 and sorted(k for b in batches for k in b) == [f"{path}\0{k}/2" for k in range(2)]
+    one = scan_paths([str(path)], ScanOptions(jobs=1, walk=walk, use_ignore_files=False, min_confidence="low"))
+    two = scan_paths([str(path)], ScanOptions(jobs=2, walk=walk, use_ignore_files=False, min_confidence="low"))
+    key = lambda r: (sorted((f.fingerprint, sorted(str(loc) for loc in f.locations)) for f in r.findings),  # noqa: E731
+                     r.stats.files, r.stats.bytes, r.stats.streamed)
+    assert key(one) == key(two) and one.stats.files == 1 and one.findings

@@ -30,7 +30,7 @@ from typing import BinaryIO, Callable
 from scanner.model import Match
 from scanner.sources.filesystem import Skip, is_binary
 from scanner.sources.logs import media_kind, time_seen
-from scanner.sources.stream import CHUNK, Chunk, read_full, scan_stream
+from scanner.sources.stream import CHUNK, OVERLAP, Chunk, Position, read_full, scan_stream
 
 SEP = "!"
 SNIFF = 512  # enough for the tar magic at offset 257
@@ -346,8 +346,8 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
               chunk: int = CHUNK, shard: tuple[int, int] = (0, 1)) -> FileOutcome | Skip:
     """Scan one file on disk: plain text read whole, an archive member by member, a large file in chunks.
 
-    With shard (k, n), only an archive's members k, k+n, ... are scanned (merge the n outcomes with
-    merge_shards); a file that is no archive is scanned by shard 0 alone."""
+    With shard (k, n), only an archive's members k, k+n, ... are scanned, or the k-th of n byte ranges
+    of a large plain file (merge the n outcomes with merge_shards); a small file is scanned by shard 0."""
     out = FileOutcome()
     try:
         fh = open(path, "rb")
@@ -362,8 +362,10 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
         kind = sniff(head)
         if kind is None and is_binary(head):
             return Skip(path, "binary")
+        if kind is None and size > max_size and shard[1] > 1:
+            return _scan_range(fh, path, head, scan, shard, size, chunk, out)
         if kind is None and shard[0]:
-            return out  # not an archive: shard 0 scans it whole
+            return out  # a small plain file: shard 0 scans it whole
         if kind is None and size <= max_size:
             return _whole(head, path, scan, out)
         walker = _Walker(scan, limits, out, shard)
@@ -375,6 +377,67 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
             what = "archive; the rest of it was not scanned" if out.archive else "file"
             out.skips.append(Skip(path, _describe(exc, what)))
     return out
+
+
+def _scan_range(fh, path: str, head: bytes, scan: LeafScan, shard: tuple[int, int], size: int, chunk: int,
+                out: FileOutcome) -> FileOutcome:
+    """The k-th of n byte ranges of a large plain file, streamed in chunks: matches that start in it,
+    with the file's own line numbers (the newlines before it are counted first)."""
+    k, n = shard
+    lo, hi = size * k // n, size * (k + 1) // n
+    begin = max(0, lo - OVERLAP // 2)
+    name, media = path.rsplit("/", 1)[-1], media_kind(path, head)
+    try:
+        start = _position(fh, begin)
+        fh.seek(begin)
+        reader = _Limited(fh, min(size, hi + OVERLAP // 2) - begin)
+        seen: dict[int, str] = {}
+
+        def on_chunk(c: Chunk, kept: list[Match]) -> None:
+            for m in kept:
+                if t := time_seen(c.data, m.start):
+                    seen[id(m)] = t
+
+        stats = scan_stream(reader, lambda data: scan(data, name), chunk=chunk, on_chunk=on_chunk,
+                            start=start, stop=hi if k < n - 1 else None)
+    except OSError as exc:
+        out.skips.append(Skip(path, f"unreadable: {exc.strerror or exc}"))
+        return out
+    out.files, out.size, out.streamed = (1 if k == 0 else 0), stats.bytes, size > chunk  # as read whole
+    for m in stats.matches:
+        prov = {"media": media} if media else {}
+        if id(m) in seen:
+            prov["seen"] = seen[id(m)]
+        out.hits.append(Hit(path, m, prov))
+    return out
+
+
+def _position(fh, offset: int) -> Position:
+    """Line number and line start at an offset of a file, counted by reading up to it."""
+    fh.seek(0)
+    line, line_start, done = 1, 0, 0
+    while done < offset:
+        block = fh.read(min(CHUNK, offset - done))
+        if not block:
+            break
+        if newlines := block.count(b"\n"):
+            line += newlines
+            line_start = done + block.rfind(b"\n") + 1
+        done += len(block)
+    return Position(offset, line, line_start)
+
+
+class _Limited:
+    """The first n bytes of a stream."""
+
+    def __init__(self, fh, n: int):
+        self.fh, self.left = fh, n
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        data = self.fh.read(n) if n else b""
+        self.left -= len(data)
+        return data
 
 
 def merge_shards(outcomes: list[FileOutcome | Skip]) -> FileOutcome | Skip:

@@ -58,9 +58,22 @@ def _read_safe(fh: BinaryIO, n: int) -> tuple[bytes, BaseException | None]:
     return b"".join(parts), None
 
 
-def iter_chunks(fh: BinaryIO, chunk: int = CHUNK, overlap: int = OVERLAP, head: bytes = b"") -> Iterator[Chunk]:
+@dataclass(slots=True)
+class Position:
+    """Where a stream starts in a larger file: a byte range of it, scanned by one of several workers."""
+
+    offset: int = 0
+    line: int = 1
+    line_start: int = 0
+
+
+def iter_chunks(fh: BinaryIO, chunk: int = CHUNK, overlap: int = OVERLAP, head: bytes = b"",
+                start: Position = Position(), stop: int | None = None) -> Iterator[Chunk]:
     """Overlapping chunks of the stream; `head` is data already read from it (a sniffed prefix).
 
+    A stream that starts inside a file (`start` past 0) is read from half an overlap before the
+    range it owns, as if a chunk came before it; `stop` ends the range it owns (matches starting
+    there belong to the next range, so the stream should go on half an overlap beyond it).
     If the stream fails part way, the bytes read before the failure come as a last chunk and
     then the error is raised.
     """
@@ -68,8 +81,8 @@ def iter_chunks(fh: BinaryIO, chunk: int = CHUNK, overlap: int = OVERLAP, head: 
         raise ValueError("chunk must be at least twice the overlap")
     half = overlap // 2
     buf, error = head, None
-    offset, line, line_start = 0, 1, 0
-    first = True
+    offset, line, line_start = start.offset, start.line, start.line_start
+    first = start.offset == 0
     while True:
         if len(buf) < chunk and error is None:
             more, error = _read_safe(fh, chunk - len(buf))
@@ -82,6 +95,8 @@ def iter_chunks(fh: BinaryIO, chunk: int = CHUNK, overlap: int = OVERLAP, head: 
             break
         cut_lo = 0 if first else half
         cut_hi = len(buf) if last else len(buf) - half
+        if stop is not None and offset + cut_hi >= stop:
+            cut_hi, last = max(cut_lo, stop - offset), True
         yield Chunk(buf, offset, line, line_start, cut_lo, cut_hi)
         if last:
             break
@@ -100,7 +115,8 @@ def iter_chunks(fh: BinaryIO, chunk: int = CHUNK, overlap: int = OVERLAP, head: 
 
 def scan_stream(fh: BinaryIO, scan: Callable[[bytes], list[Match]], head: bytes = b"",
                 chunk: int = CHUNK, overlap: int = OVERLAP,
-                on_chunk: Callable[[Chunk, list[Match]], None] | None = None) -> StreamStats:
+                on_chunk: Callable[[Chunk, list[Match]], None] | None = None,
+                start: Position = Position(), stop: int | None = None) -> StreamStats:
     """Scan the stream chunk by chunk; matches come back with offsets, lines and columns of the whole stream.
 
     `on_chunk` sees each chunk with its kept matches in chunk-relative offsets (the redactor masks
@@ -108,8 +124,9 @@ def scan_stream(fh: BinaryIO, scan: Callable[[bytes], list[Match]], head: bytes 
     matches found before it attached as `exc.partial`, so a caller can keep them and report the error.
     """
     stats = StreamStats()
+    owned_from = start.offset + (overlap // 2 if start.offset else 0)  # bytes counts the owned range only
     try:
-        for c in iter_chunks(fh, chunk, overlap, head):
+        for c in iter_chunks(fh, chunk, overlap, head, start, stop):
             stats.chunks += 1
             kept = [m for m in scan(c.data) if c.cut_lo <= m.start < c.cut_hi]
             if on_chunk is not None:
@@ -117,7 +134,7 @@ def scan_stream(fh: BinaryIO, scan: Callable[[bytes], list[Match]], head: bytes 
             for m in kept:
                 _shift(m, c)
             stats.matches.extend(kept)
-            stats.bytes = c.offset + c.cut_hi
+            stats.bytes = c.offset + c.cut_hi - owned_from
     except Exception as exc:
         exc.partial = stats  # type: ignore[attr-defined]
         raise
