@@ -123,3 +123,16 @@ def test_query_params_equal_a_regex_scan(parts):
     data = "".join(parts).encode()
     expected = [(m.group(1).decode(), m.start(2), m.end(2)) for m in decoders.QUERY_PARAM.finditer(data)]
     assert [(name, start, end) for name, start, end, _ in decoders.query_params(data)] == expected
+
+
+def test_encoded_secrets_deep_in_a_large_blob_are_decoded_once(engine):
+    # A log read whole can be larger than a decoder region: a secret base64-encoded near the end,
+    # and one straddling a region boundary, are decoded and reported once each.
+    encoded = base64.b64encode(f'{{"api_key": "{SECRET}"}}'.encode()).decode()
+    line = f"2026-01-01T00:00:00Z DEBUG payload={encoded}\n".encode()
+    filler = b"2026-01-01T00:00:00Z INFO nothing to see here\n"
+    body = bytearray(filler * (2 * decoders.MAX_BLOB_BYTES // len(filler) + 10))
+    for at in (decoders.MAX_BLOB_BYTES - 30, len(body) - 3 * len(line)):
+        body[at:at + len(line)] = line
+    found = [m for m in engine.scan(bytes(body), "app.log") if m.secret == SECRET]
+    assert len(found) == 2 and all("decoded from base64" in m.reasons for m in found)

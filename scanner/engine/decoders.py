@@ -2,9 +2,9 @@
 `Authorization: Basic` credentials and URL query strings.
 
 Each decoder finds encoded spans in a blob and yields (start, end, decoded bytes, how); the engine
-scans the decoded bytes and reports what it finds at the outer span. Work is bounded: spans are
-searched only in blobs under MAX_BLOB_BYTES, at most MAX_SPANS per blob, MAX_DECODED_BYTES in all,
-and the engine stops recursing at MAX_DEPTH.
+scans the decoded bytes and reports what it finds at the outer span. Work is bounded: at most
+MAX_SPANS and MAX_DECODED_BYTES per region of MAX_BLOB_BYTES, and the engine stops recursing at
+MAX_DEPTH.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from urllib.parse import unquote_to_bytes
 MAX_DEPTH = 2
 MAX_SPANS = 64
 MAX_DECODED_BYTES = 256 << 10
-MAX_BLOB_BYTES = 8 << 20
+MAX_BLOB_BYTES = 8 << 20  # larger blobs are searched a region of this size at a time
+_REGION_TAIL = 16 << 10  # longer than any span (a base64 run, a percent-encoded token, an escaped JSON string)
 MIN_DECODED = 12
 
 # At least 32 characters with a digit and both cases is a base64 blob worth a look; hex and words are not.
@@ -43,16 +44,30 @@ QUERY_PARAM = re.compile(rb"[?&]([A-Za-z][A-Za-z0-9_.\-]{1,40})=([^&\s#\"'<>`;]{
 
 
 def decoded_spans(data: bytes) -> Iterator[tuple[int, int, bytes, str]]:
-    """(start, end, decoded, how) for every encoded span in data that decodes to text."""
-    if len(data) > MAX_BLOB_BYTES:
+    """(start, end, decoded, how) for every encoded span in data that decodes to text.
+
+    A blob over MAX_BLOB_BYTES (a log read whole) is searched a region at a time, each with its own
+    span and decoded-bytes budget, so an encoded secret deep in a large file is decoded like one near
+    its start; a region is read with a margin either side longer than any span, and owns the spans
+    that start in it."""
+    if len(data) <= MAX_BLOB_BYTES:
+        yield from _region_spans(data, 0)
         return
+    for lo in range(0, len(data), MAX_BLOB_BYTES):
+        hi, begin = lo + MAX_BLOB_BYTES, max(0, lo - _REGION_TAIL)
+        for start, end, text, how in _region_spans(data[begin : hi + _REGION_TAIL], begin):
+            if lo <= start < hi:  # a span that began before lo is the previous region's, seen whole there
+                yield start, end, text, how
+
+
+def _region_spans(data: bytes, offset: int) -> Iterator[tuple[int, int, bytes, str]]:
     budget, spans = MAX_DECODED_BYTES, 0
     found = _find(data)
     images = [m.span() for m in DATA_URI.finditer(data)] if found.data_uri else []
     for start, end, text, how in _spans(data, found):
         if any(lo <= start < hi for lo, hi in images):
             continue
-        yield start, end, text, how
+        yield offset + start, offset + end, text, how
         budget -= len(text)
         spans += 1
         if budget <= 0 or spans >= MAX_SPANS:
