@@ -15,7 +15,8 @@ from typing import Iterator
 import git  # GitPython: drives cat-file --batch for us
 
 from scanner.errors import SprawlError
-from scanner.sources.filesystem import Skip, is_binary, too_large
+from scanner.sources.catfile import STOPPED, read_objects
+from scanner.sources.filesystem import Skip, is_binary
 
 _NULL_OID = "0" * 40
 _SKIP_MODES = ("160000", "120000")  # submodule commits and symlinks are not file contents
@@ -166,32 +167,10 @@ class BlobReader:
 
         writer = threading.Thread(target=write, daemon=True)
         writer.start()
-        out = proc.stdout
-        for i, oid in enumerate(oids):
-            header = out.readline().split()
-            if not header:
-                self._batch = None
-                for rest in oids[i:]:
-                    yield Skip(rest, "git cat-file stopped before this object")
-                break
-            if len(header) != 3 or not header[2].isdigit():
-                yield Skip(oid, f"missing or corrupt object: {b' '.join(header[1:]).decode(errors='replace')}")
-                continue
-            size = int(header[2])
-            if max_size is not None and size > max_size:
-                left = size + 1  # the contents and the newline after them, read past a piece at a time
-                while left > 0 and (piece := out.read(min(left, 1 << 20))):
-                    left -= len(piece)
-                yield Skip(oid, too_large(size, max_size))
-                continue
-            data = out.read(size)
-            out.read(1)  # the newline after the contents
-            if header[1] != b"blob":
-                yield Skip(oid, f"not a blob ({header[1].decode(errors='replace')})")
-            elif is_binary(data):
-                yield Skip(oid, "binary")
-            else:
-                yield data
+        for item in read_objects(proc.stdout, oids, max_size):
+            if isinstance(item, Skip) and item.reason == STOPPED:
+                self._batch = None  # git stopped: the next batch starts a new process
+            yield item
         writer.join()
 
     def __call__(self, oid: str) -> bytes | Skip:

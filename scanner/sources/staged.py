@@ -6,13 +6,15 @@ file names; those files are scanned exactly, whether or not they are staged.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
 from dataclasses import dataclass
 
 from scanner.errors import SprawlError
-from scanner.sources.filesystem import Skip, is_binary, read_file
+from scanner.sources.catfile import read_objects
+from scanner.sources.filesystem import Skip, read_file
 
 _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
@@ -72,20 +74,7 @@ def read_index(root: str, paths: list[str]) -> dict[str, bytes | Skip]:
     if not paths:
         return {}
     out = _git(root, "cat-file", "--batch", data="".join(f":{p}\n" for p in paths).encode("utf-8", "surrogateescape"))
-    contents: dict[str, bytes | Skip] = {}
-    pos = 0
-    for path in paths:
-        eol = out.index(b"\n", pos)
-        header = out[pos:eol].split()
-        pos = eol + 1
-        if len(header) != 3:
-            contents[path] = Skip(path, "not readable from the index")
-            continue
-        size = int(header[2])
-        data = out[pos:pos + size]
-        pos += size + 1
-        contents[path] = Skip(path, "binary") if is_binary(data) else data
-    return contents
+    return dict(zip(paths, read_objects(io.BytesIO(out), paths, unreadable="not readable from the index")))
 
 
 def collect(files: list[str] | None = None, cwd: str = ".") -> tuple[str, list[StagedFile]]:
