@@ -43,8 +43,10 @@ class FindingCollector:
         self.show_secrets = show_secrets
         self._by_key: dict[tuple[str, str], Finding] = {}
         self._seen_locations: dict[tuple[str, str], set] = {}
+        self._sorted: list[tuple[str, Finding]] | None = None  # items(), until the next add()
 
     def add(self, matches: Iterable[Match], path: str, source: str = "file", provenance: dict | None = None) -> None:
+        self._sorted = None
         for m in matches:
             key = (m.rule_id, m.secret)
             finding = self._by_key.get(key)
@@ -86,10 +88,13 @@ class FindingCollector:
 
     def items(self) -> list[tuple[str, Finding]]:
         """(secret, finding) pairs, for suppression checks that need the value; the secret stays in memory."""
+        if self._sorted is not None:
+            return self._sorted
         out = [(key[1], f) for key, f in self._by_key.items()]
         for _secret, f in out:
             # Git locations sort oldest first, so the first location is the introducing commit.
             f.locations.sort(key=lambda loc: (loc.provenance.get("date", ""), loc.path, loc.line, loc.column))
         out.sort(key=lambda sf: (-CONFIDENCE_RANK[sf[1].confidence], sf[1].first_location.path,
                                  sf[1].first_location.line))
+        self._sorted = out
         return out
