@@ -77,7 +77,7 @@ def test_databases_cached_on_disk_by_rules_hash(tmp_path):
     rules = list(load_rules())
     HyperscanMatcher(rules, cache=tmp_path)
     cached = sorted(tmp_path.glob("*.db"))
-    assert [p.name.split("-")[0] for p in cached] == ["first", "keywords", "rules"]
+    assert [p.name.split("-")[0] for p in cached] == ["checked", "first", "keywords"]
     assert all(load_rules().version in p.name for p in cached)
     stamps = [p.stat().st_mtime_ns for p in cached]
     HyperscanMatcher(rules, cache=tmp_path)
@@ -152,7 +152,9 @@ def test_large_keyword_dense_blob_located_by_block_finds_the_same(engines):
 
     filler = b'{"level":"info","msg":"token refreshed","key":"cache:17","password_policy":"ok"}\n'
     data = bytearray(filler * (3 * BLOCK // len(filler) + 10))
-    secret = f'"github_token":"{GITHUB_TOKEN}","api_key":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"'.encode()
+    # The Mailgun signing key's rule is gated by its keyword (prefilter: false), not pre-checked.
+    secret = (f'"github_token":"{GITHUB_TOKEN}","api_key":"sk_live_4eC39HqLyjWDarjtT1zdp7dc",'
+              f'"mailgun_signing_key":"3f1e9a7c5b2d4e6f8a0b1c2d3e4f5a6b-1a2b3c4d-5e6f7a8b"').encode()
     for edge in (0, SUB_BLOCK - 20, BLOCK - 30, BLOCK + 300, 2 * BLOCK - len(secret) // 2, len(data) - len(secret)):
         data[edge:edge + len(secret)] = secret
     portable, fast = engines
@@ -160,3 +162,24 @@ def test_large_keyword_dense_blob_located_by_block_finds_the_same(engines):
     a, b = _found(portable, data.decode(), "app.log"), _found(fast, data.decode(), "app.log")
     assert a == b
     assert sum(1 for f in a if f[3] == GITHUB_TOKEN) == 6
+    assert sum(1 for f in a if f[0] == "mailgun-signing-key") == 6
+    assert fast.matcher._gated and not any(fast.matcher.rules[i].prefilter for i in fast.matcher._gated)
+
+
+def test_prefilter_false_needs_keywords(tmp_path):
+    (tmp_path / "odd.yaml").write_text(
+        "provider: odd\n"
+        "rules:\n"
+        "  - id: odd-unchecked\n"
+        "    name: Odd token\n"
+        "    kind: token\n"
+        "    keywords: []\n"
+        "    prefilter: false\n"
+        "    pattern: 'oddtok_(?P<secret>[a-z0-9]{20})'\n"
+        "    privilege: read\n"
+        "    lifetime: static\n"
+        "    examples: ['oddtok_abcdefghij0123456789']\n"
+        "    negative_examples: ['oddtok_short']\n"
+    )
+    with pytest.raises(RuleError, match=r"rule odd-unchecked: field 'prefilter'"):
+        load_rules([tmp_path])

@@ -1,22 +1,26 @@
 """The Hyperscan matcher backend (optional: `pip install secret-sprawl[fast]`).
 
-Two Hyperscan databases, each scanned over the raw blob in one C pass, answer two questions:
+Hyperscan databases, each scanned over the raw blob in one C pass, answer the questions the portable
+matcher answers with an Aho-Corasick walk and then more cheaply:
 
-- where each rule keyword occurs (case-insensitive literals; every hit reported), which replaces
-  the portable matcher's lower-cased copy, latin-1 decode and Aho-Corasick walk;
 - which rules can match anywhere in the blob: every rule pattern, compiled in prefilter mode with
-  wide bounded repeats relaxed to open ones, reported at most once (SINGLEMATCH).
+  wide bounded repeats relaxed to open ones, reported at most once (SINGLEMATCH). A rule marked
+  `prefilter: false` (a costly pattern behind distinctive keywords) is left out and counts as
+  possible wherever its keywords occur, which a small literal database finds;
+- where each rule keyword occurs (case-insensitive literals; every hit reported), which replaces
+  the portable matcher's lower-cased copy, latin-1 decode and Aho-Corasick walk; it is scanned only
+  when some rule can match, and the context stage's hint words have a database of their own.
 
 The rule's own regex then runs exactly where the portable matcher runs it (the windows around
-the same keyword hits), but only for rules the database says can match. A prefilter pattern
-matches a superset of what the rule matches, so skipping the others loses nothing and both
-backends yield the same candidates; in keyword-dense text most triggered rules are skipped.
+the same keyword hits), but only for rules that can match. A prefilter pattern matches a superset
+of what the rule matches, so skipping the others loses nothing and both backends yield the same
+candidates; in keyword-dense text most triggered rules are skipped.
 
-A large blob (a log file) is asked the second question block by block, then sub-block by
+A large blob (a log file) is asked the first question block by block, then sub-block by
 sub-block where a block fired, each with a margin wider than the rule's longest match: a match
 can only start where its rule fired, so the rule's regex runs there only, keyword hits are taken
-only near there, and each keyword's first hit (the order rules run in) comes from a third,
-single-match database. Rules of unbounded width keep the whole-blob treatment.
+only near there, and each keyword's first hit (the order rules run in) comes from a single-match
+keyword database. Rules of unbounded width keep the whole-blob treatment.
 
 Why not the rule patterns themselves with SOM_LEFTMOST, as Nosey Parker and Kingfisher do:
 measured on the built-in rules, Hyperscan rejects 188 of the ~700 with SOM ("Pattern is too large",
@@ -86,8 +90,15 @@ class HyperscanMatcher(PortableMatcher):
         # rule patterns made another rule's match go unreported (tests/test_backends.py found it).
         self.keywords_db = _load_or_compile(cache / f"keywords-{version}-{words}-hs{hyperscan.__version__}.db",
                                             lambda: _compile_keywords(keywords)) if keywords else None
-        self.rules_db = _load_or_compile(cache / f"rules-{version}-hs{hyperscan.__version__}.db",
-                                         lambda: _compile_rules(rules))
+        # Rules marked prefilter: false (costly patterns behind distinctive keywords) are left out of the
+        # rule database and run wherever their keywords occur, found by a small literal database.
+        checked = [i for i, r in enumerate(rules) if r.prefilter]
+        self._gated = {i for i, r in enumerate(rules) if not r.prefilter}
+        self.rules_db = _load_or_compile(cache / f"checked-{version}-hs{hyperscan.__version__}.db",
+                                         lambda: _compile_rules([rules[i] for i in checked], checked))
+        gated_words = {kw for i in self._gated for kw in rules[i].keywords if _latin1(kw)}
+        self.gated_db = _compile_keywords([(kw.encode("latin-1"), self.prefilter.keyword_ids[kw]) for kw in sorted(gated_words)]) if gated_words else None
+        self._gated_scratch = hyperscan.Scratch(self.gated_db) if self.gated_db else None
         # A few dozen literals compile in milliseconds: no cache needed.
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
         self._hints_scratch = hyperscan.Scratch(self.hints_db)
@@ -104,8 +115,10 @@ class HyperscanMatcher(PortableMatcher):
     def keyword_hits(self, data: bytes, hits: dict[int, list[int]] | None = None, offset: int = 0) -> dict[int, list[int]]:
         """Keyword id -> ascending start offsets (plus offset: data may be a slice of the blob, and
         successive slices, in order, add to the same hits)."""
-        hits = {} if hits is None else hits
-        if self.keywords_db is None:
+        return self._literal_hits(self.keywords_db, self._keywords_scratch, data, {} if hits is None else hits, offset)
+
+    def _literal_hits(self, db, scratch, data: bytes, hits: dict[int, list[int]], offset: int = 0) -> dict[int, list[int]]:
+        if db is None:
             return hits
         lengths = self._lengths
 
@@ -116,7 +129,7 @@ class HyperscanMatcher(PortableMatcher):
             else:
                 positions.append(offset + end - lengths[k])
 
-        self.keywords_db.scan(data, match_event_handler=on_keyword, scratch=self._keywords_scratch)
+        db.scan(data, match_event_handler=on_keyword, scratch=scratch)
         return hits
 
     def first_hits(self, data: bytes) -> dict[int, int]:
@@ -133,24 +146,29 @@ class HyperscanMatcher(PortableMatcher):
         return first
 
     def prescan(self, data: bytes, hints: bool = False) -> Prescan:
+        gated_hits = self._literal_hits(self.gated_db, self._gated_scratch, data, {})
+        gated = {i for k in gated_hits for i in self.prefilter.rules_by_keyword[k] if i in self._gated}
         if len(data) > 2 * BLOCK:
             possible, ranges = self._locate(data)
         else:
             possible, ranges = self._possible(data), None
+        possible |= gated
         # Most blobs can match no rule at all: their keyword hits (a Python call each) are then not needed,
         # and the hint words alone are found with a database of their own.
         if not possible:
             return Prescan({}, possible, self._hint_ends(data) if hints else [])
         keyworded = self.prefilter.rule_keywords
-        if ranges is None or any(keyworded[i] and i not in ranges for i in possible):
+        if ranges is None or any(keyworded[i] and i not in ranges and i not in gated for i in possible):
             # A small blob, or a rule that can match anywhere in a large one: every keyword hit is needed.
             hits = self.keyword_hits(data)
             return Prescan(hits, possible, self.prefilter.extra_ends(hits) if hints else [], ranges)
-        # Every rule that can match is located: keyword hits are needed only near where its matches can
-        # start, and each keyword's first hit anywhere (the order rules run in, as for any blob).
+        # Every rule that can match is located, or gated by keywords whose every hit is known: other
+        # keyword hits are needed only near where a located rule's matches can start, and each keyword's
+        # first hit anywhere (the order rules run in, as for any blob).
         hits: dict[int, list[int]] = {}
         for lo, hi in self._keyword_regions(ranges, len(data)):
             self.keyword_hits(data[lo:hi], hits, lo)
+        hits.update(gated_hits)
         return Prescan(hits, possible, self._hint_ends(data) if hints else [], ranges, self.first_hits(data))
 
     def _possible(self, data: bytes, db=None, scratch=None) -> set[int]:
@@ -199,8 +217,9 @@ class HyperscanMatcher(PortableMatcher):
         """Built on the first large blob: measuring every pattern's width costs start-up time that the
         pre-commit hook, which sees small files, should not pay."""
         if self._wide is None:
-            located = {i for i, r in enumerate(self.rules) if r.max_width is not None and r.max_width < _MARGIN}
-            wide = [i for i in range(len(self.rules)) if i not in located]
+            checked = [i for i, r in enumerate(self.rules) if r.prefilter]
+            located = {i for i in checked if (w := self.rules[i].max_width) is not None and w < _MARGIN}
+            wide = [i for i in checked if i not in located]
             db = _load_or_compile(self._cache / f"wide-{self._version}-{_MARGIN}-hs{hyperscan.__version__}.db",
                                   lambda: _compile_rules([self.rules[i] for i in wide], wide)) if wide else None
             margin = max((self.rules[i].max_width for i in located), default=0) + 1

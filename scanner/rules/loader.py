@@ -20,8 +20,11 @@ provider (overrides the file's), exclude_words (words that, in the name or match
 before the secret, mean it is not one: e.g. [public, csrf] for a generic token rule),
 name_delimiters (for patterns that start at a keyword inside a variable name: the engine
 extends the match back over the rest of the name, at most 40 name characters, and keeps it
-only if one of these characters, or the start of the blob, comes before the name), and paths (file-name globs: the rule runs only on
-files whose name or path matches one, e.g. ['*.php', '.npmrc']).
+only if one of these characters, or the start of the blob, comes before the name), paths (file-name globs: the rule runs only on
+files whose name or path matches one, e.g. ['*.php', '.npmrc']), and prefilter (false: the Hyperscan
+matcher does not pre-check the pattern but runs the rule wherever its keywords occur, as the portable
+matcher does; for patterns that are costly to pre-check, such as long hex or digit runs, behind
+distinctive keywords).
 
 Files whose name starts with "_" in a rules folder are data, not rules, and are skipped.
 
@@ -40,7 +43,7 @@ import yaml
 from scanner.rules import cache as rule_cache
 from scanner.rules.model import CONFIDENCES, KINDS, PRIVILEGES, Rule, RuleError, RuleSet
 
-_CACHE_FORMAT = 1  # bump when Rule's fields or their validation change
+_CACHE_FORMAT = 2  # bump when Rule's fields or their validation change
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
@@ -49,7 +52,7 @@ _UNPORTABLE = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=|\\k<|\(\?\(")
 _FIELDS = {
     "id", "name", "kind", "keywords", "pattern", "privilege", "lifetime", "confidence", "min_entropy",
     "check", "window", "remediation", "references", "examples", "negative_examples", "provider", "paths",
-    "exclude_words", "name_delimiters",
+    "exclude_words", "name_delimiters", "prefilter",
 }
 _yaml_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -201,6 +204,9 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
     name_delimiters = raw.get("name_delimiters")
     if name_delimiters is not None and (not isinstance(name_delimiters, str) or not name_delimiters):
         fail("name_delimiters", "expected the characters that may precede the variable name")
+    prefilter = raw.get("prefilter", True)
+    if not isinstance(prefilter, bool) or (not prefilter and not keywords):
+        fail("prefilter", "expected true, or false for a rule with keywords (it then runs where they occur)")
     rule_provider = raw.get("provider", provider)
     return Rule(
         id=raw["id"],
@@ -223,6 +229,7 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
         paths=tuple(paths),
         exclude_words=tuple(w.lower() for w in exclude_words),
         name_delimiters=name_delimiters.encode() if name_delimiters else None,
+        prefilter=prefilter,
     )
 
 
