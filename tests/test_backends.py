@@ -77,7 +77,7 @@ def test_databases_cached_on_disk_by_rules_hash(tmp_path):
     rules = list(load_rules())
     HyperscanMatcher(rules, cache=tmp_path)
     cached = sorted(tmp_path.glob("*.db"))
-    assert [p.name.split("-")[0] for p in cached] == ["checked", "first", "keywords"]
+    assert [p.name.split("-")[0] for p in cached] == ["first", "keywords", "rules"]
     assert all(load_rules().version in p.name for p in cached)
     stamps = [p.stat().st_mtime_ns for p in cached]
     HyperscanMatcher(rules, cache=tmp_path)
@@ -163,7 +163,7 @@ def test_large_keyword_dense_blob_located_by_block_finds_the_same(engines):
     assert a == b
     assert sum(1 for f in a if f[3] == GITHUB_TOKEN) == 6
     assert sum(1 for f in a if f[0] == "mailgun-signing-key") == 6
-    assert fast.matcher._gated and not any(fast.matcher.rules[i].prefilter for i in fast.matcher._gated)
+    assert fast.matcher._wide.gated and not any(fast.matcher.rules[i].prefilter for i in fast.matcher._wide.gated)
 
 
 def test_prefilter_false_needs_keywords(tmp_path):

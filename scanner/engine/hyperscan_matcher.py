@@ -4,9 +4,7 @@ Hyperscan databases, each scanned over the raw blob in one C pass, answer the qu
 matcher answers with an Aho-Corasick walk and then more cheaply:
 
 - which rules can match anywhere in the blob: every rule pattern, compiled in prefilter mode with
-  wide bounded repeats relaxed to open ones, reported at most once (SINGLEMATCH). A rule marked
-  `prefilter: false` (a costly pattern behind distinctive keywords) is left out and counts as
-  possible wherever its keywords occur, which a small literal database finds;
+  wide bounded repeats relaxed to open ones, reported at most once (SINGLEMATCH);
 - where each rule keyword occurs (case-insensitive literals; every hit reported), which replaces
   the portable matcher's lower-cased copy, latin-1 decode and Aho-Corasick walk; it is scanned only
   when some rule can match, and the context stage's hint words have a database of their own.
@@ -20,7 +18,9 @@ A large blob (a log file) is asked the first question block by block, then sub-b
 sub-block where a block fired, each with a margin wider than the rule's longest match: a match
 can only start where its rule fired, so the rule's regex runs there only, keyword hits are taken
 only near there, and each keyword's first hit (the order rules run in) comes from a single-match
-keyword database. Rules of unbounded width keep the whole-blob treatment.
+keyword database. Rules of unbounded width keep the whole-blob treatment, and a rule marked
+`prefilter: false` (a pattern costly to pre-check in keyword-dense text, behind distinctive
+keywords) is not pre-checked there: it can match wherever its keywords occur.
 
 Why not the rule patterns themselves with SOM_LEFTMOST, as Nosey Parker and Kingfisher do:
 measured on the built-in rules, Hyperscan rejects 188 of the ~700 with SOM ("Pattern is too large",
@@ -57,10 +57,21 @@ _MARGIN = 4096
 
 @dataclass(slots=True)
 class _WideRules:
+    """The databases for large blobs (see HyperscanMatcher._locate)."""
+
     located: set[int]  # rules whose matches are shorter than _MARGIN bytes: located block by block
     margin: int  # the longest of their matches, plus a byte of context
-    db: object  # the others' prefilter database, asked about the whole blob (None: there are none)
+    db: object  # the other pre-checked rules' database, asked about the whole blob (None: there are none)
     scratch: object
+    checked_db: object  # every pre-checked rule (not those marked prefilter: false): asked block by block
+    checked_scratch: object
+    gated: set[int]  # rules marked prefilter: false, possible wherever their keywords occur
+    gated_db: object  # their keywords (None: there are none)
+    gated_scratch: object
+
+
+def _scratch(db):
+    return hyperscan.Scratch(db) if db is not None else None
 
 
 def cache_dir() -> Path:
@@ -90,15 +101,8 @@ class HyperscanMatcher(PortableMatcher):
         # rule patterns made another rule's match go unreported (tests/test_backends.py found it).
         self.keywords_db = _load_or_compile(cache / f"keywords-{version}-{words}-hs{hyperscan.__version__}.db",
                                             lambda: _compile_keywords(keywords)) if keywords else None
-        # Rules marked prefilter: false (costly patterns behind distinctive keywords) are left out of the
-        # rule database and run wherever their keywords occur, found by a small literal database.
-        checked = [i for i, r in enumerate(rules) if r.prefilter]
-        self._gated = {i for i, r in enumerate(rules) if not r.prefilter}
-        self.rules_db = _load_or_compile(cache / f"checked-{version}-hs{hyperscan.__version__}.db",
-                                         lambda: _compile_rules([rules[i] for i in checked], checked))
-        gated_words = {kw for i in self._gated for kw in rules[i].keywords if _latin1(kw)}
-        self.gated_db = _compile_keywords([(kw.encode("latin-1"), self.prefilter.keyword_ids[kw]) for kw in sorted(gated_words)]) if gated_words else None
-        self._gated_scratch = hyperscan.Scratch(self.gated_db) if self.gated_db else None
+        self.rules_db = _load_or_compile(cache / f"rules-{version}-hs{hyperscan.__version__}.db",
+                                         lambda: _compile_rules(rules))
         # A few dozen literals compile in milliseconds: no cache needed.
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
         self._hints_scratch = hyperscan.Scratch(self.hints_db)
@@ -146,19 +150,17 @@ class HyperscanMatcher(PortableMatcher):
         return first
 
     def prescan(self, data: bytes, hints: bool = False) -> Prescan:
-        gated_hits = self._literal_hits(self.gated_db, self._gated_scratch, data, {})
-        gated = {i for k in gated_hits for i in self.prefilter.rules_by_keyword[k] if i in self._gated}
+        gated_hits: dict[int, list[int]] = {}
         if len(data) > 2 * BLOCK:
-            possible, ranges = self._locate(data)
+            possible, ranges, gated_hits = self._locate(data)
         else:
             possible, ranges = self._possible(data), None
-        possible |= gated
         # Most blobs can match no rule at all: their keyword hits (a Python call each) are then not needed,
         # and the hint words alone are found with a database of their own.
         if not possible:
             return Prescan({}, possible, self._hint_ends(data) if hints else [])
         keyworded = self.prefilter.rule_keywords
-        if ranges is None or any(keyworded[i] and i not in ranges and i not in gated for i in possible):
+        if ranges is None or any(keyworded[i] and i not in ranges and i not in self._wide.gated for i in possible):
             # A small blob, or a rule that can match anywhere in a large one: every keyword hit is needed.
             hits = self.keyword_hits(data)
             return Prescan(hits, possible, self.prefilter.extra_ends(hits) if hints else [], ranges)
@@ -168,7 +170,7 @@ class HyperscanMatcher(PortableMatcher):
         hits: dict[int, list[int]] = {}
         for lo, hi in self._keyword_regions(ranges, len(data)):
             self.keyword_hits(data[lo:hi], hits, lo)
-        hits.update(gated_hits)
+        hits.update(gated_hits)  # every hit of the gated rules' keywords
         return Prescan(hits, possible, self._hint_ends(data) if hints else [], ranges, self.first_hits(data))
 
     def _possible(self, data: bytes, db=None, scratch=None) -> set[int]:
@@ -180,22 +182,26 @@ class HyperscanMatcher(PortableMatcher):
         (db or self.rules_db).scan(data, match_event_handler=on_rule, scratch=scratch or self._rules_scratch)
         return possible
 
-    def _locate(self, data: bytes) -> tuple[set[int], dict[int, list[tuple[int, int]]]]:
+    def _locate(self, data: bytes) -> tuple[set[int], dict[int, list[tuple[int, int]]], dict[int, list[int]]]:
         """The rules that can match a large blob, and where the matches of those of bounded width can start.
 
         In keyword-dense text (logs) a rule's keywords are everywhere while its matches are few.
         Each block is scanned with a margin wider than the longest match either side, so a match that
         starts in the block is seen whole, with the characters around it; two levels, since most
         blocks fire for no rule and those that do are narrowed to small sub-blocks. Rules of unbounded
-        or very long width are only asked whether they can match anywhere.
+        or very long width are only asked whether they can match anywhere, and rules marked
+        `prefilter: false` (costly patterns behind distinctive keywords) are not asked at all: they can
+        match wherever their keywords occur, every hit of which is returned.
         """
         wide = self._wide_rules()
         possible = self._possible(data, wide.db, wide.scratch) if wide.db is not None else set()
+        gated_hits = self._literal_hits(wide.gated_db, wide.gated_scratch, data, {})
+        possible |= {i for k in gated_hits for i in self.prefilter.rules_by_keyword[k] if i in wide.gated}
         ranges: dict[int, list[tuple[int, int]]] = {}
         size = len(data)
 
         def fired(lo: int, hi: int, wanted: set[int], margin: int) -> set[int]:
-            return self._possible(data[max(0, lo - margin) : hi + margin]) & wanted
+            return self._possible(data[max(0, lo - margin) : hi + margin], wide.checked_db, wide.checked_scratch) & wanted
 
         for lo in range(0, size, BLOCK):
             in_block = fired(lo, min(size, lo + BLOCK), wide.located, wide.margin)
@@ -211,19 +217,27 @@ class HyperscanMatcher(PortableMatcher):
                         spans[-1] = (spans[-1][0], sub_hi)
                     else:
                         spans.append((sub, sub_hi))
-        return possible, ranges
+        return possible, ranges, gated_hits
 
     def _wide_rules(self) -> "_WideRules":
         """Built on the first large blob: measuring every pattern's width costs start-up time that the
         pre-commit hook, which sees small files, should not pay."""
         if self._wide is None:
-            checked = [i for i, r in enumerate(self.rules) if r.prefilter]
-            located = {i for i in checked if (w := self.rules[i].max_width) is not None and w < _MARGIN}
+            rules, version = self.rules, f"{self._version}-{_MARGIN}-hs{hyperscan.__version__}"
+            checked = [i for i, r in enumerate(rules) if r.prefilter]
+            located = {i for i in checked if (w := rules[i].max_width) is not None and w < _MARGIN}
             wide = [i for i in checked if i not in located]
-            db = _load_or_compile(self._cache / f"wide-{self._version}-{_MARGIN}-hs{hyperscan.__version__}.db",
-                                  lambda: _compile_rules([self.rules[i] for i in wide], wide)) if wide else None
-            margin = max((self.rules[i].max_width for i in located), default=0) + 1
-            self._wide = _WideRules(located, margin, db, hyperscan.Scratch(db) if db is not None else None)
+            gated = {i for i, r in enumerate(rules) if not r.prefilter}
+            wide_db = _load_or_compile(self._cache / f"wide-{version}.db",
+                                       lambda: _compile_rules([rules[i] for i in wide], wide)) if wide else None
+            checked_db = _load_or_compile(self._cache / f"checked-{version}.db",
+                                          lambda: _compile_rules([rules[i] for i in checked], checked))
+            words = sorted({kw for i in gated for kw in rules[i].keywords if _latin1(kw)})
+            ids = self.prefilter.keyword_ids
+            gated_db = _compile_keywords([(kw.encode("latin-1"), ids[kw]) for kw in words]) if words else None
+            margin = max((rules[i].max_width for i in located), default=0) + 1
+            self._wide = _WideRules(located, margin, wide_db, _scratch(wide_db), checked_db, _scratch(checked_db),
+                                    gated, gated_db, _scratch(gated_db))
         return self._wide
 
     def _keyword_regions(self, ranges: dict[int, list[tuple[int, int]]], size: int) -> list[tuple[int, int]]:

@@ -21,10 +21,10 @@ before the secret, mean it is not one: e.g. [public, csrf] for a generic token r
 name_delimiters (for patterns that start at a keyword inside a variable name: the engine
 extends the match back over the rest of the name, at most 40 name characters, and keeps it
 only if one of these characters, or the start of the blob, comes before the name), paths (file-name globs: the rule runs only on
-files whose name or path matches one, e.g. ['*.php', '.npmrc']), and prefilter (false: the Hyperscan
-matcher does not pre-check the pattern but runs the rule wherever its keywords occur, as the portable
-matcher does; for patterns that are costly to pre-check, such as long hex or digit runs, behind
-distinctive keywords).
+files whose name or path matches one, e.g. ['*.php', '.npmrc']), and prefilter (false: in large blobs the
+Hyperscan matcher does not pre-check the pattern but runs the rule wherever its keywords occur, as the
+portable matcher does; for patterns that are costly to pre-check in keyword-dense logs, such as long
+hex or digit runs, behind distinctive keywords).
 
 Files whose name starts with "_" in a rules folder are data, not rules, and are skipped.
 

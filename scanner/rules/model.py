@@ -52,7 +52,7 @@ class Rule:
     paths: tuple[str, ...] = ()  # file-name globs; empty: every file
     exclude_words: tuple[str, ...] = ()  # in the name or match before the secret, these mean "not a secret"
     name_delimiters: bytes | None = None  # the match starts inside a name; what may come before the name
-    prefilter: bool = True  # False: Hyperscan runs it wherever its keywords occur, without a pre-check
+    prefilter: bool = True  # False: in large blobs Hyperscan runs it wherever its keywords occur, unchecked
     _compiled: regex.Pattern | None = field(default=None, repr=False)
     _width: int | None = field(default=-1, repr=False)  # -1: not computed yet
 
