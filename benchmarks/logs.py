@@ -18,7 +18,6 @@ import argparse
 import binascii
 import gzip
 import json
-import os
 import random
 import string
 import subprocess

@@ -2,8 +2,6 @@
 Kubernetes, CrewAI, A2A (v1.0 and older), and the merge that records sources and reports conflicts."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from conftest import REPO, run_sprawl
