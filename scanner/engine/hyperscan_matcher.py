@@ -223,11 +223,15 @@ class HyperscanMatcher(PortableMatcher):
         """Built on the first large blob: measuring every pattern's width costs start-up time that the
         pre-commit hook, which sees small files, should not pay."""
         if self._wide is None:
-            rules, version = self.rules, f"{self._version}-{_MARGIN}-hs{hyperscan.__version__}"
+            rules = self.rules
             checked = [i for i, r in enumerate(rules) if r.prefilter]
             located = {i for i in checked if (w := rules[i].max_width) is not None and w < _MARGIN}
             wide = [i for i in checked if i not in located]
             gated = {i for i, r in enumerate(rules) if not r.prefilter}
+            # The rule set's version does not cover the prefilter flags (they change no finding): the
+            # databases built from them are named by them too.
+            flags = hashlib.sha256(" ".join(sorted(rules[i].id for i in gated)).encode()).hexdigest()[:8]
+            version = f"{self._version}-{_MARGIN}-{flags}-hs{hyperscan.__version__}"
             wide_db = _load_or_compile(self._cache / f"wide-{version}.db",
                                        lambda: _compile_rules([rules[i] for i in wide], wide)) if wide else None
             checked_db = _load_or_compile(self._cache / f"checked-{version}.db",
