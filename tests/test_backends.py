@@ -74,8 +74,18 @@ def test_case_folding_and_overlapping_keywords(engines):
 
 
 def test_databases_cached_on_disk_by_rules_hash(tmp_path):
+    import os
+
     rules = list(load_rules())
+    # Other rule sets' databases from earlier runs: a few newest are kept, older ones deleted.
+    for n in range(6):
+        old = tmp_path / f"rules-{n:016x}-hs0.db"
+        old.write_bytes(b"old")
+        os.utime(old, (1_000_000 + n, 1_000_000 + n))
     HyperscanMatcher(rules, cache=tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("rules-0*-hs0.db")) == [f"rules-{n:016x}-hs0.db" for n in (3, 4, 5)]
+    for old in tmp_path.glob("rules-0*-hs0.db"):
+        old.unlink()
     cached = sorted(tmp_path.glob("*.db"))
     assert [p.name.split("-")[0] for p in cached] == ["first", "keywords", "rules"]
     assert all(load_rules().version in p.name for p in cached)

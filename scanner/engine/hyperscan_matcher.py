@@ -40,6 +40,7 @@ from pathlib import Path
 import hyperscan
 
 from scanner.engine.matcher import PortableMatcher, Prescan, keyword_lead
+from scanner.rules.cache import cache_dir, prune
 from scanner.rules.model import Rule, RuleError, RuleSet
 
 _MODE = hyperscan.HS_MODE_BLOCK
@@ -50,6 +51,7 @@ _RULE_FLAGS = (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyp
 
 # Large blobs are located block by block (see HyperscanMatcher._locate); rules whose matches can be
 # longer than the margin are searched wherever their windows allow.
+_KEEP_DATABASES = 4  # of each kind, newest first
 BLOCK = 256 * 1024
 SUB_BLOCK = 16 * 1024
 _MARGIN = 4096
@@ -72,15 +74,6 @@ class _WideRules:
 
 def _scratch(db):
     return hyperscan.Scratch(db) if db is not None else None
-
-
-def cache_dir() -> Path:
-    """SPRAWL_CACHE_DIR, else $XDG_CACHE_HOME/secret-sprawl, else ~/.cache/secret-sprawl."""
-    env = os.environ.get("SPRAWL_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "secret-sprawl"
 
 
 class HyperscanMatcher(PortableMatcher):
@@ -331,6 +324,9 @@ def _load_or_compile(path: Path, compile_db):
         os.replace(tmp, path)  # atomic: concurrent processes never read a half-written file
     except OSError:
         pass  # a read-only home still scans; it just compiles each time
+    else:
+        # Databases of other rule sets or Hyperscan builds: keep a few (switching back costs a compile).
+        prune(path.parent, f"{path.name.split('-', 1)[0]}-*.db", _KEEP_DATABASES)
     return db
 
 

@@ -37,8 +37,16 @@ def store(key: str, data: list) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
         os.replace(tmp, folder / f"rules-{key}.json")
-        entries = sorted(folder.glob("rules-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[_KEEP:]:
+        prune(folder, "rules-*.json", _KEEP)
+    except OSError:
+        pass
+
+
+def prune(folder: Path, pattern: str, keep: int) -> None:
+    """Delete all but the `keep` newest files of the folder matching the glob (other rule sets' entries)."""
+    try:
+        entries = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[keep:]:
             old.unlink(missing_ok=True)
     except OSError:
         pass
