@@ -89,10 +89,11 @@ class Engine:
 
     def _candidates(self, data: bytes, path: str, depth: int) -> list[_Candidate]:
         context = self.context
-        found, hint_ends = self.matcher.scan(data, path, context is not None and context.wants_hints(path))
+        hints = context is not None and context.wants_hints(path)
+        found, hint_ends = self.matcher.scan(data, path, hints)
         candidates = [c for rule, m in found if (c := _confirm(rule, m, data))]
         if context is not None:
-            candidates = context.refine(data, path, candidates, _Candidate, hint_ends)
+            candidates = context.refine(data, path, candidates, _Candidate, hint_ends if hints else None)
             if depth < decoders.MAX_DEPTH:
                 candidates.extend(self._decoded(data, depth))
         return candidates

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -122,6 +123,7 @@ class _HyperscanFinder:
         return _Found(_base64_starts(data) if seen[0] else [], seen[1], seen[2], seen[3])
 
 
+@functools.cache  # the Hyperscan database is compiled on first use (a few milliseconds), not at import
 def _finder():
     try:
         import hyperscan
@@ -130,19 +132,8 @@ def _finder():
     return _HyperscanFinder(hyperscan)
 
 
-class _LazyFinder:
-    """The Hyperscan database is compiled on first use (a few milliseconds), not at import."""
-
-    def __init__(self):
-        self._find = None
-
-    def __call__(self, data: bytes) -> _Found:
-        if self._find is None:
-            self._find = _finder()
-        return self._find(data)
-
-
-_find = _LazyFinder()
+def _find(data: bytes) -> _Found:
+    return _finder()(data)
 
 
 def _spans(data: bytes, found: _Found) -> Iterator[tuple[int, int, bytes, str]]:

@@ -58,7 +58,7 @@ def _read_safe(fh: BinaryIO, n: int) -> tuple[bytes, BaseException | None]:
     return b"".join(parts), None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)  # shared as a default argument
 class Position:
     """Where a stream starts in a larger file: a byte range of it, scanned by one of several workers."""
 

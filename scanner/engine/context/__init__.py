@@ -57,11 +57,12 @@ class ContextAnalyzer:
         """Candidates with context applied (some dropped, some demoted), plus generic secrets found by name.
 
         make(rule, start, end, secret, entropy, confidence, reasons, groups) builds a new candidate;
-        hint_ends are the offsets just after the hint words (the matcher's, for paths that wants_hints).
+        hint_ends are the offsets just after the hint words, found by the matcher for a path that
+        wants_hints; None for any other path (its format is unknown: no generic secrets by name).
         """
         view = _View(data, path, self.parsers)
-        known = self.generic_rule is not None and bool(view.lang or view.fmt)
-        named = value_starts(data, hint_ends) if known and hint_ends else []
+        known = hint_ends is not None
+        named = value_starts(data, hint_ends) if hint_ends else []
         hints = [pos for pos, _ in named]
         queries = view.query_sites(hints if known else None) if self.generic_rule is not None else []
         if not hints and not queries and not candidates:
