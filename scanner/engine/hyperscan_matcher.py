@@ -130,17 +130,10 @@ class HyperscanMatcher(PortableMatcher):
         return hits
 
     def first_hits(self, data: bytes) -> dict[int, int]:
-        """Keyword id -> its first hit: each literal reported once, at its first (earliest-ending) match."""
-        first: dict[int, int] = {}
-        if self.keywords_db is None:
-            return first
-        lengths = self._lengths
-
-        def on_keyword(k: int, _from: int, end: int, _flags: int, _ctx) -> None:
-            first[k] = end - lengths[k]
-
-        self.first_db.scan(data, match_event_handler=on_keyword, scratch=self._first_scratch)
-        return first
+        """Keyword id -> its first hit: the single-match database reports each literal once, at its first
+        (earliest-ending) match."""
+        hits = self._literal_hits(self.first_db, self._first_scratch, data, {})
+        return {k: positions[0] for k, positions in hits.items()}
 
     def prescan(self, data: bytes, hints: bool = False) -> Prescan:
         gated_hits: dict[int, list[int]] = {}
