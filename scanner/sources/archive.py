@@ -309,15 +309,12 @@ class _Walker:
             return  # not a member of the file's container (a plain .gz): shard 0 scans it
         name = where.rsplit(SEP, 1)[-1]
         media = media_kind(where, head)
-        seen: dict[int, str] = {}
+        seen = _SeenTimes()
 
         def on_chunk(c: Chunk, kept: list[Match]) -> None:
             if self.out.archive:  # a plain file on disk is no bomb, however large
                 self.take(c.cut_hi - c.cut_lo, where)
-            for m in kept:
-                t = time_seen(c.data, m.start)
-                if t:
-                    seen[id(m)] = t
+            seen.note(c, kept)
 
         self.out.files += 1
         try:
@@ -331,13 +328,7 @@ class _Walker:
         self.out.size += stats.bytes if stats else 0
         if stats and stats.chunks > 1:
             self.out.streamed = True
-        for m in matches:
-            prov = {}
-            if media:
-                prov["media"] = media
-            if id(m) in seen:
-                prov["seen"] = seen[id(m)]
-            self.out.hits.append(Hit(where, m, prov))
+        self.out.hits.extend(_hit(where, m, media, seen.times.get(id(m))) for m in matches)
         if error is not None:
             raise error
 
@@ -391,24 +382,14 @@ def _scan_range(fh, path: str, head: bytes, scan: LeafScan, shard: tuple[int, in
         start = _position(fh, begin)
         fh.seek(begin)
         reader = _Limited(fh, min(size, hi + OVERLAP // 2) - begin)
-        seen: dict[int, str] = {}
-
-        def on_chunk(c: Chunk, kept: list[Match]) -> None:
-            for m in kept:
-                if t := time_seen(c.data, m.start):
-                    seen[id(m)] = t
-
-        stats = scan_stream(reader, lambda data: scan(data, name), chunk=chunk, on_chunk=on_chunk,
+        seen = _SeenTimes()
+        stats = scan_stream(reader, lambda data: scan(data, name), chunk=chunk, on_chunk=seen.note,
                             start=start, stop=hi if k < n - 1 else None)
     except OSError as exc:
         out.skips.append(Skip(path, f"unreadable: {exc.strerror or exc}"))
         return out
     out.files, out.size, out.streamed = (1 if k == 0 else 0), stats.bytes, size > chunk  # as read whole
-    for m in stats.matches:
-        prov = {"media": media} if media else {}
-        if id(m) in seen:
-            prov["seen"] = seen[id(m)]
-        out.hits.append(Hit(path, m, prov))
+    out.hits.extend(_hit(path, m, media, seen.times.get(id(m))) for m in stats.matches)
     return out
 
 
@@ -462,9 +443,24 @@ def _whole(data: bytes, path: str, scan: LeafScan, out: FileOutcome) -> FileOutc
     out.size, out.files = len(data), 1
     matches = scan(data, path)
     media = media_kind(path, data[:SNIFF]) if matches else ""
-    for m in matches:
-        prov = {"media": media} if media else {}
-        if t := time_seen(data, m.start):
-            prov["seen"] = t
-        out.hits.append(Hit(path, m, prov))
+    out.hits.extend(_hit(path, m, media, time_seen(data, m.start)) for m in matches)
     return out
+
+
+class _SeenTimes:
+    """The log-record time of each kept match of a stream, read from its chunk while the chunk is there."""
+
+    def __init__(self):
+        self.times: dict[int, str] = {}
+
+    def note(self, c: Chunk, kept: list[Match]) -> None:
+        for m in kept:
+            if t := time_seen(c.data, m.start):
+                self.times[id(m)] = t
+
+
+def _hit(where: str, m: Match, media: str, seen: str | None) -> Hit:
+    prov = {"media": media} if media else {}
+    if seen:
+        prov["seen"] = seen
+    return Hit(where, m, prov)
