@@ -89,7 +89,7 @@ def get_engine(rules_paths: list[Path] | None = None, backend: str | None = None
     engine = _ENGINES.get(key)
     if engine is None:
         ruleset = load_rules(rules_paths)
-        engine = _ENGINES[key] = Engine(ruleset, make_matcher(list(ruleset), backend), context=context)
+        engine = _ENGINES[key] = Engine(ruleset, make_matcher(list(ruleset), backend, context), context=context)
     return engine
 
 

@@ -110,10 +110,29 @@ def test_report_does_not_disclose_the_encoded_secret(tmp_path):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["A", "z", "9", "+", "/", "_", "-", "=", " ", "\n", "%2F", "%", "%g", '\\":', ";base64,", "x" * 40,
                                  "aB3" * 12, "é"]), max_size=60))
-def test_hyperscan_finder_agrees_with_the_portable_one(parts):
+def test_hyperscan_facts_agree_with_the_portable_ones(parts):
+    # The facts of the decoders' own Hyperscan pass, and of the matcher's pass (the same patterns beside
+    # the rule patterns), lead to the same spans as the portable facts; they differ only in where the
+    # base64 runs are looked for from (the first long run, not the blob's start).
     hyperscan = pytest.importorskip("hyperscan")
     data = "".join(parts).encode()
-    assert decoders._HyperscanFinder(hyperscan)(data) == decoders._find_portable(data)
+    portable = decoders._find_portable(data)
+    for facts in (decoders._HyperscanFinder(hyperscan)(data), _matcher_facts(data)):
+        assert (facts.escaped_key, facts.percent, facts.data_uri) == (portable.escaped_key, portable.percent, portable.data_uri)
+        assert decoders._base64_starts(data, facts.base64_from) == decoders._base64_starts(data)
+        assert list(decoders._spans(data, facts)) == list(decoders._spans(data, portable))
+
+
+def _matcher_facts(data: bytes) -> decoders.Facts:
+    from scanner.engine.hyperscan_matcher import HyperscanMatcher
+
+    global _MATCHER
+    if _MATCHER is None:
+        _MATCHER = HyperscanMatcher(list(load_rules()))
+    return _MATCHER.prescan(data, hints=True).decoder_facts
+
+
+_MATCHER = None
 
 
 @settings(max_examples=300, deadline=None)

@@ -90,18 +90,18 @@ class Engine:
     def _candidates(self, data: bytes, path: str, depth: int) -> list[_Candidate]:
         context = self.context
         hints = context is not None and context.wants_hints(path)
-        found, hint_ends = self.matcher.scan(data, path, hints)
+        found, pre = self.matcher.scan(data, path, hints)
         candidates = [c for rule, m in found if (c := _confirm(rule, m, data))]
         if context is not None:
-            candidates = context.refine(data, path, candidates, _Candidate, hint_ends if hints else None)
+            candidates = context.refine(data, path, candidates, _Candidate, pre.hint_ends if hints else None)
             if depth < decoders.MAX_DEPTH:
-                candidates.extend(self._decoded(data, depth))
+                candidates.extend(self._decoded(data, depth, pre.decoder_facts))
         return candidates
 
-    def _decoded(self, data: bytes, depth: int) -> list[_Candidate]:
+    def _decoded(self, data: bytes, depth: int, facts: decoders.Facts | None) -> list[_Candidate]:
         """Candidates inside encoded spans, moved to the outer span (the place a reader can find)."""
         found = []
-        for start, end, text, how in decoders.decoded_spans(data):
+        for start, end, text, how in decoders.decoded_spans(data, facts):
             for inner in self._candidates(text, "", depth + 1):
                 inner.start, inner.end, inner.decoded = start, end, True
                 inner.reasons.append(f"decoded from {how}")

@@ -44,28 +44,29 @@ _BASIC = re.compile(rb"(?i:basic)[ \t]{1,4}([A-Za-z0-9+/]{6,500}={0,2})")
 QUERY_PARAM = re.compile(rb"[?&]([A-Za-z][A-Za-z0-9_.\-]{1,40})=([^&\s#\"'<>`;]{6,400})")
 
 
-def decoded_spans(data: bytes) -> Iterator[tuple[int, int, bytes, str]]:
+def decoded_spans(data: bytes, facts: Facts | None = None) -> Iterator[tuple[int, int, bytes, str]]:
     """(start, end, decoded, how) for every encoded span in data that decodes to text.
 
-    A blob over MAX_BLOB_BYTES (a log read whole) is searched a region at a time, each with its own
-    span and decoded-bytes budget, so an encoded secret deep in a large file is decoded like one near
-    its start; a region is read with a margin either side longer than any span, and owns the spans
-    that start in it."""
+    facts, if given, are what a matcher's own pass over data found with FACT_PATTERNS (see Facts);
+    else the decoders look for themselves. A blob over MAX_BLOB_BYTES (a log read whole) is searched
+    a region at a time, each with its own span and decoded-bytes budget, so an encoded secret deep in
+    a large file is decoded like one near its start; a region is read with a margin either side longer
+    than any span, and owns the spans that start in it."""
     if len(data) <= MAX_BLOB_BYTES:
-        yield from _region_spans(data, 0)
+        yield from _region_spans(data, 0, facts or _find(data))
         return
     for lo in range(0, len(data), MAX_BLOB_BYTES):
         hi, begin = lo + MAX_BLOB_BYTES, max(0, lo - _REGION_TAIL)
-        for start, end, text, how in _region_spans(data[begin : hi + _REGION_TAIL], begin):
+        region = data[begin : hi + _REGION_TAIL]
+        for start, end, text, how in _region_spans(region, begin, _find(region)):
             if lo <= start < hi:  # a span that began before lo is the previous region's, seen whole there
                 yield start, end, text, how
 
 
-def _region_spans(data: bytes, offset: int) -> Iterator[tuple[int, int, bytes, str]]:
+def _region_spans(data: bytes, offset: int, facts: Facts) -> Iterator[tuple[int, int, bytes, str]]:
     budget, spans = MAX_DECODED_BYTES, 0
-    found = _find(data)
-    images = [m.span() for m in DATA_URI.finditer(data)] if found.data_uri else []
-    for start, end, text, how in _spans(data, found):
+    images = [m.span() for m in DATA_URI.finditer(data)] if facts.data_uri else []
+    for start, end, text, how in _spans(data, facts):
         if any(lo <= start < hi for lo, hi in images):
             continue
         yield offset + start, offset + end, text, how
@@ -75,52 +76,66 @@ def _region_spans(data: bytes, offset: int) -> Iterator[tuple[int, int, bytes, s
             return
 
 
-@dataclass(slots=True)
-class _Found:
-    """What a blob holds that a decoder looks for: where its long base64 runs start, and whether it has
-    an escaped JSON key, a percent escape or a data: URI (the rest of the blob is then not searched)."""
-    base64_starts: list[int]
+@dataclass(slots=True, frozen=True)
+class Facts:
+    """What a blob holds that a decoder looks for: where its first base64 run of _B64_MIN characters
+    starts (-1: it has none), and whether it has an escaped JSON key, a percent escape or a data: URI.
+    The rest of the blob is then not searched: most source files hold no base64 run at all."""
+    base64_from: int
     escaped_key: bool
     percent: bool
     data_uri: bool
 
+    @classmethod
+    def from_first_ends(cls, ends: list[int]) -> "Facts":
+        """From the end of each FACT_PATTERNS pattern's first match (-1: no match); the first run of
+        _B64_MIN characters ends _B64_MIN after the start of the first run that long."""
+        return cls(ends[0] - _B64_MIN if ends[0] >= 0 else -1, ends[1] >= 0, ends[2] >= 0, ends[3] >= 0)
 
-def _find_portable(data: bytes) -> _Found:
+
+# Facts as Hyperscan patterns, each wanted only at its first (earliest-ending) match: a matcher that
+# scans every blob anyway compiles them into its own database, and one pass serves both.
+FACT_PATTERNS = (rb"[A-Za-z0-9+/_\-]{%d}" % _B64_MIN,  # _B64_CHARS as a class
+                 re.escape(_ESCAPED_KEY), _PERCENT_ESCAPE.pattern, re.escape(_DATA_URI_MARK))
+
+
+def _find_portable(data: bytes) -> Facts:
     percent = b"%" in data and _PERCENT_ESCAPE.search(data) is not None
-    return _Found(_base64_starts(data), _ESCAPED_KEY in data, percent, _DATA_URI_MARK in data)
+    return Facts(0, _ESCAPED_KEY in data, percent, _DATA_URI_MARK in data)
 
 
-def _base64_starts(data: bytes) -> list[int]:
+def _base64_starts(data: bytes, pos: int = 0) -> list[int]:
     # Runs of base64 characters are found with bytes.translate and bytes.find (C loops over the whole
     # blob) rather than a regex, which costs a retry at every character of every identifier.
-    mask, needle, starts = data.translate(_B64_MASK), b"a" * _B64_MIN, []
-    pos = mask.find(needle)
-    while pos >= 0:
-        starts.append(pos)
-        end = mask.find(b" ", pos)
-        pos = mask.find(needle, end) if end >= 0 else -1
+    if pos < 0:
+        return []
+    mask, needle, starts = data[pos:].translate(_B64_MASK), b"a" * _B64_MIN, []
+    at = mask.find(needle)
+    while at >= 0:
+        starts.append(pos + at)
+        end = mask.find(b" ", at)
+        at = mask.find(needle, end) if end >= 0 else -1
     return starts
 
 
 class _HyperscanFinder:
-    """The same facts, the whole-blob searches replaced by one Hyperscan pass (the package is optional)
-    that says which of them are worth running: most source files hold no base64 run at all."""
+    """Facts from one Hyperscan pass of FACT_PATTERNS (the package is optional), for a blob that no
+    matcher has scanned with them."""
 
     def __init__(self, hyperscan):
-        patterns = [rb"[A-Za-z0-9+/_\-]{%d}" % _B64_MIN,  # _B64_CHARS as a class
-                    re.escape(_ESCAPED_KEY), _PERCENT_ESCAPE.pattern, re.escape(_DATA_URI_MARK)]
         self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self.db.compile(expressions=patterns, ids=[0, 1, 2, 3], flags=hyperscan.HS_FLAG_SINGLEMATCH)
+        self.db.compile(expressions=list(FACT_PATTERNS), ids=list(range(len(FACT_PATTERNS))),
+                        flags=hyperscan.HS_FLAG_SINGLEMATCH)
         self.scratch = hyperscan.Scratch(self.db)
 
-    def __call__(self, data: bytes) -> _Found:
-        seen = [False] * 4
+    def __call__(self, data: bytes) -> Facts:
+        ends = [-1] * len(FACT_PATTERNS)
 
-        def on_match(i: int, _from: int, _end: int, _flags: int, _ctx) -> None:
-            seen[i] = True
+        def on_match(i: int, _from: int, end: int, _flags: int, _ctx) -> None:
+            ends[i] = end
 
         self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
-        return _Found(_base64_starts(data) if seen[0] else [], seen[1], seen[2], seen[3])
+        return Facts.from_first_ends(ends)
 
 
 @functools.cache  # the Hyperscan database is compiled on first use (a few milliseconds), not at import
@@ -132,13 +147,13 @@ def _finder():
     return _HyperscanFinder(hyperscan)
 
 
-def _find(data: bytes) -> _Found:
+def _find(data: bytes) -> Facts:
     return _finder()(data)
 
 
-def _spans(data: bytes, found: _Found) -> Iterator[tuple[int, int, bytes, str]]:
+def _spans(data: bytes, found: Facts) -> Iterator[tuple[int, int, bytes, str]]:
     end = 0
-    for pos in found.base64_starts:
+    for pos in _base64_starts(data, found.base64_from):
         if pos < end:
             continue  # inside the padding of the run before
         end = _B64_RUN.match(data, pos).end()

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import hyperscan
 
+from scanner.engine.context.hints import HINT_WORDS
+from scanner.engine.decoders import FACT_PATTERNS, Facts
 from scanner.engine.matcher import PortableMatcher, Prescan, keyword_lead
 from scanner.rules.cache import cache_dir, prune
 from scanner.rules.model import Rule, RuleError, RuleSet
@@ -81,8 +83,9 @@ class HyperscanMatcher(PortableMatcher):
 
     name = "hyperscan"
 
-    def __init__(self, rules: list[Rule], cache: Path | None = None):
+    def __init__(self, rules: list[Rule], cache: Path | None = None, context: bool = True):
         super().__init__(rules)
+        self._context = context
         # Keywords are lower-cased text compared with the latin-1 view of the blob: one that is not
         # latin-1 can never hit in the portable matcher either.
         keywords = [(kw.encode("latin-1"), k) for kw, k in self.prefilter.keyword_ids.items() if _latin1(kw)]
@@ -94,8 +97,11 @@ class HyperscanMatcher(PortableMatcher):
         # rule patterns made another rule's match go unreported (tests/test_backends.py found it).
         self.keywords_db = _load_or_compile(cache / f"keywords-{version}-{words}-hs{hyperscan.__version__}.db",
                                             lambda: _compile_keywords(keywords)) if keywords else None
-        self.rules_db = _load_or_compile(cache / f"rules-{version}-hs{hyperscan.__version__}.db",
-                                         lambda: _compile_rules(rules))
+        # Serving context analysis, the rule database holds its patterns too (see _context_patterns).
+        extra = _context_patterns() if context else []
+        tag = hashlib.sha256(b"\0".join(e for e, _ in extra)).hexdigest()[:8] if extra else "bare"
+        self.rules_db = _load_or_compile(cache / f"rules-{version}-{tag}-hs{hyperscan.__version__}.db",
+                                         lambda: _compile_rules(rules, extra=extra))
         # A few dozen literals compile in milliseconds: no cache needed.
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
         self._hints_scratch = hyperscan.Scratch(self.hints_db)
@@ -136,18 +142,43 @@ class HyperscanMatcher(PortableMatcher):
         return {k: positions[0] for k, positions in hits.items()}
 
     def prescan(self, data: bytes, hints: bool = False) -> Prescan:
-        gated_hits: dict[int, list[int]] = {}
         if len(data) > 2 * BLOCK:
-            possible, ranges, gated_hits = self._locate(data)
-        else:
-            possible, ranges = self._possible(data), None
-        # Most blobs can match no rule at all: their keyword hits (a Python call each) are then not needed,
-        # and the hint words alone are found with a database of their own.
+            return self._prescan_large(data, hints)
+        possible, hint_ends, facts = self._blob_pass(data)
+        if hints and not self._context:
+            hint_ends = self._hint_ends(data)
+        # Most blobs can match no rule at all: their keyword hits (a Python call each) are then not needed.
+        hits = self.keyword_hits(data) if possible else {}
+        return Prescan(hits, possible, hint_ends if hints else [], decoder_facts=facts)
+
+    def _blob_pass(self, data: bytes) -> tuple[set[int], list[int], Facts | None]:
+        """The rules that can match the blob and, from the same pass when the matcher serves context
+        analysis, the ends of the hint words and the decoders' facts."""
+        if not self._context:
+            return self._possible(data), [], None
+        possible: set[int] = set()
+        hint_ends: list[int] = []
+        first_ends = [-1] * len(FACT_PATTERNS)
+        rules_end, hints_from = len(self.rules), len(self.rules) + len(FACT_PATTERNS)
+
+        def on_match(i: int, _from: int, end: int, _flags: int, _ctx) -> None:
+            if i < rules_end:
+                possible.add(i)
+            elif i >= hints_from:
+                hint_ends.append(end)  # matches arrive in order of their end
+            else:
+                first_ends[i - rules_end] = end
+
+        self.rules_db.scan(data, match_event_handler=on_match, scratch=self._rules_scratch)
+        return possible, hint_ends, Facts.from_first_ends(first_ends)
+
+    def _prescan_large(self, data: bytes, hints: bool) -> Prescan:
+        possible, ranges, gated_hits = self._locate(data)
         if not possible:
             return Prescan({}, possible, self._hint_ends(data) if hints else [])
         keyworded = self.prefilter.rule_keywords
-        if ranges is None or any(keyworded[i] and i not in ranges and i not in self._wide.gated for i in possible):
-            # A small blob, or a rule that can match anywhere in a large one: every keyword hit is needed.
+        if any(keyworded[i] and i not in ranges and i not in self._wide.gated for i in possible):
+            # A rule that can match anywhere in the blob: every keyword hit is needed.
             hits = self.keyword_hits(data)
             return Prescan(hits, possible, self.prefilter.extra_ends(hits) if hints else [], ranges)
         # Every rule that can match is located, or gated by keywords whose every hit is known: other
@@ -330,11 +361,23 @@ def _compile_keywords(keywords: list[tuple[bytes, int]], flags: int = 0):
     return db
 
 
-def _compile_rules(rules: list[Rule], ids: list[int] | None = None):
+def _context_patterns() -> list[tuple[bytes, int]]:
+    """What context analysis looks for in every blob, as patterns with flags: the decoders' facts (each
+    wanted at its first match) and the hint words (every hit). Compiled beside the rule patterns, they
+    cost about half of a database of their own: a source tree is scanned once, not twice."""
+    facts = [(pattern, hyperscan.HS_FLAG_SINGLEMATCH) for pattern in FACT_PATTERNS]
+    return facts + [(re.escape(word.encode()), _KEYWORD_FLAGS) for word in HINT_WORDS]
+
+
+def _compile_rules(rules: list[Rule], ids: list[int] | None = None, extra: list[tuple[bytes, int]] = ()):
+    """The rules' prefilter patterns (ids: theirs, else their index), then the extra patterns (numbered
+    on from len(rules))."""
     db = hyperscan.Database(mode=_MODE)
+    ids = ids or list(range(len(rules)))
     try:
-        db.compile(expressions=[prefilter_pattern(r.pattern) for r in rules], ids=ids or list(range(len(rules))),
-                   flags=_RULE_FLAGS)
+        db.compile(expressions=[prefilter_pattern(r.pattern) for r in rules] + [e for e, _ in extra],
+                   ids=ids + list(range(len(rules), len(rules) + len(extra))),
+                   flags=[_RULE_FLAGS] * len(rules) + [f for _, f in extra])
     except hyperscan.error as exc:
         raise _unportable(rules, exc) from None
     return db

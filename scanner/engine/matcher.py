@@ -24,15 +24,17 @@ class Matcher(Protocol):
     def candidates(self, data: bytes, path: str) -> Iterator[Candidate]:
         """Every (rule, match) for the blob, for rules that apply to this path."""
 
-    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], list[int]]:
-        """The candidates, and (if hints) the ascending offsets just after each context hint word."""
+    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], "Prescan"]:
+        """The candidates, and what the matcher learnt of the blob on the way: (if hints) the ascending
+        offsets just after each context hint word, and perhaps the decoders' facts."""
 
 
 BACKENDS = ("auto", "portable", "hyperscan")
 
 
-def make_matcher(rules: list[Rule], backend: str = "auto") -> Matcher:
-    """The Hyperscan matcher when asked for, or on "auto" when the package imports; else the portable one."""
+def make_matcher(rules: list[Rule], backend: str = "auto", context: bool = True) -> Matcher:
+    """The Hyperscan matcher when asked for, or on "auto" when the package imports; else the portable one.
+    context=False: for an engine without context analysis, which needs no hint words or decoder facts."""
     if backend not in BACKENDS:
         raise SprawlError(f"unknown matcher engine {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend != "portable":
@@ -43,7 +45,7 @@ def make_matcher(rules: list[Rule], backend: str = "auto") -> Matcher:
                 raise SprawlError("--engine hyperscan needs the hyperscan package: "
                                   "pip install 'secret-sprawl[fast]'") from None
         else:
-            return HyperscanMatcher(rules)
+            return HyperscanMatcher(rules, context=context)
     return PortableMatcher(rules)
 
 
@@ -67,9 +69,9 @@ class PortableMatcher:
         hits = self.keyword_hits(data)
         return Prescan(hits, hint_ends=self.prefilter.extra_ends(hits) if hints else [])
 
-    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], list[int]]:
+    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], Prescan]:
         pre = self.prescan(data, hints)
-        return list(self._matches(data, path, pre)), pre.hint_ends
+        return list(self._matches(data, path, pre)), pre
 
     def candidates(self, data: bytes, path: str) -> Iterator[Candidate]:
         return self._matches(data, path, self.prescan(data))
@@ -115,6 +117,8 @@ class Prescan:
     ranges: dict[int, list[tuple[int, int]]] | None = None
     # Keyword id -> its first hit in the whole blob, where `hits` holds only the hits near `ranges`.
     first: dict[int, int] | None = None
+    # What the decoders look for (scanner.engine.decoders.Facts), where the matcher's pass found it too.
+    decoder_facts: object | None = None
 
 
 def starting_in(rule: Rule, data: bytes, spans: list[tuple[int, int]]) -> Iterator:

@@ -27,7 +27,7 @@ _CODE = frozenset({"python", "javascript", "typescript", "tsx", "go", "java", "r
 _MINIFIED_LINE = 1000
 _BARE_VALUE = re.compile(rb"[^\s,;)\]}\"'<>]*")
 _WHOLE_FILE_SITES = 4  # values to judge in one file from which a whole-file parse is cheaper
-_WHOLE_FILE_MAX = 512 * 1024
+_WHOLE_FILE_MAX = 64 * 1024  # a 100 KB parse costs as much as a dozen windows
 _WINDOW = 2048  # bytes of text parsed either side of an offset in a larger file
 _TOP_LEVEL = re.compile(rb"\n(?=[^\s#/*\-}\])])")
 _LOCAL_OR_EXAMPLE_HOST = re.compile(
