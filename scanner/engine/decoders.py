@@ -28,7 +28,6 @@ MIN_DECODED = 12
 _B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
 _B64_MASK = bytes(0x61 if i in _B64_CHARS else 0x20 for i in range(256))
 _B64_MIN = 32  # 24 bytes of text: room for a name and a secret
-_B64_RUN = re.compile(rb"[A-Za-z0-9+/_\-]*")
 _B64_MAX = 8192
 _HAS_MIX = re.compile(rb"(?=[^\d]*\d)(?=[^a-z]*[a-z])(?=[^A-Z]*[A-Z])")
 # Images, fonts and other binary payloads inline in CSS, HTML and notebooks: never text, never decoded.
@@ -104,18 +103,21 @@ def _find_portable(data: bytes) -> Facts:
     return Facts(0, _ESCAPED_KEY in data, percent, _DATA_URI_MARK in data)
 
 
-def _base64_starts(data: bytes, pos: int = 0) -> list[int]:
-    # Runs of base64 characters are found with bytes.translate and bytes.find (C loops over the whole
-    # blob) rather than a regex, which costs a retry at every character of every identifier.
+def _base64_runs(data: bytes, pos: int = 0) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of at least _B64_MIN base64 characters from pos on (-1: none) that
+    holds a digit and both cases."""
+    # Runs are found with bytes.translate and bytes.find (C loops over the whole blob) rather than a
+    # regex, which costs a retry at every character of every identifier.
     if pos < 0:
-        return []
-    mask, needle, starts = data[pos:].translate(_B64_MASK), b"a" * _B64_MIN, []
+        return
+    mask, needle = data[pos:].translate(_B64_MASK), b"a" * _B64_MIN
     at = mask.find(needle)
     while at >= 0:
-        starts.append(pos + at)
         end = mask.find(b" ", at)
-        at = mask.find(needle, end) if end >= 0 else -1
-    return starts
+        end = len(mask) if end < 0 else end
+        if _HAS_MIX.match(data, pos + at, pos + end):
+            yield pos + at, pos + end
+        at = mask.find(needle, end)
 
 
 class _HyperscanFinder:
@@ -152,11 +154,7 @@ def _find(data: bytes) -> Facts:
 
 
 def _spans(data: bytes, found: Facts) -> Iterator[tuple[int, int, bytes, str]]:
-    end = 0
-    for pos in _base64_starts(data, found.base64_from):
-        if pos < end:
-            continue  # inside the padding of the run before
-        end = _B64_RUN.match(data, pos).end()
+    for pos, end in _base64_runs(data, found.base64_from):
         while end < len(data) and end - pos < _B64_MAX and data[end] == 0x3D:  # padding
             end += 1
         if end - pos <= _B64_MAX and (text := _base64_text(data[pos:end])) is not None:
@@ -181,8 +179,6 @@ def _spans(data: bytes, found: Facts) -> Iterator[tuple[int, int, bytes, str]]:
 
 
 def _base64_text(raw: bytes) -> bytes | None:
-    if not _HAS_MIX.match(raw):
-        return None
     out = b64_text(raw)
     return out if out is not None and len(out) >= MIN_DECODED else None
 

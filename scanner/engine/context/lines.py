@@ -4,6 +4,7 @@ the tree-sitter context (scanner.engine.context.syntax.Site) from the one line a
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from scanner.engine.context.syntax import Site
@@ -26,6 +27,7 @@ _NAME_BEFORE = re.compile(
 _ENV_PAIR = re.compile(rb"""([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)""")
 
 
+@functools.lru_cache(maxsize=16)
 def format_for(path: str) -> str | None:
     name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
     if name == ".env" or name.startswith(".env.") or name.endswith(".env") or name.endswith(".envrc"):

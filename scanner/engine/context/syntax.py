@@ -6,6 +6,7 @@ line heuristics (scanner.engine.context.lines).
 """
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 
@@ -67,6 +68,7 @@ _SUBSCRIPTS = frozenset({"subscript", "subscript_expression", "element_reference
 _QUOTES = "\"'`"
 
 
+@functools.lru_cache(maxsize=16)  # asked several times per blob (hints, view, each decoded span)
 def language_for(path: str) -> str | None:
     name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
     if name in FILE_NAMES:
