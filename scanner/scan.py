@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Container, Iterable, Iterator
 
 from scanner.engine import Engine
+from scanner.engine.revisions import RecentVersions, scan_revision
 from scanner.findings import FindingCollector
 from scanner.ignore import IgnoreList, find_ignore_files
 from scanner.model import CONFIDENCE_RANK, Finding, Match
@@ -44,6 +45,7 @@ class ScanOptions:
     archive_limits: "Limits | None" = None  # archive-bomb limits; None: the defaults
     progress: "Callable[[int, int], None] | None" = None  # (bytes done, bytes total), after each file
     engine: str | None = None  # matcher backend: auto, portable or hyperscan; None: $SPRAWL_ENGINE or auto
+    whole_blobs: bool = False  # git: scan every blob whole, not a file's next version where it changed
 
 
 @dataclass
@@ -193,10 +195,15 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
     def excluded(path: str) -> bool:
         return ignore.ignores_path(path) or _excluded(path, options)
 
-    def keys() -> Iterator[str]:
+    def key(oid: str) -> str:
         # The engine sees the introducing path: path-specific rules, test-file confidence and language
-        # context depend on it. A blob first added under an excluded path waits for the end of the
-        # walk, when every path it appears at is known.
+        # context depend on it. The version before, if any, lets the worker scan only what changed.
+        base = "" if options.whole_blobs else history.bases.get(oid, "")
+        return f"{oid}\0{history.blobs[oid][0].path}\0{base}"
+
+    def keys() -> Iterator[str]:
+        # A blob first added under an excluded path waits for the end of the walk, when every path it
+        # appears at is known.
         waiting = []
         for oid in new_blobs:
             if oid in skip_blobs:
@@ -204,17 +211,17 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
             if excluded(history.blobs[oid][0].path):
                 waiting.append(oid)
             else:
-                yield f"{oid}\0{history.blobs[oid][0].path}"
+                yield key(oid)
         for oid in waiting:
             if not all(excluded(o.path) for o in history.blobs[oid]):
-                yield f"{oid}\0{history.blobs[oid][0].path}"
+                yield key(oid)
 
     stats = ScanStats(unit="blob")
     collector = FindingCollector(engine.ruleset, options.show_secrets)
     gate = _Gate(stats, options.min_confidence)
     reader = ("git", history.repo, options.walk.max_size)
-    for key, outcome in _run(*_stream_batches(keys(), options.jobs), options.rules_paths, reader):
-        oid = key.partition("\0")[0]
+    for scanned, outcome in _run(*_stream_batches(keys(), options.jobs, by_path=not options.whole_blobs), options.rules_paths, reader):
+        oid = scanned.partition("\0")[0]
         occurrences = history.blobs[oid]
         if isinstance(outcome, Skip):
             stats.skipped.append(Skip(_where(occurrences), outcome.reason))
@@ -343,6 +350,10 @@ def _forget_readers() -> None:
     _BLOB_READERS.clear()
 
 
+# This process's last scanned git blobs, for scanning the next version of each file where it changed.
+_RECENT = RecentVersions()
+
+
 def _run(batches: Iterable[list[str]], jobs: int, rules_paths, reader_spec: tuple):
     """Yield (key, Skip | (size, matches)) for every key of every batch, in worker processes if jobs > 1.
 
@@ -354,8 +365,23 @@ def _run(batches: Iterable[list[str]], jobs: int, rules_paths, reader_spec: tupl
             yield from _scan_batch(batch, rules_paths, reader_spec)
         return
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    batches = iter(batches)
+    first = next(batches, None)
+    if isinstance(first, tuple):
+        # (worker, batch) pairs: one single-process pool per worker, so that a batch reaches its worker.
+        pools = [ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_forget_readers) for _ in range(jobs)]
+        try:
+            futures = [pools[worker].submit(_scan_batch_list, batch, rules_paths, reader_spec)
+                       for worker, batch in itertools.chain([first], batches)]
+            for fut in futures:
+                yield from fut.result()
+        finally:
+            for pool in pools:
+                pool.shutdown(cancel_futures=True)
+        return
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_forget_readers) as pool:
-        futures = [pool.submit(_scan_batch_list, batch, rules_paths, reader_spec) for batch in batches]
+        futures = [pool.submit(_scan_batch_list, batch, rules_paths, reader_spec)
+                   for batch in itertools.chain([first] if first is not None else [], batches)]
         for fut in futures:
             yield from fut.result()
 
@@ -411,14 +437,37 @@ def _batches(tasks: list[FileTask]) -> Iterator[list[str]]:
         yield batch
 
 
-def _stream_batches(keys: Iterator[str], jobs: int) -> tuple[Iterable[list[str]], int]:
+def _stream_batches(keys: Iterator[str], jobs: int, by_path: bool = False) -> tuple[Iterable, int]:
     """Batches of BATCH_FILES keys as the producer yields them, and the worker count: one process
-    when the producer ends before a few batches' worth (a small repository), else a pool."""
+    when the producer ends before a few batches' worth (a small repository), else a pool.
+
+    by_path: keys are git keys, each batch goes to the worker of its paths (a (worker, batch) pair),
+    so that every version of a file is scanned by the process that scanned the version before."""
     first = list(itertools.islice(keys, 2 * BATCH_FILES))
     if len(first) < 2 * BATCH_FILES:
         return [first], 1
-    rest = itertools.chain(first, keys)
-    return iter(lambda: list(itertools.islice(rest, BATCH_FILES)), []), _jobs(jobs)
+    rest, jobs = itertools.chain(first, keys), _jobs(jobs)
+    if by_path and jobs > 1:
+        return _batches_by_path(rest, jobs), jobs
+    return iter(lambda: list(itertools.islice(rest, BATCH_FILES)), []), jobs
+
+
+def _batches_by_path(keys: Iterator[str], jobs: int) -> Iterator[tuple[int, list[str]]]:
+    # A path goes to the worker with the fewest blobs so far, and stays with it.
+    owner: dict[str, int] = {}
+    load = [0] * jobs
+    pending: list[list[str]] = [[] for _ in range(jobs)]
+    for key in keys:
+        path = key.split("\0", 2)[1]
+        worker = owner.get(path)
+        if worker is None:
+            worker = owner[path] = load.index(min(load))
+        load[worker] += 1
+        pending[worker].append(key)
+        if len(pending[worker]) >= BATCH_FILES:
+            yield worker, pending[worker]
+            pending[worker] = []
+    yield from ((worker, batch) for worker, batch in enumerate(pending) if batch)
 
 
 def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
@@ -433,15 +482,19 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
             yield key, scan_file(path, engine.scan, reader_spec[2] or Limits(), reader_spec[1],
                                  shard=(int(k), int(n)) if shard else (0, 1))
         return
-    # git keys carry the path the blob was added at; the whole batch is requested from cat-file at once
-    blobs = _blob_reader(reader_spec[1]).many([key.partition("\0")[0] for key in keys], reader_spec[2])
-    for key in keys:
-        blob_id, _, path = key.partition("\0")
+    # git keys carry the path the blob was added at and the file's version before; the whole batch is
+    # requested from cat-file at once
+    parts = [key.split("\0") for key in keys]
+    blobs = _blob_reader(reader_spec[1]).many([blob_id for blob_id, _, _ in parts], reader_spec[2])
+    for key, (blob_id, path, base) in zip(keys, parts):
         data = next(blobs)
         if isinstance(data, Skip):
             yield key, data
-        else:
-            yield key, (len(data), engine.scan(data, path or blob_id))
+            continue
+        before = _RECENT.get(base) if base else None
+        matches = scan_revision(engine, data, path, *before) if before else engine.scan(data, path or blob_id)
+        _RECENT.put(blob_id, data, matches)
+        yield key, (len(data), matches)
 
 
 def _scan_batch_list(keys: list[str], rules_paths, reader_spec: tuple):

@@ -52,23 +52,28 @@ def scan(paths, fmt, output, min_confidence, show_secrets, jobs, max_size, exclu
 @report_options
 @click.option("--branch", help="Only history reachable from this branch or ref (default: every ref).")
 @click.option("--since-commit", help="Only commits after this one (exclusive).")
+@click.option("--whole-blobs", is_flag=True,
+              help="Scan every blob whole (slower), not a file's next version only where it changed.")
 def git_command(repo, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, baseline,
-                rules_paths, branch, since_commit):
+                rules_paths, branch, since_commit, whole_blobs):
     """Scan the full history of a git repository: every blob of every branch, tag and remote.
 
     Each unique blob is scanned once; each finding names the commit, author and date that
     introduced it, and every other commit and path that holds it. Works on work trees, bare
-    and mirror clones.
+    and mirror clones. A file's next version is scanned where it changed, with the findings
+    elsewhere in it carried over from the version before: the same findings, a fraction of the work.
 
     \b
     Examples:
       sprawl git                       # the repository in the current folder
       sprawl git ../service.git --branch main --since-commit v1.2.0 -f json
+      sprawl git --whole-blobs         # every blob scanned whole
     """
     from scanner.scan import scan_git
 
     options = _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
                        baseline=baseline)
+    options.whole_blobs = whole_blobs
     _emit(scan_git(repo, options, branch, since_commit), fmt, output)
 
 

@@ -78,24 +78,35 @@ class Engine:
         # context=False keeps only rules and filters: for measuring what context analysis costs.
         self.context: ContextAnalyzer | None = ContextAnalyzer(ruleset) if context else None
 
-    def scan(self, data: bytes, path: str = "") -> list[Match]:
+    def scan(self, data: bytes, path: str = "", region: tuple[int, int] | None = None) -> list[Match]:
+        """The matches in data. region (start, end): only those found in data[start:end], judged in the
+        context of the whole blob (scanner.engine.revisions scans a file's changed lines so)."""
         if not data:
             return []
-        candidates = self._candidates(data, path, 0)
+        candidates = self._candidates(data, path, 0, region)
         if is_test_path(path):
             for cand in candidates:
                 cand.demote("in a test file")
         return _to_matches(data, _resolve_overlaps(candidates))
 
-    def _candidates(self, data: bytes, path: str, depth: int) -> list[_Candidate]:
+    def _candidates(self, data: bytes, path: str, depth: int, region: tuple[int, int] | None = None) -> list[_Candidate]:
         context = self.context
         hints = context is not None and context.wants_hints(path)
-        found, pre = self.matcher.scan(data, path, hints)
-        candidates = [c for rule, m in found if (c := _confirm(rule, m, data))]
+        lo, hi = region or (0, len(data))
+        text = data[lo:hi] if region else data
+        found, pre = self.matcher.scan(text, path, hints)
+        candidates = [c for rule, m in found if (c := _confirm(rule, m, text))]
+        hint_ends = pre.hint_ends
+        if lo:
+            for c in candidates:
+                c.start, c.end = c.start + lo, c.end + lo
+            hint_ends = [end + lo for end in hint_ends]
         if context is not None:
-            candidates = context.refine(data, path, candidates, _Candidate, pre.hint_ends if hints else None)
+            candidates = context.refine(data, path, candidates, _Candidate, hint_ends if hints else None, region)
             if depth < decoders.MAX_DEPTH:
-                candidates.extend(self._decoded(data, depth, pre.decoder_facts))
+                for c in self._decoded(text, depth, pre.decoder_facts):
+                    c.start, c.end = c.start + lo, c.end + lo
+                    candidates.append(c)
         return candidates
 
     def _decoded(self, data: bytes, depth: int, facts: decoders.Facts | None) -> list[_Candidate]:

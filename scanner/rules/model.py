@@ -55,6 +55,7 @@ class Rule:
     prefilter: bool = True  # False: in large blobs Hyperscan runs it wherever its keywords occur, unchecked
     _compiled: regex.Pattern | None = field(default=None, repr=False)
     _width: int | None = field(default=-1, repr=False)  # -1: not computed yet
+    _breaks: int = field(default=-1, repr=False)  # -1: not computed yet
 
     @property
     def regex(self) -> regex.Pattern:
@@ -71,6 +72,13 @@ class Rule:
         if self._width == -1:
             self._width = pattern_width(self.pattern)
         return self._width
+
+    @property
+    def line_breaks(self) -> int:
+        """The most line breaks a match can hold (UNBOUNDED: no limit)."""
+        if self._breaks == -1:
+            self._breaks = line_breaks(self.pattern)
+        return self._breaks
 
     def applies_to(self, path: str) -> bool:
         if not self.paths:
@@ -137,3 +145,66 @@ def pattern_width(pattern: str) -> int | None:
     except (re.error, OverflowError, RecursionError):
         return None
     return None if width >= sre_constants.MAXREPEAT else width
+
+
+
+UNBOUNDED = 1 << 30
+_NEWLINE = 10
+_BREAKING_CATEGORIES = {sre_constants.CATEGORY_SPACE, sre_constants.CATEGORY_NOT_DIGIT,
+                        sre_constants.CATEGORY_NOT_WORD, sre_constants.CATEGORY_LINEBREAK}
+
+
+def line_breaks(pattern: str) -> int:
+    """The most line breaks a match of the pattern can hold (UNBOUNDED: no limit). Tells across how
+    many lines a match can reach (scanner.engine.revisions). A pattern the standard parser cannot
+    read counts as UNBOUNDED."""
+    try:
+        parsed = sre_parse.parse(_NAMED_GROUP.sub("(?:", pattern).encode())
+    except (re.error, OverflowError, RecursionError):
+        return UNBOUNDED
+    return _breaks(parsed, parsed.state.flags)
+
+
+def _breaks(sub, flags: int) -> int:
+    c = sre_constants
+    total = 0
+    for op, av in sub:
+        if op is c.LITERAL:
+            total += av == _NEWLINE
+        elif op is c.NOT_LITERAL:
+            total += av != _NEWLINE
+        elif op is c.ANY:
+            total += bool(flags & c.SRE_FLAG_DOTALL)
+        elif op is c.IN:
+            total += _class_breaks_lines(av)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            if item := _breaks(av[2], flags):
+                total += UNBOUNDED if av[1] >= c.MAXREPEAT else av[1] * item
+        elif op is c.SUBPATTERN:
+            total += _breaks(av[3], (flags | av[1]) & ~av[2])
+        elif op is c.BRANCH:
+            total += max(_breaks(branch, flags) for branch in av[1])
+        elif op is c.ATOMIC_GROUP:
+            total += _breaks(av, flags)
+        elif op not in (c.AT, c.ASSERT, c.ASSERT_NOT):  # zero-width
+            return UNBOUNDED  # a back-reference or a construct not measured: assume the worst
+        if total >= UNBOUNDED:
+            return UNBOUNDED
+    return total
+
+
+def _class_breaks_lines(items) -> bool:
+    c = sre_constants
+    negated, member = False, False
+    for op, av in items:
+        if op is c.NEGATE:
+            negated = True
+        elif op is c.LITERAL:
+            member |= av == _NEWLINE
+        elif op is c.RANGE:
+            member |= av[0] <= _NEWLINE <= av[1]
+        elif op is c.CATEGORY:
+            member |= av in _BREAKING_CATEGORIES
+        else:
+            return True
+    return member != negated

@@ -42,6 +42,8 @@ class Occurrence:
 class History:
     repo: str
     blobs: dict[str, list[Occurrence]] = field(default_factory=dict)  # oid -> occurrences, introducing first
+    # oid -> the blob its introducing commit replaced at the same path (the file's version before)
+    bases: dict[str, str] = field(default_factory=dict)
     commits: int = 0
     shallow: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -112,6 +114,8 @@ def _walk(path: str, history: History, revs: list[str]) -> Iterator[str]:
             occurrences = blobs.get(oid)
             if occurrences is None:
                 blobs[oid] = [occ]
+                if parts[2] != _NULL_OID:
+                    history.bases[oid] = parts[2]
                 yield oid
             else:
                 occurrences.append(occ)

@@ -26,9 +26,8 @@ from scanner.engine.filters import filler_reason, placeholder_reason
 _CODE = frozenset({"python", "javascript", "typescript", "tsx", "go", "java", "ruby", "hcl"})
 _MINIFIED_LINE = 1000
 _BARE_VALUE = re.compile(rb"[^\s,;)\]}\"'<>]*")
-_WHOLE_FILE_SITES = 4  # values to judge in one file from which a whole-file parse is cheaper
-_WHOLE_FILE_MAX = 64 * 1024  # a 100 KB parse costs as much as a dozen windows
-_WINDOW = 2048  # bytes of text parsed either side of an offset in a larger file
+WINDOW = 2048  # bytes of text parsed either side of an offset in a larger file
+_UNPARSED = object()
 _TOP_LEVEL = re.compile(rb"\n(?=[^\s#/*\-}\])])")
 _LOCAL_OR_EXAMPLE_HOST = re.compile(
     rb"@(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|[a-z0-9.\-]*example\.(?:com|net|org)|[a-z0-9.\-]+\.(?:example|test|invalid))(?![a-z0-9.\-])"
@@ -53,18 +52,20 @@ class ContextAnalyzer:
         return self.generic_rule is not None and bool(path) and bool(language_for(path) or format_for(path))
 
     def refine(self, data: bytes, path: str, candidates: list, make: MakeCandidate,
-               hint_ends: list[int] | None = None) -> list:
+               hint_ends: list[int] | None = None, region: tuple[int, int] | None = None) -> list:
         """Candidates with context applied (some dropped, some demoted), plus generic secrets found by name.
 
         make(rule, start, end, secret, entropy, confidence, reasons, groups) builds a new candidate;
         hint_ends are the offsets just after the hint words, found by the matcher for a path that
         wants_hints; None for any other path (its format is unknown: no generic secrets by name).
+        region: the candidates and hints were found in data[start:end] only (see Engine.scan); so are
+        URL query parameters.
         """
         view = _View(data, path, self.parsers)
         known = hint_ends is not None
         named = value_starts(data, hint_ends) if hint_ends else []
         hints = [pos for pos, _ in named]
-        queries = view.query_sites(hints if known else None) if self.generic_rule is not None else []
+        queries = view.query_sites(hints if known else None, region) if self.generic_rule is not None else []
         if not hints and not queries and not candidates:
             return candidates
         kept = []
@@ -73,10 +74,7 @@ class ContextAnalyzer:
             if reason is None:
                 kept.append(c)
         if self.generic_rule is not None:
-            plausible = [pos for pos, name in named if _plausible(view, pos, name)]
-            # Many values to judge: one parse of the whole file beats a parse per window.
-            view.whole_file = len(plausible) >= _WHOLE_FILE_SITES
-            sites = [view.site(h) for h in plausible]
+            sites = [view.site(pos) for pos, name in named if _plausible(view, pos, name)]
             kept.extend(self._generic(view, sites + queries, kept, make))
         return kept
 
@@ -198,8 +196,7 @@ class _View:
         self.data, self.path, self.parsers = data, path, parsers
         self.lang = language_for(path) if path else None
         self.fmt = format_for(path) if path and self.lang is None else None
-        self._windows: list[tuple[int, int, Tree | None]] = []
-        self.whole_file = False
+        self._trees: dict[tuple[int, int], Tree | None] = {}  # (start, end) of a window -> its parse
         self._images: list[tuple[int, int]] | None = None
         self.script = path.endswith((".js", ".mjs", ".cjs", ".css"))
 
@@ -215,23 +212,26 @@ class _View:
         return site
 
     def _window_tree(self, offset: int) -> tuple[int, Tree | None]:
-        """A parse tree of the text around offset. Small files are parsed whole; in larger ones only a
-        window that starts at an unindented line (a top-level statement or key) is parsed, since
-        tree-sitter's cost grows with the file while an assignment's context is a few lines."""
-        for lo, hi, tree in self._windows:
-            if lo <= offset < hi and (lo == 0 or offset - lo >= _WINDOW // 4) and (hi == len(self.data) or hi - offset >= _WINDOW // 4):
-                return lo, tree
+        """A parse tree of the text around offset. Small files are parsed whole; in larger ones a window
+        from the first unindented line (a top-level statement or key) in the WINDOW bytes before offset
+        to the end of the line WINDOW bytes after it, since tree-sitter's cost grows with the text
+        while an assignment's context is a few lines.
+
+        The window is a function of the text around offset alone (not of which values were judged
+        before, nor of where in the file the text is), so judging the changed part of a file's next
+        version gives what judging all of it gives (scanner.engine.revisions)."""
         data = self.data
-        if len(data) <= 2 * _WINDOW or (self.whole_file and len(data) <= _WHOLE_FILE_MAX):
+        if len(data) <= 2 * WINDOW:
             lo, hi = 0, len(data)
         else:
-            lo = max(0, offset - _WINDOW)
-            top = _TOP_LEVEL.search(data, lo, offset)  # the first unindented line in the window
-            lo = top.start() + 1 if top else data.rfind(b"\n", 0, lo) + 1
-            hi = data.find(b"\n", min(len(data), offset + _WINDOW))
+            start = max(0, offset - WINDOW)
+            top = _TOP_LEVEL.search(data, start, offset)
+            lo = top.start() + 1 if top else data.rfind(b"\n", 0, start) + 1
+            hi = data.find(b"\n", min(len(data), offset + WINDOW))
             hi = len(data) if hi < 0 else hi
-        tree = self.parsers.parse(data[lo:hi], self.lang)
-        self._windows.append((lo, hi, tree))
+        tree = self._trees.get((lo, hi), _UNPARSED)
+        if tree is _UNPARSED:
+            tree = self._trees[(lo, hi)] = self.parsers.parse(data[lo:hi], self.lang)
         return lo, tree
 
     def in_image(self, offset: int) -> bool:
@@ -245,9 +245,10 @@ class _View:
             return False
         return len(_line(self.data, offset)) > _MINIFIED_LINE
 
-    def query_sites(self, hints: list[int] | None) -> list[Site]:
+    def query_sites(self, hints: list[int] | None, region: tuple[int, int] | None = None) -> list[Site]:
         """URL query parameters (?api_key=..., &token=...) as sites named by the parameter: on the lines
-        of the hints where those were looked for (a parameter is a hint too), else in the whole blob."""
+        of the hints where those were looked for (a parameter is a hint too), else in the whole blob
+        (or the region of it being scanned)."""
         data = self.data
         if b"?" not in data and b"&" not in data:
             return []
@@ -259,7 +260,7 @@ class _View:
                 hi = data.find(b"\n", pos)
                 spans.append((lo, len(data) if hi < 0 else hi))
         if hints is None:
-            spans = [(0, len(data))]
+            spans = [region or (0, len(data))]
         return [Site(start, end, True, name=name) for lo, hi in spans
                 for name, start, end, _ in decoders.query_params(data, lo, hi) if is_secret_name(name)]
 

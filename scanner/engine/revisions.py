@@ -1,0 +1,185 @@
+"""A file's next version in git history, scanned where it changed.
+
+Most blobs in a history are a file edited a few lines away from the version before it. Scanning
+each whole costs as much as the first; betterleaks and gitleaks avoid it by scanning patches and
+lose every secret that is not on an added line of a diff. Here a new version is compared with the
+version before it (the blob at the same path in the parent commit, already scanned by this
+process): the lines around the change are scanned, in the context of the whole new version, and
+the matches elsewhere are carried over from the version before, moved by the change's length.
+
+Why the result is the whole-blob scan's. A match is found where a rule's keyword hit opens a search
+window (REACH bytes either side at most), spans at most LINES line breaks, and is judged on the
+parse of the text within WINDOW bytes of it (a window that depends on that text alone, see
+ContextAnalyzer). So a match further than WINDOW + REACH bytes from the change is found and judged
+alike in both versions, and is carried over; nearer ones are looked for in a region REACH bytes and
+LINES lines wider still, and judged against the whole new version. Where a rule reaches further
+(private key blocks, Kubernetes Secret manifests: more line breaks, or wider search windows), or
+text sits inside an inline base64 image (whose extent the change may move), the version is scanned
+whole, and so it is where a match of either version straddles an edge anyway.
+One difference remains by design: the decoders' work budget (MAX_SPANS encoded spans per blob)
+counts from the region's start, so in a blob holding more encoded spans than that, the region scan
+can decode spans the whole-blob scan left undecoded.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from typing import Callable
+
+from scanner.engine.context import WINDOW
+from scanner.model import Match
+
+REACH = 1024  # bytes: the farthest a keyword hit's search window extends
+LINES = 32  # the most line breaks a match holds
+
+
+def scan_revision(engine, data: bytes, path: str, base: bytes, base_matches: list[Match]) -> list[Match]:
+    """The matches of engine.scan(data, path), given base (the version before) and its matches."""
+    size = len(data)
+    same_start = _common_prefix(base, data)
+    same_end = _common_suffix(base, data, min(len(base), size) - same_start)
+    # Matches starting in [keep_from, keep_to) are taken from a scan of the new version's region [lo, hi).
+    keep_from = max(0, _line_start(data, same_start) - WINDOW - REACH)
+    keep_to = min(size, _line_end(data, size - same_end) + WINDOW + REACH)
+    lo = _lines_back(data, _line_start(data, keep_from - REACH), LINES)
+    hi = _lines_on(data, _line_end(data, keep_to + REACH), LINES)
+    if 4 * (hi - lo) >= 3 * size or b";base64," in data or _long_matches_possible(engine, data):
+        return engine.scan(data, path)
+    shift = size - len(base)
+    before = [m for m in base_matches if m.start < keep_from]
+    after = [m for m in base_matches if m.start >= keep_to - shift]
+    fresh = [m for m in engine.scan(data, path, region=(lo, hi)) if keep_from <= m.start < keep_to]
+    if (any(m.end > keep_from for m in before) or any(m.end > keep_to for m in fresh)
+            or any(m.start < keep_to - shift < m.end for m in base_matches)):
+        return engine.scan(data, path)  # a match straddles an edge
+    line_shift = data.count(b"\n", same_start, size - same_end) - base.count(b"\n", same_start, len(base) - same_end)
+    moved = [replace(m, start=m.start + shift, end=m.end + shift, line=m.line + line_shift) for m in after]
+    return before + fresh + moved
+
+
+def _long_matches_possible(engine, data: bytes) -> bool:
+    """Whether data holds a keyword of a rule that reaches further than REACH (see _long_rule_finder)."""
+    return _long_rule_finder(engine)(data)
+
+
+@functools.cache
+def _long_rule_finder(engine) -> Callable[[bytes], bool]:
+    """A test for the keywords of the rules whose matches hold more than LINES line breaks, or whose
+    keyword hits open search windows wider than REACH (a rule without keywords: every blob): one Hyperscan pass where the package is installed, else one
+    Aho-Corasick pass over the lower-cased text."""
+    long_rules = [r for r in engine.rules if r.window > REACH or r.line_breaks > LINES]
+    if any(not r.keywords for r in long_rules):
+        return lambda data: True
+    words = sorted({kw.lower().encode("utf-8") for r in long_rules for kw in r.keywords})
+    if not words:
+        return lambda data: False
+    try:
+        import hyperscan
+    except ImportError:
+        return _aho_corasick_finder(words)
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(expressions=words, ids=list(range(len(words))),
+               flags=hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH, literal=True)
+    scratch = hyperscan.Scratch(db)
+
+    def found(data: bytes) -> bool:
+        hits = []
+        db.scan(data, match_event_handler=lambda *_: hits.append(1), scratch=scratch)
+        return bool(hits)
+
+    return found
+
+
+def _aho_corasick_finder(words: list[bytes]) -> Callable[[bytes], bool]:
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word.decode("latin-1"), 0)  # the text is searched as latin-1: byte for byte
+    automaton.make_automaton()
+    return lambda data: next(automaton.iter(data.lower().decode("latin-1")), None) is not None
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the longest common start: found by halving, each step a C comparison of a slice."""
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    lo, hi = 0, n  # a[:lo] == b[:lo]; a[:hi] != b[:hi]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the longest common end, at most limit (so that it does not overlap the common start)."""
+    la, lb = len(a), len(b)
+    if limit <= 0:
+        return 0
+    if a[la - limit:] == b[lb - limit:]:
+        return limit
+    lo, hi = 0, limit
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _line_start(data: bytes, pos: int) -> int:
+    return 0 if pos <= 0 else data.rfind(b"\n", 0, pos) + 1
+
+
+def _lines_back(data: bytes, line_start: int, count: int) -> int:
+    """The start of the line count lines before the one starting at line_start."""
+    for _ in range(count):
+        if line_start <= 0:
+            return 0
+        line_start = data.rfind(b"\n", 0, line_start - 1) + 1
+    return line_start
+
+
+def _lines_on(data: bytes, line_start: int, count: int) -> int:
+    """The start of the line count lines after the one starting at line_start (or the end)."""
+    for _ in range(count):
+        end = data.find(b"\n", line_start)
+        if end < 0:
+            return len(data)
+        line_start = end + 1
+    return line_start
+
+
+def _line_end(data: bytes, pos: int) -> int:
+    """Just after the newline ending the line at pos (the start of the next line), or the end."""
+    if pos >= len(data):
+        return len(data)
+    end = data.find(b"\n", max(pos, 0))
+    return len(data) if end < 0 else end + 1
+
+
+class RecentVersions:
+    """The blobs a process scanned last, with their matches, up to a byte budget (least recently
+    scanned dropped first): the versions before that the next versions are scanned against."""
+
+    def __init__(self, budget: int = 64 << 20):
+        self.budget = budget
+        self._entries: dict[str, tuple[bytes, list[Match]]] = {}  # insertion order: oldest first
+        self._bytes = 0
+
+    def get(self, oid: str) -> tuple[bytes, list[Match]] | None:
+        return self._entries.get(oid)
+
+    def put(self, oid: str, data: bytes, matches: list[Match]) -> None:
+        if oid in self._entries or len(data) > self.budget:
+            return
+        self._entries[oid] = (data, matches)
+        self._bytes += len(data)
+        while self._bytes > self.budget:
+            old = next(iter(self._entries))
+            self._bytes -= len(self._entries.pop(old)[0])

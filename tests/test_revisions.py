@@ -1,0 +1,184 @@
+"""A file's next version, scanned where it changed, gives what scanning it whole gives."""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import subprocess
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.engine import Engine
+from scanner.engine.revisions import RecentVersions, scan_revision
+from scanner.rules import load_rules
+from scanner.scan import ScanOptions, scan_git
+from conftest import run_sprawl
+
+ENGINE = Engine(load_rules())
+PATH = "service/argparse.py"
+# Real code, large enough that an edit leaves most of it unchanged.
+CODE = Path(argparse.__file__).read_bytes()
+_PEM_BODY = "\n".join(["MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun"] * 6)
+SECRET_LINES = [
+    b'DATABASE_PASSWORD = "Tq8#vLm2xR9pWz4k"\n',
+    b'STRIPE_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dcQ8Rm2Zx5"\n',
+    b'STRIPE_KEY = \\\n    "sk_live_9hV2nQ8rT4wY6zB3eH7jL1mP5sX0cK2d"\n',  # the secret on the line after its name
+    b'client = make_client(api_token="Rk4vN8pQ2sT6wY0zB3eH7jL1")\n',
+    b'aws_access_key_id = "AKIAQYLPMN5HFIQR7XYZ"\n',
+    b'config_blob = "' + base64.b64encode(b'api_key = "Zx8Qw3Er5Ty7Ui9Op1As"') + b'"\n',
+    b'# legacy_password = "Jf6Tq2Wn8Lp4Xz0R"\n',
+    b'KEY = """-----BEGIN RSA PRIVATE KEY-----\n' + _PEM_BODY.encode() + b'\n-----END RSA PRIVATE KEY-----"""\n',
+    b'x = 1  # a line that holds nothing\n',
+]
+
+
+def _lines(data: bytes) -> list[bytes]:
+    return data.splitlines(keepends=True)
+
+
+def _insert(data: bytes, at: float, lines: list[bytes]) -> bytes:
+    rows = _lines(data)
+    i = int(at * len(rows))
+    return b"".join(rows[:i] + lines + rows[i:])
+
+
+def _delete(data: bytes, at: float, count: int) -> bytes:
+    rows = _lines(data)
+    i = int(at * len(rows))
+    return b"".join(rows[:i] + rows[i + count:])
+
+
+edits = st.lists(
+    st.tuples(st.sampled_from(["insert", "delete"]), st.floats(0, 1), st.integers(0, len(SECRET_LINES) - 1),
+              st.integers(1, 3)),
+    min_size=1, max_size=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(planted=st.lists(st.tuples(st.floats(0, 1), st.integers(0, len(SECRET_LINES) - 1)), max_size=6), changes=edits)
+def test_a_revision_scans_as_the_whole_file(planted, changes):
+    before = CODE
+    for at, k in planted:
+        before = _insert(before, at, [SECRET_LINES[k]])
+    after = before
+    for kind, at, k, count in changes:
+        after = _insert(after, at, [SECRET_LINES[k]] * count) if kind == "insert" else _delete(after, at, count)
+    whole = ENGINE.scan(after, PATH)
+    assert scan_revision(ENGINE, after, PATH, before, ENGINE.scan(before, PATH)) == whole
+
+
+class _Recording(Engine):
+    """The real engine, noting how many bytes it is asked to scan each time."""
+
+    def __init__(self):
+        super().__init__(ENGINE.ruleset, ENGINE.matcher)
+        self.sizes: list[int] = []
+
+    def scan(self, data: bytes, path: str = "", region=None):
+        self.sizes.append(region[1] - region[0] if region else len(data))
+        return super().scan(data, path, region)
+
+
+def test_only_the_changed_lines_are_scanned_and_the_rest_carried_over():
+    before = _insert(_insert(CODE, 0.1, [SECRET_LINES[1]]), 0.9, [SECRET_LINES[4]])
+    after = _insert(before, 0.5, [SECRET_LINES[0]])
+    engine = _Recording()
+    old = engine.scan(before, PATH)
+    engine.sizes.clear()
+    new = scan_revision(engine, after, PATH, before, old)
+    assert engine.sizes and max(engine.sizes) < len(after) // 5
+    assert [m.secret for m in new] == ["sk_live_4eC39HqLyjWDarjtT1zdp7dcQ8Rm2Zx5", "Tq8#vLm2xR9pWz4k",
+                                       "AKIAQYLPMN5HFIQR7XYZ"]
+    assert new == ENGINE.scan(after, PATH)
+    assert new[2].line == old[1].line + 1 and new[2].start == old[1].start + len(SECRET_LINES[0])
+
+
+def test_a_version_with_a_far_reaching_rule_keyword_is_scanned_whole():
+    before = _insert(CODE, 0.2, [SECRET_LINES[7]])
+    after = _insert(before, 0.6, [SECRET_LINES[0]])
+    engine = _Recording()
+    old = engine.scan(before, PATH)
+    engine.sizes.clear()
+    assert scan_revision(engine, after, PATH, before, old) == ENGINE.scan(after, PATH)
+    assert engine.sizes == [len(after)]
+
+
+def test_recent_versions_keep_to_their_budget():
+    recent = RecentVersions(budget=10)
+    recent.put("a", b"12345", [])
+    recent.put("b", b"123456", [])
+    assert recent.get("a") is None and recent.get("b") == (b"123456", [])
+    recent.put("huge", b"x" * 11, [])
+    assert recent.get("huge") is None
+
+
+def _edited_history(tmp_path: Path) -> Path:
+    """A real repository: three copies of a large file edited over 140 commits (over 256 blobs, enough
+    for the scan to share the work between processes), secrets added and removed, on two branches."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    texts = {f"service/module_{k}.py": CODE for k in range(3)}
+    stream = []
+    for i in range(140):
+        if i == 100:
+            stream.append(b"reset refs/heads/feature\nfrom refs/heads/main\n")
+        branch = b"main" if i < 100 or i % 2 else b"feature"
+        stream.append(b"commit refs/heads/%s\nauthor Dev <dev@example.test> %d +0000\n"
+                      b"committer Dev <dev@example.test> %d +0000\ndata 7\nchange\n" % (branch, 1_600_000_000 + i, 1_600_000_000 + i))
+        for k, name in enumerate(sorted(texts)):
+            if (i + k) % 3 == 0 and i:
+                continue
+            text = _insert(texts[name], ((i * 37 + k * 11) % 100) / 100, [SECRET_LINES[(i + k) % len(SECRET_LINES)]])
+            if i % 5 == 4:
+                text = _delete(text, ((i * 53) % 100) / 100, 2)
+            texts[name] = text
+            stream.append(b"M 100644 inline %s\ndata %d\n%s\n" % (name.encode(), len(text), text))
+    subprocess.run(["git", "-C", str(repo), "fast-import", "--quiet"], input=b"".join(stream), check=True)
+    return repo
+
+
+def test_history_scanned_by_change_equals_history_scanned_whole(tmp_path):
+    # Both ways of scanning report the same findings, commits and lines.
+    repo = _edited_history(tmp_path)
+
+    def findings(whole: bool, jobs: int = 1) -> set:
+        result = scan_git(str(repo), ScanOptions(jobs=jobs, whole_blobs=whole, min_confidence="low"))
+        assert result.stats.files > 256
+        return {(f.rule_id, f.fingerprint, f.confidence, loc.path, loc.line, loc.column, loc.provenance["commit"])
+                for f in result.findings for loc in f.locations}
+
+    whole = findings(True)
+    assert len({row[1] for row in whole}) >= 5
+    assert findings(False) == whole
+    assert findings(False, jobs=2) == whole  # each file's versions go to the process that saw the one before
+
+
+def test_git_command_whole_blobs_flag_reports_the_same(tmp_path):
+    repo = _edited_history(tmp_path)
+    reports = []
+    for extra in ([], ["--whole-blobs"]):
+        out = tmp_path / f"report{len(reports)}.json"
+        proc = run_sprawl("git", str(repo), "-f", "json", "-o", str(out), "--min-confidence", "low", "--jobs", "2", *extra)
+        assert proc.returncode == 1, proc.stderr
+        doc = json.loads(out.read_text())
+        reports.append(sorted((f["rule_id"], f["fingerprint"], json.dumps(f["locations"], sort_keys=True))
+                              for f in doc["findings"]))
+    assert reports[0] and reports[0] == reports[1]
+
+
+def test_each_path_goes_to_one_worker_and_the_load_is_shared():
+    from scanner.scan import BATCH_FILES, _batches_by_path
+
+    keys = [f"{i:040x}\0dir/file_{i % 7}.py\0" for i in range(5 * BATCH_FILES)]
+    batches = list(_batches_by_path(iter(keys), 2))
+    seen = [key for _, batch in batches for key in batch]
+    assert sorted(seen) == sorted(keys)
+    workers_of = {}
+    for worker, batch in batches:
+        for key in batch:
+            workers_of.setdefault(key.split("\0")[1], set()).add(worker)
+    assert all(len(w) == 1 for w in workers_of.values())
+    load = [sum(len(b) for w, b in batches if w == k) for k in (0, 1)]
+    assert min(load) >= 2 * BATCH_FILES
