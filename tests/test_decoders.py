@@ -144,6 +144,32 @@ def test_query_params_equal_a_regex_scan(parts):
     assert [(name, start, end) for name, start, end, _ in decoders.query_params(data)] == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["?", "&", "=", "token", "api_key", "Auth", "a", "x9", "%41", " ", "\n", "#", '"', ";",
+                                 "?q=", "&api_key=", "?next=/p", "abcdef123", "PASSWORD", "key"]), max_size=60),
+       st.integers(0, 3))
+def test_named_query_params_find_every_secret_named_parameter_query_params_find(parts, copies):
+    from scanner.engine.context.names import is_secret_name
+
+    pytest.importorskip("hyperscan")
+    # Large enough for the Hyperscan pass (smaller texts are walked whole either way).
+    body = "".join(parts).encode()
+    data = b"x" * 70_000 + (body + b" " + b"y" * 500) * copies + body
+
+    def secret(found):
+        return [(name, start, end) for name, start, end, _ in found if is_secret_name(name)]
+
+    assert secret(decoders.named_query_params(data)) == secret(decoders.query_params(data))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["data:", "image/png", "IMAGE/SVG+XML", "font/woff2", ";base64,", "iVBOR", "AAAA==", " ",
+                                 "\n", "x" * 70, "a/b", "/", ";", "=", "data:a/b;base64,"]), max_size=40))
+def test_data_uris_are_those_a_regex_scan_finds(parts):
+    data = "".join(parts).encode()
+    assert decoders.data_uris(data) == [m.span() for m in decoders.DATA_URI.finditer(data)]
+
+
 def test_encoded_secrets_deep_in_a_large_blob_are_decoded_once(engine):
     # A log read whole can be larger than a decoder region: a secret base64-encoded near the end,
     # and one straddling a region boundary, are decoded and reported once each.

@@ -31,7 +31,8 @@ _B64_MIN = 32  # 24 bytes of text: room for a name and a secret
 _B64_MAX = 8192
 _HAS_MIX = re.compile(rb"(?=[^\d]*\d)(?=[^a-z]*[a-z])(?=[^A-Z]*[A-Z])")
 # Images, fonts and other binary payloads inline in CSS, HTML and notebooks: never text, never decoded.
-DATA_URI = re.compile(rb"data:[a-z]+/[a-z0-9.+\-]+;base64,[A-Za-z0-9+/=\s]*", re.IGNORECASE)
+DATA_URI = re.compile(rb"data:[a-z]{1,64}/[a-z0-9.+\-]{1,128};base64,[A-Za-z0-9+/=\s]*", re.IGNORECASE)
+_DATA_URI_LEAD = 5 + 64 + 1 + 128  # the most bytes before ";base64," in a match
 # Starts at a literal escape (a leading run of plain characters would be retried at every offset).
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}(?:[^\s\"'<>%]{0,200}%[0-9A-Fa-f]{2})+[^\s\"'<>%]{0,200}")
 # A JSON string literal holding escaped quotes: a JSON document serialized inside another (a log line).
@@ -64,7 +65,7 @@ def decoded_spans(data: bytes, facts: Facts | None = None) -> Iterator[tuple[int
 
 def _region_spans(data: bytes, offset: int, facts: Facts) -> Iterator[tuple[int, int, bytes, str]]:
     budget, spans = MAX_DECODED_BYTES, 0
-    images = [m.span() for m in DATA_URI.finditer(data)] if facts.data_uri else []
+    images = data_uris(data) if facts.data_uri else []
     for start, end, text, how in _spans(data, facts):
         if any(lo <= start < hi for lo, hi in images):
             continue
@@ -73,6 +74,22 @@ def _region_spans(data: bytes, offset: int, facts: Facts) -> Iterator[tuple[int,
         spans += 1
         if budget <= 0 or spans >= MAX_SPANS:
             return
+
+
+def data_uris(data: bytes) -> list[tuple[int, int]]:
+    """Spans of the data: URIs in data, as DATA_URI.finditer finds them: looked for only around each
+    ";base64," (found with bytes.find), since a case-insensitive regex search tries every byte."""
+    spans: list[tuple[int, int]] = []
+    taken, mark = 0, data.find(_DATA_URI_MARK)
+    while mark >= 0:
+        m = DATA_URI.search(data, max(taken, mark - _DATA_URI_LEAD), mark + len(_DATA_URI_MARK))
+        if m is not None and m.end() >= mark + len(_DATA_URI_MARK):
+            # The match stopped at the mark's end only because the search did: take it whole.
+            m = DATA_URI.match(data, m.start())
+            spans.append(m.span())
+            taken = m.end()
+        mark = data.find(_DATA_URI_MARK, max(taken, mark + 1))
+    return spans
 
 
 @dataclass(slots=True, frozen=True)
@@ -233,13 +250,86 @@ def basic_credentials(value: str) -> tuple[str, str] | None:
 def query_params(data: bytes, lo: int = 0, hi: int | None = None) -> Iterator[tuple[str, int, int, str]]:
     """(name, value start, value end, percent-decoded value) for each URL query parameter in data[lo:hi]."""
     hi = len(data) if hi is None else hi
-    taken = lo  # as finditer: a parameter is not looked for inside the one before
-    for sep in _query_separators(data, lo, hi):
-        if sep < taken or (m := QUERY_PARAM.match(data, sep, hi)) is None:
+    yield from _params_at(data, _query_separators(data, lo, hi), hi, [lo])
+
+
+def named_query_params(data: bytes, lo: int = 0, hi: int | None = None) -> Iterator[tuple[str, int, int, str]]:
+    """query_params, as far as parameters whose name holds one of SECRET_NAME_PARTS (as every secret-ish
+    name does) are concerned; other parameters may or may not be yielded.
+
+    Logs hold a query parameter on every other line: where Hyperscan is installed, one pass finds the
+    names worth a look, and separators are walked only from the last byte before each that no
+    parameter can hold (so the walk sees there what the whole walk would)."""
+    hi = len(data) if hi is None else hi
+    ends = _named_param_ends(data[lo:hi]) if hi - lo > _NAMED_FROM else None
+    if ends is None:
+        yield from query_params(data, lo, hi)
+        return
+    taken, walked = [lo], lo  # the end of the last parameter; separators before walked have been walked
+    for end in ends:
+        end += lo
+        sep = max(data.rfind(b"?", max(walked, end - 44), end), data.rfind(b"&", max(walked, end - 44), end))
+        if sep < walked:
             continue
-        taken = m.end()
+        # No parameter before start reaches past it: its bytes stop every value.
+        start = _walk_start(data, sep, walked)
+        taken[0] = max(taken[0], start)
+        yield from _params_at(data, _query_separators(data, start, sep + 1), hi, taken)
+        walked = sep + 1
+
+
+# Every name that scanner.engine.context.names calls secret-ish holds one of these.
+SECRET_NAME_PARTS = (b"pass", b"pwd", b"secret", b"token", b"auth", b"cred", b"key")
+_NAMED_FROM = 64 << 10  # smaller texts are walked whole
+# Bytes no query parameter holds (its name is [A-Za-z0-9_.-], its value stops at these): a walk over
+# separators can start after one (or at it, for '&', which starts a parameter) as if from the start.
+_VALUE_STOPS = (b"&", b" ", b"\n", b"\t", b"\r", b"#", b'"', b"'", b"<", b">", b"`", b";")
+_PARAM_MAX = 1 + 41 + 1 + 400
+
+
+def _walk_start(data: bytes, sep: int, floor: int) -> int:
+    lookback = max(floor, sep - 8 * _PARAM_MAX)
+    stop = max(data.rfind(c, lookback, sep) for c in _VALUE_STOPS)
+    if stop < 0:
+        return floor  # a long run with no stop: walk from the floor, exact if slower
+    return stop if data[stop] == 0x26 else stop + 1  # '&' starts a parameter of its own
+
+
+def _params_at(data: bytes, separators: Iterator[int], hi: int, taken: list[int]) -> Iterator[tuple[str, int, int, str]]:
+    """The parameters at these separators, skipping those inside the one before (as finditer would);
+    taken[0] is where the last one found ends, kept across calls."""
+    for sep in separators:
+        if sep < taken[0] or (m := QUERY_PARAM.match(data, sep, hi)) is None:
+            continue
+        taken[0] = m.end()
         value = unquote_to_bytes(m.group(2)).decode("utf-8", "replace")
         yield m.group(1).decode(), m.start(2), m.end(2), value
+
+
+def _named_param_ends(text: bytes) -> list[int] | None:
+    """Ascending ends (just after the '=') of query parameters whose name holds a SECRET_NAME_PARTS word;
+    None without Hyperscan."""
+    finder = _name_finder()
+    if finder is None:
+        return None
+    db, scratch = finder
+    ends: list[int] = []
+    db.scan(text, match_event_handler=lambda _i, _from, end, _flags, _ctx: ends.append(end), scratch=scratch)
+    return ends
+
+
+@functools.cache
+def _name_finder():
+    try:
+        import hyperscan
+    except ImportError:
+        return None
+    name = rb"[A-Za-z0-9_.\-]{0,41}"
+    words = b"|".join(SECRET_NAME_PARTS)
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(expressions=[rb"[?&]" + name + b"(?:" + words + b")" + name + b"="], ids=[0],
+               flags=hyperscan.HS_FLAG_CASELESS)
+    return db, hyperscan.Scratch(db)
 
 
 def _query_separators(data: bytes, lo: int, hi: int) -> Iterator[int]:

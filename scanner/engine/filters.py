@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import re
 
-import yaml
 
 from scanner.rules import RuleError
 from scanner.rules.loader import builtin_rules_dir
@@ -104,6 +103,8 @@ def documented_example(secret: str) -> bool:
 def _documented_examples() -> frozenset[str]:
     # The built-in folder even when SPRAWL_RULES_DIR names the user's own rules: the list is about
     # values, not rules, and a custom rule set should not bring public examples back as findings.
+    import yaml  # here, not at import: a clean pre-commit run never needs it
+
     path = builtin_rules_dir() / "_documented-examples.yaml"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -38,7 +38,6 @@ import os
 import re
 from pathlib import Path
 
-import yaml
 
 from scanner.rules import cache as rule_cache
 from scanner.rules.model import CONFIDENCES, KINDS, PRIVILEGES, Rule, RuleError, RuleSet
@@ -54,7 +53,6 @@ _FIELDS = {
     "check", "window", "remediation", "references", "examples", "negative_examples", "provider", "paths",
     "exclude_words", "name_delimiters", "prefilter",
 }
-_yaml_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def default_rules_dir() -> Path:
@@ -126,8 +124,10 @@ def _parse(contents: list[tuple[Path, str]], paths: list[Path] | None) -> RuleSe
 
 
 def _load_file(path: Path, text: str) -> list[Rule]:
+    import yaml  # here, not at import: a rule set read from the cache needs no YAML parser
+
     try:
-        doc = yaml.load(text, Loader=_yaml_loader)
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise RuleError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from re import _constants as sre_constants  # the parser behind re: the only width calculator in the stdlib
 from re import _parser as sre_parse
 
-import regex
 
 from scanner.errors import SprawlError
 
@@ -53,13 +52,16 @@ class Rule:
     exclude_words: tuple[str, ...] = ()  # in the name or match before the secret, these mean "not a secret"
     name_delimiters: bytes | None = None  # the match starts inside a name; what may come before the name
     prefilter: bool = True  # False: in large blobs Hyperscan runs it wherever its keywords occur, unchecked
-    _compiled: regex.Pattern | None = field(default=None, repr=False)
+    _compiled: object = field(default=None, repr=False)  # the regex module's compiled pattern
     _width: int | None = field(default=-1, repr=False)  # -1: not computed yet
     _breaks: int = field(default=-1, repr=False)  # -1: not computed yet
 
     @property
-    def regex(self) -> regex.Pattern:
+    def regex(self):
+        """The pattern compiled (by the `regex` module, on first use), on bytes, MULTILINE."""
         if self._compiled is None:
+            import regex  # here, not at import: rules compile on first use, a clean pre-commit run needs none
+
             try:
                 self._compiled = regex.compile(self.pattern.encode(), regex.MULTILINE)
             except regex.error as exc:

@@ -236,7 +236,7 @@ class _View:
 
     def in_image(self, offset: int) -> bool:
         if self._images is None:
-            self._images = [m.span() for m in decoders.DATA_URI.finditer(self.data)] if b";base64," in self.data else []
+            self._images = decoders.data_uris(self.data)
         return any(lo <= offset < hi for lo, hi in self._images)
 
     def minified(self, offset: int) -> bool:
@@ -262,7 +262,7 @@ class _View:
         if hints is None:
             spans = [region or (0, len(data))]
         return [Site(start, end, True, name=name) for lo, hi in spans
-                for name, start, end, _ in decoders.query_params(data, lo, hi) if is_secret_name(name)]
+                for name, start, end, _ in decoders.named_query_params(data, lo, hi) if is_secret_name(name)]
 
 
 def _plausible(view: "_View", pos: int, name: str) -> bool:
