@@ -105,12 +105,16 @@ def test_a_version_with_a_far_reaching_rule_keyword_is_scanned_whole():
     assert engine.sizes == [len(after)]
 
 
-def test_recent_versions_keep_to_their_budget():
+def test_recent_versions_keep_one_version_per_file_within_their_budget():
     recent = RecentVersions(budget=10)
-    recent.put("a", b"12345", [])
-    recent.put("b", b"123456", [])
-    assert recent.get("a") is None and recent.get("b") == (b"123456", [])
-    recent.put("huge", b"x" * 11, [])
+    recent.put("a1", "a.py", b"12345", [])
+    recent.put("a2", "a.py", b"1234", [])  # the next version of a.py replaces the one before
+    assert recent.get("a1") is None and recent.get("a2") == (b"1234", [])
+    recent.put("b1", "b.py", b"123456", [])
+    assert recent.get("a2") == (b"1234", []) and recent.get("b1") == (b"123456", [])
+    recent.put("c1", "c.py", b"12", [])  # over budget: the least recently scanned goes
+    assert recent.get("a2") is None and recent.get("b1") and recent.get("c1")
+    recent.put("huge", "d.py", b"x" * 11, [])
     assert recent.get("huge") is None
 
 

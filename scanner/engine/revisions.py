@@ -164,22 +164,32 @@ def _line_end(data: bytes, pos: int) -> int:
 
 
 class RecentVersions:
-    """The blobs a process scanned last, with their matches, up to a byte budget (least recently
-    scanned dropped first): the versions before that the next versions are scanned against."""
+    """The last version of each file this process scanned, with its matches, up to a byte budget (the
+    least recently scanned dropped first): the versions before that the next versions are scanned
+    against. A version is dropped once the next version of its file is in (a branch that later
+    starts from it again scans its next version whole)."""
 
-    def __init__(self, budget: int = 64 << 20):
+    def __init__(self, budget: int = 24 << 20):
         self.budget = budget
         self._entries: dict[str, tuple[bytes, list[Match]]] = {}  # insertion order: oldest first
+        self._latest: dict[str, str] = {}  # path -> the oid of its version kept
         self._bytes = 0
 
     def get(self, oid: str) -> tuple[bytes, list[Match]] | None:
         return self._entries.get(oid)
 
-    def put(self, oid: str, data: bytes, matches: list[Match]) -> None:
+    def put(self, oid: str, path: str, data: bytes, matches: list[Match]) -> None:
         if oid in self._entries or len(data) > self.budget:
             return
+        if (before := self._latest.get(path)) is not None:
+            self._drop(before)
+        self._latest[path] = oid
         self._entries[oid] = (data, matches)
         self._bytes += len(data)
         while self._bytes > self.budget:
-            old = next(iter(self._entries))
-            self._bytes -= len(self._entries.pop(old)[0])
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, oid: str) -> None:
+        entry = self._entries.pop(oid, None)
+        if entry is not None:
+            self._bytes -= len(entry[0])
