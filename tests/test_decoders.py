@@ -170,6 +170,17 @@ def test_data_uris_are_those_a_regex_scan_finds(parts):
     assert decoders.data_uris(data) == [m.span() for m in decoders.DATA_URI.finditer(data)]
 
 
+def test_escaped_json_on_a_line_of_quoted_documentation(engine):
+    # An API model's line: documentation strings dense with escaped quotes and longer than the old
+    # pattern's reach, then a serialized document holding a key. A backtracking pattern took 42 s on
+    # this 21 KB line; a JSON string is now read once, so the test takes milliseconds.
+    doc = '"<p>Example: ' + ' \\"k\\": \\"v\\",' * 100 + " " + "x" * 9000 + '</p>"'
+    inner = json.dumps(json.dumps({"api_key": SECRET}))
+    line = '{"documentation": [' + ", ".join([doc] * 2) + '], "example": ' + inner + "}"
+    found = [m for m in engine.scan(line.encode(), "model.json") if m.secret == SECRET]
+    assert found and "decoded from JSON string escapes" in found[0].reasons
+
+
 def test_encoded_secrets_deep_in_a_large_blob_are_decoded_once(engine):
     # A log read whole can be larger than a decoder region: a secret base64-encoded near the end,
     # and one straddling a region boundary, are decoded and reported once each.
