@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Full-history scan: sprawl beside kingfisher and betterleaks on the same repository, same run.
 
-    python benchmarks/git_history.py [REPO] [--commits 2000] [--repeat 2] [--jobs 0] [--engine both]
+    python benchmarks/git_history.py [REPO] [--commits 2000] [--shape small|large] [--repeat 2] [--jobs 0] [--engine both]
 
 With no REPO, a repository is built with `git fast-import` from real source files (the
 Python standard library of the running interpreter) replayed as a history of --commits
-commits, each editing a few files, with secrets planted in some commits and removed in
-later ones. Prints seconds, MB/s of unique blob bytes, peak memory and findings per tool.
+commits. --shape small (default): 4,000 modules under 200 KB, each commit editing four, with
+secrets planted in some commits and removed in later ones. --shape large: 30 modules of
+80-300 KB, each commit editing two (a line inserted; every 50th commit a token-like
+assignment), the shape where scanning each version whole costs most. Prints seconds, MB/s of
+unique blob bytes, peak memory and findings per tool.
 """
 from __future__ import annotations
 
@@ -77,6 +80,44 @@ def build_history(repo: Path, commits: int, seed: int = 7) -> int:
     return planted
 
 
+def build_large_history(repo: Path, commits: int, seed: int = 3) -> int:
+    """A repository of 30 large real files, two of them edited by each commit; returns the number of
+    token-like lines added (their random bodies fail GitHub's checksum)."""
+    rng = random.Random(seed)
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    big = sorted((p for p in stdlib.rglob("*.py") if "site-packages" not in p.parts and 80_000 < p.stat().st_size < 300_000),
+                 key=str)[:30]
+    files = {f"src/{p.name}": p.read_bytes() for p in big}
+    names = sorted(files)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    stream, when, planted = [], 1_600_000_000, 0
+
+    def commit(changes: dict[str, bytes], message: str) -> None:
+        nonlocal when
+        when += 60
+        stream.append(b"commit refs/heads/main\nauthor A <a@example.test> %d +0000\n"
+                      b"committer A <a@example.test> %d +0000\ndata %d\n%s\n" % (when, when, len(message), message.encode()))
+        for name, data in changes.items():
+            stream.append(f"M 100644 inline {name}\n".encode() + b"data %d\n" % len(data) + data + b"\n")
+
+    commit(dict(files), "import")
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789"
+    for i in range(commits):
+        changes = {}
+        for name in rng.sample(names, 2):
+            body = files[name]
+            cut = body.rfind(b"\n", 0, rng.randrange(len(body))) + 1
+            if i % 50:
+                line = f"# change {i}\n"
+            else:
+                line = f'API_TOKEN_{i} = "ghp_{"".join(rng.choice(alphabet) for _ in range(36))}"\n'
+                planted += 1
+            files[name] = changes[name] = body[:cut] + line.encode() + body[cut:]
+        commit(changes, f"c{i}")
+    subprocess.run(["git", "-C", str(repo), "fast-import", "--quiet"], input=b"".join(stream), check=True)
+    return planted
+
+
 def unique_blob_bytes(repo: str) -> tuple[int, int]:
     objects = subprocess.run(["git", "-C", repo, "rev-list", "--objects", "--all"], capture_output=True, check=True).stdout
     oids = "\n".join(line.split()[0] for line in objects.decode().splitlines()) + "\n"
@@ -90,6 +131,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("repo", nargs="?", type=Path)
     ap.add_argument("--commits", type=int, default=2000)
+    ap.add_argument("--shape", choices=["small", "large"], default="small", help="the history built with no REPO")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=0)
     ap.add_argument("--engine", choices=["auto", "portable", "hyperscan", "both"], default="auto",
@@ -99,7 +141,8 @@ def main() -> int:
     if args.repo is None:
         tmp = tempfile.TemporaryDirectory(prefix="sprawl-git-bench-")
         args.repo = Path(tmp.name) / "repo"
-        planted = build_history(args.repo, args.commits)
+        build = build_history if args.shape == "small" else build_large_history
+        planted = build(args.repo, args.commits)
         print(f"built {args.repo}: {args.commits + 1} commits, {planted} planted secrets (each later deleted)")
     blobs, size = unique_blob_bytes(str(args.repo))
     extra = {"sprawl": [], "kingfisher": ["--git-history", "full"], "betterleaks": ["git"]}

@@ -491,7 +491,7 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
         if isinstance(data, Skip):
             yield key, data
             continue
-        before = _RECENT.get(base) if base else None
+        before = _RECENT.get(base, path) if base else None
         matches = scan_revision(engine, data, path, *before) if before else engine.scan(data, path or blob_id)
         _RECENT.put(blob_id, path, data, matches)
         yield key, (len(data), matches)

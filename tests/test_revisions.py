@@ -109,13 +109,21 @@ def test_recent_versions_keep_one_version_per_file_within_their_budget():
     recent = RecentVersions(budget=10)
     recent.put("a1", "a.py", b"12345", [])
     recent.put("a2", "a.py", b"1234", [])  # the next version of a.py replaces the one before
-    assert recent.get("a1") is None and recent.get("a2") == (b"1234", [])
+    assert recent.get("a1", "a.py") is None and recent.get("a2", "a.py") == (b"1234", [])
     recent.put("b1", "b.py", b"123456", [])
-    assert recent.get("a2") == (b"1234", []) and recent.get("b1") == (b"123456", [])
+    assert recent.get("a2", "a.py") == (b"1234", []) and recent.get("b1", "b.py") == (b"123456", [])
     recent.put("c1", "c.py", b"12", [])  # over budget: the least recently scanned goes
-    assert recent.get("a2") is None and recent.get("b1") and recent.get("c1")
+    assert recent.get("a2", "a.py") is None and recent.get("b1", "b.py") and recent.get("c1", "c.py")
     recent.put("huge", "d.py", b"x" * 11, [])
-    assert recent.get("huge") is None
+    assert recent.get("huge", "d.py") is None
+
+
+def test_a_version_scanned_as_another_path_is_not_a_version_before():
+    # A blob copied from tests/ to src/ and edited there: scanned as a test file first (findings one
+    # confidence lower), so its matches cannot be carried over to the copy.
+    recent = RecentVersions()
+    recent.put("x", "tests/test_settings.py", b"data", [])
+    assert recent.get("x", "src/settings.py") is None and recent.get("x", "tests/test_settings.py")
 
 
 def _edited_history(tmp_path: Path) -> Path:

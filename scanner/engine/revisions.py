@@ -65,8 +65,8 @@ def _long_matches_possible(engine, data: bytes) -> bool:
 @functools.cache
 def _long_rule_finder(engine) -> Callable[[bytes], bool]:
     """A test for the keywords of the rules whose matches hold more than LINES line breaks, or whose
-    keyword hits open search windows wider than REACH (a rule without keywords: every blob): one Hyperscan pass where the package is installed, else one
-    Aho-Corasick pass over the lower-cased text."""
+    keyword hits open search windows wider than REACH (a rule without keywords: every blob): one
+    Hyperscan pass where the package is installed, else one Aho-Corasick pass over the lower-cased text."""
     long_rules = [r for r in engine.rules if r.window > REACH or r.line_breaks > LINES]
     if any(not r.keywords for r in long_rules):
         return lambda data: True
@@ -171,12 +171,15 @@ class RecentVersions:
 
     def __init__(self, budget: int = 24 << 20):
         self.budget = budget
-        self._entries: dict[str, tuple[bytes, list[Match]]] = {}  # insertion order: oldest first
+        self._entries: dict[str, tuple[str, bytes, list[Match]]] = {}  # insertion order: oldest first
         self._latest: dict[str, str] = {}  # path -> the oid of its version kept
         self._bytes = 0
 
-    def get(self, oid: str) -> tuple[bytes, list[Match]] | None:
-        return self._entries.get(oid)
+    def get(self, oid: str, path: str) -> tuple[bytes, list[Match]] | None:
+        """The blob and its matches, if it was scanned as this path (rules, test-file confidence and
+        language context depend on the path: a blob copied from elsewhere is not a version before)."""
+        entry = self._entries.get(oid)
+        return entry[1:] if entry is not None and entry[0] == path else None
 
     def put(self, oid: str, path: str, data: bytes, matches: list[Match]) -> None:
         if oid in self._entries or len(data) > self.budget:
@@ -184,7 +187,7 @@ class RecentVersions:
         if (before := self._latest.get(path)) is not None:
             self._drop(before)
         self._latest[path] = oid
-        self._entries[oid] = (data, matches)
+        self._entries[oid] = (path, data, matches)
         self._bytes += len(data)
         while self._bytes > self.budget:
             self._drop(next(iter(self._entries)))
@@ -192,4 +195,6 @@ class RecentVersions:
     def _drop(self, oid: str) -> None:
         entry = self._entries.pop(oid, None)
         if entry is not None:
-            self._bytes -= len(entry[0])
+            self._bytes -= len(entry[1])
+            if self._latest.get(entry[0]) == oid:
+                del self._latest[entry[0]]
