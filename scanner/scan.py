@@ -220,7 +220,8 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
     collector = FindingCollector(engine.ruleset, options.show_secrets)
     gate = _Gate(stats, options.min_confidence)
     reader = ("git", history.repo, options.walk.max_size)
-    for scanned, outcome in _run(*_stream_batches(keys(), options.jobs, by_path=not options.whole_blobs), options.rules_paths, reader):
+    batches, jobs = _stream_batches(keys(), options.jobs, by_path=not options.whole_blobs)
+    for scanned, outcome in _run(batches, jobs, options.rules_paths, reader):
         oid = scanned.partition("\0")[0]
         occurrences = history.blobs[oid]
         if isinstance(outcome, Skip):
@@ -354,8 +355,9 @@ def _forget_readers() -> None:
 _RECENT = RecentVersions()
 
 
-def _run(batches: Iterable[list[str]], jobs: int, rules_paths, reader_spec: tuple):
+def _run(batches: Iterable, jobs: int, rules_paths, reader_spec: tuple):
     """Yield (key, Skip | (size, matches)) for every key of every batch, in worker processes if jobs > 1.
+    A batch is a list of keys, or a (worker, keys) pair that must reach that worker (see _stream_batches).
 
     Workers get batches of keys (paths or blob ids), never contents, and read for themselves; batches
     are submitted as they are produced, so a lazy producer (the git history walk) overlaps the scan.
