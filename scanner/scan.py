@@ -351,8 +351,9 @@ def _forget_readers() -> None:
     _BLOB_READERS.clear()
 
 
-# This process's last scanned git blobs, for scanning the next version of each file where it changed.
-_RECENT = RecentVersions()
+# This process's last scanned git blobs, for scanning the next version of each file where it changed:
+# one cache per engine (another rule set, backend or --no-context finds other matches in the same blob).
+_RECENT: dict[int, RecentVersions] = {}
 
 
 def _run(batches: Iterable, jobs: int, rules_paths, reader_spec: tuple):
@@ -486,6 +487,7 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
         return
     # git keys carry the path the blob was added at and the file's version before; the whole batch is
     # requested from cat-file at once
+    recent = _RECENT.setdefault(id(engine), RecentVersions())
     parts = [key.split("\0") for key in keys]
     blobs = _blob_reader(reader_spec[1]).many([blob_id for blob_id, _, _ in parts], reader_spec[2])
     for key, (blob_id, path, base) in zip(keys, parts):
@@ -493,9 +495,9 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
         if isinstance(data, Skip):
             yield key, data
             continue
-        before = _RECENT.get(base, path) if base else None
+        before = recent.get(base, path) if base else None
         matches = scan_revision(engine, data, path, *before) if before else engine.scan(data, path or blob_id)
-        _RECENT.put(blob_id, path, data, matches)
+        recent.put(blob_id, path, data, matches)
         yield key, (len(data), matches)
 
 
