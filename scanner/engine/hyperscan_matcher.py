@@ -4,10 +4,11 @@ Hyperscan databases, each scanned over the raw blob in one C pass, answer the qu
 matcher answers with an Aho-Corasick walk and then more cheaply:
 
 - which rules can match anywhere in the blob: every rule pattern, compiled in prefilter mode with
-  wide bounded repeats relaxed to open ones, reported at most once (SINGLEMATCH);
+  wide bounded repeats relaxed to open ones, reported at most once (SINGLEMATCH); in the same pass,
+  where the context stage's hint words end and what the decoders look for (see _context_patterns);
 - where each rule keyword occurs (case-insensitive literals; every hit reported), which replaces
   the portable matcher's lower-cased copy, latin-1 decode and Aho-Corasick walk; it is scanned only
-  when some rule can match, and the context stage's hint words have a database of their own.
+  when some rule can match.
 
 The rule's own regex then runs exactly where the portable matcher runs it (the windows around
 the same keyword hits), but only for rules that can match. A prefilter pattern matches a superset
