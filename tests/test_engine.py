@@ -128,3 +128,16 @@ def test_any_bytes_scan_without_error_and_spans_are_consistent(noise, at):
     for m in matches:
         assert data[m.start:m.end].decode("utf-8", "replace") == m.secret
         assert m.line == data.count(b"\n", 0, m.start) + 1
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="abcdefgh0123456789", min_size=0, max_size=40))
+def test_long_ascending_run_is_exact_from_half_the_value(value):
+    from scanner.engine.filters import _long_ascending_run
+
+    best = run = min(len(value), 1)
+    for prev, cur in zip(value, value[1:]):
+        run = run + 1 if ord(cur) == ord(prev) + 1 else 1
+        best = max(best, run)
+    got = _long_ascending_run(value)
+    assert got == best if 2 * best >= len(value) else 2 * got < len(value)

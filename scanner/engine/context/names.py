@@ -140,6 +140,7 @@ _NON_SECRET_VALUES = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=8192)  # logs assign the same few values on every line
 def value_reason(value: str) -> str | None:
     """Why a value assigned to a secret-ish name is not a credential, or None if it may be one."""
     v = value.strip()
