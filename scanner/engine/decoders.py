@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import unquote_to_bytes
 
+from scanner.engine.optional_hyperscan import compile_scanner
+
 MAX_DEPTH = 2
 MAX_SPANS = 64
 MAX_DECODED_BYTES = 256 << 10
@@ -35,8 +37,8 @@ DATA_URI = re.compile(rb"data:[a-z]{1,64}/[a-z0-9.+\-]{1,128};base64,[A-Za-z0-9+
 _DATA_URI_LEAD = 5 + 64 + 1 + 128  # the most bytes before ";base64," in a match
 # Starts at a literal escape (a leading run of plain characters would be retried at every offset).
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}(?:[^\s\"'<>%]{0,200}%[0-9A-Fa-f]{2})+[^\s\"'<>%]{0,200}")
-# A JSON string literal holding escaped quotes: a JSON document serialized inside another (a log line).
-# A JSON string literal, read possessively: from any quote to the next unescaped one (or the end of the
+# A JSON string literal (one holding escaped quotes may be a JSON document serialized inside another,
+# in a log line), read possessively: from any quote to the next unescaped one (or the end of the
 # line), never backtracking, so a line is read once. (A lazy pattern that looked for an escaped quote
 # inside took a minute on one 250 KB line of AWS API documentation.)
 _JSON_STRING = re.compile(rb'"(?:[^"\\\n]|\\.)*+("?)')
@@ -142,33 +144,21 @@ def _base64_runs(data: bytes, pos: int = 0) -> Iterator[tuple[int, int]]:
         at = mask.find(needle, end)
 
 
-class _HyperscanFinder:
-    """Facts from one Hyperscan pass of FACT_PATTERNS (the package is optional), for a blob that no
-    matcher has scanned with them."""
-
-    def __init__(self, hyperscan):
-        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self.db.compile(expressions=list(FACT_PATTERNS), ids=list(range(len(FACT_PATTERNS))),
-                        flags=hyperscan.HS_FLAG_SINGLEMATCH)
-        self.scratch = hyperscan.Scratch(self.db)
-
-    def __call__(self, data: bytes) -> Facts:
-        ends = [-1] * len(FACT_PATTERNS)
-
-        def on_match(i: int, _from: int, end: int, _flags: int, _ctx) -> None:
-            ends[i] = end
-
-        self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
-        return Facts.from_first_ends(ends)
-
-
 @functools.cache  # the Hyperscan database is compiled on first use (a few milliseconds), not at import
 def _finder():
-    try:
-        import hyperscan
-    except ImportError:
+    """Facts from one Hyperscan pass of FACT_PATTERNS, for a blob that no matcher has scanned with them;
+    without Hyperscan, the portable search."""
+    scan = compile_scanner(list(FACT_PATTERNS), first_only=True)
+    if scan is None:
         return _find_portable
-    return _HyperscanFinder(hyperscan)
+
+    def find(data: bytes) -> Facts:
+        ends = [-1] * len(FACT_PATTERNS)
+        for i, end in scan(data):
+            ends[i] = end
+        return Facts.from_first_ends(ends)
+
+    return find
 
 
 def _find(data: bytes) -> Facts:
@@ -316,27 +306,14 @@ def _params_at(data: bytes, separators: Iterator[int], hi: int, taken: list[int]
 def _named_param_ends(text: bytes) -> list[int] | None:
     """Ascending ends (just after the '=') of query parameters whose name holds a SECRET_NAME_PARTS word;
     None without Hyperscan."""
-    finder = _name_finder()
-    if finder is None:
-        return None
-    db, scratch = finder
-    ends: list[int] = []
-    db.scan(text, match_event_handler=lambda _i, _from, end, _flags, _ctx: ends.append(end), scratch=scratch)
-    return ends
+    scan = _name_finder()
+    return None if scan is None else [end for _, end in scan(text)]
 
 
 @functools.cache
 def _name_finder():
-    try:
-        import hyperscan
-    except ImportError:
-        return None
     name = rb"[A-Za-z0-9_.\-]{0,41}"
-    words = b"|".join(SECRET_NAME_PARTS)
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(expressions=[rb"[?&]" + name + b"(?:" + words + b")" + name + b"="], ids=[0],
-               flags=hyperscan.HS_FLAG_CASELESS)
-    return db, hyperscan.Scratch(db)
+    return compile_scanner([rb"[?&]" + name + b"(?:" + b"|".join(SECRET_NAME_PARTS) + b")" + name + b"="], caseless=True)
 
 
 def _query_separators(data: bytes, lo: int, hi: int) -> Iterator[int]:

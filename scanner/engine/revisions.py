@@ -27,6 +27,7 @@ from dataclasses import replace
 from typing import Callable
 
 from scanner.engine.context import WINDOW
+from scanner.engine.optional_hyperscan import compile_scanner
 from scanner.model import Match
 
 REACH = 1024  # bytes: the farthest a keyword hit's search window extends
@@ -73,24 +74,9 @@ def _long_rule_finder(engine) -> Callable[[bytes], bool]:
     words = sorted({kw.lower().encode("utf-8") for r in long_rules for kw in r.keywords})
     if not words:
         return lambda data: False
-    try:
-        import hyperscan
-    except ImportError:
-        return _aho_corasick_finder(words)
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(expressions=words, ids=list(range(len(words))),
-               flags=hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH, literal=True)
-    scratch = hyperscan.Scratch(db)
-
-    def found(data: bytes) -> bool:
-        hits = []
-        db.scan(data, match_event_handler=lambda *_: hits.append(1), scratch=scratch)
-        return bool(hits)
-
-    return found
-
-
-def _aho_corasick_finder(words: list[bytes]) -> Callable[[bytes], bool]:
+    scan = compile_scanner(words, first_only=True, caseless=True, literal=True)
+    if scan is not None:
+        return lambda data: bool(scan(data))
     import ahocorasick
 
     automaton = ahocorasick.Automaton()
