@@ -370,23 +370,20 @@ def _run(batches: Iterable, jobs: int, rules_paths, reader_spec: tuple):
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     batches = iter(batches)
     first = next(batches, None)
-    if isinstance(first, tuple):
-        # (worker, batch) pairs: one single-process pool per worker, so that a batch reaches its worker.
-        pools = [ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_forget_readers) for _ in range(jobs)]
-        try:
-            futures = [pools[worker].submit(_scan_batch_list, batch, rules_paths, reader_spec)
-                       for worker, batch in itertools.chain([first], batches)]
-            for fut in futures:
-                yield from fut.result()
-        finally:
-            for pool in pools:
-                pool.shutdown(cancel_futures=True)
-        return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_forget_readers) as pool:
-        futures = [pool.submit(_scan_batch_list, batch, rules_paths, reader_spec)
-                   for batch in itertools.chain([first] if first is not None else [], batches)]
+    pairs = itertools.chain([first] if first is not None else [], batches)
+    # (worker, keys) pairs need one single-process pool per worker, so that a batch reaches its worker;
+    # plain batches share one pool.
+    routed = isinstance(first, tuple)
+    pools = [ProcessPoolExecutor(max_workers=1 if routed else jobs, mp_context=ctx, initializer=_forget_readers)
+             for _ in range(jobs if routed else 1)]
+    try:
+        futures = [pools[worker].submit(_scan_batch_list, keys, rules_paths, reader_spec)
+                   for worker, keys in (pairs if routed else ((0, batch) for batch in pairs))]
         for fut in futures:
             yield from fut.result()
+    finally:
+        for pool in pools:
+            pool.shutdown(cancel_futures=True)
 
 
 def _jobs(requested: int) -> int:
