@@ -178,14 +178,15 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
     """Scan every unique blob reachable from every ref (or one branch), attributing each finding
     to the commit that introduced it and to every other commit and path holding the same blob.
 
-    Blobs are handed to the workers as `git log` introduces them, so scanning overlaps the history
-    walk. A sweep passes the blob ids it has already scanned (`skip_blobs`) and the history it has
+    Blobs are handed to the workers as the `git log` walk reaches them, newest first, so scanning
+    overlaps the walk. A sweep passes the blob ids it has already scanned (`skip_blobs`) and the history it has
     already enumerated; `stats.scanned_blobs` tells it which blobs this run scanned."""
     from scanner.sources.git import walk_history
 
     options = options or ScanOptions()
     started = time.perf_counter()
-    new_blobs = iter(history.blobs) if history is not None else None
+    # A history already walked is read newest first too, as its walk did (see scanner.sources.git).
+    new_blobs = reversed(history.blobs) if history is not None else None
     if history is None:
         # git starts walking the history now, while the rules and matcher databases load.
         history, new_blobs = walk_history(repo, branch, since_commit)
@@ -195,35 +196,48 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
     def excluded(path: str) -> bool:
         return ignore.ignores_path(path) or _excluded(path, options)
 
-    def key(oid: str) -> str:
-        # The engine sees the introducing path: path-specific rules, test-file confidence and language
-        # context depend on it. The version before, if any, lets the worker scan only what changed.
-        base = "" if options.whole_blobs else history.bases.get(oid, "")
-        return f"{oid}\0{history.blobs[oid][0].path}\0{base}"
+    def key(oid: str, path: str) -> str:
+        # The engine sees the path: path-specific rules, test-file confidence and language context
+        # depend on it. A later version of the file, if any, lets the worker scan only what changed.
+        successor = "" if options.whole_blobs else history.successors.get(oid, "")
+        return f"{oid}\0{path}\0{successor}"
 
     def keys() -> Iterator[str]:
-        # A blob first added under an excluded path waits for the end of the walk, when every path it
-        # appears at is known.
+        # Each blob is scanned as the newest path the walk has reached it at. When the walk ends, a blob
+        # it introduced at another path (a renamed or copied file) is scanned again, as that path; and a
+        # blob first reached at an excluded path waits until every path it appears at is known.
+        scanned_as: dict[str, str] = {}
         waiting = []
         for oid in new_blobs:
             if oid in skip_blobs:
                 continue
-            if excluded(history.blobs[oid][0].path):
+            path = history.blobs[oid][0].path
+            if excluded(path):
                 waiting.append(oid)
             else:
-                yield key(oid)
+                scanned_as[oid] = path
+                yield key(oid, path)
         for oid in waiting:
             if not all(excluded(o.path) for o in history.blobs[oid]):
-                yield key(oid)
+                scanned_as[oid] = ""
+        for oid, path in scanned_as.items():
+            if path != (introducing := history.blobs[oid][0].path):
+                yield key(oid, introducing)
 
     stats = ScanStats(unit="blob")
     collector = FindingCollector(engine.ruleset, options.show_secrets)
     gate = _Gate(stats, options.min_confidence)
     reader = ("git", history.repo, options.walk.max_size)
     batches, jobs = _stream_batches(keys(), options.jobs, by_path=not options.whole_blobs)
+    outcomes = {}  # (oid, path scanned as) -> outcome
     for scanned, outcome in _run(batches, jobs, options.rules_paths, reader):
-        oid = scanned.partition("\0")[0]
-        occurrences = history.blobs[oid]
+        oid, path, _ = scanned.split("\0", 2)
+        outcomes[oid, path] = outcome
+    # Collected in the order the commits were made, each blob as its introducing path.
+    for oid, occurrences in history.blobs.items():
+        outcome = outcomes.get((oid, occurrences[0].path))
+        if outcome is None:
+            continue  # skipped: known to a sweep, or at excluded paths only
         if isinstance(outcome, Skip):
             stats.skipped.append(Skip(_where(occurrences), outcome.reason))
             if outcome.reason == "binary":

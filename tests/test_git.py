@@ -126,3 +126,43 @@ def test_history_blobs_are_scanned_under_their_path(tmp_path):
     by_rule = {f["rule_id"]: f for f in findings(res)}
     assert "pgpass-entry" in by_rule
     assert by_rule["github-pat-classic"]["confidence"] == "medium"  # high, one level down in tests/
+
+
+def test_walk_lists_blobs_and_occurrences_in_the_order_the_commits_were_made(tmp_path):
+    """The walk runs newest first (git reads deltas cheapest so), yet leaves the history as `git log
+    --reverse` lists it: blobs by introducing commit, each one's occurrences introducing first."""
+    from scanner.sources.git import enumerate_history
+
+    repo = init_repo(tmp_path / "order")
+    commit(repo, {"a.py": "x = 1\n", "b.py": "y = 1\n"}, "one")
+    git(repo, "branch", "side")
+    commit(repo, {"a.py": "x = 2\n", "copy/a.py": "x = 2\n"}, "two")
+    git(repo, "checkout", "-q", "side")
+    commit(repo, {"b.py": "x = 2\n", "c.py": "y = 1\n"}, "three, on a branch")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-edit", "side")
+    commit(repo, {"d.py": "x = 1\n", "a.py": "x = 3\n"}, "four: a.py's first version again, elsewhere")
+    listed = git(repo, "log", "--all", "--raw", "--no-abbrev", "--no-renames", "--diff-merges=first-parent",
+                 "--topo-order", "--reverse", "--format=%x01%H")
+    expected: dict[str, list[tuple[str, str]]] = {}
+    for line in listed.splitlines():
+        if line.startswith("\x01"):
+            current = line[1:]
+        elif line.startswith(":"):
+            meta, path = line.split("\t")
+            expected.setdefault(meta.split()[3], []).append((current, path))
+    history = enumerate_history(str(repo))
+    assert [(oid, [(o.commit, o.path) for o in occs]) for oid, occs in history.blobs.items()] == list(expected.items())
+    assert any(len(occs) > 2 for occs in expected.values())  # the order within a blob's list was tested
+
+
+def test_renamed_file_is_judged_as_the_path_that_introduced_it(tmp_path):
+    """The newest-first walk first reaches the blob at its new path (under tests/, where confidence
+    drops); the finding still has the confidence, and the first location, of the path it was added at."""
+    repo = init_repo(tmp_path / "renamed")
+    commit(repo, {"config.py": f"T = '{GITHUB_TOKEN}'\n"}, "add")
+    commit(repo, {"tests/config.py": f"T = '{GITHUB_TOKEN}'\n", "config.py": None}, "move")
+    for args in ([], ["-j", "2"], ["--whole-blobs"]):
+        (finding,) = findings(run_sprawl("git", str(repo), "-f", "json", "--min-confidence", "low", *args))
+        assert finding["confidence"] == "high"
+        assert [loc["path"] for loc in finding["locations"]] == ["config.py", "tests/config.py"]
