@@ -45,7 +45,7 @@ class ScanOptions:
     archive_limits: "Limits | None" = None  # archive-bomb limits; None: the defaults
     progress: "Callable[[int, int], None] | None" = None  # (bytes done, bytes total), after each file
     engine: str | None = None  # matcher backend: auto, portable or hyperscan; None: $SPRAWL_ENGINE or auto
-    whole_blobs: bool = False  # git: scan every blob whole, not a file's next version where it changed
+    whole_blobs: bool = False  # git: scan every blob whole, not each version where it differs from another
 
 
 @dataclass
@@ -365,7 +365,7 @@ def _forget_readers() -> None:
     _BLOB_READERS.clear()
 
 
-# This process's last scanned git blobs, for scanning the next version of each file where it changed:
+# This process's last scanned git blobs, for scanning each file's other versions where they differ:
 # one cache per engine (another rule set, backend or --no-context finds other matches in the same blob).
 _RECENT: dict[int, RecentVersions] = {}
 
@@ -456,7 +456,7 @@ def _stream_batches(keys: Iterator[str], jobs: int, by_path: bool = False) -> tu
     when the producer ends before a few batches' worth (a small repository), else a pool.
 
     by_path: keys are git keys, each batch goes to the worker of its paths (a (worker, batch) pair),
-    so that every version of a file is scanned by the process that scanned the version before."""
+    so that every version of a file is scanned by the process that scanned its base."""
     first = list(itertools.islice(keys, 2 * BATCH_FILES))
     if len(first) < 2 * BATCH_FILES:
         return [first], 1
@@ -496,8 +496,8 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
             yield key, scan_file(path, engine.scan, reader_spec[2] or Limits(), reader_spec[1],
                                  shard=(int(k), int(n)) if shard else (0, 1))
         return
-    # git keys carry the path the blob was added at and the file's version before; the whole batch is
-    # requested from cat-file at once
+    # git keys carry the path the blob is scanned as and the file's later version (its base); the whole
+    # batch is requested from cat-file at once
     recent = _RECENT.setdefault(id(engine), RecentVersions())
     parts = [key.split("\0") for key in keys]
     blobs = _blob_reader(reader_spec[1]).many([blob_id for blob_id, _, _ in parts], reader_spec[2])
@@ -506,8 +506,8 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
         if isinstance(data, Skip):
             yield key, data
             continue
-        before = recent.get(base, path) if base else None
-        matches = scan_revision(engine, data, path, *before) if before else engine.scan(data, path or blob_id)
+        known = recent.get(base, path) if base else None
+        matches = scan_revision(engine, data, path, *known) if known else engine.scan(data, path or blob_id)
         recent.put(blob_id, path, data, matches)
         yield key, (len(data), matches)
 

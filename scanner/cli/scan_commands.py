@@ -53,15 +53,15 @@ def scan(paths, fmt, output, min_confidence, show_secrets, jobs, max_size, exclu
 @click.option("--branch", help="Only history reachable from this branch or ref (default: every ref).")
 @click.option("--since-commit", help="Only commits after this one (exclusive).")
 @click.option("--whole-blobs", is_flag=True,
-              help="Scan every blob whole (slower), not a file's next version only where it changed.")
+              help="Scan every blob whole (slower), not each version of a file only where it differs from another.")
 def git_command(repo, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, baseline,
                 rules_paths, branch, since_commit, whole_blobs):
     """Scan the full history of a git repository: every blob of every branch, tag and remote.
 
     Each unique blob is scanned once; each finding names the commit, author and date that
     introduced it, and every other commit and path that holds it. Works on work trees, bare
-    and mirror clones. A file's next version is scanned where it changed, with the findings
-    elsewhere in it carried over from the version before: the same findings, a fraction of the work.
+    and mirror clones. Each version of a file is scanned where it differs from a version already
+    scanned, with the findings elsewhere in it carried over: the same findings, a fraction of the work.
 
     \b
     Examples:

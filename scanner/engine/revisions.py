@@ -1,11 +1,12 @@
-"""A file's next version in git history, scanned where it changed.
+"""A file's version in git history, scanned where it differs from another version already scanned.
 
-Most blobs in a history are a file edited a few lines away from the version before it. Scanning
+Most blobs in a history are a file edited a few lines away from its neighbouring versions. Scanning
 each whole costs as much as the first; betterleaks and gitleaks avoid it by scanning patches and
-lose every secret that is not on an added line of a diff. Here a new version is compared with the
-version before it (the blob at the same path in the parent commit, already scanned by this
-process): the lines around the change are scanned, in the context of the whole new version, and
-the matches elsewhere are carried over from the version before, moved by the change's length.
+lose every secret that is not on an added line of a diff. Here a version is compared with a base:
+another version of the same file that this process has scanned (the history walk runs newest first,
+so the base is the later version that replaced it). The lines around the difference are scanned, in
+the context of the whole version, and the matches elsewhere are carried over from the base, moved
+by the difference's length. Nothing below depends on which of the two versions is the older.
 
 Why the result is the whole-blob scan's. A match is found where a rule's keyword hit opens a search
 window (REACH bytes either side at most), spans at most LINES line breaks, and is judged on the
@@ -35,7 +36,7 @@ LINES = 32  # the most line breaks a match holds
 
 
 def scan_revision(engine, data: bytes, path: str, base: bytes, base_matches: list[Match]) -> list[Match]:
-    """The matches of engine.scan(data, path), given base (the version before) and its matches."""
+    """The matches of engine.scan(data, path), given base (another version of the file) and its matches."""
     size = len(data)
     same_start = _common_prefix(base, data)
     same_end = _common_suffix(base, data, min(len(base), size) - same_start)
@@ -151,9 +152,9 @@ def _line_end(data: bytes, pos: int) -> int:
 
 class RecentVersions:
     """The last version of each file this process scanned, with its matches, up to a byte budget (the
-    least recently scanned dropped first): the versions before that the next versions are scanned
-    against. A version is dropped once the next version of its file is in (a branch that later
-    starts from it again scans its next version whole)."""
+    least recently scanned dropped first): the bases that the file's other versions are scanned
+    against. A version is dropped once another version of its file is in (a version whose base was
+    dropped so, on another branch, is scanned whole)."""
 
     def __init__(self, budget: int = 24 << 20):
         self.budget = budget
@@ -163,7 +164,7 @@ class RecentVersions:
 
     def get(self, oid: str, path: str) -> tuple[bytes, list[Match]] | None:
         """The blob and its matches, if it was scanned as this path (rules, test-file confidence and
-        language context depend on the path: a blob copied from elsewhere is not a version before)."""
+        language context depend on the path: a blob copied from elsewhere is not a base)."""
         entry = self._entries.get(oid)
         return entry[1:] if entry is not None and entry[0] == path else None
 
