@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Container, Iterable, Iterator
 
 from scanner.engine import Engine
-from scanner.engine.revisions import RecentVersions, scan_revision
+from scanner.engine.revisions import RecentVersions, Version, scan_revision
 from scanner.findings import FindingCollector
 from scanner.ignore import IgnoreList, find_ignore_files
 from scanner.model import CONFIDENCE_RANK, Finding, Match
@@ -507,9 +507,9 @@ def _scan_batch(keys: list[str], rules_paths, reader_spec: tuple):
             yield key, data
             continue
         known = recent.get(base, path) if base else None
-        matches = scan_revision(engine, data, path, *known) if known else engine.scan(data, path or blob_id)
-        recent.put(blob_id, path, data, matches)
-        yield key, (len(data), matches)
+        version = scan_revision(engine, data, path, known) if known else Version(data, engine.scan(data, path or blob_id))
+        recent.put(blob_id, path, version)
+        yield key, (len(data), version.matches)
 
 
 def _scan_batch_list(keys: list[str], rules_paths, reader_spec: tuple):

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner.engine import Engine
-from scanner.engine.revisions import RecentVersions, scan_revision
+from scanner.engine.revisions import RecentVersions, Version, scan_revision
 from scanner.rules import load_rules
 from scanner.scan import ScanOptions, scan_git
 from conftest import run_sprawl
@@ -70,7 +70,7 @@ def test_a_revision_scans_as_the_whole_file(planted, changes):
     for kind, at, k, count in changes:
         after = _insert(after, at, [SECRET_LINES[k]] * count) if kind == "insert" else _delete(after, at, count)
     whole = ENGINE.scan(after, PATH)
-    assert scan_revision(ENGINE, after, PATH, before, ENGINE.scan(before, PATH)) == whole
+    assert scan_revision(ENGINE, after, PATH, Version(before, ENGINE.scan(before, PATH))).matches == whole
 
 
 class _Recording(Engine):
@@ -91,7 +91,7 @@ def test_only_the_changed_lines_are_scanned_and_the_rest_carried_over():
     engine = _Recording()
     old = engine.scan(before, PATH)
     engine.sizes.clear()
-    new = scan_revision(engine, after, PATH, before, old)
+    new = scan_revision(engine, after, PATH, Version(before, old)).matches
     assert engine.sizes and max(engine.sizes) < len(after) // 5
     assert [m.secret for m in new] == ["sk_live_4eC39HqLyjWDarjtT1zdp7dcQ8Rm2Zx5", "Tq8#vLm2xR9pWz4k",
                                        "AKIAQYLPMN5HFIQR7XYZ"]
@@ -105,28 +105,45 @@ def test_a_version_with_a_far_reaching_rule_keyword_is_scanned_whole():
     engine = _Recording()
     old = engine.scan(before, PATH)
     engine.sizes.clear()
-    assert scan_revision(engine, after, PATH, before, old) == ENGINE.scan(after, PATH)
+    assert scan_revision(engine, after, PATH, Version(before, old)).matches == ENGINE.scan(after, PATH)
     assert engine.sizes == [len(after)]
+
+
+def test_far_reaching_text_is_looked_for_where_the_version_differs_when_the_base_holds_none():
+    """A base without far-reaching text is searched whole once; its next versions only where they
+    differ, at least one keyword's length around the difference (a deletion can join one together)."""
+    engine = _Recording()
+    base = Version(CODE, engine.scan(CODE, PATH))
+    joined = CODE.replace(b"\n", b"\n# --- private k\n# -ey-----\n", 1)  # not yet a keyword
+    assert scan_revision(engine, joined, PATH, base).far_reaching is False
+    assert base.far_reaching is False  # looked for once, kept with the base
+    engine.sizes.clear()
+    cut = joined.replace(b"k\n# -ey", b"key", 1)  # the deletion of four bytes joins "private key-----"
+    version = scan_revision(engine, cut, PATH, Version(joined, engine.scan(joined, PATH), False))
+    assert version.far_reaching is True and engine.sizes[-1] == len(cut)  # scanned whole
+    # The next version no longer holds it (the base does): searched whole, and found to hold none.
+    assert scan_revision(engine, joined, PATH, version).far_reaching is False
 
 
 def test_recent_versions_keep_one_version_per_file_within_their_budget():
     recent = RecentVersions(budget=10)
-    recent.put("a1", "a.py", b"12345", [])
-    recent.put("a2", "a.py", b"1234", [])  # the next version of a.py replaces the one before
-    assert recent.get("a1", "a.py") is None and recent.get("a2", "a.py") == (b"1234", [])
-    recent.put("b1", "b.py", b"123456", [])
-    assert recent.get("a2", "a.py") == (b"1234", []) and recent.get("b1", "b.py") == (b"123456", [])
-    recent.put("c1", "c.py", b"12", [])  # over budget: the least recently scanned goes
+    a1, a2, b1 = Version(b"12345", []), Version(b"1234", []), Version(b"123456", [])
+    recent.put("a1", "a.py", a1)
+    recent.put("a2", "a.py", a2)  # another version of a.py replaces the one kept
+    assert recent.get("a1", "a.py") is None and recent.get("a2", "a.py") is a2
+    recent.put("b1", "b.py", b1)
+    assert recent.get("a2", "a.py") is a2 and recent.get("b1", "b.py") is b1
+    recent.put("c1", "c.py", Version(b"12", []))  # over budget: the least recently scanned goes
     assert recent.get("a2", "a.py") is None and recent.get("b1", "b.py") and recent.get("c1", "c.py")
-    recent.put("huge", "d.py", b"x" * 11, [])
+    recent.put("huge", "d.py", Version(b"x" * 11, []))
     assert recent.get("huge", "d.py") is None
 
 
-def test_a_version_scanned_as_another_path_is_not_a_version_before():
+def test_a_version_scanned_as_another_path_is_not_a_base():
     # A blob copied from tests/ to src/ and edited there: scanned as a test file first (findings one
     # confidence lower), so its matches cannot be carried over to the copy.
     recent = RecentVersions()
-    recent.put("x", "tests/test_settings.py", b"data", [])
+    recent.put("x", "tests/test_settings.py", Version(b"data", []))
     assert recent.get("x", "src/settings.py") is None and recent.get("x", "tests/test_settings.py")
 
 

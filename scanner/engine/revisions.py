@@ -24,7 +24,7 @@ can decode spans the whole-blob scan left undecoded.
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from scanner.engine.context import WINDOW
@@ -35,56 +35,87 @@ REACH = 1024  # bytes: the farthest a keyword hit's search window extends
 LINES = 32  # the most line breaks a match holds
 
 
-def scan_revision(engine, data: bytes, path: str, base: bytes, base_matches: list[Match]) -> list[Match]:
-    """The matches of engine.scan(data, path), given base (another version of the file) and its matches."""
+@dataclass(slots=True)
+class Version:
+    """A scanned version of a file: its bytes, its matches, and whether it holds text that makes a
+    version of the file scan whole (see _holds_far_reaching; None: not looked for yet)."""
+
+    data: bytes
+    matches: list[Match]
+    far_reaching: bool | None = None
+
+
+def scan_revision(engine, data: bytes, path: str, base: Version) -> Version:
+    """This version of the file, with the matches of engine.scan(data, path), given base: another
+    version of the same file, scanned as the same path."""
     size = len(data)
-    same_start = _common_prefix(base, data)
-    same_end = _common_suffix(base, data, min(len(base), size) - same_start)
+    same_start = _common_prefix(base.data, data)
+    same_end = _common_suffix(base.data, data, min(len(base.data), size) - same_start)
+    far_reaching = _far_reaching_now(engine, base, data, same_start, size - same_end)
     # Matches starting in [keep_from, keep_to) are taken from a scan of the new version's region [lo, hi).
     keep_from = max(0, _line_start(data, same_start) - WINDOW - REACH)
     keep_to = min(size, _line_end(data, size - same_end) + WINDOW + REACH)
     lo = _lines_back(data, _line_start(data, keep_from - REACH), LINES)
     hi = _lines_on(data, _line_end(data, keep_to + REACH), LINES)
-    if 4 * (hi - lo) >= 3 * size or b";base64," in data or _long_matches_possible(engine, data):
-        return engine.scan(data, path)
-    shift = size - len(base)
-    before = [m for m in base_matches if m.start < keep_from]
-    after = [m for m in base_matches if m.start >= keep_to - shift]
+    if 4 * (hi - lo) >= 3 * size or far_reaching:
+        return Version(data, engine.scan(data, path), far_reaching)
+    shift = size - len(base.data)
+    before = [m for m in base.matches if m.start < keep_from]
+    after = [m for m in base.matches if m.start >= keep_to - shift]
     fresh = [m for m in engine.scan(data, path, region=(lo, hi)) if keep_from <= m.start < keep_to]
     if (any(m.end > keep_from for m in before) or any(m.end > keep_to for m in fresh)
-            or any(m.start < keep_to - shift < m.end for m in base_matches)):
-        return engine.scan(data, path)  # a match straddles an edge
-    line_shift = data.count(b"\n", same_start, size - same_end) - base.count(b"\n", same_start, len(base) - same_end)
+            or any(m.start < keep_to - shift < m.end for m in base.matches)):
+        return Version(data, engine.scan(data, path), far_reaching)  # a match straddles an edge
+    line_shift = (data.count(b"\n", same_start, size - same_end)
+                  - base.data.count(b"\n", same_start, len(base.data) - same_end))
     moved = [replace(m, start=m.start + shift, end=m.end + shift, line=m.line + line_shift) for m in after]
-    return before + fresh + moved
+    return Version(data, before + fresh + moved, far_reaching)
 
 
-def _long_matches_possible(engine, data: bytes) -> bool:
-    """Whether data holds a keyword of a rule that reaches further than REACH (see _long_rule_finder)."""
-    return _long_rule_finder(engine)(data)
+def _far_reaching_now(engine, base: Version, data: bytes, start: int, end: int) -> bool:
+    """Whether data, which differs from base in data[start:end] only, holds far-reaching text. When the
+    base holds none, only text overlapping the difference can: a large file's versions are not
+    searched whole, each in turn."""
+    if base.far_reaching is None:
+        base.far_reaching = _holds_far_reaching(engine, base.data)
+    if base.far_reaching:
+        return _holds_far_reaching(engine, data)
+    margin = _far_reaching_finder(engine)[1] - 1
+    return _holds_far_reaching(engine, data[max(0, start - margin) : end + margin])
+
+
+def _holds_far_reaching(engine, text: bytes) -> bool:
+    """Whether text holds what a match may reach further than REACH and LINES from: a keyword of such
+    a rule, or an inline base64 image (whose extent a change elsewhere may move)."""
+    return _BASE64_IMAGE in text or _far_reaching_finder(engine)[0](text)
+
+
+_BASE64_IMAGE = b";base64,"
 
 
 @functools.cache
-def _long_rule_finder(engine) -> Callable[[bytes], bool]:
+def _far_reaching_finder(engine) -> tuple[Callable[[bytes], bool], int]:
     """A test for the keywords of the rules whose matches hold more than LINES line breaks, or whose
-    keyword hits open search windows wider than REACH (a rule without keywords: every blob): one
-    Hyperscan pass where the package is installed, else one Aho-Corasick pass over the lower-cased text."""
+    keyword hits open search windows wider than REACH (a rule without keywords: every blob), and the
+    length of the longest thing looked for: one Hyperscan pass where the package is installed, else
+    one Aho-Corasick pass over the lower-cased text."""
     long_rules = [r for r in engine.rules if r.window > REACH or r.line_breaks > LINES]
     if any(not r.keywords for r in long_rules):
-        return lambda data: True
+        return (lambda data: True), 0
     words = sorted({kw.lower().encode("utf-8") for r in long_rules for kw in r.keywords})
+    longest = max([len(_BASE64_IMAGE), *map(len, words)])
     if not words:
-        return lambda data: False
+        return (lambda data: False), longest
     scan = compile_scanner(words, first_only=True, caseless=True, literal=True)
     if scan is not None:
-        return lambda data: bool(scan(data))
+        return (lambda data: bool(scan(data))), longest
     import ahocorasick
 
     automaton = ahocorasick.Automaton()
     for word in words:
         automaton.add_word(word.decode("latin-1"), 0)  # the text is searched as latin-1: byte for byte
     automaton.make_automaton()
-    return lambda data: next(automaton.iter(data.lower().decode("latin-1")), None) is not None
+    return (lambda data: next(automaton.iter(data.lower().decode("latin-1")), None) is not None), longest
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
@@ -158,30 +189,30 @@ class RecentVersions:
 
     def __init__(self, budget: int = 24 << 20):
         self.budget = budget
-        self._entries: dict[str, tuple[str, bytes, list[Match]]] = {}  # insertion order: oldest first
+        self._entries: dict[str, tuple[str, Version]] = {}  # insertion order: oldest first
         self._latest: dict[str, str] = {}  # path -> the oid of its version kept
         self._bytes = 0
 
-    def get(self, oid: str, path: str) -> tuple[bytes, list[Match]] | None:
-        """The blob and its matches, if it was scanned as this path (rules, test-file confidence and
-        language context depend on the path: a blob copied from elsewhere is not a base)."""
+    def get(self, oid: str, path: str) -> Version | None:
+        """The version, if it was scanned as this path (rules, test-file confidence and language
+        context depend on the path: a blob copied from elsewhere is not a base)."""
         entry = self._entries.get(oid)
-        return entry[1:] if entry is not None and entry[0] == path else None
+        return entry[1] if entry is not None and entry[0] == path else None
 
-    def put(self, oid: str, path: str, data: bytes, matches: list[Match]) -> None:
-        if oid in self._entries or len(data) > self.budget:
+    def put(self, oid: str, path: str, version: Version) -> None:
+        if oid in self._entries or len(version.data) > self.budget:
             return
         if (before := self._latest.get(path)) is not None:
             self._drop(before)
         self._latest[path] = oid
-        self._entries[oid] = (path, data, matches)
-        self._bytes += len(data)
+        self._entries[oid] = (path, version)
+        self._bytes += len(version.data)
         while self._bytes > self.budget:
             self._drop(next(iter(self._entries)))
 
     def _drop(self, oid: str) -> None:
         entry = self._entries.pop(oid, None)
         if entry is not None:
-            self._bytes -= len(entry[1])
+            self._bytes -= len(entry[1].data)
             if self._latest.get(entry[0]) == oid:
                 del self._latest[entry[0]]
