@@ -193,3 +193,13 @@ def test_encoded_secrets_deep_in_a_large_blob_are_decoded_once(engine):
         body[at:at + len(line)] = line
     found = [m for m in engine.scan(bytes(body), "app.log") if m.secret == SECRET]
     assert len(found) == 2 and all("decoded from base64" in m.reasons for m in found)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["A", "z", "9", "+", "/", "_", "-", "=", " ", "\n", ".", "é", "x" * 31, "aB3" * 11,
+                                 "Zq9" * 20]), max_size=80), st.integers(0, 200))
+def test_base64_runs_found_with_hyperscan_are_the_portable_ones(parts, pos):
+    pytest.importorskip("hyperscan")
+    assert decoders._run_finder() is not None
+    data = "".join(parts).encode()
+    assert list(decoders._base64_runs(data, pos)) == list(decoders._base64_runs_portable(data, pos))

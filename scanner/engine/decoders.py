@@ -130,10 +130,26 @@ def _find_portable(data: bytes) -> Facts:
 def _base64_runs(data: bytes, pos: int = 0) -> Iterator[tuple[int, int]]:
     """(start, end) of each run of at least _B64_MIN base64 characters from pos on (-1: none) that
     holds a digit and both cases."""
-    # Runs are found with bytes.translate and bytes.find (C loops over the whole blob) rather than a
-    # regex, which costs a retry at every character of every identifier.
     if pos < 0:
         return
+    first_run_end = _run_finder()
+    if first_run_end is None:
+        yield from _base64_runs_portable(data, pos)
+        return
+    # Each run is found by a Hyperscan pass that stops at it: runs are rare (a few hundred in 256 MB of
+    # logs), so the text between them is read once, in C, and nothing else is copied.
+    view = memoryview(data)
+    while (found := first_run_end(view[pos:])):
+        at = pos + found[0][1] - _B64_MIN  # the earliest-ending run of _B64_MIN starts a maximal run
+        end = _B64_TAIL.match(data, at).end()
+        if _HAS_MIX.match(data, at, end):
+            yield at, end
+        pos = end
+
+
+def _base64_runs_portable(data: bytes, pos: int) -> Iterator[tuple[int, int]]:
+    # Runs are found with bytes.translate and bytes.find (C loops over the whole blob) rather than a
+    # regex, which costs a retry at every character of every identifier.
     mask, needle = data[pos:].translate(_B64_MASK), b"a" * _B64_MIN
     at = mask.find(needle)
     while at >= 0:
@@ -142,6 +158,16 @@ def _base64_runs(data: bytes, pos: int = 0) -> Iterator[tuple[int, int]]:
         if _HAS_MIX.match(data, pos + at, pos + end):
             yield pos + at, pos + end
         at = mask.find(needle, end)
+
+
+_B64_TAIL = re.compile(rb"[A-Za-z0-9+/_\-]*+")  # _B64_CHARS as a class
+
+
+@functools.cache
+def _run_finder():
+    """The end of the first run of _B64_MIN base64 characters in a text, from a Hyperscan pass that
+    stops there (as a one-item list; empty: none); None without Hyperscan."""
+    return compile_scanner([FACT_PATTERNS[0]], first_only=True)
 
 
 @functools.cache  # the Hyperscan database is compiled on first use (a few milliseconds), not at import
