@@ -87,8 +87,11 @@ def test_databases_cached_on_disk_by_rules_hash(tmp_path):
     for old in tmp_path.glob("rules-0*-hs0.db"):
         old.unlink()
     cached = sorted(tmp_path.glob("*.db"))
-    assert [p.name.split("-")[0] for p in cached] == ["first", "keywords", "rules"]
+    assert [p.name.split("-")[0] for p in cached] == ["keywords", "rules"]
     assert all(load_rules().version in p.name for p in cached)
+    # Those of large blobs are compiled, and cached, when the first large blob is scanned.
+    HyperscanMatcher(rules, cache=tmp_path)._wide_rules()
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.db")) == ["checked", "keywords", "literals", "rules", "wide"]
     stamps = [p.stat().st_mtime_ns for p in cached]
     HyperscanMatcher(rules, cache=tmp_path)
     assert [p.stat().st_mtime_ns for p in cached] == stamps  # loaded, not recompiled

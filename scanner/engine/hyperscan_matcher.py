@@ -71,8 +71,12 @@ class _WideRules:
     checked_db: object  # every pre-checked rule (not those marked prefilter: false): asked block by block
     checked_scratch: object
     gated: set[int]  # rules marked prefilter: false, possible wherever their keywords occur
-    gated_db: object  # their keywords (None: there are none)
-    gated_scratch: object
+    # Every hit of their keywords, and each keyword's first hit (id + _FIRST): one pass for both.
+    literals_db: object
+    literals_scratch: object
+
+
+_FIRST = 1 << 20  # added to a keyword's id in the literals database where it stands for its first hit
 
 
 def _scratch(db):
@@ -107,11 +111,7 @@ class HyperscanMatcher(PortableMatcher):
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
         self._hints_scratch = hyperscan.Scratch(self.hints_db)
         self._keywords_scratch = hyperscan.Scratch(self.keywords_db) if self.keywords_db else None
-        # The same literals, each reported once: every keyword's first hit in a large blob, without a
-        # Python call per hit (logs hold hundreds of thousands).
-        self.first_db = _load_or_compile(cache / f"first-{version}-{words}-hs{hyperscan.__version__}.db",
-                                         lambda: _compile_keywords(keywords, hyperscan.HS_FLAG_SINGLEMATCH)) if keywords else None
-        self._first_scratch = hyperscan.Scratch(self.first_db) if self.first_db else None
+        self._keywords, self._words = keywords, words  # for the large blobs' literals database
         self._longest_keyword = max((len(kw) for kw, _ in keywords), default=0)
         self._rules_scratch = hyperscan.Scratch(self.rules_db)
         self._cache, self._version, self._wide = cache, version, None
@@ -135,12 +135,6 @@ class HyperscanMatcher(PortableMatcher):
 
         db.scan(data, match_event_handler=on_keyword, scratch=scratch)
         return hits
-
-    def first_hits(self, data: bytes) -> dict[int, int]:
-        """Keyword id -> its first hit: the single-match database reports each literal once, at its first
-        (earliest-ending) match."""
-        hits = self._literal_hits(self.first_db, self._first_scratch, data, {})
-        return {k: positions[0] for k, positions in hits.items()}
 
     def prescan(self, data: bytes, hints: bool = False) -> Prescan:
         if len(data) > 2 * BLOCK:
@@ -174,7 +168,7 @@ class HyperscanMatcher(PortableMatcher):
         return possible, hint_ends, Facts.from_first_ends(first_ends)
 
     def _prescan_large(self, data: bytes, hints: bool) -> Prescan:
-        possible, ranges, gated_hits = self._locate(data)
+        possible, ranges, gated_hits, first = self._locate(data)
         if not possible:
             return Prescan({}, possible, self._hint_ends(data) if hints else [])
         keyworded = self.prefilter.rule_keywords
@@ -189,7 +183,7 @@ class HyperscanMatcher(PortableMatcher):
         for lo, hi in self._keyword_regions(ranges, len(data)):
             self.keyword_hits(data[lo:hi], hits, lo)
         hits.update(gated_hits)  # every hit of the gated rules' keywords
-        return Prescan(hits, possible, self._hint_ends(data) if hints else [], ranges, self.first_hits(data))
+        return Prescan(hits, possible, self._hint_ends(data) if hints else [], ranges, first)
 
     def _possible(self, data: bytes, db=None, scratch=None) -> set[int]:
         possible: set[int] = set()
@@ -200,8 +194,9 @@ class HyperscanMatcher(PortableMatcher):
         (db or self.rules_db).scan(data, match_event_handler=on_rule, scratch=scratch or self._rules_scratch)
         return possible
 
-    def _locate(self, data: bytes) -> tuple[set[int], dict[int, list[tuple[int, int]]], dict[int, list[int]]]:
-        """The rules that can match a large blob, and where the matches of those of bounded width can start.
+    def _locate(self, data: bytes) -> tuple[set[int], dict[int, list[tuple[int, int]]], dict[int, list[int]], dict[int, int]]:
+        """The rules that can match a large blob, where the matches of those of bounded width can start,
+        every hit of the gated rules' keywords, and each keyword's first hit.
 
         In keyword-dense text (logs) a rule's keywords are everywhere while its matches are few.
         Each block is scanned with a margin wider than the longest match either side, so a match that
@@ -213,7 +208,7 @@ class HyperscanMatcher(PortableMatcher):
         """
         wide = self._wide_rules()
         possible = self._possible(data, wide.db, wide.scratch) if wide.db is not None else set()
-        gated_hits = self._literal_hits(wide.gated_db, wide.gated_scratch, data, {})
+        gated_hits, first = self._literals(data, wide)
         possible |= {i for k in gated_hits for i in self.prefilter.rules_by_keyword[k] if i in wide.gated}
         ranges: dict[int, list[tuple[int, int]]] = {}
         size = len(data)
@@ -235,7 +230,27 @@ class HyperscanMatcher(PortableMatcher):
                         spans[-1] = (spans[-1][0], sub_hi)
                     else:
                         spans.append((sub, sub_hi))
-        return possible, ranges, gated_hits
+        return possible, ranges, gated_hits, first
+
+    def _literals(self, data: bytes, wide: "_WideRules") -> tuple[dict[int, list[int]], dict[int, int]]:
+        """Keyword id -> every hit, for the gated rules' keywords; keyword id -> its first hit, for every
+        keyword (reported once, at its earliest match, without a Python call per hit: logs hold
+        hundreds of thousands)."""
+        gated: dict[int, list[int]] = {}
+        first: dict[int, int] = {}
+        lengths = self._lengths
+
+        def on_literal(i: int, _from: int, end: int, _flags: int, _ctx) -> None:
+            if i >= _FIRST:
+                first[i - _FIRST] = end - lengths[i - _FIRST]
+            elif (positions := gated.get(i)) is None:
+                gated[i] = [end - lengths[i]]
+            else:
+                positions.append(end - lengths[i])  # in order of their end: ascending
+
+        if wide.literals_db is not None:
+            wide.literals_db.scan(data, match_event_handler=on_literal, scratch=wide.literals_scratch)
+        return gated, first
 
     def _wide_rules(self) -> "_WideRules":
         """Built on the first large blob: measuring every pattern's width costs start-up time that the
@@ -254,12 +269,15 @@ class HyperscanMatcher(PortableMatcher):
                                        lambda: _compile_rules([rules[i] for i in wide], wide)) if wide else None
             checked_db = _load_or_compile(self._cache / f"checked-{version}.db",
                                           lambda: _compile_rules([rules[i] for i in checked], checked))
-            words = sorted({kw for i in gated for kw in rules[i].keywords if _latin1(kw)})
             ids = self.prefilter.keyword_ids
-            gated_db = _compile_keywords([(kw.encode("latin-1"), ids[kw]) for kw in words]) if words else None
+            gated_words = [(kw.encode("latin-1"), ids[kw], 0)
+                           for kw in sorted({kw for i in gated for kw in rules[i].keywords if _latin1(kw)})]
+            firsts = [(kw, k + _FIRST, hyperscan.HS_FLAG_SINGLEMATCH) for kw, k in self._keywords]
+            literals_db = _load_or_compile(self._cache / f"literals-{version}-{self._words}.db",
+                                           lambda: _compile_keywords(gated_words + firsts)) if firsts else None
             margin = max((rules[i].max_width for i in located), default=0) + 1
             self._wide = _WideRules(located, margin, wide_db, _scratch(wide_db), checked_db, _scratch(checked_db),
-                                    gated, gated_db, _scratch(gated_db))
+                                    gated, literals_db, _scratch(literals_db))
         return self._wide
 
     def _keyword_regions(self, ranges: dict[int, list[tuple[int, int]]], size: int) -> list[tuple[int, int]]:
@@ -355,10 +373,11 @@ def _load_or_compile(path: Path, compile_db):
     return db
 
 
-def _compile_keywords(keywords: list[tuple[bytes, int]], flags: int = 0):
+def _compile_keywords(keywords: list[tuple]):
+    """Caseless literals: (text, id), or (text, id, more flags)."""
     db = hyperscan.Database(mode=_MODE)
-    db.compile(expressions=[kw for kw, _ in keywords], ids=[k for _, k in keywords], flags=_KEYWORD_FLAGS | flags,
-               literal=True)
+    db.compile(expressions=[kw[0] for kw in keywords], ids=[kw[1] for kw in keywords],
+               flags=[_KEYWORD_FLAGS | (kw[2] if len(kw) > 2 else 0) for kw in keywords], literal=True)
     return db
 
 
