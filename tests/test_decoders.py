@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -169,6 +170,7 @@ def test_named_query_params_find_every_secret_named_parameter_query_params_find(
 def test_data_uris_are_those_a_regex_scan_finds(parts):
     data = "".join(parts).encode()
     assert decoders.data_uris(data) == [m.span() for m in decoders.DATA_URI.finditer(data)]
+    assert list(decoders._marks(data)) == [m.start() for m in re.finditer(re.escape(b";base64,"), data)]
 
 
 def test_escaped_json_on_a_line_of_quoted_documentation(engine):
