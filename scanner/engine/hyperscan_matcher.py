@@ -32,9 +32,7 @@ compiles in about a second and is cached on disk, keyed by the rules' hash.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +41,8 @@ import hyperscan
 from scanner.engine.context.hints import HINT_WORDS
 from scanner.engine.decoders import FACT_PATTERNS, Facts
 from scanner.engine.matcher import PortableMatcher, Prescan, keyword_lead
-from scanner.rules.cache import cache_dir, prune
+from scanner.engine.optional_hyperscan import load_or_compile
+from scanner.rules.cache import cache_dir
 from scanner.rules.model import Rule, RuleError, RuleSet
 
 _MODE = hyperscan.HS_MODE_BLOCK
@@ -54,7 +53,6 @@ _RULE_FLAGS = (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyp
 
 # Large blobs are located block by block (see HyperscanMatcher._locate); rules whose matches can be
 # longer than the margin are searched wherever their windows allow.
-_KEEP_DATABASES = 4  # of each kind, newest first
 BLOCK = 256 * 1024
 SUB_BLOCK = 16 * 1024
 _MARGIN = 4096
@@ -100,12 +98,12 @@ class HyperscanMatcher(PortableMatcher):
         words = hashlib.sha256("\0".join(sorted(self.prefilter.keyword_ids)).encode()).hexdigest()[:12]
         # Two databases, not one: with Hyperscan 5.4 a caseless literal such as "-p" compiled beside the
         # rule patterns made another rule's match go unreported (tests/test_backends.py found it).
-        self.keywords_db = _load_or_compile(cache / f"keywords-{version}-{words}-hs{hyperscan.__version__}.db",
+        self.keywords_db = load_or_compile(cache / f"keywords-{version}-{words}-hs{hyperscan.__version__}.db",
                                             lambda: _compile_keywords(keywords)) if keywords else None
         # Serving context analysis, the rule database holds its patterns too (see _context_patterns).
         extra = _context_patterns() if context else []
         tag = hashlib.sha256(b"\0".join(e for e, _ in extra)).hexdigest()[:8] if extra else "bare"
-        self.rules_db = _load_or_compile(cache / f"rules-{version}-{tag}-hs{hyperscan.__version__}.db",
+        self.rules_db = load_or_compile(cache / f"rules-{version}-{tag}-hs{hyperscan.__version__}.db",
                                          lambda: _compile_rules(rules, extra=extra))
         # A few dozen literals compile in milliseconds: no cache needed.
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
@@ -265,15 +263,15 @@ class HyperscanMatcher(PortableMatcher):
             # databases built from them are named by them too.
             flags = hashlib.sha256(" ".join(sorted(rules[i].id for i in gated)).encode()).hexdigest()[:8]
             version = f"{self._version}-{_MARGIN}-{flags}-hs{hyperscan.__version__}"
-            wide_db = _load_or_compile(self._cache / f"wide-{version}.db",
+            wide_db = load_or_compile(self._cache / f"wide-{version}.db",
                                        lambda: _compile_rules([rules[i] for i in wide], wide)) if wide else None
-            checked_db = _load_or_compile(self._cache / f"checked-{version}.db",
+            checked_db = load_or_compile(self._cache / f"checked-{version}.db",
                                           lambda: _compile_rules([rules[i] for i in checked], checked))
             ids = self.prefilter.keyword_ids
             gated_words = [(kw.encode("latin-1"), ids[kw], 0)
                            for kw in sorted({kw for i in gated for kw in rules[i].keywords if _latin1(kw)})]
             firsts = [(kw, k + _FIRST, hyperscan.HS_FLAG_SINGLEMATCH) for kw, k in self._keywords]
-            literals_db = _load_or_compile(self._cache / f"literals-{version}-{self._words}.db",
+            literals_db = load_or_compile(self._cache / f"literals-{version}-{self._words}.db",
                                            lambda: _compile_keywords(gated_words + firsts)) if firsts else None
             margin = max((rules[i].max_width for i in located), default=0) + 1
             self._wide = _WideRules(located, margin, wide_db, _scratch(wide_db), checked_db, _scratch(checked_db),
@@ -350,27 +348,6 @@ def _latin1(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _load_or_compile(path: Path, compile_db):
-    """A database from the cache, or compiled now and written there (best effort)."""
-    try:
-        return hyperscan.loadb(path.read_bytes(), _MODE)
-    except (OSError, hyperscan.error):
-        pass  # missing, unreadable, or written by another Hyperscan build: compile afresh
-    db = compile_db()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hs-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(hyperscan.dumpb(db))
-        os.replace(tmp, path)  # atomic: concurrent processes never read a half-written file
-    except OSError:
-        pass  # a read-only home still scans; it just compiles each time
-    else:
-        # Databases of other rule sets or Hyperscan builds: keep a few (switching back costs a compile).
-        prune(path.parent, f"{path.name.split('-', 1)[0]}-*.db", _KEEP_DATABASES)
-    return db
 
 
 def _compile_keywords(keywords: list[tuple]):

@@ -4,7 +4,39 @@ parameter names, the keywords of far-reaching rules. The matcher backend has its
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
+from pathlib import Path
 from typing import Callable
+
+_KEEP_DATABASES = 4  # of each kind, newest first
+
+
+def load_or_compile(path: Path, compile_db, keep: int = _KEEP_DATABASES):
+    """A database from the cache, or compiled now and written there (best effort). The kind of a
+    database is its file name up to the first '-': of each kind the `keep` newest files are kept."""
+    import hyperscan
+
+    try:
+        return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+    except (OSError, hyperscan.error):
+        pass  # missing, unreadable, or written by another Hyperscan build: compile afresh
+    db = compile_db()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hs-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(hyperscan.dumpb(db))
+        os.replace(tmp, path)  # atomic: concurrent processes never read a half-written file
+    except OSError:
+        pass  # a read-only home still scans; it just compiles each time
+    else:
+        # Databases of other rule sets or Hyperscan builds: keep a few (switching back costs a compile).
+        from scanner.rules.cache import prune
+
+        prune(path.parent, f"{path.name.split('-', 1)[0]}-*.db", keep)
+    return db
 
 
 def compile_scanner(expressions: list[bytes], first_only: bool = False, caseless: bool = False,
@@ -15,9 +47,18 @@ def compile_scanner(expressions: list[bytes], first_only: bool = False, caseless
         import hyperscan
     except ImportError:
         return None
+    from scanner.rules.cache import cache_dir
+
     flags = (hyperscan.HS_FLAG_SINGLEMATCH if first_only else 0) | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(expressions=list(expressions), ids=list(range(len(expressions))), flags=flags, literal=literal)
+
+    def compile_db():
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(expressions=list(expressions), ids=list(range(len(expressions))), flags=flags, literal=literal)
+        return db
+
+    # Cached like the matcher's databases: compiling the few small ones cost each worker 60 ms.
+    key = hashlib.sha256(repr((list(expressions), flags, literal)).encode()).hexdigest()[:16]
+    db = load_or_compile(cache_dir() / f"small-{key}-hs{hyperscan.__version__}.db", compile_db, keep=16)
     scratch = hyperscan.Scratch(db)
 
     def scan(text: bytes) -> list[tuple[int, int]]:
