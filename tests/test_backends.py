@@ -196,3 +196,19 @@ def test_prefilter_false_needs_keywords(tmp_path):
     )
     with pytest.raises(RuleError, match=r"rule odd-unchecked: field 'prefilter'"):
         load_rules([tmp_path])
+
+
+def test_small_databases_are_cached_on_disk_too(tmp_path, monkeypatch):
+    pytest.importorskip("hyperscan")
+    from scanner.engine.optional_hyperscan import compile_scanner
+
+    monkeypatch.setenv("SPRAWL_CACHE_DIR", str(tmp_path))
+    assert compile_scanner([b"needle"], literal=True)(b"a needle, another needle") == [(0, 8), (0, 24)]
+    (cached,) = tmp_path.glob("small-*.db")
+    stamp = cached.stat().st_mtime_ns
+    assert compile_scanner([b"needle"], literal=True)(b"needle") == [(0, 6)]
+    assert cached.stat().st_mtime_ns == stamp  # loaded, not compiled again
+    cached.write_bytes(b"not a hyperscan database")
+    assert compile_scanner([b"needle"], literal=True)(b"needle") == [(0, 6)]
+    assert compile_scanner([b"other"], literal=True)(b"needle") == []
+    assert len(list(tmp_path.glob("small-*.db"))) == 2
