@@ -154,14 +154,21 @@ def _base64_runs(data: bytes, pos: int = 0) -> Iterator[tuple[int, int]]:
         yield from _base64_runs_portable(data, pos)
         return
     # Each run is found by a Hyperscan pass that stops at it: runs are rare (a few hundred in 256 MB of
-    # logs), so the text between them is read once, in C, and nothing else is copied.
-    view = memoryview(data)
+    # logs), so the text between them is read once, in C, and nothing else is copied. Where they turn
+    # out dense (long names in source code), a pass per run costs more than the portable search.
+    view, start, runs = memoryview(data), pos, 0
     while (found := first_run_end(view[pos:])):
         at = pos + found[0][1] - _B64_MIN  # the earliest-ending run of _B64_MIN starts a maximal run
         end = _B64_TAIL.match(data, at).end()
         if _HAS_MIX.match(data, at, end):
             yield at, end
-        pos = end
+        pos, runs = end, runs + 1
+        if runs >= _DENSE_RUNS and pos - start < runs * _DENSE_GAP:
+            yield from _base64_runs_portable(data, pos)
+            return
+
+
+_DENSE_RUNS, _DENSE_GAP = 8, 4096  # runs, and the bytes per run under which they count as dense
 
 
 def _base64_runs_portable(data: bytes, pos: int) -> Iterator[tuple[int, int]]:
