@@ -31,7 +31,7 @@ from scanner.engine.context import WINDOW
 from scanner.engine.optional_hyperscan import compile_scanner
 from scanner.model import Match
 
-REACH = 1024  # bytes: the farthest a keyword hit's search window extends
+REACH = 512  # bytes: the farthest a keyword hit's search window extends (rules reaching further scan whole)
 LINES = 32  # the most line breaks a match holds
 
 
