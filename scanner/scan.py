@@ -174,13 +174,16 @@ def scan_bytes(data: bytes, path: str, options: ScanOptions | None = None, sourc
 
 
 def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None = None,
-             since_commit: str | None = None, skip_blobs: Container[str] = (), history=None) -> ScanResult:
+             since_commit: str | None = None, skip_blobs: Container[str] = (), history=None,
+             walk=None) -> ScanResult:
     """Scan every unique blob reachable from every ref (or one branch), attributing each finding
     to the commit that introduced it and to every other commit and path holding the same blob.
 
     Blobs are handed to the workers as the `git log` walk reaches them, newest first, so scanning
-    overlaps the walk. A sweep passes the blob ids it has already scanned (`skip_blobs`) and the history it has
-    already enumerated; `stats.scanned_blobs` tells it which blobs this run scanned."""
+    overlaps the walk. A sweep passes the blob ids it has already scanned (`skip_blobs`) and the
+    history it has already enumerated; `stats.scanned_blobs` tells it which blobs this run scanned.
+    `walk`: what scanner.sources.git.walk_history returned for this repository, branch and commit,
+    for a caller that starts git before it imports the engine (the CLI)."""
     from scanner.sources.git import walk_history
 
     options = options or ScanOptions()
@@ -188,8 +191,9 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
     # A history already walked is read newest first too, as its walk did (see scanner.sources.git).
     new_blobs = reversed(history.blobs) if history is not None else None
     if history is None:
-        # git starts walking the history now, while the rules and matcher databases load.
-        history, new_blobs = walk_history(repo, branch, since_commit)
+        # git starts walking the history now (if the caller has not), while the rules and matcher
+        # databases load.
+        history, new_blobs = walk or walk_history(repo, branch, since_commit)
     engine = get_engine(options.rules_paths, options.engine)
     ignore = find_ignore_files([Path(repo)]) if options.use_ignore_files else IgnoreList()
 

@@ -69,12 +69,15 @@ def git_command(repo, fmt, output, min_confidence, show_secrets, jobs, max_size,
       sprawl git ../service.git --branch main --since-commit v1.2.0 -f json
       sprawl git --whole-blobs         # every blob scanned whole
     """
+    from scanner.sources.git import walk_history
+
+    walk = walk_history(repo, branch, since_commit)  # git walks the history while the engine is imported
     from scanner.scan import scan_git
 
     options = _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
                        baseline=baseline)
     options.whole_blobs = whole_blobs
-    _emit(scan_git(repo, options, branch, since_commit), fmt, output)
+    _emit(scan_git(repo, options, branch, since_commit, walk=walk), fmt, output)
 
 
 @main.command()

@@ -82,10 +82,11 @@ def walk_history(path: str, branch: str | None = None, since_commit: str | None 
     """The history being filled in, and an iterator of each blob id as the walk (newest commit first)
     first reaches it.
 
-    A scan can start on the first blobs while git is still diffing older commits. Until the iterator
-    is exhausted, `history.blobs[oid][0]` is the newest occurrence seen so far; after, it is the
-    introducing one, and every occurrence is listed. A repository git cannot open raises here; a
-    history walk that fails raises (or warns, after some commits) at the end.
+    git starts walking at once, so a caller can load its rules meanwhile, and a scan can start on
+    the first blobs while git is still diffing older commits. Until the iterator is exhausted,
+    `history.blobs[oid][0]` is the newest occurrence seen so far; after, it is the introducing one,
+    and every occurrence is listed. A repository git cannot open raises here; a history walk that
+    fails raises (or warns, after some commits) at the end.
     """
     repo = open_repo(path)
     history = History(repo)
@@ -95,14 +96,13 @@ def walk_history(path: str, branch: str | None = None, since_commit: str | None 
     revs = [branch] if branch else ["--all"]
     if since_commit:
         revs.append(f"^{since_commit}")
-    return history, _walk(path, history, revs)
-
-
-def _walk(path: str, history: History, revs: list[str]) -> Iterator[str]:
-    cmd = ["git", "-C", history.repo, "-c", "core.quotePath=false", "log", *revs, "--raw", "--no-abbrev",
+    cmd = ["git", "-C", repo, "-c", "core.quotePath=false", "log", *revs, "--raw", "--no-abbrev",
            "--no-renames", "--diff-merges=first-parent", "--topo-order", "--no-color",
            "--format=%x01%H%x1f%an%x1f%ae%x1f%aI", "--"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return history, _walk(path, history, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+
+
+def _walk(path: str, history: History, proc: subprocess.Popen) -> Iterator[str]:
     current: tuple[str, str, str, str] | None = None
     assert proc.stdout is not None
     blobs = history.blobs
