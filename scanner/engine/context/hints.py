@@ -31,12 +31,17 @@ def value_starts(data: bytes, word_ends: list[int]) -> list[tuple[int, str]]:
     just after the hint words. The name is the text's own (the run of name characters around the word):
     the parse tree, built later and only for plausible values, names the value the same way."""
     found: list[tuple[int, str]] = []
-    mask = data.translate(_NAME_MASK) if word_ends else b""
+    # Where hints are sparse (most source files), only the few bytes before each name are masked.
+    whole = len(word_ends) * _MAX_NAME * 2 > len(data)
+    mask = data.translate(_NAME_MASK) if whole else b""
     for end in word_ends:
         after = _AFTER_NAME.match(data, end)
         if after is not None:
             name_end = after.end(1)
             floor = max(0, name_end - _MAX_NAME)
-            start = mask.rfind(b" ", floor, name_end) + 1 or floor
+            if whole:
+                start = mask.rfind(b" ", floor, name_end) + 1 or floor
+            else:
+                start = floor + (data[floor:name_end].translate(_NAME_MASK).rfind(b" ") + 1 or 0)
             found.append((after.end(), data[start:name_end].decode("latin-1")))
     return found
