@@ -206,27 +206,34 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
         successor = "" if options.whole_blobs else history.successors.get(oid, "")
         return f"{oid}\0{path}\0{successor}"
 
+    # oid -> the path its outcome is taken from (None: waiting for the end of the walk)
+    scanned_as: dict[str, str | None] = {}
+
     def keys() -> Iterator[str]:
         # Each blob is scanned as the newest path the walk has reached it at. When the walk ends, a blob
-        # it introduced at another path (a renamed or copied file) is scanned again, as that path; and a
-        # blob first reached at an excluded path waits until every path it appears at is known.
-        scanned_as: dict[str, str] = {}
-        waiting = []
+        # it introduced at another path (a renamed or copied file) is scanned again as that path, if
+        # the engine would judge it otherwise there (another language, a test folder); and a blob first
+        # reached at an excluded path waits until every path it appears at is known.
         for oid in new_blobs:
             if oid in skip_blobs:
                 continue
             path = history.blobs[oid][0].path
             if excluded(path):
-                waiting.append(oid)
+                scanned_as[oid] = None
             else:
                 scanned_as[oid] = path
                 yield key(oid, path)
-        for oid in waiting:
-            if not all(excluded(o.path) for o in history.blobs[oid]):
-                scanned_as[oid] = ""
-        for oid, path in scanned_as.items():
-            if path != (introducing := history.blobs[oid][0].path):
-                yield key(oid, introducing)
+        for oid, path in list(scanned_as.items()):
+            occurrences = history.blobs[oid]
+            introducing = occurrences[0].path
+            if path is None:
+                if all(excluded(o.path) for o in occurrences):
+                    del scanned_as[oid]
+                    continue
+            elif path == introducing or engine.path_profile(path) == engine.path_profile(introducing):
+                continue
+            scanned_as[oid] = introducing
+            yield key(oid, introducing)
 
     stats = ScanStats(unit="blob")
     collector = FindingCollector(engine.ruleset, options.show_secrets)
@@ -237,11 +244,11 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
     for scanned, outcome in _run(batches, jobs, options.rules_paths, reader):
         oid, path, _ = scanned.split("\0", 2)
         outcomes[oid, path] = outcome
-    # Collected in the order the commits were made, each blob as its introducing path.
+    # Collected in the order the commits were made.
     for oid, occurrences in history.blobs.items():
-        outcome = outcomes.get((oid, occurrences[0].path))
-        if outcome is None:
+        if oid not in scanned_as:
             continue  # skipped: known to a sweep, or at excluded paths only
+        outcome = outcomes[oid, scanned_as[oid]]
         if isinstance(outcome, Skip):
             stats.skipped.append(Skip(_where(occurrences), outcome.reason))
             if outcome.reason == "binary":

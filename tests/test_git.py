@@ -166,3 +166,31 @@ def test_renamed_file_is_judged_as_the_path_that_introduced_it(tmp_path):
         (finding,) = findings(run_sprawl("git", str(repo), "-f", "json", "--min-confidence", "low", *args))
         assert finding["confidence"] == "high"
         assert [loc["path"] for loc in finding["locations"]] == ["config.py", "tests/config.py"]
+
+
+def test_a_file_renamed_where_the_engine_judges_it_alike_is_scanned_once(tmp_path, monkeypatch):
+    import scanner.scan as scan_module
+    from scanner.scan import ScanOptions, get_engine, scan_git
+
+    engine = get_engine()
+    assert engine.path_profile("src/config.py") == engine.path_profile("app/settings/config.py")
+    assert engine.path_profile("src/config.py") != engine.path_profile("tests/config.py")  # test-file confidence
+    assert engine.path_profile("src/config.py") != engine.path_profile("src/config.yaml")  # another format
+    assert engine.path_profile("home/.pgpass") != engine.path_profile("home/pgpass.txt")  # a path-specific rule
+
+    repo = init_repo(tmp_path / "moved")
+    commit(repo, {"src/config.py": f"T = '{GITHUB_TOKEN}'\n"}, "add")
+    commit(repo, {"app/settings/config.py": f"T = '{GITHUB_TOKEN}'\n", "src/config.py": None}, "move")
+    scanned: list[str] = []
+    real = scan_module._scan_batch
+
+    def counting(keys, *args):
+        scanned.extend(key.split("\0")[1] for key in keys)
+        return real(keys, *args)
+
+    monkeypatch.setattr(scan_module, "_scan_batch", counting)
+    (finding,) = scan_git(str(repo), ScanOptions(jobs=1)).findings
+    assert scanned == ["app/settings/config.py"]  # reached there first, and not scanned again as src/
+    commits = {loc.path: loc.provenance["commit"] for loc in finding.locations}
+    assert commits == {"src/config.py": git(repo, "rev-parse", "HEAD~1").strip(),
+                       "app/settings/config.py": git(repo, "rev-parse", "HEAD").strip()}

@@ -77,6 +77,13 @@ class Engine:
         self.matcher: Matcher = matcher or PortableMatcher(self.rules)
         # context=False keeps only rules and filters: for measuring what context analysis costs.
         self.context: ContextAnalyzer | None = ContextAnalyzer(ruleset) if context else None
+        self._path_rules = [r for r in self.rules if r.paths]
+
+    def path_profile(self, path: str) -> tuple:
+        """All that a blob's matches take from its path: the same bytes under two paths of one profile
+        give the same matches (so a history scan need not scan a renamed file again)."""
+        return (is_test_path(path), tuple(r.id for r in self._path_rules if r.applies_to(path)),
+                self.context.path_profile(path) if self.context is not None else None)
 
     def scan(self, data: bytes, path: str = "", region: tuple[int, int] | None = None) -> list[Match]:
         """The matches in data. region (start, end): only those found in data[start:end], judged in the

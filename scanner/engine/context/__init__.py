@@ -47,6 +47,11 @@ class ContextAnalyzer:
         self.generic_rule = ruleset.by_id.get("generic-secret-assignment")
         self.password_rule = ruleset.by_id.get("password-assignment-quoted")
 
+    def path_profile(self, path: str) -> tuple:
+        """All that context analysis takes from a blob's path (see Engine.path_profile)."""
+        return (self.wants_hints(path), language_for(path) if path else None, format_for(path) if path else None,
+                path.endswith(_SCRIPTS))
+
     def wants_hints(self, path: str) -> bool:
         """Generic secrets are found by name only where the format is known; elsewhere from URL query strings."""
         return self.generic_rule is not None and bool(path) and bool(language_for(path) or format_for(path))
@@ -189,6 +194,9 @@ class ContextAnalyzer:
         return make(rule, site.value_start, site.value_end, value, round(entropy, 3), confidence, reasons, {})
 
 
+_SCRIPTS = (".js", ".mjs", ".cjs", ".css")  # where a very long line is minified code
+
+
 class _View:
     """One blob's context: its language or line format, and its parse tree, built on first need."""
 
@@ -198,7 +206,7 @@ class _View:
         self.fmt = format_for(path) if path and self.lang is None else None
         self._trees: dict[tuple[int, int], Tree | None] = {}  # (start, end) of a window -> its parse
         self._images: list[tuple[int, int]] | None = None
-        self.script = path.endswith((".js", ".mjs", ".cjs", ".css"))
+        self.script = path.endswith(_SCRIPTS)
 
     def site(self, offset: int) -> Site:
         if self.lang is None:
