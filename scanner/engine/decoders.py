@@ -138,7 +138,8 @@ class Facts:
 # is not among them: in that database its pattern cost a quarter of the pass over source files, twice
 # what a pass of its own costs.)
 FACT_PATTERNS = (re.escape(_ESCAPED_KEY), _PERCENT_ESCAPE.pattern, re.escape(_DATA_URI_MARK))
-_BASE64_RUN = rb"[A-Za-z0-9+/_\-]{%d}" % _B64_MIN  # _B64_CHARS as a class
+_B64_CLASS = rb"[A-Za-z0-9+/_\-]"  # _B64_CHARS
+_BASE64_RUN = _B64_CLASS + rb"{%d}" % _B64_MIN
 
 
 def _find_portable(data: bytes) -> Facts:
@@ -184,7 +185,7 @@ def _base64_runs_portable(data: bytes, pos: int) -> Iterator[tuple[int, int]]:
         at = mask.find(needle, end)
 
 
-_B64_TAIL = re.compile(rb"[A-Za-z0-9+/_\-]*+")  # _B64_CHARS as a class
+_B64_TAIL = re.compile(_B64_CLASS + rb"*+")
 
 
 @functools.cache
