@@ -30,7 +30,7 @@ FRAGMENTS = {
     "slashes": "//", "quote": '"', "backslash": "\\", "xml setting": '<add key="password" value="',
     "curl -u": "curl -u ", "hex": "deadbeef", "jwt start": "eyJhbGciOi.", "data uri": "data:image/png;base64,",
     "netrc": "machine x login y ", "mixed": "aB3_-", "newline": "\n", "assignment": 'secret_key = "',
-    "dd_": "dd_", "AKIA": "AKIA", "tab equals": "\t=\t",
+    "dd_": "dd_", "AKIA": "AKIA", "tab equals": "\t=\t", "curl": "curl ", "curl continued": "curl x\\\n",
 }
 
 
