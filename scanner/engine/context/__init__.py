@@ -66,6 +66,8 @@ class ContextAnalyzer:
         region: the candidates and hints were found in data[start:end] only (see Engine.scan); so are
         URL query parameters.
         """
+        if not candidates and hint_ends is not None and not hint_ends:
+            return candidates  # a known format without hints: nothing to judge, nothing to find by name
         view = _View(data, path, self.parsers)
         known = hint_ends is not None
         named = value_starts(data, hint_ends) if hint_ends else []
