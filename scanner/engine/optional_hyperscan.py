@@ -1,6 +1,7 @@
 """Small Hyperscan databases for the stages that use one where the package is installed (it is
-optional) and fall back to their own search where it is not: the decoders' facts, secret-ish query
-parameter names, the keywords of far-reaching rules. The matcher backend has its own, cached on disk.
+optional) and fall back to their own search where it is not: the decoders' facts, base64 runs and
+data: URI marks, secret-ish query parameter names, the keywords of far-reaching rules. They are
+cached on disk, as the matcher backend's own databases are (load_or_compile serves both).
 """
 from __future__ import annotations
 

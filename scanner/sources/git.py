@@ -193,9 +193,9 @@ class BlobReader:
 
         proc = self._batch
         if proc is None or proc.poll() is not None:
-            # A 16 MB delta base cache, not git's 96 MB: each worker reads its own files' versions in
-            # history order, so the bases it needs are recent ones; measured on a 149 MB history, each
-            # cat-file then takes half the memory and no more time.
+            # A 16 MB delta base cache, not git's 96 MB: each worker reads its own files' versions
+            # newest first, so the bases it needs are recent ones. Measured on the 149 MB history, each
+            # cat-file then takes half the memory and no more time; 32 MB was no faster either.
             proc = self._batch = subprocess.Popen(["git", "-C", self.repo, "-c", "core.deltaBaseCacheLimit=16m",
                                                    "cat-file", "--batch"],
                                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
