@@ -269,3 +269,39 @@ def test_one_large_archive_is_shared_by_the_workers(tmp_path, monkeypatch):
     key = lambda r: (sorted((f.fingerprint, sorted(str(loc) for loc in f.locations)) for f in r.findings),  # noqa: E731
                      r.stats.files, r.stats.bytes, r.stats.archives)
     assert key(one) == key(two) and one.stats.files == 9
+
+
+def test_a_binary_file_is_skipped_after_reading_its_head_only(tmp_path, monkeypatch):
+    import builtins
+
+    from scanner.sources import archive
+
+    (tmp_path / "libbig.a").write_bytes(b"!<arch>\n\0" + b"\x01" * 5_000_000)
+    (tmp_path / "notes.txt").write_bytes(b"x = 1\n" * 5_000 + f"T = '{GITHUB_TOKEN}'\n".encode())
+    read = {}
+
+    class Counting:
+        def __init__(self, fh, name):
+            self.fh, self.name = fh, name
+
+        def read(self, n=-1):
+            data = self.fh.read(n)
+            read[self.name] = read.get(self.name, 0) + len(data)
+            return data
+
+        def __getattr__(self, attr):
+            return getattr(self.fh, attr)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    monkeypatch.setattr(archive, "open", lambda path, mode: Counting(builtins.open(path, mode), Path(path).name),
+                        raising=False)
+    result = scan_paths([str(tmp_path)], ScanOptions(jobs=1))
+    assert [s.reason for s in result.stats.skipped] == ["binary"]
+    assert read["libbig.a"] <= 8000  # the rest of the 5 MB is never read
+    assert read["notes.txt"] == (tmp_path / "notes.txt").stat().st_size  # a text file is read whole, once
+    assert [f.rule_id for f in result.findings] == ["github-pat-classic"]

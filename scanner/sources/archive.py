@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
 from scanner.model import Match
-from scanner.sources.filesystem import Skip, is_binary
+from scanner.sources.filesystem import SNIFF_BYTES, Skip, is_binary
 from scanner.sources.logs import media_kind, time_seen
 from scanner.sources.stream import CHUNK, OVERLAP, Chunk, Position, read_full, scan_stream
 
 SEP = "!"
 SNIFF = 512  # enough for the tar magic at offset 257
+_HEAD = max(SNIFF, SNIFF_BYTES)  # read first: enough to tell an archive, a binary and text apart
 _TAR_READ = 1 << 20
 SPOOL_MEMORY = 64 * 1024 * 1024
 RATIO_FLOOR = 8 * 1024 * 1024  # below this much output a high ratio is just a small, repetitive file
@@ -347,7 +348,8 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
     with fh:
         try:
             size = os.fstat(fh.fileno()).st_size
-            head = fh.read(max(SNIFF, 8000) if size > max_size else -1)
+            # The head only, at first: a binary file (a library, a compiled module) is skipped unread.
+            head = fh.read(_HEAD if size > _HEAD else -1)
         except OSError as exc:
             return Skip(path, f"unreadable: {exc.strerror or exc}")
         kind = sniff(head)
@@ -358,6 +360,11 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
         if kind is None and shard[0]:
             return out  # a small plain file: shard 0 scans it whole
         if kind is None and size <= max_size:
+            if len(head) == _HEAD:
+                try:
+                    head += fh.read()
+                except OSError as exc:
+                    return Skip(path, f"unreadable: {exc.strerror or exc}")
             return _whole(head, path, scan, out)
         walker = _Walker(scan, limits, out, shard)
         try:
