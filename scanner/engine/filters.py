@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import re
 
-
 from scanner.rules import RuleError
 from scanner.rules.loader import builtin_rules_dir
 

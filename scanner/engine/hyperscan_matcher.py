@@ -99,12 +99,12 @@ class HyperscanMatcher(PortableMatcher):
         # Two databases, not one: with Hyperscan 5.4 a caseless literal such as "-p" compiled beside the
         # rule patterns made another rule's match go unreported (tests/test_backends.py found it).
         self.keywords_db = load_or_compile(cache / f"keywords-{version}-{words}-hs{hyperscan.__version__}.db",
-                                            lambda: _compile_keywords(keywords)) if keywords else None
+                                           lambda: _compile_keywords(keywords)) if keywords else None
         # Serving context analysis, the rule database holds its patterns too (see _context_patterns).
         extra = _context_patterns() if context else []
         tag = hashlib.sha256(b"\0".join(e for e, _ in extra)).hexdigest()[:8] if extra else "bare"
         self.rules_db = load_or_compile(cache / f"rules-{version}-{tag}-hs{hyperscan.__version__}.db",
-                                         lambda: _compile_rules(rules, extra=extra))
+                                        lambda: _compile_rules(rules, extra=extra))
         # A few dozen literals compile in milliseconds: no cache needed.
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
         self._hints_scratch = hyperscan.Scratch(self.hints_db)
@@ -264,15 +264,15 @@ class HyperscanMatcher(PortableMatcher):
             flags = hashlib.sha256(" ".join(sorted(rules[i].id for i in gated)).encode()).hexdigest()[:8]
             version = f"{self._version}-{_MARGIN}-{flags}-hs{hyperscan.__version__}"
             wide_db = load_or_compile(self._cache / f"wide-{version}.db",
-                                       lambda: _compile_rules([rules[i] for i in wide], wide)) if wide else None
+                                      lambda: _compile_rules([rules[i] for i in wide], wide)) if wide else None
             checked_db = load_or_compile(self._cache / f"checked-{version}.db",
-                                          lambda: _compile_rules([rules[i] for i in checked], checked))
+                                         lambda: _compile_rules([rules[i] for i in checked], checked))
             ids = self.prefilter.keyword_ids
             gated_words = [(kw.encode("latin-1"), ids[kw], 0)
                            for kw in sorted({kw for i in gated for kw in rules[i].keywords if _latin1(kw)})]
             firsts = [(kw, k + _FIRST, hyperscan.HS_FLAG_SINGLEMATCH) for kw, k in self._keywords]
             literals_db = load_or_compile(self._cache / f"literals-{version}-{self._words}.db",
-                                           lambda: _compile_keywords(gated_words + firsts)) if firsts else None
+                                          lambda: _compile_keywords(gated_words + firsts)) if firsts else None
             margin = max((rules[i].max_width for i in located), default=0) + 1
             self._wide = _WideRules(located, margin, wide_db, _scratch(wide_db), checked_db, _scratch(checked_db),
                                     gated, literals_db, _scratch(literals_db))

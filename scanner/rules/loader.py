@@ -38,7 +38,6 @@ import os
 import re
 from pathlib import Path
 
-
 from scanner.rules import cache as rule_cache
 from scanner.rules.model import CONFIDENCES, KINDS, PRIVILEGES, Rule, RuleError, RuleSet
 

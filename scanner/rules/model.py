@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from re import _constants as sre_constants  # the parser behind re: the only width calculator in the stdlib
 from re import _parser as sre_parse
 
-
 from scanner.errors import SprawlError
 
 KINDS = frozenset(
@@ -147,7 +146,6 @@ def pattern_width(pattern: str) -> int | None:
     except (re.error, OverflowError, RecursionError):
         return None
     return None if width >= sre_constants.MAXREPEAT else width
-
 
 
 UNBOUNDED = 1 << 30
