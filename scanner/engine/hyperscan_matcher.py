@@ -92,7 +92,8 @@ class HyperscanMatcher(PortableMatcher):
         # Keywords are lower-cased text compared with the latin-1 view of the blob: one that is not
         # latin-1 can never hit in the portable matcher either.
         keywords = [(kw.encode("latin-1"), k) for kw, k in self.prefilter.keyword_ids.items() if _latin1(kw)]
-        self._lengths = {k: len(kw) for kw, k in keywords}
+        # A keyword's length under its id, and under its id + _FIRST (its first hit, in the literals database).
+        self._lengths = {k + offset: len(kw) for kw, k in keywords for offset in (0, _FIRST)}
         # The keyword database holds the hint words too, so its name carries their hash as well.
         version, cache = RuleSet(list(rules)).version, cache or cache_dir()
         words = hashlib.sha256("\0".join(sorted(self.prefilter.keyword_ids)).encode()).hexdigest()[:12]
@@ -234,21 +235,9 @@ class HyperscanMatcher(PortableMatcher):
         """Keyword id -> every hit, for the gated rules' keywords; keyword id -> its first hit, for every
         keyword (reported once, at its earliest match, without a Python call per hit: logs hold
         hundreds of thousands)."""
-        gated: dict[int, list[int]] = {}
-        first: dict[int, int] = {}
-        lengths = self._lengths
-
-        def on_literal(i: int, _from: int, end: int, _flags: int, _ctx) -> None:
-            if i >= _FIRST:
-                first[i - _FIRST] = end - lengths[i - _FIRST]
-            elif (positions := gated.get(i)) is None:
-                gated[i] = [end - lengths[i]]
-            else:
-                positions.append(end - lengths[i])  # in order of their end: ascending
-
-        if wide.literals_db is not None:
-            wide.literals_db.scan(data, match_event_handler=on_literal, scratch=wide.literals_scratch)
-        return gated, first
+        hits = self._literal_hits(wide.literals_db, wide.literals_scratch, data, {})
+        gated = {k: positions for k, positions in hits.items() if k < _FIRST}
+        return gated, {k - _FIRST: positions[0] for k, positions in hits.items() if k >= _FIRST}
 
     def _wide_rules(self) -> "_WideRules":
         """Built on the first large blob: measuring every pattern's width costs start-up time that the
