@@ -45,7 +45,7 @@ _JSON_STRING = re.compile(rb'"(?:[^"\\\n]|\\.)*+("?)')
 _JSON_STRING_MAX = 12288
 _ESCAPED_KEY = b'\\":'
 _ESCAPED_QUOTE = b'\\"'
-_DATA_URI_MARK = b";base64,"
+DATA_URI_MARK = b";base64,"  # in every inline base64 image or font
 _PERCENT_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
 _BASIC = re.compile(rb"(?i:basic)[ \t]{1,4}([A-Za-z0-9+/]{6,500}={0,2})")
 QUERY_PARAM = re.compile(rb"[?&]([A-Za-z][A-Za-z0-9_.\-]{1,40})=([^&\s#\"'<>`;]{6,400})")
@@ -91,8 +91,8 @@ def data_uris(data: bytes) -> list[tuple[int, int]]:
     for mark in _marks(data):
         if mark < taken:
             continue  # inside the payload of the URI before
-        m = DATA_URI.search(data, max(taken, mark - _DATA_URI_LEAD), mark + len(_DATA_URI_MARK))
-        if m is not None and m.end() >= mark + len(_DATA_URI_MARK):
+        m = DATA_URI.search(data, max(taken, mark - _DATA_URI_LEAD), mark + len(DATA_URI_MARK))
+        if m is not None and m.end() >= mark + len(DATA_URI_MARK):
             # The match stopped at the mark's end only because the search did: take it whole.
             m = DATA_URI.match(data, m.start())
             spans.append(m.span())
@@ -105,17 +105,17 @@ def _marks(data: bytes) -> Iterator[int]:
     speed of bytes.find over a log that holds none), else bytes.find."""
     if (scan := _mark_finder()) is not None:
         for _, end in scan(data):
-            yield end - len(_DATA_URI_MARK)
+            yield end - len(DATA_URI_MARK)
         return
-    mark = data.find(_DATA_URI_MARK)
+    mark = data.find(DATA_URI_MARK)
     while mark >= 0:
         yield mark
-        mark = data.find(_DATA_URI_MARK, mark + 1)
+        mark = data.find(DATA_URI_MARK, mark + 1)
 
 
 @functools.cache
 def _mark_finder():
-    return compile_scanner([_DATA_URI_MARK], literal=True)
+    return compile_scanner([DATA_URI_MARK], literal=True)
 
 
 @dataclass(slots=True, frozen=True)
@@ -137,14 +137,14 @@ class Facts:
 # scans every blob anyway compiles them into its own database, and one pass serves both. (A base64 run
 # is not among them: in that database its pattern cost a quarter of the pass over source files, twice
 # what a pass of its own costs.)
-FACT_PATTERNS = (re.escape(_ESCAPED_KEY), _PERCENT_ESCAPE.pattern, re.escape(_DATA_URI_MARK))
+FACT_PATTERNS = (re.escape(_ESCAPED_KEY), _PERCENT_ESCAPE.pattern, re.escape(DATA_URI_MARK))
 _B64_CLASS = rb"[A-Za-z0-9+/_\-]"  # _B64_CHARS
 _BASE64_RUN = _B64_CLASS + rb"{%d}" % _B64_MIN
 
 
 def _find_portable(data: bytes) -> Facts:
     percent = b"%" in data and _PERCENT_ESCAPE.search(data) is not None
-    return Facts(_ESCAPED_KEY in data, percent, _DATA_URI_MARK in data)
+    return Facts(_ESCAPED_KEY in data, percent, DATA_URI_MARK in data)
 
 
 def _base64_runs(data: bytes, pos: int = 0) -> Iterator[tuple[int, int]]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from scanner.engine.context import WINDOW
+from scanner.engine.decoders import DATA_URI_MARK
 from scanner.engine.optional_hyperscan import compile_scanner
 from scanner.model import Match
 
@@ -87,10 +88,7 @@ def _far_reaching_now(engine, base: Version, data: bytes, start: int, end: int) 
 def _holds_far_reaching(engine, text: bytes) -> bool:
     """Whether text holds what a match may reach further than REACH and LINES from: a keyword of such
     a rule, or an inline base64 image (whose extent a change elsewhere may move)."""
-    return _BASE64_IMAGE in text or _far_reaching_finder(engine)[0](text)
-
-
-_BASE64_IMAGE = b";base64,"
+    return DATA_URI_MARK in text or _far_reaching_finder(engine)[0](text)
 
 
 @functools.cache
@@ -103,7 +101,7 @@ def _far_reaching_finder(engine) -> tuple[Callable[[bytes], bool], int]:
     if any(not r.keywords for r in long_rules):
         return (lambda data: True), 0
     words = sorted({kw.lower().encode("utf-8") for r in long_rules for kw in r.keywords})
-    longest = max([len(_BASE64_IMAGE), *map(len, words)])
+    longest = max([len(DATA_URI_MARK), *map(len, words)])
     if not words:
         return (lambda data: False), longest
     scan = compile_scanner(words, first_only=True, caseless=True, literal=True)
