@@ -48,9 +48,9 @@ class ContextAnalyzer:
         self.password_rule = ruleset.by_id.get("password-assignment-quoted")
 
     def path_profile(self, path: str) -> tuple:
-        """All that context analysis takes from a blob's path (see Engine.path_profile)."""
-        return (self.wants_hints(path), language_for(path) if path else None, format_for(path) if path else None,
-                path.endswith(_SCRIPTS))
+        """All that context analysis takes from a blob's path (see Engine.path_profile): wants_hints
+        follows from the language and the format."""
+        return (language_for(path) if path else None, format_for(path) if path else None, path.endswith(_SCRIPTS))
 
     def wants_hints(self, path: str) -> bool:
         """Generic secrets are found by name only where the format is known; elsewhere from URL query strings."""
