@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
 from scanner.model import Match
-from scanner.sources.filesystem import SNIFF_BYTES, Skip, is_binary
+from scanner.sources.filesystem import SNIFF_BYTES, Skip, is_binary, unreadable
 from scanner.sources.logs import media_kind, time_seen
 from scanner.sources.stream import CHUNK, OVERLAP, Chunk, Position, read_full, scan_stream
 
@@ -344,14 +344,14 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
     try:
         fh = open(path, "rb")
     except OSError as exc:
-        return Skip(path, f"unreadable: {exc.strerror or exc}")
+        return Skip(path, unreadable(exc))
     with fh:
         try:
             size = os.fstat(fh.fileno()).st_size
             # The head only, at first: a binary file (a library, a compiled module) is skipped unread.
             head = fh.read(_HEAD if size > _HEAD else -1)
         except OSError as exc:
-            return Skip(path, f"unreadable: {exc.strerror or exc}")
+            return Skip(path, unreadable(exc))
         kind = sniff(head)
         if kind is None and is_binary(head):
             return Skip(path, "binary")
@@ -364,7 +364,7 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
                 try:
                     head += fh.read()
                 except OSError as exc:
-                    return Skip(path, f"unreadable: {exc.strerror or exc}")
+                    return Skip(path, unreadable(exc))
             return _whole(head, path, scan, out)
         walker = _Walker(scan, limits, out, shard)
         try:
@@ -393,7 +393,7 @@ def _scan_range(fh, path: str, head: bytes, scan: LeafScan, shard: tuple[int, in
         stats = scan_stream(reader, lambda data: scan(data, name), chunk=chunk, on_chunk=seen.note,
                             start=start, stop=hi if k < n - 1 else None)
     except OSError as exc:
-        out.skips.append(Skip(path, f"unreadable: {exc.strerror or exc}"))
+        out.skips.append(Skip(path, unreadable(exc)))
         return out
     out.files, out.size, out.streamed = (1 if k == 0 else 0), stats.bytes, size > chunk  # as read whole
     out.hits.extend(_hit(path, m, media, seen.times.get(id(m))) for m in stats.matches)

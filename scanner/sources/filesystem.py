@@ -47,6 +47,12 @@ def too_large(size: int, limit: int) -> str:
     """The reason a file or blob over the size limit is skipped."""
     return f"larger than the size limit ({size} > {limit} bytes)"
 
+
+def unreadable(exc: OSError) -> str:
+    """The reason a file that cannot be opened or read is skipped."""
+    return f"unreadable: {exc.strerror or exc}"
+
+
 def iter_files(roots: list[str], options: WalkOptions) -> Iterator[FileTask | Skip]:
     """Every file under the roots, in a stable order, or why it was skipped."""
     for root in roots:
@@ -121,7 +127,7 @@ def read_file(path: str) -> bytes | Skip:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        return Skip(path, f"unreadable: {exc.strerror or exc}")
+        return Skip(path, unreadable(exc))
     if is_binary(data):
         return Skip(path, "binary")
     return data
