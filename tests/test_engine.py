@@ -141,3 +141,34 @@ def test_long_ascending_run_is_exact_from_half_the_value(value):
         best = max(best, run)
     got = _long_ascending_run(value)
     assert got == best if 2 * best >= len(value) else 2 * got < len(value)
+
+
+
+# Names, operators, values and separators the name_delimiters rules are written against: joins of them
+# make matches side by side, near misses, and matches that run past the next keyword.
+_NAMES = st.sampled_from(["api_key", "API-KEY", "private.key", "accessKey", "secret", "Token", "passwd", "password",
+                          "PASS", "pwd", "auth", "credentials", "creds", "xkey", "my_secret_value", "pass2"])
+_OPERATORS = st.sampled_from([" = ", ":", ": ", "=>", "=", '"=', " is "])
+_VALUES = st.sampled_from(['"Vi3CzOkvgsOM5LsE1zKLiSpYM"', "4iUiE6Lap-kRgR", "'a8973381f412a0a4f9'", "s3cr3t!",
+                           "hunter2", "${X}", "`xyz1`", "token9", "pwd8secret", ""])
+_SEPARATORS = st.sampled_from(["", " ", "\n", "\t", ",", ";", "<", "x", "(", '"'])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_SEPARATORS, _NAMES, _OPERATORS, _VALUES, _SEPARATORS), max_size=12))
+def test_keyword_anchored_rules_match_as_a_search_through_their_windows(assignments):
+    # starting_near tries only the starts just before each keyword hit; a plain search through the
+    # windows around the hits (how every other rule runs) must find exactly the same matches.
+    from scanner.engine.matcher import PortableMatcher, keyword_lead, search_windows, starting_in, starting_near
+
+    data = "".join("".join(parts) for parts in assignments).encode()
+    matcher = PortableMatcher(ENGINE.rules)
+    hits = matcher.keyword_hits(data)
+    for idx, rule in enumerate(ENGINE.rules):
+        if rule.name_delimiters is None or rule.max_width is None:
+            continue
+        positions = sorted(p for k in matcher.prefilter.rule_keywords[idx] for p in hits.get(k, ()))
+        windows = search_windows(positions, rule.window, len(data), keyword_lead(rule)) if positions else []
+        searched = [m.span() + (m.span("secret"),) for m in starting_in(rule, data, windows)]
+        near = [m.span() + (m.span("secret"),) for m in starting_near(rule, data, positions)]
+        assert near == searched, rule.id

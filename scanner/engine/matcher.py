@@ -7,13 +7,14 @@ A faster backend (Hyperscan) can implement the same interface.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
 from scanner.engine.context.hints import HINT_WORDS
 from scanner.engine.prefilter import Prefilter
 from scanner.errors import SprawlError
-from scanner.rules.model import Rule
+from scanner.rules.model import KEYWORD_LEAD, NEAR_START, Rule
 
 Candidate = tuple[Rule, "object"]  # (rule, regex match object with a 'secret' group)
 
@@ -93,13 +94,20 @@ class PortableMatcher:
             rule = self.rules[idx]
             if rule.paths and not rule.applies_to(path):
                 continue
+            ranges = pre.ranges.get(idx) if pre.ranges is not None else None
+            if rule.name_delimiters is not None and rule.max_width is not None:
+                positions = _merged([hits[k] for k in self.prefilter.rule_keywords[idx] if k in hits])
+                for m in starting_near(rule, data, positions):
+                    if ranges is None or _inside(m.start(), ranges):
+                        yield rule, m
+                continue
             before = keyword_lead(rule)
             key = (self.prefilter.rule_keywords[idx], before, rule.window)
             windows = windows_for.get(key)
             if windows is None:
                 positions = _merged([hits[k] for k in key[0] if k in hits])
                 windows = windows_for[key] = search_windows(positions, rule.window, size, before)
-            if pre.ranges is not None and (ranges := pre.ranges.get(idx)) is not None:
+            if ranges is not None:
                 windows = _intersect(windows, ranges)
             for m in starting_in(rule, data, windows):
                 yield rule, m
@@ -141,6 +149,34 @@ def starting_in(rule: Rule, data: bytes, spans: list[tuple[int, int]]) -> Iterat
             yield m
 
 
+def starting_near(rule: Rule, data: bytes, positions: list[int]) -> Iterator:
+    """The matches of a rule whose pattern starts at its keyword (name_delimiters), leftmost first and
+    non-overlapping, as starting_in yields them, given the ascending hits of its keywords.
+
+    Such a match starts at most KEYWORD_LEAD bytes before one of its keyword hits, so only those
+    starts are tried: one anchored C call per hit (rule.near_regex skips up to the lead), where a
+    search through a window after each hit would try every start in it.
+    """
+    width, size, near = rule.max_width, len(data), rule.near_regex
+    tried = 0  # no match starts below this (or it lies inside one already yielded)
+    for p in positions:
+        while (lo := max(p - KEYWORD_LEAD, tried)) <= p:
+            # endpos far enough that no match is cut short: as in starting_in, it never decides a match
+            found = near.match(data, lo, min(size, lo + KEYWORD_LEAD + width + 1))
+            if found is None:
+                tried = lo + KEYWORD_LEAD + 1
+                break
+            start = found.start(NEAR_START)
+            m = rule.regex.match(data, start, min(size, start + width + 1))
+            yield m
+            tried = max(m.end(), start + 1)
+
+
+def _inside(offset: int, ranges: list[tuple[int, int]]) -> bool:
+    i = bisect.bisect_right(ranges, (offset, float("inf"))) - 1
+    return i >= 0 and ranges[i][0] <= offset < ranges[i][1]
+
+
 def _intersect(windows: list[tuple[int, int]], ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The parts of the ascending windows inside the ascending ranges."""
     out, j = [], 0
@@ -160,14 +196,9 @@ def _merged(lists: list[list[int]]) -> list[int]:
     return sorted(p for positions in lists for p in positions)
 
 
-# A rule whose pattern starts at its keyword (name_delimiters: the engine finds the rest of the name)
-# has its match begin at most this far before a keyword hit ("private_key" before the hit "key").
-_KEYWORD_LEAD = 16
-
-
 def keyword_lead(rule: Rule) -> int:
     """How far before a keyword hit the rule's match can start (its search window's lead)."""
-    return _KEYWORD_LEAD if rule.name_delimiters is not None else rule.window
+    return KEYWORD_LEAD if rule.name_delimiters is not None else rule.window
 
 
 def search_windows(positions: list[int], window: int, size: int, before: int | None = None) -> list[tuple[int, int]]:

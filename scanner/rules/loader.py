@@ -18,7 +18,8 @@ File shape::
 Optional fields: confidence, min_entropy, check, window, remediation, references,
 provider (overrides the file's), exclude_words (words that, in the name or matched text
 before the secret, mean it is not one: e.g. [public, csrf] for a generic token rule),
-name_delimiters (for patterns that start at a keyword inside a variable name: the engine
+name_delimiters (for patterns that start inside a variable name, at most 16 bytes before one of
+the rule's keywords (the matcher tries only those starts): the engine
 extends the match back over the rest of the name, at most 40 name characters, and keeps it
 only if one of these characters, or the start of the blob, comes before the name), paths (file-name globs: the rule runs only on
 files whose name or path matches one, e.g. ['*.php', '.npmrc']), and prefilter (false: in large blobs the

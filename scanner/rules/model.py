@@ -19,6 +19,10 @@ CONFIDENCES = ("low", "medium", "high")
 _STRUCTURAL_PROVIDERS = frozenset(
     {"password", "jwt", "http", "curl", "basic-auth", "uri", "db-connection", "sensitive", "redirect", "net"}
 )
+# A name_delimiters rule's pattern starts inside a variable name, at most this many bytes before one of
+# its keywords ("private_key" starts 8 bytes before the keyword "key"): the matcher tries those starts only.
+KEYWORD_LEAD = 16
+NEAR_START = "sprawl_near_start"  # the group that marks where a match of Rule.near_regex starts
 
 
 class RuleError(SprawlError, ValueError):
@@ -52,6 +56,7 @@ class Rule:
     name_delimiters: bytes | None = None  # the match starts inside a name; what may come before the name
     prefilter: bool = True  # False: in large blobs Hyperscan runs it wherever its keywords occur, unchecked
     _compiled: object = field(default=None, repr=False)  # the regex module's compiled pattern
+    _near: object = field(default=None, repr=False)  # near_regex, compiled
     _width: int | None = field(default=-1, repr=False)  # -1: not computed yet
     _breaks: int = field(default=-1, repr=False)  # -1: not computed yet
 
@@ -66,6 +71,18 @@ class Rule:
             except regex.error as exc:
                 raise RuleError(f"{self.source_file}: rule {self.id}: field 'pattern': {exc}") from None
         return self._compiled
+
+    @property
+    def near_regex(self):
+        """The pattern after a lazy skip of up to KEYWORD_LEAD bytes, anchored where the search starts:
+        one C call tries every start the lead allows, leftmost first. The match proper starts at the
+        group NEAR_START (scanner.engine.matcher.starting_near)."""
+        if self._near is None:
+            import regex
+
+            self._near = regex.compile(b"(?s:.){0,%d}?(?P<%s>)(?:%s)" % (KEYWORD_LEAD, NEAR_START.encode(), self.pattern.encode()),
+                                       regex.MULTILINE)
+        return self._near
 
     @property
     def max_width(self) -> int | None:
