@@ -172,3 +172,29 @@ def test_keyword_anchored_rules_match_as_a_search_through_their_windows(assignme
         searched = [m.span() + (m.span("secret"),) for m in starting_in(rule, data, windows)]
         near = [m.span() + (m.span("secret"),) for m in starting_near(rule, data, positions)]
         assert near == searched, rule.id
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=-40, max_value=40), st.sampled_from(["token", "ghp_", "-----begin", "password", "key"]))
+def test_keyword_hits_across_the_prefilter_chunks_are_each_found_once(shift, keyword):
+    # The portable walk goes a megabyte at a time; a keyword across a chunk's edge, or just either
+    # side of it, is found once, where a plain search of the whole blob finds it.
+    from scanner.engine.matcher import PortableMatcher
+    from scanner.engine.prefilter import _CHUNK
+
+    matcher = PortableMatcher(ENGINE.rules)
+    at = _CHUNK - len(keyword) // 2 + shift
+    data = bytearray(b"." * (2 * _CHUNK + 100))
+    for pos in (at, at + _CHUNK, 7):
+        data[pos : pos + len(keyword)] = keyword.upper().encode()
+    hits = matcher.keyword_hits(bytes(data))
+    lowered = bytes(data).lower()
+    # The filler holds no keyword: only the planted word's own keywords can be hit.
+    inside = {k: word for word, k in matcher.prefilter.keyword_ids.items() if word in keyword.lower()}
+    assert set(hits) <= set(inside)
+    for k, word in inside.items():
+        expected, pos = [], lowered.find(word.encode())
+        while pos >= 0:
+            expected.append(pos)
+            pos = lowered.find(word.encode(), pos + 1)
+        assert hits.get(k, []) == expected, word

@@ -61,8 +61,7 @@ class PortableMatcher:
 
     def keyword_hits(self, data: bytes) -> dict[int, list[int]]:
         """Keyword id -> ascending start offsets of its (ASCII case-insensitive) hits in the blob."""
-        # bytes.lower() touches only ASCII and latin-1 maps byte to char, so offsets stay byte offsets.
-        return self.prefilter.hits(data.lower().decode("latin-1"))
+        return self.prefilter.hits(data)
 
     def prescan(self, data: bytes, hints: bool = False) -> Prescan:
         """Keyword hits and (if hints) the ends of the hint words: the hint words are keywords too, so
