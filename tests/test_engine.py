@@ -157,8 +157,8 @@ _SEPARATORS = st.sampled_from(["", " ", "\n", "\t", ",", ";", "<", "x", "(", '"'
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(_SEPARATORS, _NAMES, _OPERATORS, _VALUES, _SEPARATORS), max_size=12))
 def test_keyword_anchored_rules_match_as_a_search_through_their_windows(assignments):
-    # starting_near tries only the starts just before each keyword hit; a plain search through the
-    # windows around the hits (how every other rule runs) must find exactly the same matches.
+    # starting_near tries only the starts each keyword's lead allows before its hits; a plain search
+    # through the windows around the hits (how every other rule runs) must find the same matches.
     from scanner.engine.matcher import PortableMatcher, keyword_lead, search_windows, starting_in, starting_near
 
     data = "".join("".join(parts) for parts in assignments).encode()
@@ -170,7 +170,9 @@ def test_keyword_anchored_rules_match_as_a_search_through_their_windows(assignme
         positions = sorted(p for k in matcher.prefilter.rule_keywords[idx] for p in hits.get(k, ()))
         windows = search_windows(positions, rule.window, len(data), keyword_lead(rule)) if positions else []
         searched = [m.span() + (m.span("secret"),) for m in starting_in(rule, data, windows)]
-        near = [m.span() + (m.span("secret"),) for m in starting_near(rule, data, positions)]
+        leads = rule.keyword_leads
+        by_keyword = [(hits[k], leads[word]) for word in rule.keywords if (k := matcher.prefilter.keyword_ids[word]) in hits]
+        near = [m.span() + (m.span("secret"),) for m in starting_near(rule, data, by_keyword)]
         assert near == searched, rule.id
 
 

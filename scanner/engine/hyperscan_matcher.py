@@ -44,6 +44,7 @@ from scanner.engine.matcher import PortableMatcher, Prescan, keyword_lead
 from scanner.engine.optional_hyperscan import load_or_compile
 from scanner.rules.cache import cache_dir
 from scanner.rules.model import Rule, RuleError, RuleSet
+from scanner.rules.patterns import NAMED_GROUP
 
 _MODE = hyperscan.HS_MODE_BLOCK
 _KEYWORD_FLAGS = hyperscan.HS_FLAG_CASELESS  # ASCII-only folding without UTF8, as bytes.lower()
@@ -313,7 +314,7 @@ def prefilter_pattern(pattern: str) -> bytes:
             out.append(pattern[i:j])
             in_class, i = True, j
             continue
-        elif (m := _NAMED_GROUP.match(pattern, i)) is not None:
+        elif (m := NAMED_GROUP.match(pattern, i)) is not None:
             out.append("(?:")
             i = m.end()
             continue
@@ -327,7 +328,6 @@ def prefilter_pattern(pattern: str) -> bytes:
     return "".join(out).encode()
 
 
-_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_]\w*>")
 _BOUNDED = re.compile(r"\{(\d+),\d+\}")
 
 

@@ -14,7 +14,8 @@ from typing import Iterator, Protocol
 from scanner.engine.context.hints import HINT_WORDS
 from scanner.engine.prefilter import Prefilter
 from scanner.errors import SprawlError
-from scanner.rules.model import KEYWORD_LEAD, NEAR_START, Rule
+from scanner.rules.patterns import KEYWORD_LEAD
+from scanner.rules.model import NEAR_START, Rule
 
 Candidate = tuple[Rule, "object"]  # (rule, regex match object with a 'secret' group)
 
@@ -95,8 +96,10 @@ class PortableMatcher:
                 continue
             ranges = pre.ranges.get(idx) if pre.ranges is not None else None
             if rule.name_delimiters is not None and rule.max_width is not None:
-                positions = _merged([hits[k] for k in self.prefilter.rule_keywords[idx] if k in hits])
-                for m in starting_near(rule, data, positions):
+                leads = rule.keyword_leads
+                starts = [(hits[k], leads[word]) for word in rule.keywords
+                          if (k := self.prefilter.keyword_ids[word]) in hits]
+                for m in starting_near(rule, data, starts):
                     if ranges is None or _inside(m.start(), ranges):
                         yield rule, m
                 continue
@@ -148,22 +151,27 @@ def starting_in(rule: Rule, data: bytes, spans: list[tuple[int, int]]) -> Iterat
             yield m
 
 
-def starting_near(rule: Rule, data: bytes, positions: list[int]) -> Iterator:
-    """The matches of a rule whose pattern starts at its keyword (name_delimiters), leftmost first and
-    non-overlapping, as starting_in yields them, given the ascending hits of its keywords.
+def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]]) -> Iterator:
+    """The matches of a rule whose pattern starts inside a name (name_delimiters), leftmost first and
+    non-overlapping, as starting_in yields them through the windows around the same hits.
 
-    Such a match starts at most KEYWORD_LEAD bytes before one of its keyword hits, so only those
-    starts are tried: one anchored C call per hit (rule.near_regex skips up to the lead), where a
-    search through a window after each hit would try every start in it.
+    hits: for each of its keywords, the ascending offsets of its hits and its lead (the most bytes
+    before a hit a match may start, rule.keyword_leads). Only those starts are tried, with one anchored
+    C call per hit (rule.near_regex skips up to the lead), where a search through a window after each
+    hit would try every start in it.
     """
-    width, size, near = rule.max_width, len(data), rule.near_regex
+    width, size = rule.max_width, len(data)
+    # Each hit as the range of starts it allows, lowest first: (first start) * 32 + (its lead), one int
+    # so that the sort is of ints.
+    ranges = sorted((p - lead) * 32 + lead if p >= lead else p for positions, lead in hits for p in positions)
     tried = 0  # no match starts below this (or it lies inside one already yielded)
-    for p in positions:
-        while (lo := max(p - KEYWORD_LEAD, tried)) <= p:
+    for code in ranges:
+        first, last = code >> 5, (code >> 5) + (code & 31)
+        while (lo := max(first, tried)) <= last:
             # endpos far enough that no match is cut short: as in starting_in, it never decides a match
-            found = near.match(data, lo, min(size, lo + KEYWORD_LEAD + width + 1))
+            found = rule.near_regex(last - lo).match(data, lo, min(size, last + width + 1))
             if found is None:
-                tried = lo + KEYWORD_LEAD + 1
+                tried = last + 1
                 break
             start = found.start(NEAR_START)
             m = rule.regex.match(data, start, min(size, start + width + 1))

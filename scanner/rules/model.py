@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import re
 from dataclasses import dataclass, field
-from re import _constants as sre_constants  # the parser behind re: the only width calculator in the stdlib
-from re import _parser as sre_parse
 
 from scanner.errors import SprawlError
+from scanner.rules.patterns import keyword_leads, line_breaks, pattern_width
 
 KINDS = frozenset(
     {"api-key", "token", "private-key", "password", "connection-string", "webhook", "certificate", "generic",
@@ -19,9 +17,6 @@ CONFIDENCES = ("low", "medium", "high")
 _STRUCTURAL_PROVIDERS = frozenset(
     {"password", "jwt", "http", "curl", "basic-auth", "uri", "db-connection", "sensitive", "redirect", "net"}
 )
-# A name_delimiters rule's pattern starts inside a variable name, at most this many bytes before one of
-# its keywords ("private_key" starts 8 bytes before the keyword "key"): the matcher tries those starts only.
-KEYWORD_LEAD = 16
 NEAR_START = "sprawl_near_start"  # the group that marks where a match of Rule.near_regex starts
 
 
@@ -56,7 +51,8 @@ class Rule:
     name_delimiters: bytes | None = None  # the match starts inside a name; what may come before the name
     prefilter: bool = True  # False: in large blobs Hyperscan runs it wherever its keywords occur, unchecked
     _compiled: object = field(default=None, repr=False)  # the regex module's compiled pattern
-    _near: object = field(default=None, repr=False)  # near_regex, compiled
+    _leads: dict | None = field(default=None, repr=False)  # keyword_leads, worked out on first use
+    _near: dict = field(default_factory=dict, repr=False)  # skip -> near_regex(skip), compiled
     _width: int | None = field(default=-1, repr=False)  # -1: not computed yet
     _breaks: int = field(default=-1, repr=False)  # -1: not computed yet
 
@@ -73,16 +69,23 @@ class Rule:
         return self._compiled
 
     @property
-    def near_regex(self):
-        """The pattern after a lazy skip of up to KEYWORD_LEAD bytes, anchored where the search starts:
-        one C call tries every start the lead allows, leftmost first. The match proper starts at the
-        group NEAR_START (scanner.engine.matcher.starting_near)."""
-        if self._near is None:
+    def keyword_leads(self) -> dict[str, int]:
+        """For a name_delimiters rule: keyword -> how far before a hit of it a match may start."""
+        if self._leads is None:
+            self._leads = keyword_leads(self.pattern, self.keywords)
+        return self._leads
+
+    def near_regex(self, skip: int):
+        """The pattern after a lazy skip of up to `skip` bytes, anchored where the search starts: one C
+        call tries each of those starts, leftmost first. The match proper starts at the group
+        NEAR_START (scanner.engine.matcher.starting_near)."""
+        compiled = self._near.get(skip)
+        if compiled is None:
             import regex
 
-            self._near = regex.compile(b"(?s:.){0,%d}?(?P<%s>)(?:%s)" % (KEYWORD_LEAD, NEAR_START.encode(), self.pattern.encode()),
-                                       regex.MULTILINE)
-        return self._near
+            compiled = self._near[skip] = regex.compile(
+                b"(?s:.){0,%d}?(?P<%s>)(?:%s)" % (skip, NEAR_START.encode(), self.pattern.encode()), regex.MULTILINE)
+        return compiled
 
     @property
     def max_width(self) -> int | None:
@@ -148,80 +151,3 @@ class RuleSet:
 
     def only(self, ids: set[str]) -> "RuleSet":
         return RuleSet([r for r in self.rules if r.id in ids])
-
-
-_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_]\w*>")
-
-
-def pattern_width(pattern: str) -> int | None:
-    """The longest match of a pattern, in bytes as rules match them; None if unbounded (or not measurable).
-
-    Measured by the standard library's parser, with named groups made plain (a rule may repeat a
-    group name in alternatives, which the `regex` module allows and `re` does not)."""
-    try:
-        width = sre_parse.parse(_NAMED_GROUP.sub("(?:", pattern).encode()).getwidth()[1]
-    except (re.error, OverflowError, RecursionError):
-        return None
-    return None if width >= sre_constants.MAXREPEAT else width
-
-
-UNBOUNDED = 1 << 30
-_NEWLINE = 10
-_BREAKING_CATEGORIES = {sre_constants.CATEGORY_SPACE, sre_constants.CATEGORY_NOT_DIGIT,
-                        sre_constants.CATEGORY_NOT_WORD, sre_constants.CATEGORY_LINEBREAK}
-
-
-def line_breaks(pattern: str) -> int:
-    """The most line breaks a match of the pattern can hold (UNBOUNDED: no limit). Tells across how
-    many lines a match can reach (scanner.engine.revisions). A pattern the standard parser cannot
-    read counts as UNBOUNDED."""
-    try:
-        parsed = sre_parse.parse(_NAMED_GROUP.sub("(?:", pattern).encode())
-    except (re.error, OverflowError, RecursionError):
-        return UNBOUNDED
-    return _breaks(parsed, parsed.state.flags)
-
-
-def _breaks(sub, flags: int) -> int:
-    c = sre_constants
-    total = 0
-    for op, av in sub:
-        if op is c.LITERAL:
-            total += av == _NEWLINE
-        elif op is c.NOT_LITERAL:
-            total += av != _NEWLINE
-        elif op is c.ANY:
-            total += bool(flags & c.SRE_FLAG_DOTALL)
-        elif op is c.IN:
-            total += _class_breaks_lines(av)
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
-            if item := _breaks(av[2], flags):
-                total += UNBOUNDED if av[1] >= c.MAXREPEAT else av[1] * item
-        elif op is c.SUBPATTERN:
-            total += _breaks(av[3], (flags | av[1]) & ~av[2])
-        elif op is c.BRANCH:
-            total += max(_breaks(branch, flags) for branch in av[1])
-        elif op is c.ATOMIC_GROUP:
-            total += _breaks(av, flags)
-        elif op not in (c.AT, c.ASSERT, c.ASSERT_NOT):  # zero-width
-            return UNBOUNDED  # a back-reference or a construct not measured: assume the worst
-        if total >= UNBOUNDED:
-            return UNBOUNDED
-    return total
-
-
-def _class_breaks_lines(items) -> bool:
-    c = sre_constants
-    negated, member = False, False
-    for op, av in items:
-        if op is c.NEGATE:
-            negated = True
-        elif op is c.LITERAL:
-            member |= av == _NEWLINE
-        elif op is c.RANGE:
-            member |= av[0] <= _NEWLINE <= av[1]
-        elif op is c.CATEGORY:
-            member |= av in _BREAKING_CATEGORIES
-        else:
-            return True
-    return member != negated

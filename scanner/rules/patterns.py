@@ -1,0 +1,212 @@
+"""What a rule's pattern can match, read off the standard library's regex parser: its widest match,
+the most line breaks it can hold, and how far before each of its keywords it can start.
+
+Keyword leads: a rule with name_delimiters starts inside a variable name, at most KEYWORD_LEAD bytes before one of its
+keywords. Per keyword the bound is usually tighter: the generic rule's "token" starts its match, while
+"key" may come 8 bytes in ("private_key"). The matcher tries, at each keyword hit, only the starts its
+keyword's lead allows, so the tighter the bound the fewer starts a keyword-dense log costs.
+
+The bound is read off the pattern itself, with the standard library's parser: every way the pattern
+can begin is spelled out, one set of (lower-cased) bytes per position, up to KEYWORD_LEAD plus the
+longest keyword. In each such beginning the earliest keyword that it must contain, whatever bytes fill
+the sets, gives that keyword's lead. A match holds that keyword there, so the prefilter reports a hit
+for it, and trying the starts within the lead of every hit finds every match.
+"""
+from __future__ import annotations
+
+import re
+from re import _constants as sre_constants  # the parser behind re: the only width calculator in the stdlib
+from re import _parser as sre_parse
+
+NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_]\w*>")
+
+
+def parse_plain(pattern: str):
+    """The pattern as the standard library's parser reads it, with named groups made plain (a rule may
+    repeat a group name in alternatives, which the `regex` module allows and `re` does not)."""
+    return sre_parse.parse(NAMED_GROUP.sub("(?:", pattern).encode())
+
+
+def pattern_width(pattern: str) -> int | None:
+    """The longest match of a pattern, in bytes as rules match them; None if unbounded (or not measurable).
+
+    Measured by the standard library's parser (parse_plain)."""
+    try:
+        width = parse_plain(pattern).getwidth()[1]
+    except (re.error, OverflowError, RecursionError):
+        return None
+    return None if width >= sre_constants.MAXREPEAT else width
+
+
+UNBOUNDED = 1 << 30
+_NEWLINE = 10
+_BREAKING_CATEGORIES = {sre_constants.CATEGORY_SPACE, sre_constants.CATEGORY_NOT_DIGIT,
+                        sre_constants.CATEGORY_NOT_WORD, sre_constants.CATEGORY_LINEBREAK}
+
+
+def line_breaks(pattern: str) -> int:
+    """The most line breaks a match of the pattern can hold (UNBOUNDED: no limit). Tells across how
+    many lines a match can reach (scanner.engine.revisions). A pattern the standard parser cannot
+    read counts as UNBOUNDED."""
+    try:
+        parsed = parse_plain(pattern)
+    except (re.error, OverflowError, RecursionError):
+        return UNBOUNDED
+    return _breaks(parsed, parsed.state.flags)
+
+
+def _breaks(sub, flags: int) -> int:
+    c = sre_constants
+    total = 0
+    for op, av in sub:
+        if op is c.LITERAL:
+            total += av == _NEWLINE
+        elif op is c.NOT_LITERAL:
+            total += av != _NEWLINE
+        elif op is c.ANY:
+            total += bool(flags & c.SRE_FLAG_DOTALL)
+        elif op is c.IN:
+            total += _class_breaks_lines(av)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            if item := _breaks(av[2], flags):
+                total += UNBOUNDED if av[1] >= c.MAXREPEAT else av[1] * item
+        elif op is c.SUBPATTERN:
+            total += _breaks(av[3], (flags | av[1]) & ~av[2])
+        elif op is c.BRANCH:
+            total += max(_breaks(branch, flags) for branch in av[1])
+        elif op is c.ATOMIC_GROUP:
+            total += _breaks(av, flags)
+        elif op not in (c.AT, c.ASSERT, c.ASSERT_NOT):  # zero-width
+            return UNBOUNDED  # a back-reference or a construct not measured: assume the worst
+        if total >= UNBOUNDED:
+            return UNBOUNDED
+    return total
+
+
+def _class_breaks_lines(items) -> bool:
+    c = sre_constants
+    negated, member = False, False
+    for op, av in items:
+        if op is c.NEGATE:
+            negated = True
+        elif op is c.LITERAL:
+            member |= av == _NEWLINE
+        elif op is c.RANGE:
+            member |= av[0] <= _NEWLINE <= av[1]
+        elif op is c.CATEGORY:
+            member |= av in _BREAKING_CATEGORIES
+        else:
+            return True
+    return member != negated
+
+
+KEYWORD_LEAD = 16  # the most a name_delimiters rule's match may start before one of its keywords
+_MAX_BEGINNINGS = 4096  # more ways to begin than this: not worth spelling out (every lead is KEYWORD_LEAD)
+
+_ANY = None  # a position any byte may fill
+Beginning = tuple  # of frozenset[int] | None, one per position
+
+
+class _TooComplex(Exception):
+    pass
+
+
+def keyword_leads(pattern: str, keywords: tuple[str, ...]) -> dict[str, int]:
+    """Keyword -> how many bytes before a hit of it the rule's match may start (0: at the hit). A pattern
+    that cannot be read this way gets KEYWORD_LEAD for every keyword, as does one whose beginnings do
+    not all hold a keyword within KEYWORD_LEAD bytes (the name_delimiters contract then does not hold)."""
+    fallback = {kw: KEYWORD_LEAD for kw in keywords}
+    if not keywords:
+        return fallback
+    try:
+        # As the prefilter looks for them: a byte per character (keywords are ASCII in practice).
+        words = [(kw, tuple(kw.encode("latin-1"))) for kw in keywords]
+        limit = KEYWORD_LEAD + max(len(w) for _, w in words)
+        beginnings = _beginnings(list(parse_plain(pattern)), limit, words)
+    except (re.error, UnicodeEncodeError, OverflowError, RecursionError, _TooComplex):
+        return fallback
+    leads = {kw: 0 for kw in keywords}  # a keyword never first still has its hits tried where they are
+    for beginning in beginnings:
+        first = _earliest(beginning, words)
+        if first is None:
+            return fallback
+        offset, found = first
+        for kw in found:
+            leads[kw] = max(leads[kw], offset)
+    return leads
+
+
+def _earliest(beginning: Beginning, words) -> tuple[int, list[str]] | None:
+    """The first offset at which the beginning must hold a keyword, and the keywords it holds there."""
+    for offset in range(min(len(beginning), KEYWORD_LEAD + 1)):
+        found = [kw for kw, w in words if offset + len(w) <= len(beginning)
+                 and all(beginning[offset + j] == frozenset((c,)) for j, c in enumerate(w))]
+        if found:
+            return offset, found
+    return None
+
+
+def _beginnings(items: list, limit: int, words=None) -> set[Beginning]:
+    """Every way a sequence of parsed items can begin, cut at limit positions. With words, a beginning
+    is not spelled out further once it holds one of them: the rest of the pattern (a value of up to
+    hundreds of bytes) cannot take back the keyword the name holds."""
+    done: set[Beginning] = set()
+    growing: set[Beginning] = {()}
+    for op, av in items:
+        grown: set[Beginning] = set()
+        for head in growing:
+            for tail in _item(op, av, limit - len(head)):
+                beginning = (head + tail)[:limit]
+                settled = len(beginning) >= limit or (words is not None and _earliest(beginning, words))
+                (done if settled else grown).add(beginning)
+        growing = grown
+        if len(done) + len(growing) > _MAX_BEGINNINGS:
+            raise _TooComplex
+        if not growing:
+            break
+    return done | growing
+
+
+def _item(op, av, room: int) -> set[Beginning]:
+    c = sre_constants
+    if op is c.LITERAL:
+        return {(frozenset((_lower(av),)),)}
+    if op is c.IN:
+        return {(_class(av),)}
+    if op is c.NOT_LITERAL or op is c.ANY:
+        return {(_ANY,)}
+    if op is c.AT:
+        return {()}  # zero-width
+    if op is c.SUBPATTERN:
+        return _beginnings(list(av[3]), room)
+    if op is c.ATOMIC_GROUP:
+        return _beginnings(list(av), room)
+    if op is c.BRANCH:
+        return set().union(*(_beginnings(list(branch), room) for branch in av[1]))
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+        low, high, body = av
+        out: set[Beginning] = set()
+        for count in range(low, min(high, room) + 1):
+            out |= _beginnings(list(body) * count, room)
+            if len(out) > _MAX_BEGINNINGS:
+                raise _TooComplex
+        return out
+    raise _TooComplex  # a back-reference or a construct not read here
+
+
+def _class(items) -> frozenset[int] | None:
+    c = sre_constants
+    members: set[int] = set()
+    for op, av in items:
+        if op is c.LITERAL:
+            members.add(_lower(av))
+        elif op is c.RANGE:
+            members.update(_lower(b) for b in range(av[0], av[1] + 1))
+        else:
+            return _ANY  # a negated class or a category: as good as any byte
+    return frozenset(members)
+
+
+def _lower(byte: int) -> int:
+    """As bytes.lower() maps it: the prefilter looks for keywords in the lower-cased blob."""
+    return byte + 32 if 65 <= byte <= 90 else byte
