@@ -160,23 +160,30 @@ def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]]) ->
     C call per hit (rule.near_regex skips up to the lead), where a search through a window after each
     hit would try every start in it.
     """
-    width, size = rule.max_width, len(data)
+    width = rule.max_width
     # Each hit as the range of starts it allows, lowest first: (first start) * 32 + (its lead), one int
     # so that the sort is of ints.
     ranges = sorted((p - lead) * 32 + lead if p >= lead else p for positions, lead in hits for p in positions)
+    nears: list = [None] * (KEYWORD_LEAD + 1)  # rule.near_regex(skip), looked up once per blob
     tried = 0  # no match starts below this (or it lies inside one already yielded)
     for code in ranges:
-        first, last = code >> 5, (code >> 5) + (code & 31)
-        while (lo := max(first, tried)) <= last:
+        first = code >> 5
+        last = first + (code & 31)
+        lo = first if first > tried else tried
+        while lo <= last:
+            near = nears[last - lo]
+            if near is None:
+                near = nears[last - lo] = rule.near_regex(last - lo)
             # endpos far enough that no match is cut short: as in starting_in, it never decides a match
-            found = rule.near_regex(last - lo).match(data, lo, min(size, last + width + 1))
+            found = near.match(data, lo, last + width + 1)
             if found is None:
                 tried = last + 1
                 break
             start = found.start(NEAR_START)
-            m = rule.regex.match(data, start, min(size, start + width + 1))
+            m = rule.regex.match(data, start, start + width + 1)
             yield m
-            tried = max(m.end(), start + 1)
+            tried = m.end() if m.end() > start else start + 1
+            lo = first if first > tried else tried
 
 
 def _inside(offset: int, ranges: list[tuple[int, int]]) -> bool:
