@@ -278,6 +278,7 @@ def test_a_binary_file_is_skipped_after_reading_its_head_only(tmp_path, monkeypa
 
     (tmp_path / "libbig.a").write_bytes(b"!<arch>\n\0" + b"\x01" * 5_000_000)
     (tmp_path / "notes.txt").write_bytes(b"x = 1\n" * 5_000 + f"T = '{GITHUB_TOKEN}'\n".encode())
+    (tmp_path / "big.log").write_bytes(b"GET /health 200\n" * 200_000 + f"token={GITHUB_TOKEN}\n".encode())
     read = {}
 
     class Counting:
@@ -304,4 +305,9 @@ def test_a_binary_file_is_skipped_after_reading_its_head_only(tmp_path, monkeypa
     assert [s.reason for s in result.stats.skipped] == ["binary"]
     assert read["libbig.a"] <= 8000  # the rest of the 5 MB is never read
     assert read["notes.txt"] == (tmp_path / "notes.txt").stat().st_size  # a text file is read whole, once
-    assert [f.rule_id for f in result.findings] == ["github-pat-classic"]
+    # A large one is read again from its start rather than copied onto its head: the head twice, no more.
+    assert read["big.log"] == (tmp_path / "big.log").stat().st_size + 8000
+    [finding] = result.findings  # one credential, in both files
+    assert finding.rule_id == "github-pat-classic"
+    assert sorted((loc.path.rsplit("/", 1)[-1], loc.line) for loc in finding.locations) == [
+        ("big.log", 200_001), ("notes.txt", 5_001)]
