@@ -120,7 +120,7 @@ def test_hyperscan_facts_agree_with_the_portable_ones(parts):
     portable = decoders._find_portable(data)
     for facts in (decoders._finder()(data), _matcher_facts(data)):
         assert facts == portable
-        assert list(decoders._spans(data, facts)) == list(decoders._spans(data, portable))
+        assert list(decoders._spans(data, 0, len(data), facts)) == list(decoders._spans(data, 0, len(data), portable))
 
 
 def _matcher_facts(data: bytes) -> decoders.Facts:
