@@ -65,7 +65,8 @@ def decoded_spans(data: bytes, facts: Facts | None = None) -> Iterator[tuple[int
     # Regions are bounds on the blob, never copies of it: slicing cost three quarters of the decoders'
     # time on a 32 MB log.
     for lo in range(0, len(data), MAX_BLOB_BYTES):
-        hi, begin, end = lo + MAX_BLOB_BYTES, max(0, lo - _REGION_TAIL), min(len(data), lo + MAX_BLOB_BYTES + _REGION_TAIL)
+        hi = lo + MAX_BLOB_BYTES
+        begin, end = max(0, lo - _REGION_TAIL), min(len(data), hi + _REGION_TAIL)
         for start, stop, text, how in _region_spans(data, begin, end, _find(data, begin, end)):
             if lo <= start < hi:  # a span that began before lo is the previous region's, seen whole there
                 yield start, stop, text, how

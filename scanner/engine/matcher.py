@@ -14,8 +14,8 @@ from typing import Iterator, Protocol
 from scanner.engine.context.hints import HINT_WORDS
 from scanner.engine.prefilter import Prefilter
 from scanner.errors import SprawlError
-from scanner.rules.patterns import KEYWORD_LEAD
 from scanner.rules.model import NEAR_START, Rule
+from scanner.rules.patterns import KEYWORD_LEAD
 
 Candidate = tuple[Rule, "object"]  # (rule, regex match object with a 'secret' group)
 

@@ -1,10 +1,11 @@
 """What a rule's pattern can match, read off the standard library's regex parser: its widest match,
 the most line breaks it can hold, and how far before each of its keywords it can start.
 
-Keyword leads: a rule with name_delimiters starts inside a variable name, at most KEYWORD_LEAD bytes before one of its
-keywords. Per keyword the bound is usually tighter: the generic rule's "token" starts its match, while
-"key" may come 8 bytes in ("private_key"). The matcher tries, at each keyword hit, only the starts its
-keyword's lead allows, so the tighter the bound the fewer starts a keyword-dense log costs.
+Keyword leads: a rule with name_delimiters starts inside a variable name, at most KEYWORD_LEAD bytes
+before one of its keywords. Per keyword the bound is usually tighter: the generic rule's "token"
+starts its match, while "key" may come 8 bytes in ("private_key"). The matcher tries, at each keyword
+hit, only the starts its keyword's lead allows, so the tighter the bound the fewer starts a
+keyword-dense log costs.
 
 The bound is read off the pattern itself, with the standard library's parser: every way the pattern
 can begin is spelled out, one set of (lower-cased) bytes per position, up to KEYWORD_LEAD plus the
