@@ -170,9 +170,38 @@ def test_keyword_anchored_rules_match_as_a_search_through_their_windows(assignme
         positions = sorted(p for k in matcher.prefilter.rule_keywords[idx] for p in hits.get(k, ()))
         windows = search_windows(positions, rule.window, len(data), keyword_lead(rule)) if positions else []
         searched = [m.span() + (m.span("secret"),) for m in starting_in(rule, data, windows)]
-        leads = rule.keyword_leads
-        by_keyword = [(hits[k], leads[word]) for word in rule.keywords if (k := matcher.prefilter.keyword_ids[word]) in hits]
-        near = [m.span() + (m.span("secret"),) for m in starting_near(rule, data, by_keyword)]
+        near = [m.span() + (m.span("secret"),) for m in starting_near(rule, data, _by_keyword(matcher, rule, hits))]
+        assert near == searched, rule.id
+
+
+def _by_keyword(matcher, rule, hits):
+    from scanner.rules.patterns import KEYWORD_LEAD
+
+    leads = rule.keyword_leads or dict.fromkeys(rule.keywords, KEYWORD_LEAD)
+    return [(hits[k], leads[word]) for word in rule.keywords if (k := matcher.prefilter.keyword_ids[word]) in hits]
+
+
+_EXAMPLES = [e for r in ENGINE.rules for e in r.examples + r.negative_examples]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_EXAMPLES), st.sampled_from(["\n", " ", "", "=", '"', "\t"])),
+                min_size=1, max_size=30))
+def test_rules_whose_leads_are_known_match_as_a_search_through_their_windows(parts):
+    # Every rule whose pattern says how far before a keyword its matches start is run only at those
+    # starts; on text made of every rule's examples, each finds what a search of its windows finds.
+    from scanner.engine.matcher import PortableMatcher, search_windows, starting_in, starting_near
+
+    data = "".join(a + b for a, b in parts).encode()
+    matcher = PortableMatcher(ENGINE.rules)
+    hits = matcher.keyword_hits(data)
+    for idx, rule in enumerate(ENGINE.rules):
+        if rule.keyword_leads is None or rule.max_width is None or rule.name_delimiters is not None:
+            continue
+        positions = sorted(p for k in matcher.prefilter.rule_keywords[idx] for p in hits.get(k, ()))
+        windows = search_windows(positions, rule.window, len(data)) if positions else []
+        searched = [m.span() + (m.span("secret"),) for m in starting_in(rule, data, windows)]
+        near = [m.span() + (m.span("secret"),) for m in starting_near(rule, data, _by_keyword(matcher, rule, hits))]
         assert near == searched, rule.id
 
 

@@ -130,14 +130,18 @@ def test_underscore_files_in_a_rules_folder_are_data_not_rules(tmp_path):
 
 
 def test_keyword_leads_are_read_off_the_pattern():
-    from scanner.rules.patterns import KEYWORD_LEAD, keyword_leads
+    from scanner.rules.patterns import keyword_leads
 
-    generic = load_rules().by_id["generic-secret-assignment"]
+    rules = load_rules().by_id
     # "private_key" starts 8 bytes before "key"; every other name starts at its keyword.
-    assert generic.keyword_leads == {"auth": 0, "cred": 0, "key": 8, "passw": 0, "pwd": 0, "secret": 0, "token": 0}
+    assert rules["generic-secret-assignment"].keyword_leads == {
+        "auth": 0, "cred": 0, "key": 8, "passw": 0, "pwd": 0, "secret": 0, "token": 0}
+    assert rules["github-pat-classic"].keyword_leads == {"ghp_": 0}
     assert keyword_leads(r"(?i:my[_-]?|our)?token=(?P<secret>\w+)", ("token",)) == {"token": 3}
-    # A beginning with no keyword within the lead, or a construct the reader does not follow: the
-    # contract's bound for every keyword.
-    assert keyword_leads(r"\w{1,20}token=(?P<secret>\w+)", ("token",)) == {"token": KEYWORD_LEAD}
-    assert keyword_leads(r"(a)\1token(?P<secret>x)", ("token",)) == {"token": KEYWORD_LEAD}
-    assert keyword_leads(r"(?:x|y){0,30}key(?P<secret>\d+)", ("key",)) == {"key": KEYWORD_LEAD}
+    # A repeat longer than the room left is cut at it, not left out: the keyword is not in the match.
+    assert rules["openai-api-key-context"].keyword_leads is None
+    # A beginning with no keyword within the lead, or a construct the reader does not follow: no leads
+    # (the rule's windows are searched).
+    assert keyword_leads(r"\w{1,20}token=(?P<secret>\w+)", ("token",)) is None
+    assert keyword_leads(r"(a)\1token(?P<secret>x)", ("token",)) is None
+    assert keyword_leads(r"(?:x|y){0,30}key(?P<secret>\d+)", ("key",)) is None

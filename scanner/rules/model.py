@@ -51,7 +51,7 @@ class Rule:
     name_delimiters: bytes | None = None  # the match starts inside a name; what may come before the name
     prefilter: bool = True  # False: in large blobs Hyperscan runs it wherever its keywords occur, unchecked
     _compiled: object = field(default=None, repr=False)  # the regex module's compiled pattern
-    _leads: dict | None = field(default=None, repr=False)  # keyword_leads, worked out on first use
+    _leads: dict | None | bool = field(default=False, repr=False)  # keyword_leads; False: not worked out yet
     _near: dict = field(default_factory=dict, repr=False)  # skip -> near_regex(skip), compiled
     _width: int | None = field(default=-1, repr=False)  # -1: not computed yet
     _breaks: int = field(default=-1, repr=False)  # -1: not computed yet
@@ -69,9 +69,9 @@ class Rule:
         return self._compiled
 
     @property
-    def keyword_leads(self) -> dict[str, int]:
-        """For a name_delimiters rule: keyword -> how far before a hit of it a match may start."""
-        if self._leads is None:
+    def keyword_leads(self) -> dict[str, int] | None:
+        """Keyword -> how far before a hit of it a match may start; None where the pattern does not say."""
+        if self._leads is False:
             self._leads = keyword_leads(self.pattern, self.keywords)
         return self._leads
 

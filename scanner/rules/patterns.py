@@ -1,11 +1,10 @@
 """What a rule's pattern can match, read off the standard library's regex parser: its widest match,
 the most line breaks it can hold, and how far before each of its keywords it can start.
 
-Keyword leads: a rule with name_delimiters starts inside a variable name, at most KEYWORD_LEAD bytes
-before one of its keywords. Per keyword the bound is usually tighter: the generic rule's "token"
-starts its match, while "key" may come 8 bytes in ("private_key"). The matcher tries, at each keyword
-hit, only the starts its keyword's lead allows, so the tighter the bound the fewer starts a
-keyword-dense log costs.
+Keyword leads: most rules' matches start at or just before one of their keywords (ghp_ starts a GitHub
+token; the generic rule's "token" starts its match, while "key" may come 8 bytes in, as in
+"private_key"). Where that bound can be read off the pattern, the matcher tries, at each keyword hit,
+only the starts its keyword's lead allows, instead of searching a window around the hit.
 
 The bound is read off the pattern itself, with the standard library's parser: every way the pattern
 can begin is spelled out, one set of (lower-cased) bytes per position, up to KEYWORD_LEAD plus the
@@ -104,65 +103,76 @@ def _class_breaks_lines(items) -> bool:
 KEYWORD_LEAD = 16  # the most a name_delimiters rule's match may start before one of its keywords
 _MAX_BEGINNINGS = 4096  # more ways to begin than this: not worth spelling out (every lead is KEYWORD_LEAD)
 
-_ANY = None  # a position any byte may fill
-Beginning = tuple  # of frozenset[int] | None, one per position
+_ANY = None  # a position more than one byte may fill: it can never be part of a keyword the match must hold
+Beginning = tuple  # of int | None: the (lower-cased) byte at each position, where only one can be there
 
 
 class _TooComplex(Exception):
-    pass
+    """Not worth spelling out, or a beginning without a keyword near enough: no leads."""
 
 
-def keyword_leads(pattern: str, keywords: tuple[str, ...]) -> dict[str, int]:
-    """Keyword -> how many bytes before a hit of it the rule's match may start (0: at the hit). A pattern
-    that cannot be read this way gets KEYWORD_LEAD for every keyword, as does one whose beginnings do
-    not all hold a keyword within KEYWORD_LEAD bytes (the name_delimiters contract then does not hold)."""
-    fallback = {kw: KEYWORD_LEAD for kw in keywords}
+def keyword_leads(pattern: str, keywords: tuple[str, ...]) -> dict[str, int] | None:
+    """Keyword -> how many bytes before a hit of it the rule's match may start (0: at the hit); None if
+    that cannot be read off the pattern, or some way it begins holds no keyword within KEYWORD_LEAD
+    bytes (its matches are then searched for around its keyword hits)."""
     if not keywords:
-        return fallback
+        return None
     try:
         # As the prefilter looks for them: a byte per character (keywords are ASCII in practice).
-        words = [(kw, tuple(kw.encode("latin-1"))) for kw in keywords]
-        limit = KEYWORD_LEAD + max(len(w) for _, w in words)
+        words: dict[int, dict[tuple, str]] = {}  # length -> the keywords of that length, as byte tuples
+        for kw in keywords:
+            words.setdefault(len(kw), {})[tuple(kw.encode("latin-1"))] = kw
+        limit = KEYWORD_LEAD + max(words)
         beginnings = _beginnings(list(parse_plain(pattern)), limit, words)
     except (re.error, UnicodeEncodeError, OverflowError, RecursionError, _TooComplex):
-        return fallback
+        return None
+    if not beginnings:
+        return None
     leads = {kw: 0 for kw in keywords}  # a keyword never first still has its hits tried where they are
     for beginning in beginnings:
         first = _earliest(beginning, words)
         if first is None:
-            return fallback
+            return None
         offset, found = first
         for kw in found:
             leads[kw] = max(leads[kw], offset)
     return leads
 
 
-def _earliest(beginning: Beginning, words) -> tuple[int, list[str]] | None:
-    """The first offset at which the beginning must hold a keyword, and the keywords it holds there."""
-    for offset in range(min(len(beginning), KEYWORD_LEAD + 1)):
-        found = [kw for kw, w in words if offset + len(w) <= len(beginning)
-                 and all(beginning[offset + j] == frozenset((c,)) for j, c in enumerate(w))]
+def _earliest(beginning: Beginning, words: dict[int, dict[tuple, str]], since: int = 0) -> tuple[int, list[str]] | None:
+    """The first offset at which the beginning must hold a keyword, and the keywords it holds there;
+    since: its first `since` positions are known to hold none."""
+    for offset in range(max(0, since - max(words) + 1), min(len(beginning), KEYWORD_LEAD + 1)):
+        found = [kw for length, of_length in words.items()
+                 if (kw := of_length.get(beginning[offset : offset + length])) is not None]
         if found:
             return offset, found
     return None
 
 
-def _beginnings(items: list, limit: int, words=None) -> set[Beginning]:
-    """Every way a sequence of parsed items can begin, cut at limit positions. With words, a beginning
-    is not spelled out further once it holds one of them: the rest of the pattern (a value of up to
-    hundreds of bytes) cannot take back the keyword the name holds."""
+def _beginnings(items: list, limit: int, words=None, heads: frozenset = frozenset([()])) -> set[Beginning]:
+    """Every way a sequence of parsed items can begin (after one of heads), cut at limit positions.
+    With words, a beginning is not spelled out further once it holds one of them: the rest of the
+    pattern (a value of up to hundreds of bytes) cannot take back the keyword the name holds."""
     done: set[Beginning] = set()
-    growing: set[Beginning] = {()}
+    growing: set[Beginning] = set(heads)
     for op, av in items:
         grown: set[Beginning] = set()
+        tails: dict[int, set[Beginning]] = {}  # room -> the item's beginnings: the same for every head of a length
         for head in growing:
-            for tail in _item(op, av, limit - len(head)):
+            room = limit - len(head)
+            if room not in tails:
+                tails[room] = _item(op, av, room)
+            for tail in tails[room]:
                 beginning = (head + tail)[:limit]
-                settled = len(beginning) >= limit or (words is not None and _earliest(beginning, words))
+                if words is None:
+                    settled = len(beginning) >= limit
+                elif not (settled := _earliest(beginning, words, len(head)) is not None) and len(beginning) >= limit:
+                    raise _TooComplex  # a beginning with no keyword near enough: the bound cannot be read
                 (done if settled else grown).add(beginning)
+                if len(done) + len(grown) > _MAX_BEGINNINGS:
+                    raise _TooComplex
         growing = grown
-        if len(done) + len(growing) > _MAX_BEGINNINGS:
-            raise _TooComplex
         if not growing:
             break
     return done | growing
@@ -171,7 +181,7 @@ def _beginnings(items: list, limit: int, words=None) -> set[Beginning]:
 def _item(op, av, room: int) -> set[Beginning]:
     c = sre_constants
     if op is c.LITERAL:
-        return {(frozenset((_lower(av),)),)}
+        return {(_lower(av),)}
     if op is c.IN:
         return {(_class(av),)}
     if op is c.NOT_LITERAL or op is c.ANY:
@@ -186,16 +196,26 @@ def _item(op, av, room: int) -> set[Beginning]:
         return set().union(*(_beginnings(list(branch), room) for branch in av[1]))
     if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
         low, high, body = av
+        # More repetitions than there is room for are cut at the room: a repeat of at least 48 counts
+        # from the room's worth (more beginnings than can be only ever costs a looser bound).
+        low = min(low, room)
         out: set[Beginning] = set()
-        for count in range(low, min(high, room) + 1):
-            out |= _beginnings(list(body) * count, room)
+        level: set[Beginning] = {()}  # the beginnings of `count` repetitions
+        for count in range(min(high, room) + 1):
+            if count >= low:
+                out |= level
             if len(out) > _MAX_BEGINNINGS:
                 raise _TooComplex
+            grown = _beginnings(list(body), room, heads=frozenset(level))
+            if grown == level:
+                break  # every beginning is already cut at room: more repetitions change nothing
+            level = grown
         return out
     raise _TooComplex  # a back-reference or a construct not read here
 
 
-def _class(items) -> frozenset[int] | None:
+def _class(items) -> int | None:
+    """The one (lower-cased) byte a class admits, as [Kk] does; _ANY if it admits more."""
     c = sre_constants
     members: set[int] = set()
     for op, av in items:
@@ -204,8 +224,8 @@ def _class(items) -> frozenset[int] | None:
         elif op is c.RANGE:
             members.update(_lower(b) for b in range(av[0], av[1] + 1))
         else:
-            return _ANY  # a negated class or a category: as good as any byte
-    return frozenset(members)
+            return _ANY  # a negated class or a category
+    return members.pop() if len(members) == 1 else _ANY
 
 
 def _lower(byte: int) -> int:
