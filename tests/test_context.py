@@ -175,3 +175,17 @@ def test_hint_names_are_the_runs_of_name_characters_around_the_word(parts, offse
                 start -= 1
             expected.append((after.end(), data[start:name_end].decode("latin-1")))
     assert value_starts(data, ends) == expected
+
+
+def test_equals_lines_in_yaml_are_not_parsed_for_a_name(engine, monkeypatch):
+    # In YAML and JSON only a colon gives a value a name: `x_token = "..."` there is text, so the
+    # file is not parsed for it (a generated tree full of such lines cost a parse each), while the
+    # colon form is still found by name.
+    parsed = []
+    original = engine.context.parsers.parse
+    monkeypatch.setattr(engine.context.parsers, "parse", lambda data, lang: parsed.append(lang) or original(data, lang))
+    value = "Kq-Wm_Xr.Lt~Vz+N"  # no digit: only found by its name, never by the generic rule's pattern
+    assert secrets(engine, f'steps:\n  - name: build\nsession_token = "{value}"\n', "ci.yaml") == {}
+    assert parsed == []
+    found = secrets(engine, f'steps:\n  - session_token: "{value}"\n', "ci.yaml")
+    assert value in found and parsed == ["yaml"]

@@ -24,6 +24,7 @@ from scanner.engine.entropy import shannon_entropy
 from scanner.engine.filters import filler_reason, placeholder_reason
 
 _CODE = frozenset({"python", "javascript", "typescript", "tsx", "go", "java", "ruby", "hcl"})
+_COLON_ONLY = frozenset({"yaml", "json"})  # where only a colon assigns a value to a name
 _MINIFIED_LINE = 1000
 _BARE_VALUE = re.compile(rb"[^\s,;)\]}\"'<>]*")
 WINDOW = 2048  # bytes of text parsed either side of an offset in a larger file
@@ -284,6 +285,9 @@ def _plausible(view: "_View", pos: int, name: str) -> bool:
     data = view.data
     quote = data[pos - 1 : pos] if pos else b""
     quoted = quote in (b'"', b"'", b"`")
+    # The operator ends at most 8 spaces (and a quote) before the value (hints._AFTER_NAME).
+    if view.lang in _COLON_ONLY and data[max(0, pos - quoted - 9) : pos - quoted].rstrip(b" \t")[-1:] != b":":
+        return False  # `name = value` in YAML or JSON is text, not an assignment: no parse will name it
     if view.lang in _CODE and not quoted:
         return False
     if quoted:
