@@ -7,9 +7,9 @@ token; the generic rule's "token" starts its match, while "key" may come 8 bytes
 only the starts its keyword's lead allows, instead of searching a window around the hit.
 
 The bound is read off the pattern itself, with the standard library's parser: every way the pattern
-can begin is spelled out, one set of (lower-cased) bytes per position, up to KEYWORD_LEAD plus the
-longest keyword. In each such beginning the earliest keyword that it must contain, whatever bytes fill
-the sets, gives that keyword's lead. A match holds that keyword there, so the prefilter reports a hit
+can begin is spelled out, up to KEYWORD_LEAD plus the longest keyword, as the (lower-cased) byte each
+position must hold, or "any" where more than one may. In each such beginning the earliest keyword it
+must hold gives that keyword's lead. A match holds that keyword there, so the prefilter reports a hit
 for it, and trying the starts within the lead of every hit finds every match.
 """
 from __future__ import annotations
@@ -100,8 +100,10 @@ def _class_breaks_lines(items) -> bool:
     return member != negated
 
 
-KEYWORD_LEAD = 16  # the most a name_delimiters rule's match may start before one of its keywords
-_MAX_BEGINNINGS = 4096  # more ways to begin than this: not worth spelling out (every lead is KEYWORD_LEAD)
+# The most a match may start before one of its keywords: the name_delimiters contract, and the furthest
+# a lead is looked for.
+KEYWORD_LEAD = 16
+_MAX_BEGINNINGS = 4096  # more ways to begin than this: not worth spelling out (no leads)
 
 _ANY = None  # a position more than one byte may fill: it can never be part of a keyword the match must hold
 Beginning = tuple  # of int | None: the (lower-cased) byte at each position, where only one can be there
