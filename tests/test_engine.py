@@ -175,9 +175,7 @@ def test_keyword_anchored_rules_match_as_a_search_through_their_windows(assignme
 
 
 def _by_keyword(matcher, rule, hits):
-    from scanner.rules.patterns import KEYWORD_LEAD
-
-    leads = rule.keyword_leads or dict.fromkeys(rule.keywords, KEYWORD_LEAD)
+    leads = rule.keyword_leads
     return [(hits[k], leads[word]) for word in rule.keywords if (k := matcher.prefilter.keyword_ids[word]) in hits]
 
 

@@ -96,8 +96,6 @@ class PortableMatcher:
                 continue
             ranges = pre.ranges.get(idx) if pre.ranges is not None else None
             leads = rule.keyword_leads if rule.max_width is not None else None
-            if leads is None and rule.name_delimiters is not None and rule.max_width is not None:
-                leads = dict.fromkeys(rule.keywords, KEYWORD_LEAD)  # the name_delimiters contract's bound
             if leads is not None:
                 starts = [(hits[k], leads[word]) for word in rule.keywords
                           if (k := self.prefilter.keyword_ids[word]) in hits]
@@ -155,7 +153,7 @@ def starting_in(rule: Rule, data: bytes, spans: list[tuple[int, int]]) -> Iterat
 
 def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]]) -> Iterator:
     """The matches of a rule of bounded width whose matches start at most a known lead before one of its
-    keyword hits (rule.keyword_leads, or a name_delimiters rule's contract), leftmost first and
+    keyword hits (rule.keyword_leads), leftmost first and
     non-overlapping, as starting_in yields them through the windows around the same hits.
 
     hits: for each of its keywords, the ascending offsets of its hits and its lead (the most bytes

@@ -42,7 +42,7 @@ from pathlib import Path
 from scanner.rules import cache as rule_cache
 from scanner.rules.model import CONFIDENCES, KINDS, PRIVILEGES, Rule, RuleError, RuleSet
 
-_CACHE_FORMAT = 7  # bump when Rule's fields, their validation or what is measured of patterns change
+_CACHE_FORMAT = 8  # bump when Rule's fields, their validation or what is measured of patterns change
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from scanner.errors import SprawlError
-from scanner.rules.patterns import keyword_leads, line_breaks, pattern_width
+from scanner.rules.patterns import KEYWORD_LEAD, keyword_leads, line_breaks, pattern_width
 
 KINDS = frozenset(
     {"api-key", "token", "private-key", "password", "connection-string", "webhook", "certificate", "generic",
@@ -70,9 +70,13 @@ class Rule:
 
     @property
     def keyword_leads(self) -> dict[str, int] | None:
-        """Keyword -> how far before a hit of it a match may start; None where the pattern does not say."""
+        """Keyword -> how far before a hit of it a match may start: as the pattern says, else for a
+        name_delimiters rule the contract's KEYWORD_LEAD; None where neither says."""
         if self._leads is False:
-            self._leads = keyword_leads(self.pattern, self.keywords)
+            leads = keyword_leads(self.pattern, self.keywords)
+            if leads is None and self.name_delimiters is not None and self.keywords:
+                leads = dict.fromkeys(self.keywords, KEYWORD_LEAD)
+            self._leads = leads
         return self._leads
 
     def near_regex(self, skip: int):

@@ -141,7 +141,8 @@ def keyword_leads(pattern: str, keywords: tuple[str, ...]) -> dict[str, int] | N
     return leads
 
 
-def _earliest(beginning: Beginning, words: dict[int, dict[tuple, str]], since: int = 0) -> tuple[int, list[str]] | None:
+def _earliest(beginning: Beginning, words: dict[int, dict[tuple, str]],
+              since: int = 0) -> tuple[int, list[str]] | None:
     """The first offset at which the beginning must hold a keyword, and the keywords it holds there;
     since: its first `since` positions are known to hold none."""
     for offset in range(max(0, since - max(words) + 1), min(len(beginning), KEYWORD_LEAD + 1)):
