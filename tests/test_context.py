@@ -189,3 +189,19 @@ def test_equals_lines_in_yaml_are_not_parsed_for_a_name(engine, monkeypatch):
     assert parsed == []
     found = secrets(engine, f'steps:\n  - session_token: "{value}"\n', "ci.yaml")
     assert value in found and parsed == ["yaml"]
+
+
+def test_words_under_generic_names_are_not_parsed_for(engine, monkeypatch):
+    # A word under a generic secret-ish name ("input_token": "NextToken", as AWS paginator files hold on
+    # every page) is dropped by the judge whatever the parse says, so it costs no parse; a word under a
+    # password name may be a password and is still judged, as is a key under a generic name.
+    parsed = []
+    original = engine.context.parsers.parse
+    monkeypatch.setattr(engine.context.parsers, "parse", lambda data, lang: parsed.append(lang) or original(data, lang))
+    pages = "".join(f'  "List{i}": {{"input_token": "NextToken", "output_token": "NextToken"}},\n' for i in range(50))
+    assert secrets(engine, "{\n" + pages + '  "end": {}\n}\n', "paginators-1.json") == {}
+    assert parsed == []
+    assert "Sunflower" in secrets(engine, '{"db": {"password": "Sunflower"}}\n', "config.json")
+    assert parsed == ["json"]
+    key = "Kq-Wm_Xr.Lt~Vz+N"
+    assert key in secrets(engine, f'{{"session_token": "{key}"}}\n', "config.json")

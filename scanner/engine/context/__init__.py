@@ -175,7 +175,7 @@ class ContextAnalyzer:
             reasons.append("base64-decoded")
         if value_reason(judged) or value_reason(value) or any(ch.isspace() for ch in judged):
             return None
-        if kind == "generic" and judged.isalpha() and len(judged) < 24:
+        if kind == "generic" and _a_word(judged):
             return None  # a word or a name, not a key
         entropy = shannon_entropy(judged)
         rule = self.password_rule if kind == "password" and self.password_rule is not None else self.generic_rule
@@ -293,10 +293,23 @@ def _plausible(view: "_View", pos: int, name: str) -> bool:
     if quoted:
         end = data.find(quote, pos, pos + 400)
         raw = data[pos : end if end >= 0 else pos + 64]
+        whole = end >= 0 and b"\\" not in raw
     else:
         raw = _BARE_VALUE.match(data, pos, pos + 400).group()
+        after = data[pos + len(raw) : pos + len(raw) + 1]
+        whole = after in (b"", b" ", b"\t", b"\r", b"\n")  # else the value may go on past what was read
     value = raw.decode("utf-8", "replace")
+    if whole and _a_word(value) and secret_name_kind(name) == "generic":
+        # _judge_value drops a word under a generic name whatever the parse says (a bare value read up
+        # to a space is the value, or the start of one holding a space, which it drops too). AWS
+        # paginators hold "input_token": "NextToken" on every page: that was a parse each.
+        return False
     return len(value) >= 6 and value_reason(value) is None and shannon_entropy(value) >= 2.0
+
+
+def _a_word(value: str) -> bool:
+    """A word or a name (NextToken, Bearer), not a key."""
+    return value.isalpha() and len(value) < 24
 
 
 def _line(data: bytes, offset: int) -> bytes:
