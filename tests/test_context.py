@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner.engine import Engine
-from scanner.engine.context import ContextAnalyzer
+from scanner.engine.context import WINDOW, ContextAnalyzer, _View
 from scanner.engine.context.names import about_secret, secret_name_kind, value_reason
 from scanner.engine.context.syntax import language_for
 from scanner.rules import load_rules
@@ -205,3 +205,17 @@ def test_words_under_generic_names_are_not_parsed_for(engine, monkeypatch):
     assert parsed == ["json"]
     key = "Kq-Wm_Xr.Lt~Vz+N"
     assert key in secrets(engine, f'{{"session_token": "{key}"}}\n', "config.json")
+
+
+
+def test_a_window_near_the_start_of_a_file_starts_there(engine):
+    # A module docstring's lines are unindented: a window that started at the first of them would parse
+    # the docstring as code and the code after it as a string, so a name imported after it read as a
+    # string literal (parso's diff.py kept a false finding so). Near its start a file is parsed from it.
+    body = "".join(f'def helper_{i}(value):\n    """Scale the value."""\n    return value * {i}\n\n\n' for i in range(120))
+    text = ('"""\nThe diff parser.\n\nIt is unindented prose, as module docstrings are.\n"""\nimport difflib\n'
+            "from parso.python.tokenize import PythonToken, BOM_UTF8_STRING\n\n\n" + body).encode()
+    assert len(text) > 2 * WINDOW  # parsed in windows
+    view = _View(text, "parso/python/diff.py", engine.context.parsers)
+    site = view.site(text.index(b"BOM_UTF8_STRING"))
+    assert not site.literal and site.name is None

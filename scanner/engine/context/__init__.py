@@ -225,19 +225,25 @@ class _View:
     def _window_tree(self, offset: int) -> tuple[int, Tree | None]:
         """A parse tree of the text around offset. Small files are parsed whole; in larger ones a window
         from the first unindented line (a top-level statement or key) in the WINDOW bytes before offset
-        to the end of the line WINDOW bytes after it, since tree-sitter's cost grows with the text
-        while an assignment's context is a few lines.
+        (or from the file's start, where that is among them) to the end of the line WINDOW bytes after
+        it, since tree-sitter's cost grows with the text while an assignment's context is a few lines.
 
-        The window is a function of the text around offset alone (not of which values were judged
-        before, nor of where in the file the text is), so judging the changed part of a file's next
-        version gives what judging all of it gives (scanner.engine.revisions)."""
+        The window is a function of the text within WINDOW bytes of offset alone (not of which values
+        were judged before, nor of where in the file the text is, but for the file's start being among
+        those bytes), so judging the changed part of a file's next version gives what judging all of
+        it gives (scanner.engine.revisions)."""
         data = self.data
         if len(data) <= 2 * WINDOW:
             lo, hi = 0, len(data)
         else:
-            start = max(0, offset - WINDOW)
-            top = _TOP_LEVEL.search(data, start, offset)
-            lo = top.start() + 1 if top else data.rfind(b"\n", 0, start) + 1
+            start = offset - WINDOW
+            if start <= 0:
+                # The file's start is sure to be outside any string; the first unindented line after
+                # it may be inside one (a module docstring's lines are unindented too).
+                lo = 0
+            else:
+                top = _TOP_LEVEL.search(data, start, offset)
+                lo = top.start() + 1 if top else data.rfind(b"\n", 0, start) + 1
             hi = data.find(b"\n", min(len(data), offset + WINDOW))
             hi = len(data) if hi < 0 else hi
         tree = self._trees.get((lo, hi), _UNPARSED)
