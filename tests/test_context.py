@@ -160,8 +160,8 @@ def test_names_and_values():
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["a", "_", "-", ".", " ", "=", '"', ":", "token", "x" * 50, "é", "9", "\n"]), max_size=40),
-       st.lists(st.integers(min_value=0, max_value=400), max_size=5))
-def test_hint_names_are_the_runs_of_name_characters_around_the_word(parts, offsets):
+       st.lists(st.integers(min_value=0, max_value=400), max_size=5), st.booleans())
+def test_hint_names_are_the_runs_of_name_characters_around_the_word(parts, offsets, quoted_only):
     from scanner.engine.context.hints import _AFTER_NAME, value_starts
 
     data = "".join(parts).encode()
@@ -169,12 +169,15 @@ def test_hint_names_are_the_runs_of_name_characters_around_the_word(parts, offse
     expected = []
     for end in ends:
         if after := _AFTER_NAME.match(data, end):
+            if quoted_only and chr(data[after.end() - 1]) not in "\"'`":
+                expected.append((after.end(), ""))  # code: no quote, no literal to name
+                continue
             start = name_end = after.end(1)
             while start > max(0, name_end - 80) and chr(data[start - 1]).isascii() and (
                     chr(data[start - 1]).isalnum() or chr(data[start - 1]) in "_.-"):
                 start -= 1
             expected.append((after.end(), data[start:name_end].decode("latin-1")))
-    assert value_starts(data, ends) == expected
+    assert value_starts(data, ends, quoted_only) == expected
 
 
 def test_equals_lines_in_yaml_are_not_parsed_for_a_name(engine, monkeypatch):
@@ -219,3 +222,18 @@ def test_a_window_near_the_start_of_a_file_starts_there(engine):
     view = _View(text, "parso/python/diff.py", engine.context.parsers)
     site = view.site(text.index(b"BOM_UTF8_STRING"))
     assert not site.literal and site.name is None
+
+
+
+def test_unquoted_values_in_code_are_not_judged_by_name_but_their_query_strings_are(engine, monkeypatch):
+    # In code a value no quote opens is an expression (settings.API_KEY), never a literal: it is given no
+    # name and costs nothing more, while a URL's query parameter on such a line is still found.
+    judged = []
+    original = engine.context._judge_value
+    monkeypatch.setattr(engine.context, "_judge_value", lambda view, site, make: judged.append(site.name)
+                        or original(view, site, make))
+    code = "".join(f"    api_key_{i} = settings.API_KEY_{i}\n    token_{i} = request.headers.get(x)\n" for i in range(50))
+    assert secrets(engine, "def handler(request):\n" + code, "app.py") == {}
+    assert judged == []
+    found = secrets(engine, f'    url = "https://api.example.net/v1/items?api_key={SECRET}"\n', "client.py")
+    assert SECRET in found

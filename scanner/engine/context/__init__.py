@@ -71,7 +71,7 @@ class ContextAnalyzer:
             return candidates  # a known format without hints: nothing to judge, nothing to find by name
         view = _View(data, path, self.parsers)
         known = hint_ends is not None
-        named = value_starts(data, hint_ends) if hint_ends else []
+        named = value_starts(data, hint_ends, quoted_only=view.lang in _CODE) if hint_ends else []
         hints = [pos for pos, _ in named]
         queries = view.query_sites(hints if known else None, region) if self.generic_rule is not None else []
         if not hints and not queries and not candidates:
@@ -82,7 +82,7 @@ class ContextAnalyzer:
             if reason is None:
                 kept.append(c)
         if self.generic_rule is not None:
-            sites = [view.site(pos) for pos, name in named if _plausible(view, pos, name)]
+            sites = [view.site(pos) for pos, name in named if name and _plausible(view, pos, name)]
             kept.extend(self._generic(view, sites + queries, kept, make))
         return kept
 
@@ -284,8 +284,8 @@ class _View:
 
 def _plausible(view: "_View", pos: int, name: str) -> bool:
     """A quick look at the name and value, so that a file is parsed only for values that could be secrets:
-    a secret-ish name (not token_type or author), in code a string literal (opened by a quote), of a
-    few characters, that is not a placeholder."""
+    a secret-ish name (not token_type or author), of a few characters, that is not a placeholder. (In
+    code a value is a literal only where a quote opens it: value_starts names no other value there.)"""
     if secret_name_kind(name) is None:
         return False
     data = view.data
@@ -294,8 +294,6 @@ def _plausible(view: "_View", pos: int, name: str) -> bool:
     # The operator ends at most 8 spaces (and a quote) before the value (hints._AFTER_NAME).
     if view.lang in _COLON_ONLY and data[max(0, pos - quoted - 9) : pos - quoted].rstrip(b" \t")[-1:] != b":":
         return False  # `name = value` in YAML or JSON is text, not an assignment: no parse will name it
-    if view.lang in _CODE and not quoted:
-        return False
     if quoted:
         end = data.find(quote, pos, pos + 400)
         raw = data[pos : end if end >= 0 else pos + 64]

@@ -24,22 +24,29 @@ _AFTER_NAME = re.compile(
 # can hold a hint on every line, and a per-character walk back cost seconds per 64 MB).
 _NAME_MASK = bytes(0x61 if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_.-") else 0x20 for i in range(256))
 _MAX_NAME = 80
+_QUOTES = b"\"'`"
 
 
-def value_starts(data: bytes, word_ends: list[int]) -> list[tuple[int, str]]:
+def value_starts(data: bytes, word_ends: list[int], quoted_only: bool = False) -> list[tuple[int, str]]:
     """(offset, name) of each value assigned to a name holding a hint word, given the ascending offsets
     just after the hint words. The name is the text's own (the run of name characters around the word):
-    the parse tree, built later and only for plausible values, names the value the same way."""
+    the parse tree, built later and only for plausible values, names the value the same way.
+    quoted_only: a value that no quote opens is given no name ("") — in code it is an expression or
+    a URL's query parameter, never a literal to judge by its name."""
     found: list[tuple[int, str]] = []
     # Where hints are sparse (most source files), only the few bytes before each name are masked.
     whole = len(word_ends) * _MAX_NAME * 2 > len(data)
-    mask = data.translate(_NAME_MASK) if whole else b""
+    mask = b""
     for end in word_ends:
         after = _AFTER_NAME.match(data, end)
         if after is not None:
+            if quoted_only and data[after.end() - 1] not in _QUOTES:
+                found.append((after.end(), ""))
+                continue
             name_end = after.end(1)
             floor = max(0, name_end - _MAX_NAME)
             if whole:
+                mask = mask or data.translate(_NAME_MASK)
                 start = mask.rfind(b" ", floor, name_end) + 1 or floor
             else:
                 start = floor + (data[floor:name_end].translate(_NAME_MASK).rfind(b" ") + 1 or 0)
