@@ -210,7 +210,6 @@ def test_words_under_generic_names_are_not_parsed_for(engine, monkeypatch):
     assert key in secrets(engine, f'{{"session_token": "{key}"}}\n', "config.json")
 
 
-
 def test_a_window_near_the_start_of_a_file_starts_there(engine):
     # A module docstring's lines are unindented: a window that started at the first of them would parse
     # the docstring as code and the code after it as a string, so a name imported after it read as a
@@ -222,7 +221,6 @@ def test_a_window_near_the_start_of_a_file_starts_there(engine):
     view = _View(text, "parso/python/diff.py", engine.context.parsers)
     site = view.site(text.index(b"BOM_UTF8_STRING"))
     assert not site.literal and site.name is None
-
 
 
 def test_unquoted_values_in_code_are_not_judged_by_name_but_their_query_strings_are(engine, monkeypatch):

@@ -14,7 +14,7 @@ import re
 from typing import Callable
 
 from scanner.engine import decoders
-from scanner.engine.context.hints import value_starts
+from scanner.engine.context.hints import QUOTES, value_starts
 from scanner.engine.context.lines import format_for, line_site
 from scanner.engine.context.names import (
     about_secret, is_secret_name, lookup_reason, name_words, sample_name, secret_name_kind, value_reason,
@@ -290,7 +290,7 @@ def _plausible(view: "_View", pos: int, name: str) -> bool:
         return False
     data = view.data
     quote = data[pos - 1 : pos] if pos else b""
-    quoted = quote in (b'"', b"'", b"`")
+    quoted = bool(quote) and quote in QUOTES
     # The operator ends at most 8 spaces (and a quote) before the value (hints._AFTER_NAME).
     if view.lang in _COLON_ONLY and data[max(0, pos - quoted - 9) : pos - quoted].rstrip(b" \t")[-1:] != b":":
         return False  # `name = value` in YAML or JSON is text, not an assignment: no parse will name it

@@ -24,7 +24,7 @@ _AFTER_NAME = re.compile(
 # can hold a hint on every line, and a per-character walk back cost seconds per 64 MB).
 _NAME_MASK = bytes(0x61 if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "_.-") else 0x20 for i in range(256))
 _MAX_NAME = 80
-_QUOTES = b"\"'`"
+QUOTES = b"\"'`"  # the quotes that open a literal value
 
 
 def value_starts(data: bytes, word_ends: list[int], quoted_only: bool = False) -> list[tuple[int, str]]:
@@ -40,7 +40,7 @@ def value_starts(data: bytes, word_ends: list[int], quoted_only: bool = False) -
     for end in word_ends:
         after = _AFTER_NAME.match(data, end)
         if after is not None:
-            if quoted_only and data[after.end() - 1] not in _QUOTES:
+            if quoted_only and data[after.end() - 1] not in QUOTES:
                 found.append((after.end(), ""))
                 continue
             name_end = after.end(1)
