@@ -286,7 +286,8 @@ def _plausible(view: "_View", pos: int, name: str) -> bool:
     """A quick look at the name and value, so that a file is parsed only for values that could be secrets:
     a secret-ish name (not token_type or author), of a few characters, that is not a placeholder. (In
     code a value is a literal only where a quote opens it: value_starts names no other value there.)"""
-    if secret_name_kind(name) is None:
+    kind = secret_name_kind(name)
+    if kind is None:
         return False
     data = view.data
     quote = data[pos - 1 : pos] if pos else b""
@@ -303,7 +304,7 @@ def _plausible(view: "_View", pos: int, name: str) -> bool:
         after = data[pos + len(raw) : pos + len(raw) + 1]
         whole = after in (b"", b" ", b"\t", b"\r", b"\n")  # else the value may go on past what was read
     value = raw.decode("utf-8", "replace")
-    if whole and _a_word(value) and secret_name_kind(name) == "generic":
+    if whole and _a_word(value) and kind == "generic":
         # _judge_value drops a word under a generic name whatever the parse says (a bare value read up
         # to a space is the value, or the start of one holding a space, which it drops too). AWS
         # paginators hold "input_token": "NextToken" on every page: that was a parse each.
