@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scanner.engine import Engine  # noqa: E402
-from scanner.engine.matcher import make_matcher  # noqa: E402
+from scanner.engine.backends import make_matcher  # noqa: E402
 from scanner.rules import load_rules  # noqa: E402
 
 TEXT_SUFFIXES = {".py", ".js", ".ts", ".tsx", ".go", ".java", ".rb", ".sh", ".yaml", ".yml", ".json", ".toml",

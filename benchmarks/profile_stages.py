@@ -48,7 +48,10 @@ def main() -> int:
     os.environ["SPRAWL_ENGINE"] = args.engine
 
     from scanner.report import render
-    from scanner.scan import ScanOptions, get_engine, scan_git, scan_paths
+    from scanner.pipeline.options import ScanOptions
+    from scanner.pipeline.engines import get_engine
+    from scanner.pipeline.git import scan_git
+    from scanner.pipeline.files import scan_paths
 
     engine = get_engine()  # rules and the matcher's databases: start-up, not scanning
     options = ScanOptions(jobs=1)

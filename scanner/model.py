@@ -1,23 +1,97 @@
-"""The data that flows through the pipeline: Blob -> Match -> Finding.
+"""The data that flows through the pipeline: Blob -> Match -> Finding -> ScanResult.
 
-Plain dataclasses; sources build Blobs, the engine builds Matches, and
-scanner.findings groups Matches into Findings by credential.
+Plain dataclasses, and the only module every stage may import: sources build Blobs with a
+typed Provenance, the engine builds Matches, scanner.findings groups them into Findings,
+scanner.analysis attaches a FindingAnalysis, and reporters read a ScanResult without
+recomputing anything (docs/architecture.md).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scanner.rules.model import RuleSet
 
 CONFIDENCE_RANK = {"low": 0, "medium": 1, "high": 2}
+CONFIDENCES = tuple(CONFIDENCE_RANK)
+
+# Blast-radius bands (docs/blast-radius.md): a score below the limit falls in the band.
+BANDS = ((20, "info"), (40, "low"), (60, "medium"), (80, "high"), (101, "critical"))
+BAND_NAMES = tuple(name for _limit, name in BANDS)  # lowest first
+
+# Media kinds of text a secret leaked into (scanner.sources.logs.media_kind): a model vendor or a log
+# shipper reads these, so they count as a log bundle, prompt or transcript in the blast radius.
+LOG_MEDIA = frozenset({"prompt", "transcript", "mcp-log", "access-log", "http-log", "json-log", "log"})
+
+
+def band(score: int) -> str:
+    """The band of a 0-100 blast-radius score."""
+    return next(name for limit, name in BANDS if score < limit)
+
+
+def confidence_rank(name: str) -> int:
+    """The rank of a confidence name; ValueError (not KeyError) for a name that is none."""
+    try:
+        return CONFIDENCE_RANK[name]
+    except KeyError:
+        raise ValueError(f"unknown confidence {name!r}: one of {', '.join(CONFIDENCES)}") from None
+
+
+@dataclass(slots=True)
+class Provenance:
+    """Where a blob (and so each match in it) came from, beyond its path.
+
+    Every field a source does not know stays empty; `to_dict` leaves empty fields out, which is
+    what the JSON report prints (tests/test_pipeline.py::test_provenance_round_trip).
+    """
+
+    commit: str = ""  # git: the commit that introduced the blob at this path
+    author: str = ""
+    email: str = ""
+    date: str = ""  # ISO-8601 author date
+    repo: str = ""  # the repository's name, as a sweep records it
+    blob: str = ""  # git blob id
+    at_head: bool | None = None  # git: still at a branch head (None: not known)
+    media: str = ""  # what kind of text: prompt, transcript, json-log... (scanner.sources.logs.media_kind)
+    seen: str = ""  # logs: the record's own timestamp
+    visibility: str = ""  # public, internal or private, where the source knows its repository's
+    ignored: bool = False  # a file git ignores (a local file that is never committed)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            # at_head False is a fact (history only); an empty string, None or ignored=False is none.
+            if value is not None and value != "" and (value is not False or f.name == "at_head"):
+                out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def key(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in fields(self))
 
 
 @dataclass(slots=True)
 class Blob:
-    """Bytes to scan plus where they came from. Sources never know about rules."""
+    """Bytes to scan and where they came from. Sources build them and never know about rules."""
 
     data: bytes
-    path: str
+    path: str  # as reported: a file, `bundle.tar.gz!logs/app.log`, or a git path
     source: str = "file"  # file | stdin | git | staged | archive | text
-    provenance: dict = field(default_factory=dict)  # commit, author, date, member path...
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+@dataclass(slots=True)
+class Skip:
+    """Something a scan did not read, and why (binary, too large, unreadable, corrupt...)."""
+
+    path: str
+    reason: str
 
 
 @dataclass(slots=True)
@@ -46,11 +120,47 @@ class Location:
     line: int
     column: int
     source: str = "file"
-    provenance: dict = field(default_factory=dict)
+    provenance: Provenance = field(default_factory=Provenance)
     snippet: str = ""  # the line with the secret redacted
 
     def key(self) -> tuple:
-        return (self.path, self.line, self.column, tuple(sorted(self.provenance.items())))
+        return (self.path, self.line, self.column, self.provenance.key())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "column": self.column, "source": self.source,
+                "provenance": self.provenance.to_dict(), "snippet": self.snippet}
+
+
+@dataclass(slots=True)
+class FindingAnalysis:
+    """Owner, link and blast radius of one finding: scanner.analysis computes it, reporters only read it.
+
+    `link` and `blast_radius` are the serialized link (method, evidence, runner-up) and score (every
+    factor with its points, maximum, reason and evidence), as the JSON report and the datastore keep them.
+    """
+
+    owner: str | None
+    identity: str | None
+    link_status: str  # linked | inferred | team-only | unowned
+    link_confidence: float
+    link_methods: list[str]
+    ambiguous: bool
+    orphaned: bool
+    score: int
+    band: str
+    link: dict[str, Any]
+    blast_radius: dict[str, Any]
+    computed_at: str | None = None  # from the datastore: when the analysis was recorded
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.computed_at is None:
+            del out["computed_at"]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FindingAnalysis:
+        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
 
 
 @dataclass(slots=True)
@@ -72,8 +182,52 @@ class Finding:
     locations: list[Location]
     secret: str | None = None  # only with --show-secrets
     groups: dict[str, str] = field(default_factory=dict)
-    analysis: dict | None = None  # owner, link and blast radius, once an inventory analysis ran
+    analysis: FindingAnalysis | None = None  # once an inventory analysis ran
 
     @property
     def first_location(self) -> Location:
         return self.locations[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as the JSON report prints it (docs/json-report.md)."""
+        out: dict[str, Any] = {
+            "rule_id": self.rule_id, "rule_name": self.rule_name, "provider": self.provider, "kind": self.kind,
+            "fingerprint": self.fingerprint, "preview": self.preview, "confidence": self.confidence,
+            "entropy": self.entropy, "privilege": self.privilege, "lifetime": self.lifetime,
+            "remediation": self.remediation, "reasons": list(self.reasons),
+            "locations": [loc.to_dict() for loc in self.locations],
+        }
+        if self.secret is not None:
+            out["secret"] = self.secret
+        out["groups"] = dict(self.groups)
+        if self.analysis is not None:
+            out["analysis"] = self.analysis.to_dict()
+        return out
+
+
+@dataclass
+class ScanStats:
+    unit: str = "file"  # what `files` counts: files, or git blobs
+    files: int = 0
+    bytes: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    allowed_inline: int = 0
+    ignored: int = 0  # by .sprawlignore fingerprints
+    baselined: int = 0
+    below_confidence: int = 0
+    elapsed: float = 0.0
+    commits: int = 0
+    warnings: list[str] = field(default_factory=list)
+    archives: int = 0  # files opened as archives (their members count in `files`)
+    streamed: int = 0  # files or members too large to read whole, scanned in chunks
+    scanned_blobs: list[str] = field(default_factory=list)  # git: blob ids scanned (or found binary) this run
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding]
+    stats: ScanStats
+    ruleset: RuleSet
+    # Portable fingerprint -> secret, in memory only, for keying the datastore; reporters never read it.
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    repo: str | None = None  # the repository the scan ran in, as a sweep names it (None outside git)

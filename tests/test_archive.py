@@ -12,7 +12,8 @@ import zstandard
 
 from archiveutil import make_tar as _tar, make_zip as _zip
 from conftest import GITHUB_TOKEN, run_sprawl
-from scanner.scan import ScanOptions, scan_paths
+from scanner.pipeline.options import ScanOptions
+from scanner.pipeline.files import scan_paths
 from scanner.sources.archive import Limits
 
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq2Lm9Pz"
@@ -52,7 +53,7 @@ def test_every_container_format_is_opened_and_located_by_member(tmp_path, name):
     assert loc.path == f"{path}!logs/app.log"
     assert (loc.line, loc.column) == (2, 34)
     assert loc.source == "archive"
-    assert loc.provenance["seen"] == "2026-03-04T05:06:08Z"
+    assert loc.provenance.seen == "2026-03-04T05:06:08Z"
     assert result.stats.archives == 1 and result.stats.files == 1
 
 
@@ -255,15 +256,16 @@ def test_shards_of_a_truncated_archive_report_it_once(tmp_path):
 
 
 def test_one_large_archive_is_shared_by_the_workers(tmp_path, monkeypatch):
-    import scanner.scan as scan_module
+    import scanner.pipeline.planning as scan_module
+    from scanner.sources.filesystem import FileTask
 
     members = {f"logs/{i}.log": LOG * (i + 1) for i in range(9)}
     path = tmp_path / "bundle.tar.gz"
     path.write_bytes(_tar(members, "w:gz"))
     monkeypatch.setattr(scan_module, "SHARE_FILES_FROM", 1)
     monkeypatch.setattr(scan_module, "PARALLEL_THRESHOLD", 1)
-    batches, jobs = scan_module._file_batches([scan_module.FileTask(str(path), path.stat().st_size)], 2, 1 << 30)
-    assert jobs == 2 and sorted(k for b in batches for k in b) == [f"{path}\0{k}/2" for k in range(2)]
+    batches, jobs = scan_module.file_batches([FileTask(str(path), path.stat().st_size)], 2, 1 << 30)
+    assert jobs == 2 and sorted((w.path, w.shard, w.shards) for b in batches for w in b) == [(str(path), k, 2) for k in range(2)]
     one = scan_paths([str(path)], ScanOptions(jobs=1, use_ignore_files=False))
     two = scan_paths([str(path)], ScanOptions(jobs=2, use_ignore_files=False))
     key = lambda r: (sorted((f.fingerprint, sorted(str(loc) for loc in f.locations)) for f in r.findings),  # noqa: E731

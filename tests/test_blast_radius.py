@@ -15,7 +15,7 @@ from scanner.analysis.blast_radius import Scorer, band, round_half_up
 from scanner.analysis.linking import Linker
 from scanner.analysis.subject import Subject
 from scanner.inventory.model import Credential, Identity, Inventory, Owner, PathOwner, Tool
-from scanner.model import Finding, Location
+from scanner.model import Finding, Location, Provenance
 
 TODAY = date(2026, 11, 25)
 
@@ -48,8 +48,8 @@ def test_example_a_active_admin_key_of_an_orphaned_agent_in_a_public_repo_gets_t
                              credentials=["cred:deployer"])],
         credentials=[Credential("cred:deployer", fingerprint="fp-deploy-admin", scopes=["*"], ttl="static")])
     f = finding("deploy-admin", privilege="admin", locations=[
-        Location("infra/deploy.sh", 4, 9, provenance={"repo": "tools", "date": days_ago(10)}),
-        Location("infra/README.md", 30, 1, provenance={"repo": "tools", "date": days_ago(3)})])
+        Location("infra/deploy.sh", 4, 9, provenance=Provenance(repo="tools", date=days_ago(10))),
+        Location("infra/README.md", 30, 1, provenance=Provenance(repo="tools", date=days_ago(3)))])
     s = Subject(f, liveness="active", public_repos=frozenset({"tools"}))
     link, score = run(s, inv)
     assert link.identity == "agent:legacy-deployer" and link.confidence == 0.99 and link.orphaned
@@ -71,7 +71,7 @@ def test_example_b_write_token_in_ci_owned_only_by_a_team_not_validated():
     inv = Inventory(owners=[Owner("team:platform")],
                     path_owners=[PathOwner("/.github/", ["team:platform"], order=1)])
     loc = Location(".github/workflows/deploy-prod.yml", 12, 20, source="git",
-                   provenance={"commit": "a" * 40, "date": days_ago(45)})
+                   provenance=Provenance(commit="a" * 40, date=days_ago(45)))
     s = Subject(finding("ci-token", privilege="write", locations=[loc]))
     link, score = run(s, inv)
     assert link.status == "team-only" and link.owner == "team:platform" and link.confidence == 0.6
@@ -97,7 +97,7 @@ def test_example_c_test_key_in_a_transcript_shared_by_two_agents_is_capped():
                     Identity("agent:helper-b", "agent", owner="team:support", environment="staging",
                              credentials=["cred:shared"])],
         credentials=[Credential("cred:shared", fingerprint="fp-payments-test", ttl="P30D")])
-    locs = [Location("logs/agent-transcript.jsonl", n, 5, provenance={"date": days_ago(3)}) for n in (10, 50, 90)]
+    locs = [Location("logs/agent-transcript.jsonl", n, 5, provenance=Provenance(date=days_ago(3))) for n in (10, 50, 90)]
     s = Subject(finding("payments-test", privilege="test", locations=locs), liveness="active")
     link, score = run(s, inv)
     assert link.identity == "agent:helper-a" and link.ambiguous and link.runner_up.id == "agent:helper-b"
@@ -113,7 +113,7 @@ def test_example_c_test_key_in_a_transcript_shared_by_two_agents_is_capped():
 def test_liveness_multiplies_the_sum(liveness, m, expected):
     inv = Inventory(owners=[Owner("team:platform")], path_owners=[PathOwner("/.github/", ["team:platform"], order=1)])
     loc = Location(".github/workflows/deploy-prod.yml", 12, 20, source="git",
-                   provenance={"commit": "a" * 40, "date": days_ago(45)})
+                   provenance=Provenance(commit="a" * 40, date=days_ago(45)))
     _link, score = run(Subject(finding("ci-token", locations=[loc]), liveness=liveness), inv)
     assert score.multiplier == m and score.raw == 53 and score.score == expected
 

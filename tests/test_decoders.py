@@ -99,7 +99,7 @@ def test_span_count_is_bounded():
 
 
 def test_report_does_not_disclose_the_encoded_secret(tmp_path):
-    from scanner.scan import scan_paths
+    from scanner.pipeline.files import scan_paths
 
     blob = base64.b64encode(f'api_key = "{SECRET}"\n'.encode()).decode()
     (tmp_path / "values.txt").write_text(f"config_blob: {blob}\n")

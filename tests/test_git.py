@@ -169,8 +169,10 @@ def test_renamed_file_is_judged_as_the_path_that_introduced_it(tmp_path):
 
 
 def test_a_file_renamed_where_the_engine_judges_it_alike_is_scanned_once(tmp_path, monkeypatch):
-    import scanner.scan as scan_module
-    from scanner.scan import ScanOptions, get_engine, scan_git
+    import scanner.pipeline.workers as scan_module
+    from scanner.pipeline.options import ScanOptions
+    from scanner.pipeline.engines import get_engine
+    from scanner.pipeline.git import scan_git
 
     engine = get_engine()
     assert engine.path_profile("src/config.py") == engine.path_profile("app/settings/config.py")
@@ -182,15 +184,15 @@ def test_a_file_renamed_where_the_engine_judges_it_alike_is_scanned_once(tmp_pat
     commit(repo, {"src/config.py": f"T = '{GITHUB_TOKEN}'\n"}, "add")
     commit(repo, {"app/settings/config.py": f"T = '{GITHUB_TOKEN}'\n", "src/config.py": None}, "move")
     scanned: list[str] = []
-    real = scan_module._scan_batch
+    real = scan_module.scan_batch
 
-    def counting(keys, *args):
-        scanned.extend(key.split("\0")[1] for key in keys)
-        return real(keys, *args)
+    def counting(items, *args):
+        scanned.extend(work.path for work in items)
+        return real(items, *args)
 
-    monkeypatch.setattr(scan_module, "_scan_batch", counting)
+    monkeypatch.setattr(scan_module, "scan_batch", counting)
     (finding,) = scan_git(str(repo), ScanOptions(jobs=1)).findings
     assert scanned == ["app/settings/config.py"]  # reached there first, and not scanned again as src/
-    commits = {loc.path: loc.provenance["commit"] for loc in finding.locations}
+    commits = {loc.path: loc.provenance.commit for loc in finding.locations}
     assert commits == {"src/config.py": git(repo, "rev-parse", "HEAD~1").strip(),
                        "app/settings/config.py": git(repo, "rev-parse", "HEAD").strip()}

@@ -12,15 +12,16 @@ import pytest
 
 from scanner.analysis.linking import STRONG_METHODS, Linker, orphaned_identities
 from scanner.analysis.subject import Subject
-from scanner.findings import portable_fingerprint
+from scanner.findings.collect import portable_fingerprint
 from scanner.inventory.model import Credential, Identity, Inventory, Owner, PathOwner
-from scanner.model import Finding, Location
-from scanner.scan import ScanOptions, scan_paths
+from scanner.model import Finding, Location, Provenance
+from scanner.pipeline.options import ScanOptions
+from scanner.pipeline.files import scan_paths
 
 
 def finding(fp="fp1", path="app/settings.py", snippet="", repo=None, rule_id="test-token", kind="token", line=3,
             **prov):
-    provenance = dict(prov, **({"repo": repo} if repo else {}))
+    provenance = Provenance(**prov, repo=repo or "")
     return Finding(rule_id=rule_id, rule_name=rule_id, provider="test", kind=kind, fingerprint=fp, preview="abcd****",
                    confidence="high", entropy=4.0, privilege="write", lifetime="static", remediation="", reasons=[],
                    locations=[Location(path, line, 1, provenance=provenance, snippet=snippet)])
@@ -116,7 +117,7 @@ def test_codeowners_gives_the_team_060_and_the_last_matching_pattern_wins():
 def test_commit_author_is_020():
     inv = org()
     inv.path_owners = []
-    lk = link(finding("fp-x", path="x.py", author_email="carol@acme.example"), inv)
+    lk = link(finding("fp-x", path="x.py", email="carol@acme.example"), inv)
     assert lk.owner == "user:carol" and lk.confidence == 0.2 and lk.status == "inferred"
 
 
@@ -219,7 +220,7 @@ def test_generated_organisation_links_strong_credentials_right_and_never_wrong_a
     subjects = []
     for f in result.findings:
         for loc in f.locations:  # what a sweep records: the repository of each location
-            loc.provenance["repo"] = Path(loc.path).relative_to(tmp_path).parts[0]
+            loc.provenance.repo = Path(loc.path).relative_to(tmp_path).parts[0]
             loc.path = Path(loc.path).relative_to(tmp_path).as_posix()
         subjects.append(Subject(f))
     links = Linker(inv).link_all(subjects)

@@ -5,8 +5,11 @@ import json
 
 import pytest
 
+from scanner.model import Provenance
+
 from conftest import GITHUB_TOKEN
-from scanner.scan import ScanOptions, scan_paths
+from scanner.pipeline.options import ScanOptions
+from scanner.pipeline.files import scan_paths
 from scanner.sources.logs import media_kind, time_seen
 
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq2Lm9Pz"
@@ -29,15 +32,15 @@ def test_json_lines_log_secret_in_a_nested_field_takes_the_record_time(tmp_path)
     ]
     locs = _found(tmp_path, "api.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")
     gh, st = locs["github-pat-classic"], locs["stripe-live-secret-key"]
-    assert (gh.line, gh.provenance["seen"], gh.provenance["media"]) == (2, "2026-04-01T08:00:05Z", "json-log")
-    assert (st.line, st.provenance["seen"]) == (3, "2026-04-01T10:00:00Z")
+    assert (gh.line, gh.provenance.seen, gh.provenance.media) == (2, "2026-04-01T08:00:05Z", "json-log")
+    assert (st.line, st.provenance.seen) == (3, "2026-04-01T10:00:00Z")
 
 
 def test_plain_log_with_leading_timestamp(tmp_path):
     text = ("2026-04-02 11:22:33,456 INFO worker started\n"
             f"2026-04-02 11:22:34,001 ERROR slack post failed token={SLACK}\n")
     loc = _found(tmp_path, "worker.log", text)["slack-bot-token"]
-    assert (loc.line, loc.provenance["seen"], loc.provenance["media"]) == (2, "2026-04-02T11:22:34", "log")
+    assert (loc.line, loc.provenance.seen, loc.provenance.media) == (2, "2026-04-02T11:22:34", "log")
 
 
 def test_access_log_query_string_and_basic_auth_url(tmp_path):
@@ -47,14 +50,14 @@ def test_access_log_query_string_and_basic_auth_url(tmp_path):
         'HTTP/1.1" 301 0\n'
     )
     locs = _found(tmp_path, "access.log", text)
-    assert locs["github-pat-classic"].provenance == {"media": "access-log", "seen": "2026-04-02T11:22:33Z"}
-    assert locs["basic-auth-url-credentials"].provenance["seen"] == "2026-04-02T10:23:00Z"
+    assert locs["github-pat-classic"].provenance == Provenance(media="access-log", seen="2026-04-02T11:22:33Z")
+    assert locs["basic-auth-url-credentials"].provenance.seen == "2026-04-02T10:23:00Z"
 
 
 def test_http_debug_log_headers(tmp_path):
     text = "> POST /v1/charges HTTP/1.1\n> Host: api.stripe.com\n> Authorization: Bearer " + STRIPE + "\n< HTTP/1.1 200\n"
     loc = _found(tmp_path, "curl-trace.txt", text)["stripe-live-secret-key"]
-    assert (loc.line, loc.provenance["media"]) == (3, "http-log")
+    assert (loc.line, loc.provenance.media) == (3, "http-log")
 
 
 def test_openai_and_anthropic_transcripts(tmp_path):
@@ -63,16 +66,16 @@ def test_openai_and_anthropic_transcripts(tmp_path):
         {"role": "user", "content": f"use my github token {GITHUB_TOKEN} to push"}]}
     anthropic = [{"role": "user", "content": [{"type": "text", "text": f"the slack bot token is {SLACK}"}]}]
     loc = _found(tmp_path, "chat.json", json.dumps(openai, indent=1))["github-pat-classic"]
-    assert loc.provenance["media"] == "transcript" and loc.line == 10
+    assert loc.provenance.media == "transcript" and loc.line == 10
     loc = _found(tmp_path, "conv.jsonl", "\n".join(json.dumps(m) for m in anthropic))["slack-bot-token"]
-    assert loc.provenance["media"] == "transcript"
+    assert loc.provenance.media == "transcript"
 
 
 def test_prompt_files_and_markdown_system_prompts(tmp_path):
     loc = _found(tmp_path, "triage.prompt", f"You may call GitHub with {GITHUB_TOKEN}.\n")["github-pat-classic"]
-    assert loc.provenance["media"] == "prompt"
+    assert loc.provenance.media == "prompt"
     loc = _found(tmp_path, "system-prompt.md", f"# Agent\n\nStripe key: `{STRIPE}`\n")["stripe-live-secret-key"]
-    assert (loc.line, loc.provenance["media"]) == (3, "prompt")
+    assert (loc.line, loc.provenance.media) == (3, "prompt")
 
 
 def test_notebook_source_and_output_cells(tmp_path):
@@ -82,15 +85,15 @@ def test_notebook_source_and_output_cells(tmp_path):
          "outputs": [{"output_type": "stream", "text": [f"{{'GITHUB_TOKEN': '{GITHUB_TOKEN}'}}\n"]}]},
     ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     locs = _found(tmp_path, "explore.ipynb", json.dumps(nb, indent=1))
-    assert locs["stripe-live-secret-key"].provenance["media"] == "notebook"
-    assert locs["github-pat-classic"].provenance["media"] == "notebook"
+    assert locs["stripe-live-secret-key"].provenance.media == "notebook"
+    assert locs["github-pat-classic"].provenance.media == "notebook"
 
 
 def test_mcp_client_log(tmp_path):
     text = ('2026-04-03T09:00:00.000Z [github] [info] Message from client: {"jsonrpc":"2.0","method":"initialize"}\n'
             f'2026-04-03T09:00:01.000Z [github] [info] env GITHUB_PERSONAL_ACCESS_TOKEN={GITHUB_TOKEN}\n')
     loc = _found(tmp_path, "mcp-server-github.log", text)["github-pat-classic"]
-    assert loc.provenance == {"media": "mcp-log", "seen": "2026-04-03T09:00:01Z"}
+    assert loc.provenance == Provenance(media="mcp-log", seen="2026-04-03T09:00:01Z")
 
 
 @pytest.mark.parametrize("line,expected", [

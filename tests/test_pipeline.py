@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scanner.scan import ScanOptions, scan_git
-from scanner.sources.filesystem import Skip
+from scanner.pipeline.options import ScanOptions
+from scanner.pipeline.git import scan_git
+from scanner.model import Skip
 from scanner.sources.git import BlobReader
 from tests.conftest import GITHUB_TOKEN
 from tests.gitutil import commit, git, init_repo
@@ -61,7 +62,7 @@ def test_parallel_history_scan_equals_single_process(tmp_path):
 
 
 def test_parallel_tree_scan_equals_single_process(tmp_path):
-    from scanner.scan import scan_paths
+    from scanner.pipeline.files import scan_paths
 
     filler = "".join(f"line {i} of ordinary text with a config value\n" for i in range(4000))
     for n in range(24):

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from scanner.engine import Engine
 from scanner.engine.revisions import RecentVersions, Version, scan_revision
 from scanner.rules import load_rules
-from scanner.scan import ScanOptions, scan_git
+from scanner.pipeline.options import ScanOptions
+from scanner.pipeline.git import scan_git
 from conftest import run_sprawl
 
 ENGINE = Engine(load_rules())
@@ -194,7 +195,7 @@ def test_history_scanned_by_change_equals_history_scanned_whole(tmp_path, monkey
     def findings(whole: bool, jobs: int = 1) -> set:
         result = scan_git(str(repo), ScanOptions(jobs=jobs, whole_blobs=whole, min_confidence="low"))
         assert result.stats.files > 256
-        return {(f.rule_id, f.fingerprint, f.confidence, loc.path, loc.line, loc.column, loc.provenance["commit"])
+        return {(f.rule_id, f.fingerprint, f.confidence, loc.path, loc.line, loc.column, loc.provenance.commit)
                 for f in result.findings for loc in f.locations}
 
     whole = findings(True)
@@ -217,16 +218,17 @@ def test_git_command_whole_blobs_flag_reports_the_same(tmp_path):
 
 
 def test_each_path_goes_to_one_worker_and_the_load_is_shared():
-    from scanner.scan import BATCH_FILES, _batches_by_path
+    from scanner.pipeline.planning import BATCH_FILES, batches_by_path
+    from scanner.pipeline.work import BlobWork
 
-    keys = [f"{i:040x}\0dir/file_{i % 7}.py\0" for i in range(5 * BATCH_FILES)]
-    batches = list(_batches_by_path(iter(keys), 2))
+    keys = [BlobWork(f"{i:040x}", f"dir/file_{i % 7}.py") for i in range(5 * BATCH_FILES)]
+    batches = list(batches_by_path(iter(keys), 2))
     seen = [key for _, batch in batches for key in batch]
-    assert sorted(seen) == sorted(keys)
+    assert sorted(seen, key=str) == sorted(keys, key=str)
     workers_of = {}
     for worker, batch in batches:
         for key in batch:
-            workers_of.setdefault(key.split("\0")[1], set()).add(worker)
+            workers_of.setdefault(key.path, set()).add(worker)
     assert all(len(w) == 1 for w in workers_of.values())
     load = [sum(len(b) for w, b in batches if w == k) for k in (0, 1)]
     assert min(load) >= 2 * BATCH_FILES

@@ -7,7 +7,7 @@ import pytest
 
 from scanner.engine import Engine
 from scanner.rules import RuleError, load_rules
-from scanner.rules.selftest import check_examples
+from scanner.engine.selftest import check_examples
 
 RULES = load_rules()
 ENGINE = Engine(RULES)

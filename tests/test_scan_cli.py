@@ -158,7 +158,7 @@ def test_parallel_scan_finds_the_same_as_serial(tmp_path):
 
 
 def test_scan_text_api_is_in_process_and_reuses_the_engine():
-    from scanner import scan as scan_module
+    from scanner.pipeline import engines as scan_module
 
     findings = scanner.scan_text(f"Please use {GITHUB_TOKEN} to call the API")
     assert [f.rule_id for f in findings] == ["github-pat-classic"]

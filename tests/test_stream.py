@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import GITHUB_TOKEN, REPO, run_sprawl
-from scanner.scan import get_engine
+from scanner.pipeline.engines import get_engine
 from scanner.sources.stream import CHUNK, iter_chunks, scan_stream
 
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq2Lm9Pz"
@@ -97,11 +97,11 @@ def test_memory_stays_bounded_on_a_single_line_much_larger_than_memory_used(tmp_
         fh.write(b"{}]")
     code = (
         "import resource, sys\n"
-        "from scanner.scan import ScanOptions, scan_paths\n"
+        "from scanner import ScanOptions, scan_paths\n"
         "r = scan_paths([sys.argv[1]], ScanOptions(jobs=1, use_ignore_files=False))\n"
         "print(len(r.findings), r.stats.bytes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
-    base = subprocess.run([sys.executable, "-c", "import resource, scanner.scan as s; s.get_engine();"
+    base = subprocess.run([sys.executable, "-c", "import resource, scanner.pipeline.engines as s; s.get_engine();"
                            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
                           capture_output=True, cwd=REPO, check=True)
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, cwd=REPO, check=True)
@@ -114,7 +114,7 @@ def test_memory_stays_bounded_on_a_single_line_much_larger_than_memory_used(tmp_
 
 
 def _hit_keys(outcome):
-    return sorted((h.match.rule_id, h.match.start, h.match.line, h.match.column, h.provenance.get("seen"))
+    return sorted((h.match.rule_id, h.match.start, h.match.line, h.match.column, h.provenance.seen)
                   for h in outcome.hits), outcome.files, outcome.size
 
 
@@ -138,17 +138,18 @@ def test_byte_ranges_of_a_large_file_together_scan_it_exactly_once(tmp_path, n):
 
 
 def test_one_large_file_is_shared_by_the_workers(tmp_path, monkeypatch):
-    import scanner.scan as scan_module
-    from scanner.scan import ScanOptions, scan_paths
-    from scanner.sources.filesystem import WalkOptions
+    import scanner.pipeline.planning as scan_module
+    from scanner.pipeline.options import ScanOptions
+    from scanner.pipeline.files import scan_paths
+    from scanner.sources.filesystem import FileTask, WalkOptions
 
     path = tmp_path / "app.log"
     path.write_bytes((b"2026-01-01T00:00:00Z INFO ok\n" * 40000 + f"token={GITHUB_TOKEN}\n".encode()) * 6)
     monkeypatch.setattr(scan_module, "SHARE_FILES_FROM", 1)
     monkeypatch.setattr(scan_module, "PARALLEL_THRESHOLD", 1)
     walk = WalkOptions(max_size=1 << 20)
-    batches, jobs = scan_module._file_batches([scan_module.FileTask(str(path), path.stat().st_size)], 2, walk.max_size)
-    assert jobs == 2 and sorted(k for b in batches for k in b) == [f"{path}\0{k}/2" for k in range(2)]
+    batches, jobs = scan_module.file_batches([FileTask(str(path), path.stat().st_size)], 2, walk.max_size)
+    assert jobs == 2 and sorted(w.shard for b in batches for w in b) == [0, 1]
     one = scan_paths([str(path)], ScanOptions(jobs=1, walk=walk, use_ignore_files=False, min_confidence="low"))
     two = scan_paths([str(path)], ScanOptions(jobs=2, walk=walk, use_ignore_files=False, min_confidence="low"))
     key = lambda r: (sorted((f.fingerprint, sorted(str(loc) for loc in f.locations)) for f in r.findings),  # noqa: E731

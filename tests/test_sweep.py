@@ -72,7 +72,7 @@ def by_preview(found: list[dict], secret: str) -> dict:
 
 
 def _portable(secret: str) -> str:
-    from scanner.findings import portable_fingerprint
+    from scanner.findings.collect import portable_fingerprint
 
     return portable_fingerprint("github-pat-classic", secret)
 

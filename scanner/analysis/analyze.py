@@ -8,7 +8,7 @@ from scanner.analysis.blast_radius import Score, Scorer
 from scanner.analysis.linking import Link, Linker
 from scanner.analysis.subject import Subject
 from scanner.inventory.model import Inventory
-from scanner.model import Finding
+from scanner.model import Finding, FindingAnalysis
 
 
 @dataclass
@@ -24,12 +24,13 @@ class Analysis:
         return sorted(self.subjects, key=lambda s: (-self.scores[s.fingerprint].score, s.finding.rule_id,
                                                     s.finding.fingerprint))
 
-    def finding_extra(self, fingerprint: str) -> dict:
-        """The owner, link and score fields every report format carries once an inventory is given."""
+    def finding_analysis(self, fingerprint: str) -> FindingAnalysis:
+        """The owner, link and score every report format carries once an inventory is given."""
         link, score = self.links[fingerprint], self.scores[fingerprint]
-        return {"owner": link.owner, "identity": link.identity, "link_status": link.status,
-                "link_confidence": link.confidence, "link_methods": link.methods, "ambiguous": link.ambiguous,
-                "orphaned": link.orphaned, "score": score.score, "band": score.band}
+        return FindingAnalysis(owner=link.owner, identity=link.identity, link_status=link.status,
+                               link_confidence=link.confidence, link_methods=link.methods,
+                               ambiguous=link.ambiguous, orphaned=link.orphaned, score=score.score,
+                               band=score.band, link=link.to_dict(), blast_radius=score.to_dict())
 
 
 def analyze(findings: list[Finding] | list[Subject], inventory: Inventory, *, today: date | None = None,

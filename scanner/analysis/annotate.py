@@ -1,6 +1,6 @@
 """Carry an analysis into the findings a report renders: owner, link, score, band and factors.
 
-Reporters never recompute: they read `finding.analysis`, a plain dict (it is what JSON prints).
+Reporters never recompute: they read `finding.analysis` (scanner.model.FindingAnalysis).
 """
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from scanner.inventory.model import Inventory
 def annotate(result, analysis: Analysis) -> None:
     """Attach each finding's link and score, and order the findings by blast radius, highest first."""
     for f in result.findings:
-        link, score = analysis.links[f.fingerprint], analysis.scores[f.fingerprint]
-        f.analysis = {**analysis.finding_extra(f.fingerprint), "link": link.to_dict(), "blast_radius": score.to_dict()}
-    result.findings.sort(key=lambda f: -f.analysis["score"])
+        f.analysis = analysis.finding_analysis(f.fingerprint)
+    result.findings.sort(key=lambda f: -f.analysis.score if f.analysis else 0)
 
 
 def analyze_result(result, inventory: Inventory | None, *, repo: str | None = None,

@@ -26,6 +26,7 @@ from datetime import date, datetime, timezone
 from scanner.analysis.linking import INFERRED_BELOW, Link
 from scanner.analysis.subject import Subject
 from scanner.inventory.model import Credential, Identity, Inventory
+from scanner.model import LOG_MEDIA
 
 PRIVILEGE_POINTS = {"admin": 22, "write": 16, "read": 10, "metered": 5, "test": 2}
 ENVIRONMENT_POINTS = {"prod": 8, "unknown": 5, "staging": 3, "dev": 2, "local": 1}
@@ -40,7 +41,6 @@ _TAGS = {
     "where_found": ["NHI2"], "sprawl": ["NHI2"], "persistence": ["NHI2"], "age": ["NHI2"],
     "ownership": ["NHI1"], "lifetime": ["NHI7"], "reuse": ["NHI9"],
 }
-_LOG_SOURCES = ("log", "prompt", "transcript", "archive", "bundle")
 _CI_OR_AGENT = re.compile(r"(^|/)(\.github/workflows/|\.gitlab-ci\.ya?ml$|\.circleci/|Jenkinsfile$|azure-pipelines\.ya?ml$|"
                           r"bitbucket-pipelines\.yml$|\.buildkite/|claude_desktop_config\.json$|\.?mcp\.json$|"
                           r"agents\.ya?ml$|tasks\.ya?ml$|agent(-card)?\.json$|\.cursor/|\.vscode/mcp\.json$|"
@@ -229,7 +229,7 @@ class Scorer:
 
     def _persistence(self, s: Subject) -> Factor:
         for loc in s.finding.locations:
-            if loc.source != "git" or loc.provenance.get("at_head"):
+            if loc.source != "git" or loc.provenance.at_head:
                 return Factor("F7", "exposure", "persistence", 5, 5, "present now (work tree or HEAD of the default branch)",
                               [loc.path], _TAGS["persistence"])
         return Factor("F7", "exposure", "persistence", 3, 5, "only in history or another branch", [], _TAGS["persistence"])
@@ -314,12 +314,14 @@ def _scope_privilege(scopes: list[str]) -> str:
 def _where_kind(s: Subject, loc) -> str:
     prov = loc.provenance
     repo = s.repo_of(loc)
-    if prov.get("visibility") == "public" or (repo and repo in s.public_repos):
+    if prov.visibility == "public" or (repo and repo in s.public_repos):
         return "public"
-    if loc.source in _LOG_SOURCES or prov.get("kind") in _LOG_SOURCES or _LOG_PATH.search(loc.path):
+    # A log bundle, prompt or transcript: a member of a bundle, or by its content (the media kind the
+    # source read off it) or its path (tests/test_blast_radius.py::test_prompt_and_transcript_by_content).
+    if loc.source == "archive" or prov.media in LOG_MEDIA or _LOG_PATH.search(loc.path):
         return "log"
     if _CI_OR_AGENT.search(loc.path):
         return "ci-or-agent-config"
-    if prov.get("ignored") or prov.get("untracked"):
+    if prov.ignored:
         return "ignored-local"
     return "private-source"

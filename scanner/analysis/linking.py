@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from scanner.analysis.subject import Subject
-from scanner.findings import portable_fingerprint
+from scanner.findings.collect import portable_fingerprint
 from scanner.inventory.model import Credential, Identity, Inventory, PathOwner, codeowners_match, path_matches
 
 CONFIDENCE = {
@@ -231,12 +231,11 @@ class Linker:
             if cred:
                 to_holders(cred, "fingerprint", CONFIDENCE["fingerprint"], f"inventory credential {cred.id} declares "
                            f"fingerprint {fp[:12]}...")
-        # 2. Found at a declared secret_ref (a path, file:// or k8s:// reference the location carries).
+        # 2. Found at a declared secret_ref that is a path in the repository (or a file:// reference to one).
         for cred in self.ref_creds:
             for loc in f.locations:
                 ref = cred.secret_ref.removeprefix("file://")
-                if loc.provenance.get("secret_ref") == cred.secret_ref or (
-                        "://" not in ref and ":" not in ref.split("/", 1)[0] and path_matches(loc.path, ref)):
+                if "://" not in ref and ":" not in ref.split("/", 1)[0] and path_matches(loc.path, ref):
                     to_holders(cred, "secret_ref", CONFIDENCE["secret_ref"],
                                f"found at {loc.path}, the declared secret_ref of {cred.id}")
                     break
@@ -298,7 +297,7 @@ class Linker:
             for ident in self.by_repo.get(repo, ()) if repo else ():
                 add("identity", ident.id, ident.owner,
                     Evidence("repo", CONFIDENCE["repo"], f"{ident.id} lists repository {repo}"))
-            author = str(loc.provenance.get("author_email") or loc.provenance.get("email") or "").lower()
+            author = loc.provenance.email.lower()
             if author and author in self.owner_by_contact:
                 oid = self.owner_by_contact[author]
                 add("owner", oid, oid, Evidence("commit_author", CONFIDENCE["commit_author"],

@@ -12,6 +12,7 @@ from datetime import date
 from scanner.analysis.analyze import Analysis, analyze
 from scanner.analysis.subject import Subject, parse_when
 from scanner.inventory.model import Inventory
+from scanner.model import FindingAnalysis
 
 
 @dataclass
@@ -195,10 +196,11 @@ def stored_link(stored: dict) -> dict:
             if runner else None}
 
 
-def stored_analysis(stored: dict) -> dict:
-    """A finding's `analysis` dict (see scanner.analysis.annotate) from what the datastore recorded."""
+def stored_analysis(stored: dict) -> FindingAnalysis:
+    """A finding's analysis (see scanner.analysis.annotate) from what the datastore recorded."""
     link = stored_link(stored)
-    return {"owner": link["owner"], "identity": link["identity"], "link_status": link["status"],
-            "link_confidence": link["confidence"], "link_methods": link["methods"], "ambiguous": link["ambiguous"],
-            "orphaned": link["orphaned"], "score": stored["score"], "band": stored["band"], "link": link,
-            "blast_radius": stored["factors"], "computed_at": stored["computed_at"]}
+    return FindingAnalysis(owner=link["owner"], identity=link["identity"], link_status=link["status"],
+                           link_confidence=link["confidence"], link_methods=link["methods"],
+                           ambiguous=link["ambiguous"], orphaned=link["orphaned"], score=stored["score"],
+                           band=stored["band"], link=link, blast_radius=stored["factors"],
+                           computed_at=stored["computed_at"])

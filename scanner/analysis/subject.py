@@ -33,7 +33,7 @@ class Subject:
         return self.finding.fingerprint
 
     def repo_of(self, loc: Location) -> str | None:
-        return loc.provenance.get("repo") or self.default_repo
+        return loc.provenance.repo or self.default_repo
 
     @property
     def repos(self) -> list[str]:
@@ -51,7 +51,7 @@ class Subject:
     def first_seen_at(self) -> datetime | None:
         if self.first_seen:
             return self.first_seen
-        dates = [parse_when(loc.provenance.get("date")) for loc in self.finding.locations]
+        dates = [parse_when(loc.provenance.date) for loc in self.finding.locations]
         dates = [d for d in dates if d]
         return min(dates) if dates else None
 

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import functools
 import sys
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from scanner import __version__
+from scanner.engine.backends import BACKENDS
+from scanner.model import CONFIDENCES
+from scanner.store.paths import DEFAULT_DB
+
+if TYPE_CHECKING:
+    from scanner.pipeline.options import ScanOptions
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ["text", "json", "jsonl", "sarif", "csv", "html"]
@@ -43,27 +51,56 @@ def main() -> None:
     """Find static secrets wherever they sprawl, and say whose they are and how bad each is."""
 
 
-def _to_environment(variable: str, fixed: str | None = None):
-    """A click callback setting an environment variable (to the option's value, or to `fixed`) when the
-    option is given: scanner.scan.get_engine reads it in this process and in its workers."""
+@dataclass
+class CommonOptions:
+    """The options every scanning command shares: what to report, how, where, and what to record."""
 
-    def callback(ctx, param, value):
-        if value:
-            import os
+    fmt: str
+    output: str | None
+    min_confidence: str
+    show_secrets: bool
+    jobs: int
+    max_size: int
+    exclude: tuple[str, ...]
+    no_ignore_file: bool
+    baseline: Path | None
+    rules_paths: tuple[Path, ...]
+    engine: str
+    no_context: bool
+    record_db: str | None
+    store_secrets: bool
+    inventory_file: Path | None
 
-            os.environ[variable] = fixed or value
+    def scan_options(self, respect_gitignore: bool = False) -> ScanOptions:
+        from scanner.cli.progress import progress_for_terminal
+        from scanner.pipeline.options import ScanOptions
+        from scanner.sources.filesystem import WalkOptions
 
-    return callback
+        return ScanOptions(
+            min_confidence=self.min_confidence,
+            jobs=self.jobs,
+            walk=WalkOptions(max_size=self.max_size, excludes=tuple(self.exclude), respect_gitignore=respect_gitignore),
+            show_secrets=self.show_secrets,
+            rules_paths=list(self.rules_paths) or None,
+            use_ignore_files=not self.no_ignore_file,
+            baseline=_load_baseline(self.baseline),
+            progress=progress_for_terminal(),
+            engine=self.engine,
+            context=not self.no_context,
+        )
+
+
+_COMMON = [field.name for field in fields(CommonOptions)]
 
 
 def report_options(func):
-    """Options every scanning command shares: what to report, how, and where."""
+    """Options every scanning command shares; the command receives them as one CommonOptions, `common`."""
 
     @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
                   help="Report format.")
     @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
                   help="Write the report here, not stdout.")
-    @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium",
+    @click.option("--min-confidence", type=click.Choice(CONFIDENCES), default="medium",
                   show_default=True, help="Report findings at or above this confidence.")
     @click.option("--show-secrets", is_flag=True, help="Print full secret values (off by default: previews are redacted).")
     @click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
@@ -75,71 +112,54 @@ def report_options(func):
                   help="Report only findings that this baseline does not hold.")
     @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
                   help="Load rules from these files or folders instead of the built-in rules.")
-    @click.option("--engine", type=click.Choice(["auto", "portable", "hyperscan"]), default=None, expose_value=False,
-                  callback=_to_environment("SPRAWL_ENGINE"),
-                  help="Matcher backend (default auto: Hyperscan when installed).")
-    @click.option("--no-context", is_flag=True, expose_value=False,
-                  callback=_to_environment("SPRAWL_CONTEXT", "off"),
+    @click.option("--engine", type=click.Choice(BACKENDS), default="auto", envvar="SPRAWL_ENGINE",
+                  show_envvar=True, help="Matcher backend (auto: Hyperscan when it imports).")
+    @click.option("--no-context", is_flag=True,
                   help="Skip syntactic context (tree-sitter, line parsers, decoders): faster, noisier.")
-    @click.option("--db", "record_db", is_flag=False, flag_value=".sprawl/sprawl.db", default=None, metavar="PATH",
-                  help="Record the findings in this datastore (--db alone: .sprawl/sprawl.db).")
+    @click.option("--db", "record_db", is_flag=False, flag_value=DEFAULT_DB, default=None, metavar="PATH",
+                  help=f"Record the findings in this datastore (--db alone: {DEFAULT_DB}).")
     @click.option("--store-secrets", is_flag=True, help="With --db: store full secret values (off by default).")
     @click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="Link findings to owners in this inventory and score their blast radius.")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        # Recording happens in _emit, so commands need no datastore parameters of their own.
-        meta = click.get_current_context().meta
-        meta["sprawl.record_db"] = kwargs.pop("record_db", None)
-        meta["sprawl.store_secrets"] = kwargs.pop("store_secrets", False)
-        meta["sprawl.inventory"] = kwargs.pop("inventory_file", None)
-        return func(*args, **kwargs)
+        common = CommonOptions(**{name: kwargs.pop(name) for name in _COMMON})
+        return func(*args, common=common, **kwargs)
 
     return wrapper
-
-
-def _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
-             respect_gitignore=False, baseline=None):
-    from scanner.scan import ScanOptions
-    from scanner.sources.filesystem import WalkOptions
-
-    return ScanOptions(
-        min_confidence=min_confidence,
-        jobs=jobs,
-        walk=WalkOptions(max_size=max_size, excludes=tuple(exclude), respect_gitignore=respect_gitignore),
-        show_secrets=show_secrets,
-        rules_paths=list(rules_paths) or None,
-        use_ignore_files=not no_ignore_file,
-        baseline=_load_baseline(baseline),
-        progress=_progress(),
-    )
-
-
-def _progress():
-    from scanner.cli.progress import progress_for_terminal
-
-    return progress_for_terminal()
 
 
 def _load_baseline(path: Path | None):
     if path is None:
         return None
-    from scanner.baseline import Baseline
+    from scanner.findings.baseline import Baseline
 
     return Baseline.load(path)
 
 
-def _emit(result, fmt: str, output: str | None) -> None:
+def emit(result, common: CommonOptions, kind: str, target: str) -> None:
+    """Record (with --db), analyze (with --inventory), render, write, print the closing summary and exit
+    with the findings' exit code."""
+    from scanner import api
+
+    inventory = _load_inventory(common.inventory_file)  # before recording: a bad inventory writes nothing
+    if common.record_db:
+        recorded = api.record_scan(common.record_db, result, kind, target, inventory=inventory,
+                                   store_secrets=common.store_secrets)
+        scored = " with links and scores" if recorded.analysed else ""
+        click.echo(f"sprawl: recorded as scan {recorded.scan_id}{scored} in {common.record_db}", err=True)
+    if inventory is not None and any(f.analysis is None for f in result.findings):
+        api.analyze_result(result, inventory)
+    if common.fmt == "html":
+        api.score_unscored(result)
+    write_report(result, common.fmt, common.output)
+
+
+def write_report(result, fmt: str, output: str | None) -> None:
     """Render, write, print the closing summary and exit with the findings' exit code."""
     from scanner.report import render
     from scanner.report.summary import summary_lines
 
-    ctx = click.get_current_context()
-    if ctx.meta.get("sprawl.record_db"):
-        _record(ctx, result)  # with --inventory, this analyses the findings too
-    # Without an inventory the HTML report scores what carries no analysis itself, keeping recorded scores.
-    if ctx.meta.get("sprawl.inventory") and any(f.analysis is None for f in result.findings):
-        _analyze(ctx, result)
     to_terminal = output is None and sys.stdout.isatty()
     report = render(result, fmt, color=to_terminal)
     if output:
@@ -152,64 +172,13 @@ def _emit(result, fmt: str, output: str | None) -> None:
     sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
 
 
-def repo_name(paths) -> str | None:
-    """The repository a scan of these paths ran in: the name of the git work tree holding them (or of
-    the bare repository they are), as a sweep names it; None outside git."""
-    for p in paths:
-        cur = Path(p).resolve()
-        for folder in (cur, *cur.parents):
-            if (folder / ".git").exists():
-                return folder.name
-            if (folder / "HEAD").is_file() and (folder / "objects").is_dir():
-                return folder.name.removesuffix(".git")
-    return None
-
-
-def _scanned_repo(ctx) -> str | None:
-    params = ctx.params
-    where = [params["repo"]] if params.get("repo") else list(params.get("paths") or ()) or ["."]
-    return repo_name([p for p in where if p != "-"])
-
-
-def _inventory(ctx):
+def _load_inventory(path: Path | None):
     """Imported here, not at start-up: a scan without --inventory never loads the inventory or analysis."""
+    if path is None:
+        return None
     from scanner.inventory.loader import load_inventory
 
-    path = ctx.meta.get("sprawl.inventory")
-    return load_inventory(path) if path else None
-
-
-def _analyze(ctx, result) -> None:
-    """Owner, link confidence, score and band on every finding, highest blast radius first."""
-    from scanner.analysis.annotate import analyze_result
-
-    analyze_result(result, _inventory(ctx), repo=_scanned_repo(ctx))
-
-
-def _record(ctx, result) -> None:
-    """Record the findings; with --inventory, their links and scores too, in the same transaction and
-    through the same writer as `sprawl analyze --db`."""
-    from scanner.store.record import record_result
-
-    repo = _scanned_repo(ctx)
-    then = None
-    if ctx.meta.get("sprawl.inventory"):
-        inventory = _inventory(ctx)  # before the transaction: a bad inventory writes nothing
-
-        def then(store, ids, scan_id):
-            from scanner.analysis.store_io import analyze_recorded
-
-            analyze_recorded(store, result, ids, scan_id, inventory, repo=repo)
-
-    params = ctx.params
-    target = params.get("repo") or " ".join(params.get("paths") or params.get("files") or ()) or "."
-    kind = "git" if ctx.info_name == "git" or params.get("history") else ctx.info_name
-    # Locations carry the repository's name, as a sweep records them, so a later `sprawl analyze --db`
-    # links them by repository just as this scan did.
-    scan_id = record_result(ctx.meta["sprawl.record_db"], result, kind, str(target), repo=repo or "",
-                            store_secrets=ctx.meta.get("sprawl.store_secrets", False), then=then)
-    scored = " with links and scores" if then else ""
-    click.echo(f"sprawl: recorded as scan {scan_id}{scored} in {ctx.meta['sprawl.record_db']}", err=True)
+    return load_inventory(path)
 
 
 COMMAND_MODULES = ("scan_commands", "baseline", "rules", "store", "inventory", "triage")

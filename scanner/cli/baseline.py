@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, _emit, _options, main, report_options  # noqa: F401
+from scanner.cli import main
 
 
 @main.group()
@@ -14,7 +14,9 @@ def baseline() -> None:
 
 
 def _scan_for_baseline(paths, history, min_confidence):
-    from scanner.scan import ScanOptions, scan_git, scan_paths
+    from scanner.pipeline.options import ScanOptions
+    from scanner.pipeline.git import scan_git
+    from scanner.pipeline.files import scan_paths
 
     options = ScanOptions(min_confidence=min_confidence)
     return scan_git(paths[0], options) if history else scan_paths(list(paths), options)
@@ -39,7 +41,7 @@ def baseline_create(paths, output, history, min_confidence, force):
       sprawl baseline create . -o .sprawl-baseline.json
       sprawl scan . --baseline .sprawl-baseline.json
     """
-    from scanner.baseline import Baseline
+    from scanner.findings.baseline import Baseline
 
     if output.exists() and not force:
         raise click.UsageError(f"{output} exists; use `sprawl baseline update` or --force")
@@ -60,7 +62,7 @@ def baseline_update(baseline_file, paths, history, min_confidence):
     Example:
       sprawl baseline update .sprawl-baseline.json .
     """
-    from scanner.baseline import Baseline
+    from scanner.findings.baseline import Baseline
 
     old = Baseline.load(baseline_file)
     result = _scan_for_baseline(paths or (".",), history, min_confidence)
@@ -86,7 +88,7 @@ def baseline_import(sources, output):
     Example:
       sprawl baseline import .secrets.baseline .gitleaksignore -o .sprawl-baseline.json
     """
-    from scanner.baseline import Baseline, import_file
+    from scanner.findings.baseline import Baseline, import_file
 
     base = Baseline.load(output) if output.exists() else Baseline()
     count = 0

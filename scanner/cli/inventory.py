@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, main  # noqa: F401
+from scanner.model import CONFIDENCES
 
 ANALYSIS_FORMATS = ["text", "json", "html"]
 
@@ -106,43 +107,22 @@ def inventory_import(sources, output, base):
 
 def _analysis(paths, inventory_file, db, min_confidence, public_repo, *, write=False):
     """Analyze what the datastore holds (writing links and scores when asked), or scan PATHS and analyze that."""
-    if db is None:
-        if not paths:
-            raise click.UsageError("give PATHS to scan, or --db")
-        return _scan_and_analyze(paths, inventory_file, min_confidence, public_repo)
-    if paths:
+    from scanner import api
+
+    if db is None and not paths:
+        raise click.UsageError("give PATHS to scan, or --db")
+    if db is not None and paths:
         raise click.UsageError("give either PATHS or --db, not both")
-    _need_store()
-    from scanner.analysis.annotate import annotate
-    from scanner.analysis.store_io import analyze_store
+    return api.analyze(list(paths) or None, db=db, inventory=_inventory(inventory_file), min_confidence=min_confidence,
+                       public_repos=frozenset(public_repo), write=write)
+
+
+def _inventory(path):
+    if path is None:
+        return None
     from scanner.inventory.loader import load_inventory
-    from scanner.inventory.model import Inventory
-    from scanner.rules import load_rules
-    from scanner.scan import ScanResult, ScanStats
 
-    inv = load_inventory(inventory_file) if inventory_file else Inventory()
-    analysis, stored = analyze_store(db, inv, write=write, min_confidence=min_confidence,
-                                     public_repos=frozenset(public_repo))
-    result = ScanResult([s.finding for s in stored.subjects], ScanStats(unit="credential"), load_rules())
-    annotate(result, analysis)
-    return result, analysis
-
-
-def _scan_and_analyze(paths, inventory_file, min_confidence, public_repo, today=None):
-    from scanner.analysis.annotate import analyze_result
-    from scanner.cli import repo_name
-    from scanner.inventory.loader import load_inventory
-    from scanner.scan import ScanOptions, scan_paths
-
-    inv = load_inventory(inventory_file) if inventory_file else None
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        from scanner.errors import SprawlError
-
-        raise SprawlError(f"no such file or folder: {', '.join(missing)}")
-    result = scan_paths(list(paths), ScanOptions(min_confidence=min_confidence))
-    analysis = analyze_result(result, inv, repo=repo_name(paths), public_repos=frozenset(public_repo), today=today)
-    return result, analysis
+    return load_inventory(path)
 
 
 _common = [
@@ -150,7 +130,7 @@ _common = [
                  help="The inventory to link findings against."),
     click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
                  help="Analyze the findings this datastore holds (instead of scanning PATHS)."),
-    click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True),
+    click.option("--min-confidence", type=click.Choice(CONFIDENCES), default="medium", show_default=True),
     click.option("--public-repo", multiple=True, metavar="NAME", help="A repository that is public (repeatable)."),
 ]
 
@@ -207,63 +187,16 @@ def explain(fingerprint, paths, inventory_file, db, min_confidence, public_repo,
       sprawl explain 3f9c1a2b --db .sprawl/sprawl.db
       sprawl explain 3f9c1a2b --inventory inventory.yaml .
     """
-    from scanner.analysis.explain import explain_text, header
-    from scanner.errors import SprawlError
+    from scanner import api
 
-    if db is not None and inventory_file is None and not paths:
-        _explain_stored(fingerprint, db, fmt)
-        return
-    result, analysis = _analysis(paths, inventory_file, db, min_confidence, public_repo)
-    hits = [s for s in analysis.subjects if s.fingerprint.startswith(fingerprint) or
-            (s.credential_key or "").startswith(fingerprint)]
-    if not hits:
-        raise SprawlError(f"no finding with fingerprint {fingerprint} in {', '.join(paths)}")
-    if len(hits) > 1:
-        raise SprawlError(f"fingerprint prefix {fingerprint} is ambiguous: {len(hits)} findings")
-    s = hits[0]
+    if db is None and not paths:
+        raise click.UsageError("give PATHS to scan, or --db")
+    explanation = api.explain(fingerprint, list(paths) or None, db=db, inventory=_inventory(inventory_file),
+                              min_confidence=min_confidence, public_repos=frozenset(public_repo))
     if fmt == "json":
-        click.echo(json.dumps({"fingerprint": s.fingerprint, "link": analysis.links[s.fingerprint].to_dict(),
-                               "blast_radius": analysis.scores[s.fingerprint].to_dict()}, indent=2))
+        click.echo(json.dumps(explanation.to_dict(), indent=2))
     else:
-        click.echo(explain_text(header(s.finding), analysis.links[s.fingerprint].to_dict(),
-                                analysis.scores[s.fingerprint].to_dict()), nl=False)
-
-
-def _need_store() -> None:
-    try:
-        import scanner.store  # noqa: F401  (issue 5's datastore)
-    except ImportError:
-        from scanner.errors import SprawlError
-
-        raise SprawlError("this build has no datastore (scanner.store): analyze PATHS instead of --db") from None
-
-
-def _explain_stored(fingerprint, db, fmt):
-    _need_store()
-    from scanner.analysis.explain import explain_text
-    from scanner.analysis.store_io import find_stored, read_scores, stored_link
-    from scanner.errors import SprawlError
-    from scanner.store import Store
-
-    store = Store(db, create=False)
-    try:
-        fid = find_stored(store, fingerprint)
-        row = store.db["findings"].get(fid)
-        stored = read_scores(store, [fid]).get(fid)
-    finally:
-        store.close()
-    if stored is None:
-        raise SprawlError(f"finding {fingerprint} has no score yet: run `sprawl analyze --db {db} --inventory FILE` "
-                          "(or scan with --db and --inventory)")
-    link = stored_link(stored)
-    if fmt == "json":
-        click.echo(json.dumps({"fingerprint": row["portable_fingerprint"], "credential_key": row["credential_key"],
-                               "link": link, "blast_radius": stored["factors"],
-                               "computed_at": stored["computed_at"]}, indent=2))
-        return
-    head = (f"{row['portable_fingerprint']}  {row['rule_id']}  {row['preview']}  "
-            f"(recorded {stored['computed_at']})")
-    click.echo(explain_text(head, link, stored["factors"]), nl=False)
+        click.echo(explanation.text(), nl=False)
 
 
 @main.command()

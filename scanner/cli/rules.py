@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, _emit, _options, main, report_options  # noqa: F401
+from scanner.cli import main
 
 
 @main.group()
@@ -24,7 +24,7 @@ def rules_check(files):
       sprawl rules check
       sprawl rules check rules/stripe.yaml
     """
-    from scanner.rules.selftest import main as selftest
+    from scanner.engine.selftest import main as selftest
 
     sys.exit(selftest([str(f) for f in files]))
 

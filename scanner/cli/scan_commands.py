@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, _emit, _options, main, report_options  # noqa: F401
+from scanner.cli import EXIT_ERROR, CommonOptions, emit, main, report_options
 
 
 @main.command()
@@ -14,8 +14,7 @@ from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, _emit, _options, 
 @report_options
 @click.option("--respect-gitignore", is_flag=True, help="Skip files that git ignores.")
 @click.option("--history", is_flag=True, help="Scan the full git history of the repository at PATH (as `sprawl git`).")
-def scan(paths, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, baseline,
-         rules_paths, respect_gitignore, history):
+def scan(paths, common: CommonOptions, respect_gitignore, history):
     """Scan files and folders (or - for standard input) for secrets.
 
     \b
@@ -26,10 +25,11 @@ def scan(paths, fmt, output, min_confidence, show_secrets, jobs, max_size, exclu
       sprawl scan . --history          # the whole git history, as `sprawl git .`
     Exit codes: 0 no findings, 1 findings, 2 usage or input error.
     """
-    from scanner.scan import scan_bytes, scan_git, scan_paths
+    from scanner.pipeline.files import scan_paths
+    from scanner.pipeline.git import scan_git
+    from scanner.pipeline.memory import scan_bytes
 
-    options = _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
-                       respect_gitignore, baseline)
+    options = common.scan_options(respect_gitignore)
     if history:
         if len(paths) != 1:
             raise click.UsageError("--history takes exactly one repository path")
@@ -44,7 +44,7 @@ def scan(paths, fmt, output, min_confidence, show_secrets, jobs, max_size, exclu
             click.echo(f"sprawl: no such file or folder: {', '.join(missing)}", err=True)
             sys.exit(EXIT_ERROR)
         result = scan_paths(list(paths), options)
-    _emit(result, fmt, output)
+    emit(result, common, "git" if history else "scan", " ".join(paths))
 
 
 @main.command("git")
@@ -54,8 +54,7 @@ def scan(paths, fmt, output, min_confidence, show_secrets, jobs, max_size, exclu
 @click.option("--since-commit", help="Only commits after this one (exclusive).")
 @click.option("--whole-blobs", is_flag=True,
               help="Scan every blob whole (slower), not each version of a file only where it differs from another.")
-def git_command(repo, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, baseline,
-                rules_paths, branch, since_commit, whole_blobs):
+def git_command(repo, common: CommonOptions, branch, since_commit, whole_blobs):
     """Scan the full history of a git repository: every blob of every branch, tag and remote.
 
     Each unique blob is scanned once; each finding names the commit, author and date that
@@ -72,19 +71,17 @@ def git_command(repo, fmt, output, min_confidence, show_secrets, jobs, max_size,
     from scanner.sources.git import walk_history
 
     walk = walk_history(repo, branch, since_commit)  # git walks the history while the engine is imported
-    from scanner.scan import scan_git
+    from scanner.pipeline.git import scan_git
 
-    options = _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
-                       baseline=baseline)
+    options = common.scan_options()
     options.whole_blobs = whole_blobs
-    _emit(scan_git(repo, options, branch, since_commit, walk=walk), fmt, output)
+    emit(scan_git(repo, options, branch, since_commit, walk=walk), common, "git", repo)
 
 
 @main.command()
 @click.argument("files", nargs=-1)
 @report_options
-def staged(files, fmt, output, min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, baseline,
-           rules_paths):
+def staged(files, common: CommonOptions):
     """The pre-commit check: scan what is staged, report secrets on added lines.
 
     Reads the index (or the temporary index of `git commit -a`), not the work tree. Given
@@ -97,14 +94,12 @@ def staged(files, fmt, output, min_confidence, show_secrets, jobs, max_size, exc
     Exit codes: 0 nothing found, 1 secrets found (the commit is blocked), 2 error.
     """
     from scanner.report.summary import STAGED_HINT
-    from scanner.scan import scan_staged
+    from scanner.pipeline.staged import scan_staged
 
-    options = _options(min_confidence, show_secrets, jobs, max_size, exclude, no_ignore_file, rules_paths,
-                       baseline=baseline)
-    result = scan_staged(list(files) or None, options)
-    if result.findings and fmt == "text":
+    result = scan_staged(list(files) or None, common.scan_options())
+    if result.findings and common.fmt == "text":
         click.echo(STAGED_HINT, err=True)
-    _emit(result, fmt, output)
+    emit(result, common, "staged", " ".join(files) or ".")
 
 
 @main.command("install-hook")
@@ -116,6 +111,6 @@ def install_hook(force):
     Example:
       sprawl install-hook
     """
-    from scanner.hook import install
+    from scanner.cli.hook import install
 
     click.echo(install(force=force))

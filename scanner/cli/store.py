@@ -7,13 +7,13 @@ from pathlib import Path
 import click
 
 from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, main
+from scanner.model import BAND_NAMES, CONFIDENCES
+from scanner.store.paths import DEFAULT_DB
 
-_DEFAULT_DB = ".sprawl/sprawl.db"
-BANDS = ("info", "low", "medium", "high", "critical")  # blast-radius bands, lowest first (DESIGN.md section 8)
 
 
 def _db_option(func):
-    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=_DEFAULT_DB,
+    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
                         show_default=True, help="The datastore file.")(func)
 
 
@@ -57,9 +57,9 @@ def sweep(folders, repos_file, db_path, key_file, jobs, rules_paths, max_size, e
       sprawl sweep /srv/mirrors --inventory inventory.yaml   # then `sprawl findings --min-band high`
     Exit codes: 0 nothing new, 1 new findings, 2 usage or input error.
     """
+    from scanner.pipeline.sweep import SweepOptions, discover
+    from scanner.pipeline.sweep import sweep as run_sweep
     from scanner.store.keys import load_key
-    from scanner.sweep import SweepOptions, discover
-    from scanner.sweep import sweep as run_sweep
 
     paths = discover(repos_file, list(folders))
     inventory = _load_inventory(inventory_file)  # before sweeping: a bad inventory stops nothing half-way
@@ -103,9 +103,9 @@ def _load_inventory(path):
 @click.option("--status", type=click.Choice(["open", "allowed", "revoked", "resolved"]),
               help="Only this triage status (resolved: gone from every branch head).")
 @click.option("--new-since", type=click.IntRange(0), metavar="SCAN_ID", help="Only credentials first found after this scan.")
-@click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True)
+@click.option("--min-confidence", type=click.Choice(CONFIDENCES), default="medium", show_default=True)
 @click.option("--min-score", type=click.IntRange(0, 100), help="Only findings whose recorded blast radius is at least this.")
-@click.option("--min-band", type=click.Choice(list(BANDS)), help="Only findings in this blast-radius band or above.")
+@click.option("--min-band", type=click.Choice(BAND_NAMES), help="Only findings in this blast-radius band or above.")
 @click.option("--owner", help="Only findings linked to this owner or identity (e.g. team:payments, agent:release-bot).")
 @click.option("--show-secrets", is_flag=True, help="Print secret values the datastore holds (only with --store-secrets).")
 def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_confidence, min_score, min_band, owner,
@@ -126,49 +126,12 @@ def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_
       sprawl findings --repo payments-api -f csv
     Exit codes: 0 nothing listed, 1 findings listed, 2 usage or input error.
     """
-    from scanner.cli import _emit
-    from scanner.scan import ScanResult, ScanStats, get_engine
-    from scanner.store import Store
-    from scanner.store.record import to_finding
+    from scanner.api import FindingFilter, list_findings
+    from scanner.cli import write_report
 
-    store = Store(db_path, create=False)
-    try:
-        rows = store.query_findings(rule, provider, repo, status, new_since, min_confidence)
-        scores = _stored_scores(store, [row["id"] for row in rows])
-        found = []
-        for row in rows:
-            f = to_finding(row, store.locations_of(row["id"]))
-            if not show_secrets:
-                f.secret = None
-            f.analysis = scores.get(row["id"])
-            found.append(f)
-    finally:
-        store.close()
-    found = _by_blast_radius(found, min_score, min_band, owner)
-    ruleset = get_engine().ruleset
-    known = ruleset.by_id
-    stats = ScanStats(unit="blob")
-    stats.warnings = [f"rule {f.rule_id} is not in the current rules" for f in found if f.rule_id not in known]
-    found = [f for f in found if f.rule_id in known]  # SARIF needs each rule's metadata
-    _emit(ScanResult(found, stats, ruleset), fmt, output)
-
-
-def _stored_scores(store, finding_ids) -> dict:
-    """finding id -> its recorded analysis; the analysis package is loaded only when scores exist."""
-    if not store.count("SELECT count(*) FROM scores", []):
-        return {}
-    from scanner.analysis.store_io import read_scores, stored_analysis
-
-    return {fid: stored_analysis(row) for fid, row in read_scores(store, finding_ids).items()}
-
-
-def _by_blast_radius(found, min_score, min_band, owner):
-    """Highest recorded blast radius first (unscored last, in datastore order), filtered."""
-    if min_score is not None or min_band or owner:
-        found = [f for f in found if f.analysis and f.analysis["score"] >= (min_score or 0)
-                 and BANDS.index(f.analysis["band"]) >= BANDS.index(min_band or "info")
-                 and (not owner or owner in (f.analysis["owner"], f.analysis["identity"]))]
-    return sorted(found, key=lambda f: -f.analysis["score"] if f.analysis else 1)
+    where = FindingFilter(rule=rule, provider=provider, repo=repo, status=status, new_since=new_since,
+                          min_confidence=min_confidence, min_score=min_score, min_band=min_band, owner=owner)
+    write_report(list_findings(db_path, where, show_secrets), fmt, output)
 
 
 @main.command()

@@ -37,8 +37,8 @@ def triage(bundles, inventory, fmt, output, min_confidence, jobs, rules_paths):
     """
     from scanner.cli.progress import progress_for_terminal
     from scanner.report.triage_report import render_triage
-    from scanner.scan import ScanOptions
-    from scanner.triage import triage as run_triage
+    from scanner.pipeline.options import ScanOptions
+    from scanner.incident.triage import triage as run_triage
 
     options = ScanOptions(min_confidence=min_confidence, jobs=jobs, rules_paths=list(rules_paths) or None,
                           use_ignore_files=False, progress=progress_for_terminal())
@@ -69,10 +69,11 @@ def redact(bundle, output, min_confidence, rules_paths):
       sprawl redact support-bundle.tar.gz -o support-bundle.clean.tar.gz
     Exit codes: 0 copy written (secrets masked or none found), 2 usage or input error.
     """
-    from scanner.redact import Redactor
-    from scanner.scan import get_engine
+    from scanner.incident.redact import Redactor
+    from scanner.pipeline.engines import get_engine
+    from scanner.pipeline.options import EngineSpec
 
-    engine = get_engine(list(rules_paths) or None)
+    engine = get_engine(EngineSpec(tuple(rules_paths)))
     stats = Redactor(engine.scan, min_confidence).path(bundle, output)
     click.echo(f"sprawl: {stats.masked} secret(s) masked in {len(set(stats.masked_where))} of {stats.files} file(s); "
                f"copy written to {output}", err=True)

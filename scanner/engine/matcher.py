@@ -13,7 +13,6 @@ from typing import Iterator, Protocol
 
 from scanner.engine.context.hints import HINT_WORDS
 from scanner.engine.prefilter import Prefilter
-from scanner.errors import SprawlError
 from scanner.rules.model import NEAR_START, Rule
 from scanner.rules.patterns import KEYWORD_LEAD
 
@@ -29,26 +28,6 @@ class Matcher(Protocol):
     def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], "Prescan"]:
         """The candidates, and what the matcher learnt of the blob on the way: (if hints) the ascending
         offsets just after each context hint word, and perhaps the decoders' facts."""
-
-
-BACKENDS = ("auto", "portable", "hyperscan")
-
-
-def make_matcher(rules: list[Rule], backend: str = "auto", context: bool = True) -> Matcher:
-    """The Hyperscan matcher when asked for, or on "auto" when the package imports; else the portable one.
-    context=False: for an engine without context analysis, which needs no hint words or decoder facts."""
-    if backend not in BACKENDS:
-        raise SprawlError(f"unknown matcher engine {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if backend != "portable":
-        try:
-            from scanner.engine.hyperscan_matcher import HyperscanMatcher
-        except ImportError:
-            if backend == "hyperscan":
-                raise SprawlError("--engine hyperscan needs the hyperscan package: "
-                                  "pip install 'secret-sprawl[fast]'") from None
-        else:
-            return HyperscanMatcher(rules, context=context)
-    return PortableMatcher(rules)
 
 
 class PortableMatcher:

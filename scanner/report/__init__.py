@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from scanner.scan import ScanResult
+from scanner.model import ScanResult
 
 FORMATS = ("text", "json", "jsonl", "sarif", "csv", "html")
 

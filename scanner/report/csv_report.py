@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from scanner.scan import ScanResult
+from scanner.model import ScanResult
 
 COLUMNS = [
     "fingerprint", "rule_id", "provider", "kind", "confidence", "preview", "secret",
@@ -20,7 +20,7 @@ def render(result: ScanResult) -> str:
     analysed = any(f.analysis for f in result.findings)
     writer.writerow(COLUMNS + (ANALYSIS_COLUMNS if analysed else []))
     for f in result.findings:
-        extra = [(f.analysis or {}).get(c, "") for c in ANALYSIS_COLUMNS] if analysed else []
+        extra = [getattr(f.analysis, c) if f.analysis else "" for c in ANALYSIS_COLUMNS] if analysed else []
         for loc in f.locations:
             writer.writerow([
                 f.fingerprint, f.rule_id, f.provider, f.kind, f.confidence, f.preview, f.secret or "",

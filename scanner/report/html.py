@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from html import escape
 
 from scanner import __version__
+from scanner.model import Finding, FindingAnalysis, ScanResult, band
 from scanner.report.text import link_label
-from scanner.scan import ScanResult
 
 BUCKETS = [(0, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89), (90, 100)]
 BAND_COLOURS = {"info": "#8a9bb0", "low": "#4c9f70", "medium": "#e0b000", "high": "#e06c00", "critical": "#c0132b"}
@@ -83,45 +83,39 @@ def _top_factors(br: dict, n: int = 4) -> str:
 
 
 def render(result: ScanResult) -> str:
-    unscored = [f for f in result.findings if f.analysis is None]
-    if unscored:
-        # Score only what carries no analysis yet: stored scores (`sprawl findings`) are kept as recorded.
-        from types import SimpleNamespace
-
-        from scanner.analysis.annotate import analyze_result
-
-        analyze_result(SimpleNamespace(findings=unscored, secrets=getattr(result, "secrets", None)), None)
-    findings = sorted(result.findings, key=lambda f: -f.analysis["score"])
+    # The caller scores what an inventory analysis did not (scanner.analysis.annotate.score_unscored):
+    # a report never recomputes.
+    findings = sorted((f for f in result.findings if f.analysis), key=lambda f: -_analysis(f).score)
     buckets = [{"label": f"{lo}-{hi}", "count": 0, "colour": BAND_COLOURS[_bucket_band(lo)]} for lo, hi in BUCKETS]
     for f in findings:
-        buckets[min(9, f.analysis["score"] // 10)]["count"] += 1
+        buckets[min(9, _analysis(f).score // 10)]["count"] += 1
     bands = defaultdict(int)
     for f in findings:
-        bands[f.analysis["band"]] += 1
+        bands[_analysis(f).band] += 1
 
     rows = []
     for f in findings:
-        a = f.analysis
-        link = a["link"]
+        a = _analysis(f)
+        link = a.link
         owner = escape(link_label(a))
-        repos = {loc.provenance.get("repo") for loc in f.locations if loc.provenance.get("repo")}
+        repos = {loc.provenance.repo for loc in f.locations if loc.provenance.repo}
         rows.append(
-            f'<tr><td data-sort="{a["score"]}"><b>{a["score"]}</b></td><td data-sort="{a["score"]}">{_band(a["band"])}</td>'
+            f'<tr><td data-sort="{a.score}"><b>{a.score}</b></td><td data-sort="{a.score}">{_band(a.band)}</td>'
             f'<td>{escape(f.rule_id)}<div class="muted">{escape(f.provider)}</div></td><td><code>{escape(f.preview)}</code></td>'
             f'<td>{owner}</td><td data-sort="{link["confidence"]}">{link["confidence"]:.2f}'
             f'<div class="muted">{escape(", ".join(link["methods"]) or "-")}</div></td>'
             f'<td data-sort="{len(f.locations)}">{len(f.locations)}'
             f'{f" in {len(repos)} repos" if len(repos) > 1 else ""}</td>'
-            f'<td class="factors">{_top_factors(a["blast_radius"])}</td><td><code>{escape(f.fingerprint[:12])}</code></td></tr>')
+            f'<td class="factors">{_top_factors(a.blast_radius)}</td><td><code>{escape(f.fingerprint[:12])}</code></td></tr>')
 
     by_owner: dict[str, list] = defaultdict(list)
     for f in findings:
-        by_owner[f.analysis.get("owner") or "unowned"].append(f)
+        by_owner[_analysis(f).owner or "unowned"].append(f)
     owner_blocks = []
-    for owner in sorted(by_owner, key=lambda o: (o == "unowned", -max(x.analysis["score"] for x in by_owner[o]), o)):
+    for owner in sorted(by_owner, key=lambda o: (o == "unowned", -max(_analysis(x).score for x in by_owner[o]), o)):
         items = "".join(
-            f'<li>{_band(x.analysis["band"])} {x.analysis["score"]} <code>{escape(x.preview)}</code> '
-            f'{escape(x.rule_name)} <span class="muted">via {escape(x.analysis.get("identity") or "-")}; '
+            f'<li>{_band(_analysis(x).band)} {_analysis(x).score} <code>{escape(x.preview)}</code> '
+            f'{escape(x.rule_name)} <span class="muted">via {escape(_analysis(x).identity or "-")}; '
             f'{escape(x.remediation)}</span></li>' for x in by_owner[owner])
         owner_blocks.append(f'<h3>{escape(owner)} <span class="muted">({len(by_owner[owner])} to rotate)</span></h3>'
                             f"<ul>{items}</ul>")
@@ -161,7 +155,10 @@ def render(result: ScanResult) -> str:
 """
 
 
-def _bucket_band(lo: int) -> str:
-    from scanner.analysis.blast_radius import band
+def _analysis(f: Finding) -> FindingAnalysis:
+    assert f.analysis is not None  # render() keeps only analysed findings
+    return f.analysis
 
+
+def _bucket_band(lo: int) -> str:
     return band(lo)

@@ -17,20 +17,9 @@ JSON Lines writes one finding object per line, nothing else.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 from scanner import __version__
-from scanner.model import Finding
-from scanner.scan import ScanResult
-
-
-def finding_dict(f: Finding) -> dict:
-    d = asdict(f)
-    if f.secret is None:
-        del d["secret"]
-    if f.analysis is None:
-        del d["analysis"]
-    return d
+from scanner.model import ScanResult
 
 
 def document(result: ScanResult) -> dict:
@@ -58,7 +47,7 @@ def document(result: ScanResult) -> dict:
             "skipped": [{"path": k.path, "reason": k.reason} for k in s.skipped],
             "warnings": s.warnings,
         },
-        "findings": [finding_dict(f) for f in result.findings],
+        "findings": [f.to_dict() for f in result.findings],
     }
 
 
@@ -67,4 +56,4 @@ def render_json(result: ScanResult) -> str:
 
 
 def render_jsonl(result: ScanResult) -> str:
-    return "".join(json.dumps(finding_dict(f)) + "\n" for f in result.findings)
+    return "".join(json.dumps(f.to_dict()) + "\n" for f in result.findings)

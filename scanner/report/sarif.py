@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from scanner import __version__
-from scanner.scan import ScanResult
+from scanner.model import ScanResult
 
 _LEVEL = {"high": "error", "medium": "warning", "low": "note"}
 _SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -54,7 +54,7 @@ def render(result: ScanResult) -> str:
                 }],
                 "partialFingerprints": {"secretSprawlFingerprint/v1": f.fingerprint},
                 "properties": {"confidence": f.confidence, "provider": f.provider, "kind": f.kind,
-                               **({k: f.analysis[k] for k in ("owner", "identity", "link_confidence", "score", "band")}
+                               **({k: getattr(f.analysis, k) for k in ("owner", "identity", "link_confidence", "score", "band")}
                                   if f.analysis else {})},
             })
     doc = {

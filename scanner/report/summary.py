@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from scanner.scan import ScanResult
+from scanner.model import ScanResult
 
 ALLOW_HINT = (
     "To allow a false positive: add the comment `sprawl:allow` on its line, "

@@ -5,8 +5,8 @@ from collections import defaultdict
 
 import click
 
+from scanner.model import FindingAnalysis, ScanResult
 from scanner.report.summary import ALLOW_HINT, summary_lines
-from scanner.scan import ScanResult
 
 _CONF_COLOR = {"high": "red", "medium": "yellow", "low": "cyan"}
 
@@ -42,24 +42,24 @@ def render(result: ScanResult, color: bool = False) -> str:
 def ranked_lines(findings) -> list[str]:
     """The text report's lead: every analysed finding, highest blast radius first, with its owner.
 
-    Reads only `finding.analysis` (plain dicts), so a scan without an inventory, such as the
-    pre-commit check, never imports the analysis package."""
-    scored = sorted((f for f in findings if f.analysis), key=lambda f: -f.analysis["score"])
+    Reads only `finding.analysis`, so a scan without an inventory, such as the pre-commit check,
+    never imports the analysis package."""
+    scored = sorted((f for f in findings if f.analysis), key=lambda f: -f.analysis.score)
     if not scored:
         return []
     out = ["Blast radius, highest first:"]
     for f in scored:
         a = f.analysis
         loc = f.first_location
-        out.append(f"  {a['score']:>3} {a['band']:<8} {f.rule_id}  {f.preview}  owner: {link_label(a)}  "
-                   f"link {a['link_confidence']:.2f}  {loc.path}:{loc.line}  [{f.fingerprint}]")
+        out.append(f"  {a.score:>3} {a.band:<8} {f.rule_id}  {f.preview}  owner: {link_label(a)}  "
+                   f"link {a.link_confidence:.2f}  {loc.path}:{loc.line}  [{f.fingerprint}]")
     out.append("")
     return out
 
 
-def link_label(a: dict) -> str:
-    """Who owns a finding, with what the link's status qualifies, from its analysis dict."""
-    link = a["link"]
+def link_label(a: FindingAnalysis) -> str:
+    """Who owns a finding, with what the link's status qualifies, from its analysis."""
+    link = a.link
     if link["status"] == "unowned":
         return "unowned"
     who = link["identity"] or link["owner"] or "?"

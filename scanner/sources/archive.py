@@ -27,8 +27,9 @@ import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
-from scanner.model import Match
-from scanner.sources.filesystem import SNIFF_BYTES, Skip, is_binary, unreadable
+from scanner.model import Match, Provenance
+from scanner.sources.filesystem import SNIFF_BYTES, is_binary, unreadable
+from scanner.model import Skip
 from scanner.sources.logs import media_kind, time_seen
 from scanner.sources.stream import CHUNK, OVERLAP, Chunk, Position, read_full, scan_stream
 
@@ -58,7 +59,7 @@ class ArchiveBomb(Exception):
 class Hit:
     path: str  # bundle.tar.gz!logs/app.log
     match: Match
-    provenance: dict
+    provenance: Provenance
 
 
 @dataclass
@@ -480,7 +481,4 @@ class _SeenTimes:
 
 
 def _hit(where: str, m: Match, media: str, seen: str | None) -> Hit:
-    prov = {"media": media} if media else {}
-    if seen:
-        prov["seen"] = seen
-    return Hit(where, m, prov)
+    return Hit(where, m, Provenance(media=media, seen=seen or ""))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import BinaryIO, Iterator
 
-from scanner.sources.filesystem import Skip, is_binary, too_large
+from scanner.sources.filesystem import is_binary, too_large
+from scanner.model import Skip
 
 _PIECE = 1 << 20
 STOPPED = "git cat-file stopped before this object"

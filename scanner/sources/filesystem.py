@@ -11,7 +11,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import Iterator
 
-from scanner.ignore import path_matches
+from scanner.model import Skip
+from scanner.sources.globs import path_matches
 
 DEFAULT_MAX_SIZE = 64 * 1024 * 1024
 SNIFF_BYTES = 8000  # as git does: a NUL byte in the first 8000 bytes means binary
@@ -27,12 +28,6 @@ _BINARY_MAGIC = (
 class FileTask:
     path: str  # as reported
     size: int
-
-
-@dataclass(slots=True)
-class Skip:
-    path: str
-    reason: str
 
 
 @dataclass(slots=True)

@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Iterator
 
 from scanner.errors import SprawlError
+from scanner.model import Provenance
 from scanner.sources.catfile import STOPPED, read_objects
-from scanner.sources.filesystem import Skip, is_binary
+from scanner.sources.gitcmd import GitError, git
+from scanner.sources.filesystem import is_binary
+from scanner.model import Skip
 
 _NULL_OID = "0" * 40
 _SKIP_MODES = ("160000", "120000")  # submodule commits and symlinks are not file contents
@@ -37,8 +40,8 @@ class Occurrence:
     email: str
     date: str  # ISO-8601 author date
 
-    def provenance(self) -> dict:
-        return {"commit": self.commit, "author": self.author, "email": self.email, "date": self.date}
+    def provenance(self) -> Provenance:
+        return Provenance(commit=self.commit, author=self.author, email=self.email, date=self.date)
 
 
 @dataclass
@@ -55,20 +58,14 @@ class History:
     warnings: list[str] = field(default_factory=list)
 
 
-def _git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-C", repo, *args], capture_output=True, check=check)
-
-
 def open_repo(path: str) -> str:
     """The repository's git dir, for work trees, bare and mirror clones alike."""
     try:
-        res = _git(path, "rev-parse", "--absolute-git-dir", check=False)
-    except OSError as exc:
-        raise GitSourceError(f"cannot run git: {exc.strerror or exc}") from None
-    if res.returncode != 0:
-        msg = res.stderr.decode(errors="replace").strip().splitlines()
-        raise GitSourceError(f"{path}: not a git repository ({msg[-1] if msg else 'git rev-parse failed'})")
-    return res.stdout.decode().strip()
+        return git(path, "rev-parse", "--absolute-git-dir").decode().strip()
+    except GitError as exc:
+        if not exc.detail:
+            raise
+        raise GitSourceError(f"{path}: not a git repository ({exc.detail})") from None
 
 
 def enumerate_history(path: str, branch: str | None = None, since_commit: str | None = None) -> History:
@@ -91,7 +88,7 @@ def walk_history(path: str, branch: str | None = None, since_commit: str | None 
     """
     repo = open_repo(path)
     history = History(repo)
-    if _git(repo, "rev-parse", "--is-shallow-repository").stdout.strip() == b"true":
+    if git(repo, "rev-parse", "--is-shallow-repository").strip() == b"true":
         history.shallow = True
         history.warnings.append("shallow clone: commits before the shallow boundary are not scanned")
     revs = [branch] if branch else ["--all"]
@@ -248,3 +245,16 @@ def _widen_pipe(pipe) -> None:
 def repo_name(repo_git_dir: str) -> str:
     p = Path(repo_git_dir)
     return p.parent.name if p.name == ".git" else p.name.removesuffix(".git")
+
+
+def enclosing_repo(paths: list[str]) -> str | None:
+    """The repository scanned paths are in: the name of the work tree holding them (or of the bare
+    repository they are), as a sweep names it; None outside git."""
+    for p in paths:
+        cur = Path(p).resolve()
+        for folder in (cur, *cur.parents):
+            if (folder / ".git").exists():
+                return folder.name
+            if (folder / "HEAD").is_file() and (folder / "objects").is_dir():
+                return folder.name.removesuffix(".git")
+    return None

@@ -9,12 +9,13 @@ from __future__ import annotations
 import io
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 
 from scanner.errors import SprawlError
 from scanner.sources.catfile import read_objects
-from scanner.sources.filesystem import Skip, read_file
+from scanner.sources.gitcmd import GitError, git
+from scanner.sources.filesystem import read_file
+from scanner.model import Skip
 
 _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
@@ -30,23 +31,15 @@ class StagedFile:
     added_lines: set[int] | None  # None: every line counts (a file given by name, not staged)
 
 
-def _git(root: str, *args: str, data: bytes | None = None) -> bytes:
-    res = subprocess.run(["git", "-C", root, "-c", "core.quotePath=false", *args], input=data, capture_output=True)
-    if res.returncode != 0:
-        msg = res.stderr.decode(errors="replace").strip().splitlines()
-        raise StagedSourceError(f"git {args[0]} failed: {msg[-1] if msg else res.returncode}")
-    return res.stdout
-
-
 def repo_root(cwd: str = ".") -> str:
-    res = subprocess.run(["git", "-C", cwd, "rev-parse", "--show-toplevel"], capture_output=True)
-    if res.returncode != 0:
-        raise StagedSourceError("not inside a git work tree: `sprawl staged` scans what is about to be committed")
-    return res.stdout.decode().strip()
+    try:
+        return git(cwd, "rev-parse", "--show-toplevel").decode().strip()
+    except GitError:
+        raise StagedSourceError("not inside a git work tree: `sprawl staged` scans what is about to be committed") from None
 
 
 def staged_paths(root: str) -> list[str]:
-    out = _git(root, "diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=ACM")
+    out = git(root, "diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=ACM")
     return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
 
 
@@ -54,7 +47,7 @@ def added_lines(root: str, paths: list[str]) -> dict[str, set[int]]:
     """Line numbers (in the staged version) of every added line, per path."""
     if not paths:
         return {}
-    out = _git(root, "diff", "--cached", "-U0", "--no-color", "--no-ext-diff", "--no-renames", "--", *paths)
+    out = git(root, "diff", "--cached", "-U0", "--no-color", "--no-ext-diff", "--no-renames", "--", *paths)
     result: dict[str, set[int]] = {}
     current: set[int] | None = None
     for line in out.splitlines():
@@ -73,7 +66,7 @@ def read_index(root: str, paths: list[str]) -> dict[str, bytes | Skip]:
     """Staged contents through one `git cat-file --batch` call."""
     if not paths:
         return {}
-    out = _git(root, "cat-file", "--batch", data="".join(f":{p}\n" for p in paths).encode("utf-8", "surrogateescape"))
+    out = git(root, "cat-file", "--batch", data="".join(f":{p}\n" for p in paths).encode("utf-8", "surrogateescape"))
     return dict(zip(paths, read_objects(io.BytesIO(out), paths, unreadable="not readable from the index")))
 
 

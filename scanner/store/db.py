@@ -17,9 +17,9 @@ from typing import Iterable
 from scanner.model import CONFIDENCE_RANK, Finding, Location
 from scanner.store import keys
 from scanner.store.errors import StoreError
+from scanner.store.paths import DEFAULT_DB  # noqa: F401  (re-exported)
 from scanner.store.schema import migrate
 
-DEFAULT_DB = Path(".sprawl") / "sprawl.db"
 STATUSES = ("open", "allowed", "revoked")
 
 
@@ -57,7 +57,7 @@ class LocationRow:
                       default_date: str = "") -> "LocationRow":
         p = loc.provenance
         return cls(loc.path, loc.line, loc.column, loc.source, loc.snippet, repo, repository_id, blob,
-                   p.get("commit", ""), p.get("author", ""), p.get("email", ""), p.get("date", default_date))
+                   p.commit, p.author, p.email, p.date or default_date)
 
 
 @dataclass
@@ -165,6 +165,15 @@ class Store:
 
     def count(self, sql: str, params: list) -> int:
         return self.conn.execute(sql, params).fetchone()[0]
+
+    def sweep_counts(self, scan_id: int, min_confidence: str) -> tuple[int, int]:
+        """(new open findings at or above the confidence, findings resolved at head) of one sweep."""
+        confs = [c for c, r in CONFIDENCE_RANK.items() if r >= CONFIDENCE_RANK[min_confidence]]
+        marks = ",".join("?" * len(confs))
+        new = self.count(f"SELECT count(*) FROM findings WHERE first_scan_id = ? AND status = 'open' "
+                         f"AND confidence IN ({marks})", [scan_id, *confs])
+        resolved = self.count("SELECT count(*) FROM findings WHERE resolved_scan_id = ?", [scan_id])
+        return new, resolved
 
     # --- findings and locations ------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from scanner.model import Finding, Location
+from scanner.model import Finding, Location, Provenance
 from scanner.store import keys
 from scanner.store.db import LocationRow, Observed, Store, now
 
@@ -68,13 +68,9 @@ def to_finding(row: dict, locations: list[dict]) -> Finding:
     """A stored credential as the reporters' Finding; the secret only if the datastore holds it."""
     locs = []
     for loc in locations:
-        provenance = {k: loc[k] for k in ("commit", "author", "email", "date") if loc[k]}
-        if loc["repo"]:
-            provenance["repo"] = loc["repo"]
-        if loc["blob"]:
-            provenance["blob"] = loc["blob"]
-        if loc["at_head"] is not None:
-            provenance["at_head"] = bool(loc["at_head"])
+        provenance = Provenance(commit=loc["commit"] or "", author=loc["author"] or "", email=loc["email"] or "",
+                                date=loc["date"] or "", repo=loc["repo"] or "", blob=loc["blob"] or "",
+                                at_head=None if loc["at_head"] is None else bool(loc["at_head"]))
         locs.append(Location(loc["path"], loc["line"], loc["column"], loc["source"], provenance, loc["snippet"]))
     reasons = json.loads(row["reasons"])
     if row["status"] != "open":

@@ -11,10 +11,11 @@ are handled by the engine; see scanner.engine.core.ALLOW_MARKERS.
 """
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+
+from scanner.sources.globs import path_matches
 
 _FINGERPRINT = re.compile(r"^[0-9a-f]{32}$")
 IGNORE_FILE = ".sprawlignore"
@@ -44,21 +45,6 @@ class IgnoreList:
 
     def ignores_path(self, relpath: str) -> bool:
         return any(path_matches(relpath, g) for g in self.globs)
-
-
-def path_matches(relpath: str, glob: str) -> bool:
-    """gitignore-like matching: a glob with no slash matches any path component; ** spans folders."""
-    posix = PurePosixPath(relpath.replace("\\", "/"))
-    glob = glob.rstrip("/")
-    if "/" not in glob:
-        return any(fnmatch.fnmatchcase(part, glob) for part in posix.parts)
-    glob = glob.lstrip("/")
-    if fnmatch.fnmatchcase(str(posix), glob):
-        return True
-    # "dir/**" also matches everything below dir; "a/**/b" matches a/b.
-    if glob.endswith("/**") and (str(posix) + "/").startswith(glob[:-2]):
-        return True
-    return fnmatch.fnmatchcase(str(posix), glob.replace("**/", ""))
 
 
 def find_ignore_files(roots: list[Path]) -> IgnoreList:

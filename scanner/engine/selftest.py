@@ -44,7 +44,7 @@ def check_examples(ruleset: RuleSet, engine=None) -> list[ExampleFailure]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m scanner.rules.selftest [RULE_FILE...]: check the examples of the given (default: all) rule files."""
+    """python -m scanner.engine.selftest [RULE_FILE...]: check the examples of the given (default: all) rule files."""
     import sys
     from pathlib import Path
 

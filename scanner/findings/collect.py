@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from typing import Iterable
 
-from scanner.model import CONFIDENCE_RANK, Finding, Location, Match
+from scanner.model import CONFIDENCE_RANK, Finding, Location, Match, Provenance
 from scanner.rules.model import RuleSet
 
 
@@ -31,8 +31,8 @@ def _snippet(match: Match, preview: str) -> str:
     return line.strip()[:300]
 
 
-def _location(match: Match, path: str, source: str, provenance: dict, preview: str) -> Location:
-    return Location(path, match.line, match.column, source, dict(provenance), _snippet(match, preview))
+def _location(match: Match, path: str, source: str, provenance: Provenance, preview: str) -> Location:
+    return Location(path, match.line, match.column, source, provenance, _snippet(match, preview))
 
 
 class FindingCollector:
@@ -45,7 +45,8 @@ class FindingCollector:
         self._seen_locations: dict[tuple[str, str], set] = {}
         self._sorted: list[tuple[str, Finding]] | None = None  # items(), until the next add()
 
-    def add(self, matches: Iterable[Match], path: str, source: str = "file", provenance: dict | None = None) -> None:
+    def add(self, matches: Iterable[Match], path: str, source: str = "file",
+            provenance: Provenance | None = None) -> None:
         self._sorted = None
         for m in matches:
             key = (m.rule_id, m.secret)
@@ -57,7 +58,7 @@ class FindingCollector:
             elif CONFIDENCE_RANK[m.confidence] > CONFIDENCE_RANK[finding.confidence]:
                 finding.confidence = m.confidence
                 finding.reasons = list(m.reasons)
-            loc = _location(m, path, source, provenance or {}, finding.preview)
+            loc = _location(m, path, source, provenance or Provenance(), finding.preview)
             if loc.key() not in self._seen_locations[key]:
                 self._seen_locations[key].add(loc.key())
                 finding.locations.append(loc)
@@ -93,7 +94,7 @@ class FindingCollector:
         out = [(key[1], f) for key, f in self._by_key.items()]
         for _secret, f in out:
             # Git locations sort oldest first, so the first location is the introducing commit.
-            f.locations.sort(key=lambda loc: (loc.provenance.get("date", ""), loc.path, loc.line, loc.column))
+            f.locations.sort(key=lambda loc: (loc.provenance.date, loc.path, loc.line, loc.column))
         out.sort(key=lambda sf: (-CONFIDENCE_RANK[sf[1].confidence], sf[1].first_location.path,
                                  sf[1].first_location.line))
         self._sorted = out

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from scanner.errors import SprawlError
 from scanner.model import Finding
-from scanner.scan import ScanOptions, ScanResult, ScanStats, scan_paths
+from scanner.pipeline.options import ScanOptions
+from scanner.model import ScanResult, ScanStats
+from scanner.pipeline.files import scan_paths
 
 MAX_WHERE = 20  # locations listed per credential; the count says how many there are
 # Fallback blast-radius prior (DESIGN.md section 8, impact privilege and governance lifetime only).
@@ -75,7 +77,7 @@ def triage_result(bundle: str, result: ScanResult, inventory=None) -> Incident:
     analysis = _analyze(result, inventory)
     entries = []
     for f in result.findings:
-        seen = sorted(t for loc in f.locations if (t := loc.provenance.get("seen") or loc.provenance.get("date")))
+        seen = sorted(t for loc in f.locations if (t := loc.provenance.seen or loc.provenance.date))
         where = [f"{loc.path}:{loc.line}" for loc in f.locations[:MAX_WHERE]]
         if analysis is not None:
             link, score = analysis.links[f.fingerprint], analysis.scores[f.fingerprint]
@@ -117,8 +119,8 @@ def _analyze(result: ScanResult, inventory):
     from scanner.analysis.subject import parse_when
 
     # The log time of the earliest record is when the credential was first exposed (the age factor).
-    subjects = [Subject(f, first_seen=parse_when(min((loc.provenance.get("seen") for loc in f.locations
-                                                     if loc.provenance.get("seen")), default=None)))
+    subjects = [Subject(f, first_seen=parse_when(min((loc.provenance.seen for loc in f.locations
+                                                     if loc.provenance.seen), default=None)))
                 for f in result.findings]
     return analyze(subjects, inventory or Inventory())
 

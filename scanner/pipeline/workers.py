@@ -1,0 +1,106 @@
+"""Worker processes: each takes batches of work items, reads the files or blobs itself and scans them.
+
+Batches are submitted as they are produced, so a lazy producer (the git history walk) overlaps the
+scan. A (worker, batch) pair goes to that worker's own single-process pool, so that every version
+of a file reaches the process that scanned its base (scanner.pipeline.planning.batches_by_path).
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.context import BaseContext
+from typing import Iterable, Iterator
+
+from scanner.engine.revisions import RecentVersions, Version, scan_revision
+from scanner.model import Skip
+from scanner.pipeline.engines import get_engine
+from scanner.pipeline.options import EngineSpec
+from scanner.pipeline.work import BlobOutcome, BlobWork, FileReading, FileWork, GitReading, Reading, Work
+from scanner.sources.archive import FileOutcome, scan_file
+from scanner.sources.git import BlobReader
+
+
+def pool_context() -> BaseContext:
+    """fork where the platform has it (workers inherit the compiled engine), else spawn."""
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+
+
+class _WorkerState:
+    """What one process keeps between batches: a cat-file reader per repository and, per engine, the
+    file versions it scanned last (another rule set, backend or --no-context finds other matches)."""
+
+    readers: dict[str, BlobReader] = {}
+    recent: dict[EngineSpec, RecentVersions] = {}
+
+    @classmethod
+    def reset(cls) -> None:
+        # A forked worker must not share the parent's cat-file pipes.
+        cls.readers = {}
+        cls.recent = {}
+
+    @classmethod
+    def reader(cls, repo: str) -> BlobReader:
+        reader = cls.readers.get(repo)
+        if reader is None:
+            reader = cls.readers[repo] = BlobReader(repo)
+        return reader
+
+
+reset_worker_state = _WorkerState.reset
+
+
+def run(batches: Iterable, jobs: int, spec: EngineSpec,
+        reading: Reading) -> Iterator[tuple[Work, FileOutcome | BlobOutcome | Skip]]:
+    """(work, outcome) for every item of every batch, in worker processes if jobs > 1.
+    A batch is a list of work items, or a (worker, items) pair that must reach that worker."""
+    if jobs == 1:
+        for batch in batches:
+            yield from scan_batch(batch, spec, reading)
+        return
+    batches = iter(batches)
+    first = next(batches, None)
+    pairs = itertools.chain([first] if first is not None else [], batches)
+    routed = isinstance(first, tuple)
+    pools = [ProcessPoolExecutor(max_workers=1 if routed else jobs, mp_context=pool_context(),
+                                 initializer=reset_worker_state)
+             for _ in range(jobs if routed else 1)]
+    try:
+        futures = [pools[worker].submit(scan_batch_list, items, spec, reading)
+                   for worker, items in (pairs if routed else ((0, batch) for batch in pairs))]
+        for fut in futures:
+            yield from fut.result()
+    finally:
+        for pool in pools:
+            pool.shutdown(cancel_futures=True)
+
+
+def scan_batch(items: list, spec: EngineSpec, reading: Reading) -> Iterator[tuple[Work, FileOutcome | BlobOutcome | Skip]]:
+    engine = get_engine(spec)
+    if isinstance(reading, FileReading):
+        # Files are sniffed: plain text is read whole, archives opened, files over max_size streamed.
+        for work in items:
+            assert isinstance(work, FileWork)
+            yield work, scan_file(work.path, engine.scan, reading.limits, reading.max_size,
+                                  shard=(work.shard, work.shards))
+        return
+    assert isinstance(reading, GitReading)
+    # Git work names the path the blob is scanned as and the file's later version (its base); the
+    # whole batch is requested from cat-file at once.
+    recent = _WorkerState.recent.setdefault(spec, RecentVersions())
+    blobs = _WorkerState.reader(reading.repo).many([w.oid for w in items], reading.max_size)
+    for work in items:
+        assert isinstance(work, BlobWork)
+        data = next(blobs)
+        if isinstance(data, Skip):
+            yield work, data
+            continue
+        known = recent.get(work.base, work.path) if work.base else None
+        version = (scan_revision(engine, data, work.path, known) if known
+                   else Version(data, engine.scan(data, work.path or work.oid)))
+        recent.put(work.oid, work.path, version)
+        yield work, BlobOutcome(len(data), version.matches)
+
+
+def scan_batch_list(items: list, spec: EngineSpec, reading: Reading) -> list:
+    return list(scan_batch(items, spec, reading))

@@ -1,0 +1,124 @@
+"""Local repositories for a sweep: which folders are repositories, and cheap facts about their refs.
+
+A sweep of unchanged repositories must cost almost nothing, so `quick_state` reads the ref files
+themselves, with no git process (tests/test_sweep.py)."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from scanner.errors import SprawlError
+from scanner.sources.gitcmd import git
+
+
+class SweepError(SprawlError):
+    """The list of repositories cannot be read or holds none."""
+
+
+def discover(list_file: str | None, roots: list[str]) -> list[str]:
+    """Repository paths from a file (one a line, # comments) and folders holding many repositories."""
+    found: list[str] = []
+    if list_file:
+        try:
+            text = Path(list_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SweepError(f"cannot read repository list {list_file}: {exc.strerror}") from None
+        base = Path(list_file).parent
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                found.append(str((base / line) if not os.path.isabs(line) else Path(line)))
+    for root in roots:
+        if not Path(root).is_dir():
+            raise SweepError(f"not a folder: {root}")
+        found.extend(_repos_under(Path(root)))
+    seen, out = set(), []
+    for p in found:
+        key = os.path.realpath(p)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    if not out:
+        raise SweepError("no repositories to sweep (give --repos FILE or a folder holding repositories)")
+    return out
+
+
+def is_repo(p: Path) -> bool:
+    return (p / ".git").exists() or ((p / "HEAD").is_file() and (p / "objects").is_dir() and (p / "refs").is_dir())
+
+
+def _repos_under(root: Path) -> list[str]:
+    """Work trees and bare or mirror clones, at any depth; a repository's insides are not searched."""
+    if is_repo(root):
+        return [str(root)]
+    out = []
+    for dirpath, dirnames, _files in os.walk(root):
+        dirnames.sort()
+        keep = []
+        for d in dirnames:
+            p = Path(dirpath) / d
+            if is_repo(p):
+                out.append(str(p))
+            elif not d.startswith("."):
+                keep.append(d)
+        dirnames[:] = keep
+    return out
+
+
+def refs_hash(git_dir: str, rules_version: str) -> str:
+    refs = git(git_dir, "for-each-ref", "--format=%(objectname) %(refname)")
+    return hashlib.sha256(rules_version.encode() + b"\0git\0" + refs).hexdigest()
+
+
+def quick_state(path: str, rules_version: str) -> tuple[str, str] | None:
+    """(git dir, refs hash) read from the ref files themselves, with no git process: what makes a
+    sweep of unchanged repositories cheap. Any ref update rewrites a loose ref or packed-refs, so
+    the hash changes (a `git pack-refs` also changes it: a harmless rescan of nothing new).
+    None when git must answer (a .git file, reftable refs)."""
+    p = Path(path)
+    if (p / ".git").is_dir():
+        git_dir = p / ".git"
+    elif is_repo(p) and not (p / ".git").exists():
+        git_dir = p
+    else:
+        return None
+    if (git_dir / "reftable").exists():
+        return None
+    h = hashlib.sha256(rules_version.encode() + b"\0files\0")
+    try:
+        packed = git_dir / "packed-refs"
+        if packed.is_file():
+            h.update(b"packed-refs\0" + packed.read_bytes() + b"\0")
+        for folder, dirs, files in os.walk(git_dir / "refs"):
+            dirs.sort()
+            for name in sorted(files):
+                f = Path(folder) / name
+                h.update(str(f.relative_to(git_dir)).encode() + b"\0" + f.read_bytes() + b"\0")
+    except OSError:
+        return None
+    return os.path.realpath(git_dir), h.hexdigest()
+
+
+def _branch_tips(git_dir: str) -> list[str]:
+    """Local branches; a clone holding only remote-tracking refs uses those."""
+    for pattern in ("refs/heads", "refs/remotes"):
+        tips = git(git_dir, "for-each-ref", "--format=%(objectname)", pattern).decode().split()
+        if tips:
+            return sorted(set(tips))
+    return []
+
+
+def head_pairs(git_dir: str, wanted: set[str]) -> list[tuple[str, str]]:
+    """(path, blob) pairs at a branch head, for the wanted blobs."""
+    pairs = set()
+    if not wanted:
+        return []
+    for tip in _branch_tips(git_dir):
+        out = git(git_dir, "ls-tree", "-r", "-z", "--full-tree", tip)
+        for entry in out.split(b"\0"):
+            meta, _, path = entry.partition(b"\t")
+            parts = meta.split()
+            if len(parts) == 3 and parts[1] == b"blob" and parts[2].decode() in wanted:
+                pairs.add((path.decode("utf-8", "surrogateescape"), parts[2].decode()))
+    return sorted(pairs)
