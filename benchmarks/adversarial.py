@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench import machine, table  # noqa: E402
+
 from scanner.engine import Engine  # noqa: E402
 from scanner.engine.backends import make_matcher  # noqa: E402
 from scanner.rules import load_rules  # noqa: E402

@@ -23,8 +23,8 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import sysconfig
+import tempfile
 import time
 from pathlib import Path
 

@@ -73,7 +73,7 @@ def build_history(repo: Path, commits: int, seed: int = 7) -> int:
             changes[name] = f'STRIPE_KEY = "sk_live_{token}"\n'.encode()
             leaks.append((i + 25, name))
             planted += 1
-        for due, name in [leak for leak in leaks if leak[0] == i]:
+        for _due, name in [leak for leak in leaks if leak[0] == i]:
             changes[name] = None
         commit(changes, f"change {i}", rng.choice(["Ada Lovelace", "Alan Turing", "Grace Hopper"]))
     out.close()

@@ -47,11 +47,11 @@ def main() -> int:
     args = ap.parse_args()
     os.environ["SPRAWL_ENGINE"] = args.engine
 
-    from scanner.report import render
-    from scanner.pipeline.options import ScanOptions
     from scanner.pipeline.engines import get_engine
-    from scanner.pipeline.git import scan_git
     from scanner.pipeline.files import scan_paths
+    from scanner.pipeline.git import scan_git
+    from scanner.pipeline.options import ScanOptions
+    from scanner.report import render
 
     engine = get_engine()  # rules and the matcher's databases: start-up, not scanning
     options = ScanOptions(jobs=1)

@@ -183,6 +183,7 @@ class Finding:
     secret: str | None = None  # only with --show-secrets
     groups: dict[str, str] = field(default_factory=dict)
     analysis: FindingAnalysis | None = None  # once an inventory analysis ran
+    publishable: bool = False  # the rule's key is meant to be public (its blast radius is capped)
 
     @property
     def first_location(self) -> Location:
@@ -202,6 +203,8 @@ class Finding:
         out["groups"] = dict(self.groups)
         if self.analysis is not None:
             out["analysis"] = self.analysis.to_dict()
+        if self.publishable:
+            out["publishable"] = True
         return out
 
 

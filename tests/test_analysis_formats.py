@@ -12,7 +12,6 @@ import sqlite3
 from html.parser import HTMLParser
 
 import pytest
-
 from conftest import GITHUB_TOKEN, REPO, run_sprawl
 from gitutil import commit, git, init_repo
 

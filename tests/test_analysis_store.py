@@ -6,7 +6,6 @@ import json
 import sqlite3
 
 import yaml
-
 from conftest import GITHUB_TOKEN, run_sprawl
 
 KEY = {"SPRAWL_FINGERPRINT_KEY": "acme-test-organisation-key"}

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 import zstandard
-
-from archiveutil import make_tar as _tar, make_zip as _zip
+from archiveutil import make_tar as _tar
+from archiveutil import make_zip as _zip
 from conftest import GITHUB_TOKEN, run_sprawl
-from scanner.pipeline.options import ScanOptions
+
 from scanner.pipeline.files import scan_paths
+from scanner.pipeline.options import ScanOptions
 from scanner.sources.archive import Limits
 
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq2Lm9Pz"
@@ -81,8 +82,8 @@ def test_nested_archives_are_located_through_every_layer(tmp_path):
     outer = tmp_path / "bundle.tar.gz"
     outer.write_bytes(_tar({"inner.zip": inner, "more/deep.tgz": deep, "readme.txt": b"nothing\n"}, "w:gz"))
     locs = _locations(_scan(outer))
-    assert [(l.path, l.line) for l in locs["stripe-live-secret-key"]] == [(f"{outer}!inner.zip!logs/app.log", 2)]
-    assert [l.path for l in locs["github-pat-classic"]] == [f"{outer}!more/deep.tgz!etc/token.txt"]
+    assert [(loc.path, loc.line) for loc in locs["stripe-live-secret-key"]] == [(f"{outer}!inner.zip!logs/app.log", 2)]
+    assert [loc.path for loc in locs["github-pat-classic"]] == [f"{outer}!more/deep.tgz!etc/token.txt"]
 
 
 def test_nesting_deeper_than_the_limit_is_reported(tmp_path):
@@ -109,7 +110,7 @@ def test_corrupt_member_is_reported_and_the_other_members_are_scanned(tmp_path):
     assert res.returncode == 1, res.stderr.decode()
     assert b"Traceback" not in res.stderr
     doc = json.loads(res.stdout)
-    assert {l["path"] for f in doc["findings"] for l in f["locations"]} == {f"{path}!b-good.log"}
+    assert {loc["path"] for f in doc["findings"] for loc in f["locations"]} == {f"{path}!b-good.log"}
     [skip] = doc["summary"]["skipped"]
     assert skip["path"] == f"{path}!a-broken.log"
     assert skip["reason"].startswith("corrupt archive member")
@@ -138,7 +139,7 @@ def test_truncated_tar_gz_reports_the_rest_of_the_archive_as_unscanned(tmp_path)
     path = tmp_path / "bundle.tgz"
     path.write_bytes(data[: int(len(data) * 0.7)])
     result = _scan(path)
-    assert [l.path for l in _locations(result)["github-pat-classic"]] == [f"{path}!a.log"]
+    assert [loc.path for loc in _locations(result)["github-pat-classic"]] == [f"{path}!a.log"]
     reasons = {s.path: s.reason for s in result.stats.skipped}
     assert reasons[str(path)].startswith("truncated archive; the rest of it was not scanned")
 
@@ -153,7 +154,7 @@ def test_compression_ratio_bomb_is_stopped_and_the_scan_goes_on(tmp_path):
     res = run_sprawl("scan", str(tmp_path), "-f", "json", "--no-ignore-file")
     assert res.returncode == 1 and b"Traceback" not in res.stderr
     doc = json.loads(res.stdout)
-    assert {l["path"] for f in doc["findings"] for l in f["locations"]} == {str(good)}
+    assert {loc["path"] for f in doc["findings"] for loc in f["locations"]} == {str(good)}
     [skip] = doc["summary"]["skipped"]
     assert skip["path"] == str(bomb)
     assert skip["reason"].startswith("archive bomb: compression ratio over 500:1")
@@ -184,7 +185,7 @@ def test_binary_members_are_not_scanned_and_not_reported(tmp_path):
     path = tmp_path / "app.jar"
     path.write_bytes(_zip({"A.class": b"\xca\xfe\xba\xbe\x00\x00" + bytes(100), "app.properties": LOG}))
     result = _scan(path)
-    assert [l.path for l in _locations(result)["github-pat-classic"]] == [f"{path}!app.properties"]
+    assert [loc.path for loc in _locations(result)["github-pat-classic"]] == [f"{path}!app.properties"]
     assert not result.stats.skipped
 
 

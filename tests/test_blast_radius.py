@@ -7,7 +7,7 @@ where the section names a factor but not its steps). Each lists the facts in and
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -27,7 +27,7 @@ def finding(rule_id="test-rule", privilege="write", lifetime="static", locations
 
 
 def days_ago(n: int) -> str:
-    return (datetime(2026, 11, 25, 12, tzinfo=timezone.utc) - timedelta(days=n)).isoformat()
+    return (datetime(2026, 11, 25, 12, tzinfo=UTC) - timedelta(days=n)).isoformat()
 
 
 def run(subject: Subject, inv: Inventory):

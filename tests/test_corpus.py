@@ -33,6 +33,7 @@ FLAGGED = {
 @pytest.fixture(scope="module")
 def stats():
     from corpus_eval import evaluate, load_cases
+
     from scanner.engine import Engine
     from scanner.rules import load_rules
 

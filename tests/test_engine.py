@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import binascii
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner.engine import Engine
 from scanner.engine.checks import run_check

@@ -170,9 +170,9 @@ def test_renamed_file_is_judged_as_the_path_that_introduced_it(tmp_path):
 
 def test_a_file_renamed_where_the_engine_judges_it_alike_is_scanned_once(tmp_path, monkeypatch):
     import scanner.pipeline.workers as scan_module
-    from scanner.pipeline.options import ScanOptions
     from scanner.pipeline.engines import get_engine
     from scanner.pipeline.git import scan_git
+    from scanner.pipeline.options import ScanOptions
 
     engine = get_engine()
     assert engine.path_profile("src/config.py") == engine.path_profile("app/settings/config.py")

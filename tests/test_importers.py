@@ -3,8 +3,8 @@ Kubernetes, CrewAI, A2A (v1.0 and older), and the merge that records sources and
 from __future__ import annotations
 
 import pytest
-
 from conftest import REPO, run_sprawl
+
 from scanner.errors import SprawlError
 from scanner.inventory.importers import import_sources, read_one
 from scanner.inventory.loader import dump_inventory, from_document, load_inventory, parse_yaml

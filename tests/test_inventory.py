@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import GITHUB_TOKEN, REPO, run_sprawl
+
 from scanner.inventory.loader import InventoryError, dump_inventory, from_document, load_inventory, parse_yaml
 
 FIX = REPO / "fixtures" / "inventory"

@@ -15,8 +15,8 @@ from scanner.analysis.subject import Subject
 from scanner.findings.collect import portable_fingerprint
 from scanner.inventory.model import Credential, Identity, Inventory, Owner, PathOwner
 from scanner.model import Finding, Location, Provenance
-from scanner.pipeline.options import ScanOptions
 from scanner.pipeline.files import scan_paths
+from scanner.pipeline.options import ScanOptions
 
 
 def finding(fp="fp1", path="app/settings.py", snippet="", repo=None, rule_id="test-token", kind="token", line=3,

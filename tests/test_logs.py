@@ -4,12 +4,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import GITHUB_TOKEN
 
 from scanner.model import Provenance
-
-from conftest import GITHUB_TOKEN
-from scanner.pipeline.options import ScanOptions
 from scanner.pipeline.files import scan_paths
+from scanner.pipeline.options import ScanOptions
 from scanner.sources.logs import media_kind, time_seen
 
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq2Lm9Pz"

@@ -9,8 +9,8 @@ import tarfile
 import zipfile
 
 import zstandard
-
-from archiveutil import make_tar as _tar, make_zip as _zip
+from archiveutil import make_tar as _tar
+from archiveutil import make_zip as _zip
 from conftest import GITHUB_TOKEN, run_sprawl
 
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq2Lm9Pz"

@@ -7,15 +7,15 @@ import json
 import subprocess
 from pathlib import Path
 
+from conftest import run_sprawl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner.engine import Engine
 from scanner.engine.revisions import RecentVersions, Version, scan_revision
-from scanner.rules import load_rules
-from scanner.pipeline.options import ScanOptions
 from scanner.pipeline.git import scan_git
-from conftest import run_sprawl
+from scanner.pipeline.options import ScanOptions
+from scanner.rules import load_rules
 
 ENGINE = Engine(load_rules())
 PATH = "service/argparse.py"

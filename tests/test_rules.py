@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from scanner.engine import Engine
-from scanner.rules import RuleError, load_rules
 from scanner.engine.selftest import check_examples
+from scanner.rules import RuleError, load_rules
 
 RULES = load_rules()
 ENGINE = Engine(RULES)
@@ -120,7 +120,7 @@ def test_invalid_yaml_and_bad_regex_are_reported(tmp_path):
         load_rules([_write(tmp_path, "provider: [unclosed\n")])
     rules = load_rules([_write(tmp_path, GOOD.replace("[a-z0-9]{20}", "[a-z0-9{20}"))])
     with pytest.raises(RuleError, match="acme-key: field 'pattern'"):
-        rules.rules[0].regex
+        _ = rules.rules[0].regex
 
 
 def test_underscore_files_in_a_rules_folder_are_data_not_rules(tmp_path):

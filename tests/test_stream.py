@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import GITHUB_TOKEN, REPO, run_sprawl
+
 from scanner.pipeline.engines import get_engine
 from scanner.sources.stream import CHUNK, iter_chunks, scan_stream
 
@@ -139,8 +139,8 @@ def test_byte_ranges_of_a_large_file_together_scan_it_exactly_once(tmp_path, n):
 
 def test_one_large_file_is_shared_by_the_workers(tmp_path, monkeypatch):
     import scanner.pipeline.planning as scan_module
-    from scanner.pipeline.options import ScanOptions
     from scanner.pipeline.files import scan_paths
+    from scanner.pipeline.options import ScanOptions
     from scanner.sources.filesystem import FileTask, WalkOptions
 
     path = tmp_path / "app.log"

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 from archiveutil import make_tar as _tar
 from conftest import GITHUB_TOKEN, run_sprawl
+
 from scanner.findings.collect import portable_fingerprint
 
 STRIPE_TEST = "sk_test_4eC39HqLyjWDarjtT1zdp7dcXq2Lm9Pz"

@@ -40,10 +40,8 @@ def _fingerprint_key(inventory: Inventory) -> bytes | None:
     """The organisation key, needed only when the inventory names credentials by keyed fingerprint."""
     if not any(c.fingerprint for c in inventory.credentials):
         return None
-    try:
-        from scanner.store.keys import load_key
-    except ImportError:
-        return None
+    from scanner.store.keys import load_key
+
     return load_key()
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from scanner.analysis.linking import INFERRED_BELOW, Link
 from scanner.analysis.subject import Subject
@@ -122,7 +122,7 @@ def _as_date(value) -> date | None:
 class Scorer:
     def __init__(self, inventory: Inventory | None = None, today: date | None = None):
         self.inv = inventory or Inventory()
-        self.today = today or datetime.now(timezone.utc).date()
+        self.today = today or datetime.now(UTC).date()
         self.identities = {i.id: i for i in self.inv.identities}
         self.credentials = {c.id: c for c in self.inv.credentials}
         self.holders: dict[str, list[Identity]] = {}
@@ -153,7 +153,7 @@ class Scorer:
         if liveness == "active" and privilege == "admin" and where == "public" and total < ADMIN_PUBLIC_FLOOR:
             gates.append(f"floor {ADMIN_PUBLIC_FLOOR}: an active admin credential in a public place")
             total = ADMIN_PUBLIC_FLOOR
-        if (privilege == "test" or "publishable" in f.rule_id) and total > TEST_CAP:
+        if (privilege == "test" or f.publishable) and total > TEST_CAP:
             gates.append(f"cap {TEST_CAP}: a test or publishable key")
             total = TEST_CAP
         return Score(total, band(total), raw, m, liveness, factors, gates, link.confidence)

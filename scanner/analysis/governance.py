@@ -4,7 +4,7 @@ Each view is a list of plain rows, rendered as text or JSON by the CLI.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from scanner.analysis.analyze import Analysis
 from scanner.analysis.linking import INFERRED_BELOW
@@ -50,7 +50,7 @@ def shared(a: Analysis) -> list[dict]:
 def orphaned(a: Analysis) -> list[dict]:
     """Orphaned, deprecated or decommissioned identities that still have credentials in the open."""
     by_ident: dict[str, list[str]] = {}
-    for s, link, ident in _linked(a):
+    for s, _link, ident in _linked(a):
         if ident and ident.orphaned:
             by_ident.setdefault(ident.id, []).append(s.fingerprint)
     rows = []
@@ -63,7 +63,7 @@ def orphaned(a: Analysis) -> list[dict]:
 def static_with_workload_identity(a: Analysis) -> list[dict]:
     """Static credentials of identities that declare a workload identity: they should not need one."""
     rows = []
-    for s, link, ident in _linked(a):
+    for s, _link, ident in _linked(a):
         if ident is None or not ident.workload_identity:
             continue
         lifetime = next(f for f in a.scores[s.fingerprint].factors if f.name == "lifetime")
@@ -75,7 +75,7 @@ def static_with_workload_identity(a: Analysis) -> list[dict]:
 
 def unreviewed(a: Analysis, days: int = REVIEW_DAYS) -> list[dict]:
     """Identities not reviewed for more than `days` days (or never)."""
-    today = a.today or datetime.now(timezone.utc).date()
+    today = a.today or datetime.now(UTC).date()
     rows = []
     for ident in a.inventory.identities:
         last = ident.last_reviewed

@@ -366,6 +366,3 @@ def _near(index: dict, s: Subject):
 def orphaned_identities(inv: Inventory) -> list[Identity]:
     return [i for i in inv.identities if i.orphaned]
 
-
-def link_findings(subjects: list[Subject], inventory: Inventory) -> dict[str, Link]:
-    return Linker(inventory).link_all(subjects)

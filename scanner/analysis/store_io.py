@@ -32,13 +32,16 @@ def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[st
     """Every open or revoked credential in the datastore, with what stored_facts() reads of it.
 
     Allowed findings (triaged as not a problem) are left out."""
+    from scanner.rules import load_rules
     from scanner.store.record import to_finding
 
+    rules = load_rules().by_id  # what the datastore does not keep of a rule: whether its key is publishable
     subjects, ids = [], {}
     for row in store.query_findings(min_confidence=min_confidence):
         if row["status"] == "allowed":
             continue
         f = to_finding(row, store.locations_of(row["id"]))
+        f.publishable = rules[f.rule_id].publishable if f.rule_id in rules else False
         subjects.append(Subject(f, public_repos=public_repos, **stored_facts(row)))
         ids[f.fingerprint] = row["id"]
     return StoredFindings(subjects, ids)

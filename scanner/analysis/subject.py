@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from scanner.model import Finding, Location
 
@@ -75,12 +75,12 @@ def parse_when(value) -> datetime | None:
     if not value:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     try:
         d = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 def secret_facts(secret: str | None) -> dict:
@@ -101,7 +101,7 @@ def secret_facts(secret: str | None) -> dict:
     facts: dict = {"key_ids": sorted({str(claims[k]) for k in ("sub", "client_id", "azp") if claims.get(k)})}
     exp, iat = claims.get("exp"), claims.get("iat")
     if isinstance(exp, (int, float)):
-        facts["expires"] = datetime.fromtimestamp(exp, timezone.utc)
+        facts["expires"] = datetime.fromtimestamp(exp, UTC)
         if isinstance(iat, (int, float)) and exp > iat:
             facts["ttl_seconds"] = int(exp - iat)
     return facts

@@ -14,9 +14,9 @@ def baseline() -> None:
 
 
 def _scan_for_baseline(paths, history, min_confidence):
-    from scanner.pipeline.options import ScanOptions
-    from scanner.pipeline.git import scan_git
     from scanner.pipeline.files import scan_paths
+    from scanner.pipeline.git import scan_git
+    from scanner.pipeline.options import ScanOptions
 
     options = ScanOptions(min_confidence=min_confidence)
     return scan_git(paths[0], options) if history else scan_paths(list(paths), options)

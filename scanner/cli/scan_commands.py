@@ -93,8 +93,8 @@ def staged(files, common: CommonOptions):
       sprawl install-hook              # writes that hook for you
     Exit codes: 0 nothing found, 1 secrets found (the commit is blocked), 2 error.
     """
-    from scanner.report.summary import STAGED_HINT
     from scanner.pipeline.staged import scan_staged
+    from scanner.report.summary import STAGED_HINT
 
     result = scan_staged(list(files) or None, common.scan_options())
     if result.findings and common.fmt == "text":

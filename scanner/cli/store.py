@@ -11,7 +11,6 @@ from scanner.model import BAND_NAMES, CONFIDENCES
 from scanner.store.paths import DEFAULT_DB
 
 
-
 def _db_option(func):
     return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
                         show_default=True, help="The datastore file.")(func)

@@ -36,9 +36,9 @@ def triage(bundles, inventory, fmt, output, min_confidence, jobs, rules_paths):
     Exit codes: 0 no credentials, 1 credentials found, 2 usage or input error.
     """
     from scanner.cli.progress import progress_for_terminal
-    from scanner.report.triage_report import render_triage
-    from scanner.pipeline.options import ScanOptions
     from scanner.incident.triage import triage as run_triage
+    from scanner.pipeline.options import ScanOptions
+    from scanner.report.triage_report import render_triage
 
     options = ScanOptions(min_confidence=min_confidence, jobs=jobs, rules_paths=list(rules_paths) or None,
                           use_ignore_files=False, progress=progress_for_terminal())

@@ -9,7 +9,7 @@ import base64
 import binascii
 import json
 import re
-from typing import Callable
+from collections.abc import Callable
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 

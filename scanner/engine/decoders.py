@@ -13,8 +13,8 @@ import binascii
 import functools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 from urllib.parse import unquote_to_bytes
 
 from scanner.engine.optional_hyperscan import compile_scanner
@@ -49,7 +49,6 @@ _ESCAPED_KEY = b'\\":'
 _ESCAPED_QUOTE = b'\\"'
 DATA_URI_MARK = b";base64,"  # in every inline base64 image or font
 _PERCENT_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
-_BASIC = re.compile(rb"(?i:basic)[ \t]{1,4}([A-Za-z0-9+/]{6,500}={0,2})")
 QUERY_PARAM = re.compile(rb"[?&]([A-Za-z][A-Za-z0-9_.\-]{1,40})=([^&\s#\"'<>`;]{6,400})")
 
 
@@ -135,7 +134,7 @@ class Facts:
     data_uri: bool
 
     @classmethod
-    def from_first_ends(cls, ends: list[int]) -> "Facts":
+    def from_first_ends(cls, ends: list[int]) -> Facts:
         """From the end of each FACT_PATTERNS pattern's first match (-1: no match)."""
         return cls(ends[0] >= 0, ends[1] >= 0, ends[2] >= 0)
 

@@ -232,7 +232,7 @@ class HyperscanMatcher(PortableMatcher):
                         spans.append((sub, sub_hi))
         return possible, ranges, gated_hits, first
 
-    def _literals(self, data: bytes, wide: "_WideRules") -> tuple[dict[int, list[int]], dict[int, int]]:
+    def _literals(self, data: bytes, wide: _WideRules) -> tuple[dict[int, list[int]], dict[int, int]]:
         """Keyword id -> every hit, for the gated rules' keywords; keyword id -> its first hit, for every
         keyword (reported once, at its earliest match, without a Python call per hit: logs hold
         hundreds of thousands)."""
@@ -240,7 +240,7 @@ class HyperscanMatcher(PortableMatcher):
         gated = {k: positions for k, positions in hits.items() if k < _FIRST}
         return gated, {k - _FIRST: positions[0] for k, positions in hits.items() if k >= _FIRST}
 
-    def _wide_rules(self) -> "_WideRules":
+    def _wide_rules(self) -> _WideRules:
         """Built on the first large blob: measuring every pattern's width costs start-up time that the
         pre-commit hook, which sees small files, should not pay."""
         if self._wide is None:

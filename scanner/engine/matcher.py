@@ -8,8 +8,9 @@ A faster backend (Hyperscan) can implement the same interface.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from scanner.engine.context.hints import HINT_WORDS
 from scanner.engine.prefilter import Prefilter
@@ -22,10 +23,7 @@ Candidate = tuple[Rule, "object"]  # (rule, regex match object with a 'secret' g
 class Matcher(Protocol):
     name: str
 
-    def candidates(self, data: bytes, path: str) -> Iterator[Candidate]:
-        """Every (rule, match) for the blob, for rules that apply to this path."""
-
-    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], "Prescan"]:
+    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], Prescan]:
         """The candidates, and what the matcher learnt of the blob on the way: (if hints) the ascending
         offsets just after each context hint word, and perhaps the decoders' facts."""
 
@@ -52,9 +50,6 @@ class PortableMatcher:
     def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], Prescan]:
         pre = self.prescan(data, hints)
         return list(self._matches(data, path, pre)), pre
-
-    def candidates(self, data: bytes, path: str) -> Iterator[Candidate]:
-        return self._matches(data, path, self.prescan(data))
 
     def _matches(self, data: bytes, path: str, pre: Prescan) -> Iterator[Candidate]:
         size, hits = len(data), pre.hits

@@ -24,8 +24,8 @@ can decode spans the whole-blob scan left undecoded.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from scanner.engine.context import WINDOW
 from scanner.engine.decoders import DATA_URI_MARK

@@ -60,7 +60,7 @@ class Baseline:
     entries: list[Entry] = field(default_factory=list)
 
     @classmethod
-    def load(cls, path: Path) -> "Baseline":
+    def load(cls, path: Path) -> Baseline:
         try:
             doc = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -83,11 +83,11 @@ class Baseline:
                "entries": [e.to_json() for e in sorted(self.entries, key=Entry.sort_key)]}
         Path(path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
-    def matcher(self, today: dt.date | None = None) -> "BaselineMatcher":
+    def matcher(self, today: dt.date | None = None) -> BaselineMatcher:
         return BaselineMatcher(self, today or dt.date.today())
 
     @classmethod
-    def from_findings(cls, findings: list[Finding], previous: "Baseline | None" = None) -> "Baseline":
+    def from_findings(cls, findings: list[Finding], previous: Baseline | None = None) -> Baseline:
         """One entry per finding; reviewed metadata (reason, owner, expiry) carries over by fingerprint."""
         kept = {e.fingerprint: e for e in (previous.entries if previous else []) if e.fingerprint}
         entries = []

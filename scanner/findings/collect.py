@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable
+from collections.abc import Iterable
 
 from scanner.model import CONFIDENCE_RANK, Finding, Location, Match, Provenance
 from scanner.rules.model import RuleSet
@@ -81,11 +81,8 @@ class FindingCollector:
             locations=[],
             secret=m.secret if self.show_secrets else None,
             groups=dict(m.groups),
+            publishable=rule.publishable,
         )
-
-    def findings(self) -> list[Finding]:
-        """Most confident first, then by where they were first seen."""
-        return [f for _secret, f in self.items()]
 
     def items(self) -> list[tuple[str, Finding]]:
         """(secret, finding) pairs, for suppression checks that need the value; the secret stays in memory."""

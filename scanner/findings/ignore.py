@@ -27,7 +27,7 @@ class IgnoreList:
     globs: list[str] = field(default_factory=list)
 
     @classmethod
-    def load(cls, path: Path) -> "IgnoreList":
+    def load(cls, path: Path) -> IgnoreList:
         ignore = cls()
         for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
             line = raw.split(" #", 1)[0].strip()
@@ -39,7 +39,7 @@ class IgnoreList:
                 ignore.globs.append(line)
         return ignore
 
-    def merge(self, other: "IgnoreList") -> None:
+    def merge(self, other: IgnoreList) -> None:
         self.fingerprints |= other.fingerprints
         self.globs.extend(other.globs)
 

@@ -16,8 +16,8 @@ import shutil
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from scanner.errors import SprawlError
 from scanner.model import CONFIDENCE_RANK, Match

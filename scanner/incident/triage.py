@@ -3,23 +3,22 @@
 One Incident per bundle given. Each credential (one Finding) becomes an Entry with its kind, redacted
 preview, owner to contact, occurrence count, first and last time seen (the log records' own times
 where the logs carry them), where it appears, and the provider's revoke or rotate step (the rule's
-`remediation`). Entries are ranked by blast radius: scanner.analysis when it is installed (linked
-against the inventory, if one is given), else the rule's privilege prior and lifetime.
+`remediation`). Entries are ranked by blast radius (scanner.analysis, linked against the inventory if
+one is given).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scanner.errors import SprawlError
-from scanner.model import Finding
-from scanner.pipeline.options import ScanOptions
-from scanner.model import ScanResult, ScanStats
+from scanner.analysis.analyze import Analysis, analyze
+from scanner.analysis.subject import Subject, parse_when
+from scanner.inventory.loader import load_inventory
+from scanner.inventory.model import Inventory
+from scanner.model import Finding, ScanResult, ScanStats
 from scanner.pipeline.files import scan_paths
+from scanner.pipeline.options import ScanOptions
 
 MAX_WHERE = 20  # locations listed per credential; the count says how many there are
-# Fallback blast-radius prior (DESIGN.md section 8, impact privilege and governance lifetime only).
-_PRIVILEGE = {"admin": 22, "write": 16, "read": 10, "metered": 5, "test": 2}
-_BANDS = ((20, "info"), (40, "low"), (60, "medium"), (80, "high"), (101, "critical"))
 
 
 @dataclass
@@ -34,7 +33,7 @@ class Entry:
     last_seen: str | None
     where: list[str]
     reasons: list[str] = field(default_factory=list)  # the score's main factors, for the reader
-    link_confidence: float | None = None  # of the owner link; None without the analysis package
+    link_confidence: float | None = None  # of the owner link
 
     @property
     def owner_how(self) -> str:
@@ -58,7 +57,7 @@ class Incident:
     bundle: str
     entries: list[Entry]
     stats: ScanStats
-    scoring: str  # "blast-radius" (scanner.analysis) or "rule prior"
+    scoring: str  # "blast-radius"
 
     def to_dict(self) -> dict:
         s = self.stats
@@ -79,63 +78,28 @@ def triage_result(bundle: str, result: ScanResult, inventory=None) -> Incident:
     for f in result.findings:
         seen = sorted(t for loc in f.locations if (t := loc.provenance.seen or loc.provenance.date))
         where = [f"{loc.path}:{loc.line}" for loc in f.locations[:MAX_WHERE]]
-        if analysis is not None:
-            link, score = analysis.links[f.fingerprint], analysis.scores[f.fingerprint]
-            owner = link.owner or link.identity or "unknown"
-            contacts = analysis.inventory.owner(owner).contacts if analysis.inventory.owner(owner) else []
-            if contacts:
-                owner = f"{owner} ({', '.join(contacts)})"
-            detail = link.label if link.owner or link.identity else "no inventory link"
-            top = sorted(score.factors, key=lambda x: -x.points)[:3]
-            entry = Entry(f, score.score, score.band, owner, detail, len(f.locations), seen[0] if seen else None,
-                          seen[-1] if seen else None, where, [f"{x.name} {x.points:g}/{x.maximum}: {x.reason}" for x in top],
-                          link.confidence)
-        else:
-            points, reasons = _prior(f)
-            entry = Entry(f, points, _band(points), "unknown", "no inventory analysis available", len(f.locations),
-                          seen[0] if seen else None, seen[-1] if seen else None, where, reasons)
+        link, score = analysis.links[f.fingerprint], analysis.scores[f.fingerprint]
+        owner = link.owner or link.identity or "unknown"
+        contacts = analysis.inventory.owner(owner).contacts if analysis.inventory.owner(owner) else []
+        if contacts:
+            owner = f"{owner} ({', '.join(contacts)})"
+        detail = link.label if link.owner or link.identity else "no inventory link"
+        top = sorted(score.factors, key=lambda x: -x.points)[:3]
+        entry = Entry(f, score.score, score.band, owner, detail, len(f.locations), seen[0] if seen else None,
+                      seen[-1] if seen else None, where, [f"{x.name} {x.points:g}/{x.maximum}: {x.reason}" for x in top],
+                      link.confidence)
         entries.append(entry)
     entries.sort(key=lambda e: (-e.score, -e.count, e.finding.rule_id, e.finding.fingerprint))
-    return Incident(bundle, entries, result.stats, "blast-radius" if analysis is not None else "rule prior")
+    return Incident(bundle, entries, result.stats, "blast-radius")
 
 
-def _load_inventory(path: str | None):
-    if path is None:
-        return None
-    try:
-        from scanner.inventory.loader import load_inventory
-    except ImportError as exc:  # pragma: no cover - the inventory package ships with the scanner
-        raise SprawlError(f"cannot read an inventory: {exc}") from exc
-    return load_inventory(path)
+def _load_inventory(path: str | None) -> Inventory | None:
+    return load_inventory(path) if path is not None else None
 
 
-def _analyze(result: ScanResult, inventory):
-    try:
-        from scanner.analysis.analyze import analyze
-        from scanner.analysis.subject import Subject
-        from scanner.inventory.model import Inventory
-    except ImportError:
-        return None
-    from scanner.analysis.subject import parse_when
-
+def _analyze(result: ScanResult, inventory: Inventory | None) -> Analysis:
     # The log time of the earliest record is when the credential was first exposed (the age factor).
     subjects = [Subject(f, first_seen=parse_when(min((loc.provenance.seen for loc in f.locations
                                                      if loc.provenance.seen), default=None)))
                 for f in result.findings]
     return analyze(subjects, inventory or Inventory())
-
-
-def _prior(f: Finding) -> tuple[int, list[str]]:
-    """Privilege prior + where found (a log bundle: 9) + sprawl + lifetime, times 0.85 (not validated)."""
-    import math
-
-    privilege = _PRIVILEGE.get(f.privilege, 10)
-    sprawl = round(min(10.0, 3 * math.log2(max(1, len(f.locations)))), 1)
-    lifetime = 7 if f.lifetime == "static" else 2
-    score = min(100, round(0.85 * (privilege + 9 + sprawl + lifetime + 6)))
-    return score, [f"privilege {privilege}/22: rule prior {f.privilege}", f"sprawl {sprawl}/10",
-                   f"lifetime {lifetime}/7: {f.lifetime}"]
-
-
-def _band(score: int) -> str:
-    return next(name for limit, name in _BANDS if score < limit)

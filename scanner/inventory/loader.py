@@ -13,8 +13,18 @@ from pathlib import Path
 import yaml
 
 from scanner.errors import SprawlError
-from scanner.inventory.model import (ENVIRONMENTS, IDENTITY_KINDS, LIFECYCLES, OWNER_TYPES, Credential, Identity,
-                                     Inventory, Owner, PathOwner, Tool)
+from scanner.inventory.model import (
+    ENVIRONMENTS,
+    IDENTITY_KINDS,
+    LIFECYCLES,
+    OWNER_TYPES,
+    Credential,
+    Identity,
+    Inventory,
+    Owner,
+    PathOwner,
+    Tool,
+)
 
 _ISO_DURATION = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?\Z")
 _LINE = "__line__"

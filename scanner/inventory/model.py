@@ -86,9 +86,6 @@ class Identity:
     def orphaned(self) -> bool:
         return self.owner is None or self.lifecycle in INACTIVE_LIFECYCLES
 
-    def covers(self, path: str, globs: list[str]) -> bool:
-        return any(path_matches(path, g) for g in globs)
-
 
 @dataclass
 class PathOwner:

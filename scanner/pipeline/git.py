@@ -2,8 +2,8 @@
 attributed to the commit that introduced it and to every other commit and path holding the same blob."""
 from __future__ import annotations
 
+from collections.abc import Container, Iterator
 from pathlib import Path
-from typing import Container, Iterator
 
 from scanner.model import ScanResult, Skip
 from scanner.pipeline import workers

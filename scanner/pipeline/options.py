@@ -1,9 +1,10 @@
 """What a scan is asked to do: the library's options, validated where they are built."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from scanner.engine.backends import BACKENDS
 from scanner.model import confidence_rank

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from scanner.pipeline.work import BlobWork, FileWork
 from scanner.sources.filesystem import FileTask

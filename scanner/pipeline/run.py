@@ -6,8 +6,8 @@ It holds the engine, the statistics, the findings collected so far and what supp
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from scanner.findings.collect import FindingCollector
 from scanner.findings.ignore import IgnoreList, find_ignore_files

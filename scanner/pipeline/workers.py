@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
-from typing import Iterable, Iterator
 
 from scanner.engine.revisions import RecentVersions, Version, scan_revision
 from scanner.model import Skip

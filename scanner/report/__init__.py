@@ -1,7 +1,7 @@
 """Reporters render a ScanResult; they never recompute findings. One module per format."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from scanner.model import ScanResult
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 
 from scanner import __version__
@@ -128,7 +128,7 @@ def render(result: ScanResult) -> str:
                            f"<td>{len(f.locations)}</td><td>{len(paths)}</td><td>{shown}</td></tr>")
 
     data = json.dumps({"buckets": buckets, "findings": len(findings)}).replace("</", "<\\/")
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     summary = "".join(f"<span>{_band(b)} {bands.get(b, 0)}</span>" for b in ("critical", "high", "medium", "low", "info"))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>secret-sprawl report</title>

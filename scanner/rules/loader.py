@@ -25,7 +25,9 @@ only if one of these characters, or the start of the blob, comes before the name
 files whose name or path matches one, e.g. ['*.php', '.npmrc']), and prefilter (false: in large blobs the
 Hyperscan matcher does not pre-check the pattern but runs the rule wherever its keywords occur, as the
 portable matcher does; for patterns that are costly to pre-check in keyword-dense logs, such as long
-hex or digit runs, behind distinctive keywords).
+hex or digit runs, behind distinctive keywords), role (a behaviour the engine keys on: generic-assignment,
+password-assignment or basic-authorization; see ROLES in scanner.rules.model) and publishable (true for a key
+meant to be public, such as a publishable payments key: its blast radius is capped).
 
 Files whose name starts with "_" in a rules folder are data, not rules, and are skipped.
 
@@ -40,9 +42,9 @@ import re
 from pathlib import Path
 
 from scanner.rules import cache as rule_cache
-from scanner.rules.model import CONFIDENCES, KINDS, PRIVILEGES, Rule, RuleError, RuleSet
+from scanner.rules.model import CONFIDENCES, KINDS, PRIVILEGES, ROLES, Rule, RuleError, RuleSet
 
-_CACHE_FORMAT = 8  # bump when Rule's fields, their validation or what is measured of patterns change
+_CACHE_FORMAT = 9  # bump when Rule's fields, their validation or what is measured of patterns change
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
@@ -51,7 +53,7 @@ _UNPORTABLE = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=|\\k<|\(\?\(")
 _FIELDS = {
     "id", "name", "kind", "keywords", "pattern", "privilege", "lifetime", "confidence", "min_entropy",
     "check", "window", "remediation", "references", "examples", "negative_examples", "provider", "paths",
-    "exclude_words", "name_delimiters", "prefilter",
+    "exclude_words", "name_delimiters", "prefilter", "role", "publishable",
 }
 
 
@@ -207,6 +209,12 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
     prefilter = raw.get("prefilter", True)
     if not isinstance(prefilter, bool) or (not prefilter and not keywords):
         fail("prefilter", "expected true, or false for a rule with keywords (it then runs where they occur)")
+    role = raw.get("role")
+    if role is not None and role not in ROLES:
+        fail("role", f"unknown role; known: {', '.join(sorted(ROLES))}")
+    publishable = raw.get("publishable", False)
+    if not isinstance(publishable, bool):
+        fail("publishable", "expected true or false")
     rule_provider = raw.get("provider", provider)
     return Rule(
         id=raw["id"],
@@ -230,6 +238,8 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
         exclude_words=tuple(w.lower() for w in exclude_words),
         name_delimiters=name_delimiters.encode() if name_delimiters else None,
         prefilter=prefilter,
+        role=role,
+        publishable=publishable,
     )
 
 

@@ -13,6 +13,11 @@ KINDS = frozenset(
      "identifier"}
 )
 PRIVILEGES = frozenset({"admin", "write", "read", "metered", "test"})
+# Behaviours the engine keys on by a rule's role, never by its id (docs/rules.md):
+#   generic-assignment: the rule context reports a secret-ish name's literal under (generic secrets);
+#   password-assignment: the same for a password-ish name;
+#   basic-authorization: its secret is an `Authorization: Basic` value, decoded and judged as user:password.
+ROLES = frozenset({"generic-assignment", "password-assignment", "basic-authorization"})
 CONFIDENCES = ("low", "medium", "high")
 _STRUCTURAL_PROVIDERS = frozenset(
     {"password", "jwt", "http", "curl", "basic-auth", "uri", "db-connection", "sensitive", "redirect", "net"}
@@ -50,6 +55,8 @@ class Rule:
     exclude_words: tuple[str, ...] = ()  # in the name or match before the secret, these mean "not a secret"
     name_delimiters: bytes | None = None  # the match starts inside a name; what may come before the name
     prefilter: bool = True  # False: in large blobs Hyperscan runs it wherever its keywords occur, unchecked
+    role: str | None = None  # one of ROLES: a behaviour the engine keys on
+    publishable: bool = False  # a key meant to be public: its blast radius is capped
     _compiled: object = field(default=None, repr=False)  # the regex module's compiled pattern
     _leads: dict | None | bool = field(default=False, repr=False)  # keyword_leads; False: not worked out yet
     _near: dict = field(default_factory=dict, repr=False)  # skip -> near_regex(skip), compiled
@@ -144,6 +151,10 @@ class RuleSet:
     @property
     def providers(self) -> set[str]:
         return {r.provider for r in self.rules}
+
+    def with_role(self, role: str) -> Rule | None:
+        """The rule that plays this role in this rule set (the first, in load order), if any."""
+        return next((r for r in self.rules if r.role == role), None)
 
     @property
     def version(self) -> str:

@@ -24,12 +24,12 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
-from scanner.model import Match, Provenance
+from scanner.model import Match, Provenance, Skip
 from scanner.sources.filesystem import SNIFF_BYTES, is_binary, unreadable
-from scanner.model import Skip
 from scanner.sources.logs import media_kind, time_seen
 from scanner.sources.stream import CHUNK, OVERLAP, Chunk, Position, read_full, scan_stream
 
@@ -135,7 +135,7 @@ class Counted:
 class Guarded:
     """Decompressed output, checked against the ratio limit of its layer and the file's total budget."""
 
-    def __init__(self, inner, compressed: Callable[[], int], walker: "_Walker", where: str):
+    def __init__(self, inner, compressed: Callable[[], int], walker: _Walker, where: str):
         self.inner, self.compressed, self.walker, self.where = inner, compressed, walker, where
         self.out = 0
 
@@ -165,15 +165,10 @@ def _decompressor(kind: str, fh):
 
 
 def _errors() -> tuple[type[BaseException], ...]:
-    errs: list[type[BaseException]] = [OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error,
-                                       lzma.LZMAError, RuntimeError, ValueError, NotImplementedError]
-    try:
-        import zstandard
+    import zstandard
 
-        errs.append(zstandard.ZstdError)
-    except ImportError:
-        pass
-    return tuple(errs)
+    return (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, RuntimeError,
+            ValueError, NotImplementedError, zstandard.ZstdError)
 
 
 def _describe(exc: BaseException, what: str) -> str:

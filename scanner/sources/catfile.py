@@ -5,10 +5,11 @@ a stream that ends early means git stopped (a corrupt pack, a killed process).
 """
 from __future__ import annotations
 
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
-from scanner.sources.filesystem import is_binary, too_large
 from scanner.model import Skip
+from scanner.sources.filesystem import is_binary, too_large
 
 _PIECE = 1 << 20
 STOPPED = "git cat-file stopped before this object"

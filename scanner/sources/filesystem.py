@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from scanner.model import Skip
 from scanner.sources.globs import path_matches

@@ -13,16 +13,14 @@ walk reaches.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from scanner.errors import SprawlError
-from scanner.model import Provenance
+from scanner.model import Provenance, Skip
 from scanner.sources.catfile import STOPPED, read_objects
 from scanner.sources.gitcmd import GitError, git
-from scanner.sources.filesystem import is_binary
-from scanner.model import Skip
 
 _NULL_OID = "0" * 40
 _SKIP_MODES = ("160000", "120000")  # submodule commits and symlinks are not file contents
@@ -170,13 +168,11 @@ def _unquote(path: str) -> str:
 
 
 class BlobReader:
-    """Reads blob contents through one long-running `git cat-file --batch`: batches of blobs through a
-    process of its own, single blobs through GitPython's (which keeps one open)."""
+    """Reads blob contents through one long-running `git cat-file --batch` per process."""
 
     def __init__(self, repo: str):
         self.repo = repo
         self._batch: subprocess.Popen | None = None
-        self._git = None
 
     def many(self, oids: list[str], max_size: int | None = None):
         """Yield each blob's bytes (or a Skip) in order, the request for the whole list written at once.
@@ -214,21 +210,6 @@ class BlobReader:
                 self._batch = None  # git stopped: the next batch starts a new process
             yield item
         writer.join()
-
-    def __call__(self, oid: str) -> bytes | Skip:
-        import git  # GitPython takes 75 ms to import: a history scan, which reads in batches, does without
-
-        if self._git is None:
-            self._git = git.Git(self.repo)
-        try:
-            _sha, kind, _size, data = self._git.get_object_data(oid)
-        except (ValueError, git.GitCommandError) as exc:
-            return Skip(oid, f"missing or corrupt object: {str(exc).strip().splitlines()[0][:120]}")
-        if kind != b"blob" and kind != "blob":
-            return Skip(oid, f"not a blob ({kind!r})")
-        if is_binary(data):
-            return Skip(oid, "binary")
-        return data
 
 
 def _widen_pipe(pipe) -> None:

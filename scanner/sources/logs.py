@@ -8,7 +8,7 @@ whoever ships logs). Decoding escaped strings is the engine decoders' job, not t
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # How far into a line a timestamp is looked for; JSON loggers put the time near the start or the end.
 _JSON_LINE_WINDOW = 64 * 1024
@@ -60,7 +60,7 @@ def _epoch(text: str) -> str | None:
     if value > 1e12:  # milliseconds
         value /= 1000
     try:
-        return _utc(datetime.fromtimestamp(value, timezone.utc))
+        return _utc(datetime.fromtimestamp(value, UTC))
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -68,7 +68,7 @@ def _epoch(text: str) -> str | None:
 def _utc(stamp: datetime) -> str:
     if stamp.tzinfo is None:
         return stamp.strftime("%Y-%m-%dT%H:%M:%S")
-    return stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _TRANSCRIPT = re.compile(rb'"role"\s*:\s*"(?:system|user|assistant|tool|developer)"')

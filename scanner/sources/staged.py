@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 
 from scanner.errors import SprawlError
-from scanner.sources.catfile import read_objects
-from scanner.sources.gitcmd import GitError, git
-from scanner.sources.filesystem import read_file
 from scanner.model import Skip
+from scanner.sources.catfile import read_objects
+from scanner.sources.filesystem import read_file
+from scanner.sources.gitcmd import GitError, git
 
 _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 

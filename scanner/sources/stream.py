@@ -9,8 +9,9 @@ the engine's per-chunk work) whatever the stream size.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from scanner.model import Match
 

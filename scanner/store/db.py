@@ -9,10 +9,10 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from scanner.model import CONFIDENCE_RANK, Finding, Location
 from scanner.store import keys
@@ -54,7 +54,7 @@ class LocationRow:
 
     @classmethod
     def from_location(cls, loc: Location, repo: str = "", repository_id: int | None = None, blob: str = "",
-                      default_date: str = "") -> "LocationRow":
+                      default_date: str = "") -> LocationRow:
         p = loc.provenance
         return cls(loc.path, loc.line, loc.column, loc.source, loc.snippet, repo, repository_id, blob,
                    p.commit, p.author, p.email, p.date or default_date)

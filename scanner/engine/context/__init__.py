@@ -11,13 +11,19 @@ the text is an inline image, or a default password for a local or example host.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from scanner.engine import decoders
 from scanner.engine.context.hints import QUOTES, value_starts
 from scanner.engine.context.lines import format_for, line_site
 from scanner.engine.context.names import (
-    about_secret, is_secret_name, lookup_reason, name_words, sample_name, secret_name_kind, value_reason,
+    about_secret,
+    is_secret_name,
+    lookup_reason,
+    name_words,
+    sample_name,
+    secret_name_kind,
+    value_reason,
 )
 from scanner.engine.context.syntax import Parsers, Site, Tree, language_for
 from scanner.engine.entropy import shannon_entropy
@@ -45,8 +51,8 @@ class ContextAnalyzer:
 
     def __init__(self, ruleset):
         self.parsers = Parsers()
-        self.generic_rule = ruleset.by_id.get("generic-secret-assignment")
-        self.password_rule = ruleset.by_id.get("password-assignment-quoted")
+        self.generic_rule = ruleset.with_role("generic-assignment")
+        self.password_rule = ruleset.with_role("password-assignment")
 
     def path_profile(self, path: str) -> tuple:
         """All that context analysis takes from a blob's path (see Engine.path_profile): wants_hints
@@ -88,7 +94,7 @@ class ContextAnalyzer:
 
     # --- judging candidates that rules found -------------------------------------------------------
 
-    def _drop_reason(self, c, view: "_View") -> str | None:
+    def _drop_reason(self, c, view: _View) -> str | None:
         data = view.data
         if view.in_image(c.start):
             return "inside a base64 image or font"
@@ -104,7 +110,7 @@ class ContextAnalyzer:
             if _weak(c.secret) and _LOCAL_OR_EXAMPLE_HOST.search(_line(data, c.start)):
                 c.confidence = "low"
                 c.reasons.append("default password for a local or example host")
-        if c.rule.id == "basic-auth-authorization-header":
+        if c.rule.role == "basic-authorization":
             creds = decoders.basic_credentials(c.secret)
             if creds is not None and (not creds[1] or value_reason(creds[1])):
                 return "Authorization: Basic with a placeholder password"
@@ -145,7 +151,7 @@ class ContextAnalyzer:
 
     # --- generic secrets found by name -------------------------------------------------------------
 
-    def _generic(self, view: "_View", sites: list[Site], taken: list, make: MakeCandidate) -> list:
+    def _generic(self, view: _View, sites: list[Site], taken: list, make: MakeCandidate) -> list:
         found, seen = [], set()
         for site in sites:
             if not site.literal or site.is_key or not site.name or site.comment:
@@ -159,7 +165,7 @@ class ContextAnalyzer:
                 found.append(cand)
         return found
 
-    def _judge_value(self, view: "_View", site: Site, make: MakeCandidate):
+    def _judge_value(self, view: _View, site: Site, make: MakeCandidate):
         kind = secret_name_kind(site.name)
         if kind is None:
             return None
@@ -282,7 +288,7 @@ class _View:
                 for name, start, end, _ in decoders.named_query_params(data, lo, hi) if is_secret_name(name)]
 
 
-def _plausible(view: "_View", pos: int, name: str) -> bool:
+def _plausible(view: _View, pos: int, name: str) -> bool:
     """A quick look at the name and value, so that a file is parsed only for values that could be secrets:
     a secret-ish name (not token_type or author), of a few characters, that is not a placeholder. (In
     code a value is a literal only where a quote opens it: value_starts names no other value there.)"""

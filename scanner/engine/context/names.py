@@ -36,7 +36,7 @@ _ABOUT_WORDS = frozenset(
      "visible", "visibility", "hidden", "input", "form", "column", "ref", "arn", "env", "var", "variable",
      "location", "store", "manager", "source", "class", "title", "description", "help", "usage", "char",
      "chars", "charset", "alphabet", "changed", "updated", "created", "at", "date", "time", "expired",
-     "template", "generator", "count", "limit", "attempts", "retries", "tip", "selector", "button", "link",
+     "template", "generator", "limit", "attempts", "retries", "tip", "selector", "button", "link",
      "route", "page", "view", "handler", "service", "client", "lookup", "mount", "key", "header"}
 )
 # Words that anywhere in the name mean "not a credential".

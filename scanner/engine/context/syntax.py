@@ -88,7 +88,7 @@ class Parsers:
             self._parsers[lang] = _build(lang)
         return self._parsers[lang]
 
-    def parse(self, data: bytes, lang: str) -> "Tree | None":
+    def parse(self, data: bytes, lang: str) -> Tree | None:
         parser = self.get(lang)
         if parser is None or len(data) > MAX_PARSE_BYTES:
             return None

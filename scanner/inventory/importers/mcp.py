@@ -16,7 +16,6 @@ from scanner.inventory.model import Credential, Identity, Inventory, Tool
 
 _REF = re.compile(r"\$\{(?:(input|env):)?([A-Za-z0-9_.\-]+)\}")
 _SECRETISH = re.compile(r"(?i)(key|token|secret|password|passwd|auth|credential|pat\b|private)")
-_USER_LEVEL = ("claude_desktop_config.json",)
 
 
 def _system(server: str, spec: dict) -> str:
