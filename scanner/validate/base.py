@@ -28,9 +28,14 @@ from scanner.validate.session import ProviderSession, Unusable
 class Validator(Protocol):
     """One provider's check. `documented` are the origins the provider's API lives on (`*.` = one tenant)."""
 
-    provider: str
-    rule_ids: tuple[str, ...]
-    documented: tuple[str, ...]
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]: ...
+
+    @property
+    def documented(self) -> tuple[str, ...]: ...
 
     def validate(self, candidate: Candidate, session: ProviderSession) -> ValidationResult: ...
 
