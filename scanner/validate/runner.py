@@ -6,6 +6,7 @@ Invariants (tests/test_validate_runner.py):
 - each provider's requests are at least 1/rps apart on the injected clock; the whole run sends at most
   `budget` requests, and a candidate that finds the budget spent is indeterminate with that reason;
 - one credential found in many places is asked about once per run;
+- privilege and reach come from `permissions.analyze` of what the provider said;
 - every exception and every unusable answer becomes `indeterminate` with its reason; a rule without a
   validator is `unsupported`; the secret never appears in a result.
 """
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scanner.net.http import GuardedClient, NetError
+from scanner.validate.permissions import analyze
 from scanner.validate.registry import Registry, default_registry
 from scanner.validate.result import (
     Candidate,
@@ -120,6 +122,7 @@ class Runner:
             checked_at=self.now(),
             requests=tuple(session.made) if session else (),
         )
+        result = analyze(result)
         return scrub(result, session.secrets if session else _secrets_of(candidate))
 
 
