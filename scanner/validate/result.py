@@ -115,6 +115,31 @@ class ValidationResult:
         }
 
 
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> ValidationResult:
+        """The inverse of `to_dict` (a stored row's payload back to a result)."""
+        privilege = document.get("privilege")
+        return cls(
+            provider=str(document["provider"]),
+            status=Status(document["status"]),
+            reason=str(document.get("reason", "")),
+            identity=Identity(**{k: v for k, v in (document.get("identity") or {}).items()
+                                 if k in {"account", "user", "org", "project"}}),
+            scopes=tuple(document.get("scopes") or ()),
+            resources=tuple(document.get("resources") or ()),
+            privilege=Privilege(privilege) if privilege else None,
+            reach=tuple(document.get("reach") or ()),
+            expires_at=_parse_iso(document.get("expires_at")),
+            checked_at=_parse_iso(document.get("checked_at")),
+            requests=tuple(RequestMade(r["method"], r["url"]) for r in document.get("requests") or ()),
+            rule_id=str(document.get("rule_id", "")),
+        )
+
+
+def _parse_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 

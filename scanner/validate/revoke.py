@@ -129,7 +129,7 @@ class SlackRevoker:
         return [RequestMade("POST", base(SLACK) + "/api/auth.revoke")]
 
     def perform(self, candidate: Candidate, session: ProviderSession) -> tuple[bool, str]:
-        response, answer = session.json("POST", session.base_url(SLACK) + "/api/auth.revoke",
+        _response, answer = session.json("POST", session.base_url(SLACK) + "/api/auth.revoke",
                                         headers={"Authorization": f"Bearer {candidate.secret}"})
         accepted = dig(answer, "ok") is True and dig(answer, "revoked") is True
         return accepted, "Slack revoked the token" if accepted else f"Slack refused: {text_at(answer, 'error')}"
