@@ -8,6 +8,7 @@ request it receives and the highest number of requests it was handling at once.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -67,7 +68,9 @@ def case(provider: str, name: str, **overrides: Any) -> Reply:
 class ProviderServer:
     """The running server: `url`, `requests` received, `peak_concurrency`; `responder` decides each answer."""
 
-    def __init__(self, responder: Responder, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, responder: Responder, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.responder = responder
         self.requests: list[Received] = []
         self.peak_concurrency = 0
@@ -77,6 +80,9 @@ class ProviderServer:
         self._httpd.daemon_threads = True
         self.host, self.port = host, int(self._httpd.server_address[1])
         self.url = f"http://{host}:{self.port}"
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+            self.url = f"https://{host}:{self.port}"
 
     def _enter(self, received: Received) -> None:
         with self._lock:
@@ -131,8 +137,10 @@ class ProviderServer:
 
 
 @contextmanager
-def serving(responder: Responder, host: str = "127.0.0.1", port: int = 0) -> Iterator[ProviderServer]:
-    server = ProviderServer(responder, host, port)
+def serving(
+    responder: Responder, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+) -> Iterator[ProviderServer]:
+    server = ProviderServer(responder, host, port, tls)
     server.start()
     try:
         yield server

@@ -214,3 +214,59 @@ def test_parse_endpoint_accepts_enterprise_base_urls() -> None:
     assert policy.base_url("npm", "https://registry.npmjs.org") == "https://registry.npmjs.org"
     with pytest.raises(ValueError, match="given twice"):
         EndpointPolicy.parse(["github=https://a.test", "github=https://b.test"])
+
+
+def _tls_pair(tmp_path, name: str):  # type: ignore[no-untyped-def]
+    """A throwaway CA and a server certificate for `name`: (server context recording SNI, client context, snis)."""
+    import datetime as dt
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+          .not_valid_after(now + dt.timedelta(hours=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    snis: list[str | None] = []
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server.sni_callback = lambda sock, server_name, context: snis.append(server_name)  # type: ignore[assignment]
+    client = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    return server, client, snis
+
+
+def test_tls_sends_the_host_name_as_sni_and_accepts_its_certificate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    server_tls, client_tls, snis = _tls_pair(tmp_path, "acme.test")
+    with serving(by_path({"/user": OK}), tls=server_tls) as server:
+        policy = EndpointPolicy.parse([f"acme=https://acme.test:{server.port}"], allow_internal=True)
+        client = GuardedClient(policy, resolver=resolving_to(["127.0.0.1"]), tls_context=client_tls)
+        response = client.request("GET", f"https://acme.test:{server.port}/user", provider="acme",
+                                  documented=DOCUMENTED)
+    assert response.status == 200 and snis == ["acme.test"]
+
+
+def test_tls_refuses_a_certificate_for_another_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    server_tls, client_tls, _ = _tls_pair(tmp_path, "acme.test")
+    with serving(by_path({"/user": OK}), tls=server_tls) as server:
+        policy = EndpointPolicy.parse([f"other=https://other.test:{server.port}"], allow_internal=True)
+        client = GuardedClient(policy, resolver=resolving_to(["127.0.0.1"]), tls_context=client_tls)
+        with pytest.raises(TLSFailed):
+            client.request("GET", f"https://other.test:{server.port}/user", provider="other", documented=())
+    assert server.requests == []
