@@ -178,8 +178,8 @@ def test_loopback_database_needs_allow_internal() -> None:
     assert server.connections == 0
 
 
-def test_mysql_uri_is_unsupported() -> None:
+def test_other_database_uri_is_unsupported() -> None:
     candidate = Candidate("db-connection-uri-password", "db-connection", "pw",
-                          {"uri": "mysql://root:pw@db.example.com:3306/app"})
+                          {"uri": "mongodb://root:pw@db.example.com:27017/app"})
     result = validate(runner_for("db-connection", "http://127.0.0.1:1"), candidate)
     assert result.status is Status.UNSUPPORTED and result.requests == ()
