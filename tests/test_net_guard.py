@@ -270,3 +270,11 @@ def test_tls_refuses_a_certificate_for_another_name(tmp_path) -> None:  # type: 
         with pytest.raises(TLSFailed):
             client.request("GET", f"https://other.test:{server.port}/user", provider="other", documented=())
     assert server.requests == []
+
+
+def test_a_callers_host_header_is_ignored() -> None:
+    with serving(by_path({"/user": OK})) as server:
+        client = client_for(server.url, resolving_to(["127.0.0.1"]), allow_internal=True)
+        client.request("GET", f"http://acme.test:{server.port}/user", provider="acme", documented=DOCUMENTED,
+                       headers={"Host": "169.254.169.254"})
+    assert server.requests[0].header("Host") == f"acme.test:{server.port}"

@@ -36,6 +36,7 @@ __all__ = [
     "Resolver",
     "Response",
     "TLSFailed",
+    "host_header",
     "parse_endpoint",
     "resolve_pinned",
     "system_resolver",
@@ -255,7 +256,8 @@ class GuardedClient:
     ) -> Response:
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        sent = {"User-Agent": USER_AGENT, "Accept": "application/json", **headers, "Connection": "close"}
+        chosen = {name: value for name, value in headers.items() if name.lower() not in {"host", "connection"}}
+        sent = {"User-Agent": USER_AGENT, "Accept": "application/json", **chosen, "Connection": "close"}
         deadline = self.clock() + self.limits.total_timeout
         try:
             connection.request(method, target, body=body, headers=sent)
@@ -286,6 +288,14 @@ def _read_capped(
         size += len(chunk)
     body = b"".join(chunks)
     return body[:cap], len(body) > cap
+
+
+def host_header(url: str) -> str:
+    """The Host header this client sends for `url` (as http.client writes it): host, and port if not default."""
+    origin = Origin.of(url)
+    host = f"[{origin.host}]" if ":" in origin.host else origin.host
+    default = 443 if origin.scheme == "https" else 80
+    return host if origin.port == default else f"{host}:{origin.port}"
 
 
 def _origin_text(url: str) -> str:

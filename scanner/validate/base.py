@@ -1,7 +1,8 @@
 """The validator contract, and `HttpCheck`: the declarative one-request validator most providers are.
 
-Invariant: `HttpCheck` answers `active` only for a status in `active_statuses` whose JSON passes `accepted`;
-`revoked` only for a status in `revoked_statuses` (or `accepted` saying "revoked"); `insufficient_statuses`
+Invariant: `HttpCheck` answers `active` only for a status in `active_statuses` whose JSON carries
+`expect_path` and passes `accepted`; `revoked` only for 401, or another status in `revoked_statuses` with a
+JSON body (a bare 403 text page is a proxy's, not the provider's), or `accepted` saying "revoked"; `insufficient_statuses`
 (a JSON "you lack the scope for this" from a live credential) is active without the endpoint's evidence;
 anything else raises `Unusable` (indeterminate). Guarded by tests/test_validate_providers.py.
 """
@@ -126,6 +127,11 @@ def identity_from(document: Any, mapping: IdentityMap) -> Identity:
     return Identity(**{name: text_at(document, path) for name, path in mapping.items()})
 
 
+def is_list(document: Any) -> bool | None:
+    """`accepted` for endpoints that answer a JSON list."""
+    return True if isinstance(document, list) else None
+
+
 def unexpected(response: Response) -> Unusable:
     return Unusable(f"unexpected answer ({response.status}) from the provider")
 
@@ -154,6 +160,8 @@ class HttpCheck:
     resources_path: str | None = None
     resources_key: str | None = None
     expires_path: str | None = None
+    expect_path: str | None = None
+    """A dotted JSON path a genuine 2xx answer always carries (`login`, `data`): without it, unexpected."""
     accepted: Callable[[Any], bool | None] | None = None
     """Reads a 2xx JSON body: True live, False revoked (Slack's {"ok": false}), None unexpected."""
     extra_documented: tuple[str, ...] = ()
@@ -175,6 +183,8 @@ class HttpCheck:
     def read(self, response: Response) -> ValidationResult:
         """The mapping from the provider's answer to a result (module doc)."""
         if response.status in self.revoked_statuses:
+            if response.status != 401:
+                _ = _json_or_unusable(response)  # a bare 403/404 page may be a proxy's; a provider's refusal is JSON
             return revoked(self.provider, f"the provider refused the credential ({response.status})")
         if response.status in self.insufficient_statuses:
             _ = _json_or_unusable(response)  # a live key's scope error is JSON; a bare 403 page is not evidence
@@ -182,6 +192,8 @@ class HttpCheck:
         if response.status not in self.active_statuses:
             raise unexpected(response)
         document = _json_or_unusable(response) if response.body.strip() else None
+        if self.expect_path is not None and dig(document, self.expect_path) is None:
+            raise Unusable(f"the answer ({response.status}) lacks what the provider always sends; not trusted")
         if self.accepted is not None:
             verdict = self.accepted(document)
             if verdict is None:

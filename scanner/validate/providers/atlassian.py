@@ -20,6 +20,7 @@ MYSELF = HttpCheck(
     rule_ids=(),
     base=DOCUMENTED,
     path="/rest/api/3/myself",
+    expect_path="accountId",
     revoked_statuses=frozenset({401}),
     identity={"user": "emailAddress", "account": "accountId"},
 )

@@ -12,6 +12,7 @@ VALIDATORS = [
         rule_ids=("bitbucket-app-password",),
         base="https://api.bitbucket.org",
         path="/2.0/user",
+        expect_path="uuid",
         auth=basic(lambda c: c.group("username")),
         revoked_statuses=frozenset({401}),
         insufficient_statuses=frozenset({403}),

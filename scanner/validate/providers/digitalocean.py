@@ -8,6 +8,7 @@ VALIDATORS = [
         rule_ids=("digitalocean-personal-access-token", "digitalocean-oauth-access-token"),
         base="https://api.digitalocean.com",
         path="/v2/account",
+        expect_path="account",
         identity={"user": "account.email", "account": "account.uuid", "org": "account.team.name"},
     )
 ]

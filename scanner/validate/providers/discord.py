@@ -19,6 +19,7 @@ BOT = HttpCheck(
     rule_ids=("discord-bot-token",),
     base=API,
     path="/api/v10/users/@me",
+    expect_path="id",
     auth=header("Authorization", "Bot "),
     identity={"user": "username", "account": "id"},
 )
@@ -28,6 +29,7 @@ WEBHOOK_READ = HttpCheck(
     rule_ids=(),
     base=API,
     path="",
+    expect_path="id",
     revoked_statuses=frozenset({401, 404}),
     identity={"user": "name", "account": "id", "org": "guild_id", "project": "channel_id"},
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scanner.validate.base import HttpCheck, parse_time, texts_at, unexpected
+from scanner.validate.base import HttpCheck, dig, parse_time, texts_at, unexpected
 from scanner.validate.result import Candidate, ValidationResult, active, revoked
 from scanner.validate.session import ProviderSession
 
@@ -23,6 +23,7 @@ USER = HttpCheck(
     rule_ids=("github-pat-classic", "github-oauth-token", "github-fine-grained-pat"),
     base=API,
     path="/user",
+    expect_path="login",
     extra_headers=HEADERS,
     insufficient_statuses=frozenset({403}),
     identity={"user": "login", "account": "id", "org": "company"},
@@ -60,7 +61,7 @@ class InstallationTokenCheck:
         response, document = session.json("GET", url, headers=headers)
         if response.status == 401:
             return revoked(self.provider, "GitHub refused the installation token (401)")
-        if response.status != 200:
+        if response.status != 200 or not isinstance(dig(document, "repositories"), list):
             raise unexpected(response)
         repos = texts_at(document, "repositories", "full_name")
         owners = sorted({name.split("/", 1)[0] for name in repos})

@@ -31,7 +31,7 @@ class PersonalTokenCheck:
         response, token = session.json("GET", base + "/personal_access_tokens/self", headers=headers)
         if response.status == 401:
             return revoked(self.provider, "GitLab refused the token (401): revoked, expired or unknown")
-        if response.status != 200 or not isinstance(token, dict):
+        if response.status != 200 or not isinstance(token, dict) or not isinstance(token.get("scopes"), list):
             raise unexpected(response)
         expires = parse_time(token.get("expires_at"))
         if token.get("revoked") is True or token.get("active") is False:

@@ -18,6 +18,7 @@ MODELS = HttpCheck(
     rule_ids=(),
     base=API,
     path="/v1beta/models?pageSize=1",
+    expect_path="models",
     resources_path="models",
     resources_key="name",
 )

@@ -18,6 +18,7 @@ ORG = HttpCheck(
     rule_ids=(),
     base=DOCUMENTED,
     path="/api/org",
+    expect_path="id",
     revoked_statuses=frozenset({401}),
     insufficient_statuses=frozenset({403}),
     identity={"org": "name", "account": "id"},

@@ -3,5 +3,5 @@
 from scanner.validate.base import HttpCheck
 
 VALIDATORS = [
-    HttpCheck(provider="groq", rule_ids=("groq-api-key",), base="https://api.groq.com", path="/openai/v1/models")
+    HttpCheck(provider="groq", rule_ids=("groq-api-key",), base="https://api.groq.com", path="/openai/v1/models", expect_path="data")
 ]

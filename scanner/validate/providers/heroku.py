@@ -8,6 +8,7 @@ VALIDATORS = [
         rule_ids=("heroku-api-key-v2", "heroku-api-key"),
         base="https://api.heroku.com",
         path="/account",
+        expect_path="id",
         extra_headers={"Accept": "application/vnd.heroku+json; version=3"},
         identity={"user": "email", "account": "id"},
     )

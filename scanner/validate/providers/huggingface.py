@@ -43,7 +43,7 @@ class WhoAmICheck:
         response, document = session.json("GET", session.base_url(API) + "/api/whoami-v2", headers=headers)
         if response.status == 401:
             return revoked(self.provider, "Hugging Face refused the token (401)")
-        if response.status != 200 or not isinstance(document, dict):
+        if response.status != 200 or not text_at(document, "name"):
             raise unexpected(response)
         orgs = texts_at(document, "orgs", "name")
         return active(

@@ -3,7 +3,7 @@
 Docs: https://docs.langchain.com/langsmith/manage-organization-by-api
 """
 
-from scanner.validate.base import HttpCheck, header
+from scanner.validate.base import HttpCheck, header, is_list
 
 VALIDATORS = [
     HttpCheck(
@@ -14,6 +14,7 @@ VALIDATORS = [
         auth=header("X-API-Key"),
         revoked_statuses=frozenset({401, 403}),
         resources_path="",
+        accepted=is_list,
         resources_key="display_name",
         extra_documented=("https://eu.api.smith.langchain.com",),
     )

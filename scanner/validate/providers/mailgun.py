@@ -12,6 +12,7 @@ VALIDATORS = [
         rule_ids=("mailgun-private-api-key", "mailgun-api-key-context"),
         base="https://api.mailgun.net",
         path="/v4/domains?limit=20",
+        expect_path="items",
         auth=basic("api"),
         revoked_statuses=frozenset({401}),
         insufficient_statuses=frozenset({403}),

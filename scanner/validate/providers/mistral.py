@@ -3,5 +3,5 @@
 from scanner.validate.base import HttpCheck
 
 VALIDATORS = [
-    HttpCheck(provider="mistral", rule_ids=("mistral-api-key",), base="https://api.mistral.ai", path="/v1/models")
+    HttpCheck(provider="mistral", rule_ids=("mistral-api-key",), base="https://api.mistral.ai", path="/v1/models", expect_path="data")
 ]

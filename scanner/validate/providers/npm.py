@@ -8,6 +8,7 @@ VALIDATORS = [
         rule_ids=("npm-access-token", "npm-json-auth-token"),
         base="https://registry.npmjs.org",
         path="/-/whoami",
+        expect_path="username",
         identity={"user": "username"},
     )
 ]

@@ -14,6 +14,7 @@ API_KEY = HttpCheck(
     rule_ids=("openai-api-key", "openai-api-key-context"),
     base=API,
     path="/v1/models",
+    expect_path="data",
     insufficient_statuses=frozenset({403}),
     identity_headers=ORG_HEADERS,
 )
@@ -23,6 +24,7 @@ ADMIN_KEY = HttpCheck(
     rule_ids=("openai-admin-key",),
     base=API,
     path="/v1/organization/admin_api_keys?limit=20",
+    expect_path="data",
     insufficient_statuses=frozenset({403}),
     identity_headers=ORG_HEADERS,
     resources_path="data",

@@ -10,6 +10,7 @@ VALIDATORS = [
         rule_ids=("pagerduty-api-key",),
         base="https://api.pagerduty.com",
         path="/abilities",
+        expect_path="abilities",
         auth=header("Authorization", "Token token="),
         extra_headers={"Accept": "application/vnd.pagerduty+json;version=2"},
         revoked_statuses=frozenset({401}),

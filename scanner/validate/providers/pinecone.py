@@ -11,6 +11,7 @@ VALIDATORS = [
         rule_ids=("pinecone-api-key", "pinecone-api-key-legacy"),
         base="https://api.pinecone.io",
         path="/indexes",
+        expect_path="indexes",
         auth=header("Api-Key"),
         extra_headers={"X-Pinecone-API-Version": "2025-01"},
         resources_path="indexes",

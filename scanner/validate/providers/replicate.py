@@ -8,6 +8,7 @@ VALIDATORS = [
         rule_ids=("replicate-api-token",),
         base="https://api.replicate.com",
         path="/v1/account",
+        expect_path="username",
         identity={"user": "username", "account": "type"},
     )
 ]

@@ -10,6 +10,7 @@ VALIDATORS = [
         rule_ids=("sendgrid-api-key",),
         base="https://api.sendgrid.com",
         path="/v3/scopes",
+        expect_path="scopes",
         revoked_statuses=frozenset({401}),
         insufficient_statuses=frozenset({403}),
         scopes_path="scopes",

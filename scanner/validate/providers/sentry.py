@@ -1,6 +1,6 @@
 """Sentry: the organizations the auth token reaches. Docs: https://docs.sentry.io/api/organizations/list-your-organizations/"""
 
-from scanner.validate.base import HttpCheck
+from scanner.validate.base import HttpCheck, is_list
 
 VALIDATORS = [
     HttpCheck(
@@ -10,6 +10,7 @@ VALIDATORS = [
         path="/api/0/organizations/",
         insufficient_statuses=frozenset({403}),
         resources_path="",
+        accepted=is_list,
         resources_key="slug",
         extra_documented=("https://*.sentry.io",),
     )

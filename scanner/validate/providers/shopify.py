@@ -16,6 +16,7 @@ SCOPES = HttpCheck(
     rule_ids=(),
     base=DOCUMENTED,
     path="/admin/oauth/access_scopes.json",
+    expect_path="access_scopes",
     auth=header("X-Shopify-Access-Token"),
     revoked_statuses=frozenset({401}),
     insufficient_statuses=frozenset({403}),

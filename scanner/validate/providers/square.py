@@ -10,6 +10,7 @@ VALIDATORS = [
         rule_ids=("square-access-token", "square-production-access-token"),
         base="https://connect.squareup.com",
         path="/v2/merchants/me",
+        expect_path="merchant",
         extra_headers={"Square-Version": "2025-01-23"},
         insufficient_statuses=frozenset({403}),
         identity={"account": "merchant.id", "org": "merchant.business_name"},

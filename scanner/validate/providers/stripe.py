@@ -7,7 +7,7 @@ https://docs.stripe.com/error-handling (403: the key lacks the permission), http
 
 from __future__ import annotations
 
-from scanner.validate.base import dig, unexpected
+from scanner.validate.base import dig, text_at, unexpected
 from scanner.validate.result import (
     Candidate,
     Identity,
@@ -49,6 +49,8 @@ class KeyCheck:
             if response.status == 401:
                 return revoked(self.provider, "Stripe refused the key (401): rolled, deleted or mistyped")
             if response.status == 200:
+                if not text_at(parse_json(response), "object"):
+                    raise unexpected(response)  # every Stripe object names its type
                 granted.append(permission)
             elif response.status != 403 or not isinstance(dig(parse_json(response), "error"), dict):
                 raise unexpected(response)

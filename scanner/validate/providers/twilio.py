@@ -20,6 +20,7 @@ ACCOUNT = HttpCheck(
     rule_ids=(),
     base=API,
     path="",
+    expect_path="sid",
     insufficient_statuses=frozenset({403}),
     identity={"account": "sid", "org": "friendly_name"},
 )
