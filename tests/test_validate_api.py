@@ -10,6 +10,7 @@ import pytest
 from scanner.validate.api import (
     ValidationOptions,
     is_fresh,
+    liveness_hundredths,
     open_runner,
     validate_candidates,
 )
@@ -51,3 +52,13 @@ def test_freshness() -> None:
     result = ValidationResult("github", Status.ACTIVE, "ok", checked_at=checked)
     assert is_fresh(result, 3600, checked.timestamp() + 3599)
     assert not is_fresh(result, 3600, checked.timestamp() + 3601)
+
+
+def test_liveness_multiplier_follows_design_section_8() -> None:
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    past, future = datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    assert liveness_hundredths(None, now) == 85
+    assert liveness_hundredths(ValidationResult("x", Status.ACTIVE, "", expires_at=future), now) == 100
+    assert liveness_hundredths(ValidationResult("x", Status.REVOKED, ""), now) == 35
+    assert liveness_hundredths(ValidationResult("x", Status.INDETERMINATE, ""), now) == 85
+    assert liveness_hundredths(ValidationResult("x", Status.UNSUPPORTED, "", expires_at=past), now) == 20

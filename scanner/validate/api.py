@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from scanner.net.endpoints import EndpointPolicy
 from scanner.net.http import GuardedClient, Limits
-from scanner.validate.result import Candidate, ValidationResult
+from scanner.validate.result import Candidate, Status, ValidationResult
 from scanner.validate.runner import Runner, RunSettings
 
 
@@ -50,6 +51,20 @@ def validate_candidates(candidates: Iterable[Candidate], options: ValidationOpti
         return runner.validate_all(candidates)
 
 
+LIVENESS_HUNDREDTHS = {Status.ACTIVE: 100, Status.REVOKED: 35, Status.INDETERMINATE: 85, Status.UNSUPPORTED: 85}
+NOT_VALIDATED, EXPIRED = 85, 20
+
+
+def liveness_hundredths(result: ValidationResult | None, now: datetime) -> int:
+    """DESIGN section 8's M in hundredths: active 100, revoked 35, indeterminate, unsupported or not validated
+    85, and 20 when the provider named an expiry that has passed (a live answer outranks a stale expiry)."""
+    if result is None:
+        return NOT_VALIDATED
+    if result.status is not Status.ACTIVE and result.expires_at is not None and result.expires_at <= now:
+        return EXPIRED
+    return LIVENESS_HUNDREDTHS[result.status]
+
+
 def is_fresh(result: ValidationResult, max_age_seconds: float, now_timestamp: float) -> bool:
     """True when a stored result is young enough to reuse (`--max-age`)."""
     if result.checked_at is None:
@@ -57,4 +72,6 @@ def is_fresh(result: ValidationResult, max_age_seconds: float, now_timestamp: fl
     return now_timestamp - result.checked_at.timestamp() <= max_age_seconds
 
 
-__all__: Sequence[str] = ("ValidationOptions", "is_fresh", "open_runner", "validate_candidates")
+__all__: Sequence[str] = (
+    "ValidationOptions", "is_fresh", "liveness_hundredths", "open_runner", "validate_candidates",
+)
