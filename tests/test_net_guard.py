@@ -221,6 +221,7 @@ def _tls_pair(tmp_path, name: str):  # type: ignore[no-untyped-def]
     import datetime as dt
     import ssl
 
+    pytest.importorskip("cryptography", reason="the throwaway CA needs the cryptography dependency")
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec

@@ -7,6 +7,10 @@ import base64
 import json
 from urllib.parse import parse_qs
 
+import pytest
+
+pytest.importorskip("cryptography", reason="GCP key signing needs the cryptography dependency")
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
