@@ -132,7 +132,8 @@ def _secrets_of(candidate: Candidate) -> list[str]:
     return [candidate.secret, *paired]
 
 
-SECRET_GROUPS = ("secret_access_key", "session_token", "client_secret", "private_key", "password", "auth_token")
+SECRET_GROUPS = ("secret_access_key", "session_token", "client_secret", "private_key", "password", "auth_token",
+                 "api_key_secret")
 
 
 def scrub(result: ValidationResult, secrets: Sequence[str]) -> ValidationResult:
