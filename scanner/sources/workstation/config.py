@@ -20,9 +20,11 @@ from scanner.sources.workstation.nodes import Node, path_at
 from scanner.sources.workstation.tomlpos import parse_toml
 from scanner.sources.workstation.yamlpos import parse_yaml
 
-# `${input:x}`, `${env:X}`, `${X}`, `${X:-default}` (group "default" is the literal default), `$X`, `{env:X}`.
+# `${input:x}`, `${env:X}`, `${X}`, `${X:-default}` (group "default" is the literal default), `$X`, `{env:X}`,
+# Continue's `${{ secrets.X }}`.
 REFERENCE = re.compile(
-    rb"\$\{(?:input:|env:)?[A-Za-z_][A-Za-z0-9_.\-]*(?::?-(?P<default>[^}]*))?\}|\$[A-Za-z_][A-Za-z0-9_]*|\{env:[A-Za-z_][A-Za-z0-9_]*\}")
+    rb"\$\{(?:input:|env:)?[A-Za-z_][A-Za-z0-9_.\-]*(?::?-(?P<default>[^}]*))?\}|\$[A-Za-z_][A-Za-z0-9_]*"
+    rb"|\{env:[A-Za-z_][A-Za-z0-9_]*\}|\$\{\{\s*[A-Za-z0-9_.\-]+\s*\}\}")
 # Keys whose values are variable names, never secrets.
 NAME_KEYS = frozenset({"bearer_token_env_var", "env_vars", "env_http_headers", "envFile", "env_file"})
 FIELDS = {"env": "env", "args": "args", "headers": "headers", "http_headers": "headers", "env_http_headers": "headers",
