@@ -10,8 +10,13 @@ import pytest
 import yaml
 
 from scanner.inventory.loader import load_inventory
-from scanner.pipeline.workstation import (EXIT_FINDINGS, WorkstationOptions, redact_in_place, scan_workstation,
-                                          to_inventory)
+from scanner.pipeline.workstation import (
+    EXIT_FINDINGS,
+    WorkstationOptions,
+    redact_in_place,
+    scan_workstation,
+    to_inventory,
+)
 from scanner.sources.workstation.jsonpos import parse_json
 from tests.workstation_home import REFERENCES, FakeHome, build_home
 
