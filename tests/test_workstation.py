@@ -194,3 +194,36 @@ def test_exit_codes_clean_findings_unreadable(fake, tmp_path):
     broken = _scan(fake)
     assert broken.exit_code == 3
     assert [p.path for p in broken.problems] == [str(fake.home / ".kiro/settings/mcp.json")]
+
+
+def test_transcripts_in_worker_processes_give_the_same_findings(fake, monkeypatch):
+    import scanner.pipeline.workstation as pipeline
+
+    alone = _scan(fake, jobs=1)
+    monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 0)
+    pooled = _scan(fake, jobs=2)
+    key = lambda f: (f.path, f.line, f.column, f.fingerprint, f.rule_id, f.role)  # noqa: E731
+    assert sorted(map(key, pooled.findings)) == sorted(map(key, alone.findings))
+    assert pooled.scanned.keys() == alone.scanned.keys()
+    assert {p: s.secrets for p, s in pooled.scanned.items()} == {p: s.secrets for p, s in alone.scanned.items()}
+
+
+def test_unreadable_file_is_a_problem_not_a_crash(fake):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import DROP_DAC, REPO
+
+    target = fake.home / ".cursor/mcp.json"
+    target.chmod(0)
+    code = ("import sys; from scanner.cli.workstation import workstation; "
+            "workstation(sys.argv[1:], prog_name='sprawl workstation')")
+    prefix = DROP_DAC if os.geteuid() == 0 else []
+    run = subprocess.run([*prefix, sys.executable, "-c", code, "--home", str(fake.home), "--platform", "linux",
+                          "--system-root", str(fake.system_root), "--client", "cursor", "-f", "json"],
+                         capture_output=True, cwd=REPO, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.returncode == 3, run.stderr.decode()[-2000:]
+    doc = json.loads(run.stdout)
+    assert [p["path"] for p in doc["problems"]] == [str(target)]
+    assert doc["problems"][0]["reason"].startswith("unreadable")

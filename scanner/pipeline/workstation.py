@@ -14,12 +14,14 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import multiprocessing
 import os
 import socket
 import stat
 import tempfile
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +57,7 @@ from scanner.sources.workstation.versions import client_versions
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
 CONFIG_KINDS = ("mcp", "settings", "credentials", "env")
 TRANSCRIPT_KINDS = ("transcript", "tool-output")
+PARALLEL_BYTES = 8 << 20  # below this much transcript text a worker pool costs more than it saves
 OWNER_KINDS = {"user": "user", "team": "team", "group": "group"}
 
 
@@ -94,6 +97,7 @@ class WorkstationOptions:
     owner: str | None = None  # user:NAME; None: the OS user
     host: str | None = None
     min_confidence: str = "medium"
+    jobs: int = 0  # worker processes for transcripts (0: every core; 1: none)
 
 
 @dataclass
@@ -167,6 +171,17 @@ class RedactOutcome:
 
 
 @dataclass
+class FileOutcome:
+    """What scanning one file produced (in this process or a worker)."""
+
+    scanned: ScannedFile | None = None
+    findings: list[WorkstationFinding] = field(default_factory=list)
+    servers: list[ServerEntry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    references: int = 0
+
+
+@dataclass
 class WorkstationReport:
     host: str
     user: str
@@ -180,6 +195,15 @@ class WorkstationReport:
     problems: list[Problem] = field(default_factory=list)
     references: int = 0  # values that name a secret elsewhere (not findings)
     scanned: dict[str, ScannedFile] = field(default_factory=dict, repr=False)
+
+    def add(self, out: FileOutcome) -> None:
+        if out.scanned is not None:
+            self.files += 1
+            self.scanned[str(out.scanned.file.path)] = out.scanned
+        self.findings += out.findings
+        self.servers += out.servers
+        self.problems += out.problems
+        self.references += out.references
 
     @property
     def exit_code(self) -> int:
@@ -233,53 +257,86 @@ def display_path(path: Path, home: Path) -> str:
 
 
 def scan_workstation(options: WorkstationOptions) -> WorkstationReport:
-    machine = Machine.current(options.home, options.platform, options.system_root, options.env)
+    """Discover and scan every client file; transcripts in worker processes when there is enough of them."""
+    env = options.env
+    if env is None and options.home is not None and Path(options.home).resolve() != Path.home().resolve():
+        env = {}  # this process's CODEX_HOME or CLAUDE_CONFIG_DIR say nothing about another user's home
+    machine = Machine.current(options.home, options.platform, options.system_root, env)
     found = discover(machine, options.clients, options.projects)
     owner = parse_owner(options.owner)
     report = WorkstationReport(options.host or socket.gethostname(), owner.partition(":")[2], owner,
                                machine.platform, str(machine.home), client_versions(found))
-    for file in found.files:
-        _scan_file(file, machine, options.min_confidence, report)
+    for outcome in _outcomes(found.files, machine, options):
+        report.add(outcome)
     _mark_code_reach(report)
     return report
 
 
-def _scan_file(file: ClientFile, machine: Machine, min_confidence: str, report: WorkstationReport) -> None:
+def _outcomes(files: list[ClientFile], machine: Machine, options: WorkstationOptions) -> Iterator[FileOutcome]:
+    transcripts = [f for f in files if f.kind in TRANSCRIPT_KINDS]
+    for file in files:
+        if file.kind not in TRANSCRIPT_KINDS:
+            yield scan_file(file, machine, options.min_confidence)
+    jobs = options.jobs or os.cpu_count() or 1
+    if jobs == 1 or len(transcripts) < 2 or _size(transcripts) < PARALLEL_BYTES:
+        for file in transcripts:
+            yield scan_file(file, machine, options.min_confidence)
+        return
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(transcripts)), mp_context=ctx) as pool:
+        yield from pool.map(scan_file, transcripts, [machine] * len(transcripts),
+                            [options.min_confidence] * len(transcripts))
+
+
+def _size(files: list[ClientFile]) -> int:
+    total = 0
+    for f in files:
+        try:
+            total += f.path.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
+def scan_file(file: ClientFile, machine: Machine, min_confidence: str) -> FileOutcome:
+    """One client file: read once, scanned, every hit attributed; an unreadable file is a Problem."""
+    out = FileOutcome()
     try:
         data = file.path.read_bytes()
         mode = file.path.stat().st_mode
     except OSError as exc:
-        report.problems.append(Problem(str(file.path), file.client, f"unreadable: {exc.strerror or exc}"))
-        return
-    report.files += 1
-    scanned = report.scanned[str(file.path)] = ScannedFile(file, hashlib.sha256(data).hexdigest())
+        out.problems.append(Problem(str(file.path), file.client, f"unreadable: {exc.strerror or exc}"))
+        return out
+    out.scanned = ScannedFile(file, hashlib.sha256(data).hexdigest())
     shown = display_path(file.path, machine.home)
     if file.kind in TRANSCRIPT_KINDS:
-        _scan_transcript(file, data, shown, min_confidence, report, scanned)
+        _scan_transcript(file, data, shown, min_confidence, out)
     else:
-        _scan_config(file, data, shown, min_confidence, report, scanned)
-    if file.kind in ("credentials", "env") or scanned.secrets:
-        _check_mode(file, mode, machine, report)
+        _scan_config(file, data, shown, min_confidence, out)
+    if file.kind in ("credentials", "env") or out.scanned.secrets:
+        _check_mode(file, mode, machine, out)
+    return out
 
 
-def _scan_config(file: ClientFile, data: bytes, shown: str, min_confidence: str, report: WorkstationReport,
-                 scanned: ScannedFile) -> None:
+def _scan_config(file: ClientFile, data: bytes, shown: str, min_confidence: str, out: FileOutcome) -> None:
+    assert out.scanned is not None
+    scanned = out.scanned
     parsed: ParsedConfig | None
     try:
         parsed = parse_config(data, file)
     except CONFIG_ERRORS as exc:
-        report.problems.append(Problem(str(file.path), file.client, f"not valid {file.fmt}: {exc}"))
+        out.problems.append(Problem(str(file.path), file.client, f"not valid {file.fmt}: {exc}"))
         parsed = None
     lines = LineIndex(data)
     for hit in engine_hits(data, shown, min_confidence):
         start = lines.offset(hit.line, hit.column)
         end = start + len(hit.secret.encode())
         if parsed is not None and parsed.is_reference(start, end):
-            report.references += 1
+            out.references += 1
             continue
         where = parsed.attribute(start) if parsed is not None else None
         scanned.secrets.add(hit.secret)
-        report.findings.append(WorkstationFinding(
+        out.findings.append(WorkstationFinding(
             "secret", hit.rule_id, file.client, _scope(file, where.project if where else None), str(file.path),
             hit.line, hit.column,
             server=where.server if where else None, field=where.field if where else "other",
@@ -289,7 +346,7 @@ def _scan_config(file: ClientFile, data: bytes, shown: str, min_confidence: str,
     if parsed is None:
         return
     for server in parsed.servers:
-        _add_server(file, server, lines, report)
+        _add_server(file, server, lines, out)
 
 
 def _scope(file: ClientFile, project: str | None) -> str:
@@ -297,7 +354,7 @@ def _scope(file: ClientFile, project: str | None) -> str:
     return "project" if project and not file.project else file.scope
 
 
-def _add_server(file: ClientFile, server: ServerBlock, lines: LineIndex, report: WorkstationReport) -> None:
+def _add_server(file: ClientFile, server: ServerBlock, lines: LineIndex, out: FileOutcome) -> None:
     line, column = lines.position(server.start)
     url = ""
     if server.url:
@@ -307,29 +364,30 @@ def _add_server(file: ClientFile, server: ServerBlock, lines: LineIndex, report:
         url = f"{parts.scheme}://{parts.hostname or ''}{parts.path}"
     command = (server.command or "").replace("\\", "/").rsplit("/", 1)[-1]
     scope = _scope(file, server.project)
-    report.servers.append(ServerEntry(
+    out.servers.append(ServerEntry(
         file.client, scope, server.name, str(file.path), line, server.transport, command,
         package_of(server) or "", url, server.project or file.project,
         sorted(set(server.env) | set(server.env_refs)), executes_code(server), system_of(server)))
     for risk in server_risks(server):
-        report.findings.append(WorkstationFinding(
+        out.findings.append(WorkstationFinding(
             "config-risk", risk.rule_id, file.client, scope, str(file.path), line, column, server=server.name,
             field=risk.field, key=risk.key, project=server.project or file.project, severity="low",
             confidence="high", message=risk.message))
 
 
-def _check_mode(file: ClientFile, mode: int, machine: Machine, report: WorkstationReport) -> None:
+def _check_mode(file: ClientFile, mode: int, machine: Machine, out: FileOutcome) -> None:
     if machine.platform == "windows" or os.name != "posix":
         return  # Windows files carry ACLs, not modes
     risk = file_mode_risk(mode)
     if risk:
-        report.findings.append(WorkstationFinding(
+        out.findings.append(WorkstationFinding(
             "config-risk", risk.rule_id, file.client, file.scope, str(file.path), 1, 1, field=risk.field,
             key=risk.key, project=file.project, severity="low", confidence="high", message=risk.message))
 
 
-def _scan_transcript(file: ClientFile, data: bytes, shown: str, min_confidence: str, report: WorkstationReport,
-                     scanned: ScannedFile) -> None:
+def _scan_transcript(file: ClientFile, data: bytes, shown: str, min_confidence: str, out: FileOutcome) -> None:
+    assert out.scanned is not None
+    scanned = out.scanned
     roles = RoleFinder(data, file.fmt)
     lines = LineIndex(data)
     session = file.path.parent.parent.name if file.kind == "tool-output" else file.path.stem
@@ -348,7 +406,7 @@ def _scan_transcript(file: ClientFile, data: bytes, shown: str, min_confidence: 
                 continue
             seen.add((hit.fingerprint, line, column))
             scanned.secrets.add(hit.secret)
-            report.findings.append(WorkstationFinding(
+            out.findings.append(WorkstationFinding(
                 "secret", hit.rule_id, file.client, file.scope, str(file.path), line, column, field="content",
                 project=file.project, session=session, role=roles.role_at(offset), preview=hit.preview,
                 fingerprint=hit.fingerprint, confidence=hit.confidence,
