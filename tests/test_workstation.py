@@ -202,7 +202,7 @@ def test_transcripts_in_worker_processes_give_the_same_findings(fake, monkeypatc
     alone = _scan(fake, jobs=1)
     monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 0)
     pooled = _scan(fake, jobs=2)
-    key = lambda f: (f.path, f.line, f.column, f.fingerprint, f.rule_id, f.role)  # noqa: E731
+    key = lambda f: (f.path, f.line, f.column, f.fingerprint, f.rule_id, f.role)
     assert sorted(map(key, pooled.findings)) == sorted(map(key, alone.findings))
     assert pooled.scanned.keys() == alone.scanned.keys()
     assert {p: s.secrets for p, s in pooled.scanned.items()} == {p: s.secrets for p, s in alone.scanned.items()}
@@ -222,7 +222,8 @@ def test_unreadable_file_is_a_problem_not_a_crash(fake):
     prefix = DROP_DAC if os.geteuid() == 0 else []
     run = subprocess.run([*prefix, sys.executable, "-c", code, "--home", str(fake.home), "--platform", "linux",
                           "--system-root", str(fake.system_root), "--client", "cursor", "-f", "json"],
-                         capture_output=True, cwd=REPO, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+                         check=False, capture_output=True, cwd=REPO, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
     assert run.returncode == 3, run.stderr.decode()[-2000:]
     doc = json.loads(run.stdout)
     assert [p["path"] for p in doc["problems"]] == [str(target)]
