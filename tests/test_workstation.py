@@ -228,3 +228,31 @@ def test_unreadable_file_is_a_problem_not_a_crash(fake):
     doc = json.loads(run.stdout)
     assert [p["path"] for p in doc["problems"]] == [str(target)]
     assert doc["problems"][0]["reason"].startswith("unreadable")
+
+
+def test_a_secret_written_with_escapes_inside_is_masked_by_re_encoding_its_string(tmp_path):
+    from scanner.pipeline.workstation import mask_secrets
+    from tests.workstation_home import new_github
+
+    secret = new_github()
+    escaped = secret[:10] + f"\\u{ord(secret[10]):04x}" + secret[11:]
+    line = b'{"type":"user","message":{"content":"key: ' + escaped.encode() + b'\\nbye"},"n":"caf\\u00e9"}'
+    masked, count = mask_secrets(line + b"\n" + line + b"\n", {secret})
+    assert count == 2
+    for out in masked.splitlines():
+        doc = json.loads(out)
+        assert secret not in doc["message"]["content"] and doc["message"]["content"].endswith("\nbye")
+        assert doc["n"] == "café"
+
+
+def test_redaction_fails_closed_when_masking_would_break_a_file(fake, monkeypatch):
+    import scanner.pipeline.workstation as pipeline
+
+    report = _scan(fake, clients=("kiro",))
+    kiro = fake.home / ".kiro/settings/mcp.json"
+    before = kiro.read_bytes()
+    monkeypatch.setattr(pipeline, "mask_secrets", lambda data, secrets, json_like=True: (b"{broken", 1))
+    [outcome] = redact_in_place(report)
+    assert outcome.status == "failed" and not outcome.backup
+    assert kiro.read_bytes() == before
+    assert not (kiro.parent / "mcp.json.sprawl-backup").exists()

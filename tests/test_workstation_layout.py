@@ -131,3 +131,15 @@ def test_versions_from_transcripts_and_extension_folders(tmp_path):
     (m.home / ".vscode/extensions/saoudrizwan.claude-dev-3.9.2").mkdir(parents=True)
     (m.home / ".vscode/extensions/saoudrizwan.claude-dev-3.10.0").mkdir(parents=True)
     assert client_versions(discover(m)) == {"claude-code": "2.0.14", "codex": "0.63.0", "cline": "3.10.0"}
+
+
+def test_environment_moves_windows_and_xdg_folders(tmp_path):
+    roaming = tmp_path / "roaming"
+    win = _machine(tmp_path, "windows", {"APPDATA": str(roaming), "ProgramData": str(tmp_path / "pd")})
+    desktop = _touch(roaming / "Claude" / "claude_desktop_config.json")
+    managed = _touch(tmp_path / "pd" / "ClaudeCode" / "managed-mcp.json")
+    assert {desktop, managed} <= {f.path for f in discover(win).files}
+    xdg = _machine(tmp_path, "linux", {"XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+    zed = _touch(tmp_path / "xdg" / "zed" / "settings.json")
+    code = _touch(tmp_path / "xdg" / "Code" / "User" / "mcp.json")
+    assert {zed, code} <= {f.path for f in discover(xdg).files}

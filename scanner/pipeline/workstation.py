@@ -48,6 +48,7 @@ from scanner.sources.workstation.risks import (
 )
 from scanner.sources.workstation.transcript import (
     ESCAPED_STRING,
+    DecodedView,
     RoleFinder,
     chunks,
     decoded_view,
@@ -158,7 +159,6 @@ class ScannedFile:
     file: ClientFile
     sha256: str
     secrets: set[str] = field(default_factory=set, repr=False)
-    parsed_lines: set[int] = field(default_factory=set)  # JSONL: line starts that parsed when read
 
 
 @dataclass
@@ -392,8 +392,6 @@ def _scan_transcript(file: ClientFile, data: bytes, shown: str, min_confidence: 
     lines = LineIndex(data)
     session = file.path.parent.parent.name if file.kind == "tool-output" else file.path.stem
     seen: set[tuple[str, int, int]] = set()
-    if file.fmt == "jsonl":
-        scanned.parsed_lines = _parsing_lines(data)
     for base, chunk in chunks(data):
         view = decoded_view(chunk, base) if file.fmt != "text" else None
         blob = view.blob if view else chunk
@@ -413,7 +411,7 @@ def _scan_transcript(file: ClientFile, data: bytes, shown: str, min_confidence: 
                 severity="high" if hit.confidence == "high" else "medium"))
 
 
-def _raw_offset(data: bytes, view, base: int, blob_offset: int, secret: str) -> int:
+def _raw_offset(data: bytes, view: DecodedView | None, base: int, blob_offset: int, secret: str) -> int:
     """Where in the raw file the hit is: exact, or inside the escaped string token that held it."""
     if view is None:
         return base + blob_offset
@@ -423,20 +421,6 @@ def _raw_offset(data: bytes, view, base: int, blob_offset: int, secret: str) -> 
         exact = data.find(secret.encode(), offset, len(data) if token_end < 0 else token_end)
         return exact if exact >= 0 else offset
     return offset
-
-
-def _parsing_lines(data: bytes) -> set[int]:
-    good = set()
-    pos = 0
-    for line in data.split(b"\n"):
-        if line.strip():
-            try:
-                json.loads(line)
-                good.add(pos)
-            except ValueError:
-                pass
-        pos += len(line) + 1
-    return good
 
 
 def _mark_code_reach(report: WorkstationReport) -> None:
@@ -577,14 +561,22 @@ def _check_masked(original: bytes, masked: bytes, scanned: ScannedFile) -> None:
         if secret.encode() in masked or secret.encode() in view:
             raise RedactionError("a secret would remain after masking")
     if fmt == "jsonl":
-        for start in scanned.parsed_lines:
-            end = masked.find(b"\n", start)
-            try:
-                json.loads(masked[start:len(masked) if end < 0 else end])
-            except ValueError as exc:
-                raise RedactionError(f"masking would break a JSON line: {exc}") from None
+        before, after = original.split(b"\n"), masked.split(b"\n")
+        if len(before) != len(after):
+            raise RedactionError("masking would change the number of lines")
+        for n, (old, new) in enumerate(zip(before, after), 1):
+            if old != new and _json_line(old) and not _json_line(new):
+                raise RedactionError(f"masking would break JSON line {n}")
     elif fmt in ("json", "jsonc", "toml", "yaml") and _parses(original, fmt) and not _parses(masked, fmt):
         raise RedactionError(f"masking would stop the {fmt} file parsing")
+
+
+def _json_line(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
 
 
 def _parses(data: bytes, fmt: str) -> bool:

@@ -74,18 +74,19 @@ class Machine:
                    dict(os.environ if env is None else env))
 
     def appdata(self) -> Path:
-        """%APPDATA% on Windows, under the home."""
-        return self.home / "AppData" / "Roaming"
+        """%APPDATA% (a roaming profile may move it), else under the home."""
+        return self.env_path("APPDATA", self.home / "AppData" / "Roaming")
 
     def app_support(self) -> Path:
         return self.home / "Library" / "Application Support"
 
     def config_home(self) -> Path:
         """Per-user application config folder: ~/.config, ~/Library/Application Support, %APPDATA%."""
-        return {"linux": self.home / ".config", "macos": self.app_support(), "windows": self.appdata()}[self.platform]
+        linux = self.env_path("XDG_CONFIG_HOME", self.home / ".config")
+        return {"linux": linux, "macos": self.app_support(), "windows": self.appdata()}[self.platform]
 
     def program_data(self) -> Path:
-        return self.system_root / "ProgramData"
+        return self.env_path("ProgramData", self.system_root / "ProgramData")
 
     def env_path(self, name: str, default: Path) -> Path:
         value = self.env.get(name)
