@@ -125,6 +125,12 @@ def test_inventory_entries_load_and_name_the_owner(fake, tmp_path):
     cred = inv.credential(beta.credentials[0])
     assert cred is not None and cred.fingerprint and cred.env_vars == ["BETA_TOKEN"]
     assert "agent:cursor@dev-laptop" in {i.id for i in inv.identities}
+    refs = {(i.id, c.secret_ref) for i in inv.identities for c in map(inv.credential, i.credentials)
+            if c is not None and c.secret_ref}
+    assert {("mcp_server:cursor/user/alpha", "env:ALPHA_TOKEN"), ("mcp_server:vscode/user/gh-input", "input:github_token"),
+            ("mcp_server:codex/user/remote", "env:REMOTE_TOKEN"), ("mcp_server:codex/user/remote", "env:REMOTE_ORG"),
+            ("mcp_server:claude-code/project/notion", "env:API_TOKEN")} <= refs
+    assert not any(c.secret_ref for c in map(inv.credential, beta.credentials) if c is not None)
 
 
 def test_redact_masks_every_planted_secret_and_keeps_every_file_readable(fake, tmp_path):

@@ -198,3 +198,13 @@ def test_code_execution_and_system():
 def test_file_mode_risk():
     assert file_mode_risk(0o100600) is None
     assert file_mode_risk(0o100640) is not None and file_mode_risk(0o100644).key == "0644"
+
+
+@pytest.mark.parametrize("value, ref", [
+    ("${input:gh}", "input:gh"), ("${env:GH_TOKEN}", "env:GH_TOKEN"), ("${GH_TOKEN}", "env:GH_TOKEN"),
+    ("${GH_TOKEN:-}", "env:GH_TOKEN"), ("$GH_TOKEN", "env:GH_TOKEN"), ("Bearer ${input:gh}", "input:gh"),
+    ("${{ secrets.GH }}", "secret:GH"), ("ghp_literal", None), ("Bearer abc", None), ("${A}${B}", None)])
+def test_reference_of_a_whole_value(value, ref):
+    from scanner.sources.workstation.config import reference_of
+
+    assert reference_of(value) == ref

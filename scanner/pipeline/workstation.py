@@ -141,6 +141,7 @@ class ServerEntry:
     url: str = ""  # scheme, host and path only
     project: str | None = None
     env_vars: list[str] = field(default_factory=list)
+    references: dict[str, str] = field(default_factory=dict)  # setting -> env:X / input:x (never a value)
     executes_code: bool = False
     system: str = ""
 
@@ -367,7 +368,8 @@ def _add_server(file: ClientFile, server: ServerBlock, lines: LineIndex, out: Fi
     out.servers.append(ServerEntry(
         file.client, scope, server.name, str(file.path), line, server.transport, command,
         package_of(server) or "", url, server.project or file.project,
-        sorted(set(server.env) | set(server.env_refs)), executes_code(server), system_of(server)))
+        sorted(set(server.env) | set(server.env_refs)), server.references(), executes_code(server),
+        system_of(server)))
     for risk in server_risks(server):
         out.findings.append(WorkstationFinding(
             "config-risk", risk.rule_id, file.client, scope, str(file.path), line, column, server=server.name,
@@ -462,17 +464,28 @@ def to_inventory(report: WorkstationReport) -> Inventory:
         if f.kind != "secret" or not f.server:
             continue
         iid = f"mcp_server:{f.client}/{f.scope}/{slug(f.server)}"
-        if iid not in identities:
-            continue
-        cid = f"cred:{f.client}/{f.scope}/{slug(f.server)}/{slug(f.key or f.rule_id)}"
-        if cid not in credentials:
-            credentials[cid] = Credential(cid, provider=f.rule_id.split("-", 1)[0], type=f.rule_id,
-                                          fingerprint=f.fingerprint, ttl="static", source=source,
-                                          env_vars=[f.key] if f.field == "env" and f.key else [])
-            identities[iid].credentials.append(cid)
+        if iid in identities:
+            _credential(identities[iid], credentials, f.key or f.rule_id, source, Credential(
+                "", provider=f.rule_id.split("-", 1)[0], type=f.rule_id, fingerprint=f.fingerprint, ttl="static",
+                env_vars=[f.key] if f.field == "env" and f.key else []))
+    for s in report.servers:
+        ident = identities[f"mcp_server:{s.client}/{s.scope}/{slug(s.name)}"]
+        for setting, ref in s.references.items():
+            names = [setting] + ([ref[4:]] if ref.startswith("env:") and ref[4:] != setting else [])
+            _credential(ident, credentials, setting, source, Credential("", secret_ref=ref, env_vars=names))
     inv.identities = list(identities.values())
     inv.credentials = list(credentials.values())
     return inv
+
+
+def _credential(ident: Identity, credentials: dict[str, Credential], setting: str, source: str,
+                cred: Credential) -> None:
+    """One credential per server and setting: the first fact (a found secret before a reference) wins."""
+    cred.id = f"cred:{ident.id.split(':', 1)[1]}/{slug(setting)}"
+    cred.source = source
+    if cred.id not in credentials:
+        credentials[cred.id] = cred
+        ident.credentials.append(cred.id)
 
 
 # ---- redaction ----------------------------------------------------------------------------------

@@ -52,6 +52,35 @@ class ServerBlock:
     def contains(self, offset: int) -> bool:
         return self.start <= offset < self.end
 
+    def references(self) -> dict[str, str]:
+        """Setting (env var or header) -> where its secret really lives (`env:X`, `input:x`), for each value
+        that is a reference; Codex's name-only settings too. Literal values never appear here."""
+        out = {}
+        for name, value in [*self.env.items(), *self.headers.items()]:
+            ref = reference_of(value)
+            if ref:
+                out[name] = ref
+        for name in self.env_refs:
+            out.setdefault(name, f"env:{name}")
+        return out
+
+
+_WHOLE_REFERENCE = re.compile(
+    r"(?:(?:Bearer|Basic|token)\s+)?(?:\$\{(?:(input|env):)?([A-Za-z_][A-Za-z0-9_.\-]*)(?::?-[^}]*)?\}"
+    r"|\$([A-Za-z_][A-Za-z0-9_]*)|\$\{\{\s*secrets\.([A-Za-z0-9_.\-]+)\s*\}\})", re.IGNORECASE)
+
+
+def reference_of(value: str) -> str | None:
+    """`env:X` / `input:x` / `secret:x` when the whole value is one reference (an auth scheme may precede it)."""
+    m = _WHOLE_REFERENCE.fullmatch(value.strip())
+    if not m:
+        return None
+    if m.group(2):
+        return f"{(m.group(1) or 'env').lower()}:{m.group(2)}"
+    if m.group(3):
+        return f"env:{m.group(3)}"
+    return f"secret:{m.group(4)}"
+
 
 @dataclass(frozen=True)
 class Attribution:
