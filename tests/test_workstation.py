@@ -78,8 +78,10 @@ def test_a_secret_is_attributed_to_the_server_whose_block_holds_it_never_its_nei
 def test_transcript_findings_name_session_line_and_role(fake):
     report = _scan(fake)
     claude = [f for f in _secrets(report) if f.client == "claude-code" and f.session]
-    assert len(claude) == 1
-    f = claude[0]
+    assert {f.session for f in claude} == {"4f1e2b8a-0c3d-4e5f-8a9b-0123456789ab"}
+    [side] = [f for f in claude if "tool-results" in f.path]
+    assert (side.role, side.line) == ("tool_result", 2)
+    [f] = [f for f in claude if f.path.endswith(".jsonl")]
     assert f.session == "4f1e2b8a-0c3d-4e5f-8a9b-0123456789ab" and f.line == 3 and f.role == "tool_result"
     line = Path(f.path).read_bytes().splitlines()[f.line - 1]
     assert line[f.column - 1:].startswith(f.preview[:4].encode())  # the exact column in the raw line
@@ -118,6 +120,8 @@ def test_inventory_entries_load_and_name_the_owner(fake, tmp_path):
     assert "mcp_server:cursor/user/beta" in servers and "mcp_server:cursor/user/alpha" in servers
     assert "mcp_server:claude-code/project/linear" in servers
     assert all(i.owner == "user:alice" for i in inv.identities)
+    assert any(t.executes_code for t in inv.identity("agent:zed@dev-laptop").tools)
+    assert not any(t.executes_code for t in inv.identity("agent:kiro@dev-laptop").tools)
     zed = servers["mcp_server:zed/user/zed-shell"]
     assert any(t.executes_code for t in zed.tools)
     assert not any(t.executes_code for t in servers["mcp_server:kiro/user/kiro-gh"].tools)

@@ -257,6 +257,9 @@ def _transcripts(h: FakeHome) -> None:
     ]
     h.at(h.write(f".claude/projects/-home-src-shop/{session}.jsonl",
                  "".join(json.dumps(line) + "\n" for line in lines)))
+    side = h.plant("claude-code", None, "content", role="tool_result")
+    h.at(h.write(f".claude/projects/-home-src-shop/{session}/tool-results/toolu_2.txt",
+                 f"large output saved aside\nAPI_TOKEN={side}\n"))
     codex = h.plant("codex", None, "content", role="tool_result")
     rollout = [
         {"timestamp": "2026-12-01T10:00:00Z", "type": "session_meta", "payload": {"id": "s1", "cli_version": "0.63.0"}},

@@ -392,7 +392,7 @@ def _scan_transcript(file: ClientFile, data: bytes, shown: str, min_confidence: 
     scanned = out.scanned
     roles = RoleFinder(data, file.fmt)
     lines = LineIndex(data)
-    session = file.path.parent.parent.name if file.kind == "tool-output" else file.path.stem
+    session = _session(file)
     seen: set[tuple[str, int, int]] = set()
     for base, chunk in chunks(data):
         view = decoded_view(chunk, base) if file.fmt != "text" else None
@@ -411,6 +411,14 @@ def _scan_transcript(file: ClientFile, data: bytes, shown: str, min_confidence: 
                 project=file.project, session=session, role=roles.role_at(offset), preview=hit.preview,
                 fingerprint=hit.fingerprint, confidence=hit.confidence,
                 severity="high" if hit.confidence == "high" else "medium"))
+
+
+def _session(file: ClientFile) -> str:
+    """The session id: a transcript's stem; a side file's session folder (<session>/tool-results/x, <session>/subagents/x)."""
+    parent = file.path.parent
+    if parent.name in ("tool-results", "subagents"):
+        return parent.parent.name if file.kind == "tool-output" else f"{parent.parent.name}/{file.path.stem}"
+    return file.path.stem
 
 
 def _raw_offset(data: bytes, view: DecodedView | None, base: int, blob_offset: int, secret: str) -> int:
@@ -460,6 +468,8 @@ def to_inventory(report: WorkstationReport) -> Inventory:
                                                          purpose=f"{s.client} on {report.host}", source=source))
         if not any(t.name == slug(s.name) for t in agent.tools):
             agent.tools.append(Tool(name=slug(s.name), system=s.system, via="mcp"))
+        if s.executes_code and not any(t.executes_code for t in agent.tools):
+            agent.tools.append(Tool(name="shell", system=s.system, via="mcp"))  # the client runs code: whole toolset
     for f in report.findings:
         if f.kind != "secret" or not f.server:
             continue
