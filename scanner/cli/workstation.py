@@ -109,7 +109,8 @@ def render_text(report: WorkstationReport, outcomes: list[RedactOutcome], redact
             holder = f"server {f.server} {f.field}" if f.server else f"{f.field}"
             lines.append(f"{f.severity:6} {f.rule_id} {f.preview}  {f.client} {f.scope} {holder} {f.key}  {where}")
         else:
-            lines.append(f"{f.severity:6} {f.rule_id}  {f.client} {f.scope} {f.server or ''}: {f.message}  {where}")
+            server = f" {f.server}" if f.server else ""
+            lines.append(f"{f.severity:6} {f.rule_id}  {f.client} {f.scope}{server}: {f.message}  {where}")
     for p in report.problems:
         lines.append(f"unreadable {p.path} ({p.client}): {p.reason}")
     if report.references:

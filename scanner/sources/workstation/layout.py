@@ -4,6 +4,11 @@ Locations follow each client's documentation (the module docstrings of the disco
 them); `discover` only lists files that exist, never reads their secrets, and never calls the engine.
 A fake home (and a fake system root for managed files) stands in for the machine in tests:
 tests/test_workstation_layout.py.
+
+Transcripts read: Claude Code (JSONL, tool-results and subagents side files), Codex (rollouts, history.jsonl),
+Gemini CLI (chats JSON/JSONL, logs.json, checkpoints), Cline and Roo (task JSON), Continue (sessions JSON).
+Not read: Cursor, Windsurf and Zed keep chats in SQLite / LMDB stores, Kiro and Amazon Q in formats
+they do not document.
 """
 from __future__ import annotations
 
