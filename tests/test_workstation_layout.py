@@ -104,7 +104,11 @@ def test_transcripts_and_side_files(tmp_path):
     chat = _touch(m.home / ".gemini/tmp/h/chats/session-1.json")
     cline = _touch(m.home / "Library/Application Support/Code/User/globalStorage/saoudrizwan.claude-dev/tasks/1/"
                    "api_conversation_history.json", "[]")
+    continue_session = _touch(m.home / ".continue/sessions/abc.json")
+    _touch(m.home / ".continue/sessions/sessions.json", "[]")  # the index, not a session
     kinds = {f.path: (f.client, f.kind, f.fmt) for f in discover(m).files}
+    assert kinds[continue_session] == ("continue", "transcript", "json")
+    assert m.home / ".continue/sessions/sessions.json" not in kinds
     assert kinds[session] == ("claude-code", "transcript", "jsonl") and kinds[sub][1] == "transcript"
     assert kinds[side] == ("claude-code", "tool-output", "text")
     assert kinds[rollout] == ("codex", "transcript", "jsonl")
