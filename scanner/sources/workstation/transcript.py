@@ -1,0 +1,169 @@
+"""Agent transcripts (JSON lines, JSON documents, tool-output side files) made scannable.
+
+A secret in a tool result is usually inside a JSON-escaped string ("...\\nTOKEN=ghp_..."), where a
+scanner reading raw bytes sees `nghp_` and misses it. `decoded_view` gives the engine the file with
+every escaped string token replaced by its decoded text, and maps each byte of that view back to
+the raw file: exactly for untouched bytes, to the string token's start for decoded ones (a JSON
+string never spans lines, so the line is exact). `role_at` names who wrote the string holding a
+byte: user, assistant, tool_result (or system, unknown). Guarded by tests/test_workstation_transcript.py.
+"""
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from scanner.sources.workstation.jsonpos import JsonSyntaxError, parse_json
+from scanner.sources.workstation.nodes import Node, path_at
+
+# A JSON string token holding at least one escape. Tried at every quote, it can only match a real token:
+# between a closing and the next opening quote there is only structure, never a backslash.
+ESCAPED_STRING = re.compile(rb'"[^"\\\n]*+\\.(?:[^"\\\n]*+\\.)*+[^"\\\n]*+"')  # unrolled: runs, not chars
+CHUNK_BYTES = 16 << 20
+
+ROLES = ("user", "assistant", "tool_result", "system", "unknown")
+_ROLE_WORDS = {"user": "user", "human": "user", "user_message": "user", "assistant": "assistant",
+               "model": "assistant", "gemini": "assistant", "agent_message": "assistant",
+               "agent_reasoning": "assistant", "system": "system", "developer": "system", "tool": "tool_result"}
+# Items and keys that carry what a tool returned, in Claude Code, Codex, Gemini CLI, Cline and Roo transcripts.
+_TOOL_TYPES = frozenset({"tool_result", "function_call_output", "custom_tool_call_output", "local_shell_call_output",
+                         "exec_command_end", "exec_command_output_delta", "mcp_tool_call_end", "patch_apply_end",
+                         "tool_response", "functionResponse", "tool_use_result"})
+_TOOL_KEYS = frozenset({"toolUseResult", "functionResponse", "tool_result", "resultDisplay"})
+_TOOL_SAYS = frozenset({"command_output", "tool", "mcp_server_response", "browser_action_result", "api_req_finished"})
+_CLINE_RESULT = re.compile(r"^\[[^\]\n]{1,200}\] Result:")
+
+
+@dataclass(slots=True)
+class Piece:
+    blob_start: int
+    raw_start: int
+    raw_end: int
+    decoded: bool
+
+
+@dataclass
+class DecodedView:
+    """The bytes to scan and the way back to the raw file."""
+
+    blob: bytes
+    pieces: list[Piece]
+    base: int = 0  # raw offset of the chunk this view covers
+    _starts: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._starts = [p.blob_start for p in self.pieces]
+
+    def raw_offset(self, blob_offset: int) -> tuple[int, bool]:
+        """(offset in the raw file, whether the byte came from a decoded string token)."""
+        piece = self.pieces[max(0, bisect.bisect_right(self._starts, blob_offset) - 1)]
+        if piece.decoded:
+            return self.base + piece.raw_start, True
+        return self.base + piece.raw_start + (blob_offset - piece.blob_start), False
+
+
+def _decode_token(token: bytes) -> bytes | None:
+    try:
+        return json.loads(token.decode("utf-8")).encode("utf-8", "replace")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def decoded_view(data: bytes, base: int = 0) -> DecodedView:
+    """data with each escaped JSON string token replaced by its decoded text (quotes kept, for context)."""
+    parts: list[bytes] = []
+    pieces: list[Piece] = []
+    size = 0
+    pos = 0
+    for m in ESCAPED_STRING.finditer(data):
+        text = _decode_token(m.group())
+        if text is None:
+            continue
+        if m.start() > pos:
+            pieces.append(Piece(size, pos, m.start(), False))
+            parts.append(data[pos:m.start()])
+            size += m.start() - pos
+        pieces.append(Piece(size, m.start(), m.end(), True))
+        chunk = b'"' + text + b'"'
+        parts.append(chunk)
+        size += len(chunk)
+        pos = m.end()
+    if pos < len(data) or not pieces:
+        pieces.append(Piece(size, pos, len(data), False))
+        parts.append(data[pos:])
+    return DecodedView(b"".join(parts), pieces, base)
+
+
+def chunks(data: bytes, size: int = CHUNK_BYTES) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) pieces of at most about size bytes, cut after a newline (never inside a JSON string)."""
+    pos = 0
+    while pos < len(data):
+        end = len(data) if len(data) - pos <= size else data.find(b"\n", pos + size)
+        end = len(data) if end < 0 else end + 1
+        yield pos, data[pos:end]
+        pos = end
+
+
+def line_span(data: bytes, offset: int) -> tuple[int, int]:
+    lo = data.rfind(b"\n", 0, offset) + 1
+    hi = data.find(b"\n", offset)
+    return lo, len(data) if hi < 0 else hi
+
+
+def role_of(chain: list[tuple[str, Node]]) -> str:
+    """Who wrote the innermost string of chain: a tool result anywhere up the chain wins over a message role."""
+    role = "unknown"
+    tool = False
+    keys = [k for k, _ in chain]
+    for key, node in chain:
+        if key in _TOOL_KEYS or (key in ("result", "response", "output") and "toolCalls" in keys):
+            tool = True
+        if not node.is_map:
+            continue
+        kind = _text(node.get("type"))
+        if kind in _TOOL_TYPES or _text(node.get("say")) in _TOOL_SAYS:
+            tool = True
+        said = _text(node.get("role")) or kind
+        if said in _ROLE_WORDS:
+            role = _ROLE_WORDS[said]
+    leaf = chain[-1][1]
+    if leaf.is_string and _CLINE_RESULT.match(str(leaf.value)):
+        tool = True
+    return "tool_result" if tool or role == "tool_result" else role
+
+
+def _text(node: Node | None) -> str | None:
+    return str(node.value) if node is not None and node.is_string else None
+
+
+class RoleFinder:
+    """role_at(offset) for one transcript; a JSON document is parsed once, a JSON line when asked about."""
+
+    def __init__(self, data: bytes, fmt: str):
+        self.data, self.fmt = data, fmt
+        self._doc: Node | None = None
+        self._lines: dict[int, Node | None] = {}
+
+    def role_at(self, offset: int) -> str:
+        if self.fmt == "text":
+            return "tool_result"
+        root = self._root(offset)
+        return role_of(path_at(root, offset)) if root is not None else "unknown"
+
+    def _root(self, offset: int) -> Node | None:
+        if self.fmt == "json":
+            if self._doc is None:
+                try:
+                    self._doc = parse_json(self.data, jsonc=True)
+                except JsonSyntaxError:
+                    return None
+            return self._doc
+        lo, hi = line_span(self.data, offset)
+        if lo not in self._lines:
+            try:
+                self._lines[lo] = parse_json(self.data, jsonc=True, start=lo, end=hi)
+            except JsonSyntaxError:
+                self._lines[lo] = None
+        return self._lines[lo]

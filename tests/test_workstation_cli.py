@@ -1,0 +1,92 @@
+"""`sprawl workstation` through click: formats, exit codes, inventory file, redaction with backups."""
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scanner.cli.workstation import workstation
+from scanner.inventory.importers import import_sources
+from scanner.inventory.loader import load_inventory
+from tests.workstation_home import FakeHome, build_home
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> FakeHome:
+    return build_home(tmp_path)
+
+
+def _run(fake: FakeHome, *args: str):
+    return CliRunner().invoke(workstation, ["--home", str(fake.home), "--platform", "linux", "--system-root",
+                                            str(fake.system_root), *args], catch_exceptions=False)
+
+
+def test_json_report_for_fleet_collection(fake):
+    result = _run(fake, "-f", "json", "--owner", "user:alice")
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.output)
+    assert doc["user"] == "alice" and doc["owner"] == "user:alice" and doc["host"]
+    assert doc["clients"]["claude-code"]["version"] == "2.0.14"
+    assert doc["clients"]["codex"]["version"] == "0.63.0"
+    secrets = [f for f in doc["findings"] if f["kind"] == "secret"]
+    assert len(secrets) == len(fake.planted)
+    text = result.output
+    assert not any(p.secret in text for p in fake.planted)  # previews only
+    assert doc["exit_code"] == 1
+
+
+def test_text_report_names_client_scope_server_and_session(fake, tmp_path):
+    out = tmp_path / "report.txt"
+    result = _run(fake, "--client", "cursor", "--client", "claude-code", "-o", str(out))
+    assert result.exit_code == 1 and result.output == ""
+    text = out.read_text()
+    assert "cursor user server beta env BETA_TOKEN" in text
+    assert "session 4f1e2b8a-0c3d-4e5f-8a9b-0123456789ab line 3 (tool_result)" in text
+    assert "windsurf" not in text
+    assert not any(p.secret in text for p in fake.planted)
+
+
+def test_exit_code_clean_and_usage(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    runner = CliRunner()
+    clean = runner.invoke(workstation, ["--home", str(home), "--platform", "linux", "--system-root", str(tmp_path)])
+    assert clean.exit_code == 0, clean.output
+    assert runner.invoke(workstation, ["--home", str(home), "--owner", "alice"]).exit_code == 2
+    assert runner.invoke(workstation, ["--home", str(home), "--client", "notepad"]).exit_code == 2
+    assert runner.invoke(workstation, ["--home", str(home), "--backup-dir", str(tmp_path / "b")]).exit_code == 2
+
+
+def test_exit_code_unreadable(fake):
+    (fake.home / ".cursor/mcp.json").write_text("{not json")
+    result = _run(fake, "--client", "cursor")
+    assert result.exit_code == 3
+    assert "unreadable" in result.output
+
+
+def test_inventory_out_loads_and_merges_with_inventory_import(fake, tmp_path):
+    out = tmp_path / "ws.yaml"
+    result = _run(fake, "--owner", "user:alice", "--inventory-out", str(out))
+    assert result.exit_code == 1
+    inv = load_inventory(out)
+    ids = {i.id for i in inv.identities}
+    assert "mcp_server:kiro/user/kiro-gh" in ids and any(i.startswith("agent:kiro@") for i in ids)
+    merged, conflicts = import_sources([str(fake.project / ".mcp.json")], base=inv)
+    assert not conflicts
+    assert {"user:alice"} <= {o.id for o in merged.owners}
+    assert len(merged.identities) > len(inv.identities)
+
+
+def test_redact_with_backup_dir(fake, tmp_path):
+    backups = tmp_path / "backups"
+    result = _run(fake, "--redact", "--backup-dir", str(backups), "-f", "json")
+    doc = json.loads(result.output)
+    assert result.exit_code == 1
+    assert doc["redactions"] and {r["status"] for r in doc["redactions"]} == {"redacted"}
+    for r in doc["redactions"]:
+        assert stat.S_IMODE(Path(r["backup"]).stat().st_mode) == 0o600
+    again = _run(fake, "-f", "json")
+    assert not [f for f in json.loads(again.output)["findings"] if f["kind"] == "secret"]
