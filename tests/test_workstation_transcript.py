@@ -15,7 +15,7 @@ from scanner.sources.workstation.transcript import RoleFinder, chunks, decoded_v
 def test_decoded_view_holds_every_decoded_string_and_maps_back_to_its_line(docs):
     data = "".join(json.dumps(d) + "\n" for d in docs).encode()
     view = decoded_view(data)
-    for n, d in enumerate(docs):
+    for _n, d in enumerate(docs):
         for value in d.values():
             if not value:
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from scanner.findings.previews import preview
 from scanner.model import CONFIDENCE_RANK, Finding, Location, Match, Provenance
 from scanner.rules.model import RuleSet
 
@@ -16,14 +17,6 @@ def portable_fingerprint(rule_id: str, secret: str) -> str:
     """
     digest = hashlib.sha256(f"{rule_id}\x00{secret}".encode()).hexdigest()
     return digest[:32]
-
-
-def redact(secret: str) -> str:
-    """A preview that identifies a secret to its owner without disclosing it."""
-    if secret.startswith("-----BEGIN"):
-        return secret.splitlines()[0].strip()[:60] + " ****"
-    keep = min(6, len(secret) // 4)
-    return secret[:keep] + "****"
 
 
 def _snippet(match: Match, preview: str) -> str:
@@ -71,7 +64,7 @@ class FindingCollector:
             provider=rule.provider,
             kind=rule.kind,
             fingerprint=portable_fingerprint(rule.id, m.secret),
-            preview=redact(m.secret),
+            preview=preview(m.secret),
             confidence=m.confidence,
             entropy=m.entropy,
             privilege=rule.privilege,

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scanner.errors import SprawlError
+from scanner.findings import previews
 from scanner.model import CONFIDENCE_RANK, Match
 from scanner.sources.archive import COMPRESSORS, SNIFF, SPOOL_MEMORY, Prefixed, _decompressor, _errors, sniff
 from scanner.sources.filesystem import is_binary
@@ -34,12 +35,6 @@ class RedactStats:
     masked: int = 0
     copied_binary: int = 0
     masked_where: list[str] = field(default_factory=list)
-
-
-def mask_for(secret: bytes) -> bytes:
-    """Same length as the secret: the preview's prefix (as scanner.findings.redact keeps), then stars."""
-    keep = min(6, len(secret) // 4)
-    return secret[:keep] + b"*" * (len(secret) - keep)
 
 
 class Redactor:
@@ -141,7 +136,7 @@ class Redactor:
         def on_chunk(c: Chunk, kept: list[Match]) -> None:
             for m in kept:
                 if CONFIDENCE_RANK[m.confidence] >= self.floor:
-                    pending.append((c.offset + m.start, mask_for(c.data[m.start : m.end])))
+                    pending.append((c.offset + m.start, previews.mask(c.data[m.start : m.end])))
                     self.stats.masked += 1
                     self.stats.masked_where.append(where)
             lo, hi = c.offset + c.cut_lo, c.offset + c.cut_hi

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import yaml
 
+from scanner.findings import previews
 from scanner.inventory.importers._common import slug
 from scanner.inventory.model import Credential, Identity, Inventory, Owner, Tool
-from scanner.redact import mask_for
 from scanner.sources.workstation.config import (
     CONFIG_ERRORS,
     ParsedConfig,
@@ -77,7 +77,8 @@ class EngineHit:
 
 def engine_hits(data: bytes, path: str, min_confidence: str) -> list[EngineHit]:
     """Every occurrence of a secret in data, as the engine reports it for a file named path."""
-    from scanner.scan import ScanOptions, scan_bytes
+    from scanner.pipeline.memory import scan_bytes
+    from scanner.pipeline.options import ScanOptions
 
     result = scan_bytes(data, path, ScanOptions(min_confidence=min_confidence), source="workstation")
     return [EngineHit(f.rule_id, f.preview, f.fingerprint, f.confidence, loc.line, loc.column,
@@ -540,7 +541,7 @@ def mask_secrets(data: bytes, secrets: Iterable[str], json_like: bool = True) ->
     count = 0
     ordered = sorted(set(secrets), key=len, reverse=True)
     for secret in ordered:
-        raw, mask = secret.encode(), mask_for(secret.encode())
+        raw, mask = secret.encode(), previews.mask(secret.encode())
         forms = {raw: mask}
         if json_like:
             forms[json.dumps(secret)[1:-1].encode()] = json.dumps(mask.decode())[1:-1].encode()
@@ -567,7 +568,7 @@ def _mask_escaped_tokens(data: bytes, secrets: list[str]) -> tuple[bytes, int]:
             continue
         for s in hits:
             count += text.count(s)
-            text = text.replace(s, mask_for(s.encode()).decode())
+            text = text.replace(s, previews.mask(s.encode()).decode())
         parts += [data[pos:m.start()], json.dumps(text, ensure_ascii=False).encode()]
         pos = m.end()
     if not parts:

@@ -4,8 +4,9 @@ Invariants (tests/test_validate_runner.py and tests/test_validate_providers.py):
 - every request waits for its provider's next rate-limiter slot; slots are at least 1/rps apart;
 - every request, retries included, spends one unit of the run's budget; none is sent once it is spent;
 - a validator never sees an answer that cannot be read as the provider's: a 429 (retried once after its
-  Retry-After when that is short and the budget allows) or a 403 that says its rate limit is spent, a 5xx, a redirect, an HTML page (a WAF, a login or
-  error page), a truncated body: each raises `Unusable`, which the runner reports as indeterminate;
+  Retry-After when that is short and the budget allows) or a 403 that says its rate limit is spent, a 5xx,
+  a redirect, an HTML page (a WAF, a login or error page), a truncated body: each raises `Unusable`, which
+  the runner reports as indeterminate;
 - requests are recorded as method and URL with the secret masked.
 """
 
