@@ -7,11 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner.errors import SprawlError
 from scanner.inventory.model import Inventory
-from scanner.model import BAND_NAMES, Finding, ScanResult, ScanStats, confidence_rank
+from scanner.model import BAND_NAMES, Finding, FindingAnalysis, ScanResult, ScanStats, confidence_rank
+
+if TYPE_CHECKING:
+    from scanner.analysis.analyze import Analysis
+    from scanner.store.db import Store
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ def record_scan(db_path: str | Path, result: ScanResult, kind: str, target: str,
     then = None
     if inventory is not None:
 
-        def then(store, ids, scan_id):
+        def then(store: Store, ids: dict[str, int], scan_id: int) -> None:
             from scanner.analysis.store_io import analyze_recorded
 
             analyze_recorded(store, result, ids, scan_id, inventory, repo=result.repo)
@@ -92,7 +96,7 @@ def record_scan(db_path: str | Path, result: ScanResult, kind: str, target: str,
 
 
 def analyze_result(result: ScanResult, inventory: Inventory | None = None, *,
-                   public_repos: frozenset[str] = frozenset(), today: date | None = None):
+                   public_repos: frozenset[str] = frozenset(), today: date | None = None) -> Analysis:
     """Link every finding of a scan to its owner and score its blast radius (an empty inventory still
     scores: every finding is then unowned); the findings are annotated and ranked highest first."""
     from scanner.analysis.annotate import analyze_result as annotate_result
@@ -114,7 +118,7 @@ def score_unscored(result: ScanResult) -> None:
 
 def analyze(paths: list[str] | None = None, *, db: str | Path | None = None, inventory: Inventory | None = None,
             min_confidence: str = "medium", public_repos: frozenset[str] = frozenset(), write: bool = False,
-            today: date | None = None):
+            today: date | None = None) -> tuple[ScanResult, Analysis]:
     """Analyze what a datastore holds (writing links and scores back when `write`), or scan `paths` and
     analyze that. Returns (ScanResult annotated and ranked, scanner.analysis.analyze.Analysis)."""
     from scanner.analysis.annotate import annotate
@@ -135,7 +139,8 @@ def analyze(paths: list[str] | None = None, *, db: str | Path | None = None, inv
     return result, analysis
 
 
-def _scan_and_analyze(paths, inventory, min_confidence, public_repos, today):
+def _scan_and_analyze(paths: list[str], inventory: Inventory | None, min_confidence: str,
+                      public_repos: frozenset[str], today: date | None) -> tuple[ScanResult, Analysis]:
     from scanner.pipeline.files import scan_paths
     from scanner.pipeline.options import ScanOptions
 
@@ -219,7 +224,7 @@ def list_findings(db_path: str | Path, where: FindingFilter = FindingFilter(),
     return ScanResult([f for f in found if f.rule_id in ruleset.by_id], stats, ruleset)
 
 
-def _stored_analyses(store, finding_ids: list[int]) -> dict:
+def _stored_analyses(store: Store, finding_ids: list[int]) -> dict[int, FindingAnalysis]:
     """finding id -> its recorded analysis; the analysis package is loaded only when scores exist."""
     if not store.count("SELECT count(*) FROM scores", []):
         return {}

@@ -158,10 +158,6 @@ class FindingAnalysis:
             del out["computed_at"]
         return out
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FindingAnalysis:
-        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
-
 
 @dataclass(slots=True)
 class Finding:

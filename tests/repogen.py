@@ -7,8 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from scanner.engine.checks import _BASE62 as _ALPHABET
-from scanner.engine.checks import _base62
+from scanner.rules.checks import _BASE62 as _ALPHABET
+from scanner.rules.checks import _base62
 
 _ENV = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
 

@@ -1,7 +1,7 @@
-"""Blast radius (DESIGN.md section 8): three worked examples reproduce factor by factor, plus the gates,
+"""Blast radius (docs/blast-radius.md): three worked examples reproduce factor by factor, plus the gates,
 bands and liveness multipliers.
 
-DESIGN.md section 8 names the factors and their maxima but its text holds no worked examples, so
+docs/blast-radius.md names the factors and their maxima but its text holds no worked examples, so
 these three are written out here from the section's rules (and the steps the scorer documents
 where the section names a factor but not its steps). Each lists the facts in and the points out.
 """
@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from scanner.analysis.blast_radius import Scorer, band, round_half_up
+from scanner.analysis.blast_radius import Scorer, round_half_up
 from scanner.analysis.linking import Linker
 from scanner.analysis.subject import Subject
 from scanner.inventory.model import Credential, Identity, Inventory, Owner, PathOwner, Tool
-from scanner.model import Finding, Location, Provenance
+from scanner.model import Finding, Location, Provenance, band
 
 TODAY = date(2026, 11, 25)
 

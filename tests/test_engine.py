@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner.engine import Engine
-from scanner.engine.checks import run_check
 from scanner.engine.entropy import shannon_entropy
 from scanner.engine.filters import placeholder_reason
 from scanner.rules import load_rules
+from scanner.rules.checks import run_check
 from tests.conftest import GITHUB_TOKEN
 
 ENGINE = Engine(load_rules())

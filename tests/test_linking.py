@@ -1,4 +1,4 @@
-"""Linking (DESIGN.md section 7): every method with its confidence and evidence, noisy-OR, ambiguity,
+"""Linking (docs/linking.md): every method with its confidence and evidence, noisy-OR, ambiguity,
 inferred and unowned findings, orphaned identities; and a generated organisation of 30 agents with
 100 planted credentials scanned by the real engine."""
 from __future__ import annotations

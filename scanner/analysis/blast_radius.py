@@ -1,10 +1,10 @@
-"""Blast radius, 0-100 (DESIGN.md section 8): how bad is this credential, with reasons a reviewer can check.
+"""Blast radius, 0-100 (docs/blast-radius.md): how bad is this credential, with reasons a reviewer can check.
 
     score = min(100, round_half_up(M x (Impact + Exposure + Governance)))
 
 Every factor reports points, maximum, reason, evidence and framework tags (OWASP NHI Top 10 2025,
 OWASP Top 10 for Agentic Applications). The link's confidence is shown beside the score, never
-multiplied in. Where DESIGN.md names a factor but not its steps, these are the steps:
+multiplied in. Where the model names a factor but not its steps, these are the steps:
 
   F2 reach (8)       2 points per distinct scope or tool system the credential reaches (a `*` scope: 8);
                      nothing known: 4.
@@ -26,13 +26,12 @@ from datetime import UTC, date, datetime
 from scanner.analysis.linking import INFERRED_BELOW, Link
 from scanner.analysis.subject import Subject
 from scanner.inventory.model import Credential, Identity, Inventory
-from scanner.model import LOG_MEDIA
+from scanner.model import LOG_MEDIA, band
 
 PRIVILEGE_POINTS = {"admin": 22, "write": 16, "read": 10, "metered": 5, "test": 2}
 ENVIRONMENT_POINTS = {"prod": 8, "unknown": 5, "staging": 3, "dev": 2, "local": 1}
 WHERE_POINTS = {"public": 12, "log": 9, "ci-or-agent-config": 8, "private-source": 6, "ignored-local": 3}
 LIVENESS_M = {"active": 1.0, "unknown": 0.85, "revoked": 0.35, "expired": 0.2}
-BANDS = ((20, "info"), (40, "low"), (60, "medium"), (80, "high"), (101, "critical"))
 ADMIN_PUBLIC_FLOOR = 90
 TEST_CAP = 30
 
@@ -93,10 +92,6 @@ class Score:
                 "liveness": self.liveness, "link_confidence": self.link_confidence, "gates": self.gates,
                 "impact": self.group("impact"), "exposure": self.group("exposure"),
                 "governance": self.group("governance"), "factors": [f.to_dict() for f in self.factors]}
-
-
-def band(score: int) -> str:
-    return next(name for limit, name in BANDS if score < limit)
 
 
 def round_half_up(x: float) -> int:

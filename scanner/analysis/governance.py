@@ -56,6 +56,7 @@ def orphaned(a: Analysis) -> list[dict]:
     rows = []
     for iid, fps in sorted(by_ident.items()):
         ident = a.inventory.identity(iid)
+        assert ident is not None  # iid is the id of an identity _linked found in this inventory
         rows.append({"identity": iid, "owner": ident.owner, "lifecycle": ident.lifecycle, "credentials_open": fps})
     return rows
 

@@ -1,4 +1,4 @@
-"""Link each finding to the identity that owns it and that identity's human owner (DESIGN.md section 7).
+"""Link each finding to the identity that owns it and that identity's human owner (docs/linking.md).
 
 Every piece of evidence names its method, its confidence and what it saw. Evidence for one
 target (an identity, or an owner when only a team is known) combines by noisy-OR,
@@ -233,6 +233,7 @@ class Linker:
                            f"fingerprint {fp[:12]}...")
         # 2. Found at a declared secret_ref that is a path in the repository (or a file:// reference to one).
         for cred in self.ref_creds:
+            assert cred.secret_ref is not None  # ref_creds holds only credentials with a secret_ref
             for loc in f.locations:
                 ref = cred.secret_ref.removeprefix("file://")
                 if "://" not in ref and ":" not in ref.split("/", 1)[0] and path_matches(loc.path, ref):

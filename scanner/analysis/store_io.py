@@ -1,5 +1,5 @@
 """Analysis over the datastore: read the findings it holds, write back the inventory snapshot, the links
-and the scores (DESIGN.md section 5 tables owners, identities, credentials, links, scores).
+and the scores (tables owners, identities, credentials, links, scores: docs/datastore.md).
 
 All writes of one analysis go in one transaction: a reader sees the previous analysis or this one.
 """
@@ -72,7 +72,7 @@ def write_inventory(store, inv: Inventory) -> None:
         db.execute(f"DELETE FROM {table}")
     for o in inv.owners:
         db["owners"].insert({"id": o.id, "type": o.type, "contacts": _json(o.contacts), "source": o.source})
-    holder = {}
+    holder: dict[str, str] = {}  # credential id -> the first identity holding it
     for i in inv.identities:
         for cid in i.credentials:
             holder.setdefault(cid, i.id)

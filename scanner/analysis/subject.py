@@ -51,8 +51,8 @@ class Subject:
     def first_seen_at(self) -> datetime | None:
         if self.first_seen:
             return self.first_seen
-        dates = [parse_when(loc.provenance.date) for loc in self.finding.locations]
-        dates = [d for d in dates if d]
+        parsed = [parse_when(loc.provenance.date) for loc in self.finding.locations]
+        dates = [d for d in parsed if d]
         return min(dates) if dates else None
 
     def key_ids(self) -> set[str]:

@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass
 
 from scanner.engine import decoders
-from scanner.engine.checks import run_check
 from scanner.engine.context import ContextAnalyzer
 from scanner.engine.entropy import shannon_entropy
 from scanner.engine.filters import documented_example, example_like, filler_reason, placeholder_reason
 from scanner.engine.matcher import Matcher, PortableMatcher
 from scanner.model import CONFIDENCE_RANK, Match
+from scanner.rules.checks import run_check
 from scanner.rules.model import CONFIDENCES, Rule, RuleSet
 
 # How much of a long line is kept around a match, for allow markers and redacted snippets.

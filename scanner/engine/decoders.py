@@ -100,6 +100,7 @@ def data_uris(data: bytes, begin: int = 0, end: int | None = None) -> list[tuple
         if m is not None and m.end() >= mark + len(DATA_URI_MARK):
             # The match stopped at the mark's end only because the search did: take it whole.
             m = DATA_URI.match(data, m.start(), end)
+            assert m is not None  # it matched there within a shorter bound, and DATA_URI has no anchor or lookaround
             spans.append(m.span())
             taken = m.end()
     return spans
@@ -168,7 +169,9 @@ def _base64_runs(data: bytes, pos: int = 0, stop: int | None = None) -> Iterator
     view, start, runs = memoryview(data), pos, 0
     while (found := first_run_end(view[pos:stop])):
         at = pos + found[0][1] - _B64_MIN  # the earliest-ending run of _B64_MIN starts a maximal run
-        end = _B64_TAIL.match(data, at, stop).end()
+        tail = _B64_TAIL.match(data, at, stop)
+        assert tail is not None  # _B64_TAIL matches the empty string too: it always matches
+        end = tail.end()
         if _mixed(data, at, end):
             yield at, end
         pos, runs = end, runs + 1

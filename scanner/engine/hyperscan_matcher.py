@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import hyperscan
 
@@ -47,6 +49,7 @@ from scanner.rules.model import Rule, RuleError, RuleSet
 from scanner.rules.patterns import NAMED_GROUP
 
 _MODE = hyperscan.HS_MODE_BLOCK
+_HS_VERSION = hyperscan.__version__  # type: ignore[attr-defined]  # the package's stubs omit it; names the cached databases
 _KEYWORD_FLAGS = hyperscan.HS_FLAG_CASELESS  # ASCII-only folding without UTF8, as bytes.lower()
 _RULE_FLAGS = (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_MULTILINE
                | hyperscan.HS_FLAG_ALLOWEMPTY)
@@ -100,12 +103,12 @@ class HyperscanMatcher(PortableMatcher):
         words = hashlib.sha256("\0".join(sorted(self.prefilter.keyword_ids)).encode()).hexdigest()[:12]
         # Two databases, not one: with Hyperscan 5.4 a caseless literal such as "-p" compiled beside the
         # rule patterns made another rule's match go unreported (tests/test_backends.py found it).
-        self.keywords_db = load_or_compile(cache / f"keywords-{version}-{words}-hs{hyperscan.__version__}.db",
+        self.keywords_db = load_or_compile(cache / f"keywords-{version}-{words}-hs{_HS_VERSION}.db",
                                            lambda: _compile_keywords(keywords)) if keywords else None
         # Serving context analysis, the rule database holds its patterns too (see _context_patterns).
         extra = _context_patterns() if context else []
         tag = hashlib.sha256(b"\0".join(e for e, _ in extra)).hexdigest()[:8] if extra else "bare"
-        self.rules_db = load_or_compile(cache / f"rules-{version}-{tag}-hs{hyperscan.__version__}.db",
+        self.rules_db = load_or_compile(cache / f"rules-{version}-{tag}-hs{_HS_VERSION}.db",
                                         lambda: _compile_rules(rules, extra=extra))
         # A few dozen literals compile in milliseconds: no cache needed.
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
@@ -114,7 +117,8 @@ class HyperscanMatcher(PortableMatcher):
         self._keywords, self._words = keywords, words  # for the large blobs' literals database
         self._longest_keyword = max((len(kw) for kw, _ in keywords), default=0)
         self._rules_scratch = hyperscan.Scratch(self.rules_db)
-        self._cache, self._version, self._wide = cache, version, None
+        self._wide: _WideRules | None = None  # built on the first large blob (_wide_rules)
+        self._cache, self._version = cache, version
 
     def keyword_hits(self, data: bytes, hits: dict[int, list[int]] | None = None, offset: int = 0) -> dict[int, list[int]]:
         """Keyword id -> ascending start offsets (plus offset: data may be a slice of the blob, and
@@ -172,6 +176,7 @@ class HyperscanMatcher(PortableMatcher):
         if not possible:
             return Prescan({}, possible, self._hint_ends(data) if hints else [])
         keyworded = self.prefilter.rule_keywords
+        assert self._wide is not None  # _locate built it (_wide_rules)
         if any(keyworded[i] and i not in ranges and i not in self._wide.gated for i in possible):
             # A rule that can match anywhere in the blob: every keyword hit is needed.
             hits = self.keyword_hits(data)
@@ -179,7 +184,7 @@ class HyperscanMatcher(PortableMatcher):
         # Every rule that can match is located, or gated by keywords whose every hit is known: other
         # keyword hits are needed only near where a located rule's matches can start, and each keyword's
         # first hit anywhere (the order rules run in, as for any blob).
-        hits: dict[int, list[int]] = {}
+        hits = {}
         for lo, hi in self._keyword_regions(ranges, len(data)):
             self.keyword_hits(data[lo:hi], hits, lo)
         hits.update(gated_hits)  # every hit of the gated rules' keywords
@@ -221,7 +226,7 @@ class HyperscanMatcher(PortableMatcher):
             if not in_block:
                 continue
             possible |= in_block
-            margin = max(self.rules[i].max_width for i in in_block) + 1
+            margin = max(cast(int, self.rules[i].max_width) for i in in_block) + 1  # located rules: bounded width
             for sub in range(lo, min(size, lo + BLOCK), SUB_BLOCK):
                 sub_hi = min(size, sub + SUB_BLOCK)
                 for i in fired(sub, sub_hi, in_block, margin):
@@ -252,7 +257,7 @@ class HyperscanMatcher(PortableMatcher):
             # The rule set's version does not cover the prefilter flags (they change no finding): the
             # databases built from them are named by them too.
             flags = hashlib.sha256(" ".join(sorted(rules[i].id for i in gated)).encode()).hexdigest()[:8]
-            version = f"{self._version}-{_MARGIN}-{flags}-hs{hyperscan.__version__}"
+            version = f"{self._version}-{_MARGIN}-{flags}-hs{_HS_VERSION}"
             wide_db = load_or_compile(self._cache / f"wide-{version}.db",
                                       lambda: _compile_rules([rules[i] for i in wide], wide)) if wide else None
             checked_db = load_or_compile(self._cache / f"checked-{version}.db",
@@ -263,7 +268,7 @@ class HyperscanMatcher(PortableMatcher):
             firsts = [(kw, k + _FIRST, hyperscan.HS_FLAG_SINGLEMATCH) for kw, k in self._keywords]
             literals_db = load_or_compile(self._cache / f"literals-{version}-{self._words}.db",
                                           lambda: _compile_keywords(gated_words + firsts)) if firsts else None
-            margin = max((rules[i].max_width for i in located), default=0) + 1
+            margin = max((cast(int, rules[i].max_width) for i in located), default=0) + 1  # bounded: see located
             self._wide = _WideRules(located, margin, wide_db, _scratch(wide_db), checked_db, _scratch(checked_db),
                                     gated, literals_db, _scratch(literals_db))
         return self._wide
@@ -355,7 +360,7 @@ def _context_patterns() -> list[tuple[bytes, int]]:
     return facts + [(re.escape(word.encode()), _KEYWORD_FLAGS) for word in HINT_WORDS]
 
 
-def _compile_rules(rules: list[Rule], ids: list[int] | None = None, extra: list[tuple[bytes, int]] = ()):
+def _compile_rules(rules: list[Rule], ids: list[int] | None = None, extra: Sequence[tuple[bytes, int]] = ()):
     """The rules' prefilter patterns (ids: theirs, else their index), then the extra patterns (numbered
     on from len(rules))."""
     db = hyperscan.Database(mode=_MODE)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from scanner.engine.context.hints import HINT_WORDS
 from scanner.engine.prefilter import Prefilter
 from scanner.rules.model import NEAR_START, Rule
 from scanner.rules.patterns import KEYWORD_LEAD
+
+if TYPE_CHECKING:
+    from scanner.engine.decoders import Facts
 
 Candidate = tuple[Rule, "object"]  # (rule, regex match object with a 'secret' group)
 
@@ -102,7 +105,7 @@ class Prescan:
     # Keyword id -> its first hit in the whole blob, where `hits` holds only the hits near `ranges`.
     first: dict[int, int] | None = None
     # What the decoders look for (scanner.engine.decoders.Facts), where the matcher's pass found it too.
-    decoder_facts: object | None = None
+    decoder_facts: Facts | None = None
 
 
 def starting_in(rule: Rule, data: bytes, spans: list[tuple[int, int]]) -> Iterator:
@@ -136,6 +139,7 @@ def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]]) ->
     hit would try every start in it.
     """
     width = rule.max_width
+    assert width is not None  # only rules of bounded width come here (the caller checks max_width)
     # Each hit as the range of starts it allows, lowest first: (first start) * 32 + (its lead), one int
     # so that the sort is of ints.
     ranges = sorted((p - lead) * 32 + lead if p >= lead else p for positions, lead in hits for p in positions)

@@ -41,7 +41,7 @@ def load_or_compile(path: Path, compile_db, keep: int = _KEEP_DATABASES):
 
 
 def compile_scanner(expressions: list[bytes], first_only: bool = False, caseless: bool = False,
-                    literal: bool = False) -> Callable[[bytes], list[tuple[int, int]]] | None:
+                    literal: bool = False) -> Callable[[bytes | memoryview], list[tuple[int, int]]] | None:
     """A function from a text to the (expression index, end offset) of each match, in order of end;
     None without Hyperscan. first_only: each expression reported at its first (earliest-ending) match."""
     try:
@@ -59,10 +59,11 @@ def compile_scanner(expressions: list[bytes], first_only: bool = False, caseless
 
     # Cached like the matcher's databases: compiling the few small ones cost each worker 60 ms.
     key = hashlib.sha256(repr((list(expressions), flags, literal)).encode()).hexdigest()[:16]
-    db = load_or_compile(cache_dir() / f"small-{key}-hs{hyperscan.__version__}.db", compile_db, keep=16)
+    version = hyperscan.__version__  # type: ignore[attr-defined]  # the package's stubs omit it
+    db = load_or_compile(cache_dir() / f"small-{key}-hs{version}.db", compile_db, keep=16)
     scratch = hyperscan.Scratch(db)
 
-    def scan(text: bytes) -> list[tuple[int, int]]:
+    def scan(text: bytes | memoryview) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
         db.scan(text, match_event_handler=lambda i, _from, end, _flags, _ctx: found.append((i, end)), scratch=scratch)
         return found

@@ -1,6 +1,8 @@
 """Aho-Corasick keyword prefilter: which rules can match this blob, and where to look."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import ahocorasick
 
 from scanner.rules.model import Rule
@@ -70,7 +72,7 @@ class Prefilter:
         ends.sort()
         return ends
 
-    def triggered(self, hits: dict[int, list[int]]) -> set[int]:
+    def triggered(self, hits: Mapping[int, object]) -> set[int]:
         """Indices of the rules one of whose keywords was hit."""
         rules: set[int] = set()
         for k in hits:

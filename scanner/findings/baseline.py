@@ -46,7 +46,7 @@ class Entry:
     imported_from: str | None = None
 
     def expired(self, today: dt.date) -> bool:
-        return bool(self.expires) and dt.date.fromisoformat(self.expires) < today
+        return self.expires is not None and self.expires != "" and dt.date.fromisoformat(self.expires) < today
 
     def to_json(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v not in (None, "", [])}

@@ -18,6 +18,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from scanner.errors import SprawlError
 from scanner.findings import previews
@@ -97,6 +98,7 @@ class Redactor:
                     tout.addfile(member)
                     continue
                 src = tin.extractfile(member)
+                assert src is not None  # a regular file member (isfile above) always has contents
                 with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
                     self.stream(src, spool, f"{where}!{member.name}", read_full(src, SNIFF), depth + 1)
                     member.size = spool.tell()
@@ -155,8 +157,18 @@ class Redactor:
         scan_stream(fin, lambda data: self.scan(data, name), head, on_chunk=on_chunk)
 
 
+class _Writer(Protocol):
+    """What _compressor wraps: GzipFile, BZ2File, LZMAFile or a zstandard stream writer."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def close(self) -> None: ...
+
+
 class _compressor:
     """A compressing writer over fout that leaves fout open when it is closed."""
+
+    w: _Writer
 
     def __init__(self, kind: str, fout):
         if kind == "gzip":

@@ -80,7 +80,7 @@ def triage_result(bundle: str, result: ScanResult, inventory=None) -> Incident:
         where = [f"{loc.path}:{loc.line}" for loc in f.locations[:MAX_WHERE]]
         link, score = analysis.links[f.fingerprint], analysis.scores[f.fingerprint]
         owner = link.owner or link.identity or "unknown"
-        contacts = analysis.inventory.owner(owner).contacts if analysis.inventory.owner(owner) else []
+        contacts = known.contacts if (known := analysis.inventory.owner(owner)) else []
         if contacts:
             owner = f"{owner} ({', '.join(contacts)})"
         detail = link.label if link.owner or link.identity else "no inventory link"

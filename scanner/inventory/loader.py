@@ -1,4 +1,4 @@
-"""Read, validate and write the inventory YAML (`kind: Inventory`, DESIGN.md section 6).
+"""Read, validate and write the inventory YAML (`kind: Inventory`, docs/inventory.md).
 
 Validation collects every problem, each naming the file, the line, the entry and the field, so
 one run of `sprawl inventory validate` shows everything to fix.
@@ -6,6 +6,7 @@ one run of `sprawl inventory validate` shows everything to fix.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
@@ -247,7 +248,9 @@ def from_document(doc, name: str) -> Inventory:
 
 def _check_references(inv: Inventory, doc: dict, c: _Checker) -> None:
     """Duplicate ids and dangling references are errors: a link to nothing would silently be unowned."""
-    for key, items in (("owners", inv.owners), ("identities", inv.identities), ("credentials", inv.credentials)):
+    groups: tuple[tuple[str, Sequence[Owner | Identity | Credential]], ...] = (
+        ("owners", inv.owners), ("identities", inv.identities), ("credentials", inv.credentials))
+    for key, items in groups:
         seen: set[str] = set()
         raw = doc.get(key) or []
         for n, item in enumerate(items):

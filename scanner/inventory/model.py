@@ -1,4 +1,4 @@
-"""The agent inventory: owners, non-human identities and their credentials (DESIGN.md section 6).
+"""The agent inventory: owners, non-human identities and their credentials (docs/inventory.md).
 
 Plain dataclasses. Every entry records the `source` it came from (a file, an importer); when a
 merge fills fields of one entry from several sources, `sources` maps each such field to its source.
@@ -17,7 +17,7 @@ ENVIRONMENTS = ("prod", "staging", "dev", "local", "unknown")
 LIFECYCLES = ("production", "experimental", "deprecated", "decommissioned")
 OWNER_TYPES = ("team", "user", "group", "service")
 INACTIVE_LIFECYCLES = ("deprecated", "decommissioned")
-# Tools that let an agent run arbitrary code count as the whole toolset (DESIGN.md section 8).
+# Tools that let an agent run arbitrary code count as the whole toolset (docs/blast-radius.md).
 CODE_EXEC_MARKERS = ("shell", "exec", "terminal", "bash", "code-interpreter", "code_interpreter",
                      "python-repl", "desktop-commander", "run_command", "subprocess")
 

@@ -8,7 +8,7 @@ from scanner.pipeline import workers
 from scanner.pipeline.options import ScanOptions
 from scanner.pipeline.planning import file_batches
 from scanner.pipeline.run import ScanRun
-from scanner.pipeline.work import BlobOutcome, FileReading
+from scanner.pipeline.work import BlobOutcome, FileReading, FileWork
 from scanner.sources.archive import FileOutcome, Limits, merge_shards
 from scanner.sources.filesystem import FileTask, WalkOptions, iter_files
 from scanner.sources.git import enclosing_repo
@@ -34,7 +34,7 @@ def scan_paths(paths: list[str], options: ScanOptions | None = None) -> ScanResu
     reading = FileReading(walk.max_size, options.archive_limits or Limits())
     shards: dict[str, list[FileOutcome | Skip]] = {}
     for work, outcome in workers.run(batches, jobs, options.engine_spec, reading):
-        assert not isinstance(outcome, BlobOutcome)
+        assert isinstance(work, FileWork) and not isinstance(outcome, BlobOutcome)
         if work.shards > 1:
             # One file scanned by several workers: its outcome is whole when every shard is in.
             parts = shards.setdefault(work.path, [])

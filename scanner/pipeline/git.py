@@ -56,14 +56,14 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
             else:
                 scanned_as[oid] = path
                 yield work(oid, path)
-        for oid, path in list(scanned_as.items()):
+        for oid, scanned_path in list(scanned_as.items()):
             occurrences = history.blobs[oid]
             introducing = occurrences[0].path
-            if path is None:
+            if scanned_path is None:
                 if all(run.excluded(o.path) for o in occurrences):
                     del scanned_as[oid]
                     continue
-            elif path == introducing or engine.path_profile(path) == engine.path_profile(introducing):
+            elif scanned_path == introducing or engine.path_profile(scanned_path) == engine.path_profile(introducing):
                 continue
             scanned_as[oid] = introducing
             yield work(oid, introducing)

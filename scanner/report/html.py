@@ -10,6 +10,7 @@ import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from html import escape
+from typing import Any
 
 from scanner import __version__
 from scanner.model import Finding, FindingAnalysis, ScanResult, band
@@ -86,10 +87,10 @@ def render(result: ScanResult) -> str:
     # The caller scores what an inventory analysis did not (scanner.analysis.annotate.score_unscored):
     # a report never recomputes.
     findings = sorted((f for f in result.findings if f.analysis), key=lambda f: -_analysis(f).score)
-    buckets = [{"label": f"{lo}-{hi}", "count": 0, "colour": BAND_COLOURS[_bucket_band(lo)]} for lo, hi in BUCKETS]
+    buckets: list[dict[str, Any]] = [{"label": f"{lo}-{hi}", "count": 0, "colour": BAND_COLOURS[_bucket_band(lo)]} for lo, hi in BUCKETS]
     for f in findings:
         buckets[min(9, _analysis(f).score // 10)]["count"] += 1
-    bands = defaultdict(int)
+    bands: defaultdict[str, int] = defaultdict(int)
     for f in findings:
         bands[_analysis(f).band] += 1
 

@@ -1,19 +1,4 @@
-"""JSON and JSON Lines. Schema (version 1), stable:
-
-    {"schema": "secret-sprawl/findings", "version": 1,
-     "tool": {"name", "version", "rules", "rules_version"},
-     "summary": {"findings", "unit" (file or blob), "files", "commits", "bytes", "elapsed_seconds", "allowed_inline",
-                 "ignored", "below_confidence", "skipped": [{"path", "reason"}], "warnings"},
-     "findings": [{"fingerprint", "rule_id", "rule_name", "provider", "kind", "confidence",
-                   "preview", "secret" (only with --show-secrets), "entropy", "privilege",
-                   "lifetime", "remediation", "reasons", "groups",
-                   "locations": [{"path", "line", "column", "source", "snippet", "provenance"}],
-                   "analysis" (only with an inventory): {"owner", "identity", "link_status", "link_confidence",
-                       "link_methods", "ambiguous", "orphaned", "score", "band", "link", "blast_radius",
-                       "computed_at" (only from the datastore: when the analysis was recorded)}}]}
-
-JSON Lines writes one finding object per line, nothing else.
-"""
+"""JSON and JSON Lines: the stable, documented schema of docs/json-report.md (version 1)."""
 from __future__ import annotations
 
 import json

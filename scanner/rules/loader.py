@@ -40,6 +40,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import NoReturn
 
 from scanner.rules import cache as rule_cache
 from scanner.rules.model import CONFIDENCES, KINDS, PRIVILEGES, ROLES, Rule, RuleError, RuleSet
@@ -147,7 +148,7 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
     if isinstance(raw.get("id"), str):
         where = f"{path}: rule {raw['id']}"
 
-    def fail(field: str, why: str):
+    def fail(field: str, why: str) -> NoReturn:
         raise RuleError(f"{where}: field '{field}': {why}")
 
     unknown = set(raw) - _FIELDS
@@ -187,7 +188,7 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
         fail("min_entropy", "expected a number of bits per character, 0 to 8")
     check = raw.get("check")
     if check is not None:
-        from scanner.engine.checks import CHECKS
+        from scanner.rules.checks import CHECKS
 
         if check not in CHECKS:
             fail("check", f"unknown check; known: {', '.join(sorted(CHECKS))}")

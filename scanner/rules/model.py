@@ -4,6 +4,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 from dataclasses import dataclass, field
+from typing import Literal
 
 from scanner.errors import SprawlError
 from scanner.rules.patterns import KEYWORD_LEAD, keyword_leads, line_breaks, pattern_width
@@ -58,7 +59,7 @@ class Rule:
     role: str | None = None  # one of ROLES: a behaviour the engine keys on
     publishable: bool = False  # a key meant to be public: its blast radius is capped
     _compiled: object = field(default=None, repr=False)  # the regex module's compiled pattern
-    _leads: dict | None | bool = field(default=False, repr=False)  # keyword_leads; False: not worked out yet
+    _leads: dict[str, int] | None | Literal[False] = field(default=False, repr=False)  # keyword_leads; False: not worked out yet
     _near: dict = field(default_factory=dict, repr=False)  # skip -> near_regex(skip), compiled
     _width: int | None = field(default=-1, repr=False)  # -1: not computed yet
     _breaks: int = field(default=-1, repr=False)  # -1: not computed yet

@@ -15,8 +15,9 @@ for it, and trying the starts within the lead of every hit finds every match.
 from __future__ import annotations
 
 import re
-from re import _constants as sre_constants  # the parser behind re: the only width calculator in the stdlib
-from re import _parser as sre_parse
+# The parser behind re, the only width calculator in the stdlib; private, so typeshed has no stubs for it.
+from re import _constants as sre_constants  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_]\w*>")
 

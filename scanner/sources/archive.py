@@ -26,12 +26,12 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import cast
 
 from scanner.model import Match, Provenance, Skip
 from scanner.sources.filesystem import SNIFF_BYTES, is_binary, unreadable
 from scanner.sources.logs import media_kind, time_seen
-from scanner.sources.stream import CHUNK, OVERLAP, Chunk, Position, read_full, scan_stream
+from scanner.sources.stream import CHUNK, OVERLAP, Chunk, Position, Readable, StreamStats, read_full, scan_stream
 
 SEP = "!"
 SNIFF = 512  # enough for the tar magic at offset 257
@@ -96,7 +96,7 @@ class Prefixed:
     The head can be a whole small file read at once: it is read through by offset, never re-sliced
     (a decompressor reads it 8 KB at a time, and slicing off each read copied the rest: quadratic)."""
 
-    def __init__(self, head: bytes, fh: BinaryIO):
+    def __init__(self, head: bytes, fh: Readable):
         self.head, self.pos, self.fh = head, 0, fh
 
     def read(self, n: int = -1) -> bytes:
@@ -268,7 +268,9 @@ class _Walker:
                         self.out.skips.append(Skip(inner, "encrypted archive member"))
                         continue
                     with zf.open(info) as ef:
-                        self.member(Guarded(ef, lambda info=info: info.compress_size, self, inner), inner, depth)
+                        # mypy cannot infer a lambda with a default argument (which binds this member's info)
+                        self.member(Guarded(ef, lambda info=info: info.compress_size, self, inner),  # type: ignore[misc]
+                                    inner, depth)
         finally:
             if spool is not None:
                 spool.close()
@@ -314,6 +316,7 @@ class _Walker:
             seen.note(c, kept)
 
         self.out.files += 1
+        stats: StreamStats | None  # None: an error that came without scan_stream's partial results
         try:
             stats = scan_stream(fh, lambda data: self.scan(data, name), head, on_chunk=on_chunk)
             matches, error = stats.matches, None
@@ -441,9 +444,10 @@ def merge_shards(outcomes: list[FileOutcome | Skip]) -> FileOutcome | Skip:
     """One file's outcome from its shards' (each hit once; an error every shard met, reported once)."""
     if any(isinstance(o, Skip) for o in outcomes):
         return next(o for o in outcomes if isinstance(o, Skip))
-    merged = FileOutcome(archive=any(o.archive for o in outcomes), streamed=any(o.streamed for o in outcomes))
+    done = cast("list[FileOutcome]", outcomes)  # no Skip among them: returned above
+    merged = FileOutcome(archive=any(o.archive for o in done), streamed=any(o.streamed for o in done))
     seen: set[tuple[str, str]] = set()
-    for o in outcomes:
+    for o in done:
         merged.size += o.size
         merged.files += o.files
         merged.hits.extend(o.hits)

@@ -6,7 +6,7 @@ a stream that ends early means git stopped (a corrupt pack, a killed process).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import IO
 
 from scanner.model import Skip
 from scanner.sources.filesystem import is_binary, too_large
@@ -15,7 +15,7 @@ _PIECE = 1 << 20
 STOPPED = "git cat-file stopped before this object"
 
 
-def read_objects(out: BinaryIO, names: list[str], max_size: int | None = None,
+def read_objects(out: IO[bytes], names: list[str], max_size: int | None = None,
                  unreadable: str = "missing or corrupt object") -> Iterator[bytes | Skip]:
     """Each requested object's text contents, in order, or a Skip saying why not (binary, too large,
     not a blob, `unreadable`, or git stopped before it). A blob over max_size is read past, not kept."""

@@ -108,7 +108,7 @@ def _walk(path: str, history: History, proc: subprocess.Popen) -> Iterator[str]:
         line_no += 1
         line = raw.rstrip(b"\n").decode("utf-8", "surrogateescape")
         if line.startswith("\x01"):
-            current = tuple(line[1:].split("\x1f", 3))  # type: ignore[assignment]
+            current = tuple(line[1:].split("\x1f", 3))
             history.commits += 1
         elif line.startswith(":") and current is not None:
             meta, _, file_path = line.partition("\t")
@@ -195,17 +195,19 @@ class BlobReader:
                                                   stderr=subprocess.DEVNULL)
             _widen_pipe(proc.stdout)
         request = "".join(f"{oid}\n" for oid in oids).encode()
+        stdin, stdout = proc.stdin, proc.stdout
+        assert stdin is not None and stdout is not None  # both piped when the process was started
 
         def write() -> None:
             try:
-                proc.stdin.write(request)
-                proc.stdin.flush()
+                stdin.write(request)
+                stdin.flush()
             except OSError:
                 pass  # git exited: the reads below see end of file and report it
 
         writer = threading.Thread(target=write, daemon=True)
         writer.start()
-        for item in read_objects(proc.stdout, oids, max_size):
+        for item in read_objects(stdout, oids, max_size):
             if isinstance(item, Skip) and item.reason == STOPPED:
                 self._batch = None  # git stopped: the next batch starts a new process
             yield item

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Protocol
 
 from scanner.model import Match
 
@@ -36,7 +36,13 @@ class StreamStats:
     matches: list[Match] = field(default_factory=list)
 
 
-def read_full(fh: BinaryIO, n: int) -> bytes:
+class Readable(Protocol):
+    """What the stream is read from: a binary file, a decompressor, or a wrapper such as archive.Prefixed."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+def read_full(fh: Readable, n: int) -> bytes:
     """Up to n bytes; fewer only at the end of the stream (decompressors return short reads)."""
     data, error = _read_safe(fh, n)
     if error is not None:
@@ -44,7 +50,7 @@ def read_full(fh: BinaryIO, n: int) -> bytes:
     return data
 
 
-def _read_safe(fh: BinaryIO, n: int) -> tuple[bytes, BaseException | None]:
+def _read_safe(fh: Readable, n: int) -> tuple[bytes, BaseException | None]:
     """Like read_full, but a failing stream (a truncated gzip) gives back what came before the failure."""
     parts, got = [], 0
     try:
@@ -68,7 +74,7 @@ class Position:
     line_start: int = 0
 
 
-def iter_chunks(fh: BinaryIO, chunk: int = CHUNK, overlap: int = OVERLAP, head: bytes = b"",
+def iter_chunks(fh: Readable, chunk: int = CHUNK, overlap: int = OVERLAP, head: bytes = b"",
                 start: Position = Position(), stop: int | None = None) -> Iterator[Chunk]:
     """Overlapping chunks of the stream; `head` is data already read from it (a sniffed prefix).
 
@@ -114,7 +120,7 @@ def iter_chunks(fh: BinaryIO, chunk: int = CHUNK, overlap: int = OVERLAP, head: 
         raise error
 
 
-def scan_stream(fh: BinaryIO, scan: Callable[[bytes], list[Match]], head: bytes = b"",
+def scan_stream(fh: Readable, scan: Callable[[bytes], list[Match]], head: bytes = b"",
                 chunk: int = CHUNK, overlap: int = OVERLAP,
                 on_chunk: Callable[[Chunk, list[Match]], None] | None = None,
                 start: Position = Position(), stop: int | None = None) -> StreamStats:

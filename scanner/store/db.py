@@ -13,12 +13,16 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.model import CONFIDENCE_RANK, Finding, Location
 from scanner.store import keys
 from scanner.store.errors import StoreError
 from scanner.store.paths import DEFAULT_DB  # noqa: F401  (re-exported)
 from scanner.store.schema import migrate
+
+if TYPE_CHECKING:
+    import sqlite_utils  # imported on first use (Store.db); here for its types only
 
 STATUSES = ("open", "allowed", "revoked")
 
@@ -90,7 +94,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable sprawl datastore ({exc})") from None
         self.conn = conn
-        self._db = None
+        self._db: sqlite_utils.Database | None = None
         self.key = key
         if key is not None:
             self._check_key(key)
@@ -310,7 +314,8 @@ class Store:
     def query_findings(self, rule: str | None = None, provider: str | None = None, repo: str | None = None,
                        status: str | None = None, since_scan: int | None = None,
                        min_confidence: str = "low") -> list[dict]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[str | int] = []
         if rule:
             where.append("f.rule_id = ?")
             params.append(rule)

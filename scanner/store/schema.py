@@ -1,6 +1,6 @@
 """The datastore schema, versioned by `PRAGMA user_version` and migrated forward one step at a time.
 
-Tables (DESIGN.md section 5):
+Tables (docs/datastore.md):
 
 - ``meta``: key/value facts about the file (``key_id``: which fingerprint key wrote it).
 - ``scans``: one row per scan or sweep: ``kind`` (sweep, scan, git, staged), ``target``, ``started``,

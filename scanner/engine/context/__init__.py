@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import cast
 
 from scanner.engine import decoders
 from scanner.engine.context.hints import QUOTES, value_starts
@@ -166,6 +167,7 @@ class ContextAnalyzer:
         return found
 
     def _judge_value(self, view: _View, site: Site, make: MakeCandidate):
+        assert site.name is not None  # _generic passes only sites with a name
         kind = secret_name_kind(site.name)
         if kind is None:
             return None
@@ -239,6 +241,7 @@ class _View:
         those bytes), so judging the changed part of a file's next version gives what judging all of
         it gives (scanner.engine.revisions)."""
         data = self.data
+        assert self.lang is not None  # called by site() only for a blob in a parsed language
         if len(data) <= 2 * WINDOW:
             lo, hi = 0, len(data)
         else:
@@ -255,7 +258,7 @@ class _View:
         tree = self._trees.get((lo, hi), _UNPARSED)
         if tree is _UNPARSED:
             tree = self._trees[(lo, hi)] = self.parsers.parse(data[lo:hi], self.lang)
-        return lo, tree
+        return lo, cast("Tree | None", tree)  # not _UNPARSED: a parse replaced it
 
     def in_image(self, offset: int) -> bool:
         if self._images is None:
@@ -306,7 +309,9 @@ def _plausible(view: _View, pos: int, name: str) -> bool:
         raw = data[pos : end if end >= 0 else pos + 64]
         whole = end >= 0 and b"\\" not in raw
     else:
-        raw = _BARE_VALUE.match(data, pos, pos + 400).group()
+        bare = _BARE_VALUE.match(data, pos, pos + 400)
+        assert bare is not None  # _BARE_VALUE matches the empty string too: it always matches
+        raw = bare.group()
         after = data[pos + len(raw) : pos + len(raw) + 1]
         whole = after in (b"", b" ", b"\t", b"\r", b"\n")  # else the value may go on past what was read
     value = raw.decode("utf-8", "replace")

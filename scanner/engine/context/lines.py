@@ -55,10 +55,10 @@ def line_site(data: bytes, offset: int, fmt: str | None) -> Site:
         return Site(lo, hi, literal=False, comment=True)
     rel = offset - lo
     if fmt == "dockerfile" and stripped[:4].upper() in (b"ENV ", b"ARG "):
-        for m in _ENV_PAIR.finditer(line):
-            if m.start(2) <= rel <= m.end(2):
-                start, end = _unquote(line, m.start(2), m.end(2))
-                return Site(lo + start, lo + end, True, name=m.group(1).decode())
+        for pair in _ENV_PAIR.finditer(line):
+            if pair.start(2) <= rel <= pair.end(2):
+                start, end = _unquote(line, pair.start(2), pair.end(2))
+                return Site(lo + start, lo + end, True, name=pair.group(1).decode())
     m = _NAME_BEFORE.search(line[max(0, rel - 120) : rel])
     if m is None:
         return Site(offset, offset, literal=False)

@@ -51,7 +51,8 @@ def read(text: str, name: str) -> Inventory:
     for scheme_name in sorted(used):
         scheme = schemes.get(scheme_name) or {}
         stype = scheme.get("type") or next(iter(scheme), "")  # v1.0 cards may nest by type: {"apiKeySecurityScheme": {...}}
-        inner = scheme.get(stype) if isinstance(scheme.get(stype), dict) else scheme
+        nested = scheme.get(stype)
+        inner = nested if isinstance(nested, dict) else scheme
         cred = Credential(id=f"cred:{slug(card['name'])}:{slug(scheme_name)}", source=src)
         fact(cred, "type", str(stype), src)
         fact(cred, "provider", "a2a", src)

@@ -34,7 +34,7 @@ def _owner(meta: dict) -> str | None:
 
 def read(text: str, name: str) -> Inventory:
     inv = Inventory()
-    docs = []
+    docs: list[dict] = []
     for d in (strip_lines(x) for x in parse_yaml(text, name, all_documents=True)):
         if isinstance(d, dict) and d.get("kind") == "List":
             docs.extend(i for i in d.get("items") or [] if isinstance(i, dict))
@@ -94,16 +94,16 @@ def read(text: str, name: str) -> Inventory:
                 fact(ident, "owner", _owner(meta), src)
             for secret_name, var in _secret_uses(pod):
                 key = f"{ns}/{secret_name}"
-                cred = secrets.get(key)
-                if cred is None:
-                    cred = Credential(id=f"k8s-secret:{key}", secret_ref=f"k8s://{key}", source=src)
-                    cred.sources["secret_ref"] = src
-                    secrets[key] = cred
-                    inv.credentials.append(cred)
-                if var and var not in cred.env_vars:
-                    cred.env_vars.append(var)
-                if cred.id not in ident.credentials:
-                    ident.credentials.append(cred.id)
+                used = secrets.get(key)
+                if used is None:
+                    used = Credential(id=f"k8s-secret:{key}", secret_ref=f"k8s://{key}", source=src)
+                    used.sources["secret_ref"] = src
+                    secrets[key] = used
+                    inv.credentials.append(used)
+                if var and var not in used.env_vars:
+                    used.env_vars.append(var)
+                if used.id not in ident.credentials:
+                    ident.credentials.append(used.id)
                     ident.sources["credentials"] = src
     return inv
 
