@@ -181,7 +181,7 @@ def _load_inventory(path: Path | None):
     return load_inventory(path)
 
 
-COMMAND_MODULES = ("scan_commands", "baseline", "rules", "store", "inventory", "triage")
+COMMAND_MODULES = ("scan_commands", "baseline", "rules", "store", "inventory", "triage", "workstation")
 
 
 def _register() -> None:

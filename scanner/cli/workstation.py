@@ -1,6 +1,6 @@
 """`sprawl workstation`: scan this machine's AI clients (configs, credential files, transcripts).
 
-Registered on the main group by scanner.cli; a thin layer over scanner.pipeline.workstation.
+Registered on the main group (scanner.cli.COMMAND_MODULES); a thin layer over scanner.pipeline.workstation.
 Exit codes for device-management jobs: 0 clean, 1 findings, 2 usage error, 3 something could not be
 read (or redacted): the result is incomplete. Guarded by tests/test_workstation_cli.py.
 """
@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from scanner.cli import main
 from scanner.sources.workstation.layout import CLIENTS, PLATFORMS
 
 if TYPE_CHECKING:
     from scanner.pipeline.workstation import RedactOutcome, WorkstationReport
 
 
-@click.command("workstation")
+@main.command("workstation")
 @click.option("--home", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The home folder to read (default: yours).")
 @click.option("--client", "clients", multiple=True, type=click.Choice(CLIENTS),
