@@ -110,7 +110,7 @@ class Match:
     entropy: float
     reasons: list[str] = field(default_factory=list)
     groups: dict[str, str] = field(default_factory=dict)  # other named groups (id, user, host...)
-    line_text: str = ""  # the source line, for allow markers and redacted snippets
+    snippet: str = ""  # the text around the secret, every secret in it masked by its preview
     allowed_by: str | None = None  # inline marker that allows it, if any
 
 

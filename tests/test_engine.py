@@ -228,3 +228,26 @@ def test_keyword_hits_across_the_prefilter_chunks_are_each_found_once(shift, key
             expected.append(pos)
             pos = lowered.find(word.encode(), pos + 1)
         assert hits.get(k, []) == expected, word
+
+
+AWS_PAIR = "AWS_ACCESS_KEY_ID=AKIAQYLPMN5HFIQR7XYZ AWS_SECRET_ACCESS_KEY=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\n"
+
+
+def test_snippets_mask_every_secret_on_the_line():
+    # Each location's snippet once masked only its own secret, so the key id's snippet held the whole
+    # secret key (issue 17).
+    matches = ENGINE.scan(f"export {AWS_PAIR}".encode(), "deploy.env")
+    assert {m.rule_id for m in matches} >= {"aws-access-key-id", "aws-secret-access-key"}
+    for m in matches:
+        assert "AKIAQYLPMN5HFIQR7XYZ" not in m.snippet and "Zx9kQ2vLpW8rT4yB6nM1cF3hJ5sD7gA0eK2uI4oP" not in m.snippet
+        assert m.snippet.count("****") == 2
+
+
+def test_a_private_key_preview_shows_only_its_header():
+    from scanner.engine.previews import preview
+
+    body = "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5OGD3r6bqCJ5uoAoGCCqGSM49AwEHoUQDQgAE"
+    assert preview(f"-----BEGIN EC PRIVATE KEY-----\\n{body}\\n-----END EC PRIVATE KEY-----") == \
+        "-----BEGIN EC PRIVATE KEY----- ****"
+    assert preview(f"-----BEGIN EC PRIVATE KEY-----\n{body}\n-----END EC PRIVATE KEY-----") == \
+        "-----BEGIN EC PRIVATE KEY----- ****"

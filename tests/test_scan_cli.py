@@ -181,3 +181,21 @@ def test_no_context_skips_syntactic_context(tmp_path):
     res = run_sprawl("scan", str(tmp_path), "-f", "json", "--no-context")
     assert res.returncode == 1
     assert json.loads(res.stdout)["findings"][0]["rule_id"] == "password-assignment-quoted"
+
+
+def test_two_secrets_on_one_line_leave_neither_value_anywhere(tmp_path):
+    key_id, secret = "AKIAQYLPMN5HFIQR7XYZ", "Zx9kQ2vLpW8rT4yB6nM1cF3hJ5sD7gA0eK2uI4oP"
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "deploy.env").write_text(f"AWS_ACCESS_KEY_ID={key_id} AWS_SECRET_ACCESS_KEY={secret}\n")
+    db = tmp_path / "out" / "sprawl.db"
+    env = {"SPRAWL_FINGERPRINT_KEY": "test-key"}
+    outputs = []
+    for fmt in ("text", "json", "jsonl", "sarif", "csv", "html"):
+        res = run_sprawl("scan", str(tmp_path / "src"), "-f", fmt, "--db", str(db), env=env)
+        assert res.returncode == 1, res.stderr
+        outputs += [res.stdout, res.stderr]
+    res = run_sprawl("findings", "--db", str(db), "-f", "json", env=env)
+    outputs += [res.stdout, res.stderr] + [p.read_bytes() for p in db.parent.iterdir()]  # the db, its WAL
+    assert b'"aws-secret-access-key"' in res.stdout
+    for blob in outputs:
+        assert key_id.encode() not in blob and secret.encode() not in blob

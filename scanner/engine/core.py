@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scanner.engine import decoders
+from scanner.engine import decoders, previews
 from scanner.engine.context import ContextAnalyzer
 from scanner.engine.entropy import shannon_entropy
 from scanner.engine.filters import documented_example, example_like, filler_reason, placeholder_reason
@@ -196,7 +196,8 @@ def _to_matches(data: bytes, candidates: list[_Candidate]) -> list[Match]:
     """Line and column are computed only here, for confirmed candidates, counting newlines incrementally."""
     matches: list[Match] = []
     line, counted_to = 1, 0
-    for c in sorted(candidates, key=lambda c: c.start):
+    ordered = sorted(candidates, key=lambda c: c.start)
+    for c in ordered:
         line += data.count(b"\n", counted_to, c.start)
         counted_to = c.start
         line_start = data.rfind(b"\n", 0, c.start) + 1
@@ -204,12 +205,7 @@ def _to_matches(data: bytes, candidates: list[_Candidate]) -> list[Match]:
         if line_end < 0:
             line_end = len(data)
         lo, hi = max(line_start, c.start - LINE_CONTEXT), min(line_end, c.end + LINE_CONTEXT)
-        text = data[lo:hi]
-        if c.decoded:
-            # The encoded span would disclose the secret to anyone who decodes the snippet: show the
-            # decoded secret in its place, which the redaction of findings then masks.
-            text = data[lo : c.start] + c.secret.encode() + data[c.end : hi]
-        marker = _ALLOW_RE.search(text)
+        marker = _ALLOW_RE.search(data, lo, hi)
         matches.append(
             Match(
                 rule_id=c.rule.id,
@@ -224,8 +220,26 @@ def _to_matches(data: bytes, candidates: list[_Candidate]) -> list[Match]:
                 entropy=c.entropy,
                 reasons=c.reasons,
                 groups=c.groups,
-                line_text=text.decode("utf-8", "replace"),
+                snippet=_masked_snippet(data, lo, hi, ordered),
                 allowed_by=marker.group().decode() if marker else None,
             )
         )
     return matches
+
+
+def _masked_snippet(data: bytes, lo: int, hi: int, candidates: list[_Candidate]) -> str:
+    """The text around a secret with every secret in it replaced by its preview, whichever finding each
+    belongs to (an encoded span by its decoded secret's preview): a snippet never discloses a secret
+    (tests/test_engine.py::test_snippets_mask_every_secret_on_the_line)."""
+    out, at = [], lo
+    for c in candidates:  # by start
+        if c.end <= lo or c.start >= hi:
+            continue
+        start, end = max(c.start, at), min(c.end, hi)
+        if end <= start:
+            continue  # inside a span already masked
+        out.append(data[at:start])
+        out.append(previews.preview(c.secret).encode())
+        at = end
+    out.append(data[at:hi])
+    return b"".join(out).decode("utf-8", "replace")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from scanner.findings.previews import preview
+from scanner.engine.previews import preview
 from scanner.model import CONFIDENCE_RANK, Finding, Location, Match, Provenance
 from scanner.rules.model import RuleSet
 
@@ -19,13 +19,9 @@ def portable_fingerprint(rule_id: str, secret: str) -> str:
     return digest[:32]
 
 
-def _snippet(match: Match, preview: str) -> str:
-    line = match.line_text.replace(match.secret, preview) if match.secret else match.line_text
-    return line.strip()[:300]
-
-
-def _location(match: Match, path: str, source: str, provenance: Provenance, preview: str) -> Location:
-    return Location(path, match.line, match.column, source, provenance, _snippet(match, preview))
+def _location(match: Match, path: str, source: str, provenance: Provenance) -> Location:
+    # The engine masked every secret in the snippet (scanner.engine.core._masked_snippet).
+    return Location(path, match.line, match.column, source, provenance, match.snippet.strip()[:300])
 
 
 class FindingCollector:
@@ -51,7 +47,7 @@ class FindingCollector:
             elif CONFIDENCE_RANK[m.confidence] > CONFIDENCE_RANK[finding.confidence]:
                 finding.confidence = m.confidence
                 finding.reasons = list(m.reasons)
-            loc = _location(m, path, source, provenance or Provenance(), finding.preview)
+            loc = _location(m, path, source, provenance or Provenance())
             if loc.key() not in self._seen_locations[key]:
                 self._seen_locations[key].add(loc.key())
                 finding.locations.append(loc)

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from scanner.engine import previews
 from scanner.errors import SprawlError
-from scanner.findings import previews
 from scanner.model import CONFIDENCE_RANK, Match
 from scanner.sources.archive import COMPRESSORS, SNIFF, SPOOL_MEMORY, Prefixed, _decompressor, _errors, sniff
 from scanner.sources.filesystem import is_binary

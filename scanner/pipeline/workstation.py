@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from scanner.findings import previews
+from scanner.engine import previews
 from scanner.inventory.importers._common import slug
 from scanner.inventory.model import Credential, Identity, Inventory, Owner, Tool
 from scanner.sources.workstation.config import (

@@ -4,6 +4,12 @@
 same length, so line and column numbers of a masked copy still match the original."""
 from __future__ import annotations
 
+import re
+
+# A PEM block's header: the preview of a private key shows only this, whatever follows it (a newline, or
+# an escaped \n and the key's body on the same line).
+_PEM_HEADER = re.compile(r"-----BEGIN [A-Z0-9 ]{1,40}-----")
+
 
 def _kept(n: int) -> int:
     return min(6, n // 4)
@@ -12,7 +18,8 @@ def _kept(n: int) -> int:
 def preview(secret: str) -> str:
     """A private key shows only its header line; anything else its first characters (at most a quarter)."""
     if secret.startswith("-----BEGIN"):
-        return secret.splitlines()[0].strip()[:60] + " ****"
+        header = _PEM_HEADER.match(secret)
+        return (header.group() if header else "-----BEGIN") + " ****"
     return secret[: _kept(len(secret))] + "****"
 
 
