@@ -88,10 +88,13 @@ class Blob:
 
 @dataclass(slots=True)
 class Skip:
-    """Something a scan did not read, and why (binary, too large, unreadable, corrupt...)."""
+    """Something a scan did not read, and why. `incomplete`: it could not be read (unreadable, corrupt,
+    truncated, an archive bomb, a failed repository), so the run must not look clean (exit code 3);
+    otherwise it was left out by policy (binary, over the size limit, excluded)."""
 
     path: str
     reason: str
+    incomplete: bool = False
 
 
 @dataclass(slots=True)

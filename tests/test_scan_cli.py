@@ -199,3 +199,40 @@ def test_two_secrets_on_one_line_leave_neither_value_anywhere(tmp_path):
     assert b'"aws-secret-access-key"' in res.stdout
     for blob in outputs:
         assert key_id.encode() not in blob and secret.encode() not in blob
+
+
+def test_a_run_that_could_not_read_its_input_exits_3(tmp_path):
+    (tmp_path / "clean.py").write_text("x = 1\n")
+    locked = tmp_path / "locked.env"
+    locked.write_text(f"TOKEN={GITHUB_TOKEN}\n")
+    locked.chmod(0)
+    res = run_sprawl("scan", str(tmp_path), obey_file_modes=True)
+    assert res.returncode == 3, res.stderr
+    assert b"incomplete: 1 input(s) could not be read" in res.stdout and b"Traceback" not in res.stderr
+    # Policy skips (binary, too large) are not failures: a clean run stays 0.
+    locked.unlink()
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    assert run_sprawl("scan", str(tmp_path)).returncode == 0
+
+
+def test_an_unexpected_error_is_one_line_and_exit_2(tmp_path):
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("kind: Inventory\nversion: 1\nidentities:\n  - id: agent:x\n    kind: agent\n"
+                         "    last_reviewed: 2026-13-45\n")
+    (tmp_path / "app.py").write_text("x = 1\n")
+    res = run_sprawl("scan", str(tmp_path / "app.py"), "--inventory", str(inventory))
+    assert res.returncode == 2 and b"Traceback" not in res.stderr
+    assert len(res.stderr.decode().strip().splitlines()) == 1, res.stderr
+
+
+def test_a_report_with_plaintext_is_private_and_written_whole(tmp_path):
+    (tmp_path / "app.py").write_text(f'TOKEN = "{GITHUB_TOKEN}"\n')
+    out = tmp_path / "report.json"
+    assert run_sprawl("scan", str(tmp_path / "app.py"), "-f", "json", "-o", str(out), "--show-secrets").returncode == 1
+    assert out.stat().st_mode & 0o777 == 0o600 and GITHUB_TOKEN in out.read_text()
+    plain = tmp_path / "plain.json"
+    assert run_sprawl("scan", str(tmp_path / "app.py"), "-f", "json", "-o", str(plain)).returncode == 1
+    umask = os.umask(0)
+    os.umask(umask)
+    assert plain.stat().st_mode & 0o777 == 0o666 & ~umask  # as any file the user writes: not forced private
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -22,18 +22,21 @@ from scanner.store.paths import DEFAULT_DB
 if TYPE_CHECKING:
     from scanner.pipeline.options import ScanOptions
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INCOMPLETE = 0, 1, 2, 3
 FORMATS = ["text", "json", "jsonl", "sarif", "csv", "html"]
 
 
 class SprawlGroup(click.Group):
-    """Turns expected failures into a one-line error and exit code 2, never a traceback."""
+    """Turns every failure into a one-line error and exit code 2, never a traceback: exit code 1 means
+    findings and nothing else (tests/test_scan_cli.py::test_an_unexpected_error_is_one_line_and_exit_2)."""
 
     def invoke(self, ctx):
         from scanner.errors import SprawlError
 
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
         except SprawlError as exc:
             click.echo(f"sprawl: {exc}", err=True)
             ctx.exit(EXIT_ERROR)
@@ -43,6 +46,13 @@ class SprawlGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("sprawl: interrupted", err=True)
             ctx.exit(130)
+        except RecursionError:
+            click.echo("sprawl: input nested too deeply to read", err=True)
+            ctx.exit(EXIT_ERROR)
+        except Exception as exc:  # a bug: still one line, and never exit code 1 (findings)
+            first = str(exc).splitlines()[0][:200] if str(exc) else ""
+            click.echo(f"sprawl: internal error: {type(exc).__name__}{': ' + first if first else ''}", err=True)
+            ctx.exit(EXIT_ERROR)
 
 
 @click.group(cls=SprawlGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -152,24 +162,59 @@ def emit(result, common: CommonOptions, kind: str, target: str) -> None:
         api.analyze_result(result, inventory)
     if common.fmt == "html":
         api.score_unscored(result)
-    write_report(result, common.fmt, common.output)
+    write_report(result, common.fmt, common.output, private=common.show_secrets)
 
 
-def write_report(result, fmt: str, output: str | None) -> None:
-    """Render, write, print the closing summary and exit with the findings' exit code."""
+def write_report(result, fmt: str, output: str | None, private: bool = False) -> None:
+    """Render, write, print the closing summary and exit: 1 with findings, else 3 when some input could not
+    be read (a run that read less than it was given never looks clean), else 0."""
     from scanner.report import render
     from scanner.report.summary import summary_lines
 
     to_terminal = output is None and sys.stdout.isatty()
     report = render(result, fmt, color=to_terminal)
     if output:
-        Path(output).write_text(report, encoding="utf-8")
+        write_atomically(Path(output), report, private)
     else:
         click.echo(report, nl=False)
     if fmt != "text" or output:
         for line in summary_lines(result):
             click.echo(f"sprawl: {line}", err=True)
-    sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
+    sys.exit(exit_code(result))
+
+
+def exit_code(result) -> int:
+    if result.findings:
+        return EXIT_FINDINGS
+    if any(skip.incomplete for skip in result.stats.skipped):
+        return EXIT_INCOMPLETE
+    return EXIT_CLEAN
+
+
+def write_atomically(path: Path, text: str, private: bool = False) -> None:
+    """Write a report whole or not at all (a temporary file beside it, then a rename); mode 0600 when it
+    holds plaintext secrets (--show-secrets)."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as fh:
+            fh.write(text)
+        if not private:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _load_inventory(path: Path | None):

@@ -23,7 +23,7 @@ def scan(paths, common: CommonOptions, respect_gitignore, history):
       sprawl scan src/ config/ --exclude 'tests/**' -f sarif -o sprawl.sarif
       git diff | sprawl scan -
       sprawl scan . --history          # the whole git history, as `sprawl git .`
-    Exit codes: 0 no findings, 1 findings, 2 usage or input error.
+    Exit codes: 0 no findings, 1 findings, 2 usage or input error, 3 incomplete (some input unreadable).
     """
     from scanner.pipeline.files import scan_paths
     from scanner.pipeline.git import scan_git
@@ -91,7 +91,7 @@ def staged(files, common: CommonOptions):
     Examples:
       sprawl staged                    # in a hook: .git/hooks/pre-commit
       sprawl install-hook              # writes that hook for you
-    Exit codes: 0 nothing found, 1 secrets found (the commit is blocked), 2 error.
+    Exit codes: 0 nothing found, 1 secrets found (the commit is blocked), 2 error, 3 a staged file unreadable.
     """
     from scanner.pipeline.staged import scan_staged
     from scanner.report.summary import STAGED_HINT

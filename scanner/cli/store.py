@@ -130,7 +130,7 @@ def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_
 
     where = FindingFilter(rule=rule, provider=provider, repo=repo, status=status, new_since=new_since,
                           min_confidence=min_confidence, min_score=min_score, min_band=min_band, owner=owner)
-    write_report(list_findings(db_path, where, show_secrets), fmt, output)
+    write_report(list_findings(db_path, where, show_secrets), fmt, output, private=show_secrets)
 
 
 @main.command()

@@ -81,7 +81,7 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
             continue  # skipped: known to a sweep, or at excluded paths only
         result = outcomes[oid, scanned_as[oid] or ""]
         if isinstance(result, Skip):
-            stats.skipped.append(Skip(_where(occurrences), result.reason))
+            stats.skipped.append(Skip(_where(occurrences), result.reason, result.incomplete))
             if result.reason == "binary":
                 stats.scanned_blobs.append(oid)
             continue

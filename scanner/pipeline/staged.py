@@ -21,7 +21,7 @@ def scan_staged(files: list[str] | None = None, options: ScanOptions | None = No
         if run.excluded(sf.path):
             continue
         if isinstance(sf.data, Skip):
-            stats.skipped.append(Skip(sf.path, sf.data.reason))
+            stats.skipped.append(Skip(sf.path, sf.data.reason, sf.data.incomplete))
             continue
         if len(sf.data) > options.walk.max_size:
             stats.skipped.append(Skip(sf.path, too_large(len(sf.data), options.walk.max_size)))

@@ -46,6 +46,9 @@ def summary_lines(result: ScanResult, max_skips: int = 20) -> list[str]:
         hidden.append(f"{s.below_confidence} below the confidence threshold")
     if hidden:
         lines.append("not shown: " + ", ".join(hidden))
+    unread = [skip for skip in s.skipped if skip.incomplete]
+    if unread:
+        lines.append(f"incomplete: {len(unread)} input(s) could not be read; the scan did not cover them")
     if s.skipped:
         reasons = Counter(skip.reason.split(":")[0].split(" (")[0] for skip in s.skipped)
         lines.append(f"skipped {len(s.skipped)}: " + ", ".join(f"{n} {r}" for r, n in reasons.most_common()))

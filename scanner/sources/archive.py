@@ -265,7 +265,7 @@ class _Walker:
                     if not self.mine(depth, info.file_size, inner):
                         continue
                     if info.flag_bits & 0x1:
-                        self.out.skips.append(Skip(inner, "encrypted archive member"))
+                        self.out.skips.append(Skip(inner, "encrypted archive member", incomplete=True))
                         continue
                     with zf.open(info) as ef:
                         # mypy cannot infer a lambda with a default argument (which binds this member's info)
@@ -295,7 +295,7 @@ class _Walker:
         except ArchiveBomb:
             raise
         except self.errors as exc:
-            self.out.skips.append(Skip(where, _describe(exc, "archive member")))
+            self.out.skips.append(Skip(where, _describe(exc, "archive member"), incomplete=True))
         finally:
             if top:
                 self.in_top_member = False
@@ -343,14 +343,14 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
     try:
         fh = open(path, "rb")
     except OSError as exc:
-        return Skip(path, unreadable(exc))
+        return Skip(path, unreadable(exc), incomplete=True)
     with fh:
         try:
             size = os.fstat(fh.fileno()).st_size
             # The head only, at first: a binary file (a library, a compiled module) is skipped unread.
             head = fh.read(_HEAD if size > _HEAD else -1)
         except OSError as exc:
-            return Skip(path, unreadable(exc))
+            return Skip(path, unreadable(exc), incomplete=True)
         kind = sniff(head)
         if kind is None and is_binary(head):
             return Skip(path, "binary")
@@ -363,16 +363,16 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
                 try:
                     head = _rest(fh, head, size)
                 except OSError as exc:
-                    return Skip(path, unreadable(exc))
+                    return Skip(path, unreadable(exc), incomplete=True)
             return _whole(head, path, scan, out)
         walker = _Walker(scan, limits, out, shard)
         try:
             walker.visit(fh, path, head, 0)
         except ArchiveBomb as exc:
-            out.skips.append(Skip(path, str(exc)))
+            out.skips.append(Skip(path, str(exc), incomplete=True))
         except walker.errors as exc:
             what = "archive; the rest of it was not scanned" if out.archive else "file"
-            out.skips.append(Skip(path, _describe(exc, what)))
+            out.skips.append(Skip(path, _describe(exc, what), incomplete=True))
     return out
 
 
@@ -405,7 +405,7 @@ def _scan_range(fh, path: str, head: bytes, scan: LeafScan, shard: tuple[int, in
         stats = scan_stream(reader, lambda data: scan(data, name), chunk=chunk, on_chunk=seen.note,
                             start=start, stop=hi if k < n - 1 else None)
     except OSError as exc:
-        out.skips.append(Skip(path, unreadable(exc)))
+        out.skips.append(Skip(path, unreadable(exc), incomplete=True))
         return out
     out.files, out.size, out.streamed = (1 if k == 0 else 0), stats.bytes, size > chunk  # as read whole
     out.hits.extend(_hit(path, m, media, seen.times.get(id(m))) for m in stats.matches)

@@ -23,10 +23,10 @@ def read_objects(out: IO[bytes], names: list[str], max_size: int | None = None,
         header = out.readline().split()
         if not header:
             for rest in names[i:]:
-                yield Skip(rest, STOPPED)
+                yield Skip(rest, STOPPED, incomplete=True)
             return
         if len(header) != 3 or not header[2].isdigit():
-            yield Skip(name, f"{unreadable}: {b' '.join(header[1:]).decode(errors='replace')}")
+            yield Skip(name, f"{unreadable}: {b' '.join(header[1:]).decode(errors='replace')}", incomplete=True)
             continue
         size = int(header[2])
         if max_size is not None and size > max_size:

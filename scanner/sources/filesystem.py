@@ -54,7 +54,7 @@ def iter_files(roots: list[str], options: WalkOptions) -> Iterator[FileTask | Sk
         try:
             st = os.stat(root)
         except OSError as exc:
-            yield Skip(root, f"cannot access: {exc.strerror or exc}")
+            yield Skip(root, f"cannot access: {exc.strerror or exc}", incomplete=True)
             continue
         if stat.S_ISDIR(st.st_mode):
             allowed = _git_visible_files(root) if options.respect_gitignore else None
@@ -65,7 +65,7 @@ def iter_files(roots: list[str], options: WalkOptions) -> Iterator[FileTask | Sk
 
 def _walk(root: str, options: WalkOptions, allowed: set[str] | None) -> Iterator[FileTask | Skip]:
     def on_error(exc: OSError) -> None:
-        errors.append(Skip(exc.filename or root, f"cannot read folder: {exc.strerror or exc}"))
+        errors.append(Skip(exc.filename or root, f"cannot read folder: {exc.strerror or exc}", incomplete=True))
 
     errors: list[Skip] = []
     for folder, dirs, files in os.walk(root, onerror=on_error):
@@ -89,7 +89,7 @@ def _walk(root: str, options: WalkOptions, allowed: set[str] | None) -> Iterator
             try:
                 st = os.lstat(full)
             except OSError as exc:
-                yield Skip(full, f"cannot access: {exc.strerror or exc}")
+                yield Skip(full, f"cannot access: {exc.strerror or exc}", incomplete=True)
                 continue
             yield _classify(full, rel, st, options)
     yield from errors
@@ -122,7 +122,7 @@ def read_file(path: str) -> bytes | Skip:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        return Skip(path, unreadable(exc))
+        return Skip(path, unreadable(exc), incomplete=True)
     if is_binary(data):
         return Skip(path, "binary")
     return data
