@@ -16,6 +16,7 @@ from scanner.model import BAND_NAMES, Finding, FindingAnalysis, ScanResult, Scan
 if TYPE_CHECKING:
     from scanner.analysis.analyze import Analysis
     from scanner.store.db import Store
+    from scanner.validate.api import ValidationOptions
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,18 @@ def record_scan(db_path: str | Path, result: ScanResult, kind: str, target: str,
     scan_id = record_result(db_path, result, kind, target, repo=result.repo or "", store_secrets=store_secrets,
                             key_file=key_file, then=then)
     return Recorded(scan_id, analysed=inventory is not None)
+
+
+def validate_result(result: ScanResult, options: ValidationOptions) -> None:
+    """Ask each finding's own provider whether its credential is live (never another host): each finding
+    gets its `validation`, and the analysis then scores with it (liveness and privilege first)."""
+    from scanner.validate.api import validate_candidates
+    from scanner.validate.result import Candidate
+
+    asked = [(f, secret) for f in result.findings if (secret := result.secrets.get(f.fingerprint) or f.secret)]
+    candidates = [Candidate(f.rule_id, f.provider, secret, dict(f.groups)) for f, secret in asked]
+    for (finding, _secret), answer in zip(asked, validate_candidates(candidates, options), strict=True):
+        finding.validation = answer
 
 
 def analyze_result(result: ScanResult, inventory: Inventory | None = None, *,

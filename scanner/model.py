@@ -7,7 +7,10 @@ recomputing anything (docs/architecture.md).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -183,6 +186,7 @@ class Finding:
     groups: dict[str, str] = field(default_factory=dict)
     analysis: FindingAnalysis | None = None  # once an inventory analysis ran
     publishable: bool = False  # the rule's key is meant to be public (its blast radius is capped)
+    validation: ValidationResult | None = None  # what the provider said, once --validate asked it
 
     @property
     def first_location(self) -> Location:
@@ -204,6 +208,8 @@ class Finding:
             out["analysis"] = self.analysis.to_dict()
         if self.publishable:
             out["publishable"] = True
+        if self.validation is not None:
+            out["validation"] = self.validation.to_dict()
         return out
 
 
@@ -233,3 +239,112 @@ class ScanResult:
     # Portable fingerprint -> secret, in memory only, for keying the datastore; reporters never read it.
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
     repo: str | None = None  # the repository the scan ran in, as a sweep names it (None outside git)
+
+
+# --- validation: what a credential's own provider said (scanner.validate asks; reports only read it) ---
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    INDETERMINATE = "indeterminate"
+    UNSUPPORTED = "unsupported"
+
+
+class Privilege(StrEnum):
+    """As DESIGN section 8 scores it (admin 22, write 16, read 10, metered 5, test 2)."""
+
+    ADMIN = "admin"
+    WRITE = "write"
+    READ = "read"
+    METERED = "metered"
+    TEST = "test"
+
+
+@dataclass(frozen=True)
+class ProviderIdentity:
+    """Who the provider says the credential belongs to; None where it did not say."""
+
+    account: str | None = None
+    user: str | None = None
+    org: str | None = None
+    project: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any((self.account, self.user, self.org, self.project))
+
+
+@dataclass(frozen=True)
+class RequestMade:
+    """A request sent while validating: method and URL only, the secret replaced by `***` if it was in the URL."""
+
+    method: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What the provider said of one credential: never the secret (scanner.validate scrubs every field)."""
+
+    provider: str
+    status: Status
+    reason: str
+    identity: ProviderIdentity = ProviderIdentity()
+    scopes: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    privilege: Privilege | None = None
+    reach: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    checked_at: datetime | None = None
+    requests: tuple[RequestMade, ...] = ()
+    rule_id: str = ""
+
+    @property
+    def request(self) -> RequestMade | None:
+        """The first request made (the one that decided liveness), if any."""
+        return self.requests[0] if self.requests else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, the `validation` object of reports and the `validations` row's payload."""
+        return {
+            "provider": self.provider,
+            "rule_id": self.rule_id,
+            "status": self.status.value,
+            "reason": self.reason,
+            "identity": {k: v for k, v in vars(self.identity).items() if v is not None},
+            "scopes": list(self.scopes),
+            "resources": list(self.resources),
+            "privilege": self.privilege.value if self.privilege else None,
+            "reach": list(self.reach),
+            "expires_at": _iso(self.expires_at),
+            "checked_at": _iso(self.checked_at),
+            "requests": [{"method": r.method, "url": r.url} for r in self.requests],
+        }
+
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> ValidationResult:
+        """The inverse of `to_dict` (a stored row's payload back to a result)."""
+        privilege = document.get("privilege")
+        return cls(
+            provider=str(document["provider"]),
+            status=Status(document["status"]),
+            reason=str(document.get("reason", "")),
+            identity=ProviderIdentity(**{k: v for k, v in (document.get("identity") or {}).items()
+                                 if k in {"account", "user", "org", "project"}}),
+            scopes=tuple(document.get("scopes") or ()),
+            resources=tuple(document.get("resources") or ()),
+            privilege=Privilege(privilege) if privilege else None,
+            reach=tuple(document.get("reach") or ()),
+            expires_at=_parse_iso(document.get("expires_at")),
+            checked_at=_parse_iso(document.get("checked_at")),
+            requests=tuple(RequestMade(r["method"], r["url"]) for r in document.get("requests") or ()),
+            rule_id=str(document.get("rule_id", "")),
+        )
+
+
+def _parse_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None

@@ -104,6 +104,7 @@ class ProviderServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 received = Received(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
                 server._enter(received)
+                left = False
                 try:
                     reply = server.responder(received)
                     if reply.delay:
@@ -113,12 +114,17 @@ class ProviderServer:
                         self.send_header(name, value)
                     self.send_header("Content-Length", str(len(reply.body)))
                     self.send_header("Connection", "close")
+                    # Counted out before the answer is sent: a client that has the answer may send its next
+                    # request at once, and must not find this one still counted (peak_concurrency is exact).
+                    server._leave()
+                    left = True
                     self.end_headers()
                     self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:
-                    server._leave()
+                    if not left:
+                        server._leave()
                     self.close_connection = True
 
             do_GET = do_POST = do_DELETE = do_PUT = do_HEAD = _serve

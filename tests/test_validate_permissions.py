@@ -6,8 +6,8 @@ import pytest
 
 from scanner.validate.permissions import analyze
 from scanner.validate.result import (
-    Identity,
     Privilege,
+    ProviderIdentity,
     ValidationResult,
     active,
     revoked,
@@ -78,14 +78,14 @@ def test_slack_reach() -> None:
 
 
 def test_stripe_key_types() -> None:
-    live = analyze(with_scopes("stripe", "*", identity=Identity(account="secret-live")))
+    live = analyze(with_scopes("stripe", "*", identity=ProviderIdentity(account="secret-live")))
     assert (live.privilege, live.reach) == (Privilege.ADMIN, ("*",))
-    test = analyze(with_scopes("stripe", "*", identity=Identity(account="secret-test")))
+    test = analyze(with_scopes("stripe", "*", identity=ProviderIdentity(account="secret-test")))
     assert test.privilege is Privilege.TEST
     restricted = analyze(with_scopes("stripe", "rak_balance_read", "rak_charge_read",
-                                     identity=Identity(account="restricted-live")))
+                                     identity=ProviderIdentity(account="restricted-live")))
     assert (restricted.privilege, restricted.reach) == (Privilege.READ, ("stripe:balance", "stripe:charge"))
-    writer = analyze(with_scopes("stripe", "rak_charge_write", identity=Identity(account="restricted-live")))
+    writer = analyze(with_scopes("stripe", "rak_charge_write", identity=ProviderIdentity(account="restricted-live")))
     assert writer.privilege is Privilege.WRITE
 
 

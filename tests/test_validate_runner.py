@@ -3,6 +3,7 @@ request per credential, and failures that become indeterminate without ever show
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from scanner.validate.base import HttpCheck
 from scanner.validate.registry import Registry
 from scanner.validate.result import (
     Candidate,
-    Identity,
+    ProviderIdentity,
     Status,
     ValidationResult,
     active,
@@ -60,7 +61,9 @@ class LockedFakeTime:
 def test_thousand_validations_respect_rps_and_concurrency() -> None:
     rps, concurrency = 5.0, 4
     fake = LockedFakeTime()
-    with serving(lambda received: WHOAMI) as server:
+    # Each answer takes 5 ms of real time, so the runner's workers overlap however busy the machine is.
+    slow = dataclasses.replace(WHOAMI, delay=0.005)
+    with serving(lambda received: slow) as server:
         runner = runner_for("npm", server.url, time=fake,  # type: ignore[arg-type]
                             settings=RunSettings(concurrency=concurrency, rps=rps, budget=5000))
         with runner:
@@ -156,7 +159,7 @@ class Leaky:
     def validate(self, candidate: Candidate, session: ProviderSession) -> ValidationResult:
         if self.raise_it:
             raise RuntimeError(f"boom near {candidate.secret}")
-        return active("npm", f"echo {candidate.secret}", identity=Identity(user=candidate.secret))
+        return active("npm", f"echo {candidate.secret}", identity=ProviderIdentity(user=candidate.secret))
 
 
 def test_validator_exception_is_indeterminate_and_secret_is_scrubbed() -> None:

@@ -4,9 +4,14 @@ Reporters never recompute: they read `finding.analysis` (scanner.model.FindingAn
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from scanner.analysis.analyze import Analysis, analyze
 from scanner.analysis.subject import Subject, secret_facts
 from scanner.inventory.model import Inventory
+
+if TYPE_CHECKING:
+    from scanner.model import ValidationResult
 
 
 def annotate(result, analysis: Analysis) -> None:
@@ -30,10 +35,28 @@ def analyze_result(result, inventory: Inventory | None, *, repo: str | None = No
     for f in result.findings:
         secret = secrets.get(f.fingerprint) or f.secret
         fields = known.get(f.fingerprint) or {"credential_key": _credential_key(secret, key)}
+        if f.validation is not None:  # what the provider said outranks what the datastore knew
+            fields = {**fields, **validated(f.validation)}
         subjects.append(Subject(f, default_repo=repo, public_repos=public_repos, facts=secret_facts(secret), **fields))
     analysis = analyze(subjects, inventory, today=today)
     annotate(result, analysis)
     return analysis
+
+
+def validated(result: ValidationResult) -> dict[str, Any]:
+    """Subject fields from a validation: liveness (active or revoked; an expiry the provider named that
+    has passed is expired; anything else stays unknown) and the privilege the provider granted."""
+    from datetime import UTC, datetime
+
+    status = str(result.status)
+    if status not in ("active", "revoked"):
+        status = "unknown"
+    if status != "active" and result.expires_at is not None and result.expires_at <= datetime.now(UTC):
+        status = "expired"
+    fields: dict[str, Any] = {"liveness": status}
+    if result.privilege is not None:
+        fields["privilege"] = str(result.privilege)
+    return fields
 
 
 def _fingerprint_key(inventory: Inventory) -> bytes | None:

@@ -21,6 +21,7 @@ from scanner.store.paths import DEFAULT_DB
 
 if TYPE_CHECKING:
     from scanner.pipeline.options import ScanOptions
+    from scanner.validate.api import ValidationOptions
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INCOMPLETE = 0, 1, 2, 3
 FORMATS = ["text", "json", "jsonl", "sarif", "csv", "html"]
@@ -80,6 +81,11 @@ class CommonOptions:
     record_db: str | None
     store_secrets: bool
     inventory_file: Path | None
+    validate: bool
+    endpoints: tuple[str, ...]
+    allow_internal_endpoints: bool
+    validation_rps: float
+    validation_budget: int
 
     def scan_options(self, respect_gitignore: bool = False) -> ScanOptions:
         from scanner.cli.progress import progress_for_terminal
@@ -98,6 +104,18 @@ class CommonOptions:
             engine=self.engine,
             context=not self.no_context,
         )
+
+
+    def validation_options(self) -> ValidationOptions:
+        from scanner.validate.api import ValidationOptions
+
+        options = ValidationOptions(endpoints=self.endpoints, allow_internal=self.allow_internal_endpoints,
+                                    rps=self.validation_rps, budget=self.validation_budget)
+        try:
+            options.policy()
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--endpoint") from None
+        return options
 
 
 _COMMON = [field.name for field in fields(CommonOptions)]
@@ -131,6 +149,16 @@ def report_options(func):
     @click.option("--store-secrets", is_flag=True, help="With --db: store full secret values (off by default).")
     @click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="Link findings to owners in this inventory and score their blast radius.")
+    @click.option("--validate", is_flag=True,
+                  help="Ask each credential's own provider whether it is live and what it can reach (off by default).")
+    @click.option("--endpoint", "endpoints", multiple=True, metavar="PROVIDER=URL",
+                  help="Send PROVIDER's validation requests to this base URL (GitHub Enterprise, a proxy); repeatable.")
+    @click.option("--allow-internal-endpoints", is_flag=True,
+                  help="Let validation reach loopback, private and link-local addresses (refused by default).")
+    @click.option("--validation-rps", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
+                  help="Validation requests per second, per provider.")
+    @click.option("--validation-budget", type=click.IntRange(0), default=1000, show_default=True,
+                  help="Validation requests this run may send in all.")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         common = CommonOptions(**{name: kwargs.pop(name) for name in _COMMON})
@@ -153,6 +181,8 @@ def emit(result, common: CommonOptions, kind: str, target: str) -> None:
     from scanner import api
 
     inventory = _load_inventory(common.inventory_file)  # before recording: a bad inventory writes nothing
+    if common.validate:
+        api.validate_result(result, common.validation_options())
     if common.record_db:
         recorded = api.record_scan(common.record_db, result, kind, target, inventory=inventory,
                                    store_secrets=common.store_secrets)

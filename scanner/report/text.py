@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import click
 
 from scanner.model import FindingAnalysis, ScanResult
 from scanner.report.summary import ALLOW_HINT, summary_lines
+
+if TYPE_CHECKING:
+    from scanner.model import ValidationResult
 
 _CONF_COLOR = {"high": "red", "medium": "yellow", "low": "cyan"}
 
@@ -30,6 +34,8 @@ def render(result: ScanResult, color: bool = False) -> str:
             )
             if loc.snippet:
                 out.append(f"      > {loc.snippet}")
+            if f.validation is not None:
+                out.append(f"      validation: {validation_line(f.validation)}")
             if f.remediation:
                 out.append(f"      fix: {f.remediation}")
         out.append("")
@@ -55,6 +61,19 @@ def ranked_lines(findings) -> list[str]:
                    f"link {a.link_confidence:.2f}  {loc.path}:{loc.line}  [{f.fingerprint}]")
     out.append("")
     return out
+
+
+def validation_line(v: ValidationResult) -> str:
+    """What the provider said, in words: active (with whom and what it can reach), revoked, or why not known."""
+    status = str(v.status)
+    if status == "active":
+        who = ", ".join(f"{k} {val}" for k, val in vars(v.identity).items() if val)
+        reach = f"; scopes {', '.join(v.scopes)}" if v.scopes else ""
+        privilege = f"; privilege {v.privilege}" if v.privilege else ""
+        return f"active{' (' + who + ')' if who else ''}{privilege}{reach}"
+    if status == "revoked":
+        return f"revoked ({v.reason})"
+    return f"could not tell, because {v.reason}"
 
 
 def link_label(a: FindingAnalysis) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from scanner.net.http import Response
 from scanner.validate.result import (
     Candidate,
-    Identity,
+    ProviderIdentity,
     ValidationResult,
     active,
     revoked,
@@ -120,11 +120,11 @@ def parse_time(value: Any) -> datetime | None:
 
 
 IdentityMap = Mapping[str, str]
-"""Identity field (account, user, org, project) -> dotted JSON path."""
+"""ProviderIdentity field (account, user, org, project) -> dotted JSON path."""
 
 
-def identity_from(document: Any, mapping: IdentityMap) -> Identity:
-    return Identity(**{name: text_at(document, path) for name, path in mapping.items()})
+def identity_from(document: Any, mapping: IdentityMap) -> ProviderIdentity:
+    return ProviderIdentity(**{name: text_at(document, path) for name, path in mapping.items()})
 
 
 def is_list(document: Any) -> bool | None:
@@ -153,7 +153,7 @@ class HttpCheck:
     insufficient_statuses: frozenset[int] = frozenset()
     identity: IdentityMap = field(default_factory=dict)
     identity_headers: Mapping[str, str] = field(default_factory=dict)
-    """Identity field -> response header naming it (OpenAI's `openai-organization`)."""
+    """ProviderIdentity field -> response header naming it (OpenAI's `openai-organization`)."""
     scopes_header: str | None = None
     scopes_path: str | None = None
     scopes_key: str | None = None

@@ -26,7 +26,7 @@ from scanner.validate.permissions import analyze
 from scanner.validate.registry import Registry, default_registry
 from scanner.validate.result import (
     Candidate,
-    Identity,
+    ProviderIdentity,
     ValidationResult,
     indeterminate,
     unsupported,
@@ -146,7 +146,7 @@ def scrub(result: ValidationResult, secrets: Sequence[str]) -> ValidationResult:
         return text
 
     changes: dict[str, Any] = {"reason": clean(result.reason)}
-    changes["identity"] = Identity(**{f.name: _maybe(clean, getattr(result.identity, f.name)) for f in fields(Identity)})
+    changes["identity"] = ProviderIdentity(**{f.name: _maybe(clean, getattr(result.identity, f.name)) for f in fields(ProviderIdentity)})
     changes["scopes"] = tuple(clean(s) for s in result.scopes)
     changes["resources"] = tuple(clean(s) for s in result.resources)
     changes["reach"] = tuple(clean(s) for s in result.reach)

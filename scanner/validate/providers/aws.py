@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlencode
 from scanner.net.http import Response, host_header
 from scanner.validate.result import (
     Candidate,
-    Identity,
+    ProviderIdentity,
     ValidationResult,
     active,
     revoked,
@@ -93,7 +93,7 @@ class CallerIdentityCheck:
         return active(
             self.provider,
             f"{kind} key of {arn}" + (f"; {note}" if note else ""),
-            identity=Identity(account=account, user=arn, project=tag(xml, "UserId")),
+            identity=ProviderIdentity(account=account, user=arn, project=tag(xml, "UserId")),
             scopes=scopes,
             resources=(arn,),
         )

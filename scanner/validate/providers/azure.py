@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from scanner.validate.base import dig, parse_time, text_at, texts_at, unexpected
 from scanner.validate.result import (
     Candidate,
-    Identity,
+    ProviderIdentity,
     ValidationResult,
     active,
     revoked,
@@ -70,7 +70,7 @@ class ClientSecretCheck:
         claims = claims_of(token)
         return active(
             self.provider,
-            identity=Identity(account=text_at(claims, "tid") or tenant, user=text_at(claims, "appid") or client,
+            identity=ProviderIdentity(account=text_at(claims, "tid") or tenant, user=text_at(claims, "appid") or client,
                               project=text_at(claims, "oid")),
             scopes=tuple(f"role:{r}" for r in texts_at(claims, "roles")),
             expires_at=parse_time(claims.get("exp")),

@@ -11,7 +11,7 @@ import json
 from scanner.validate.base import text_at, unexpected
 from scanner.validate.result import (
     Candidate,
-    Identity,
+    ProviderIdentity,
     ValidationResult,
     active,
     revoked,
@@ -38,7 +38,7 @@ class AccessTokenCheck:
             return revoked(self.provider, "Docker Hub refused the token (401)")
         if response.status != 200 or not text_at(document, "access_token"):
             raise unexpected(response)
-        return active(self.provider, identity=Identity(user=identifier))
+        return active(self.provider, identity=ProviderIdentity(user=identifier))
 
 
 VALIDATORS = [AccessTokenCheck()]

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from scanner.validate.base import parse_time, text_at, texts_at
 from scanner.validate.result import (
     Candidate,
-    Identity,
+    ProviderIdentity,
     ValidationResult,
     active,
     revoked,
@@ -114,7 +114,7 @@ class ServiceAccountKeyCheck:
         return active(
             self.provider,
             f"key {key['private_key_id'][:8] or '?'}… of {key['client_email']} accepted",
-            identity=Identity(user=key["client_email"], project=key["project_id"] or None,
+            identity=ProviderIdentity(user=key["client_email"], project=key["project_id"] or None,
                               account=text_at(info, "azp")),
             scopes=tuple(f"permission:{p}" for p in granted) + tuple((text_at(info, "scope") or "").split()),
             resources=(f"projects/{key['project_id']}",) if key["project_id"] else (),

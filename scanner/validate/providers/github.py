@@ -66,12 +66,12 @@ class InstallationTokenCheck:
         repos = texts_at(document, "repositories", "full_name")
         owners = sorted({name.split("/", 1)[0] for name in repos})
         identity_org = owners[0] if len(owners) == 1 else None
-        from scanner.validate.result import Identity
+        from scanner.validate.result import ProviderIdentity
 
         return active(
             self.provider,
             "installation token accepted",
-            identity=Identity(org=identity_org),
+            identity=ProviderIdentity(org=identity_org),
             resources=repos,
             scopes=("installation",),
         )

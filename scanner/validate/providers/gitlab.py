@@ -10,7 +10,7 @@ from __future__ import annotations
 from scanner.validate.base import dig, parse_time, text_at, texts_at, unexpected
 from scanner.validate.result import (
     Candidate,
-    Identity,
+    ProviderIdentity,
     ValidationResult,
     active,
     revoked,
@@ -40,7 +40,7 @@ class PersonalTokenCheck:
         user = self._user(session, base, headers) if "read_user" in scopes or "api" in scopes else None
         return active(
             self.provider,
-            identity=Identity(user=user, account=text_at(token, "user_id")),
+            identity=ProviderIdentity(user=user, account=text_at(token, "user_id")),
             scopes=scopes,
             resources=(f"token:{dig(token, 'name')}",) if token.get("name") else (),
             expires_at=expires,

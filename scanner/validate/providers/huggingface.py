@@ -12,7 +12,7 @@ from typing import Any
 from scanner.validate.base import dig, parse_time, text_at, texts_at, unexpected
 from scanner.validate.result import (
     Candidate,
-    Identity,
+    ProviderIdentity,
     ValidationResult,
     active,
     revoked,
@@ -48,7 +48,7 @@ class WhoAmICheck:
         orgs = texts_at(document, "orgs", "name")
         return active(
             self.provider,
-            identity=Identity(user=text_at(document, "name"), org=orgs[0] if len(orgs) == 1 else None),
+            identity=ProviderIdentity(user=text_at(document, "name"), org=orgs[0] if len(orgs) == 1 else None),
             scopes=token_scopes(document),
             resources=tuple(f"org:{o}" for o in orgs),
             expires_at=parse_time(text_at(document, "auth.expiresAt") or text_at(document, "auth.accessToken.expiration")),

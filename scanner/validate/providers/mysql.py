@@ -17,7 +17,7 @@ import ssl
 import struct
 
 from scanner.validate.providers.dbtarget import PROVIDER, DatabaseTarget
-from scanner.validate.result import Identity, ValidationResult, active, revoked
+from scanner.validate.result import ProviderIdentity, ValidationResult, active, revoked
 from scanner.validate.session import Unusable
 
 CLIENT_LONG_PASSWORD = 0x1
@@ -130,7 +130,7 @@ def login(raw: socket.socket, target: DatabaseTarget, tls_context: ssl.SSLContex
 
 
 def _conclude(packets: _Packets, target: DatabaseTarget, plugin: str, encrypted: bool) -> ValidationResult:
-    identity = Identity(user=target.user, account=target.host, project=target.database or None)
+    identity = ProviderIdentity(user=target.user, account=target.host, project=target.database or None)
     for _ in range(4):
         answer = packets.receive()
         if answer[:1] == b"\x00":

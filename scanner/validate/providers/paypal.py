@@ -11,7 +11,7 @@ import base64
 from scanner.validate.base import text_at, unexpected
 from scanner.validate.result import (
     Candidate,
-    Identity,
+    ProviderIdentity,
     ValidationResult,
     active,
     revoked,
@@ -43,7 +43,7 @@ class ClientCredentialsCheck:
         if response.status != 200 or not text_at(document, "access_token"):
             raise unexpected(response)
         scopes = tuple((text_at(document, "scope") or "").split())
-        return active(self.provider, identity=Identity(account=text_at(document, "app_id")), scopes=scopes)
+        return active(self.provider, identity=ProviderIdentity(account=text_at(document, "app_id")), scopes=scopes)
 
 
 VALIDATORS = [ClientCredentialsCheck()]

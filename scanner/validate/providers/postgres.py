@@ -18,7 +18,7 @@ import ssl
 import struct
 
 from scanner.validate.providers.dbtarget import PROVIDER, DatabaseTarget
-from scanner.validate.result import Identity, ValidationResult, active, revoked
+from scanner.validate.result import ProviderIdentity, ValidationResult, active, revoked
 from scanner.validate.session import Unusable
 
 SSL_REQUEST = 80877103
@@ -112,14 +112,14 @@ def login(raw: socket.socket, target: DatabaseTarget, tls_context: ssl.SSLContex
                     return revoked(PROVIDER, f"the database refused the login: {DEAD_STATES[state]} ({state})")
                 if state == "3D000":
                     return active(PROVIDER, "authenticated; the named database does not exist",
-                                  identity=Identity(user=target.user, account=target.host))
+                                  identity=ProviderIdentity(user=target.user, account=target.host))
                 raise Unusable(f"the database answered error {state or '?'} before authenticating")
             if kind != b"R":
                 raise Unusable(f"unexpected message {kind!r} during authentication")
             (code,) = struct.unpack("!I", payload[:4])
             if code == 0:
                 return active(PROVIDER, "authenticated (no query was sent)",
-                              identity=Identity(user=target.user, account=target.host, project=target.database))
+                              identity=ProviderIdentity(user=target.user, account=target.host, project=target.database))
             if code == 3:
                 if not encrypted:
                     raise Unusable("the server asks for the password in clear text without TLS; not sent")

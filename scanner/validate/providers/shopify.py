@@ -6,7 +6,7 @@ Docs: https://shopify.dev/docs/api/admin-rest/latest/resources/accessscope
 from __future__ import annotations
 
 from scanner.validate.base import HttpCheck, header
-from scanner.validate.result import Candidate, Identity, ValidationResult
+from scanner.validate.result import Candidate, ProviderIdentity, ValidationResult
 from scanner.validate.session import ProviderSession, Unusable
 
 DOCUMENTED = "https://*.myshopify.com"
@@ -39,7 +39,7 @@ class AdminTokenCheck:
         result = SCOPES.read(response)
         from dataclasses import replace
 
-        return replace(result, identity=Identity(org=shop))
+        return replace(result, identity=ProviderIdentity(org=shop))
 
 
 VALIDATORS = [AdminTokenCheck()]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from scanner.validate.base import dig, text_at, unexpected
 from scanner.validate.result import (
     Candidate,
-    Identity,
+    ProviderIdentity,
     ValidationResult,
     active,
     revoked,
@@ -58,7 +58,7 @@ class KeyCheck:
                 break  # a secret key holds every permission; one answer proves it live
         scopes = ("*",) if kind.startswith("secret") and granted else tuple(granted)
         reason = f"live {kind} key" + ("" if granted else ", no probed read permission granted (403)")
-        return active(self.provider, reason, identity=Identity(account=kind), scopes=scopes)
+        return active(self.provider, reason, identity=ProviderIdentity(account=kind), scopes=scopes)
 
 
 VALIDATORS = [KeyCheck()]
