@@ -86,6 +86,10 @@ class CommonOptions:
     allow_internal_endpoints: bool
     validation_rps: float
     validation_budget: int
+    extra_rules: tuple[Path, ...]
+    color: str
+    quiet: bool
+    verbose: bool
 
     def scan_options(self, respect_gitignore: bool = False) -> ScanOptions:
         from scanner.cli.progress import progress_for_terminal
@@ -98,6 +102,7 @@ class CommonOptions:
             walk=WalkOptions(max_size=self.max_size, excludes=tuple(self.exclude), respect_gitignore=respect_gitignore),
             show_secrets=self.show_secrets,
             rules_paths=list(self.rules_paths) or None,
+            extra_rules=list(self.extra_rules) or None,
             use_ignore_files=not self.no_ignore_file,
             baseline=_load_baseline(self.baseline),
             progress=progress_for_terminal(),
@@ -139,7 +144,9 @@ def report_options(func):
     @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="Report only findings that this baseline does not hold.")
     @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
-                  help="Load rules from these files or folders instead of the built-in rules.")
+                  help="Load rules from these files or folders INSTEAD of the built-in rules (see --extra-rules).")
+    @click.option("--extra-rules", multiple=True, type=click.Path(exists=True, path_type=Path),
+                  help="Add the rules in these files or folders to the built-in ones (repeatable).")
     @click.option("--engine", type=click.Choice(BACKENDS), default="auto", envvar="SPRAWL_ENGINE",
                   show_envvar=True, help="Matcher backend (auto: Hyperscan when it imports).")
     @click.option("--no-context", is_flag=True,
@@ -159,8 +166,16 @@ def report_options(func):
                   help="Validation requests per second, per provider.")
     @click.option("--validation-budget", type=click.IntRange(0), default=1000, show_default=True,
                   help="Validation requests this run may send in all.")
+    @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+                  help="Colour the text report (auto: on a terminal, unless NO_COLOR is set or TERM=dumb).")
+    @click.option("-q", "--quiet", is_flag=True, help="Print nothing when nothing is found (hooks, cron jobs).")
+    @click.option("-v", "--verbose", is_flag=True, help="List every skipped input, not only the first ones.")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        from scanner.cli.config import apply
+
+        root = next((p for key in ("paths", "repo", "files") for p in (kwargs.get(key) or ()) if p != "-"), ".")
+        apply(click.get_current_context(), kwargs, Path(root if isinstance(root, str) else root))
         common = CommonOptions(**{name: kwargs.pop(name) for name in _COMMON})
         return func(*args, common=common, **kwargs)
 
@@ -192,25 +207,41 @@ def emit(result, common: CommonOptions, kind: str, target: str) -> None:
         api.analyze_result(result, inventory)
     if common.fmt == "html":
         api.score_unscored(result)
-    write_report(result, common.fmt, common.output, private=common.show_secrets)
+    write_report(result, common.fmt, common.output, private=common.show_secrets, color=common.color,
+                 quiet=common.quiet, verbose=common.verbose)
 
 
-def write_report(result, fmt: str, output: str | None, private: bool = False) -> None:
+def write_report(result, fmt: str, output: str | None, private: bool = False, color: str = "auto",
+                 quiet: bool = False, verbose: bool = False) -> None:
     """Render, write, print the closing summary and exit: 1 with findings, else 3 when some input could not
-    be read (a run that read less than it was given never looks clean), else 0."""
+    be read (a run that read less than it was given never looks clean), else 0. --quiet: a clean run
+    prints nothing at all."""
     from scanner.report import render
     from scanner.report.summary import summary_lines
 
-    to_terminal = output is None and sys.stdout.isatty()
-    report = render(result, fmt, color=to_terminal)
+    code = exit_code(result)
+    if quiet and code == EXIT_CLEAN:
+        sys.exit(code)
+    report = render(result, fmt, color=use_color(color, output), max_skips=None if verbose else 20)
     if output:
         write_atomically(Path(output), report, private)
     else:
         click.echo(report, nl=False)
-    if fmt != "text" or output:
-        for line in summary_lines(result):
+    if (fmt != "text" or output) and not quiet:
+        for line in summary_lines(result, max_skips=10**9 if verbose else 20):
             click.echo(f"sprawl: {line}", err=True)
-    sys.exit(exit_code(result))
+    sys.exit(code)
+
+
+def use_color(choice: str, output: str | None) -> bool:
+    """--color always or never; auto: on a terminal, unless NO_COLOR is set (to anything) or TERM=dumb."""
+    import os
+
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return output is None and sys.stdout.isatty()
 
 
 def exit_code(result) -> int:
@@ -256,7 +287,7 @@ def _load_inventory(path: Path | None):
     return load_inventory(path)
 
 
-COMMAND_MODULES = ("scan_commands", "baseline", "rules", "store", "inventory", "triage", "workstation")
+COMMAND_MODULES = ("scan_commands", "baseline", "rules", "store", "inventory", "triage", "workstation", "config")
 
 
 def _register() -> None:

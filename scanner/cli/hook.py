@@ -17,7 +17,7 @@ def hook_script() -> str:
     # The interpreter that runs sprawl now runs the hook later, whatever PATH the commit sees.
     return f"""#!/bin/sh
 {MARKER}
-exec {shlex.quote(sys.executable)} -m scanner.cli staged
+exec {shlex.quote(sys.executable)} -m scanner.cli staged --quiet
 """
 
 

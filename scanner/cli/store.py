@@ -133,13 +133,15 @@ def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_
     write_report(list_findings(db_path, where, show_secrets), fmt, output, private=show_secrets)
 
 
+_STATUSES = ["allowed", "revoked", "open"]
+
+
 @main.command()
 @click.argument("fingerprint")
-@click.option("--set", "new_status", type=click.Choice(["allowed", "revoked", "open"]), required=True,
-              help="The triage decision.")
+@click.option("--as", "new_status", type=click.Choice(_STATUSES), required=True, help="The triage decision.")
 @click.option("--reason", required=True, help="Why (kept with the decision).")
 @_db_option
-def status(fingerprint, new_status, reason, db_path):
+def mark(fingerprint, new_status, reason, db_path):
     """Record a triage decision for a credential; later sweeps keep it and do not report it as new.
 
     FINGERPRINT is the credential key (or at least 8 characters of it) or the portable fingerprint
@@ -147,9 +149,23 @@ def status(fingerprint, new_status, reason, db_path):
 
     \b
     Examples:
-      sprawl status 3f9a1c07 --set revoked --reason "rotated in INC-1234"
-      sprawl status 3f9a1c07 --set allowed --reason "test account, no access"
+      sprawl mark 3f9a1c07 --as revoked --reason "rotated in INC-1234"
+      sprawl mark 3f9a1c07 --as allowed --reason "test account, no access"
     """
+    _record_decision(fingerprint, new_status, reason, db_path)
+
+
+@main.command(hidden=True)
+@click.argument("fingerprint")
+@click.option("--set", "new_status", type=click.Choice(_STATUSES), required=True, help="The triage decision.")
+@click.option("--reason", required=True, help="Why (kept with the decision).")
+@_db_option
+def status(fingerprint, new_status, reason, db_path):
+    """The former name of `sprawl mark` (kept for one release)."""
+    _record_decision(fingerprint, new_status, reason, db_path)
+
+
+def _record_decision(fingerprint: str, new_status: str, reason: str, db_path: Path) -> None:
     from scanner.store import Store
 
     store = Store(db_path, create=False)

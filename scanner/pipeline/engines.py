@@ -13,6 +13,8 @@ def get_engine(spec: EngineSpec = EngineSpec()) -> Engine:
     engine = _ENGINES.get(spec)
     if engine is None:
         ruleset = load_rules(list(spec.rules_paths) or None)
+        if spec.extra_rules:
+            ruleset = ruleset.extended(load_rules(list(spec.extra_rules)))
         matcher = make_matcher(list(ruleset), spec.backend, spec.context)
         engine = _ENGINES[spec] = Engine(ruleset, matcher, context=spec.context)
     return engine

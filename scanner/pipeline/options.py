@@ -22,9 +22,10 @@ class EngineSpec:
     Worker processes receive it with their work, so they build the same engine as the parent
     (tests/test_backends.py holds the backends' findings equal)."""
 
-    rules_paths: tuple[Path, ...] = ()
+    rules_paths: tuple[Path, ...] = ()  # instead of the built-in rules (empty: the built-in rules)
     backend: str = "auto"  # auto | portable | hyperscan
     context: bool = True
+    extra_rules: tuple[Path, ...] = ()  # added to those rules; an extra rule with a built-in's id replaces it
 
 
 @dataclass
@@ -33,7 +34,8 @@ class ScanOptions:
     jobs: int = 0  # 0: every core
     walk: WalkOptions = field(default_factory=WalkOptions)
     show_secrets: bool = False
-    rules_paths: list[Path] | None = None
+    rules_paths: list[Path] | None = None  # instead of the built-in rules
+    extra_rules: list[Path] | None = None  # added to the built-in (or given) rules
     use_ignore_files: bool = True
     baseline: Baseline | None = None
     archive_limits: Limits | None = None  # archive-bomb limits; None: the defaults
@@ -51,4 +53,4 @@ class ScanOptions:
 
     @property
     def engine_spec(self) -> EngineSpec:
-        return EngineSpec(tuple(self.rules_paths or ()), self.engine, self.context)
+        return EngineSpec(tuple(self.rules_paths or ()), self.engine, self.context, tuple(self.extra_rules or ()))

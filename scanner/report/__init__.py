@@ -8,12 +8,13 @@ from scanner.model import ScanResult
 FORMATS = ("text", "json", "jsonl", "sarif", "csv", "html")
 
 
-def render(result: ScanResult, fmt: str, *, color: bool = False) -> str:
+def render(result: ScanResult, fmt: str, *, color: bool = False, max_skips: int | None = 20) -> str:
+    """The report in a format; text lists at most max_skips skipped inputs (None: every one)."""
     renderer: Callable[..., str]
     if fmt == "text":
         from scanner.report.text import render as renderer
 
-        return renderer(result, color=color)
+        return renderer(result, color=color, max_skips=max_skips)
     if fmt == "json":
         from scanner.report.json_report import render_json as renderer
     elif fmt == "jsonl":

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 _CONF_COLOR = {"high": "red", "medium": "yellow", "low": "cyan"}
 
 
-def render(result: ScanResult, color: bool = False) -> str:
+def render(result: ScanResult, color: bool = False, max_skips: int | None = 20) -> str:
     def style(text: str, **kw) -> str:
         return click.style(text, **kw) if color else text
 
@@ -39,7 +39,7 @@ def render(result: ScanResult, color: bool = False) -> str:
             if f.remediation:
                 out.append(f"      fix: {f.remediation}")
         out.append("")
-    out.extend(summary_lines(result))
+    out.extend(summary_lines(result, max_skips=10**9 if max_skips is None else max_skips))
     if result.findings:
         out.append(ALLOW_HINT)
     return "\n".join(out) + "\n"

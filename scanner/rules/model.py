@@ -153,6 +153,12 @@ class RuleSet:
     def providers(self) -> set[str]:
         return {r.provider for r in self.rules}
 
+    def extended(self, extra: RuleSet) -> RuleSet:
+        """These rules and the extra ones; an extra rule with the id of one of these replaces it (a company
+        tightening or widening a built-in rule), tests/test_config.py::test_extra_rules_add_to_the_built_ins."""
+        replaced = {r.id for r in extra}
+        return RuleSet([r for r in self.rules if r.id not in replaced] + list(extra))
+
     def with_role(self, role: str) -> Rule | None:
         """The rule that plays this role in this rule set (the first, in load order), if any."""
         return next((r for r in self.rules if r.role == role), None)
