@@ -2,6 +2,13 @@
 
     score = min(100, round_half_up(M x (Impact + Exposure + Governance)))
 
+computed in fixed point: points in tenths, M in hundredths, so 0.35 x 90 = 31.5 rounds to 32
+(tests/test_blast_radius.py::test_e3_revoked_admin_key_in_public_history_rounds_half_up).
+A credential held by several identities is scored at its worst holder: the highest environment,
+the widest toolset and the union of their reach (tests/test_blast_radius.py::test_e2_...).
+Gates, in order: an admin credential in a public place has a floor of 90 when verified active and of
+80 when not validated; a test or publishable key is capped at 30.
+
 Every factor reports points, maximum, reason, evidence and framework tags (OWASP NHI Top 10 2025,
 OWASP Top 10 for Agentic Applications). The link's confidence is shown beside the score, never
 multiplied in. Where the model names a factor but not its steps, these are the steps:
@@ -25,14 +32,16 @@ from datetime import UTC, date, datetime
 
 from scanner.analysis.linking import INFERRED_BELOW, Link
 from scanner.analysis.subject import Subject
-from scanner.inventory.model import Credential, Identity, Inventory
+from scanner.inventory.model import INACTIVE_LIFECYCLES, Credential, Identity, Inventory
 from scanner.model import LOG_MEDIA, band
 
 PRIVILEGE_POINTS = {"admin": 22, "write": 16, "read": 10, "metered": 5, "test": 2}
 ENVIRONMENT_POINTS = {"prod": 8, "unknown": 5, "staging": 3, "dev": 2, "local": 1}
 WHERE_POINTS = {"public": 12, "log": 9, "ci-or-agent-config": 8, "private-source": 6, "ignored-local": 3}
-LIVENESS_M = {"active": 1.0, "unknown": 0.85, "revoked": 0.35, "expired": 0.2}
-ADMIN_PUBLIC_FLOOR = 90
+LIVENESS_M = {"active": 1.0, "unknown": 0.85, "indeterminate": 0.85, "revoked": 0.35, "expired": 0.2}
+LIVENESS_M_HUNDREDTHS = {k: round(v * 100) for k, v in LIVENESS_M.items()}
+ADMIN_PUBLIC_FLOOR = 90  # verified active
+ADMIN_PUBLIC_FLOOR_UNVALIDATED = 80  # not validated, or validation could not tell: critical until shown dead
 TEST_CAP = 30
 
 _TAGS = {
@@ -95,7 +104,19 @@ class Score:
 
 
 def round_half_up(x: float) -> int:
-    return int(math.floor(x + 0.5))
+    """Half up on the decimal value: 31.5 -> 32, 73.95 -> 74 (through tenths, so float error cannot drop it)."""
+    tenths = round(x * 10)
+    return (tenths + 5) // 10
+
+
+def tenths(points: float) -> int:
+    return round(points * 10)
+
+
+def fixed_point_score(m: float, raw: float) -> int:
+    """round_half_up(M x raw) with M in hundredths and raw in tenths: exact integer arithmetic."""
+    product = round(m * 100) * tenths(raw)  # thousandths
+    return (product + 500) // 1000
 
 
 def duration_seconds(text: str | None) -> int | None:
@@ -125,53 +146,77 @@ class Scorer:
             for cid in ident.credentials:
                 self.holders.setdefault(cid, []).append(ident)
 
+    def holders_of(self, link: Link, cred: Credential | None, ident: Identity | None) -> list[Identity]:
+        """Every distinct identity holding this credential: those the inventory says hold it and those a link
+        resolved above 0.5 (identity resolution ran before, so an alias is never a second holder)."""
+        held: dict[str, Identity] = {i.id: i for i in self.holders.get(cred.id, ())} if cred else {}
+        if ident is not None:
+            held.setdefault(ident.id, ident)
+        for c in link.candidates:
+            if c.kind == "identity" and c.confidence > INFERRED_BELOW and c.id not in held:
+                other = self.identities.get(c.id)
+                if other is not None:
+                    held[other.id] = other
+        return [held[k] for k in sorted(held)]
+
     def score(self, s: Subject, link: Link | None = None) -> Score:
         link = link or Link(s.fingerprint, "unowned")
         ident = self.identities.get(link.identity) if link.identity else None
         cred = self.credentials.get(link.credential) if link.credential else None
+        holders = self.holders_of(link, cred, ident)
         f = s.finding
-        privilege, pfactor = self._privilege(s, cred, ident)
+        privilege, pfactor = self._privilege(s, cred, holders)
         where, wfactor = self._where(s)
-        factors = [pfactor, self._reach(cred, ident), self._environment(s, ident), self._toolset(ident),
+        factors = [pfactor, self._reach(cred, holders), self._environment(s, holders), self._toolset(holders),
                    wfactor, self._sprawl(s), self._persistence(s), self._age(s),
-                   self._ownership(link, ident), self._lifetime(s, cred), self._reuse(link, cred)]
+                   self._ownership(link, ident), self._lifetime(s, cred), self._reuse(holders)]
         liveness = s.liveness
-        if liveness == "unknown" and cred and cred.expires_at and cred.expires_at < self.today:
+        if liveness in ("unknown", "indeterminate") and cred and cred.expires_at and cred.expires_at < self.today:
             liveness = "expired"
         expires = s.facts.get("expires")
-        if liveness == "unknown" and expires is not None and expires.date() < self.today:
+        if liveness in ("unknown", "indeterminate") and expires is not None and expires.date() < self.today:
             liveness = "expired"  # the token's own exp claim is in the past
         m = LIVENESS_M[liveness]
-        raw = round(sum(x.points for x in factors), 2)
-        total = min(100, round_half_up(m * raw))
+        raw_tenths = sum(tenths(x.points) for x in factors)
+        raw = raw_tenths / 10
+        total = min(100, fixed_point_score(m, raw))
         gates = []
-        if liveness == "active" and privilege == "admin" and where == "public" and total < ADMIN_PUBLIC_FLOOR:
-            gates.append(f"floor {ADMIN_PUBLIC_FLOOR}: an active admin credential in a public place")
-            total = ADMIN_PUBLIC_FLOOR
+        if privilege == "admin" and where == "public":
+            floor = (ADMIN_PUBLIC_FLOOR if liveness == "active" else
+                     ADMIN_PUBLIC_FLOOR_UNVALIDATED if liveness in ("unknown", "indeterminate") else None)
+            if floor is not None and total < floor:
+                state = "a verified active" if liveness == "active" else "an unvalidated"
+                gates.append(f"floor {floor}: {state} admin credential in a public place")
+                total = floor
         if (privilege == "test" or f.publishable) and total > TEST_CAP:
             gates.append(f"cap {TEST_CAP}: a test or publishable key")
             total = TEST_CAP
         return Score(total, band(total), raw, m, liveness, factors, gates, link.confidence)
 
     # ---- impact -------------------------------------------------------------------------------
-    def _privilege(self, s: Subject, cred: Credential | None, ident: Identity | None) -> tuple[str, Factor]:
+    def _privilege(self, s: Subject, cred: Credential | None, holders: list[Identity]) -> tuple[str, Factor]:
+        approved = [sc for i in holders for sc in i.approved_scopes]
         if s.privilege in PRIVILEGE_POINTS:
             level, reason, ev = s.privilege, "from validation", []
         elif cred and cred.scopes:
             level = _scope_privilege(cred.scopes)
             reason, ev = f"from the inventory scopes of {cred.id}", cred.scopes
-        elif ident and ident.approved_scopes:
-            level = _scope_privilege(ident.approved_scopes)
-            reason, ev = f"from the approved scopes of {ident.id}", ident.approved_scopes
+        elif approved:
+            level = _scope_privilege(approved)
+            reason, ev = f"from the approved scopes of {', '.join(i.id for i in holders if i.approved_scopes)}", approved
         else:
             level = s.finding.privilege if s.finding.privilege in PRIVILEGE_POINTS else "write"
             reason, ev = f"the prior of rule {s.finding.rule_id}", []
         return level, Factor("F1", "impact", "privilege", PRIVILEGE_POINTS[level], 22, f"{level}: {reason}", list(ev),
                              _TAGS["privilege"])
 
-    def _reach(self, cred: Credential | None, ident: Identity | None) -> Factor:
-        scopes = list(cred.scopes if cred else []) or list(ident.approved_scopes if ident else [])
-        systems = sorted({t.system or t.name for t in ident.tools}) if ident else []
+    def _reach(self, cred: Credential | None, holders: list[Identity]) -> Factor:
+        """The union of what every holder reaches: the credential's scopes (else the holders' approved
+        scopes) and the systems of every holder's tools."""
+        scopes = list(cred.scopes if cred else [])
+        if not scopes:
+            scopes = sorted({sc for i in holders for sc in i.approved_scopes})
+        systems = sorted({t.system or t.name for i in holders for t in i.tools})
         if any(sc.strip() == "*" or sc.endswith(":*") for sc in scopes):
             return Factor("F2", "impact", "reach", 8, 8, "a wildcard scope reaches everything", scopes, _TAGS["reach"])
         if not scopes and not systems:
@@ -180,28 +225,38 @@ class Scorer:
         return Factor("F2", "impact", "reach", min(8, 2 * n), 8, f"{n} scope(s) and system(s) reachable",
                       scopes + systems, _TAGS["reach"])
 
-    def _environment(self, s: Subject, ident: Identity | None) -> Factor:
-        if ident and ident.environment != "unknown":
-            env, why = ident.environment, f"the environment of {ident.id}"
+    def _environment(self, s: Subject, holders: list[Identity]) -> Factor:
+        known = [i for i in holders if i.environment != "unknown"]
+        if known:
+            worst = max(known, key=lambda i: (ENVIRONMENT_POINTS[i.environment], i.id))
+            env = worst.environment
+            why = f"the environment of {worst.id}" + (" (the worst holder)" if len(holders) > 1 else "")
+            ev = sorted(f"{i.id}={i.environment}" for i in holders)
         else:
-            env, why = "unknown", "no environment known"
+            env, why, ev = "unknown", "no environment known", []
             for loc in s.finding.locations:
                 hit = next((e for rx, e in _ENV_PATH if rx.search(loc.path)), None)
                 if hit:
                     env, why = hit, f"the path {loc.path}"
                     break
-        return Factor("F3", "impact", "environment", ENVIRONMENT_POINTS[env], 8, f"{env}: {why}", [],
+        return Factor("F3", "impact", "environment", ENVIRONMENT_POINTS[env], 8, f"{env}: {why}", ev,
                       _TAGS["environment"])
 
-    def _toolset(self, ident: Identity | None) -> Factor:
-        if ident is None:
+    def _toolset(self, holders: list[Identity]) -> Factor:
+        if not holders:
             return Factor("F4", "impact", "toolset", 0, 7, "no owning agent known", [], _TAGS["toolset"])
+
+        def points(i: Identity) -> int:
+            return 7 if any(t.executes_code for t in i.tools) else min(7, len(i.tools))
+
+        ident = max(holders, key=lambda i: (points(i), i.id))
         names = [t.name for t in ident.tools]
         execs = [t.name for t in ident.tools if t.executes_code]
+        whose = ident.id + (" (the widest toolset of its holders)" if len(holders) > 1 else "")
         if execs:
-            return Factor("F4", "impact", "toolset", 7, 7, f"{ident.id} can run code ({', '.join(execs)})", names,
+            return Factor("F4", "impact", "toolset", 7, 7, f"{whose} can run code ({', '.join(execs)})", names,
                           _TAGS["toolset"] + ["ASI05"])
-        return Factor("F4", "impact", "toolset", min(7, len(names)), 7, f"{ident.id} has {len(names)} tool(s)", names,
+        return Factor("F4", "impact", "toolset", min(7, len(names)), 7, f"{whose} has {len(names)} tool(s)", names,
                       _TAGS["toolset"])
 
     # ---- exposure -----------------------------------------------------------------------------
@@ -241,8 +296,9 @@ class Scorer:
 
     # ---- governance ---------------------------------------------------------------------------
     def _ownership(self, link: Link, ident: Identity | None) -> Factor:
-        if ident and ident.orphaned:
-            why = "its owner is unknown" if ident.owner is None else f"it is {ident.lifecycle}"
+        if ident and self.inv.orphaned(ident):
+            why = ("its owner is unknown" if ident.owner is None else f"it is {ident.lifecycle}"
+                   if ident.lifecycle in INACTIVE_LIFECYCLES else f"its owner {ident.owner} is inactive")
             pts, reason = 8, f"orphaned: {ident.id} is linked but {why}"
         elif link.status == "unowned":
             pts, reason = 6, "unknown: no inventory link"
@@ -280,20 +336,14 @@ class Scorer:
             pts, why = 6, "static, rotation unknown"
         return Factor("F10", "governance", "lifetime", pts, 7, f"{why} ({src})", [], _TAGS["lifetime"])
 
-    def _reuse(self, link: Link, cred: Credential | None) -> Factor:
-        holders = {i.id: i for i in self.holders.get(cred.id, ())} if cred else {}
-        for c in link.candidates:
-            if c.kind == "identity" and c.confidence >= INFERRED_BELOW and c.id not in holders:
-                ident = self.identities.get(c.id)
-                if ident:
-                    holders[ident.id] = ident
-        envs = sorted({i.environment for i in holders.values() if i.environment != "unknown"})
+    def _reuse(self, holders: list[Identity]) -> Factor:
+        envs = sorted({i.environment for i in holders if i.environment != "unknown"})
         n = max(len(holders), len(envs))
         pts = 0 if n <= 1 else 3 if n == 2 else 5
         tags = _TAGS["reuse"] + (["NHI8"] if len(envs) > 1 else [])
         return Factor("F11", "governance", "reuse", pts, 5,
                       f"held by {len(holders)} identit{'y' if len(holders) == 1 else 'ies'} in {len(envs) or 'no known'} "
-                      f"environment(s)", sorted(holders) + envs, tags)
+                      f"environment(s)", [i.id for i in holders] + envs, tags)
 
 
 def _scope_privilege(scopes: list[str]) -> str:

@@ -103,6 +103,8 @@ def write_analysis(store, analysis: Analysis, ids: dict[str, int], scan_id: int 
         for fp, fid in ids.items():
             db.execute("DELETE FROM links WHERE finding_id = ?", [fid])
             db.execute("DELETE FROM scores WHERE finding_id = ?", [fid])
+            if fp not in analysis.scores:
+                continue  # an identifier: evidence on the secret it pairs with, no link or score of its own
             link, score = analysis.links[fp], analysis.scores[fp]
             if link.status != "unowned":
                 db["links"].insert({

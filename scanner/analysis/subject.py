@@ -12,7 +12,11 @@ from datetime import UTC, datetime
 
 from scanner.model import Finding, Location
 
-LIVENESS = ("active", "unknown", "revoked", "expired")
+LIVENESS = ("active", "unknown", "indeterminate", "revoked", "expired")
+# Rules whose match names a thing rather than granting access: evidence for the secret beside them, never a
+# credential of their own (DESIGN section 7). Rule kind `identifier`, or one of these id shapes.
+_IDENTIFIER_RULE = re.compile(r"-(access-key-id|key-id|client-id|app-id|tenant-id|tenant-or-client-id|"
+                              r"subscription-id|storage-account-name|account-id|account-name)$")
 # `NAME = value`, `NAME: value`, `"NAME": "value"`, `export NAME=value`, `--name value`
 _ASSIGN = re.compile(r"""(?:^|[\s{,;(])(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=>|[=:])\s*["']?$""")
 
@@ -59,6 +63,12 @@ class Subject:
         """Non-secret identifiers captured beside the secret: AWS key id, private_key_id, client_email, JWT sub."""
         keep = ("id", "key_id", "access_key_id", "private_key_id", "client_email", "client_id", "sub", "app_id", "user")
         return {str(v) for k, v in self.finding.groups.items() if k in keep and v} | set(self.facts.get("key_ids", ()))
+
+
+def is_identifier(finding: Finding) -> bool:
+    """An AWS key id, Azure tenant/client/subscription id, storage account name, GCP client id...: never scored
+    or ranked (tests/test_blast_radius.py::test_identifiers_are_evidence_never_scored)."""
+    return finding.kind == "identifier" or bool(_IDENTIFIER_RULE.search(finding.rule_id))
 
 
 def assignment_name(snippet: str, preview: str) -> str | None:

@@ -145,7 +145,7 @@ class _Checker:
         return {str(k): str(v) for k, v in value.items() if k not in (_LINE, _KEYLINES)}
 
 
-_OWNER_FIELDS = {"id", "type", "contacts", "name", "source", "sources"}
+_OWNER_FIELDS = {"id", "type", "contacts", "name", "active", "members", "member_of", "source", "sources"}
 _IDENTITY_FIELDS = {f.name for f in fields(Identity)}
 _CREDENTIAL_FIELDS = {f.name for f in fields(Credential)}
 _TOOL_FIELDS = {"name", "system", "via", "scopes"}
@@ -177,6 +177,14 @@ def _ttl(c: _Checker, entry: dict, where: str) -> str | None:
     return ttl
 
 
+def _active(c: _Checker, entry: dict, where: str) -> bool:
+    value = entry.get("active", True)
+    if not isinstance(value, bool):
+        c.err(where, _ln(entry, "active"), "field 'active' must be true or false")
+        return True
+    return value
+
+
 def from_document(doc, name: str) -> Inventory:
     """Build and validate an Inventory from parsed YAML; every problem is collected, then raised together."""
     c = _Checker(name)
@@ -192,6 +200,8 @@ def from_document(doc, name: str) -> Inventory:
             id=c.string(e, "id", where, required=True) or "", type=c.string(e, "type", where, choices=OWNER_TYPES,
                                                                               default="team"),
             contacts=c.strings(e, "contacts", where), name=c.string(e, "name", where, default=""),
+            active=_active(c, e, where), members=c.strings(e, "members", where),
+            member_of=c.strings(e, "member_of", where),
             source=c.string(e, "source", where, default=name), sources=c.sources(e, where)))
     for where, e in _entries(doc, "credentials", c):
         c.known_fields(e, _CREDENTIAL_FIELDS, where)
@@ -216,6 +226,11 @@ def from_document(doc, name: str) -> Inventory:
             workload_identity=c.string(e, "workload_identity", where), credentials=c.strings(e, "credentials", where),
             last_reviewed=c.day(e, "last_reviewed", where), source=c.string(e, "source", where, default=name),
             sources=c.sources(e, where))
+        ident.aliases = c.strings(e, "aliases", where)
+        if "owner" in e and e["owner"] is None:
+            # An explicit `owner: null` is a fact (orphaned): an importer's owner is a conflict, not a fill
+            # (tests/test_inventory.py::test_an_explicit_null_owner_in_the_base_is_kept).
+            ident.sources.setdefault("owner", ident.source)
         tools = e.get("tools") or []
         if not isinstance(tools, list):
             c.err(where, e.get(_LINE), "field 'tools' must be a list")

@@ -28,6 +28,9 @@ class Owner:
     type: str = "team"
     contacts: list[str] = field(default_factory=list)
     name: str = ""
+    active: bool = True  # a user who left, or a reference that resolves to no known User or Group, is not
+    members: list[str] = field(default_factory=list)
+    member_of: list[str] = field(default_factory=list)
     source: str = ""
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -82,8 +85,11 @@ class Identity:
     source: str = ""
     sources: dict[str, str] = field(default_factory=dict)
 
+    aliases: list[str] = field(default_factory=list)  # other ids of the same workload (identity resolution)
+
     @property
     def orphaned(self) -> bool:
+        """Owner null, deprecated or decommissioned; Inventory.orphaned also asks whether the owner is active."""
         return self.owner is None or self.lifecycle in INACTIVE_LIFECYCLES
 
 
@@ -114,6 +120,31 @@ class Inventory:
 
     def credential(self, cid: str) -> Credential | None:
         return next((c for c in self.credentials if c.id == cid), None)
+
+    def orphaned(self, ident: Identity) -> bool:
+        """Owner null or inactive (a person who left, a reference to nobody), deprecated or decommissioned
+        (tests/test_linking.py::test_an_owner_who_left_orphans_the_identity)."""
+        if ident.orphaned:
+            return True
+        owner = self.owner(ident.owner)
+        return owner is not None and not owner.active
+
+    def is_member(self, who: str, group: str) -> bool:
+        """`who` is `group`, or a member of it (directly or through nested groups)."""
+        seen: set[str] = set()
+        todo = [who]
+        while todo:
+            cur = todo.pop()
+            if cur == group:
+                return True
+            if cur in seen:
+                continue
+            seen.add(cur)
+            o = self.owner(cur)
+            if o is not None:
+                todo.extend(o.member_of)
+            todo.extend(g.id for g in self.owners if cur in g.members)
+        return False
 
     def holders(self, credential_id: str) -> list[Identity]:
         """Identities that declare this credential: more than one is reuse."""
