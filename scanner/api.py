@@ -233,11 +233,17 @@ def _stored_analyses(store: Store, finding_ids: list[int]) -> dict[int, FindingA
     return {fid: stored_analysis(row) for fid, row in read_scores(store, finding_ids).items()}
 
 
+def _owned_by(a: FindingAnalysis, who: str) -> bool:
+    """`--owner team:x`: linked to team:x or identity x, or owned by a member of team:x (its people and groups),
+    as the analysis recorded membership (Link.owner_groups)."""
+    return who in (a.owner, a.identity) or who in ((a.link or {}).get("owner_groups") or [])
+
+
 def _by_blast_radius(found: list[Finding], where: FindingFilter) -> list[Finding]:
     """Highest recorded blast radius first (unscored last, in datastore order), filtered."""
     if where.min_score is not None or where.min_band or where.owner:
         floor = BAND_NAMES.index(where.min_band or "info")
         found = [f for f in found if f.analysis and f.analysis.score >= (where.min_score or 0)
                  and BAND_NAMES.index(f.analysis.band) >= floor
-                 and (not where.owner or where.owner in (f.analysis.owner, f.analysis.identity))]
+                 and (not where.owner or _owned_by(f.analysis, where.owner))]
     return sorted(found, key=lambda f: -f.analysis.score if f.analysis else 1)

@@ -86,6 +86,7 @@ class Link:
     runner_up: Candidate | None = None
     candidates: list[Candidate] = field(default_factory=list)
     identifiers: list[str] = field(default_factory=list)  # identifier findings paired with it (evidence, not scored)
+    owner_groups: list[str] = field(default_factory=list)  # groups the owner belongs to (`--owner team:x` matches)
 
     @property
     def methods(self) -> list[str]:
@@ -108,7 +109,7 @@ class Link:
                 "confidence": self.confidence, "ambiguous": self.ambiguous, "orphaned": self.orphaned,
                 "methods": self.methods, "evidence": [e.__dict__ for e in self.evidence],
                 "runner_up": self.runner_up.to_dict() if self.runner_up else None,
-                "margin": self.margin, "identifiers": list(self.identifiers)}
+                "margin": self.margin, "identifiers": list(self.identifiers), "owner_groups": list(self.owner_groups)}
 
     @property
     def margin(self) -> float | None:
@@ -212,6 +213,11 @@ class Linker:
         for rule in inventory.path_owners:
             self.codeowners.add(rule.pattern, rule)
 
+    def groups_of(self, owner: str) -> list[str]:
+        """Every group `owner` belongs to, directly or through nested groups."""
+        return sorted(o.id for o in self.inv.owners if o.id != owner and o.type in ("team", "group")
+                      and self.inv.is_member(owner, o.id))
+
     def path_owner(self, path: str, repo: str | None) -> PathOwner | None:
         """CODEOWNERS semantics (the last matching rule wins), through the index."""
         best = None
@@ -288,13 +294,25 @@ class Linker:
                     cred = self.by_key_id.get(token)
                     if cred and len(token) >= 12:
                         to_holders(cred, "key_id", CONFIDENCE["key_id"], f"key id {token} on the same line")
-        # 4. A literal inside an agent's own config file.
+        # 4. A literal inside an agent's or server's own config: the server whose block holds the line, never its
+        #    neighbours in the same file; a config declared without blocks (a hand-kept glob) counts when no
+        #    block claims the line. Same repository only.
         for loc in f.locations:
+            repo = s.repo_of(loc)
+            owners_by_block, whole_file = [], []
             for glob, ident in self.configs.candidates(loc.path):
-                if path_matches(loc.path, glob):
-                    add("identity", ident.id, ident.owner,
-                        Evidence("agent_config", CONFIDENCE["agent_config"], f"literal in {loc.path}, the config of "
-                                 f"{ident.id}"))
+                if not path_matches(loc.path, glob) or not _same_repo(ident, repo):
+                    continue
+                blocks = ident.block_lines(loc.path)
+                if not blocks:
+                    whole_file.append(ident)
+                elif any(a <= loc.line <= b for a, b in blocks):
+                    owners_by_block.append(ident)
+            for ident in {i.id: i for i in (owners_by_block or whole_file)}.values():
+                where = "the block of" if owners_by_block else "the config of"
+                add("identity", ident.id, ident.owner,
+                    Evidence("agent_config", CONFIDENCE["agent_config"], f"literal at {_where(s, loc)}, in {where} "
+                             f"{ident.id}"))
         # 5. Assigned to a name that an identity's credential declares as its env var.
         for name in s.assignment_names():
             creds = self.by_env.get(name.upper(), [])
@@ -320,7 +338,7 @@ class Linker:
                     Evidence("path_owner", CONFIDENCE["path_owner"], f"{rule.source}: {rule.pattern} owned by "
                              f"{' '.join(rule.owners)}"))
             for glob, ident in self.paths.candidates(loc.path):
-                if path_matches(loc.path, glob):
+                if path_matches(loc.path, glob) and _same_repo(ident, repo):
                     add("identity", ident.id, ident.owner, Evidence("path_identity", CONFIDENCE["path_identity"],
                                                                     f"{loc.path} is under {ident.id}'s paths"))
             for ident in self.by_repo.get(repo, ()) if repo else ():
@@ -332,6 +350,8 @@ class Linker:
                 add("owner", oid, oid, Evidence("commit_author", CONFIDENCE["commit_author"],
                                                 f"committed by {author}"))
         link = self._decide(s.fingerprint, list(cands.values()))
+        if link.owner:
+            link.owner_groups = self.groups_of(link.owner)
         link.identifiers = [f"{o.finding.rule_id} {o.finding.preview} at {_where(o, oloc)}" for o, oloc in near]
         return link
 
@@ -373,6 +393,12 @@ def _agree(a: Candidate, b: Candidate) -> bool:
         return a.id == b.id
     ident, owner = (a, b) if a.kind == "identity" else (b, a)
     return ident.owner == owner.id
+
+
+def _same_repo(ident: Identity, repo: str | None) -> bool:
+    """Path matching is repository-relative: an identity that names its repositories matches only there."""
+    homes = ident.home_repos
+    return not homes or not repo or repo in homes
 
 
 def _where(s: Subject, loc) -> str:

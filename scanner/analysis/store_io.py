@@ -112,7 +112,9 @@ def write_analysis(store, analysis: Analysis, ids: dict[str, int], scan_id: int 
                     "method": link.methods[0] if link.methods else "", "confidence": link.confidence,
                     "ambiguous": int(link.ambiguous), "scan_id": scan_id,
                     "evidence": _json({"chosen": True, "status": link.status, "credential": link.credential,
-                                       "orphaned": link.orphaned, "evidence": link.evidence})})
+                                       "orphaned": link.orphaned, "evidence": link.evidence,
+                                       "owner_groups": link.owner_groups, "identifiers": link.identifiers,
+                                       "margin": link.margin})})
             for cand in link.candidates:
                 if cand.kind == "credential" or (cand.kind == "identity" and cand.id == link.identity) or (
                         cand.kind == "owner" and cand.id == link.owner):
@@ -186,7 +188,7 @@ def stored_link(stored: dict) -> dict:
     if chosen is None:
         return {"status": "unowned", "identity": None, "owner": None, "credential": None,
                 "confidence": stored["link_confidence"] or 0.0, "ambiguous": False, "orphaned": False,
-                "methods": [], "evidence": [], "runner_up": None}
+                "methods": [], "evidence": [], "runner_up": None, "margin": None, "identifiers": [], "owner_groups": []}
     ev = chosen["evidence"]
     rivals = [lk for lk in stored["links"] if not lk["evidence"].get("chosen")]
     runner = rivals[0] if rivals else None
@@ -194,7 +196,8 @@ def stored_link(stored: dict) -> dict:
             "credential": ev.get("credential"), "confidence": chosen["confidence"],
             "ambiguous": bool(chosen["ambiguous"]), "orphaned": bool(ev.get("orphaned")),
             "methods": sorted({e["method"] for e in ev["evidence"]}, key=lambda m: -CONFIDENCE.get(m, 0)),
-            "evidence": ev["evidence"],
+            "evidence": ev["evidence"], "margin": ev.get("margin"), "identifiers": ev.get("identifiers", []),
+            "owner_groups": ev.get("owner_groups", []),
             "runner_up": {"kind": "identity" if runner["identity_id"] else "owner",
                           "id": runner["identity_id"] or runner["owner_id"], "owner": runner["owner_id"],
                           "confidence": runner["confidence"], "evidence": runner["evidence"]["evidence"]}

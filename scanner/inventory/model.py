@@ -86,6 +86,27 @@ class Identity:
     sources: dict[str, str] = field(default_factory=dict)
 
     aliases: list[str] = field(default_factory=list)  # other ids of the same workload (identity resolution)
+    # `path#L5-L12`: the lines of its own block in a shared config file (one MCP server among several), so a
+    # literal there is attributed to this server, never its neighbours (scanner.analysis.linking, step 4).
+    config_blocks: list[str] = field(default_factory=list)
+    # `repo:path` of the files that declare it (an importer's MCP config, agents.yaml, manifest): where its
+    # configs and paths are relative to, and whose owner it inherits; unlike `repos`, not a claim to own them.
+    declared_in: list[str] = field(default_factory=list)
+
+    @property
+    def home_repos(self) -> list[str]:
+        """Repositories its paths and configs are relative to: its own, and those of the files declaring it."""
+        return self.repos + [d.split(":", 1)[0] for d in self.declared_in if ":" in d and d.split(":", 1)[0] not in self.repos]
+
+    def block_lines(self, path: str) -> list[tuple[int, int]]:
+        out = []
+        for block in self.config_blocks:
+            where, _, lines = block.rpartition("#L")
+            if where and _norm(where) == _norm(path) and "-L" in lines:
+                a, b = lines.split("-L", 1)
+                if a.isdigit() and b.isdigit():
+                    out.append((int(a), int(b)))
+        return out
 
     @property
     def orphaned(self) -> bool:

@@ -27,7 +27,7 @@ def interfaces(card: dict) -> list[tuple[str, str]]:
     return out
 
 
-def read(text: str, name: str) -> Inventory:
+def read(text: str, name: str, repo: str | None = None) -> Inventory:
     try:
         card = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -35,9 +35,10 @@ def read(text: str, name: str) -> Inventory:
     if not isinstance(card, dict) or not card.get("name"):
         raise SprawlError(f"{name}: an A2A agent card is a JSON object with a name")
     v1 = "supportedInterfaces" in card or "securityRequirements" in card
-    src = f"a2a:{name}"
+    src = f"a2a:{repo + ':' if repo else ''}{name}"
     inv = Inventory()
     ident = Identity(id=f"agent:{slug(card['name'])}", kind="agent", source=src)
+    fact(ident, "declared_in", [f"{repo}:{name}"] if repo else [], src)
     fact(ident, "purpose", card.get("description", ""), src)
     fact(ident, "configs", [name], src)
     fact(ident, "tools", [Tool(name=str(s.get("id") or s.get("name")), system=str(s.get("name", "")), via="a2a")

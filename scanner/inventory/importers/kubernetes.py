@@ -32,7 +32,10 @@ def _owner(meta: dict) -> str | None:
     return owner_ref(ref) if ref else None
 
 
-def read(text: str, name: str) -> Inventory:
+KUBERNETES_ID = "backstage.io/kubernetes-id"
+
+
+def read(text: str, name: str, repo: str | None = None) -> Inventory:
     inv = Inventory()
     docs: list[dict] = []
     for d in (strip_lines(x) for x in parse_yaml(text, name, all_documents=True)):
@@ -47,13 +50,18 @@ def read(text: str, name: str) -> Inventory:
         meta = doc.get("metadata") or {}
         ns = meta.get("namespace") or "default"
         mname = meta.get("name")
-        src = f"k8s:{name}#{n + 1}"
+        src = f"k8s:{repo + ':' if repo else ''}{name}#{n + 1}"
         labels = meta.get("labels") or {}
         env = environment_from(labels.get("environment"), labels.get("env"), ns)
         if not mname:
             continue
+        # The Backstage label names the component this object belongs to: an alias for identity resolution.
+        kid = labels.get(KUBERNETES_ID) or (meta.get("annotations") or {}).get(KUBERNETES_ID)
+        alias = [f"kubernetes-id:{kid}"] if kid else []
         if kind == "ServiceAccount":
             ident = _sa(sas, inv, ns, mname, src)
+            _also(ident, "aliases", alias)
+            _also(ident, "declared_in", [f"{repo}:{name}"] if repo else [])
             fact(ident, "owner", _owner(meta), src)
             fact(ident, "environment", env, src)
             ann = meta.get("annotations") or {}
@@ -89,6 +97,8 @@ def read(text: str, name: str) -> Inventory:
             else:
                 ident = Identity(id=f"workload:{ns}/{mname}", kind="workload", source=src)
                 inv.identities.append(ident)
+            _also(ident, "aliases", alias)
+            _also(ident, "declared_in", [f"{repo}:{name}"] if repo else [])
             fact(ident, "environment", ident.environment if ident.environment != "unknown" else env, src)
             if not ident.owner:
                 fact(ident, "owner", _owner(meta), src)
@@ -106,6 +116,11 @@ def read(text: str, name: str) -> Inventory:
                     ident.credentials.append(used.id)
                     ident.sources["credentials"] = src
     return inv
+
+
+def _also(ident: Identity, name: str, values: list[str]) -> None:
+    mine = getattr(ident, name)
+    mine.extend(v for v in values if v not in mine)
 
 
 def _sa(sas: dict, inv: Inventory, ns: str, name: str, src: str) -> Identity:
