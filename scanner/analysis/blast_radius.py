@@ -304,6 +304,9 @@ class Scorer:
             pts, reason = 6, "unknown: no inventory link"
         elif link.status == "team-only":
             pts, reason = 4, f"team only: {link.owner}, no identity"
+        elif ident and ident.sources.get("owner", "").startswith("inherited:"):
+            pts, reason = 3, (f"inferred: {ident.id}'s owner {ident.owner} is inherited from the file declaring it "
+                              f"({ident.sources['owner'].removeprefix('inherited:')})")
         elif link.status == "inferred" or link.ambiguous or link.confidence < INFERRED_BELOW:
             pts, reason = 3, f"inferred: {link.identity or link.owner} at {link.confidence:.2f}" + (
                 " (ambiguous)" if link.ambiguous else "")
