@@ -66,7 +66,11 @@ def test_e1_unvalidated_prod_admin_key_in_a_public_log_is_floored_at_80():
     assert score.gates == ["floor 80: an unvalidated admin credential in a public place"]
     assert (score.score, score.band) == (80, "critical")
     sprawl = next(f for f in score.factors if f.name == "sprawl")
-    assert sprawl.reason == "6 location(s) in 3 repositories"
+    assert sprawl.reason == "6 location(s) in 3 repositories: 3 x log2(6) + 2 x (3 - 1) = 11.8, capped at 10"
+    assert sprawl.evidence[0] == "platform:k8s/secret.yaml:7" and "sdk:logs/run.log:40" in sprawl.evidence
+    lifetime = next(f for f in score.factors if f.name == "lifetime")
+    assert lifetime.reason.startswith("static, never rotated: created 800 day(s) ago")
+    assert score.holders == [{"identity": "agent:deploy", "how": "declared", "detail": "holds cred:aws-deploy (inventory)"}]
 
 
 def test_e1_verified_active_is_floored_at_90():

@@ -74,6 +74,7 @@ class Factor:
     reason: str
     evidence: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)  # the inventory facts it used, each with the source that gave it
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -89,6 +90,7 @@ class Score:
     factors: list[Factor]
     gates: list[str] = field(default_factory=list)
     link_confidence: float = 0.0
+    holders: list[dict] = field(default_factory=list)  # {identity, how: declared | inferred, detail}
 
     def points(self) -> dict[str, float]:
         return {f.name: f.points for f in self.factors}
@@ -100,7 +102,8 @@ class Score:
         return {"score": self.score, "band": self.band, "raw": self.raw, "multiplier": self.multiplier,
                 "liveness": self.liveness, "link_confidence": self.link_confidence, "gates": self.gates,
                 "impact": self.group("impact"), "exposure": self.group("exposure"),
-                "governance": self.group("governance"), "factors": [f.to_dict() for f in self.factors]}
+                "governance": self.group("governance"), "factors": [f.to_dict() for f in self.factors],
+                "holders": list(self.holders)}
 
 
 def round_half_up(x: float) -> int:
@@ -191,7 +194,24 @@ class Scorer:
         if (privilege == "test" or f.publishable) and total > TEST_CAP:
             gates.append(f"cap {TEST_CAP}: a test or publishable key")
             total = TEST_CAP
-        return Score(total, band(total), raw, m, liveness, factors, gates, link.confidence)
+        _record_facts(factors, cred, holders, ident, self.inv)
+        return Score(total, band(total), raw, m, liveness, factors, gates, link.confidence,
+                     self._holder_kinds(link, cred, holders))
+
+    def _holder_kinds(self, link: Link, cred: Credential | None, holders: list[Identity]) -> list[dict]:
+        """Declared holders (the inventory says they hold the credential) apart from inferred ones (a link)."""
+        declared = {i.id for i in self.holders.get(cred.id, ())} if cred else set()
+        conf = {c.id: c for c in link.candidates if c.kind == "identity"}
+        out = []
+        for i in holders:
+            if i.id in declared:
+                out.append({"identity": i.id, "how": "declared",
+                            "detail": f"holds {cred.id if cred else '?'} ({_src(i, 'credentials')})"})
+            else:
+                c = conf.get(i.id)
+                out.append({"identity": i.id, "how": "inferred",
+                            "detail": f"link {c.confidence:.2f} by {', '.join(c.methods)}" if c else "the link"})
+        return out
 
     # ---- impact -------------------------------------------------------------------------------
     def _privilege(self, s: Subject, cred: Credential | None, holders: list[Identity]) -> tuple[str, Factor]:
@@ -271,11 +291,22 @@ class Scorer:
         return best, Factor("F5", "exposure", "where_found", WHERE_POINTS[best], 12, best, ev, _TAGS["where_found"])
 
     def _sprawl(self, s: Subject) -> Factor:
+        """The reason carries the arithmetic; the evidence lists every location with its repository."""
         n = max(1, len(s.finding.locations))
         repos = max(1, len(s.repos))
-        pts = round(min(10.0, 3 * math.log2(n) + 2 * (repos - 1)), 1)
-        return Factor("F6", "exposure", "sprawl", pts, 10, f"{n} location(s) in {repos} repositor{'y' if repos == 1 else 'ies'}",
-                      s.repos, _TAGS["sprawl"])
+        exact = 3 * math.log2(n) + 2 * (repos - 1)
+        pts = round(min(10.0, exact), 1)
+        sum_text = f"3 x log2({n}) + 2 x ({repos} - 1) = {exact:.1f}" + (", capped at 10" if exact > 10 else "")
+        where = []
+        for loc in s.finding.locations[:MAX_LOCATIONS_SHOWN]:
+            repo = s.repo_of(loc)
+            state = " (history only)" if loc.source == "git" and loc.provenance.at_head is False else ""
+            where.append(f"{repo + ':' if repo else ''}{loc.path}:{loc.line}{state}")
+        if len(s.finding.locations) > MAX_LOCATIONS_SHOWN:
+            where.append(f"... and {len(s.finding.locations) - MAX_LOCATIONS_SHOWN} more")
+        return Factor("F6", "exposure", "sprawl", pts, 10,
+                      f"{n} location(s) in {repos} repositor{'y' if repos == 1 else 'ies'}: {sum_text}",
+                      where, _TAGS["sprawl"])
 
     def _persistence(self, s: Subject) -> Factor:
         for loc in s.finding.locations:
@@ -332,7 +363,9 @@ class Scorer:
         if rotated is not None:
             days = (self.today - rotated).days
             pts = 4 if days <= 90 else 5 if days <= 365 else 7
-            why = f"static, last rotated {days} day(s) ago"
+            # created_at is not a rotation: a credential never rotated is as old as it is
+            why = (f"static, last rotated {days} day(s) ago" if cred and cred.last_rotated else
+                   f"static, never rotated: created {days} day(s) ago")
         elif open_days >= 365:
             pts, why = 7, f"static and in the open for {open_days} days"
         else:
@@ -347,6 +380,45 @@ class Scorer:
         return Factor("F11", "governance", "reuse", pts, 5,
                       f"held by {len(holders)} identit{'y' if len(holders) == 1 else 'ies'} in {len(envs) or 'no known'} "
                       f"environment(s)", [i.id for i in holders] + envs, tags)
+
+
+MAX_LOCATIONS_SHOWN = 50
+
+
+def _src(entry, name: str) -> str:
+    return entry.sources.get(name) or entry.source or "inventory"
+
+
+def _record_facts(factors: list[Factor], cred: Credential | None, holders: list[Identity], ident: Identity | None,
+                  inv: Inventory) -> None:
+    """Name, on each factor, the inventory facts it used and the source of each (explain prints them)."""
+    by = {f.name: f for f in factors}
+    if cred is not None and cred.scopes:
+        fact = f"scopes {', '.join(cred.scopes)} of {cred.id} ({_src(cred, 'scopes')})"
+        by["reach"].facts.append(fact)
+        if "inventory scopes" in by["privilege"].reason:
+            by["privilege"].facts.append(fact)
+    for i in holders:
+        if i.environment != "unknown":
+            by["environment"].facts.append(f"environment {i.environment} of {i.id} ({_src(i, 'environment')})")
+        if i.tools:
+            tools = f"tools {', '.join(t.name for t in i.tools)} of {i.id} ({_src(i, 'tools')})"
+            by["toolset"].facts.append(tools)
+            by["reach"].facts.append(tools)
+        if i.approved_scopes and "approved scopes" in by["privilege"].reason:
+            by["privilege"].facts.append(f"approved scopes of {i.id} ({_src(i, 'approved_scopes')})")
+    if ident is not None:
+        by["ownership"].facts.append(f"owner {ident.owner} of {ident.id} ({_src(ident, 'owner')})")
+        owner = inv.owner(ident.owner)
+        if owner is not None and not owner.active:
+            by["ownership"].facts.append(f"{owner.id} inactive ({owner.sources.get('active') or owner.source})")
+        if ident.lifecycle != "production":
+            by["ownership"].facts.append(f"lifecycle {ident.lifecycle} of {ident.id} ({_src(ident, 'lifecycle')})")
+    if cred is not None:
+        for name in ("ttl", "last_rotated", "created_at", "expires_at"):
+            value = getattr(cred, name)
+            if value:
+                by["lifetime"].facts.append(f"{name} {value} of {cred.id} ({_src(cred, name)})")
 
 
 def _scope_privilege(scopes: list[str]) -> str:
