@@ -191,6 +191,8 @@ class Linker:
         for ident in inventory.identities:
             for cid in ident.credentials:
                 self.holders[cid].append(ident)
+        self._parents: dict[str, set[str]] | None = None
+        self._groups: dict[str, list[str]] = {}
         self.owner_by_contact = {contact.lower(): o.id for o in inventory.owners for contact in o.contacts}
         # Declared secret_ref paths, indexed like globs: each location tries a handful, not every credential
         # (benchmarks/linking_scale.py: 2,000 identities x 5,000 findings).
@@ -214,9 +216,24 @@ class Linker:
             self.codeowners.add(rule.pattern, rule)
 
     def groups_of(self, owner: str) -> list[str]:
-        """Every group `owner` belongs to, directly or through nested groups."""
-        return sorted(o.id for o in self.inv.owners if o.id != owner and o.type in ("team", "group")
-                      and self.inv.is_member(owner, o.id))
+        """Every group `owner` belongs to, directly or through nested groups (one walk per owner, cached)."""
+        cached = self._groups.get(owner)
+        if cached is None:
+            if self._parents is None:
+                self._parents = defaultdict(set)
+                for o in self.inv.owners:
+                    self._parents[o.id].update(o.member_of)
+                    for m in o.members:
+                        self._parents[m].add(o.id)
+            seen: set[str] = set()
+            todo = list(self._parents.get(owner, ()))
+            while todo:
+                g = todo.pop()
+                if g not in seen and g != owner:
+                    seen.add(g)
+                    todo.extend(self._parents.get(g, ()))
+            cached = self._groups[owner] = sorted(seen)
+        return cached
 
     def path_owner(self, path: str, repo: str | None) -> PathOwner | None:
         """CODEOWNERS semantics (the last matching rule wins), through the index."""
