@@ -80,12 +80,12 @@ def record_scan(db_path: str | Path, result: ScanResult, kind: str, target: str,
     links and scores in the same transaction (a reader sees the findings with their scores or neither)."""
     from scanner.store.record import record_result
 
-    then = None
-    if inventory is not None:
+    def then(store: Store, ids: dict[str, int], scan_id: int) -> None:
+        # Facts are kept whether or not an inventory is given: `analyze --db` later reads them.
+        from scanner.analysis.store_io import analyze_recorded, write_facts
 
-        def then(store: Store, ids: dict[str, int], scan_id: int) -> None:
-            from scanner.analysis.store_io import analyze_recorded
-
+        write_facts(store, result, ids)
+        if inventory is not None:
             analyze_recorded(store, result, ids, scan_id, inventory, repo=result.repo)
 
     # Locations carry the repository's name, as a sweep records them, so a later `sprawl analyze --db`

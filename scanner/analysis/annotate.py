@@ -5,7 +5,7 @@ Reporters never recompute: they read `finding.analysis` (scanner.model.FindingAn
 from __future__ import annotations
 
 from scanner.analysis.analyze import Analysis, analyze
-from scanner.analysis.subject import Subject, secret_facts
+from scanner.analysis.subject import Subject, facts_of, subject_facts
 from scanner.inventory.model import Inventory
 
 
@@ -30,7 +30,8 @@ def analyze_result(result, inventory: Inventory | None, *, repo: str | None = No
     for f in result.findings:
         secret = secrets.get(f.fingerprint) or f.secret
         fields = known.get(f.fingerprint) or {"credential_key": _credential_key(secret, key)}
-        subjects.append(Subject(f, default_repo=repo, public_repos=public_repos, facts=secret_facts(secret), **fields))
+        facts = subject_facts(facts_of(f, secret))  # the same facts the datastore keeps (store_io.write_facts)
+        subjects.append(Subject(f, default_repo=repo, public_repos=public_repos, facts=facts, **fields))
     analysis = analyze(subjects, inventory, today=today)
     annotate(result, analysis)
     return analysis

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from scanner.analysis.analyze import Analysis, analyze
-from scanner.analysis.subject import Subject, parse_when
+from scanner.analysis.subject import Subject, facts_of, parse_when, subject_facts
 from scanner.inventory.model import Inventory
 from scanner.model import FindingAnalysis
 
@@ -36,15 +36,45 @@ def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[st
     from scanner.store.record import to_finding
 
     rules = load_rules().by_id  # what the datastore does not keep of a rule: whether its key is publishable
+    kept = read_facts(store)
     subjects, ids = [], {}
     for row in store.query_findings(min_confidence=min_confidence):
         if row["status"] == "allowed":
             continue
         f = to_finding(row, store.locations_of(row["id"]))
         f.publishable = rules[f.rule_id].publishable if f.rule_id in rules else False
-        subjects.append(Subject(f, public_repos=public_repos, **stored_facts(row)))
+        pairs = kept.get(row["id"]) or facts_of(f, f.secret)  # kept at scan time, else what the row itself says
+        subjects.append(Subject(f, public_repos=public_repos, facts=subject_facts(pairs), **stored_facts(row)))
         ids[f.fingerprint] = row["id"]
     return StoredFindings(subjects, ids)
+
+
+def write_facts(store, result, ids: dict[str, int]) -> int:
+    """Keep each recorded finding's non-secret facts (scanner.analysis.subject.facts_of) in table `facts`, read
+    while the secret is still in memory, so a later `analyze --db` links and scores as this scan did. Call
+    inside the transaction that recorded the findings. Returns the number of facts written."""
+    secrets = getattr(result, "secrets", None) or {}
+    n = 0
+    for f in result.findings:
+        fid = ids.get(f.fingerprint)
+        if fid is None:
+            continue
+        for name, value, source in facts_of(f, secrets.get(f.fingerprint) or f.secret):
+            store.db.execute("INSERT OR IGNORE INTO facts (finding_id, name, value, source) VALUES (?, ?, ?, ?)",
+                             [fid, name, value, source])
+            n += 1
+    return n
+
+
+def read_facts(store) -> dict[int, list[tuple[str, str, str]]]:
+    """finding id -> its kept facts (name, value, source)."""
+    out: dict[int, list[tuple[str, str, str]]] = {}
+    if "facts" not in store.db.table_names():
+        return out
+    for fid, name, value, source in store.db.execute("SELECT finding_id, name, value, source FROM facts "
+                                                     "ORDER BY finding_id, name, value"):
+        out.setdefault(fid, []).append((name, value, source))
+    return out
 
 
 def analyze_recorded(store, result, ids: dict[str, int], scan_id: int, inventory: Inventory, *,
