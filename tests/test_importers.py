@@ -2,6 +2,8 @@
 Kubernetes, CrewAI, A2A (v1.0 and older), and the merge that records sources and reports conflicts."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import REPO, run_sprawl
 
@@ -164,3 +166,29 @@ spec: {type: ai-agent, lifecycle: experimental, owner: payments}
     assert b"1 conflict(s)" in r.stdout
     missing = run_sprawl("inventory", "import", str(tmp_path / "nope"), "-o", str(out))
     assert missing.returncode == 2 and missing.stderr.count(b"\n") == 1
+
+
+def test_a2a_v1_proto_json_requirements(tmp_path):
+    card = tmp_path / "agent-card.json"
+    card.write_text(json.dumps({
+        "name": "Ledger Agent", "supportedInterfaces": [{"url": "https://ledger.example/a2a", "protocolBinding": "JSONRPC"}],
+        "securitySchemes": {"oauth": {"oauth2SecurityScheme": {"flows": {}}},
+                            "key": {"apiKeySecurityScheme": {"location": "header", "name": "X-Ledger-Key"}}},
+        "securityRequirements": [{"schemes": {"oauth": {"list": ["ledger.read", "ledger.write"]}}}]}))
+    inv = read_one(card, root=tmp_path)
+    assert [c.id for c in inv.credentials] == ["cred:ledger-agent:oauth"]  # not a scheme called "schemes"
+    assert inv.credentials[0].scopes == ["ledger.read", "ledger.write"]
+
+
+def test_kubernetes_id_label_is_kubernetes(tmp_path):
+    manifest = tmp_path / "deploy.yaml"
+    manifest.write_text("""apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: api
+  namespace: prod
+  labels: {backstage.io/kubernetes-id: payments-api}
+""")
+    inv = read_one(manifest, root=tmp_path)
+    sa = inv.identity("service_account:prod/api")
+    assert sa is not None and sa.aliases == ["kubernetes-id:payments-api"]

@@ -250,3 +250,36 @@ def test_membership_is_recorded_for_owner_filters():
     f = finding("a.py", 1, "r", fingerprint="fp-m")
     link = Linker(inv).link_all([Subject(f)])[f.fingerprint]
     assert link.owner_groups == ["team:eng", "team:payments"]
+
+
+def test_a_literal_in_a_committed_k8s_secret_manifest_is_found_at_its_secret_ref(tmp_path):
+    root = tmp_path / "org"
+    write(root, "payments/deploy/k8s.yaml", """apiVersion: v1
+kind: ServiceAccount
+metadata: {name: api, namespace: prod, labels: {owner: payments}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: api-db, namespace: prod}
+stringData:
+  DB_PASSWORD: not-the-real-one
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: prod}
+spec:
+  template:
+    spec:
+      serviceAccountName: api
+      containers:
+        - name: api
+          envFrom: [{secretRef: {name: api-db}}]
+""")
+    inv, _ = import_sources([root])
+    assert inv.credential("k8s-secret:prod/api-db").declared_in == ["payments:deploy/k8s.yaml#L5-L10"]
+    f = finding("deploy/k8s.yaml", 9, "payments")
+    link = analyze([f], inv, today=TODAY).links[f.fingerprint]
+    assert link.identity == "service_account:prod/api" and link.methods[0] == "secret_ref"
+    assert link.confidence >= 0.95 and "committed manifest of k8s://prod/api-db" in link.evidence[0].detail
+    elsewhere = finding("deploy/k8s.yaml", 9, "ledger")  # the same path in another repository
+    assert "secret_ref" not in analyze([elsewhere], inv, today=TODAY).links[elsewhere.fingerprint].methods

@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 
 from scanner.analysis.subject import Subject, is_identifier
 from scanner.findings.collect import portable_fingerprint
-from scanner.inventory.model import Credential, Identity, Inventory, PathOwner, codeowners_match, path_matches
+from scanner.inventory.model import (
+    Credential,
+    Identity,
+    Inventory,
+    PathOwner,
+    codeowners_match,
+    norm_path,
+    parse_place,
+    path_matches,
+)
 
 CONFIDENCE = {
     "fingerprint": 0.99,
@@ -201,6 +210,13 @@ class Linker:
             ref = (c.secret_ref or "").removeprefix("file://")
             if ref and "://" not in ref and ":" not in ref.split("/", 1)[0]:
                 self.refs.add(ref, c)
+        # Committed manifests that hold a credential (a k8s Secret at its secret_ref), by (repository, path).
+        self.manifests: dict[tuple[str, str], list[tuple[int, int, Credential]]] = defaultdict(list)
+        for c in inventory.credentials:
+            for place in c.declared_in:
+                parsed = parse_place(place)
+                if parsed:
+                    self.manifests[(parsed[0], parsed[1])].append((parsed[2], parsed[3], c))
         self._ids = {i.id: i for i in inventory.identities}
         self.configs, self.paths = _GlobIndex(), _GlobIndex()
         self.by_repo: dict[str, list[Identity]] = defaultdict(list)
@@ -290,6 +306,11 @@ class Linker:
                     seen_refs.add(cred.id)
                     to_holders(cred, "secret_ref", CONFIDENCE["secret_ref"],
                                f"found at {_where(s, loc)}, the declared secret_ref of {cred.id}")
+            for first, last, cred in self.manifests.get((s.repo_of(loc) or "", norm_path(loc.path)), ()):
+                if cred.id not in seen_refs and first <= loc.line <= last:
+                    seen_refs.add(cred.id)
+                    to_holders(cred, "secret_ref", CONFIDENCE["secret_ref"],
+                               f"found at {_where(s, loc)}, in the committed manifest of {cred.secret_ref or cred.id}")
         # 3. A non-secret key id: captured beside the secret, an identifier finding nearby (same repository,
         #    same file, within NEIGHBOUR_LINES), or the finding itself.
         near = list(_near(neighbours or {}, s))

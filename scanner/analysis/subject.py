@@ -163,9 +163,8 @@ def _jwt_claims(secret: str) -> dict:
 
 def secret_facts(secret: str | None) -> dict:
     """What a secret says about itself without being a secret (a JWT's sub, lifetime and expiry)."""
-    if not secret:
-        return {}
-    return subject_facts([(n, v) for n, v, _src in facts_of(_NO_GROUPS, secret)])
+    pairs = [(n, v) for n, v, _src in facts_of(_NO_GROUPS, secret)] if secret else []
+    return subject_facts(pairs) if pairs else {}
 
 
 _NO_GROUPS = Finding(rule_id="", rule_name="", provider="", kind="", fingerprint="", preview="", confidence="",

@@ -62,8 +62,23 @@ class Credential:
     last_rotated: date | None = None
     expires_at: date | None = None
     scopes: list[str] = field(default_factory=list)
+    # `repo:path#L3-L12`: a committed manifest that holds it (a Kubernetes Secret whose namespace/name is its
+    # secret_ref), so a finding there is found at its secret_ref (scanner.analysis.linking, step 2).
+    declared_in: list[str] = field(default_factory=list)
     source: str = ""
     sources: dict[str, str] = field(default_factory=dict)
+
+
+def parse_place(text: str) -> tuple[str, str, int, int] | None:
+    """`repo:path#L3-L12` -> (repo, path, 3, 12); without a line span the whole file."""
+    where, _, lines = text.partition("#L")
+    repo, sep, path = where.partition(":")
+    if not sep:
+        return None
+    a, _, b = lines.partition("-L")
+    if a.isdigit() and b.isdigit():
+        return repo, _norm(path), int(a), int(b)
+    return repo, _norm(path), 0, 10**9
 
 
 @dataclass
@@ -180,6 +195,11 @@ class Inventory:
             if codeowners_match(rule.pattern, path) and (best is None or rule.order >= best.order):
                 best = rule
         return best
+
+
+def norm_path(path: str) -> str:
+    """A relative path as the inventory compares it: forward slashes, no leading `./` or `/`."""
+    return _norm(path)
 
 
 def _norm(path: str) -> str:

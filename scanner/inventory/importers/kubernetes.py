@@ -38,10 +38,15 @@ KUBERNETES_ID = "backstage.io/kubernetes-id"
 def read(text: str, name: str, repo: str | None = None) -> Inventory:
     inv = Inventory()
     docs: list[dict] = []
-    for d in (strip_lines(x) for x in parse_yaml(text, name, all_documents=True)):
-        if isinstance(d, dict) and d.get("kind") == "List":
+    spans: dict[int, tuple[int, int]] = {}  # id(doc) -> its first and last line in the file
+    raw = [x for x in parse_yaml(text, name, all_documents=True) if isinstance(x, dict)]
+    starts = [int(x.get("__line__") or 1) for x in raw] + [len(text.splitlines()) + 1]
+    for n, x in enumerate(raw):
+        d = strip_lines(x)
+        if d.get("kind") == "List":
             docs.extend(i for i in d.get("items") or [] if isinstance(i, dict))
-        elif isinstance(d, dict):
+        else:
+            spans[id(d)] = (starts[n], starts[n + 1] - 1)
             docs.append(d)
     sas: dict[str, Identity] = {}
     secrets: dict[str, Credential] = {}
@@ -82,6 +87,9 @@ def read(text: str, name: str, repo: str | None = None) -> Inventory:
             fact(cred, "type", stype, src)
             fact(cred, "env_vars", sorted({*(doc.get("data") or {}), *(doc.get("stringData") or {})}), src)
             fact(cred, "provider", (meta.get("labels") or {}).get("provider", ""), src)
+            if repo and id(doc) in spans:
+                first, last = spans[id(doc)]
+                fact(cred, "declared_in", [f"{repo}:{name}#L{first}-L{last}"], src)
             secrets[f"{ns}/{mname}"] = cred
             inv.credentials.append(cred)
             if stype == "kubernetes.io/service-account-token":
