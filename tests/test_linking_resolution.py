@@ -11,13 +11,15 @@ import secrets
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from scanner.analysis.analyze import analyze
 from scanner.analysis.blast_radius import Scorer
 from scanner.analysis.linking import Linker, within_margin
 from scanner.analysis.subject import Subject
 from scanner.findings.collect import portable_fingerprint
 from scanner.inventory.importers import import_sources, locate
-from scanner.inventory.loader import dump_inventory, from_document, parse_yaml
+from scanner.inventory.loader import InventoryError, dump_inventory, from_document, parse_yaml
 from scanner.inventory.model import Credential, Identity, Inventory, Owner
 from scanner.inventory.resolve import resolve_identities
 from scanner.model import Finding, Location, Provenance
@@ -283,3 +285,21 @@ spec:
     assert link.confidence >= 0.95 and "committed manifest of k8s://prod/api-db" in link.evidence[0].detail
     elsewhere = finding("deploy/k8s.yaml", 9, "ledger")  # the same path in another repository
     assert "secret_ref" not in analyze([elsewhere], inv, today=TODAY).links[elsewhere.fingerprint].methods
+
+
+def test_repository_visibility_comes_from_the_inventory():
+    doc = """kind: Inventory
+repos:
+  - {name: sdk, visibility: public}
+  - {name: core, visibility: private}
+"""
+    inv = from_document(parse_yaml(doc, "inv.yaml"), "inv.yaml")
+    assert inv.public_repos == frozenset({"sdk"})
+    public, private = finding("logs/run.log", 1, "sdk"), finding("logs/run.log", 1, "core")
+    a = analyze([public, private], inv, today=TODAY)
+    assert a.scores[public.fingerprint].points()["where_found"] == 12
+    assert a.scores[private.fingerprint].points()["where_found"] == 9
+    again = from_document(parse_yaml(dump_inventory(inv), "m.yaml"), "m.yaml")
+    assert again.public_repos == frozenset({"sdk"})
+    with pytest.raises(InventoryError, match="visibility"):
+        from_document(parse_yaml(doc.replace("private}", "secret}"), "inv.yaml"), "inv.yaml")

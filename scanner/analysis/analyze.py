@@ -48,6 +48,10 @@ def analyze(findings: list[Finding] | list[Subject], inventory: Inventory, *, to
     everything = [f if isinstance(f, Subject) else Subject(f, default_repo=default_repo, public_repos=public_repos)
                   for f in findings]
     inventory = resolve_identities(inventory)
+    public = inventory.public_repos
+    if public:  # the inventory's `repos:` visibility, with any --public-repo the caller gave
+        for s in everything:
+            s.public_repos = s.public_repos | public
     subjects = [s for s in everything if not is_identifier(s.finding)]
     out = Analysis(inventory, subjects, today=today, identifiers=[s for s in everything if is_identifier(s.finding)])
     out.links = Linker(inventory).link_all(subjects, out.identifiers)

@@ -19,11 +19,13 @@ from scanner.inventory.model import (
     IDENTITY_KINDS,
     LIFECYCLES,
     OWNER_TYPES,
+    REPO_VISIBILITIES,
     Credential,
     Identity,
     Inventory,
     Owner,
     PathOwner,
+    Repository,
     Tool,
 )
 
@@ -192,7 +194,8 @@ def from_document(doc, name: str) -> Inventory:
         raise InventoryError([f"{name}: an inventory is a mapping with kind: Inventory"])
     if doc.get("kind") != "Inventory":
         c.err("document", doc.get(_LINE), f"field 'kind' must be 'Inventory', not {doc.get('kind')!r}")
-    c.known_fields(doc, {"kind", "version", "owners", "identities", "credentials", "path_owners", "notes"}, "document")
+    c.known_fields(doc, {"kind", "version", "owners", "identities", "credentials", "path_owners", "repos", "notes"},
+                   "document")
     inv = Inventory()
     for where, e in _entries(doc, "owners", c):
         c.known_fields(e, _OWNER_FIELDS, where)
@@ -254,6 +257,12 @@ def from_document(doc, name: str) -> Inventory:
         inv.path_owners.append(PathOwner(c.string(e, "pattern", where, required=True) or "",
                                          c.strings(e, "owners", where), c.string(e, "repo", where),
                                          order if isinstance(order, int) else 0, c.string(e, "source", where, default=name)))
+    for where, e in _entries(doc, "repos", c):
+        c.known_fields(e, {"name", "visibility", "default_branch", "owner", "source"}, where)
+        inv.repos.append(Repository(c.string(e, "name", where, required=True) or "",
+                                    c.string(e, "visibility", where, choices=REPO_VISIBILITIES, default="private"),
+                                    c.string(e, "default_branch", where, default=""), c.string(e, "owner", where),
+                                    c.string(e, "source", where, default=name)))
     inv.notes = [str(n) for n in doc.get("notes") or [] if isinstance(n, str)]
     _check_references(inv, doc, c)
     if c.problems:
@@ -322,7 +331,7 @@ def _plain(value):
 
 def to_document(inv: Inventory) -> dict:
     doc: dict = {"kind": "Inventory", "version": 1}
-    for key in ("owners", "identities", "credentials", "path_owners"):
+    for key in ("owners", "identities", "credentials", "path_owners", "repos"):
         items = [_plain(x) for x in getattr(inv, key)]
         if key == "identities":
             for d, ident in zip(items, inv.identities):

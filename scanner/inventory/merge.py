@@ -80,6 +80,8 @@ def merge(parts: list[Inventory]) -> tuple[Inventory, list[Conflict]]:
         seen = {(r.pattern, r.repo, r.order, r.source) for r in out.path_owners}
         out.path_owners.extend(r for r in part.path_owners if (r.pattern, r.repo, r.order, r.source) not in seen)
         out.notes.extend(n for n in part.notes if n not in out.notes)
+        names = {r.name for r in out.repos}
+        out.repos.extend(r for r in part.repos if r.name not in names)  # the first source keeps a repository
     # An owner named only by reference (an importer saw `owner: team:x` but no Group) still gets an entry,
     # so the merged inventory validates and the owner can be filled in by hand.
     known = {o.id for o in out.owners}

@@ -140,6 +140,20 @@ class PathOwner:
     source: str = ""
 
 
+REPO_VISIBILITIES = ("public", "internal", "private")
+
+
+@dataclass
+class Repository:
+    """A repository the organisation has: a public one makes every finding in it public (blast radius)."""
+
+    name: str
+    visibility: str = "private"
+    default_branch: str = ""
+    owner: str | None = None
+    source: str = ""
+
+
 @dataclass
 class Inventory:
     owners: list[Owner] = field(default_factory=list)
@@ -147,6 +161,11 @@ class Inventory:
     credentials: list[Credential] = field(default_factory=list)
     path_owners: list[PathOwner] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # importer remarks (literal secrets seen, skipped entries)
+    repos: list[Repository] = field(default_factory=list)
+
+    @property
+    def public_repos(self) -> frozenset[str]:
+        return frozenset(r.name for r in self.repos if r.visibility == "public")
 
     def owner(self, oid: str | None) -> Owner | None:
         return next((o for o in self.owners if o.id == oid), None) if oid else None
