@@ -94,6 +94,9 @@ def test_a_literal_in_an_mcp_config_goes_to_the_server_whose_block_holds_it(tmp_
     others = {c.id for c in link.candidates if c.kind == "identity"}
     assert "mcp_server:beta:.mcp.json#github" not in others and not any(o.startswith("mcp_server:alpha") for o in others)
     assert a.scores[f.fingerprint].points()["reuse"] == 0  # not shared with its neighbour
+    # A scan given the repository by its absolute path records the path under it: the same block.
+    absolute = finding(str(root / "beta" / ".mcp.json"), postgres_line(root, "beta"), "beta")
+    assert analyze([absolute], inv, today=TODAY).links[absolute.fingerprint].identity == "mcp_server:beta:.mcp.json#postgres"
 
 
 def test_an_env_default_reference_is_a_reference_not_a_literal(tmp_path):

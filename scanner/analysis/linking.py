@@ -23,6 +23,7 @@ from scanner.inventory.model import (
     norm_path,
     parse_place,
     path_matches,
+    same_file,
 )
 
 CONFIDENCE = {
@@ -211,12 +212,13 @@ class Linker:
             if ref and "://" not in ref and ":" not in ref.split("/", 1)[0]:
                 self.refs.add(ref, c)
         # Committed manifests that hold a credential (a k8s Secret at its secret_ref), by (repository, path).
-        self.manifests: dict[tuple[str, str], list[tuple[int, int, Credential]]] = defaultdict(list)
+        self.manifests: dict[tuple[str, str], list[tuple[str, int, int, Credential]]] = defaultdict(list)
         for c in inventory.credentials:
             for place in c.declared_in:
                 parsed = parse_place(place)
                 if parsed:
-                    self.manifests[(parsed[0], parsed[1])].append((parsed[2], parsed[3], c))
+                    base = parsed[1].rsplit("/", 1)[-1]
+                    self.manifests[(parsed[0], base)].append((parsed[1], parsed[2], parsed[3], c))
         self._ids = {i.id: i for i in inventory.identities}
         self.configs, self.paths = _GlobIndex(), _GlobIndex()
         self.by_repo: dict[str, list[Identity]] = defaultdict(list)
@@ -306,8 +308,9 @@ class Linker:
                     seen_refs.add(cred.id)
                     to_holders(cred, "secret_ref", CONFIDENCE["secret_ref"],
                                f"found at {_where(s, loc)}, the declared secret_ref of {cred.id}")
-            for first, last, cred in self.manifests.get((s.repo_of(loc) or "", norm_path(loc.path)), ()):
-                if cred.id not in seen_refs and first <= loc.line <= last:
+            base = norm_path(loc.path).rsplit("/", 1)[-1]
+            for path, first, last, cred in self.manifests.get((s.repo_of(loc) or "", base), ()):
+                if cred.id not in seen_refs and first <= loc.line <= last and same_file(loc.path, path):
                     seen_refs.add(cred.id)
                     to_holders(cred, "secret_ref", CONFIDENCE["secret_ref"],
                                f"found at {_where(s, loc)}, in the committed manifest of {cred.secret_ref or cred.id}")

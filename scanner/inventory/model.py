@@ -117,7 +117,7 @@ class Identity:
         out = []
         for block in self.config_blocks:
             where, _, lines = block.rpartition("#L")
-            if where and _norm(where) == _norm(path) and "-L" in lines:
+            if where and same_file(path, where) and "-L" in lines:
                 a, b = lines.split("-L", 1)
                 if a.isdigit() and b.isdigit():
                     out.append((int(a), int(b)))
@@ -214,6 +214,13 @@ class Inventory:
             if codeowners_match(rule.pattern, path) and (best is None or rule.order >= best.order):
                 best = rule
         return best
+
+
+def same_file(found: str, declared: str) -> bool:
+    """A finding's path is the declared repository-relative path, or ends with it (a scan given the repository
+    by an absolute or parent path records `/abs/repo/.mcp.json` for `.mcp.json`)."""
+    found, declared = _norm(found), _norm(declared)
+    return found == declared or found.endswith("/" + declared)
 
 
 def norm_path(path: str) -> str:
