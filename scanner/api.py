@@ -165,6 +165,9 @@ def explain(fingerprint: str, paths: list[str] | None = None, *, db: str | Path 
                                 public_repos=public_repos)
     hits = [s for s in analysis.subjects if s.fingerprint.startswith(fingerprint) or
             (s.credential_key or "").startswith(fingerprint)]
+    if not hits and any(s.fingerprint.startswith(fingerprint) for s in analysis.identifiers):
+        raise SprawlError(f"{fingerprint} is an identifier (a key id, tenant or account name): it is not scored; it "
+                          "is evidence on the secret beside it (explain that secret)")
     if not hits:
         raise SprawlError(f"no finding with fingerprint {fingerprint} in {', '.join(paths or [str(db)])}")
     if len(hits) > 1:

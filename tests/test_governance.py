@@ -99,3 +99,14 @@ def test_cli_fail_on_exits_1_when_a_named_view_has_rows_and_0_otherwise(tmp_path
     assert plain.returncode == 0  # no policy, no failure
     bad = run_sprawl("governance", str(proj), "--inventory", INVENTORY, "--fail-on", "everything")
     assert bad.returncode == 2 and b"unknown governance view" in bad.stderr
+
+
+def test_owner_filter_matches_membership():
+    from scanner.api import _owned_by
+    from scanner.model import FindingAnalysis
+
+    a = FindingAnalysis(owner="user:dana", identity="agent:x", link_status="linked", link_confidence=0.99,
+                        link_methods=["fingerprint"], ambiguous=False, orphaned=False, score=50, band="medium",
+                        link={"owner_groups": ["team:payments"]}, blast_radius={})
+    assert _owned_by(a, "team:payments") and _owned_by(a, "user:dana") and _owned_by(a, "agent:x")
+    assert not _owned_by(a, "team:ledger")
