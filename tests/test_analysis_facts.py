@@ -7,6 +7,7 @@ import base64
 import json
 import secrets
 import sqlite3
+import string
 from datetime import UTC, datetime
 
 from conftest import run_sprawl
@@ -78,3 +79,22 @@ def test_an_expired_jwt_is_expired_from_the_datastore_too(tmp_path):
     out = run_sprawl("analyze", "--db", str(db), "--inventory", str(inv), "-f", "json", env=KEY)
     [f] = [x for x in json.loads(out.stdout)["findings"] if x["rule_id"].startswith("jwt")]
     assert f["analysis"]["blast_radius"]["liveness"] == "expired" and f["analysis"]["identity"] == "agent:report"
+
+
+def test_an_identifier_beside_an_unowned_secret_is_kept_as_its_evidence(tmp_path):
+    proj = tmp_path / "infra"
+    (proj / ".git").mkdir(parents=True)
+    key_id = "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+    secret = "".join(secrets.choice(string.ascii_letters + string.digits + "+/") for _ in range(40))
+    (proj / "deploy.env").write_text(f"AWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\n")
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text("kind: Inventory\n")
+    db = tmp_path / "sprawl.db"
+    scan = run_sprawl("scan", str(proj), "--db", str(db), "--inventory", str(inv), "-f", "json", env=KEY)
+    assert scan.returncode == 1, scan.stderr.decode()
+    found = json.loads(scan.stdout)["findings"]
+    [pair] = [f for f in found if f["rule_id"] == "aws-secret-access-key"]
+    assert "analysis" not in next(f for f in found if f["rule_id"] == "aws-access-key-id")
+    assert pair["analysis"]["link"]["identifiers"][0].startswith("aws-access-key-id ")
+    stored = run_sprawl("explain", pair["fingerprint"][:12], "--db", str(db), env=KEY)
+    assert "identifier beside it (evidence, not scored): aws-access-key-id" in stored.stdout.decode()

@@ -154,8 +154,10 @@ def write_analysis(store, analysis: Analysis, ids: dict[str, int], scan_id: int 
                     "owner_id": cand.owner, "method": cand.methods[0] if cand.methods else "",
                     "confidence": cand.confidence, "ambiguous": int(link.ambiguous), "scan_id": scan_id,
                     "evidence": _json({"chosen": False, "evidence": cand.evidence})})
+            # Paired identifiers ride with the score too: an unowned secret has no link row to carry them.
             db["scores"].insert({"finding_id": fid, "score": score.score, "band": score.band,
-                                 "link_confidence": link.confidence, "factors": _json(score.to_dict()),
+                                 "link_confidence": link.confidence,
+                                 "factors": _json({**score.to_dict(), "identifiers": link.identifiers}),
                                  "computed_at": stamp}, replace=True)
 
 
@@ -218,7 +220,8 @@ def stored_link(stored: dict) -> dict:
     if chosen is None:
         return {"status": "unowned", "identity": None, "owner": None, "credential": None,
                 "confidence": stored["link_confidence"] or 0.0, "ambiguous": False, "orphaned": False,
-                "methods": [], "evidence": [], "runner_up": None, "margin": None, "identifiers": [], "owner_groups": []}
+                "methods": [], "evidence": [], "runner_up": None, "margin": None,
+                "identifiers": stored["factors"].get("identifiers", []), "owner_groups": []}
     ev = chosen["evidence"]
     rivals = [lk for lk in stored["links"] if not lk["evidence"].get("chosen")]
     runner = rivals[0] if rivals else None
