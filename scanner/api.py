@@ -81,12 +81,12 @@ def record_scan(db_path: str | Path, result: ScanResult, kind: str, target: str,
     links and scores in the same transaction (a reader sees the findings with their scores or neither)."""
     from scanner.store.record import record_result
 
-    then = None
-    if inventory is not None:
+    def then(store: Store, ids: dict[str, int], scan_id: int) -> None:
+        # Facts are kept whether or not an inventory is given: `analyze --db` later reads them.
+        from scanner.analysis.store_io import analyze_recorded, write_facts
 
-        def then(store: Store, ids: dict[str, int], scan_id: int) -> None:
-            from scanner.analysis.store_io import analyze_recorded
-
+        write_facts(store, result, ids)
+        if inventory is not None:
             analyze_recorded(store, result, ids, scan_id, inventory, repo=result.repo)
 
     # Locations carry the repository's name, as a sweep records them, so a later `sprawl analyze --db`
@@ -178,6 +178,9 @@ def explain(fingerprint: str, paths: list[str] | None = None, *, db: str | Path 
                                 public_repos=public_repos)
     hits = [s for s in analysis.subjects if s.fingerprint.startswith(fingerprint) or
             (s.credential_key or "").startswith(fingerprint)]
+    if not hits and any(s.fingerprint.startswith(fingerprint) for s in analysis.identifiers):
+        raise SprawlError(f"{fingerprint} is an identifier (a key id, tenant or account name): it is not scored; it "
+                          "is evidence on the secret beside it (explain that secret)")
     if not hits:
         raise SprawlError(f"no finding with fingerprint {fingerprint} in {', '.join(paths or [str(db)])}")
     if len(hits) > 1:
@@ -246,11 +249,17 @@ def _stored_analyses(store: Store, finding_ids: list[int]) -> dict[int, FindingA
     return {fid: stored_analysis(row) for fid, row in read_scores(store, finding_ids).items()}
 
 
+def _owned_by(a: FindingAnalysis, who: str) -> bool:
+    """`--owner team:x`: linked to team:x or identity x, or owned by a member of team:x (its people and groups),
+    as the analysis recorded membership (Link.owner_groups)."""
+    return who in (a.owner, a.identity) or who in ((a.link or {}).get("owner_groups") or [])
+
+
 def _by_blast_radius(found: list[Finding], where: FindingFilter) -> list[Finding]:
     """Highest recorded blast radius first (unscored last, in datastore order), filtered."""
     if where.min_score is not None or where.min_band or where.owner:
         floor = BAND_NAMES.index(where.min_band or "info")
         found = [f for f in found if f.analysis and f.analysis.score >= (where.min_score or 0)
                  and BAND_NAMES.index(f.analysis.band) >= floor
-                 and (not where.owner or where.owner in (f.analysis.owner, f.analysis.identity))]
+                 and (not where.owner or _owned_by(f.analysis, where.owner))]
     return sorted(found, key=lambda f: -f.analysis.score if f.analysis else 1)

@@ -29,12 +29,21 @@ def repo(tmp_path_factory):
     return root
 
 
+IDENTIFIER_RULES = {"aws-access-key-id"}  # identifiers: evidence on the secret beside them, never scored
+
+
+def _scored(findings: list[dict]) -> list[dict]:
+    """The findings that carry an analysis; every other one is an identifier (DESIGN section 7)."""
+    assert {f["rule_id"] for f in findings if "analysis" not in f} <= IDENTIFIER_RULES
+    return [f for f in findings if "analysis" in f]
+
+
 def _expected(args) -> list[dict]:
     """The four fields per finding, from the JSON report of the same command."""
     r = run_sprawl(*args, "-f", "json", env=KEY)
     assert r.returncode == 1, r.stderr.decode()
     out = []
-    for f in json.loads(r.stdout)["findings"]:
+    for f in _scored(json.loads(r.stdout)["findings"]):
         a = f["analysis"]
         out.append({"fingerprint": f["fingerprint"], "owner": a["owner"], "identity": a["identity"],
                     "link_confidence": a["link_confidence"], "score": a["score"], "band": a["band"]})
@@ -44,7 +53,7 @@ def _expected(args) -> list[dict]:
 def _check_json_findings(findings: list[dict], expected: list[dict]) -> None:
     got = [{"fingerprint": f["fingerprint"], **{k: f["analysis"][k] for k in
                                                 ("owner", "identity", "link_confidence", "score", "band")}}
-           for f in findings]
+           for f in _scored(findings)]
     assert got == expected
 
 
@@ -182,9 +191,11 @@ def test_scan_with_db_and_inventory_writes_links_and_scores_as_analyze_does(repo
     r = run_sprawl(command, str(repo), "--db", str(db), "--inventory", INVENTORY, "-f", "json", env=KEY)
     assert r.returncode == 1, r.stderr.decode()
     assert b"with links and scores" in r.stderr
-    reported = {f["fingerprint"]: f["analysis"] for f in json.loads(r.stdout)["findings"]}
+    everything = json.loads(r.stdout)["findings"]
+    reported = {f["fingerprint"]: f["analysis"] for f in _scored(everything)}
     links, scores, ids = _tables(db)
-    assert set(ids) == set(reported)
+    assert set(ids) == {f["fingerprint"] for f in everything}
+    ids = {fp: fid for fp, fid in ids.items() if fp in reported}
     by_id = {fid: fp for fp, fid in ids.items()}
     assert len(scores) == len(reported)
     for fid, score, band, conf, factors in scores:
@@ -212,7 +223,8 @@ def test_scan_with_db_and_inventory_writes_links_and_scores_as_analyze_does(repo
 def test_explain_db_and_findings_db_after_a_scan_with_an_inventory(repo, tmp_path):
     db = tmp_path / "sprawl.db"
     scan = run_sprawl("scan", str(repo), "--db", str(db), "--inventory", INVENTORY, "-f", "json", env=KEY)
-    reported = json.loads(scan.stdout)["findings"]
+    everything = json.loads(scan.stdout)["findings"]
+    reported = _scored(everything)
     top, low = reported[0], reported[-1]
     assert top["analysis"]["score"] > low["analysis"]["score"]
 
@@ -225,7 +237,8 @@ def test_explain_db_and_findings_db_after_a_scan_with_an_inventory(repo, tmp_pat
     listed = run_sprawl("findings", "--db", str(db), "-f", "json", env=KEY)
     assert listed.returncode == 1
     got = json.loads(listed.stdout)["findings"]
-    assert [f["fingerprint"] for f in got] == [f["fingerprint"] for f in reported]  # highest first
+    assert [f["fingerprint"] for f in got] == [f["fingerprint"] for f in everything]  # highest first, identifiers last
+    got = _scored(got)
     for f, want in zip(got, reported):
         assert {k: f["analysis"][k] for k in ("owner", "identity", "link_confidence", "score", "band")} == \
             {k: want["analysis"][k] for k in ("owner", "identity", "link_confidence", "score", "band")}
@@ -250,7 +263,7 @@ def test_explain_db_and_findings_db_after_a_scan_with_an_inventory(repo, tmp_pat
     assert listed_fps("--owner", "team:payments") == [f["fingerprint"] for f in reported]
     assert listed_fps("--owner", "agent:release-bot") == [f["fingerprint"] for f in reported]
     assert listed_fps("--owner", "team:nobody") == []
-    assert listed_fps("--repo", "payments-api") == [f["fingerprint"] for f in reported]  # a scan records the name
+    assert listed_fps("--repo", "payments-api") == [f["fingerprint"] for f in everything]  # a scan records the name
     assert listed_fps("--repo", "ledger") == []
     bad = run_sprawl("findings", "--db", str(db), "--min-band", "severe", env=KEY)
     assert bad.returncode == 2 and b"Traceback" not in bad.stderr
@@ -274,10 +287,10 @@ def test_sweep_with_an_inventory_scores_what_it_recorded(repo, tmp_path):
     assert r.returncode == 1, r.stderr.decode()
     assert b"linked and scored against" in r.stderr
     links, scores, ids = _tables(db)
-    assert len(scores) == len(ids) >= 2
+    assert len(scores) == len(ids) - 1 >= 2  # all but the AWS key id, an identifier
     assert {json.loads(lk[5])["chosen"] and lk[1] for lk in links} >= {"agent:release-bot"}
     listed = run_sprawl("findings", "--db", str(db), "--owner", "agent:release-bot", "-f", "json", env=KEY)
-    assert len(json.loads(listed.stdout)["findings"]) == len(ids)
+    assert len(json.loads(listed.stdout)["findings"]) == len(ids) - 1
 
 
 def test_staged_with_db_and_inventory_records_scores(tmp_path):

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from scanner.analysis.blast_radius import Scorer, round_half_up
+from scanner.analysis.blast_radius import Scorer, fixed_point_score, round_half_up
 from scanner.analysis.linking import Linker
 from scanner.analysis.subject import Subject
 from scanner.inventory.model import Credential, Identity, Inventory, Owner, PathOwner, Tool
@@ -58,7 +58,7 @@ def test_example_a_active_admin_key_of_an_orphaned_agent_in_a_public_repo_gets_t
     assert (score.group("impact"), score.group("exposure"), score.group("governance")) == (45, 22, 14)
     assert score.raw == 81 and score.multiplier == 1.0
     assert score.score == 90 and score.band == "critical"
-    assert score.gates == ["floor 90: an active admin credential in a public place"]
+    assert score.gates == ["floor 90: a verified active admin credential in a public place"]
 
 
 def test_example_b_write_token_in_ci_owned_only_by_a_team_not_validated():
@@ -88,8 +88,8 @@ def test_example_c_test_key_in_a_transcript_shared_by_two_agents_is_capped():
     agent:helper-a (dev, 2 tools) and agent:helper-b (staging): an ambiguous tie at 0.99; 3 locations in
     logs/agent-transcript.jsonl in the work tree, first seen 3 days ago; validation says active.
 
-    Impact 2 + 4 + 2 + 2 = 10; Exposure 9 + 4.8 + 5 + 1 = 19.8; Governance 3 + 3 + 3 = 9;
-    raw 38.8, M 1.0 -> 39; gate: a test key -> cap 30 (low)."""
+    Impact 2 + 4 + 3 (staging, the worst holder) + 2 = 11; Exposure 9 + 4.8 + 5 + 1 = 19.8;
+    Governance 3 + 3 + 3 = 9; raw 39.8, M 1.0 -> 40; gate: a test key -> cap 30 (low)."""
     inv = Inventory(
         owners=[Owner("team:support")],
         identities=[Identity("agent:helper-a", "agent", owner="team:support", environment="dev",
@@ -101,10 +101,10 @@ def test_example_c_test_key_in_a_transcript_shared_by_two_agents_is_capped():
     s = Subject(finding("payments-test", privilege="test", locations=locs), liveness="active")
     link, score = run(s, inv)
     assert link.identity == "agent:helper-a" and link.ambiguous and link.runner_up.id == "agent:helper-b"
-    assert score.points() == {"privilege": 2, "reach": 4, "environment": 2, "toolset": 2, "where_found": 9,
+    assert score.points() == {"privilege": 2, "reach": 4, "environment": 3, "toolset": 2, "where_found": 9,
                               "sprawl": 4.8, "persistence": 5, "age": 1, "ownership": 3, "lifetime": 3, "reuse": 3}
-    assert (score.group("impact"), score.group("exposure"), score.group("governance")) == (10, 19.8, 9)
-    assert score.raw == 38.8 and score.score == 30 and score.band == "low"
+    assert (score.group("impact"), score.group("exposure"), score.group("governance")) == (11, 19.8, 9)
+    assert score.raw == 39.8 and score.score == 30 and score.band == "low"
     assert score.gates == ["cap 30: a test or publishable key"]
 
 
@@ -141,7 +141,8 @@ def test_every_factor_reports_points_maximum_reason_and_tags():
 def test_bands_and_rounding():
     assert [band(x) for x in (0, 19, 20, 39, 40, 59, 60, 79, 80, 100)] == [
         "info", "info", "low", "low", "medium", "medium", "high", "high", "critical", "critical"]
-    assert round_half_up(44.5) == 45 and round_half_up(45.05) == 45
+    assert round_half_up(44.5) == 45 and round_half_up(45.05) == 45 and round_half_up(0.35 * 90) == 32
+    assert fixed_point_score(0.35, 90) == 32 and fixed_point_score(0.85, 87) == 74 and fixed_point_score(0.2, 55.8) == 11
 
 
 def test_short_lived_tokens_score_low_lifetime():

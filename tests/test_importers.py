@@ -2,6 +2,8 @@
 Kubernetes, CrewAI, A2A (v1.0 and older), and the merge that records sources and reports conflicts."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import REPO, run_sprawl
 
@@ -10,6 +12,11 @@ from scanner.inventory.importers import import_sources, read_one
 from scanner.inventory.loader import dump_inventory, from_document, load_inventory, parse_yaml
 
 ORG = REPO / "fixtures" / "inventory" / "org"
+
+
+def one(*parts: str):
+    """Import one file of the fixture organisation as an org-root import does: its repository is the first folder."""
+    return read_one(ORG.joinpath(*parts), root=ORG)
 
 
 def test_backstage_multi_document_catalog():
@@ -33,7 +40,7 @@ def test_backstage_multi_document_catalog():
 
 
 def test_codeowners_last_matching_pattern_wins():
-    inv = read_one(ORG / "payments-api" / ".github" / "CODEOWNERS")
+    inv = one("payments-api", ".github", "CODEOWNERS")
     owner = lambda p: (r.owners if (r := inv.path_owner(p, "payments-api")) else None)  # noqa: E731
     assert owner("src/app.py") == ["user:dana"]
     assert owner("deploy/values.yaml") == ["team:payments"]
@@ -45,27 +52,30 @@ def test_codeowners_last_matching_pattern_wins():
 
 
 def test_mcp_vscode_dialect_reads_inputs_and_env_references():
-    inv = read_one(ORG / "support-agent" / ".vscode" / "mcp.json")
-    zendesk = inv.identity("mcp_server:zendesk")
-    assert zendesk.configs == [str(ORG / "support-agent" / ".vscode" / "mcp.json")]
-    cred = inv.credential("cred:zendesk:zendesk_api_token")
+    inv = one("support-agent", ".vscode", "mcp.json")
+    at = "support-agent:.vscode/mcp.json"
+    zendesk = inv.identity(f"mcp_server:{at}#zendesk")
+    assert zendesk.configs == [".vscode/mcp.json"] and zendesk.declared_in == ["support-agent:.vscode/mcp.json"]  # repository-relative
+    assert len(zendesk.block_lines(".vscode/mcp.json")) == 1
+    cred = inv.credential(f"cred:{at}#zendesk:zendesk_api_token")
     assert cred.secret_ref == "input:zendesk-token" and cred.env_vars == ["ZENDESK_API_TOKEN"]
-    assert inv.credential("cred:zendesk:zendesk_subdomain") is None  # a plain setting is not a credential
-    docs = inv.credential("cred:docs-search:authorization")
+    assert inv.credential(f"cred:{at}#zendesk:zendesk_subdomain") is None  # a plain setting is not a credential
+    docs = inv.credential(f"cred:{at}#docs-search:authorization")
     assert docs.secret_ref == "env:DOCS_SEARCH_TOKEN" and "DOCS_SEARCH_TOKEN" in docs.env_vars
-    assert inv.identity("mcp_server:docs-search").purpose.startswith("MCP server (http)")
+    assert inv.identity(f"mcp_server:{at}#docs-search").purpose.startswith("MCP server (http)")
 
 
 def test_mcp_servers_dialect_and_literal_values_are_noted_never_copied():
-    path = ORG / "desktop" / "claude_desktop_config.json"
-    inv = read_one(path)
-    assert {i.id for i in inv.identities} == {"mcp_server:github", "mcp_server:filesystem", "mcp_server:shell"}
-    assert inv.identity("mcp_server:shell").tools[0].executes_code
+    inv = one("desktop", "claude_desktop_config.json")
+    at = "mcp_server:desktop:claude_desktop_config.json#"
+    assert {i.id for i in inv.identities} == {at + "github", at + "filesystem", at + "shell"}
+    assert inv.identity(at + "shell").tools[0].executes_code
     assert any("GITHUB_PERSONAL_ACCESS_TOKEN holds a literal value" in n for n in inv.notes)
     assert "pasted-here-by-a-developer" not in dump_inventory(inv)
-    cursor = read_one(ORG / "support-agent" / ".cursor" / "mcp.json")
-    assert cursor.credential("cred:slack:slack_bot_token").secret_ref == "env:SLACK_BOT_TOKEN"
-    assert cursor.identity("mcp_server:slack").tools[0].system == "slack"
+    cursor = one("support-agent", ".cursor", "mcp.json")
+    at = "support-agent:.cursor/mcp.json#slack"
+    assert cursor.credential(f"cred:{at}:slack_bot_token").secret_ref == "env:SLACK_BOT_TOKEN"
+    assert cursor.identity(f"mcp_server:{at}").tools[0].system == "slack"
 
 
 def test_kubernetes_service_accounts_secrets_and_workloads():
@@ -84,12 +94,12 @@ def test_kubernetes_service_accounts_secrets_and_workloads():
 
 
 def test_crewai_agents():
-    inv = read_one(ORG / "research-crew" / "src" / "research_crew" / "config" / "agents.yaml")
+    inv = one("research-crew", "src", "research_crew", "config", "agents.yaml")
     researcher, analyst = inv.identity("agent:researcher"), inv.identity("agent:analyst")
     assert researcher.purpose == "Senior market researcher"
     assert [t.name for t in researcher.tools][:2] == ["SerperDevTool", "ScrapeWebsiteTool"]
     assert any(t.executes_code for t in analyst.tools) and not any(t.executes_code for t in researcher.tools)
-    assert researcher.paths == [f"{ORG}/research-crew/src/research_crew/**"]
+    assert researcher.paths == ["src/research_crew/**"] and researcher.declared_in == ["research-crew:src/research_crew/config/agents.yaml"]
 
 
 def test_a2a_cards_v1_and_older_field_names():
@@ -156,3 +166,29 @@ spec: {type: ai-agent, lifecycle: experimental, owner: payments}
     assert b"1 conflict(s)" in r.stdout
     missing = run_sprawl("inventory", "import", str(tmp_path / "nope"), "-o", str(out))
     assert missing.returncode == 2 and missing.stderr.count(b"\n") == 1
+
+
+def test_a2a_v1_proto_json_requirements(tmp_path):
+    card = tmp_path / "agent-card.json"
+    card.write_text(json.dumps({
+        "name": "Ledger Agent", "supportedInterfaces": [{"url": "https://ledger.example/a2a", "protocolBinding": "JSONRPC"}],
+        "securitySchemes": {"oauth": {"oauth2SecurityScheme": {"flows": {}}},
+                            "key": {"apiKeySecurityScheme": {"location": "header", "name": "X-Ledger-Key"}}},
+        "securityRequirements": [{"schemes": {"oauth": {"list": ["ledger.read", "ledger.write"]}}}]}))
+    inv = read_one(card, root=tmp_path)
+    assert [c.id for c in inv.credentials] == ["cred:ledger-agent:oauth"]  # not a scheme called "schemes"
+    assert inv.credentials[0].scopes == ["ledger.read", "ledger.write"]
+
+
+def test_kubernetes_id_label_is_kubernetes(tmp_path):
+    manifest = tmp_path / "deploy.yaml"
+    manifest.write_text("""apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: api
+  namespace: prod
+  labels: {backstage.io/kubernetes-id: payments-api}
+""")
+    inv = read_one(manifest, root=tmp_path)
+    sa = inv.identity("service_account:prod/api")
+    assert sa is not None and sa.aliases == ["kubernetes-id:payments-api"]

@@ -2,6 +2,13 @@
 
     score = min(100, round_half_up(M x (Impact + Exposure + Governance)))
 
+computed in fixed point: points in tenths, M in hundredths, so 0.35 x 90 = 31.5 rounds to 32
+(tests/test_blast_radius.py::test_e3_revoked_admin_key_in_public_history_rounds_half_up).
+A credential held by several identities is scored at its worst holder: the highest environment,
+the widest toolset and the union of their reach (tests/test_blast_radius.py::test_e2_...).
+Gates, in order: an admin credential in a public place has a floor of 90 when verified active and of
+80 when not validated; a test or publishable key is capped at 30.
+
 Every factor reports points, maximum, reason, evidence and framework tags (OWASP NHI Top 10 2025,
 OWASP Top 10 for Agentic Applications). The link's confidence is shown beside the score, never
 multiplied in. Where the model names a factor but not its steps, these are the steps:
@@ -25,14 +32,16 @@ from datetime import UTC, date, datetime
 
 from scanner.analysis.linking import INFERRED_BELOW, Link
 from scanner.analysis.subject import Subject
-from scanner.inventory.model import Credential, Identity, Inventory
+from scanner.inventory.model import INACTIVE_LIFECYCLES, Credential, Identity, Inventory
 from scanner.model import LOG_MEDIA, band
 
 PRIVILEGE_POINTS = {"admin": 22, "write": 16, "read": 10, "metered": 5, "test": 2}
 ENVIRONMENT_POINTS = {"prod": 8, "unknown": 5, "staging": 3, "dev": 2, "local": 1}
 WHERE_POINTS = {"public": 12, "log": 9, "ci-or-agent-config": 8, "private-source": 6, "ignored-local": 3}
-LIVENESS_M = {"active": 1.0, "unknown": 0.85, "revoked": 0.35, "expired": 0.2}
-ADMIN_PUBLIC_FLOOR = 90
+LIVENESS_M = {"active": 1.0, "unknown": 0.85, "indeterminate": 0.85, "revoked": 0.35, "expired": 0.2}
+LIVENESS_M_HUNDREDTHS = {k: round(v * 100) for k, v in LIVENESS_M.items()}
+ADMIN_PUBLIC_FLOOR = 90  # verified active
+ADMIN_PUBLIC_FLOOR_UNVALIDATED = 80  # not validated, or validation could not tell: critical until shown dead
 TEST_CAP = 30
 
 _TAGS = {
@@ -65,6 +74,7 @@ class Factor:
     reason: str
     evidence: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)  # the inventory facts it used, each with the source that gave it
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -80,6 +90,7 @@ class Score:
     factors: list[Factor]
     gates: list[str] = field(default_factory=list)
     link_confidence: float = 0.0
+    holders: list[dict] = field(default_factory=list)  # {identity, how: declared | inferred, detail}
 
     def points(self) -> dict[str, float]:
         return {f.name: f.points for f in self.factors}
@@ -91,11 +102,24 @@ class Score:
         return {"score": self.score, "band": self.band, "raw": self.raw, "multiplier": self.multiplier,
                 "liveness": self.liveness, "link_confidence": self.link_confidence, "gates": self.gates,
                 "impact": self.group("impact"), "exposure": self.group("exposure"),
-                "governance": self.group("governance"), "factors": [f.to_dict() for f in self.factors]}
+                "governance": self.group("governance"), "factors": [f.to_dict() for f in self.factors],
+                "holders": list(self.holders)}
 
 
 def round_half_up(x: float) -> int:
-    return int(math.floor(x + 0.5))
+    """Half up on the decimal value: 31.5 -> 32, 73.95 -> 74 (through tenths, so float error cannot drop it)."""
+    tenths = round(x * 10)
+    return (tenths + 5) // 10
+
+
+def tenths(points: float) -> int:
+    return round(points * 10)
+
+
+def fixed_point_score(m: float, raw: float) -> int:
+    """round_half_up(M x raw) with M in hundredths and raw in tenths: exact integer arithmetic."""
+    product = round(m * 100) * tenths(raw)  # thousandths
+    return (product + 500) // 1000
 
 
 def duration_seconds(text: str | None) -> int | None:
@@ -125,53 +149,94 @@ class Scorer:
             for cid in ident.credentials:
                 self.holders.setdefault(cid, []).append(ident)
 
+    def holders_of(self, link: Link, cred: Credential | None, ident: Identity | None) -> list[Identity]:
+        """Every distinct identity holding this credential: those the inventory says hold it and those a link
+        resolved above 0.5 (identity resolution ran before, so an alias is never a second holder)."""
+        held: dict[str, Identity] = {i.id: i for i in self.holders.get(cred.id, ())} if cred else {}
+        if ident is not None:
+            held.setdefault(ident.id, ident)
+        for c in link.candidates:
+            if c.kind == "identity" and c.confidence > INFERRED_BELOW and c.id not in held:
+                other = self.identities.get(c.id)
+                if other is not None:
+                    held[other.id] = other
+        return [held[k] for k in sorted(held)]
+
     def score(self, s: Subject, link: Link | None = None) -> Score:
         link = link or Link(s.fingerprint, "unowned")
         ident = self.identities.get(link.identity) if link.identity else None
         cred = self.credentials.get(link.credential) if link.credential else None
+        holders = self.holders_of(link, cred, ident)
         f = s.finding
-        privilege, pfactor = self._privilege(s, cred, ident)
+        privilege, pfactor = self._privilege(s, cred, holders)
         where, wfactor = self._where(s)
-        factors = [pfactor, self._reach(cred, ident), self._environment(s, ident), self._toolset(ident),
+        factors = [pfactor, self._reach(cred, holders), self._environment(s, holders), self._toolset(holders),
                    wfactor, self._sprawl(s), self._persistence(s), self._age(s),
-                   self._ownership(link, ident), self._lifetime(s, cred), self._reuse(link, cred)]
+                   self._ownership(link, ident), self._lifetime(s, cred), self._reuse(holders)]
         liveness = s.liveness
-        if liveness == "unknown" and cred and cred.expires_at and cred.expires_at < self.today:
+        if liveness in ("unknown", "indeterminate") and cred and cred.expires_at and cred.expires_at < self.today:
             liveness = "expired"
         expires = s.facts.get("expires")
-        if liveness == "unknown" and expires is not None and expires.date() < self.today:
+        if liveness in ("unknown", "indeterminate") and expires is not None and expires.date() < self.today:
             liveness = "expired"  # the token's own exp claim is in the past
         m = LIVENESS_M[liveness]
-        raw = round(sum(x.points for x in factors), 2)
-        total = min(100, round_half_up(m * raw))
+        raw_tenths = sum(tenths(x.points) for x in factors)
+        raw = raw_tenths / 10
+        total = min(100, fixed_point_score(m, raw))
         gates = []
-        if liveness == "active" and privilege == "admin" and where == "public" and total < ADMIN_PUBLIC_FLOOR:
-            gates.append(f"floor {ADMIN_PUBLIC_FLOOR}: an active admin credential in a public place")
-            total = ADMIN_PUBLIC_FLOOR
+        if privilege == "admin" and where == "public":
+            floor = (ADMIN_PUBLIC_FLOOR if liveness == "active" else
+                     ADMIN_PUBLIC_FLOOR_UNVALIDATED if liveness in ("unknown", "indeterminate") else None)
+            if floor is not None and total < floor:
+                state = "a verified active" if liveness == "active" else "an unvalidated"
+                gates.append(f"floor {floor}: {state} admin credential in a public place")
+                total = floor
         if (privilege == "test" or f.publishable) and total > TEST_CAP:
             gates.append(f"cap {TEST_CAP}: a test or publishable key")
             total = TEST_CAP
-        return Score(total, band(total), raw, m, liveness, factors, gates, link.confidence)
+        _record_facts(factors, cred, holders, ident, self.inv)
+        return Score(total, band(total), raw, m, liveness, factors, gates, link.confidence,
+                     self._holder_kinds(link, cred, holders))
+
+    def _holder_kinds(self, link: Link, cred: Credential | None, holders: list[Identity]) -> list[dict]:
+        """Declared holders (the inventory says they hold the credential) apart from inferred ones (a link)."""
+        declared = {i.id for i in self.holders.get(cred.id, ())} if cred else set()
+        conf = {c.id: c for c in link.candidates if c.kind == "identity"}
+        out = []
+        for i in holders:
+            if i.id in declared:
+                out.append({"identity": i.id, "how": "declared",
+                            "detail": f"holds {cred.id if cred else '?'} ({_src(i, 'credentials')})"})
+            else:
+                c = conf.get(i.id)
+                out.append({"identity": i.id, "how": "inferred",
+                            "detail": f"link {c.confidence:.2f} by {', '.join(c.methods)}" if c else "the link"})
+        return out
 
     # ---- impact -------------------------------------------------------------------------------
-    def _privilege(self, s: Subject, cred: Credential | None, ident: Identity | None) -> tuple[str, Factor]:
+    def _privilege(self, s: Subject, cred: Credential | None, holders: list[Identity]) -> tuple[str, Factor]:
+        approved = [sc for i in holders for sc in i.approved_scopes]
         if s.privilege in PRIVILEGE_POINTS:
             level, reason, ev = s.privilege, "from validation", []
         elif cred and cred.scopes:
             level = _scope_privilege(cred.scopes)
             reason, ev = f"from the inventory scopes of {cred.id}", cred.scopes
-        elif ident and ident.approved_scopes:
-            level = _scope_privilege(ident.approved_scopes)
-            reason, ev = f"from the approved scopes of {ident.id}", ident.approved_scopes
+        elif approved:
+            level = _scope_privilege(approved)
+            reason, ev = f"from the approved scopes of {', '.join(i.id for i in holders if i.approved_scopes)}", approved
         else:
             level = s.finding.privilege if s.finding.privilege in PRIVILEGE_POINTS else "write"
             reason, ev = f"the prior of rule {s.finding.rule_id}", []
         return level, Factor("F1", "impact", "privilege", PRIVILEGE_POINTS[level], 22, f"{level}: {reason}", list(ev),
                              _TAGS["privilege"])
 
-    def _reach(self, cred: Credential | None, ident: Identity | None) -> Factor:
-        scopes = list(cred.scopes if cred else []) or list(ident.approved_scopes if ident else [])
-        systems = sorted({t.system or t.name for t in ident.tools}) if ident else []
+    def _reach(self, cred: Credential | None, holders: list[Identity]) -> Factor:
+        """The union of what every holder reaches: the credential's scopes (else the holders' approved
+        scopes) and the systems of every holder's tools."""
+        scopes = list(cred.scopes if cred else [])
+        if not scopes:
+            scopes = sorted({sc for i in holders for sc in i.approved_scopes})
+        systems = sorted({t.system or t.name for i in holders for t in i.tools})
         if any(sc.strip() == "*" or sc.endswith(":*") for sc in scopes):
             return Factor("F2", "impact", "reach", 8, 8, "a wildcard scope reaches everything", scopes, _TAGS["reach"])
         if not scopes and not systems:
@@ -180,28 +245,38 @@ class Scorer:
         return Factor("F2", "impact", "reach", min(8, 2 * n), 8, f"{n} scope(s) and system(s) reachable",
                       scopes + systems, _TAGS["reach"])
 
-    def _environment(self, s: Subject, ident: Identity | None) -> Factor:
-        if ident and ident.environment != "unknown":
-            env, why = ident.environment, f"the environment of {ident.id}"
+    def _environment(self, s: Subject, holders: list[Identity]) -> Factor:
+        known = [i for i in holders if i.environment != "unknown"]
+        if known:
+            worst = max(known, key=lambda i: (ENVIRONMENT_POINTS[i.environment], i.id))
+            env = worst.environment
+            why = f"the environment of {worst.id}" + (" (the worst holder)" if len(holders) > 1 else "")
+            ev = sorted(f"{i.id}={i.environment}" for i in holders)
         else:
-            env, why = "unknown", "no environment known"
+            env, why, ev = "unknown", "no environment known", []
             for loc in s.finding.locations:
                 hit = next((e for rx, e in _ENV_PATH if rx.search(loc.path)), None)
                 if hit:
                     env, why = hit, f"the path {loc.path}"
                     break
-        return Factor("F3", "impact", "environment", ENVIRONMENT_POINTS[env], 8, f"{env}: {why}", [],
+        return Factor("F3", "impact", "environment", ENVIRONMENT_POINTS[env], 8, f"{env}: {why}", ev,
                       _TAGS["environment"])
 
-    def _toolset(self, ident: Identity | None) -> Factor:
-        if ident is None:
+    def _toolset(self, holders: list[Identity]) -> Factor:
+        if not holders:
             return Factor("F4", "impact", "toolset", 0, 7, "no owning agent known", [], _TAGS["toolset"])
+
+        def points(i: Identity) -> int:
+            return 7 if any(t.executes_code for t in i.tools) else min(7, len(i.tools))
+
+        ident = max(holders, key=lambda i: (points(i), i.id))
         names = [t.name for t in ident.tools]
         execs = [t.name for t in ident.tools if t.executes_code]
+        whose = ident.id + (" (the widest toolset of its holders)" if len(holders) > 1 else "")
         if execs:
-            return Factor("F4", "impact", "toolset", 7, 7, f"{ident.id} can run code ({', '.join(execs)})", names,
+            return Factor("F4", "impact", "toolset", 7, 7, f"{whose} can run code ({', '.join(execs)})", names,
                           _TAGS["toolset"] + ["ASI05"])
-        return Factor("F4", "impact", "toolset", min(7, len(names)), 7, f"{ident.id} has {len(names)} tool(s)", names,
+        return Factor("F4", "impact", "toolset", min(7, len(names)), 7, f"{whose} has {len(names)} tool(s)", names,
                       _TAGS["toolset"])
 
     # ---- exposure -----------------------------------------------------------------------------
@@ -216,11 +291,22 @@ class Scorer:
         return best, Factor("F5", "exposure", "where_found", WHERE_POINTS[best], 12, best, ev, _TAGS["where_found"])
 
     def _sprawl(self, s: Subject) -> Factor:
+        """The reason carries the arithmetic; the evidence lists every location with its repository."""
         n = max(1, len(s.finding.locations))
         repos = max(1, len(s.repos))
-        pts = round(min(10.0, 3 * math.log2(n) + 2 * (repos - 1)), 1)
-        return Factor("F6", "exposure", "sprawl", pts, 10, f"{n} location(s) in {repos} repositor{'y' if repos == 1 else 'ies'}",
-                      s.repos, _TAGS["sprawl"])
+        exact = 3 * math.log2(n) + 2 * (repos - 1)
+        pts = round(min(10.0, exact), 1)
+        sum_text = f"3 x log2({n}) + 2 x ({repos} - 1) = {exact:.1f}" + (", capped at 10" if exact > 10 else "")
+        where = []
+        for loc in s.finding.locations[:MAX_LOCATIONS_SHOWN]:
+            repo = s.repo_of(loc)
+            state = " (history only)" if loc.source == "git" and loc.provenance.at_head is False else ""
+            where.append(f"{repo + ':' if repo else ''}{loc.path}:{loc.line}{state}")
+        if len(s.finding.locations) > MAX_LOCATIONS_SHOWN:
+            where.append(f"... and {len(s.finding.locations) - MAX_LOCATIONS_SHOWN} more")
+        return Factor("F6", "exposure", "sprawl", pts, 10,
+                      f"{n} location(s) in {repos} repositor{'y' if repos == 1 else 'ies'}: {sum_text}",
+                      where, _TAGS["sprawl"])
 
     def _persistence(self, s: Subject) -> Factor:
         for loc in s.finding.locations:
@@ -241,13 +327,17 @@ class Scorer:
 
     # ---- governance ---------------------------------------------------------------------------
     def _ownership(self, link: Link, ident: Identity | None) -> Factor:
-        if ident and ident.orphaned:
-            why = "its owner is unknown" if ident.owner is None else f"it is {ident.lifecycle}"
+        if ident and self.inv.orphaned(ident):
+            why = ("its owner is unknown" if ident.owner is None else f"it is {ident.lifecycle}"
+                   if ident.lifecycle in INACTIVE_LIFECYCLES else f"its owner {ident.owner} is inactive")
             pts, reason = 8, f"orphaned: {ident.id} is linked but {why}"
         elif link.status == "unowned":
             pts, reason = 6, "unknown: no inventory link"
         elif link.status == "team-only":
             pts, reason = 4, f"team only: {link.owner}, no identity"
+        elif ident and ident.sources.get("owner", "").startswith("inherited:"):
+            pts, reason = 3, (f"inferred: {ident.id}'s owner {ident.owner} is inherited from the file declaring it "
+                              f"({ident.sources['owner'].removeprefix('inherited:')})")
         elif link.status == "inferred" or link.ambiguous or link.confidence < INFERRED_BELOW:
             pts, reason = 3, f"inferred: {link.identity or link.owner} at {link.confidence:.2f}" + (
                 " (ambiguous)" if link.ambiguous else "")
@@ -273,27 +363,62 @@ class Scorer:
         if rotated is not None:
             days = (self.today - rotated).days
             pts = 4 if days <= 90 else 5 if days <= 365 else 7
-            why = f"static, last rotated {days} day(s) ago"
+            # created_at is not a rotation: a credential never rotated is as old as it is
+            why = (f"static, last rotated {days} day(s) ago" if cred and cred.last_rotated else
+                   f"static, never rotated: created {days} day(s) ago")
         elif open_days >= 365:
             pts, why = 7, f"static and in the open for {open_days} days"
         else:
             pts, why = 6, "static, rotation unknown"
         return Factor("F10", "governance", "lifetime", pts, 7, f"{why} ({src})", [], _TAGS["lifetime"])
 
-    def _reuse(self, link: Link, cred: Credential | None) -> Factor:
-        holders = {i.id: i for i in self.holders.get(cred.id, ())} if cred else {}
-        for c in link.candidates:
-            if c.kind == "identity" and c.confidence >= INFERRED_BELOW and c.id not in holders:
-                ident = self.identities.get(c.id)
-                if ident:
-                    holders[ident.id] = ident
-        envs = sorted({i.environment for i in holders.values() if i.environment != "unknown"})
+    def _reuse(self, holders: list[Identity]) -> Factor:
+        envs = sorted({i.environment for i in holders if i.environment != "unknown"})
         n = max(len(holders), len(envs))
         pts = 0 if n <= 1 else 3 if n == 2 else 5
         tags = _TAGS["reuse"] + (["NHI8"] if len(envs) > 1 else [])
         return Factor("F11", "governance", "reuse", pts, 5,
                       f"held by {len(holders)} identit{'y' if len(holders) == 1 else 'ies'} in {len(envs) or 'no known'} "
-                      f"environment(s)", sorted(holders) + envs, tags)
+                      f"environment(s)", [i.id for i in holders] + envs, tags)
+
+
+MAX_LOCATIONS_SHOWN = 50
+
+
+def _src(entry, name: str) -> str:
+    return entry.sources.get(name) or entry.source or "inventory"
+
+
+def _record_facts(factors: list[Factor], cred: Credential | None, holders: list[Identity], ident: Identity | None,
+                  inv: Inventory) -> None:
+    """Name, on each factor, the inventory facts it used and the source of each (explain prints them)."""
+    by = {f.name: f for f in factors}
+    if cred is not None and cred.scopes:
+        fact = f"scopes {', '.join(cred.scopes)} of {cred.id} ({_src(cred, 'scopes')})"
+        by["reach"].facts.append(fact)
+        if "inventory scopes" in by["privilege"].reason:
+            by["privilege"].facts.append(fact)
+    for i in holders:
+        if i.environment != "unknown":
+            by["environment"].facts.append(f"environment {i.environment} of {i.id} ({_src(i, 'environment')})")
+        if i.tools:
+            tools = f"tools {', '.join(t.name for t in i.tools)} of {i.id} ({_src(i, 'tools')})"
+            by["toolset"].facts.append(tools)
+            by["reach"].facts.append(tools)
+        if i.approved_scopes and "approved scopes" in by["privilege"].reason:
+            by["privilege"].facts.append(f"approved scopes of {i.id} ({_src(i, 'approved_scopes')})")
+    if ident is not None:
+        by["ownership"].facts.append(f"owner {ident.owner} of {ident.id} ({_src(ident, 'owner')})")
+        owner = inv.owner(ident.owner)
+        if owner is not None and not owner.active:
+            by["ownership"].facts.append(f"{owner.id} inactive ({owner.sources.get('active') or owner.source})")
+        if ident.lifecycle != "production":
+            by["ownership"].facts.append(f"lifecycle {ident.lifecycle} of {ident.id} ({_src(ident, 'lifecycle')})")
+    if cred is not None:
+        for name in ("ttl", "last_rotated", "created_at", "expires_at"):
+            value = getattr(cred, name)
+            if value:
+                by["lifetime"].facts.append(f"{name} {value} of {cred.id} ({_src(cred, name)})")
 
 
 def _scope_privilege(scopes: list[str]) -> str:

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from scanner.analysis.subject import Subject
+from scanner.analysis.subject import Subject, is_identifier
 from scanner.findings.collect import portable_fingerprint
-from scanner.inventory.model import Credential, Identity, Inventory, PathOwner, codeowners_match, path_matches
+from scanner.inventory.model import (
+    Credential,
+    Identity,
+    Inventory,
+    PathOwner,
+    codeowners_match,
+    norm_path,
+    parse_place,
+    path_matches,
+    same_file,
+)
 
 CONFIDENCE = {
     "fingerprint": 0.99,
@@ -84,6 +95,8 @@ class Link:
     evidence: list[Evidence] = field(default_factory=list)
     runner_up: Candidate | None = None
     candidates: list[Candidate] = field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)  # identifier findings paired with it (evidence, not scored)
+    owner_groups: list[str] = field(default_factory=list)  # groups the owner belongs to (`--owner team:x` matches)
 
     @property
     def methods(self) -> list[str]:
@@ -105,7 +118,25 @@ class Link:
         return {"status": self.status, "identity": self.identity, "owner": self.owner, "credential": self.credential,
                 "confidence": self.confidence, "ambiguous": self.ambiguous, "orphaned": self.orphaned,
                 "methods": self.methods, "evidence": [e.__dict__ for e in self.evidence],
-                "runner_up": self.runner_up.to_dict() if self.runner_up else None}
+                "runner_up": self.runner_up.to_dict() if self.runner_up else None,
+                "margin": self.margin, "identifiers": list(self.identifiers), "owner_groups": list(self.owner_groups)}
+
+    @property
+    def margin(self) -> float | None:
+        """The winner's lead over its runner-up, in hundredths (the ambiguity test compares these)."""
+        if self.runner_up is None:
+            return None
+        return (hundredths(self.confidence) - hundredths(self.runner_up.confidence)) / 100
+
+
+def hundredths(confidence: float) -> int:
+    return round(confidence * 100)
+
+
+def within_margin(best: float, runner: float) -> bool:
+    """A runner-up within 0.10 of the winner, compared in hundredths: 0.68 vs 0.58 is within
+    (tests/test_linking.py::test_ambiguity_margin_is_compared_in_hundredths)."""
+    return hundredths(best) - hundredths(runner) <= round(AMBIGUITY_MARGIN * 100)
 
 
 _WILD = re.compile(r"[*?\[]")
@@ -170,8 +201,24 @@ class Linker:
         for ident in inventory.identities:
             for cid in ident.credentials:
                 self.holders[cid].append(ident)
+        self._parents: dict[str, set[str]] | None = None
+        self._groups: dict[str, list[str]] = {}
         self.owner_by_contact = {contact.lower(): o.id for o in inventory.owners for contact in o.contacts}
-        self.ref_creds = [c for c in inventory.credentials if c.secret_ref]
+        # Declared secret_ref paths, indexed like globs: each location tries a handful, not every credential
+        # (benchmarks/linking_scale.py: 2,000 identities x 5,000 findings).
+        self.refs = _GlobIndex()
+        for c in inventory.credentials:
+            ref = (c.secret_ref or "").removeprefix("file://")
+            if ref and "://" not in ref and ":" not in ref.split("/", 1)[0]:
+                self.refs.add(ref, c)
+        # Committed manifests that hold a credential (a k8s Secret at its secret_ref), by (repository, path).
+        self.manifests: dict[tuple[str, str], list[tuple[str, int, int, Credential]]] = defaultdict(list)
+        for c in inventory.credentials:
+            for place in c.declared_in:
+                parsed = parse_place(place)
+                if parsed:
+                    base = parsed[1].rsplit("/", 1)[-1]
+                    self.manifests[(parsed[0], base)].append((parsed[1], parsed[2], parsed[3], c))
         self._ids = {i.id: i for i in inventory.identities}
         self.configs, self.paths = _GlobIndex(), _GlobIndex()
         self.by_repo: dict[str, list[Identity]] = defaultdict(list)
@@ -185,6 +232,26 @@ class Linker:
         self.codeowners = _GlobIndex()
         for rule in inventory.path_owners:
             self.codeowners.add(rule.pattern, rule)
+
+    def groups_of(self, owner: str) -> list[str]:
+        """Every group `owner` belongs to, directly or through nested groups (one walk per owner, cached)."""
+        cached = self._groups.get(owner)
+        if cached is None:
+            if self._parents is None:
+                self._parents = defaultdict(set)
+                for o in self.inv.owners:
+                    self._parents[o.id].update(o.member_of)
+                    for m in o.members:
+                        self._parents[m].add(o.id)
+            seen: set[str] = set()
+            todo = list(self._parents.get(owner, ()))
+            while todo:
+                g = todo.pop()
+                if g not in seen and g != owner:
+                    seen.add(g)
+                    todo.extend(self._parents.get(g, ()))
+            cached = self._groups[owner] = sorted(seen)
+        return cached
 
     def path_owner(self, path: str, repo: str | None) -> PathOwner | None:
         """CODEOWNERS semantics (the last matching rule wins), through the index."""
@@ -204,8 +271,10 @@ class Linker:
             table = self._key_id_fps[rule_id] = {portable_fingerprint(rule_id, k): c for k, c in self.by_key_id.items()}
         return table
 
-    def link_all(self, subjects: list[Subject]) -> dict[str, Link]:
-        neighbours = _identifier_index(subjects)
+    def link_all(self, subjects: list[Subject], identifiers: Sequence[Subject] = ()) -> dict[str, Link]:
+        """Link every credential; `identifiers` are the identifier findings (scanner.analysis.subject.is_identifier),
+        used as key-id evidence for the secret beside them in the same file of the same repository."""
+        neighbours = _identifier_index(list(identifiers) or subjects)
         return {s.fingerprint: self.link(s, neighbours) for s in subjects}
 
     def link(self, s: Subject, neighbours: dict | None = None) -> Link:
@@ -232,15 +301,22 @@ class Linker:
                 to_holders(cred, "fingerprint", CONFIDENCE["fingerprint"], f"inventory credential {cred.id} declares "
                            f"fingerprint {fp[:12]}...")
         # 2. Found at a declared secret_ref that is a path in the repository (or a file:// reference to one).
-        for cred in self.ref_creds:
-            assert cred.secret_ref is not None  # ref_creds holds only credentials with a secret_ref
-            for loc in f.locations:
-                ref = cred.secret_ref.removeprefix("file://")
-                if "://" not in ref and ":" not in ref.split("/", 1)[0] and path_matches(loc.path, ref):
+        seen_refs: set[str] = set()
+        for loc in f.locations:
+            for ref, cred in self.refs.candidates(loc.path):
+                if cred.id not in seen_refs and path_matches(loc.path, ref):
+                    seen_refs.add(cred.id)
                     to_holders(cred, "secret_ref", CONFIDENCE["secret_ref"],
-                               f"found at {loc.path}, the declared secret_ref of {cred.id}")
-                    break
-        # 3. A non-secret key id: captured beside the secret, an identifier finding nearby, or the finding itself.
+                               f"found at {_where(s, loc)}, the declared secret_ref of {cred.id}")
+            base = norm_path(loc.path).rsplit("/", 1)[-1]
+            for path, first, last, cred in self.manifests.get((s.repo_of(loc) or "", base), ()):
+                if cred.id not in seen_refs and first <= loc.line <= last and same_file(loc.path, path):
+                    seen_refs.add(cred.id)
+                    to_holders(cred, "secret_ref", CONFIDENCE["secret_ref"],
+                               f"found at {_where(s, loc)}, in the committed manifest of {cred.secret_ref or cred.id}")
+        # 3. A non-secret key id: captured beside the secret, an identifier finding nearby (same repository,
+        #    same file, within NEIGHBOUR_LINES), or the finding itself.
+        near = list(_near(neighbours or {}, s))
         for kid in s.key_ids():
             cred = self.by_key_id.get(kid)
             if cred:
@@ -249,24 +325,35 @@ class Linker:
             cred = self._key_ids_for_rule(f.rule_id).get(f.fingerprint)
             if cred:
                 to_holders(cred, "key_id", CONFIDENCE["key_id"], f"this is key id {cred.key_id} of {cred.id}")
-            for other in _near(neighbours or {}, s):
-                cred = self._key_ids_for_rule(other.rule_id).get(other.fingerprint)
+            for other, oloc in near:
+                cred = self._key_ids_for_rule(other.finding.rule_id).get(other.fingerprint)
                 if cred:
-                    loc = other.locations[0]
                     to_holders(cred, "key_id", CONFIDENCE["key_id"],
-                               f"key id {cred.key_id} of {cred.id} found beside it at {loc.path}:{loc.line}")
+                               f"key id {cred.key_id} of {cred.id} found beside it at {_where(other, oloc)}")
             for loc in f.locations:
                 for token in _TOKEN.findall(loc.snippet):
                     cred = self.by_key_id.get(token)
                     if cred and len(token) >= 12:
                         to_holders(cred, "key_id", CONFIDENCE["key_id"], f"key id {token} on the same line")
-        # 4. A literal inside an agent's own config file.
+        # 4. A literal inside an agent's or server's own config: the server whose block holds the line, never its
+        #    neighbours in the same file; a config declared without blocks (a hand-kept glob) counts when no
+        #    block claims the line. Same repository only.
         for loc in f.locations:
+            repo = s.repo_of(loc)
+            owners_by_block, whole_file = [], []
             for glob, ident in self.configs.candidates(loc.path):
-                if path_matches(loc.path, glob):
-                    add("identity", ident.id, ident.owner,
-                        Evidence("agent_config", CONFIDENCE["agent_config"], f"literal in {loc.path}, the config of "
-                                 f"{ident.id}"))
+                if not path_matches(loc.path, glob) or not _same_repo(ident, repo):
+                    continue
+                blocks = ident.block_lines(loc.path)
+                if not blocks:
+                    whole_file.append(ident)
+                elif any(a <= loc.line <= b for a, b in blocks):
+                    owners_by_block.append(ident)
+            for ident in {i.id: i for i in (owners_by_block or whole_file)}.values():
+                where = "the block of" if owners_by_block else "the config of"
+                add("identity", ident.id, ident.owner,
+                    Evidence("agent_config", CONFIDENCE["agent_config"], f"literal at {_where(s, loc)}, in {where} "
+                             f"{ident.id}"))
         # 5. Assigned to a name that an identity's credential declares as its env var.
         for name in s.assignment_names():
             creds = self.by_env.get(name.upper(), [])
@@ -292,7 +379,7 @@ class Linker:
                     Evidence("path_owner", CONFIDENCE["path_owner"], f"{rule.source}: {rule.pattern} owned by "
                              f"{' '.join(rule.owners)}"))
             for glob, ident in self.paths.candidates(loc.path):
-                if path_matches(loc.path, glob):
+                if path_matches(loc.path, glob) and _same_repo(ident, repo):
                     add("identity", ident.id, ident.owner, Evidence("path_identity", CONFIDENCE["path_identity"],
                                                                     f"{loc.path} is under {ident.id}'s paths"))
             for ident in self.by_repo.get(repo, ()) if repo else ():
@@ -303,7 +390,11 @@ class Linker:
                 oid = self.owner_by_contact[author]
                 add("owner", oid, oid, Evidence("commit_author", CONFIDENCE["commit_author"],
                                                 f"committed by {author}"))
-        return self._decide(s.fingerprint, list(cands.values()))
+        link = self._decide(s.fingerprint, list(cands.values()))
+        if link.owner:
+            link.owner_groups = self.groups_of(link.owner)
+        link.identifiers = [f"{o.finding.rule_id} {o.finding.preview} at {_where(o, oloc)}" for o, oloc in near]
+        return link
 
     def _decide(self, fingerprint: str, cands: list[Candidate]) -> Link:
         idents = [c for c in cands if c.kind == "identity"]
@@ -327,13 +418,13 @@ class Linker:
             ident = self._ids.get(best.id)
             status = "linked" if conf >= INFERRED_BELOW else "inferred"
             return Link(fingerprint, status, identity=best.id, owner=best.owner, credential=best.credential,
-                        confidence=conf, ambiguous=bool(runner and best.confidence - runner.confidence <= AMBIGUITY_MARGIN),
-                        orphaned=bool(ident and ident.orphaned),
+                        confidence=conf, ambiguous=bool(runner and within_margin(conf, runner.confidence)),
+                        orphaned=bool(ident and self.inv.orphaned(ident)),
                         evidence=best.evidence + [e for c in support for e in c.evidence], runner_up=runner,
                         candidates=ranked)
         status = "team-only" if conf >= INFERRED_BELOW else "inferred"
         return Link(fingerprint, status, owner=best.id, confidence=conf,
-                    ambiguous=bool(runner and conf - runner.confidence <= AMBIGUITY_MARGIN),
+                    ambiguous=bool(runner and within_margin(conf, runner.confidence)),
                     evidence=list(best.evidence), runner_up=runner, candidates=ranked)
 
 
@@ -345,25 +436,37 @@ def _agree(a: Candidate, b: Candidate) -> bool:
     return ident.owner == owner.id
 
 
-def _identifier_index(subjects: list[Subject]) -> dict[str, list[tuple[int, object]]]:
-    index: dict[str, list] = defaultdict(list)
+def _same_repo(ident: Identity, repo: str | None) -> bool:
+    """Path matching is repository-relative: an identity that names its repositories matches only there."""
+    homes = ident.home_repos
+    return not homes or not repo or repo in homes
+
+
+def _where(s: Subject, loc) -> str:
+    repo = s.repo_of(loc)
+    return f"{repo + ':' if repo else ''}{loc.path}:{loc.line}"
+
+
+def _identifier_index(subjects: list[Subject]) -> dict[tuple[str, str], list[tuple[int, Subject, object]]]:
+    """Identifier findings by (repository, path): a key id pairs only with a secret in the same file of the
+    same repository (tests/test_linking.py::test_a_key_id_in_another_repository_is_not_a_pair)."""
+    index: dict[tuple[str, str], list] = defaultdict(list)
     for s in subjects:
-        f = s.finding
-        if f.kind == "identifier" or f.rule_id.endswith(("-key-id", "-access-key-id", "-client-id", "-app-id")):
-            for loc in f.locations:
-                index[loc.path].append((loc.line, f))
+        if is_identifier(s.finding):
+            for loc in s.finding.locations:
+                index[(s.repo_of(loc) or "", loc.path)].append((loc.line, s, loc))
     return index
 
 
 def _near(index: dict, s: Subject):
     seen = set()
     for loc in s.finding.locations:
-        for line, other in index.get(loc.path, ()):
-            if other is not s.finding and abs(line - loc.line) <= NEIGHBOUR_LINES and id(other) not in seen:
+        for line, other, oloc in index.get((s.repo_of(loc) or "", loc.path), ()):
+            if other is not s and abs(line - loc.line) <= NEIGHBOUR_LINES and id(other) not in seen:
                 seen.add(id(other))
-                yield other
+                yield other, oloc
 
 
 def orphaned_identities(inv: Inventory) -> list[Identity]:
-    return [i for i in inv.identities if i.orphaned]
+    return [i for i in inv.identities if inv.orphaned(i)]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from scanner.analysis.analyze import Analysis, analyze
-from scanner.analysis.subject import Subject, parse_when
+from scanner.analysis.subject import Subject, facts_of, parse_when, subject_facts
 from scanner.inventory.model import Inventory
 from scanner.model import FindingAnalysis
 
@@ -36,15 +36,45 @@ def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[st
     from scanner.store.record import to_finding
 
     rules = load_rules().by_id  # what the datastore does not keep of a rule: whether its key is publishable
+    kept = read_facts(store)
     subjects, ids = [], {}
     for row in store.query_findings(min_confidence=min_confidence):
         if row["status"] == "allowed":
             continue
         f = to_finding(row, store.locations_of(row["id"]))
         f.publishable = rules[f.rule_id].publishable if f.rule_id in rules else False
-        subjects.append(Subject(f, public_repos=public_repos, **stored_facts(row)))
+        pairs = kept.get(row["id"]) or facts_of(f, f.secret)  # kept at scan time, else what the row itself says
+        subjects.append(Subject(f, public_repos=public_repos, facts=subject_facts(pairs), **stored_facts(row)))
         ids[f.fingerprint] = row["id"]
     return StoredFindings(subjects, ids)
+
+
+def write_facts(store, result, ids: dict[str, int]) -> int:
+    """Keep each recorded finding's non-secret facts (scanner.analysis.subject.facts_of) in table `facts`, read
+    while the secret is still in memory, so a later `analyze --db` links and scores as this scan did. Call
+    inside the transaction that recorded the findings. Returns the number of facts written."""
+    secrets = getattr(result, "secrets", None) or {}
+    n = 0
+    for f in result.findings:
+        fid = ids.get(f.fingerprint)
+        if fid is None:
+            continue
+        for name, value, source in facts_of(f, secrets.get(f.fingerprint) or f.secret):
+            store.db.execute("INSERT OR IGNORE INTO facts (finding_id, name, value, source) VALUES (?, ?, ?, ?)",
+                             [fid, name, value, source])
+            n += 1
+    return n
+
+
+def read_facts(store) -> dict[int, list[tuple[str, str, str]]]:
+    """finding id -> its kept facts (name, value, source)."""
+    out: dict[int, list[tuple[str, str, str]]] = {}
+    if "facts" not in store.db.table_names():
+        return out
+    for fid, name, value, source in store.db.execute("SELECT finding_id, name, value, source FROM facts "
+                                                     "ORDER BY finding_id, name, value"):
+        out.setdefault(fid, []).append((name, value, source))
+    return out
 
 
 def analyze_recorded(store, result, ids: dict[str, int], scan_id: int, inventory: Inventory, *,
@@ -103,6 +133,8 @@ def write_analysis(store, analysis: Analysis, ids: dict[str, int], scan_id: int 
         for fp, fid in ids.items():
             db.execute("DELETE FROM links WHERE finding_id = ?", [fid])
             db.execute("DELETE FROM scores WHERE finding_id = ?", [fid])
+            if fp not in analysis.scores:
+                continue  # an identifier: evidence on the secret it pairs with, no link or score of its own
             link, score = analysis.links[fp], analysis.scores[fp]
             if link.status != "unowned":
                 db["links"].insert({
@@ -110,7 +142,9 @@ def write_analysis(store, analysis: Analysis, ids: dict[str, int], scan_id: int 
                     "method": link.methods[0] if link.methods else "", "confidence": link.confidence,
                     "ambiguous": int(link.ambiguous), "scan_id": scan_id,
                     "evidence": _json({"chosen": True, "status": link.status, "credential": link.credential,
-                                       "orphaned": link.orphaned, "evidence": link.evidence})})
+                                       "orphaned": link.orphaned, "evidence": link.evidence,
+                                       "owner_groups": link.owner_groups, "identifiers": link.identifiers,
+                                       "margin": link.margin})})
             for cand in link.candidates:
                 if cand.kind == "credential" or (cand.kind == "identity" and cand.id == link.identity) or (
                         cand.kind == "owner" and cand.id == link.owner):
@@ -120,8 +154,10 @@ def write_analysis(store, analysis: Analysis, ids: dict[str, int], scan_id: int 
                     "owner_id": cand.owner, "method": cand.methods[0] if cand.methods else "",
                     "confidence": cand.confidence, "ambiguous": int(link.ambiguous), "scan_id": scan_id,
                     "evidence": _json({"chosen": False, "evidence": cand.evidence})})
+            # Paired identifiers ride with the score too: an unowned secret has no link row to carry them.
             db["scores"].insert({"finding_id": fid, "score": score.score, "band": score.band,
-                                 "link_confidence": link.confidence, "factors": _json(score.to_dict()),
+                                 "link_confidence": link.confidence,
+                                 "factors": _json({**score.to_dict(), "identifiers": link.identifiers}),
                                  "computed_at": stamp}, replace=True)
 
 
@@ -184,7 +220,8 @@ def stored_link(stored: dict) -> dict:
     if chosen is None:
         return {"status": "unowned", "identity": None, "owner": None, "credential": None,
                 "confidence": stored["link_confidence"] or 0.0, "ambiguous": False, "orphaned": False,
-                "methods": [], "evidence": [], "runner_up": None}
+                "methods": [], "evidence": [], "runner_up": None, "margin": None,
+                "identifiers": stored["factors"].get("identifiers", []), "owner_groups": []}
     ev = chosen["evidence"]
     rivals = [lk for lk in stored["links"] if not lk["evidence"].get("chosen")]
     runner = rivals[0] if rivals else None
@@ -192,7 +229,8 @@ def stored_link(stored: dict) -> dict:
             "credential": ev.get("credential"), "confidence": chosen["confidence"],
             "ambiguous": bool(chosen["ambiguous"]), "orphaned": bool(ev.get("orphaned")),
             "methods": sorted({e["method"] for e in ev["evidence"]}, key=lambda m: -CONFIDENCE.get(m, 0)),
-            "evidence": ev["evidence"],
+            "evidence": ev["evidence"], "margin": ev.get("margin"), "identifiers": ev.get("identifiers", []),
+            "owner_groups": ev.get("owner_groups", []),
             "runner_up": {"kind": "identity" if runner["identity_id"] else "owner",
                           "id": runner["identity_id"] or runner["owner_id"], "owner": runner["owner_id"],
                           "confidence": runner["confidence"], "evidence": runner["evidence"]["evidence"]}

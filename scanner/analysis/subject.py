@@ -12,7 +12,11 @@ from datetime import UTC, datetime
 
 from scanner.model import Finding, Location
 
-LIVENESS = ("active", "unknown", "revoked", "expired")
+LIVENESS = ("active", "unknown", "indeterminate", "revoked", "expired")
+# Rules whose match names a thing rather than granting access: evidence for the secret beside them, never a
+# credential of their own (DESIGN section 7). Rule kind `identifier`, or one of these id shapes.
+_IDENTIFIER_RULE = re.compile(r"-(access-key-id|key-id|client-id|app-id|tenant-id|tenant-or-client-id|"
+                              r"subscription-id|storage-account-name|account-id|account-name)$")
 # `NAME = value`, `NAME: value`, `"NAME": "value"`, `export NAME=value`, `--name value`
 _ASSIGN = re.compile(r"""(?:^|[\s{,;(])(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=>|[=:])\s*["']?$""")
 
@@ -61,6 +65,12 @@ class Subject:
         return {str(v) for k, v in self.finding.groups.items() if k in keep and v} | set(self.facts.get("key_ids", ()))
 
 
+def is_identifier(finding: Finding) -> bool:
+    """An AWS key id, Azure tenant/client/subscription id, storage account name, GCP client id...: never scored
+    or ranked (tests/test_blast_radius.py::test_identifiers_are_evidence_never_scored)."""
+    return finding.kind == "identifier" or bool(_IDENTIFIER_RULE.search(finding.rule_id))
+
+
 def assignment_name(snippet: str, preview: str) -> str | None:
     if not snippet:
         return None
@@ -83,10 +93,62 @@ def parse_when(value) -> datetime | None:
     return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
-def secret_facts(secret: str | None) -> dict:
-    """What a secret says about itself without being a secret: a JWT's `sub` (a key id for linking),
-    its lifetime (`exp` - `iat`) and when it expires. Empty for anything else."""
-    if not secret or not secret.startswith("eyJ") or secret.count(".") < 2:
+FACT_NAMES = ("sub", "iss", "aud", "iat", "exp", "client_id", "azp", "private_key_id", "client_email", "project_id",
+              "key_id", "access_key_id", "app_id", "token_type")
+KEY_ID_FACTS = ("sub", "client_id", "azp", "private_key_id", "client_email", "key_id", "access_key_id", "app_id")
+_TOKEN_TYPES = (("ghs_", "github-installation"), ("ghu_", "github-user-to-server"), ("ghp_", "github-pat"),
+                ("github_pat_", "github-fine-grained-pat"), ("ASIA", "aws-session"), ("AKIA", "aws-long-term"))
+
+
+def facts_of(finding: Finding, secret: str | None) -> list[tuple[str, str, str]]:
+    """The non-secret facts of a finding, read at scan time (the secret is not kept): (name, value, source).
+    JWT claims (sub, iss, aud, iat, exp, client_id, azp), identifiers the rule captured beside the secret
+    (private_key_id, client_email, project_id, key ids) and the token type its prefix names.
+    tests/test_analysis_facts.py::test_analyze_db_after_a_scan_links_and_scores_as_the_scan_did."""
+    out: list[tuple[str, str, str]] = []
+    for name, value in sorted(finding.groups.items()):
+        if name in FACT_NAMES and value:
+            out.append((name, str(value), f"rule {finding.rule_id} capture"))
+    if secret:
+        prefix = next((t for p, t in _TOKEN_TYPES if secret.startswith(p)), None)
+        if prefix:
+            out.append(("token_type", prefix, "prefix"))
+        claims = _jwt_claims(secret)
+        for claim in ("sub", "iss", "aud", "iat", "exp", "client_id", "azp"):
+            raw = claims.get(claim)
+            if isinstance(raw, list):
+                out.extend((claim, str(v), "jwt claim") for v in raw)
+            elif raw is not None and raw != "":
+                out.append((claim, str(int(raw)) if isinstance(raw, float) else str(raw), "jwt claim"))
+    return list(dict.fromkeys(out))
+
+
+def subject_facts(pairs: list[tuple[str, str, str]] | list[tuple[str, str]]) -> dict:
+    """What linking and scoring read from facts, the same from a scan in process and from the datastore:
+    `key_ids` (JWT sub, SA key ids...), `expires` (the exp claim) and `ttl_seconds` (exp - iat)."""
+    values: dict[str, list[str]] = {}
+    for pair in pairs:
+        values.setdefault(pair[0], []).append(pair[1])
+    facts: dict = {"key_ids": sorted({v for n in KEY_ID_FACTS for v in values.get(n, ()) if v})}
+    exp, iat = _number(values.get("exp")), _number(values.get("iat"))
+    if exp is not None:
+        facts["expires"] = datetime.fromtimestamp(exp, UTC)
+        if iat is not None and exp > iat:
+            facts["ttl_seconds"] = int(exp - iat)
+    if values.get("token_type"):
+        facts["token_type"] = values["token_type"][0]
+    return facts
+
+
+def _number(values: list[str] | None) -> float | None:
+    try:
+        return float(values[0]) if values else None
+    except ValueError:
+        return None
+
+
+def _jwt_claims(secret: str) -> dict:
+    if not secret.startswith("eyJ") or secret.count(".") < 2:
         return {}
     import base64
     import json
@@ -96,12 +158,14 @@ def secret_facts(secret: str | None) -> dict:
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (ValueError, UnicodeDecodeError):
         return {}
-    if not isinstance(claims, dict):
-        return {}
-    facts: dict = {"key_ids": sorted({str(claims[k]) for k in ("sub", "client_id", "azp") if claims.get(k)})}
-    exp, iat = claims.get("exp"), claims.get("iat")
-    if isinstance(exp, (int, float)):
-        facts["expires"] = datetime.fromtimestamp(exp, UTC)
-        if isinstance(iat, (int, float)) and exp > iat:
-            facts["ttl_seconds"] = int(exp - iat)
-    return facts
+    return claims if isinstance(claims, dict) else {}
+
+
+def secret_facts(secret: str | None) -> dict:
+    """What a secret says about itself without being a secret (a JWT's sub, lifetime and expiry)."""
+    pairs = [(n, v) for n, v, _src in facts_of(_NO_GROUPS, secret)] if secret else []
+    return subject_facts(pairs) if pairs else {}
+
+
+_NO_GROUPS = Finding(rule_id="", rule_name="", provider="", kind="", fingerprint="", preview="", confidence="",
+                     entropy=0.0, privilege="", lifetime="", remediation="", reasons=[], locations=[])

@@ -206,7 +206,10 @@ def explain(fingerprint, paths, inventory_file, db, min_confidence, public_repo,
 @click.option("--view", "views", multiple=True,
               type=click.Choice(["outside-approved", "shared", "orphaned", "static-with-workload-identity",
                                  "unreviewed"]), help="Only these views (repeatable; default: all).")
-def governance(paths, inventory_file, db, min_confidence, public_repo, fmt, views):
+@click.option("--fail-on", "fail_on", metavar="VIEWS",
+              help="Exit 1 when any of these views has rows: orphaned,shared,static-with-workload-identity,"
+                   "outside-approved,unreviewed[:DAYS] (comma-separated).")
+def governance(paths, inventory_file, db, min_confidence, public_repo, fmt, views, fail_on):
     """Governance views: credentials outside approved locations, shared credentials, orphaned
     identities still exposed, static credentials of workload-identity users, overdue reviews.
 
@@ -215,16 +218,26 @@ def governance(paths, inventory_file, db, min_confidence, public_repo, fmt, view
       sprawl governance --inventory inventory.yaml --db .sprawl/sprawl.db
       sprawl governance --inventory inventory.yaml .
       sprawl governance --inventory inventory.yaml . --view orphaned -f json
+      sprawl governance --inventory inventory.yaml --db sprawl.db --fail-on orphaned,shared,unreviewed:180
+    Exit codes: 0 no named view has rows (or no --fail-on), 1 a named view has rows, 2 usage or input error.
     """
-    from scanner.analysis.governance import all_views, render_text
+    from scanner.analysis.governance import Policy, all_views, render_text
 
     if inventory_file is None:
         raise click.UsageError("governance views need --inventory")
+    try:
+        policy = Policy.parse(fail_on)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fail-on") from None
     result, analysis = _analysis(paths or (() if db else (".",)), inventory_file, db, min_confidence, public_repo)
-    out = all_views(analysis)
+    out = all_views(analysis, policy)
     if views:
-        out = {k: v for k, v in out.items() if k in views}
+        out = {k: v for k, v in out.items() if k in views or k in policy.fail_on}
+    failed = policy.failed(out)
     if fmt == "json":
-        click.echo(json.dumps({"schema": "secret-sprawl/governance", "version": 1, "views": out}, indent=2))
+        click.echo(json.dumps({"schema": "secret-sprawl/governance", "version": 2, "views": out,
+                               "policy": {"fail_on": list(policy.fail_on), "review_days": policy.review_days,
+                                          "failed": failed}}, indent=2))
     else:
-        click.echo(render_text(out), nl=False)
+        click.echo(render_text(out, policy), nl=False)
+    sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)

@@ -76,6 +76,8 @@ def triage_result(bundle: str, result: ScanResult, inventory=None) -> Incident:
     analysis = _analyze(result, inventory)
     entries = []
     for f in result.findings:
+        if f.fingerprint not in analysis.scores:
+            continue  # an identifier: evidence on the secret beside it (Link.identifiers), never an entry
         seen = sorted(t for loc in f.locations if (t := loc.provenance.seen or loc.provenance.date))
         where = [f"{loc.path}:{loc.line}" for loc in f.locations[:MAX_WHERE]]
         link, score = analysis.links[f.fingerprint], analysis.scores[f.fingerprint]

@@ -19,11 +19,13 @@ from scanner.inventory.model import (
     IDENTITY_KINDS,
     LIFECYCLES,
     OWNER_TYPES,
+    REPO_VISIBILITIES,
     Credential,
     Identity,
     Inventory,
     Owner,
     PathOwner,
+    Repository,
     Tool,
 )
 
@@ -145,7 +147,7 @@ class _Checker:
         return {str(k): str(v) for k, v in value.items() if k not in (_LINE, _KEYLINES)}
 
 
-_OWNER_FIELDS = {"id", "type", "contacts", "name", "source", "sources"}
+_OWNER_FIELDS = {"id", "type", "contacts", "name", "active", "members", "member_of", "source", "sources"}
 _IDENTITY_FIELDS = {f.name for f in fields(Identity)}
 _CREDENTIAL_FIELDS = {f.name for f in fields(Credential)}
 _TOOL_FIELDS = {"name", "system", "via", "scopes"}
@@ -177,6 +179,14 @@ def _ttl(c: _Checker, entry: dict, where: str) -> str | None:
     return ttl
 
 
+def _active(c: _Checker, entry: dict, where: str) -> bool:
+    value = entry.get("active", True)
+    if not isinstance(value, bool):
+        c.err(where, _ln(entry, "active"), "field 'active' must be true or false")
+        return True
+    return value
+
+
 def from_document(doc, name: str) -> Inventory:
     """Build and validate an Inventory from parsed YAML; every problem is collected, then raised together."""
     c = _Checker(name)
@@ -184,7 +194,8 @@ def from_document(doc, name: str) -> Inventory:
         raise InventoryError([f"{name}: an inventory is a mapping with kind: Inventory"])
     if doc.get("kind") != "Inventory":
         c.err("document", doc.get(_LINE), f"field 'kind' must be 'Inventory', not {doc.get('kind')!r}")
-    c.known_fields(doc, {"kind", "version", "owners", "identities", "credentials", "path_owners", "notes"}, "document")
+    c.known_fields(doc, {"kind", "version", "owners", "identities", "credentials", "path_owners", "repos", "notes"},
+                   "document")
     inv = Inventory()
     for where, e in _entries(doc, "owners", c):
         c.known_fields(e, _OWNER_FIELDS, where)
@@ -192,6 +203,8 @@ def from_document(doc, name: str) -> Inventory:
             id=c.string(e, "id", where, required=True) or "", type=c.string(e, "type", where, choices=OWNER_TYPES,
                                                                               default="team"),
             contacts=c.strings(e, "contacts", where), name=c.string(e, "name", where, default=""),
+            active=_active(c, e, where), members=c.strings(e, "members", where),
+            member_of=c.strings(e, "member_of", where),
             source=c.string(e, "source", where, default=name), sources=c.sources(e, where)))
     for where, e in _entries(doc, "credentials", c):
         c.known_fields(e, _CREDENTIAL_FIELDS, where)
@@ -216,6 +229,11 @@ def from_document(doc, name: str) -> Inventory:
             workload_identity=c.string(e, "workload_identity", where), credentials=c.strings(e, "credentials", where),
             last_reviewed=c.day(e, "last_reviewed", where), source=c.string(e, "source", where, default=name),
             sources=c.sources(e, where))
+        ident.aliases = c.strings(e, "aliases", where)
+        if "owner" in e and e["owner"] is None:
+            # An explicit `owner: null` is a fact (orphaned): an importer's owner is a conflict, not a fill
+            # (tests/test_inventory.py::test_an_explicit_null_owner_in_the_base_is_kept).
+            ident.sources.setdefault("owner", ident.source)
         tools = e.get("tools") or []
         if not isinstance(tools, list):
             c.err(where, e.get(_LINE), "field 'tools' must be a list")
@@ -239,6 +257,12 @@ def from_document(doc, name: str) -> Inventory:
         inv.path_owners.append(PathOwner(c.string(e, "pattern", where, required=True) or "",
                                          c.strings(e, "owners", where), c.string(e, "repo", where),
                                          order if isinstance(order, int) else 0, c.string(e, "source", where, default=name)))
+    for where, e in _entries(doc, "repos", c):
+        c.known_fields(e, {"name", "visibility", "default_branch", "owner", "source"}, where)
+        inv.repos.append(Repository(c.string(e, "name", where, required=True) or "",
+                                    c.string(e, "visibility", where, choices=REPO_VISIBILITIES, default="private"),
+                                    c.string(e, "default_branch", where, default=""), c.string(e, "owner", where),
+                                    c.string(e, "source", where, default=name)))
     inv.notes = [str(n) for n in doc.get("notes") or [] if isinstance(n, str)]
     _check_references(inv, doc, c)
     if c.problems:
@@ -307,7 +331,7 @@ def _plain(value):
 
 def to_document(inv: Inventory) -> dict:
     doc: dict = {"kind": "Inventory", "version": 1}
-    for key in ("owners", "identities", "credentials", "path_owners"):
+    for key in ("owners", "identities", "credentials", "path_owners", "repos"):
         items = [_plain(x) for x in getattr(inv, key)]
         if key == "identities":
             for d, ident in zip(items, inv.identities):

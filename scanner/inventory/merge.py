@@ -80,18 +80,21 @@ def merge(parts: list[Inventory]) -> tuple[Inventory, list[Conflict]]:
         seen = {(r.pattern, r.repo, r.order, r.source) for r in out.path_owners}
         out.path_owners.extend(r for r in part.path_owners if (r.pattern, r.repo, r.order, r.source) not in seen)
         out.notes.extend(n for n in part.notes if n not in out.notes)
+        names = {r.name for r in out.repos}
+        out.repos.extend(r for r in part.repos if r.name not in names)  # the first source keeps a repository
     # An owner named only by reference (an importer saw `owner: team:x` but no Group) still gets an entry,
     # so the merged inventory validates and the owner can be filled in by hand.
     known = {o.id for o in out.owners}
     for ident in out.identities:
         if ident.owner and ident.owner not in known:
             out.owners.append(Owner(id=ident.owner, type=ident.owner.split(":", 1)[0] if ":" in ident.owner else "team",
-                                    source=_source_of(ident, "owner")))
+                                    source=_source_of(ident, "owner"), sources={"placeholder": "a reference only"}))
             known.add(ident.owner)
     for rule in out.path_owners:
         for oid in rule.owners:
             if oid not in known:
-                out.owners.append(Owner(id=oid, type=oid.split(":", 1)[0], source=rule.source))
+                out.owners.append(Owner(id=oid, type=oid.split(":", 1)[0], source=rule.source,
+                                        sources={"placeholder": "a reference only"}))
                 known.add(oid)
     creds = {c.id for c in out.credentials}
     for ident in out.identities:
@@ -102,4 +105,32 @@ def merge(parts: list[Inventory]) -> tuple[Inventory, list[Conflict]]:
     for o in out.owners:
         if o.type not in ("team", "user", "group", "service"):
             o.type = "team"
+    resolve_owners(out)
     return out, conflicts
+
+
+IMPORTED_BY_REFERENCE = ("codeowners:", "mcp:", "k8s:", "crewai:", "a2a:")
+
+
+def resolve_owners(inv: Inventory) -> None:
+    """Owners are resolved against the people and groups the inventory knows (Backstage Users and Groups, and
+    owners a hand-kept file declares): when any are known, an owner that is only a reference (from CODEOWNERS,
+    an identity's `owner`, a label) and resolves to none of them is inactive, so a person who left is visible
+    (tests/test_importers.py::test_an_owner_reference_to_nobody_is_inactive). Membership is made two-way."""
+    known = {o.id for o in inv.owners if o.source and not o.source.startswith(IMPORTED_BY_REFERENCE)
+             and not o.sources.get("placeholder")}
+    if known:
+        for o in inv.owners:
+            if o.id not in known and o.active:
+                o.active = False
+                o.sources["active"] = "resolves to no known User or Group"
+    by_id = {o.id: o for o in inv.owners}
+    for o in inv.owners:
+        for group in o.member_of:
+            g = by_id.get(group)
+            if g is not None and o.id not in g.members:
+                g.members.append(o.id)
+        for member in o.members:
+            m = by_id.get(member)
+            if m is not None and o.id not in m.member_of:
+                m.member_of.append(o.id)

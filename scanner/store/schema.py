@@ -91,8 +91,17 @@ CREATE TABLE scores (
     link_confidence REAL, factors TEXT NOT NULL DEFAULT '[]', computed_at TEXT);
 """
 
+# Version 2 (issue 18): non-secret facts of a finding kept at scan time (JWT sub/iss/aud/iat/exp, the SA key's
+# private_key_id/client_email/project, key ids captured with the secret), so `sprawl analyze --db` links and
+# scores as the scan did in-process (scanner.analysis.store_io.write_facts / load_subjects).
+_V2_FACTS = """
+CREATE TABLE facts (
+    finding_id INTEGER NOT NULL REFERENCES findings(id), name TEXT NOT NULL, value TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '', PRIMARY KEY (finding_id, name, value)) WITHOUT ROWID;
+"""
+
 # Append a new script for every schema change; never edit a shipped one.
-MIGRATIONS: list[str] = [_V1]
+MIGRATIONS: list[str] = [_V1, _V2_FACTS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

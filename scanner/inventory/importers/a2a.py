@@ -27,7 +27,23 @@ def interfaces(card: dict) -> list[tuple[str, str]]:
     return out
 
 
-def read(text: str, name: str) -> Inventory:
+def requirement_scopes(required: list) -> dict[str, list[str]]:
+    """Scheme name -> required scopes, from either shape: v1.0 proto-JSON `{"schemes": {"oauth": {"list":
+    ["read"]}}}` or the older `{"oauth": ["read"]}` (tests/test_importers.py::test_a2a_v1_proto_json_requirements)."""
+    out: dict[str, list[str]] = {}
+    for req in required:
+        if not isinstance(req, dict):
+            continue
+        body = req["schemes"] if isinstance(req.get("schemes"), dict) else req
+        for scheme, scopes in body.items():
+            if isinstance(scopes, dict):  # a proto StringList
+                scopes = scopes.get("list") or []
+            out.setdefault(str(scheme), [])
+            out[str(scheme)] += [str(x) for x in scopes or [] if str(x) not in out[str(scheme)]]
+    return out
+
+
+def read(text: str, name: str, repo: str | None = None) -> Inventory:
     try:
         card = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -35,9 +51,10 @@ def read(text: str, name: str) -> Inventory:
     if not isinstance(card, dict) or not card.get("name"):
         raise SprawlError(f"{name}: an A2A agent card is a JSON object with a name")
     v1 = "supportedInterfaces" in card or "securityRequirements" in card
-    src = f"a2a:{name}"
+    src = f"a2a:{repo + ':' if repo else ''}{name}"
     inv = Inventory()
     ident = Identity(id=f"agent:{slug(card['name'])}", kind="agent", source=src)
+    fact(ident, "declared_in", [f"{repo}:{name}"] if repo else [], src)
     fact(ident, "purpose", card.get("description", ""), src)
     fact(ident, "configs", [name], src)
     fact(ident, "tools", [Tool(name=str(s.get("id") or s.get("name")), system=str(s.get("name", "")), via="a2a")
@@ -47,7 +64,8 @@ def read(text: str, name: str) -> Inventory:
         fact(ident, "environment", "local", src)
     schemes = card.get("securitySchemes") or {}
     required = card.get("securityRequirements") if v1 else card.get("security")
-    used = {k for req in required or [] if isinstance(req, dict) for k in req} or set(schemes)
+    scopes_of = requirement_scopes(required or [])
+    used = set(scopes_of) or set(schemes)
     for scheme_name in sorted(used):
         scheme = schemes.get(scheme_name) or {}
         stype = scheme.get("type") or next(iter(scheme), "")  # v1.0 cards may nest by type: {"apiKeySecurityScheme": {...}}
@@ -58,6 +76,7 @@ def read(text: str, name: str) -> Inventory:
         fact(cred, "provider", "a2a", src)
         if inner.get("name"):  # an apiKey scheme names the header or query parameter
             fact(cred, "env_vars", [inner["name"]], src)
+        fact(cred, "scopes", scopes_of.get(scheme_name, []), src)
         inv.credentials.append(cred)
         ident.credentials.append(cred.id)
     if ident.credentials:

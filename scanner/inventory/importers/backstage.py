@@ -43,9 +43,13 @@ def _repo(ann: dict) -> str | None:
     return loc.rsplit("/", 1)[-1].removesuffix(".git") or None
 
 
-def read(text: str, name: str) -> Inventory:
+def read(text: str, name: str, repo: str | None = None) -> Inventory:
     inv = Inventory()
     docs = [strip_lines(d) for d in parse_yaml(text, name, all_documents=True)]
+    # A catalog-info.yaml describing one component sits in that component's repository; a central catalog
+    # (several components) says nothing about where each one lives beyond its annotations.
+    components = sum(1 for d in docs if isinstance(d, dict) and d.get("kind") == "Component")
+    home = repo if components == 1 else None
     for n, doc in enumerate(docs):
         if not isinstance(doc, dict):
             continue
@@ -54,7 +58,7 @@ def read(text: str, name: str) -> Inventory:
         spec = doc.get("spec") or {}
         ann = meta.get("annotations") or {}
         ename = meta.get("name")
-        src = f"backstage:{name}#{n + 1}"
+        src = f"backstage:{repo + ':' if repo else ''}{name}#{n + 1}"
         if not ename:
             inv.notes.append(f"{src}: {kind} without metadata.name skipped")
             continue
@@ -62,11 +66,14 @@ def read(text: str, name: str) -> Inventory:
         if kind == "Group":
             profile = spec.get("profile") or {}
             inv.owners.append(Owner(id=f"team:{slug(ename)}", type="team", name=profile.get("displayName", ""),
-                                    contacts=[profile["email"]] if profile.get("email") else [], source=src))
+                                    contacts=[profile["email"]] if profile.get("email") else [], source=src,
+                                    members=[o for o in (owner_ref(m, "user") for m in spec.get("members") or []) if o],
+                                    member_of=[o for o in [owner_ref(spec.get("parent"))] if o]))
         elif kind == "User":
             profile = spec.get("profile") or {}
             inv.owners.append(Owner(id=f"user:{slug(ename)}", type="user", name=profile.get("displayName", ""),
-                                    contacts=[profile["email"]] if profile.get("email") else [], source=src))
+                                    contacts=[profile["email"]] if profile.get("email") else [], source=src,
+                                    member_of=[o for o in (owner_ref(g) for g in spec.get("memberOf") or []) if o]))
         elif kind == "Resource" and stype in _CRED_TYPES:
             cred = Credential(id=f"cred:{slug(ename)}", source=src)
             fact(cred, "provider", ann.get(_A + "provider", ""), src)
@@ -94,7 +101,9 @@ def read(text: str, name: str) -> Inventory:
                 inv.notes.append(f"{src}: lifecycle {spec['lifecycle']!r} is not one the inventory knows; left out")
             env = ann.get(_A + "environment") or environment_from(*(meta.get("tags") or []))
             fact(ident, "environment", env, src)
-            fact(ident, "repos", [r for r in [_repo(ann)] if r], src)
+            fact(ident, "repos", [r for r in [_repo(ann) or home] if r], src)
+            if ann.get("backstage.io/kubernetes-id"):
+                fact(ident, "aliases", [f"kubernetes-id:{ann['backstage.io/kubernetes-id']}"], src)
             fact(ident, "paths", _csv(ann.get(_A + "paths")), src)
             fact(ident, "workload_identity", ann.get(_A + "workload-identity"), src)
             if ann.get(_A + "last-reviewed"):

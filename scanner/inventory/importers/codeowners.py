@@ -15,10 +15,11 @@ def repo_of(name: str) -> str | None:
     return parent.name or None
 
 
-def read(text: str, name: str) -> Inventory:
+def read(text: str, name: str, repo: str | None = None) -> Inventory:
+    """Rules bound to their own repository: `repo` where the import located it, else the folder holding it."""
     inv = Inventory()
-    src = f"codeowners:{name}"
-    repo = repo_of(name)
+    repo = repo or repo_of(name)
+    src = f"codeowners:{repo + ':' if repo else ''}{name}"
     seen: dict[str, Owner] = {}
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""

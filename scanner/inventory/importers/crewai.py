@@ -9,7 +9,7 @@ from scanner.inventory.loader import parse_yaml, strip_lines
 from scanner.inventory.model import Identity, Inventory, Tool
 
 
-def read(text: str, name: str) -> Inventory:
+def read(text: str, name: str, repo: str | None = None) -> Inventory:
     doc = strip_lines(parse_yaml(text, name))
     if not isinstance(doc, dict):
         raise SprawlError(f"{name}: a CrewAI agents.yaml maps agent names to their settings")
@@ -22,8 +22,9 @@ def read(text: str, name: str) -> Inventory:
         if not isinstance(spec, dict):
             inv.notes.append(f"{name}: agent {agent!r} is not a mapping; skipped")
             continue
-        src = f"crewai:{name}#{agent}"
+        src = f"crewai:{repo + ':' if repo else ''}{name}#{agent}"
         ident = Identity(id=f"agent:{slug(agent)}", kind="agent", source=src)
+        fact(ident, "declared_in", [f"{repo}:{name}"] if repo else [], src)
         fact(ident, "purpose", " ".join(str(spec.get("role", "")).split()), src)
         fact(ident, "configs", [name], src)
         fact(ident, "paths", [f"{folder}/**"] if str(folder) != "." else [], src)

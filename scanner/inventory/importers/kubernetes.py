@@ -32,13 +32,21 @@ def _owner(meta: dict) -> str | None:
     return owner_ref(ref) if ref else None
 
 
-def read(text: str, name: str) -> Inventory:
+KUBERNETES_ID = "backstage.io/kubernetes-id"
+
+
+def read(text: str, name: str, repo: str | None = None) -> Inventory:
     inv = Inventory()
     docs: list[dict] = []
-    for d in (strip_lines(x) for x in parse_yaml(text, name, all_documents=True)):
-        if isinstance(d, dict) and d.get("kind") == "List":
+    spans: dict[int, tuple[int, int]] = {}  # id(doc) -> its first and last line in the file
+    raw = [x for x in parse_yaml(text, name, all_documents=True) if isinstance(x, dict)]
+    starts = [int(x.get("__line__") or 1) for x in raw] + [len(text.splitlines()) + 1]
+    for n, x in enumerate(raw):
+        d = strip_lines(x)
+        if d.get("kind") == "List":
             docs.extend(i for i in d.get("items") or [] if isinstance(i, dict))
-        elif isinstance(d, dict):
+        else:
+            spans[id(d)] = (starts[n], starts[n + 1] - 1)
             docs.append(d)
     sas: dict[str, Identity] = {}
     secrets: dict[str, Credential] = {}
@@ -47,13 +55,18 @@ def read(text: str, name: str) -> Inventory:
         meta = doc.get("metadata") or {}
         ns = meta.get("namespace") or "default"
         mname = meta.get("name")
-        src = f"k8s:{name}#{n + 1}"
+        src = f"k8s:{repo + ':' if repo else ''}{name}#{n + 1}"
         labels = meta.get("labels") or {}
         env = environment_from(labels.get("environment"), labels.get("env"), ns)
         if not mname:
             continue
+        # The Backstage label names the component this object belongs to: an alias for identity resolution.
+        kid = labels.get(KUBERNETES_ID) or (meta.get("annotations") or {}).get(KUBERNETES_ID)
+        alias = [f"kubernetes-id:{kid}"] if kid else []
         if kind == "ServiceAccount":
             ident = _sa(sas, inv, ns, mname, src)
+            _also(ident, "aliases", alias)
+            _also(ident, "declared_in", [f"{repo}:{name}"] if repo else [])
             fact(ident, "owner", _owner(meta), src)
             fact(ident, "environment", env, src)
             ann = meta.get("annotations") or {}
@@ -74,6 +87,9 @@ def read(text: str, name: str) -> Inventory:
             fact(cred, "type", stype, src)
             fact(cred, "env_vars", sorted({*(doc.get("data") or {}), *(doc.get("stringData") or {})}), src)
             fact(cred, "provider", (meta.get("labels") or {}).get("provider", ""), src)
+            if repo and id(doc) in spans:
+                first, last = spans[id(doc)]
+                fact(cred, "declared_in", [f"{repo}:{name}#L{first}-L{last}"], src)
             secrets[f"{ns}/{mname}"] = cred
             inv.credentials.append(cred)
             if stype == "kubernetes.io/service-account-token":
@@ -89,6 +105,8 @@ def read(text: str, name: str) -> Inventory:
             else:
                 ident = Identity(id=f"workload:{ns}/{mname}", kind="workload", source=src)
                 inv.identities.append(ident)
+            _also(ident, "aliases", alias)
+            _also(ident, "declared_in", [f"{repo}:{name}"] if repo else [])
             fact(ident, "environment", ident.environment if ident.environment != "unknown" else env, src)
             if not ident.owner:
                 fact(ident, "owner", _owner(meta), src)
@@ -106,6 +124,11 @@ def read(text: str, name: str) -> Inventory:
                     ident.credentials.append(used.id)
                     ident.sources["credentials"] = src
     return inv
+
+
+def _also(ident: Identity, name: str, values: list[str]) -> None:
+    mine = getattr(ident, name)
+    mine.extend(v for v in values if v not in mine)
 
 
 def _sa(sas: dict, inv: Inventory, ns: str, name: str, src: str) -> Identity:
