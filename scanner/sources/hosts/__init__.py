@@ -1,0 +1,94 @@
+"""Listing repositories from code hosts: GitHub orgs and App installations, GitLab groups with their
+subgroups, Bitbucket workspaces and Gitea orgs, public or self-hosted (`--endpoint NAME=URL`).
+
+`list_repositories` is the one entry point the sweep calls; guarded by tests/test_hosts.py.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from scanner.sources.hosts import bitbucket, gitea, github, gitlab
+from scanner.sources.hosts.auth import (
+    Credential,
+    GitAuth,
+    TokenCredential,
+    credential_from_env,
+)
+from scanner.sources.hosts.base import (
+    HOST_KINDS,
+    ApiSession,
+    HostError,
+    HostKind,
+    HttpClient,
+    HttpResponse,
+    RateLimitWait,
+    RemoteRepo,
+    RepoFilter,
+    api_base,
+    parse_endpoints,
+)
+
+__all__ = [
+    "HOST_KINDS", "Credential", "GitAuth", "HostError", "HostKind", "HostSource", "HttpClient", "HttpResponse",
+    "Listing", "RateLimitWait", "RemoteRepo", "RepoFilter", "SkippedRepo", "TokenCredential", "api_base",
+    "credential_from_env", "list_repositories", "parse_endpoints",
+]
+
+
+KEEP_ALL = RepoFilter()
+
+
+@dataclass(frozen=True, slots=True)
+class HostSource:
+    """One `--github-org`, `--gitlab-group`, `--bitbucket-workspace` or `--gitea-org` value."""
+
+    kind: HostKind
+    owner: str  # org, group full path ("acme/platform"), workspace; unused for an App installation
+    installation: bool = False  # github only: the repositories the App installation reaches
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRepo:
+    repo: RemoteRepo
+    reason: str  # from RepoFilter.reason_to_skip
+
+
+@dataclass
+class Listing:
+    """What one host listed: the repositories to sweep, those filtered out and why, the waits made."""
+
+    source: HostSource
+    kept: list[RemoteRepo] = field(default_factory=list)
+    skipped: list[SkippedRepo] = field(default_factory=list)
+    waits: list[RateLimitWait] = field(default_factory=list)
+
+
+def list_repositories(source: HostSource, *, http: HttpClient, endpoints: Mapping[str, str] | None = None,
+                      credential: Credential | None = None, repo_filter: RepoFilter = KEEP_ALL,
+                      on_wait: Callable[[RateLimitWait], None] | None = None,
+                      sleep: Callable[[float], None] = time.sleep,
+                      clock: Callable[[], float] = time.time) -> Listing:
+    """Every repository of the source, in the host's order, split by the filter. Raises HostError."""
+    session = ApiSession(source.kind, api_base(source.kind, endpoints or {}), http, credential,
+                         sleep=sleep, clock=clock, on_wait=on_wait)
+    listing = Listing(source)
+    for repo in _repos(session, source):
+        reason = repo_filter.reason_to_skip(repo)
+        if reason is None:
+            listing.kept.append(repo)
+        else:
+            listing.skipped.append(SkippedRepo(repo, reason))
+    listing.waits = list(session.waits)
+    return listing
+
+
+def _repos(session: ApiSession, source: HostSource) -> Iterator[RemoteRepo]:
+    if source.kind == "github":
+        return github.list_installation(session) if source.installation else github.list_org(session, source.owner)
+    if source.kind == "gitlab":
+        return gitlab.list_group(session, source.owner)
+    if source.kind == "bitbucket":
+        return bitbucket.list_workspace(session, source.owner)
+    return gitea.list_org(session, source.owner)
