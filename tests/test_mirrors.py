@@ -3,6 +3,7 @@ created once, fetched incrementally, failures reported with git's reason, creden
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 import time
 from pathlib import Path
 
@@ -145,6 +146,14 @@ def test_listing_then_mirroring_every_kept_repository(tmp_path: Path, served: Pa
         "acme/app": "created", "acme/site": "created", "acme/tools": "created", "acme/legacy": "created",
         "acme/lib-fork": "created", "acme/gone": "failed"}
     assert "403" in outcomes["acme/gone"].reason and len(listing.waits) == 1
+
+
+def test_concurrent_updates_of_one_mirror_take_turns(tmp_path: Path, served: Path) -> None:
+    cache = MirrorCache(tmp_path / "mirrors")
+    with FakeHost(served) as fake, ThreadPoolExecutor(2) as pool:
+        url = f"{fake.git_base}/acme/tools.git"
+        outcomes = list(pool.map(cache.update, [url, url]))
+    assert sorted(o.status for o in outcomes) == ["created", "unchanged"]
 
 
 def test_unsafe_transports_and_option_like_urls_are_refused(tmp_path: Path) -> None:

@@ -10,11 +10,13 @@ never the command line, never the mirror's config, never the reason of a failure
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -147,17 +149,17 @@ class MirrorCache:
         if clean.startswith("-"):
             return MirrorOutcome(clean, path, "failed", "refused: a repository URL cannot start with '-'")
         env = git_environment(clean, auth)
-        if path.exists():
-            outcome = self._fetch(clean, path, env, auth)
-        else:
-            outcome = self._clone(clean, path, env, auth)
+        with _locked(path):
+            if path.exists():
+                outcome = self._fetch(clean, path, env, auth)
+            else:
+                outcome = self._clone(clean, path, env, auth)
         return MirrorOutcome(outcome.url, outcome.path, outcome.status, outcome.reason, outcome.refs_before,
                              outcome.refs_after, time.monotonic() - started)
 
     def _clone(self, url: str, path: Path, env: dict[str, str], auth: GitAuth | None) -> MirrorOutcome:
         partial = path.with_name(path.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)  # a clone killed midway
-        partial.parent.mkdir(parents=True, exist_ok=True)
         status, _, stderr = self._git(str(partial.parent), ["clone", "--mirror", "--quiet", "--", url, str(partial)],
                                       env)
         if status != 0:
@@ -186,6 +188,18 @@ class MirrorCache:
             ["git", *args], with_extended_output=True, with_exceptions=False, env=env,
             kill_after_timeout=self.timeout)
         return int(status or 0), str(stdout), str(stderr)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One update of a mirror at a time, across threads and processes (workers sharing a node's cache)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def read_refs(path: Path) -> dict[str, str]:

@@ -90,6 +90,6 @@ def credential_from_env(kind: HostKind, env: Mapping[str, str] | None = None) ->
     for name in TOKEN_VARIABLES[kind]:
         token = env.get(name, "").strip()
         if token:
-            username = env.get("GITEA_USERNAME") or None if kind == "gitea" else None
-            return TokenCredential(kind, token, username)
+            username = env.get("GITEA_USERNAME") if kind == "gitea" else None
+            return TokenCredential(kind, token, username or None)
     return None
