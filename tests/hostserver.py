@@ -33,6 +33,17 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "hosts"
 
 
+def github_repo_item(fake: FakeHost, name: str, visibility: str = "private", archived: bool = False,
+                     fork: bool = False) -> dict[str, Any]:
+    """A repository object in the recorded shape, for `FakeHost(github_repos=[...])` (e.g. three repositories)."""
+    item = dict(fake.fixture("github-org-repos.json")["body"][0])
+    item.update({"name": name, "full_name": f"acme/{name}", "private": visibility != "public",
+                 "visibility": visibility, "archived": archived, "fork": fork,
+                 "html_url": f"https://github.com/acme/{name}", "url": f"{fake.url}/repos/acme/{name}",
+                 "clone_url": f"{fake.git_base}/acme/{name}.git"})
+    return item
+
+
 def random_token(prefix: str, length: int) -> str:
     """A made-up token in a host's documented shape (prefix + alphanumerics)."""
     alphabet = string.ascii_letters + string.digits

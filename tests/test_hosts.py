@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from scanner.sources.hosts import (
+    GitHubAppConfig,
     HostError,
     HostSource,
     RateLimitWait,
@@ -22,10 +23,17 @@ from scanner.sources.hosts import (
     credential_from_env,
     list_repositories,
     parse_endpoints,
+    resolve_credential,
 )
 from scanner.sources.hosts.base import ApiSession, next_link
 from scanner.sources.hosts.github_app import GitHubApp, load_private_key
-from tests.hostserver import FIXTURES, FakeHost, LoopbackHttp, random_token
+from tests.hostserver import (
+    FIXTURES,
+    FakeHost,
+    LoopbackHttp,
+    github_repo_item,
+    random_token,
+)
 
 KEEP = RepoFilter()
 GITHUB_NAMES = ["acme/app", "acme/site", "acme/tools", "acme/legacy", "acme/lib-fork", "acme/gone"]
@@ -273,3 +281,23 @@ def test_github_app_key_file_errors_name_the_file_not_its_content(tmp_path: Path
     assert str(bad) in str(exc.value) and "bm90IGEga2V5" not in str(exc.value)
     with pytest.raises(HostError, match="cannot read"):
         load_private_key(tmp_path / "missing.pem")
+
+
+def test_resolve_credential_prefers_the_app_and_finds_its_installation(tmp_path: Path, clock: FakeClock,
+                                                                      app_key: rsa.RSAPrivateKey) -> None:
+    key_file = write_key(tmp_path / "app.pem", app_key)
+    with FakeHost(tmp_path, app_public_key=app_key.public_key(), installation_id=77, now=clock.now) as fake:
+        fake.github_repos = [github_repo_item(fake, "one"), github_repo_item(fake, "two", "public"),
+                             github_repo_item(fake, "three", "internal")]
+        http = LoopbackHttp()
+        credential = resolve_credential(HostSource("github", "acme"), http=http, endpoints=fake.endpoints(),
+                                        env={"GITHUB_TOKEN": "ghp_unused"},
+                                        app=GitHubAppConfig(fake.app_id, key_file), clock=clock.now)
+        assert isinstance(credential, GitHubApp) and credential.installation_id == 77 and len(fake.minted) == 1
+        result = list_repositories(HostSource("github", "acme"), http=http, endpoints=fake.endpoints(),
+                                   credential=credential, sleep=clock.sleep, clock=clock.now)
+    assert [(r.full_name, r.visibility) for r in result.kept] == [
+        ("acme/one", "private"), ("acme/two", "public"), ("acme/three", "internal")]
+    token = resolve_credential(HostSource("gitlab", "acme"), http=http, env={"GITLAB_TOKEN": "glpat-abc"},
+                               app=GitHubAppConfig("1", key_file))
+    assert token == TokenCredential("gitlab", "glpat-abc")

@@ -3,8 +3,8 @@ created once, fetched incrementally, failures reported with git's reason, creden
 from __future__ import annotations
 
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from scanner.sources.hosts import bitbucket, gitea, github, gitlab
 from scanner.sources.hosts.auth import (
@@ -29,11 +30,12 @@ from scanner.sources.hosts.base import (
     api_base,
     parse_endpoints,
 )
+from scanner.sources.hosts.github_app import GitHubApp
 
 __all__ = [
-    "HOST_KINDS", "Credential", "GitAuth", "HostError", "HostKind", "HostSource", "HttpClient", "HttpResponse",
+    "HOST_KINDS", "Credential", "GitAuth", "GitHubApp", "GitHubAppConfig", "HostError", "HostKind", "HostSource", "HttpClient", "HttpResponse",
     "Listing", "RateLimitWait", "RemoteRepo", "RepoFilter", "SkippedRepo", "TokenCredential", "api_base",
-    "credential_from_env", "list_repositories", "parse_endpoints",
+    "credential_from_env", "list_repositories", "parse_endpoints", "resolve_credential",
 ]
 
 
@@ -47,6 +49,15 @@ class HostSource:
     kind: HostKind
     owner: str  # org, group full path ("acme/platform"), workspace; unused for an App installation
     installation: bool = False  # github only: the repositories the App installation reaches
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubAppConfig:
+    """`--github-app-id`, `--github-app-key FILE` and, optionally, `--github-app-installation ID`."""
+
+    app_id: str
+    key_file: Path
+    installation_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +103,18 @@ def _repos(session: ApiSession, source: HostSource) -> Iterator[RemoteRepo]:
     if source.kind == "bitbucket":
         return bitbucket.list_workspace(session, source.owner)
     return gitea.list_org(session, source.owner)
+
+
+def resolve_credential(source: HostSource, *, http: HttpClient, endpoints: Mapping[str, str] | None = None,
+                       env: Mapping[str, str] | None = None, app: GitHubAppConfig | None = None,
+                       clock: Callable[[], float] = time.time) -> Credential | None:
+    """The GitHub App (its installation found on the org when not given) or the host's token from the
+    environment; None to go anonymous. Raises HostError when the App cannot authenticate."""
+    if app is not None and source.kind == "github":
+        github_app = GitHubApp.from_key_file(app.app_id, app.key_file, api_base=api_base("github", endpoints or {}),
+                                             http=http, installation_id=app.installation_id, clock=clock)
+        if github_app.installation_id is None:
+            github_app.find_installation(source.owner)
+        github_app.installation_token()  # fail now, before any listing, if the App cannot mint one
+        return github_app
+    return credential_from_env(source.kind, env)
