@@ -98,6 +98,7 @@ class FakeHost:
     token: str | None = None  # required on API and git requests when set
     page_cap: int = 2
     rate_limit_once: set[str] = field(default_factory=set)  # "github:2", "gitlab:2": that page refuses once
+    rate_limit_always: set[str] = field(default_factory=set)  # that page refuses every time
     refuse_git: set[str] = field(default_factory=set)  # "acme/gone": git access answers 403
     gitlab_link_only: bool = False  # keyset-style: Link header, no X-Next-Page
     gitea_link: bool = True
@@ -381,6 +382,8 @@ class _Handler(BaseHTTPRequestHandler):
     # answers
 
     def _refuse_once(self, key: str) -> bool:
+        if key in self.fake.rate_limit_always:
+            return True
         if key in self.fake.rate_limit_once:
             self.fake.rate_limit_once.discard(key)
             return True

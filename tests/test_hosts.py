@@ -197,6 +197,22 @@ def test_a_session_resumes_after_a_refused_first_page(tmp_path: Path, clock: Fak
     assert [r["name"] for r in body] == ["app", "site"] and clock.slept == [30.0]
 
 
+def test_a_host_that_stays_rate_limited_is_given_up_on(tmp_path: Path, clock: FakeClock) -> None:
+    with FakeHost(tmp_path, rate_limit_always={"gitlab:1"}, now=clock.now) as fake, \
+            pytest.raises(HostError, match="still rate limited after 5 waits") as exc:
+        listing(fake, HostSource("gitlab", "acme/platform"), clock)
+    assert clock.slept == [7.0] * 5 and "/api/v4/groups/acme%2Fplatform/projects" in str(exc.value)
+    assert len(api_requests(fake, "/api/v4/groups/")) == 6
+
+
+def test_an_unreachable_host_is_one_line(tmp_path: Path, clock: FakeClock) -> None:
+    with FakeHost(tmp_path) as fake:
+        endpoints = fake.endpoints()
+    with pytest.raises(HostError, match=r"cannot reach .*/orgs/acme/repos \(ConnectionRefusedError\)"):
+        list_repositories(HostSource("github", "acme"), http=LoopbackHttp(), endpoints=endpoints,
+                          sleep=clock.sleep, clock=clock.now)
+
+
 def test_endpoints_and_links() -> None:
     assert parse_endpoints(["github=https://ghe.example.com/api/v3/", "GitLab=http://127.0.0.1:8080/api/v4"]) == {
         "github": "https://ghe.example.com/api/v3", "gitlab": "http://127.0.0.1:8080/api/v4"}

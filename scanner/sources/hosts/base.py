@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import fnmatch
+import http.client
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -196,16 +197,20 @@ class ApiSession:
     def get_json(self, url: str) -> tuple[Any, Mapping[str, str]]:
         """The decoded body and the headers of a 2xx answer; raises HostError otherwise."""
         self._check_origin(url)
-        for _ in range(MAX_WAITS_PER_REQUEST + 1):
+        for attempt in range(MAX_WAITS_PER_REQUEST + 1):
             self._wait_until_resume(url)
-            response = self.http.get(url, self._headers())
+            try:
+                response = self.http.get(url, self._headers())
+            except (OSError, http.client.HTTPException) as exc:
+                raise HostError(f"{self.kind}: cannot reach {_path(url)} ({type(exc).__name__})") from None
             self._note_exhaustion(response.headers)
             if 200 <= response.status < 300:
                 return self._decode(url, response), response.headers
             wait = self._rate_limit_wait(response)
             if wait is None:
                 raise HostError(self._failure(url, response))
-            self._wait(wait[0], wait[1], url)
+            if attempt < MAX_WAITS_PER_REQUEST:
+                self._wait(wait[0], wait[1], url)
         raise HostError(f"{self.kind}: still rate limited after {MAX_WAITS_PER_REQUEST} waits at {_path(url)}")
 
     def paginate(self, first_url: str, items: Callable[[Any], list[Any]],
