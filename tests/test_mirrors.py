@@ -79,7 +79,7 @@ def test_created_then_unchanged_then_only_the_new_commit_fetched(tmp_path: Path,
         third = cache.update(url, auth)
     assert third.status == "fetched" and third.reason == ""
     assert third.new_refs == {"refs/heads/main": new_tip} and third.refs_before == {"refs/heads/main": old_tip}
-    assert third.new_object_range() == [new_tip, "--not", old_tip]
+    assert third.new_object_range() == [new_tip, f"^{old_tip}"]
     new_objects = git_out(third.path, "rev-list", "--objects", *third.new_object_range()).split("\n")[:-1]
     assert len(new_objects) == 4  # the commit, its root tree, src/ and src/new.py
     # nothing else came again: the first clone's pack is untouched and only those objects arrived (loose)

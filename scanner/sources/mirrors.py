@@ -60,12 +60,12 @@ class MirrorOutcome:
         return sorted(set(self.refs_before) - set(self.refs_after))
 
     def new_object_range(self) -> list[str]:
-        """`git rev-list --objects` arguments for exactly the objects this update brought in."""
+        """Revisions for `git rev-list --objects` or `git log` that reach exactly what this update brought:
+        the new tips, each old tip excluded (`^oid`). Empty when nothing moved."""
         new = sorted(set(self.new_refs.values()))
         if not new:
             return []
-        old = sorted(set(self.refs_before.values()))
-        return [*new, "--not", *old] if old else new
+        return [*new, *(f"^{oid}" for oid in sorted(set(self.refs_before.values())))]
 
 
 def split_credentials(url: str) -> tuple[str, GitAuth | None]:
