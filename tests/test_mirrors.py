@@ -2,12 +2,15 @@
 created once, fetched incrementally, failures reported with git's reason, credentials kept out of the cache."""
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner.sources.hosts import (
     GitAuth,
@@ -154,6 +157,47 @@ def test_concurrent_updates_of_one_mirror_take_turns(tmp_path: Path, served: Pat
         url = f"{fake.git_base}/acme/tools.git"
         outcomes = list(pool.map(cache.update, [url, url]))
     assert sorted(o.status for o in outcomes) == ["created", "unchanged"]
+
+
+@pytest.fixture
+def git_daemon(served: Path):
+    """`git daemon` on a free loopback port, exporting the served repositories; stopped by its own pid."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(["git", "daemon", "--listen=127.0.0.1", f"--port={port}", f"--base-path={served}",
+                             "--export-all", "--reuseaddr", "--informative-errors", str(served)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as conn:
+                if conn.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"git://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_git_and_file_transports(tmp_path: Path, served: Path, git_daemon: str) -> None:
+    cache = MirrorCache(tmp_path / "mirrors")
+    over_git = cache.update(f"{git_daemon}/acme/site.git")
+    missing = cache.update(f"{git_daemon}/acme/gone.git")
+    local = cache.update(f"file://{served}/acme/site.git")
+    assert over_git.status == "created" and local.status == "created"
+    assert over_git.refs_after == local.refs_after and over_git.path != local.path
+    assert missing.status == "failed" and "gone.git" in missing.reason, missing.reason
+    assert cache.update(f"{git_daemon}/acme/site.git").status == "unchanged"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80))
+def test_any_url_maps_inside_the_root(url: str) -> None:
+    root = Path("/cache/mirrors")
+    path = mirror_path(root, url)
+    assert root in path.parents and ".." not in path.parts and path.name.endswith(".git")
 
 
 def test_unsafe_transports_and_option_like_urls_are_refused(tmp_path: Path) -> None:
