@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from base64 import urlsafe_b64decode
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -25,7 +25,12 @@ from scanner.sources.hosts import (
     parse_endpoints,
     resolve_credential,
 )
-from scanner.sources.hosts.base import ApiSession, next_link
+from scanner.sources.hosts.base import (
+    ApiSession,
+    RemoteRepo,
+    foreign_clone_reason,
+    next_link,
+)
 from scanner.sources.hosts.github_app import GitHubApp, load_private_key
 from tests.hostserver import (
     FIXTURES,
@@ -195,6 +200,25 @@ def test_a_session_resumes_after_a_refused_first_page(tmp_path: Path, clock: Fak
         fake.rate_limit_once.update({"github:1"})
         body, _ = session.get_json(f"{fake.url}/orgs/acme/repos?per_page=2")
     assert [r["name"] for r in body] == ["app", "site"] and clock.slept == [30.0]
+
+
+def test_a_clone_url_on_another_host_is_skipped(tmp_path: Path, clock: FakeClock) -> None:
+    with FakeHost(tmp_path, now=clock.now) as fake:
+        moved = [github_repo_item(fake, name) for name in ("metadata", "plain", "userinfo", "fine")]
+        moved[0]["clone_url"] = "http://169.254.169.254/acme/metadata.git"
+        moved[1]["clone_url"] = "git://127.0.0.1/acme/plain.git"
+        moved[2]["clone_url"] = moved[2]["clone_url"].replace("http://", "http://u:p@")
+        fake.github_repos = moved
+        result = listing(fake, HostSource("github", "acme"), clock)
+    assert [r.full_name for r in result.kept] == ["acme/fine"]
+    assert [s.reason for s in result.skipped] == ["clone URL on another host than the API (169.254.169.254)",
+                                                  "clone URL is not https (git)", "clone URL carries credentials"]
+    github = "https://api.github.com"
+    public = RemoteRepo("github", "acme/x", "https://github.com/acme/x.git", "public", "main", False, False)
+    assert foreign_clone_reason(public, github) is None
+    assert foreign_clone_reason(replace(public, clone_url="http://github.com/acme/x.git"), github) is not None
+    assert foreign_clone_reason(replace(public, clone_url="https://ghe.example.com/a/x.git"),
+                                "https://ghe.example.com/api/v3") is None
 
 
 def test_a_host_that_stays_rate_limited_is_given_up_on(tmp_path: Path, clock: FakeClock) -> None:

@@ -224,7 +224,8 @@ def test_credentials_split_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_
     assert clean == "https://h.example/r.git" and auth == GitAuth("bob", "p@ss")
     assert split_credentials("https://bob@h.example/r.git") == ("https://h.example/r.git", None)
     env = git_environment("https://h.example/r.git", GitAuth("u", "pw"), {"GIT_CONFIG_COUNT": "1"})
-    assert env["GIT_CONFIG_KEY_1"] == "http.https://h.example/.extraHeader" and env["GIT_CONFIG_COUNT"] == "2"
+    assert env["GIT_CONFIG_KEY_1"] == "http.https://h.example/.extraHeader" and env["GIT_CONFIG_COUNT"] == "3"
+    assert (env["GIT_CONFIG_KEY_2"], env["GIT_CONFIG_VALUE_2"]) == ("http.followRedirects", "false")
     assert env["GIT_CONFIG_VALUE_1"] == "Authorization: Basic dTpwdw=="  # base64 of u:pw, in the environment only
     assert env["GIT_TERMINAL_PROMPT"] == "0" and env["GIT_ASKPASS"] == ""
     assert "GIT_CONFIG_COUNT" not in git_environment("git@h.example:r.git", GitAuth("u", "pw"), {})

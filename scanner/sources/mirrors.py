@@ -108,9 +108,11 @@ def git_environment(url: str, auth: GitAuth | None, base: Mapping[str, str] | No
     if parts.scheme not in ("http", "https"):
         return env  # ssh and git:// carry no header; ssh uses the user's agent and keys
     count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
-    env[f"GIT_CONFIG_KEY_{count}"] = f"http.{parts.scheme}://{parts.netloc}/.extraHeader"
-    env[f"GIT_CONFIG_VALUE_{count}"] = f"Authorization: Basic {auth.basic()}"
-    env["GIT_CONFIG_COUNT"] = str(count + 1)
+    settings = [(f"http.{parts.scheme}://{parts.netloc}/.extraHeader", f"Authorization: Basic {auth.basic()}"),
+                ("http.followRedirects", "false")]  # the header never follows a redirect elsewhere
+    for n, (key, value) in enumerate(settings, start=count):
+        env[f"GIT_CONFIG_KEY_{n}"], env[f"GIT_CONFIG_VALUE_{n}"] = key, value
+    env["GIT_CONFIG_COUNT"] = str(count + len(settings))
     return env
 
 

@@ -28,6 +28,7 @@ from scanner.sources.hosts.base import (
     RemoteRepo,
     RepoFilter,
     api_base,
+    foreign_clone_reason,
     parse_endpoints,
 )
 from scanner.sources.hosts.github_app import GitHubApp
@@ -63,7 +64,7 @@ class GitHubAppConfig:
 @dataclass(frozen=True, slots=True)
 class SkippedRepo:
     repo: RemoteRepo
-    reason: str  # from RepoFilter.reason_to_skip
+    reason: str  # RepoFilter.reason_to_skip, or foreign_clone_reason (a clone URL the token may not follow)
 
 
 @dataclass
@@ -82,11 +83,11 @@ def list_repositories(source: HostSource, *, http: HttpClient, endpoints: Mappin
                       sleep: Callable[[float], None] = time.sleep,
                       clock: Callable[[], float] = time.time) -> Listing:
     """Every repository of the source, in the host's order, split by the filter. Raises HostError."""
-    session = ApiSession(source.kind, api_base(source.kind, endpoints or {}), http, credential,
-                         sleep=sleep, clock=clock, on_wait=on_wait)
+    base = api_base(source.kind, endpoints or {})
+    session = ApiSession(source.kind, base, http, credential, sleep=sleep, clock=clock, on_wait=on_wait)
     listing = Listing(source)
     for repo in _repos(session, source):
-        reason = repo_filter.reason_to_skip(repo)
+        reason = foreign_clone_reason(repo, base) or repo_filter.reason_to_skip(repo)
         if reason is None:
             listing.kept.append(repo)
         else:

@@ -112,6 +112,22 @@ def _matches_any(repo: RemoteRepo, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(repo.full_name, p) or fnmatch.fnmatchcase(repo.name, p) for p in patterns)
 
 
+def foreign_clone_reason(repo: RemoteRepo, api: str) -> str | None:
+    """Why the host's token may not follow this clone URL, or None: the URL must be on the API's own
+    host name or that name without a leading "api." label (api.github.com -> github.com), and https
+    unless the API itself is plain http (loopback tests). Guards a listing that points git elsewhere
+    (tests/test_hosts.py::test_a_clone_url_on_another_host_is_skipped)."""
+    api_parts, clone = urlsplit(api), urlsplit(repo.clone_url)
+    api_host, host = (api_parts.hostname or "").lower(), (clone.hostname or "").lower()
+    if host not in (api_host, api_host.removeprefix("api.")):
+        return f"clone URL on another host than the API ({host or 'none'})"
+    if clone.scheme != "https" and (clone.scheme, api_parts.scheme) != ("http", "http"):
+        return f"clone URL is not https ({clone.scheme or 'none'})"
+    if clone.username or clone.password:
+        return "clone URL carries credentials"
+    return None
+
+
 def parse_endpoints(values: Iterable[str]) -> dict[str, str]:
     """`--endpoint NAME=URL` values (the validators' form) as {name: base URL without trailing slash}."""
     endpoints: dict[str, str] = {}
