@@ -207,8 +207,8 @@ class ApiSession:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
     on_wait: Callable[[RateLimitWait], None] | None = None
-    waits: list[RateLimitWait] = field(default_factory=list)
-    _resume_at: float = 0.0
+    waits: list[RateLimitWait] = field(default_factory=list, init=False)
+    _resume_at: float = field(default=0.0, init=False, repr=False)  # epoch seconds the window reopens
 
     def get_json(self, url: str) -> tuple[Any, Mapping[str, str]]:
         """The decoded body and the headers of a 2xx answer; raises HostError otherwise."""

@@ -59,9 +59,9 @@ class GitHubApp:
     installation_id: int | None = None
     clock: Callable[[], float] = time.time
     renew_margin: float = RENEW_MARGIN
-    minted: int = 0  # installation tokens minted so far
-    _token: str = field(default="", repr=False)
-    _expires_at: float = 0.0
+    minted: int = field(default=0, init=False)  # installation tokens minted so far
+    _token: str = field(default="", init=False, repr=False)
+    _expires_at: float = field(default=0.0, init=False)
 
     @classmethod
     def from_key_file(cls, app_id: str, key_file: Path, *, api_base: str, http: HttpClient,
