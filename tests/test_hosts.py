@@ -21,6 +21,7 @@ from scanner.sources.hosts import (
     RepoFilter,
     TokenCredential,
     credential_from_env,
+    git_auth_for_url,
     list_repositories,
     parse_endpoints,
     resolve_credential,
@@ -341,3 +342,14 @@ def test_resolve_credential_prefers_the_app_and_finds_its_installation(tmp_path:
     token = resolve_credential(HostSource("gitlab", "acme"), http=http, env={"GITLAB_TOKEN": "glpat-abc"},
                                app=GitHubAppConfig("1", key_file))
     assert token == TokenCredential("gitlab", "glpat-abc")
+
+
+def test_git_auth_for_a_repository_url_goes_only_to_its_host() -> None:
+    github, gitlab = TokenCredential("github", "ghp_aaaa1111"), TokenCredential("gitlab", "glpat-bbbb2222")
+    credentials = {"github": github, "gitlab": gitlab}
+    endpoints = {"gitlab": "https://git.example.org/api/v4"}
+    assert git_auth_for_url("https://github.com/acme/app.git", credentials) == github.git_auth()
+    assert git_auth_for_url("https://git.example.org/a/b.git", credentials, endpoints) == gitlab.git_auth()
+    assert git_auth_for_url("https://gitlab.com/a/b.git", credentials, endpoints) is None  # not the configured host
+    assert git_auth_for_url("http://github.com/acme/app.git", credentials) is None
+    assert git_auth_for_url("https://evil.example/acme/app.git", credentials) is None

@@ -36,7 +36,8 @@ from scanner.sources.hosts.github_app import GitHubApp
 __all__ = [
     "HOST_KINDS", "Credential", "GitAuth", "GitHubApp", "GitHubAppConfig", "HostError", "HostKind", "HostSource", "HttpClient", "HttpResponse",
     "Listing", "RateLimitWait", "RemoteRepo", "RepoFilter", "SkippedRepo", "TokenCredential", "api_base",
-    "credential_from_env", "list_repositories", "parse_endpoints", "resolve_credential",
+    "credential_from_env", "git_auth_for_url", "list_repositories", "parse_endpoints",
+    "resolve_credential",
 ]
 
 
@@ -119,3 +120,14 @@ def resolve_credential(source: HostSource, *, http: HttpClient, endpoints: Mappi
         github_app.installation_token()  # fail now, before any listing, if the App cannot mint one
         return github_app
     return credential_from_env(source.kind, env)
+
+
+def git_auth_for_url(url: str, credentials: Mapping[HostKind, Credential],
+                     endpoints: Mapping[str, str] | None = None) -> GitAuth | None:
+    """The git credentials for a `--repos` URL: those of the host it belongs to by the same rule as a
+    listed clone URL (foreign_clone_reason), else None (the URL is cloned without them)."""
+    for kind, credential in credentials.items():
+        probe = RemoteRepo(kind, "", url, "private", None, False, False)
+        if foreign_clone_reason(probe, api_base(kind, endpoints or {})) is None:
+            return credential.git_auth()
+    return None
