@@ -14,8 +14,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from scanner.sources.hosts import (
+    Credential,
     GitHubAppConfig,
     HostError,
+    HostKind,
     HostSource,
     RateLimitWait,
     RepoFilter,
@@ -346,7 +348,7 @@ def test_resolve_credential_prefers_the_app_and_finds_its_installation(tmp_path:
 
 def test_git_auth_for_a_repository_url_goes_only_to_its_host() -> None:
     github, gitlab = TokenCredential("github", "ghp_aaaa1111"), TokenCredential("gitlab", "glpat-bbbb2222")
-    credentials = {"github": github, "gitlab": gitlab}
+    credentials: dict[HostKind, Credential] = {"github": github, "gitlab": gitlab}
     endpoints = {"gitlab": "https://git.example.org/api/v4"}
     assert git_auth_for_url("https://github.com/acme/app.git", credentials) == github.git_auth()
     assert git_auth_for_url("https://git.example.org/a/b.git", credentials, endpoints) == gitlab.git_auth()
