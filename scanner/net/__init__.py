@@ -1,0 +1,1 @@
+"""Outbound network access, guarded: the only way the scanner talks to a provider (DESIGN section 10)."""

@@ -1,0 +1,1 @@
+"""Live validation, permission analysis and guarded revocation (DESIGN section 10, issue 19)."""
