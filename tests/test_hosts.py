@@ -13,19 +13,21 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from scanner.net.endpoints import EndpointPolicy
+from scanner.net.http import GuardedClient
 from scanner.sources.hosts import (
     Credential,
     GitHubAppConfig,
     HostError,
     HostKind,
     HostSource,
+    Listing,
     RateLimitWait,
     RepoFilter,
     TokenCredential,
     credential_from_env,
     git_auth_for_url,
     list_repositories,
-    parse_endpoints,
     resolve_credential,
 )
 from scanner.sources.hosts.base import (
@@ -35,6 +37,7 @@ from scanner.sources.hosts.base import (
     next_link,
 )
 from scanner.sources.hosts.github_app import GitHubApp, load_private_key
+from scanner.sources.hosts.guarded import HOST_LIMITS, GuardedHostHttp
 from tests.hostserver import (
     FIXTURES,
     FakeHost,
@@ -224,6 +227,24 @@ def test_a_clone_url_on_another_host_is_skipped(tmp_path: Path, clock: FakeClock
                                 "https://ghe.example.com/api/v3") is None
 
 
+def test_guarded_client_lists_within_the_address_rules(tmp_path: Path, clock: FakeClock) -> None:
+    token = random_token("ghp_", 36)
+    with FakeHost(tmp_path, token=token, now=clock.now) as fake:
+        def through(allow_internal: bool, kind: HostKind = "github") -> Listing:
+            policy = EndpointPolicy.parse([f"github={fake.url}"], allow_internal=allow_internal)
+            http = GuardedHostHttp(GuardedClient(policy, limits=HOST_LIMITS), kind)
+            return list_repositories(HostSource(kind, "acme"), http=http, endpoints=policy.endpoints,
+                                     credential=TokenCredential(kind, token), sleep=clock.sleep, clock=clock.now)
+
+        assert [r.full_name for r in through(allow_internal=True).kept] == GITHUB_NAMES
+        with pytest.raises(HostError, match=r"loopback address 127\.0\.0\.1 \(--allow-internal-endpoints") as exc:
+            through(allow_internal=False)
+        assert token not in str(exc.value)
+    with pytest.raises(HostError, match="gitlab: .* is neither gitlab's documented host nor its --endpoint"):
+        list_repositories(HostSource("gitlab", "acme"), endpoints={"gitlab": "http://127.0.0.1:9/api/v4"},
+                          http=GuardedHostHttp(GuardedClient(EndpointPolicy(allow_internal=True)), "gitlab"))
+
+
 def test_a_host_that_stays_rate_limited_is_given_up_on(tmp_path: Path, clock: FakeClock) -> None:
     with FakeHost(tmp_path, rate_limit_always={"gitlab:1"}, now=clock.now) as fake, \
             pytest.raises(HostError, match="still rate limited after 5 waits") as exc:
@@ -240,15 +261,7 @@ def test_an_unreachable_host_is_one_line(tmp_path: Path, clock: FakeClock) -> No
                           sleep=clock.sleep, clock=clock.now)
 
 
-def test_endpoints_and_links() -> None:
-    assert parse_endpoints(["github=https://ghe.example.com/api/v3/", "GitLab=http://127.0.0.1:8080/api/v4"]) == {
-        "github": "https://ghe.example.com/api/v3", "gitlab": "http://127.0.0.1:8080/api/v4"}
-    for bad in ("github", "github=ftp://x", "=https://x"):
-        with pytest.raises(HostError):
-            parse_endpoints([bad])
-    with pytest.raises(HostError, match="credentials") as exc:
-        parse_endpoints(["github=https://user:s3cr3t-value@ghe.example.com"])
-    assert "s3cr3t" not in str(exc.value)
+def test_link_headers() -> None:
     link = '<https://api.github.com/x?page=3>; rel="next", <https://api.github.com/x?page=9>; rel="last"'
     assert next_link({"link": link}) == "https://api.github.com/x?page=3"
     assert next_link({"Link": '<https://api.github.com/x?page=1>; rel="prev"'}) is None

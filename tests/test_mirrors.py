@@ -18,12 +18,14 @@ from scanner.sources.hosts import (
     TokenCredential,
     list_repositories,
 )
+from scanner.sources.hosts.guarded import git_address_check
 from scanner.sources.mirrors import (
     MirrorCache,
     default_mirror_root,
     git_environment,
     mirror_path,
     read_refs,
+    remote_host,
     split_credentials,
 )
 from tests.hostserver import FakeHost, LoopbackHttp, random_token
@@ -200,6 +202,29 @@ def test_any_url_maps_inside_the_root(url: str) -> None:
     assert root in path.parents and ".." not in path.parts and path.name.endswith(".git")
 
 
+def test_git_connections_are_checked_and_pinned(tmp_path: Path, served: Path, token: str) -> None:
+    auth = GitAuth("x-access-token", token)
+    strict = MirrorCache(tmp_path / "strict", address_check=git_address_check(allow_internal=False))
+    unpinned = MirrorCache(tmp_path / "unpinned")
+    # git.acme.test resolves nowhere but through the check's resolver: a clone works only if git is pinned
+    pinned = MirrorCache(tmp_path / "pinned", address_check=git_address_check(
+        allow_internal=True, resolver=lambda host, port: ["127.0.0.1"] if host == "git.acme.test" else []))
+    with FakeHost(served, token=token) as fake:
+        port = fake.url.rsplit(":", 1)[1]
+        refused = strict.update(f"{fake.git_base}/acme/app.git", auth)
+        named = f"http://git.acme.test:{port}/git/acme/app.git"
+        assert unpinned.update(named, auth).status == "failed"
+        made = pinned.update(named, auth)
+        assert pinned.update(named, auth).status == "unchanged"
+    assert refused.status == "failed" and not refused.path.exists()
+    assert refused.reason == "refused: 127.0.0.1 resolves to loopback address 127.0.0.1 (--allow-internal-endpoints permits it)"
+    assert made.status == "created", made.reason
+    assert remote_host("git@github.com:acme/app.git") == ("github.com", 22)
+    assert remote_host("ssh://git@h.example:2222/a.git") == ("h.example", 2222)
+    assert remote_host("git://h.example/a.git") == ("h.example", 9418)
+    assert remote_host("file:///srv/a.git") is None and remote_host("/srv/a.git") is None
+
+
 def test_unsafe_transports_and_option_like_urls_are_refused(tmp_path: Path) -> None:
     cache = MirrorCache(tmp_path / "mirrors")
     marker = tmp_path / "pwned"
@@ -223,10 +248,11 @@ def test_credentials_split_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_
     clean, auth = split_credentials("https://bob:p%40ss@h.example/r.git")
     assert clean == "https://h.example/r.git" and auth == GitAuth("bob", "p@ss")
     assert split_credentials("https://bob@h.example/r.git") == ("https://h.example/r.git", None)
-    env = git_environment("https://h.example/r.git", GitAuth("u", "pw"), {"GIT_CONFIG_COUNT": "1"})
-    assert env["GIT_CONFIG_KEY_1"] == "http.https://h.example/.extraHeader" and env["GIT_CONFIG_COUNT"] == "3"
-    assert (env["GIT_CONFIG_KEY_2"], env["GIT_CONFIG_VALUE_2"]) == ("http.followRedirects", "false")
-    assert env["GIT_CONFIG_VALUE_1"] == "Authorization: Basic dTpwdw=="  # base64 of u:pw, in the environment only
+    env = git_environment("https://h.example/r.git", GitAuth("u", "pw"), {"GIT_CONFIG_COUNT": "1"}, pinned="::1")
+    assert env["GIT_CONFIG_COUNT"] == "4" and "GIT_CONFIG_KEY_0" not in env  # the caller's own 0 is kept
+    assert [(env[f"GIT_CONFIG_KEY_{n}"], env[f"GIT_CONFIG_VALUE_{n}"]) for n in (1, 2, 3)] == [
+        ("http.followRedirects", "false"), ("http.curloptResolve", "h.example:443:[::1]"),
+        ("http.https://h.example/.extraHeader", "Authorization: Basic dTpwdw==")]  # base64 of u:pw, env only
     assert env["GIT_TERMINAL_PROMPT"] == "0" and env["GIT_ASKPASS"] == ""
     assert "GIT_CONFIG_COUNT" not in git_environment("git@h.example:r.git", GitAuth("u", "pw"), {})
     monkeypatch.setenv("SPRAWL_CACHE_DIR", str(tmp_path / "c"))

@@ -24,11 +24,14 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import git
 
+from scanner.net.http import NetError
 from scanner.rules.cache import cache_dir
 from scanner.sources.hosts.auth import GitAuth
+from scanner.sources.hosts.guarded import AddressCheck
 
 MirrorStatus = Literal["created", "fetched", "unchanged", "failed"]
 
+_DEFAULT_PORTS = {"http": 80, "https": 443, "git": 9418, "ssh": 22}
 _SAFE_SEGMENT = re.compile(r"[^A-Za-z0-9._-]+")
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 
@@ -96,24 +99,41 @@ def mirror_path(root: Path, url: str) -> Path:
     return root.joinpath(_SAFE_SEGMENT.sub("_", host) or "host", *segments[:-1], last)
 
 
-def git_environment(url: str, auth: GitAuth | None, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment git runs in: no prompts, and the credential as a header for this origin only."""
+def git_environment(url: str, auth: GitAuth | None, base: Mapping[str, str] | None = None,
+                    pinned: str | None = None) -> dict[str, str]:
+    """The environment git runs in: no prompts; over http(s), no redirects, the connection pinned to the
+    checked address when given (`http.curloptResolve`), and the credential as a header for this origin only."""
     env = dict(os.environ if base is None else base)
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["GIT_ASKPASS"] = ""  # set empty, not removed: GitPython adds to os.environ, and empty means none
     env["SSH_ASKPASS"] = ""
-    if auth is None:
-        return env
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return env  # ssh and git:// carry no header; ssh uses the user's agent and keys
+    settings = [("http.followRedirects", "false")]  # nothing follows a redirect elsewhere
+    if pinned is not None:
+        host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS[parts.scheme]
+        settings.append(("http.curloptResolve", f"{host}:{port}:{f'[{pinned}]' if ':' in pinned else pinned}"))
+    if auth is not None:
+        settings.append((f"http.{parts.scheme}://{parts.netloc}/.extraHeader", f"Authorization: Basic {auth.basic()}"))
     count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
-    settings = [(f"http.{parts.scheme}://{parts.netloc}/.extraHeader", f"Authorization: Basic {auth.basic()}"),
-                ("http.followRedirects", "false")]  # the header never follows a redirect elsewhere
     for n, (key, value) in enumerate(settings, start=count):
         env[f"GIT_CONFIG_KEY_{n}"], env[f"GIT_CONFIG_VALUE_{n}"] = key, value
     env["GIT_CONFIG_COUNT"] = str(count + len(settings))
     return env
+
+
+def remote_host(url: str) -> tuple[str, int] | None:
+    """The host and port git will connect to for a network URL (scp-like ssh included); None for local."""
+    parts = urlsplit(url)
+    if parts.scheme in _DEFAULT_PORTS or parts.scheme in ("ssh+git", "git+ssh"):
+        if not parts.hostname:
+            return None
+        return parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme, 22)
+    if parts.scheme or url.startswith("/") or ":" not in url:
+        return None
+    host = url.split(":", 1)[0].rpartition("@")[2]
+    return (host, 22) if host and "/" not in host else None
 
 
 def scrub_reason(text: str, auth: GitAuth | None) -> str:
@@ -130,10 +150,15 @@ def scrub_reason(text: str, auth: GitAuth | None) -> str:
 
 @dataclass
 class MirrorCache:
-    """Bare mirrors under `root`, created once and then fetched incrementally."""
+    """Bare mirrors under `root`, created once and then fetched incrementally.
+
+    With an `address_check` (scanner.sources.hosts.guarded.git_address_check), a network URL whose host
+    resolves to a refused address fails before git runs, and http(s) connections are pinned to the
+    checked address; without one (local use, tests of local transports), git resolves as it likes."""
 
     root: Path = field(default_factory=default_mirror_root)
     timeout: float | None = None  # seconds one clone or fetch may take; None: no limit
+    address_check: AddressCheck | None = None
 
     def path_for(self, url: str) -> Path:
         return mirror_path(self.root, url)
@@ -150,7 +175,14 @@ class MirrorCache:
             return MirrorOutcome(clean, path, "failed", "refused: an unsafe git transport (ext::, fd::)")
         if clean.startswith("-"):
             return MirrorOutcome(clean, path, "failed", "refused: a repository URL cannot start with '-'")
-        env = git_environment(clean, auth)
+        target = remote_host(clean) if self.address_check is not None else None
+        pinned = None
+        if self.address_check is not None and target is not None:
+            try:
+                pinned = self.address_check(*target)
+            except NetError as exc:
+                return MirrorOutcome(clean, path, "failed", f"refused: {exc.reason}")
+        env = git_environment(clean, auth, pinned=pinned)
         with _locked(path):
             if path.exists():
                 outcome = self._fetch(clean, path, env, auth)

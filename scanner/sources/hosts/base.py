@@ -24,7 +24,9 @@ Visibility = Literal["public", "internal", "private"]
 
 HOST_KINDS: tuple[HostKind, ...] = ("github", "gitlab", "bitbucket", "gitea")
 
-# The public API of each host, used unless `--endpoint NAME=URL` names another (self-hosted) base.
+# The public API of each host, used unless `--endpoint NAME=URL` names another (self-hosted) base:
+# parse those with scanner.net.endpoints.EndpointPolicy.parse (the validators' switch) and pass its
+# `endpoints` mapping here.
 DEFAULT_API_BASES: dict[HostKind, str] = {
     "github": "https://api.github.com",
     "gitlab": "https://gitlab.com/api/v4",
@@ -126,20 +128,6 @@ def foreign_clone_reason(repo: RemoteRepo, api: str) -> str | None:
     if clone.username or clone.password:
         return "clone URL carries credentials"
     return None
-
-
-def parse_endpoints(values: Iterable[str]) -> dict[str, str]:
-    """`--endpoint NAME=URL` values (the validators' form) as {name: base URL without trailing slash}."""
-    endpoints: dict[str, str] = {}
-    for value in values:
-        name, sep, url = value.partition("=")
-        parts = urlsplit(url.strip())
-        if not sep or not name.strip() or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise HostError(f"--endpoint wants NAME=URL with an http(s) URL, got {value.split('=', 1)[0]!r}=...")
-        if parts.username or parts.password:
-            raise HostError(f"--endpoint {name.strip()}: credentials do not belong in the URL; use the environment")
-        endpoints[name.strip().lower()] = url.strip().rstrip("/")
-    return endpoints
 
 
 def api_base(kind: HostKind, endpoints: Mapping[str, str]) -> str:
