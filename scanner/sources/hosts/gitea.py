@@ -1,0 +1,74 @@
+"""Gitea (and Forgejo): an organisation's repositories.
+
+GET /api/v1/orgs/{org}/repos?page=N&limit=M (https://gitea.com/api/swagger#/organization/orgListRepos;
+paging: https://docs.gitea.com/development/api-usage#pagination). The server may cap `limit` below
+what was asked, so pages are followed by the Link header when sent, else until an empty page.
+Guarded by tests/test_hosts.py::test_gitea_org.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from scanner.sources.hosts.base import (
+    ApiSession,
+    HostError,
+    RemoteRepo,
+    Visibility,
+    header,
+    next_link,
+    with_query,
+)
+
+LIMIT = 50
+
+
+def list_org(session: ApiSession, org: str) -> Iterator[RemoteRepo]:
+    url = with_query(f"{session.base}/orgs/{quote(org, safe='')}/repos", {"page": 1, "limit": LIMIT})
+    for item in session.paginate(url, _as_list, _next):
+        yield to_remote_repo(item)
+
+
+def to_remote_repo(item: Mapping[str, Any]) -> RemoteRepo:
+    size_kb = item.get("size")
+    return RemoteRepo(
+        host="gitea",
+        full_name=_required(item, "full_name"),
+        clone_url=_required(item, "clone_url"),
+        visibility=_visibility(item),
+        default_branch=None if item.get("empty") else item.get("default_branch") or None,
+        archived=bool(item.get("archived")),
+        fork=bool(item.get("fork")),
+        size_bytes=size_kb * 1024 if isinstance(size_kb, int) else None,  # Gitea reports kilobytes
+    )
+
+
+def _visibility(item: Mapping[str, Any]) -> Visibility:
+    if item.get("private", True):
+        return "private"
+    return "internal" if item.get("internal") else "public"
+
+
+def _next(body: Any, headers: Mapping[str, str], url: str) -> str | None:
+    if header(headers, "Link") is not None:
+        return next_link(headers)
+    if not body:
+        return None
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query["page"] = str(int(query.get("page", "1")) + 1)
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _as_list(body: Any) -> list[Any]:
+    if not isinstance(body, list):
+        raise HostError("gitea: the repository list is not a JSON array")
+    return body
+
+
+def _required(item: Mapping[str, Any], key: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value:
+        raise HostError(f"gitea: a listed repository has no {key}")
+    return value

@@ -1,0 +1,81 @@
+"""GitHub: an organisation's repositories, or those a GitHub App installation can reach.
+
+GET /orgs/{org}/repos (https://docs.github.com/en/rest/repos/repos#list-organization-repositories)
+and GET /installation/repositories (https://docs.github.com/en/rest/apps/installations#list-
+repositories-accessible-to-the-app-installation), 100 a page, following the Link header
+(https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api).
+Guarded by tests/test_hosts.py::test_github_org_*.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from scanner.sources.hosts.base import (
+    ApiSession,
+    HostError,
+    RemoteRepo,
+    Visibility,
+    next_link,
+    with_query,
+)
+
+PER_PAGE = 100
+
+
+def list_org(session: ApiSession, org: str) -> Iterator[RemoteRepo]:
+    url = with_query(f"{session.base}/orgs/{quote(org, safe='')}/repos", {"type": "all", "per_page": PER_PAGE})
+    for item in session.paginate(url, _as_list, _next):
+        yield to_remote_repo(item)
+
+
+def list_installation(session: ApiSession) -> Iterator[RemoteRepo]:
+    """Every repository the installation token of `session.auth` (a GitHubApp) can reach."""
+    url = with_query(f"{session.base}/installation/repositories", {"per_page": PER_PAGE})
+    for item in session.paginate(url, _repositories, _next):
+        yield to_remote_repo(item)
+
+
+def to_remote_repo(item: Mapping[str, Any]) -> RemoteRepo:
+    size_kb = item.get("size")
+    return RemoteRepo(
+        host="github",
+        full_name=_required(item, "full_name"),
+        clone_url=_required(item, "clone_url"),
+        visibility=_visibility(item),
+        default_branch=item.get("default_branch") or None,
+        archived=bool(item.get("archived")),
+        fork=bool(item.get("fork")),
+        size_bytes=size_kb * 1024 if isinstance(size_kb, int) else None,  # GitHub reports kilobytes
+    )
+
+
+def _visibility(item: Mapping[str, Any]) -> Visibility:
+    value = item.get("visibility")
+    if value in ("public", "internal", "private"):
+        return value  # type: ignore[no-any-return]
+    return "private" if item.get("private", True) else "public"  # older servers: only `private`
+
+
+def _as_list(body: Any) -> list[Any]:
+    if not isinstance(body, list):
+        raise HostError("github: the repository list is not a JSON array")
+    return body
+
+
+def _repositories(body: Any) -> list[Any]:
+    if not isinstance(body, dict) or not isinstance(body.get("repositories"), list):
+        raise HostError("github: the installation's repository list has no `repositories` array")
+    return body["repositories"]
+
+
+def _next(_body: Any, headers: Mapping[str, str], _url: str) -> str | None:
+    return next_link(headers)
+
+
+def _required(item: Mapping[str, Any], key: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value:
+        raise HostError(f"github: a listed repository has no {key}")
+    return value
