@@ -33,7 +33,8 @@ from scanner.sources.hosts.base import (
 from scanner.sources.hosts.github_app import GitHubApp
 
 __all__ = [
-    "HOST_KINDS", "Credential", "GitAuth", "GitHubApp", "GitHubAppConfig", "HostError", "HostKind", "HostSource", "HttpClient", "HttpResponse",
+    "HOST_KINDS", "Credential", "GitAuth", "GitHubApp", "GitHubAppConfig", "HostError", "HostKind", "HostSource",
+    "HttpClient", "HttpResponse",
     "Listing", "RateLimitWait", "RemoteRepo", "RepoFilter", "SkippedRepo", "TokenCredential", "api_base",
     "credential_from_env", "git_auth_for_url", "list_repositories",
     "resolve_credential",

@@ -53,8 +53,9 @@ def to_remote_repo(item: Mapping[str, Any]) -> RemoteRepo:
 
 def _visibility(item: Mapping[str, Any]) -> Visibility:
     value = item.get("visibility")
-    if value in ("public", "internal", "private"):
-        return value  # type: ignore[no-any-return]
+    for known in ("public", "internal", "private"):
+        if value == known:
+            return known
     return "private" if item.get("private", True) else "public"  # older servers: only `private`
 
 
