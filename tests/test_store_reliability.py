@@ -33,8 +33,8 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def one_line_error(res: subprocess.CompletedProcess | tuple[int, bytes], code: int = 2) -> str:
-    rc, err = (res.returncode, res.stderr) if isinstance(res, subprocess.CompletedProcess) else res
+def one_line_error(res: subprocess.CompletedProcess | int, err: bytes = b"", code: int = 2) -> str:
+    rc, err = (res.returncode, res.stderr) if isinstance(res, subprocess.CompletedProcess) else (res, err)
     text = err.decode(errors="replace")
     assert rc == code, text
     assert "Traceback" not in text and text.count("\n") == 1, text
@@ -215,7 +215,7 @@ def test_a_corrupt_datastore_is_refused_and_not_written(tmp_path):
 
 # --- 3. a stale "running" sweep -----------------------------------------------------------------------
 
-def _big_repo(path: Path, files: int = 250, lines: int = 40) -> Path:
+def _big_repo(path: Path, files: int = 180, lines: int = 40) -> Path:
     """A repository whose sweep takes seconds: files of settings that look like secrets (each one
     checked, most kept as low-confidence findings) and one real-looking token."""
     rnd = random.Random(path.name)
@@ -381,6 +381,37 @@ def test_workers_and_cat_file_die_with_a_killed_sweep(big_org, tmp_path):
         proc.wait()
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+def test_a_killed_worker_fails_its_repositories_not_the_sweep(big_org, tmp_path):
+    db = tmp_path / "s.db"
+    proc = subprocess.Popen([*SPRAWL, "sweep", str(big_org), "--db", str(db), "-j", "2"], cwd=REPO, env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        worker = None
+        while worker is None and time.time() < deadline and proc.poll() is None:
+            children = _descendants(proc.pid)
+            busy = {info[0] for info in children.values() if b"cat-file" in info[3]}
+            worker = next((pid for pid in busy if children.get(pid, (0,))[0] == proc.pid), None)
+            time.sleep(0.02)
+        assert worker is not None, "no worker was reading blobs"
+        os.kill(worker, signal.SIGKILL)
+        rc, err = finish(proc)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    text = err.decode()
+    assert rc in (1, 3) and "Traceback" not in text, text
+    assert "failed" in text and "a worker process died" in text
+    again = run_sprawl("sweep", str(big_org), "--db", str(db), "-j", "2", env=KEY_ENV)
+    assert again.returncode in (0, 1) and b"0 failed" in again.stderr, again.stderr.decode()
+    found = {f["fingerprint"] for f in stored_findings(db)}
+    assert {portable(github_token(f"big{i}")) for i in range(3)} <= found
+
+
 # --- 5. the fingerprint key, created once --------------------------------------------------------------
 
 _KEY_PROBE = """
@@ -448,6 +479,25 @@ def test_a_write_past_a_file_size_limit_is_one_line_and_rolls_back(tmp_path):
     err = one_line_error(res)
     assert "cannot write the datastore" in err, err
     assert _content(db) == before  # rolled back: no finding, no scan left running
+
+
+def test_a_sweep_past_a_file_size_limit_is_one_line_and_resumes(big_org, tmp_path):
+    """A repository's transaction that cannot be written rolls back whole; the sweep stops with one line
+    and exit 2, and the next run (with room) resumes it and records everything."""
+    db = tmp_path / "s.db"
+    res = subprocess.run([*SPRAWL, "sweep", str(big_org), "--db", str(db), "-j", "2"], cwd=REPO, env=ENV,
+                         capture_output=True, timeout=300, preexec_fn=_limit_file_size(256 * 1024))
+    assert "cannot write the datastore" in one_line_error(res.returncode, res.stderr.splitlines()[-1] + b"\n")
+    assert b"Traceback" not in res.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM repositories WHERE last_scan_id IS NOT NULL").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM locations").fetchone()[0] == 0
+    assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    conn.close()
+    again = run_sprawl("sweep", str(big_org), "--db", str(db), "-j", "2", env=KEY_ENV)
+    assert again.returncode == 1 and b"resumed an interrupted sweep" in again.stderr, again.stderr.decode()
+    found = {f["fingerprint"] for f in stored_findings(db)}
+    assert {portable(github_token(f"big{i}")) for i in range(3)} <= found
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")

@@ -265,8 +265,8 @@ def _results(todo: list[tuple[str, tuple[str, str] | None]], jobs: int, init: tu
         for p, state in todo:
             yield sweep_repo(p, state)
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context(), initializer=_worker_init,
-                             initargs=init) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context(), initializer=_worker_init, initargs=init)
+    try:
         pending = iter(todo)
         running: dict = {}
         for p, state in pending:
@@ -289,3 +289,6 @@ def _results(todo: list[tuple[str, tuple[str, str] | None]], jobs: int, init: tu
                     yield RepoOutcome(path, error=f"{path}: a worker process died while scanning it")
         for p, _state in pending:  # left when the pool broke
             yield RepoOutcome(p, error=f"{p}: not scanned: a worker process died")
+    finally:
+        # Stopped early (the datastore failed): repositories not started are dropped, not scanned.
+        pool.shutdown(wait=True, cancel_futures=True)
