@@ -69,9 +69,10 @@ def _busy(exc: sqlite3.Error) -> bool:
 
 def _retry_busy(path: Path, step):
     """`step()`, again while SQLite answers "busy" without waiting, up to BUSY_TIMEOUT. SQLite's busy
-    handler covers most waits, but not all: processes opening a new file at once while it turns to WAL
-    can get SQLITE_BUSY at once (seen in 1 of ~50 rounds of six concurrent `scan --db`). Any other
-    SQLite failure, or busy past the timeout, is a StoreError."""
+    handler covers most waits, but not all (SQLite returns SQLITE_BUSY at once where waiting could
+    deadlock, and around a new file's switch to WAL): six concurrent `scan --db` on a new file once
+    failed so on a loaded machine (not reproduced in 80 rounds since). Any other SQLite failure, or
+    busy past the timeout, is a StoreError."""
     deadline = time.monotonic() + BUSY_TIMEOUT
     while True:
         try:
