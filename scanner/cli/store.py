@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -9,6 +10,8 @@ import click
 from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, main
 from scanner.model import BAND_NAMES, CONFIDENCES
 from scanner.store.paths import DEFAULT_DB
+
+EXIT_INCOMPLETE = 3  # DESIGN section 9: some input could not be read, and nothing new was found in the rest
 
 
 def _db_option(func):
@@ -47,14 +50,17 @@ def sweep(folders, repos_file, db_path, key_file, jobs, rules_paths, max_size, e
     Takes the repositories in FOLDERS (work trees, bare and mirror clones, at any depth) and
     those listed in --repos. Blobs already scanned under the same rules are skipped and a
     repository whose refs have not moved costs one git call; a sweep killed at any point
-    resumes where it stopped when run again.
+    resumes where it stopped when run again. A sweep of the same repositories that is still
+    running in another process is not joined: this one stops with an error. Several sweeps of
+    different repositories may write one datastore at once.
 
     \b
     Examples:
       sprawl sweep /srv/mirrors                         # every repository under the folder
       sprawl sweep --repos repos.txt --db org.db -j 8
       sprawl sweep /srv/mirrors --inventory inventory.yaml   # then `sprawl findings --min-band high`
-    Exit codes: 0 nothing new, 1 new findings, 2 usage or input error.
+    Exit codes: 0 nothing new, 1 new findings, 2 usage or input error (or the datastore cannot be
+    written), 3 incomplete: a repository failed (named in the summary) and nothing new was found.
     """
     from scanner.pipeline.sweep import SweepOptions, discover
     from scanner.pipeline.sweep import sweep as run_sweep
@@ -80,7 +86,7 @@ def sweep(folders, repos_file, db_path, key_file, jobs, rules_paths, max_size, e
                    err=True)
     click.echo(f"sprawl: scan {summary.scan_id} recorded in {db_path}; "
                f"`sprawl findings --db {db_path} --new-since {summary.scan_id - 1}` lists what is new", err=True)
-    sys.exit(EXIT_FINDINGS if summary.new_findings else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if summary.new_findings else EXIT_INCOMPLETE if summary.incomplete else EXIT_CLEAN)
 
 
 def _load_inventory(path):
@@ -130,7 +136,22 @@ def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_
 
     where = FindingFilter(rule=rule, provider=provider, repo=repo, status=status, new_since=new_since,
                           min_confidence=min_confidence, min_score=min_score, min_band=min_band, owner=owner)
-    write_report(list_findings(db_path, where, show_secrets), fmt, output, private=show_secrets)
+    with _datastore_errors(db_path):
+        result = list_findings(db_path, where, show_secrets)
+    write_report(result, fmt, output, private=show_secrets)
+
+
+@contextmanager
+def _datastore_errors(db_path):
+    """A SQLite failure while reading (a damaged page past what opening checks) is one line and exit 2."""
+    import sqlite3
+
+    from scanner.store import StoreError
+
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"{db_path}: cannot read the datastore ({exc})") from None
 
 
 _STATUSES = ["allowed", "revoked", "open"]
@@ -168,12 +189,14 @@ def status(fingerprint, new_status, reason, db_path):
 def _record_decision(fingerprint: str, new_status: str, reason: str, db_path: Path) -> None:
     from scanner.store import Store
 
-    store = Store(db_path, create=False)
-    try:
-        for row in store.set_status(fingerprint, new_status, reason):
-            click.echo(f"{row['credential_key'][:16]} {row['rule_id']} {row['preview']}: {row['status']} ({reason})")
-    finally:
-        store.close()
+    with _datastore_errors(db_path):
+        store = Store(db_path, create=False)
+        try:
+            for row in store.set_status(fingerprint, new_status, reason):
+                click.echo(f"{row['credential_key'][:16]} {row['rule_id']} {row['preview']}: {row['status']} "
+                           f"({reason})")
+        finally:
+            store.close()
 
 
 @main.command()

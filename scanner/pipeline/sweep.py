@@ -5,7 +5,11 @@ rules version, branch heads) and hand results back; the parent is the only write
 each repository in one transaction. A repository whose refs have not moved since it was last
 swept under the same rules costs one `git for-each-ref`. A sweep killed at any point leaves
 whole repositories recorded or not at all, and the next run resumes the same sweep (same scan
-id, so what the killed run found still counts as new).
+id, so what the killed run found still counts as new) once the killed run's process is gone; a sweep
+of the same repositories whose process still runs is refused, not joined. Workers die with the parent
+(scanner.pipeline.workers.die_with_parent). A repository that fails (git cannot read it, or anything
+unexpected while scanning it) is named in the summary with its reason and the sweep goes on; the
+command then exits 3 (incomplete) unless new findings make it 1.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import itertools
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +26,7 @@ from scanner.model import confidence_rank
 from scanner.pipeline.engines import get_engine
 from scanner.pipeline.git import scan_git
 from scanner.pipeline.options import EngineSpec, ScanOptions
-from scanner.pipeline.workers import pool_context, reset_worker_state
+from scanner.pipeline.workers import die_with_parent, pool_context, reset_worker_state
 from scanner.rules import load_rules
 from scanner.sources.filesystem import WalkOptions
 from scanner.sources.git import enumerate_history, open_repo, repo_name
@@ -85,11 +90,17 @@ class SweepSummary:
     resumed: bool = False
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def incomplete(self) -> bool:
+        """Some repository could not be read: the sweep's silence about it is not "clean" (exit 3)."""
+        return self.failed > 0
+
     def lines(self) -> list[str]:
         return [f"{self.repositories} repositories ({self.unchanged} unchanged, {self.failed} failed), "
                 f"{self.blobs} blobs scanned, {self.new_findings} new findings, "
                 f"{self.resolved_findings} resolved at head, {self.elapsed:.1f}s"
-                + (" (resumed an interrupted sweep)" if self.resumed else "")]
+                + (" (resumed an interrupted sweep)" if self.resumed else ""),
+                *(f"failed {error}" for error in self.errors)]
 
 
 # --- the worker ------------------------------------------------------------------------------
@@ -113,9 +124,11 @@ class _Worker:
 _WORKER: _Worker | None = None
 
 
-def _worker_init(db_path: str, key: bytes, options: SweepOptions) -> None:
+def _worker_init(db_path: str, key: bytes, options: SweepOptions, parent: int | None = None) -> None:
     global _WORKER
     reset_worker_state()
+    if parent is not None:
+        die_with_parent(parent)
     _WORKER = _Worker(db_path, key, options)
 
 
@@ -159,6 +172,8 @@ def sweep_repo(path: str, state: tuple[str, str] | None = None) -> RepoOutcome:
         out.error = f"{path}: {exc}"
     except SprawlError as exc:
         out.error = str(exc)
+    except Exception as exc:  # one repository's problem never aborts the sweep: it is named as failed
+        out.error = f"{path}: {type(exc).__name__}: {exc}"
     return out
 
 
@@ -188,17 +203,21 @@ def sweep(paths: list[str], db_path: str | Path, key: bytes, options: SweepOptio
     started = time.perf_counter()
     rules_version = load_rules(options.rules_paths).version
     store = Store(db_path, key)
+    try:
+        return _sweep(store, paths, key, options, rules_version, started, progress, log)
+    finally:
+        store.close()
+
+
+def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, rules_version: str, started: float,
+           progress, log) -> SweepSummary:
+    db_path = store.path
     target = "\n".join(sorted(os.path.realpath(p) for p in paths))
-    resumed = store.unfinished_sweep(target, rules_version)
-    if resumed:
-        scan_id = resumed
-        store.claim_scan(scan_id)
-    else:
-        scan_id = store.begin_scan("sweep", target, rules_version,
-                                   {"repositories": len(paths), "store_secrets": options.store_secrets})
-    summary = SweepSummary(scan_id, resumed=bool(resumed))
+    scan_id, resumed = store.start_sweep(target, rules_version,
+                                         {"repositories": len(paths), "store_secrets": options.store_secrets})
+    summary = SweepSummary(scan_id, resumed=resumed)
     jobs = options.jobs or os.cpu_count() or 1
-    init = (str(db_path), key, options)
+    init = (str(db_path), key, options, os.getpid())
     todo: list[tuple[str, tuple[str, str] | None]] = []
     unchanged = []
     for p in paths:
@@ -209,34 +228,31 @@ def sweep(paths: list[str], db_path: str | Path, key: bytes, options: SweepOptio
             todo.append((p, state))
     if todo:
         get_engine(options.engine_spec)  # compiled before forking: the workers inherit it
-    try:
-        for out in itertools.chain(unchanged, _results(todo, jobs, init)):
-            summary.repositories += 1
-            if out.error:
-                summary.failed += 1
-                summary.errors.append(out.error)
-                line = f"error {out.error}"
-            elif out.unchanged:
-                summary.unchanged += 1
-                line = f"unchanged {out.name} ({out.path})"
-            else:
-                _write(store, scan_id, out, rules_version)
-                summary.blobs += len(out.scanned_blobs)
-                summary.bytes += out.bytes
-                line = (f"swept {out.name} ({out.path}): {out.commits} commits, {len(out.scanned_blobs)} new blobs, "
-                        f"{len(out.observed)} credentials in new blobs")
-            if log:
-                log(line)
-            if progress:
-                progress(1)
-        summary.new_findings, summary.resolved_findings = store.sweep_counts(scan_id, options.min_confidence)
-        summary.elapsed = time.perf_counter() - started
-        store.finish_scan(scan_id, {
-            "repositories": summary.repositories, "unchanged": summary.unchanged, "failed": summary.failed,
-            "blobs": summary.blobs, "bytes": summary.bytes, "new_findings": summary.new_findings,
-            "resolved_findings": summary.resolved_findings, "errors": summary.errors})
-    finally:
-        store.close()
+    for out in itertools.chain(unchanged, _results(todo, jobs, init)):
+        summary.repositories += 1
+        if out.error:
+            summary.failed += 1
+            summary.errors.append(out.error)
+            line = f"error {out.error}"
+        elif out.unchanged:
+            summary.unchanged += 1
+            line = f"unchanged {out.name} ({out.path})"
+        else:
+            _write(store, scan_id, out, rules_version)
+            summary.blobs += len(out.scanned_blobs)
+            summary.bytes += out.bytes
+            line = (f"swept {out.name} ({out.path}): {out.commits} commits, {len(out.scanned_blobs)} new blobs, "
+                    f"{len(out.observed)} credentials in new blobs")
+        if log:
+            log(line)
+        if progress:
+            progress(1)
+    summary.new_findings, summary.resolved_findings = store.sweep_counts(scan_id, options.min_confidence)
+    summary.elapsed = time.perf_counter() - started
+    store.finish_scan(scan_id, {
+        "repositories": summary.repositories, "unchanged": summary.unchanged, "failed": summary.failed,
+        "blobs": summary.blobs, "bytes": summary.bytes, "new_findings": summary.new_findings,
+        "resolved_findings": summary.resolved_findings, "errors": summary.errors})
     return summary
 
 
@@ -245,22 +261,34 @@ def _results(todo: list[tuple[str, tuple[str, str] | None]], jobs: int, init: tu
     if not todo:
         return
     if jobs == 1 or len(todo) == 1:
-        _worker_init(*init)
+        _worker_init(*init[:3])
         for p, state in todo:
             yield sweep_repo(p, state)
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context(), initializer=_worker_init,
-                             initargs=init) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context(), initializer=_worker_init, initargs=init)
+    try:
         pending = iter(todo)
-        running = set()
+        running: dict = {}
         for p, state in pending:
-            running.add(pool.submit(sweep_repo, p, state))
+            running[pool.submit(sweep_repo, p, state)] = p
             if len(running) >= jobs * _IN_FLIGHT_PER_JOB:
                 break
         while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
+                path = running.pop(fut)
                 nxt = next(pending, None)
                 if nxt is not None:
-                    running.add(pool.submit(sweep_repo, *nxt))
-                yield fut.result()
+                    try:
+                        running[pool.submit(sweep_repo, *nxt)] = nxt[0]
+                    except BrokenProcessPool:
+                        yield RepoOutcome(nxt[0], error=f"{nxt[0]}: not scanned: a worker process died")
+                try:
+                    yield fut.result()
+                except BrokenProcessPool:
+                    yield RepoOutcome(path, error=f"{path}: a worker process died while scanning it")
+        for p, _state in pending:  # left when the pool broke
+            yield RepoOutcome(p, error=f"{p}: not scanned: a worker process died")
+    finally:
+        # Stopped early (the datastore failed): repositories not started are dropped, not scanned.
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -3,11 +3,20 @@
 Batches are submitted as they are produced, so a lazy producer (the git history walk) overlaps the
 scan. A (worker, batch) pair goes to that worker's own single-process pool, so that every version
 of a file reaches the process that scanned its base (scanner.pipeline.planning.batches_by_path).
+
+Workers die with the process that started them (`die_with_parent`), and their `git cat-file` and
+`git log` children with them: those read from and write to pipes only the worker holds, so they see
+end of file (or a broken pipe) once it is gone.
 """
 from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
@@ -49,6 +58,42 @@ class _WorkerState:
 
 reset_worker_state = _WorkerState.reset
 
+_PR_SET_PDEATHSIG = 1
+_PARENT_POLL = 0.5  # seconds between the fallback's looks at the parent
+
+
+def die_with_parent(parent: int) -> None:
+    """End this worker when `parent` dies, even by kill -9 (a pool worker otherwise waits on its task
+    queue for ever, holding the datastore and its WAL open). On Linux the kernel sends SIGKILL
+    (prctl PR_SET_PDEATHSIG); everywhere, a daemon thread checks os.getppid() and exits when the
+    worker has been re-parented (PDEATHSIG follows the thread that forked, not the process, hence both).
+    Workers only read, so dying at any point loses nothing the parent committed
+    (tests/test_store_reliability.py::test_workers_and_cat_file_die_with_a_killed_sweep)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the thread below still watches
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(_PARENT_POLL)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="sprawl-parent-watch", daemon=True).start()
+
+
+def init_worker(parent: int) -> None:
+    """Initializer of the scan pools' worker processes."""
+    reset_worker_state()
+    die_with_parent(parent)
+
 
 def run(batches: Iterable, jobs: int, spec: EngineSpec,
         reading: Reading) -> Iterator[tuple[Work, FileOutcome | BlobOutcome | Skip]]:
@@ -63,7 +108,7 @@ def run(batches: Iterable, jobs: int, spec: EngineSpec,
     pairs = itertools.chain([first] if first is not None else [], batches)
     routed = isinstance(first, tuple)
     pools = [ProcessPoolExecutor(max_workers=1 if routed else jobs, mp_context=pool_context(),
-                                 initializer=reset_worker_state)
+                                 initializer=init_worker, initargs=(os.getpid(),))
              for _ in range(jobs if routed else 1)]
     try:
         futures = [pools[worker].submit(scan_batch_list, items, spec, reading)

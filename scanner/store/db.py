@@ -1,12 +1,22 @@
 """The findings datastore: one SQLite file (sqlite-utils), findings keyed by credential, every location kept.
 
-Every write method runs inside `Store.atomic()` so a crash (even kill -9) leaves either all of a
-repository's results or none of them.
+Every write runs inside `Store.atomic()` (or `_write`), a `BEGIN IMMEDIATE` transaction: the write lock
+is taken before the first read, so two processes writing one file wait for each other (busy timeout
+30 s) instead of failing with "database is locked", and a crash (even kill -9) or a full disk leaves
+either all of a repository's results or none of them. A file that is not sprawl's (application_id)
+is refused before anything is written to it, and an existing file is integrity-checked
+(`PRAGMA quick_check`) before the first write. Any SQLite failure reaches the caller as a one-line
+StoreError (tests/test_store_reliability.py).
+
+Paths and other names are stored as they are on disk: a value that is valid UTF-8 as TEXT, one that
+is not (a file name with other bytes, carried as str with surrogate escapes) as a BLOB of its exact
+bytes; `text()` turns either back into the same str (see `sql_text`).
 """
 from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -16,15 +26,74 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.model import CONFIDENCE_RANK, Finding, Location
-from scanner.store import keys
+from scanner.store import keys, process
 from scanner.store.errors import StoreError
 from scanner.store.paths import DEFAULT_DB  # noqa: F401  (re-exported)
-from scanner.store.schema import migrate
+from scanner.store.schema import identify, migrate
 
 if TYPE_CHECKING:
     import sqlite_utils  # imported on first use (Store.db); here for its types only
 
 STATUSES = ("open", "allowed", "revoked")
+BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction
+
+
+def sql_text(value: str | bytes) -> str | bytes:
+    """A name as SQLite stores it: the str when it is valid UTF-8, else its exact bytes (a BLOB).
+
+    Why not one TEXT column holding surrogate-escaped text: SQLite's TEXT must be UTF-8 and Python's
+    sqlite3 refuses lone surrogates, and an escaped spelling (`\\xff`) would collide with a file
+    literally named that way. Why not a second BLOB column: every query, index and UNIQUE key would
+    need both. A BLOB cell in the TEXT column keeps the exact bytes, compares by them, and leaves every
+    ordinary name as plain TEXT (tests/test_store_reliability.py::test_a_file_name_that_is_not_utf8_is_recorded_exactly)."""
+    if isinstance(value, bytes):
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape")
+    return value
+
+
+def text(value):
+    """Back from `sql_text`: a BLOB cell becomes the str the scanner had (surrogate escapes kept)."""
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+
+
+_DAMAGED = "the datastore is damaged: SQLite's integrity check failed"
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def _retry_busy(path: Path, step):
+    """`step()`, again while SQLite answers "busy" without waiting, up to BUSY_TIMEOUT. SQLite's busy
+    handler covers most waits, but not all (SQLite returns SQLITE_BUSY at once where waiting could
+    deadlock, and around a new file's switch to WAL): six concurrent `scan --db` on a new file once
+    failed so on a loaded machine (not reproduced in 80 rounds since). Any other SQLite failure, or
+    busy past the timeout, is a StoreError."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            return step()
+        except sqlite3.Error as exc:
+            if not _busy(exc) or time.monotonic() > deadline:
+                raise StoreError(f"{path}: {_describe(exc)}") from None
+        time.sleep(0.02 + random.random() * 0.08)
+
+
+def _describe(exc: sqlite3.Error) -> str:
+    message = str(exc)
+    if "full" in message or "I/O" in message:
+        return f"cannot write the datastore: {message}"
+    if "locked" in message or "busy" in message:
+        return f"the datastore stayed locked by another process for {BUSY_TIMEOUT:.0f}s: {message}"
+    if "readonly" in message or "read-only" in message:
+        return f"cannot write the datastore: {message}"
+    if "malformed" in message:
+        return f"{_DAMAGED} ({message}); restore it from a backup or give --db a new file"
+    return f"not a usable sprawl datastore ({message})"
 
 
 def now() -> str:
@@ -84,20 +153,32 @@ class Store:
         self.path = Path(path)
         if not self.path.exists() and not create:
             raise StoreError(f"no datastore at {self.path} (run `sprawl sweep` or a scan with --db first)")
-        try:
-            if create:
-                _create_private(self.path)
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            migrate(conn)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable sprawl datastore ({exc})") from None
-        self.conn = conn
+        if create:
+            _create_private(self.path)
+        self.conn = _retry_busy(self.path, self._open)
         self._db: sqlite_utils.Database | None = None
         self.key = key
         if key is not None:
             self._check_key(key)
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            # Nothing is written (not even the journal mode) before the file is known to be sprawl's.
+            needs_migration, existing = identify(conn, self.path)
+            self.conn = conn
+            self._intact = not existing
+            if needs_migration:
+                self._check_integrity()
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            if needs_migration:
+                migrate(conn, self.path)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     @property
     def db(self):
@@ -110,23 +191,61 @@ class Store:
         return self._db
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            self.conn.close()
+        except sqlite3.Error as exc:  # the last close checkpoints the WAL: a full disk can fail it
+            raise StoreError(f"{self.path}: {_describe(exc)}") from None
+
+    def _check_integrity(self) -> None:
+        """`PRAGMA quick_check` once, before the first write to a file that already held data: a file with
+        corrupt pages is refused, not written into
+        (tests/test_store_reliability.py::test_a_corrupt_datastore_is_refused_and_not_written)."""
+        if self._intact:
+            return
+        try:
+            rows = [r[0] for r in self.conn.execute("PRAGMA quick_check(5)")]
+        except sqlite3.DatabaseError as exc:
+            rows = [str(exc)]
+        if rows != ["ok"]:
+            raise StoreError(f"{self.path}: {_DAMAGED} ({rows[0]}); restore it from a backup or give --db a new file")
+        self._intact = True
+
+    def _begin(self) -> None:
+        self._check_integrity()
+        self.conn.execute("BEGIN IMMEDIATE")
 
     def _check_key(self, key: bytes) -> None:
         kid = keys.key_id(key)
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'key_id'").fetchone()
         if row is None:
-            with self.conn:
-                self.conn.execute("BEGIN")
-                self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('key_id', ?)", [kid])
-        elif row[0] != kid:
+            self._write("INSERT OR IGNORE INTO meta(key, value) VALUES ('key_id', ?)", [kid])
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'key_id'").fetchone()
+        if row[0] != kid:
             raise StoreError(f"{self.path} was written under a different fingerprint key "
                              f"(set {keys.ENV_KEY} or --key-file to the organisation key)")
 
     @contextmanager
     def atomic(self):
-        with self.db.atomic():
+        """One write transaction, `BEGIN IMMEDIATE`: the write lock before the first read. Nested calls are
+        savepoints (sqlite-utils' own atomic() inside an open transaction). A SQLite failure (full disk,
+        I/O error, lock held past the busy timeout) rolls everything back and raises StoreError."""
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        _retry_busy(self.path, self._begin)
+        try:
             yield self
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite may have rolled back already (a full disk): nothing was committed
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"{self.path}: {_describe(exc)}") from None
+            raise
 
     # --- scans ---------------------------------------------------------------------------------
 
@@ -134,31 +253,35 @@ class Store:
     # never imports sqlite-utils (see `db`).
 
     def _write(self, sql: str, params: list):
-        self.conn.execute("BEGIN")
-        try:
-            cur = self.conn.execute(sql, params)
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        return cur
+        with self.atomic():
+            return self.conn.execute(sql, params)
 
     def begin_scan(self, kind: str, target: str, rules_version: str, options: dict | None = None) -> int:
-        return self._write("INSERT INTO scans (kind, target, started, status, rules_version, options, pid) "
-                           "VALUES (?, ?, ?, 'running', ?, ?, ?)",
-                           [kind, target, now(), rules_version, json.dumps(options or {}, sort_keys=True),
-                            os.getpid()]).lastrowid
+        """A scan row marked running, with this process's pid and identity. Inside atomic() or on its own."""
+        return self._write("INSERT INTO scans (kind, target, started, status, rules_version, options, pid, process) "
+                           "VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+                           [kind, sql_text(target), now(), rules_version, json.dumps(options or {}, sort_keys=True),
+                            os.getpid(), process.identity(os.getpid())]).lastrowid
 
-    def unfinished_sweep(self, target: str, rules_version: str) -> int | None:
-        """The last sweep of the same target that never finished (killed), to be resumed."""
-        row = self.conn.execute("SELECT id, status, target, rules_version FROM scans WHERE kind = 'sweep' "
-                                "ORDER BY id DESC LIMIT 1").fetchone()
-        if row and row[1:] == ("running", target, rules_version):
-            return row[0]
-        return None
-
-    def claim_scan(self, scan_id: int) -> None:
-        self._write("UPDATE scans SET pid = ? WHERE id = ?", [os.getpid(), scan_id])
+    def start_sweep(self, target: str, rules_version: str, options: dict | None = None) -> tuple[int, bool]:
+        """(scan id, resumed): the newest sweep of the same target and rules that never finished is taken
+        over when the process that ran it is gone (a pid that no longer exists, or exists as another
+        process: reused, or after a reboot); while that process still runs, this sweep is refused with
+        StoreError rather than run beside it. Otherwise a new sweep begins. Decided under the write lock,
+        so two sweeps starting at once cannot both take over or both begin."""
+        with self.atomic():
+            row = self.conn.execute("SELECT id, status, pid, process FROM scans WHERE kind = 'sweep' AND target = ? "
+                                    "AND rules_version = ? ORDER BY id DESC LIMIT 1",
+                                    [sql_text(target), rules_version]).fetchone()
+            if row and row[1] == "running":
+                scan_id, _status, pid, ident = row
+                if process.alive(pid, ident):
+                    raise StoreError(f"sweep {scan_id} of the same repositories is still running (pid {pid}) in "
+                                     f"{self.path}: wait for it to finish, or stop it and run again to resume it")
+                self.conn.execute("UPDATE scans SET pid = ?, process = ? WHERE id = ?",
+                                  [os.getpid(), process.identity(os.getpid()), scan_id])
+                return scan_id, True
+            return self.begin_scan("sweep", target, rules_version, options), False
 
     def finish_scan(self, scan_id: int, stats: dict) -> None:
         self._write("UPDATE scans SET finished = ?, status = 'complete', stats = ? WHERE id = ?",
@@ -211,11 +334,12 @@ class Store:
         return fid
 
     def _insert_locations(self, scan_id: int, fid: int, rule_id: str, rows: Iterable[LocationRow]) -> None:
+        t = sql_text
         self.db.conn.executemany(
             'INSERT OR IGNORE INTO locations (finding_id, rule_id, repository_id, repo, blob, "commit", path, line, '
             '"column", author, email, date, source, snippet, scan_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
-            [(fid, rule_id, r.repository_id, r.repo, r.blob, r.commit, r.path, r.line, r.column, r.author, r.email,
-              r.date, r.source, r.snippet, scan_id) for r in rows])
+            [(fid, rule_id, r.repository_id, t(r.repo), r.blob, r.commit, t(r.path), r.line, r.column, t(r.author),
+              t(r.email), r.date, r.source, t(r.snippet), scan_id) for r in rows])
 
     def copy_blob_locations(self, scan_id: int, blob: str, rows: Iterable[LocationRow]) -> set[int]:
         """A blob seen before holds the same matches wherever it reappears: add the new places
@@ -251,21 +375,20 @@ class Store:
     # --- repositories and heads ---------------------------------------------------------------
 
     def repository(self, path: str, name: str) -> dict:
-        row = list(self.db.query("SELECT * FROM repositories WHERE path = ?", [path]))
-        if row:
-            return row[0]
-        self.db.execute("INSERT OR IGNORE INTO repositories (path, name) VALUES (?, ?)", [path, name])
-        return next(self.db.query("SELECT * FROM repositories WHERE path = ?", [path]))
+        self.db.execute("INSERT OR IGNORE INTO repositories (path, name) VALUES (?, ?)",
+                        [sql_text(path), sql_text(name)])
+        row = next(self.db.query("SELECT * FROM repositories WHERE path = ?", [sql_text(path)]))
+        return {k: text(v) for k, v in row.items()}
 
     def refs_hash(self, path: str) -> str | None:
-        row = self.conn.execute("SELECT refs_hash FROM repositories WHERE path = ?", [path]).fetchone()
+        row = self.conn.execute("SELECT refs_hash FROM repositories WHERE path = ?", [sql_text(path)]).fetchone()
         return row[0] if row else None
 
     def set_heads(self, repository_id: int, head_pairs: Iterable[tuple[str, str]]) -> set[int]:
         """Which of this repository's locations sit at a branch head; call inside atomic()."""
         self.db.execute("UPDATE locations SET at_head = 0 WHERE repository_id = ?", [repository_id])
         self.db.conn.executemany("UPDATE locations SET at_head = 1 WHERE repository_id = ? AND path = ? AND blob = ?",
-                                 [(repository_id, p, b) for p, b in head_pairs])
+                                 [(repository_id, sql_text(p), b) for p, b in head_pairs])
         return {r[0] for r in self.db.execute("SELECT DISTINCT finding_id FROM locations WHERE repository_id = ?",
                                                 [repository_id])}
 
@@ -315,7 +438,7 @@ class Store:
                        status: str | None = None, since_scan: int | None = None,
                        min_confidence: str = "low") -> list[dict]:
         where: list[str] = []
-        params: list[str | int] = []
+        params: list[str | int | bytes] = []
         if rule:
             where.append("f.rule_id = ?")
             params.append(rule)
@@ -334,7 +457,7 @@ class Store:
             # Swept locations point at a repositories row; a one-off scan's carry only the repository's name.
             where.append("EXISTS (SELECT 1 FROM locations l LEFT JOIN repositories r ON r.id = l.repository_id "
                          "WHERE l.finding_id = f.id AND (r.name = ? OR r.path = ? OR l.repo = ?))")
-            params += [repo, repo, repo]
+            params += [sql_text(repo)] * 3
         floor = CONFIDENCE_RANK[min_confidence]
         allowed = [c for c, r in CONFIDENCE_RANK.items() if r >= floor]
         where.append(f"f.confidence IN ({','.join('?' * len(allowed))})")
@@ -343,9 +466,10 @@ class Store:
         return list(self.db.query(sql, params))
 
     def locations_of(self, finding_id: int) -> list[dict]:
-        return list(self.db.query(
+        """A finding's locations; names stored as BLOBs (not UTF-8 on disk) come back as the scanner's str."""
+        return [{k: text(v) for k, v in row.items()} for row in self.db.query(
             'SELECT * FROM locations WHERE finding_id = ? ORDER BY date, repo, path, line, "column", "commit"',
-            [finding_id]))
+            [finding_id])]
 
     def sprawl(self, finding_id: int) -> dict:
         """How far one credential has spread."""

@@ -13,6 +13,7 @@ import hmac
 import os
 import re
 import secrets
+import tempfile
 from pathlib import Path
 
 from scanner.errors import SprawlError
@@ -50,15 +51,37 @@ def load_key(key_file: str | Path | None = None) -> bytes:
 
 
 def _generate(path: Path) -> bytes:
+    """A new local key, published whole: written mode 0600 to a temporary file in the same folder, then
+    hard-linked to its name (os.link fails if the name exists, where rename would replace it). No reader
+    ever sees an empty or partial key file, and of processes racing on a first run the first link wins
+    and the others read its key (tests/test_store_reliability.py::test_racing_first_runs_agree_on_the_key)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = secrets.token_hex(32).encode()
+    fd, tmp = tempfile.mkstemp(prefix=".fingerprint-", suffix=".tmp", dir=path.parent)  # mode 0600
     try:
-        # O_EXCL: two first runs racing must not end up with two different keys.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key + b"\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            data = path.read_bytes().strip()
+            if not data:
+                raise FingerprintKeyError(f"fingerprint key file is empty: {path}") from None
+            return data
+        except OSError:
+            # A file system without hard links: rename is atomic too, but replaces a key another
+            # process published meanwhile; publish ours only if the name is still free.
+            if path.exists():
+                return path.read_bytes().strip()
+            os.replace(tmp, path)
+            return path.read_bytes().strip()
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
     return key
 
 

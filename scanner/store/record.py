@@ -33,17 +33,19 @@ def record_result(db_path: str | Path, result, kind: str, target: str, *, repo: 
     mapping each recorded finding's portable fingerprint to its row id: the analysis stage writes its
     links and scores there, so a reader sees the findings with their scores or neither."""
     key = keys.load_key(key_file)
+    observed = observe(result, key, store_secrets, repo=repo or (target if kind == "git" else ""),
+                       default_date=now())
     store = Store(db_path, key)
     try:
-        scan_id = store.begin_scan(kind, target, result.ruleset.version)
-        observed = observe(result, key, store_secrets, repo=repo or (target if kind == "git" else ""),
-                           default_date=now())
+        # One transaction from the scan row to its completion: a failure (a full disk, a kill) leaves
+        # no scan marked running and no finding half-recorded.
         with store.atomic():
+            scan_id = store.begin_scan(kind, target, result.ruleset.version)
             store.refresh(scan_id, store.record(scan_id, observed))
             if then is not None:
                 then(store, _row_ids(store, observed), scan_id)
-        store.finish_scan(scan_id, {"findings": len(observed), "unit": result.stats.unit,
-                                    "files": result.stats.files, "bytes": result.stats.bytes})
+            store.finish_scan(scan_id, {"findings": len(observed), "unit": result.stats.unit,
+                                        "files": result.stats.files, "bytes": result.stats.bytes})
         return scan_id
     finally:
         store.close()

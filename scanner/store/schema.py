@@ -1,10 +1,12 @@
-"""The datastore schema, versioned by `PRAGMA user_version` and migrated forward one step at a time.
+"""The datastore schema, versioned by `PRAGMA user_version`, marked as sprawl's by `PRAGMA application_id`,
+and migrated forward inside one `BEGIN IMMEDIATE` transaction.
 
 Tables (docs/datastore.md):
 
 - ``meta``: key/value facts about the file (``key_id``: which fingerprint key wrote it).
 - ``scans``: one row per scan or sweep: ``kind`` (sweep, scan, git, staged), ``target``, ``started``,
-  ``finished``, ``status`` (running, complete), ``rules_version``, ``options`` and ``stats`` (JSON), ``pid``.
+  ``finished``, ``status`` (running, complete), ``rules_version``, ``options`` and ``stats`` (JSON), ``pid``
+  and ``process`` (boot id and start time of that pid, so a reused pid is not taken for a live sweep).
 - ``repositories``: swept repositories: ``path`` (absolute git dir), ``name``, ``refs_hash`` (hash of
   every ref and the rules version: unchanged means nothing new to scan), ``last_scan_id``.
 - ``blobs``: ``(oid, rules_version)`` pairs already scanned, so a sweep skips what it has seen.
@@ -37,6 +39,7 @@ analysis stage (issue 6); the sweep never writes them:
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 
 _V1 = """
@@ -91,36 +94,89 @@ CREATE TABLE scores (
     link_confidence REAL, factors TEXT NOT NULL DEFAULT '[]', computed_at TEXT);
 """
 
-# Version 2 (issue 18): non-secret facts of a finding kept at scan time (JWT sub/iss/aud/iat/exp, the SA key's
+# Version 2: the process (pid, boot id, start time) that runs a scan, so a stale "running" sweep is taken
+# over only when that process is gone.
+_V2 = """
+ALTER TABLE scans ADD COLUMN process TEXT
+"""
+
+# Version 3 (issue 18): non-secret facts of a finding kept at scan time (JWT sub/iss/aud/iat/exp, the SA key's
 # private_key_id/client_email/project, key ids captured with the secret), so `sprawl analyze --db` links and
 # scores as the scan did in-process (scanner.analysis.store_io.write_facts / load_subjects).
-_V2_FACTS = """
+_V3_FACTS = """
 CREATE TABLE facts (
     finding_id INTEGER NOT NULL REFERENCES findings(id), name TEXT NOT NULL, value TEXT NOT NULL,
     source TEXT NOT NULL DEFAULT '', PRIMARY KEY (finding_id, name, value)) WITHOUT ROWID;
 """
 
 # Append a new script for every schema change; never edit a shipped one.
-MIGRATIONS: list[str] = [_V1, _V2_FACTS]
+MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
+# `PRAGMA application_id` of every sprawl datastore ("SPRL"): a SQLite file without it is not ours.
+APPLICATION_ID = 0x5350524C
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the file up to SCHEMA_VERSION; each step and its version bump commit together."""
+
+def _state(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
+    """(application_id, user_version, tables), read from one snapshot: three autocommit reads could
+    straddle another process's migration (no id yet, then its tables)."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        app = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        if own and conn.in_transaction:
+            conn.execute("COMMIT")
+    return app, version, tables
+
+
+def _v1_tables() -> set[str]:
+    return {m.group(1) for m in re.finditer(r"CREATE TABLE (\w+)", _V1)}
+
+
+def identify(conn: sqlite3.Connection, path: object) -> tuple[bool, bool]:
+    """Refuse a file that is not a sprawl datastore; else (needs a migration or is new, holds tables).
+
+    Ours: `application_id` is APPLICATION_ID. New: an empty database. A datastore written before the
+    id existed (user_version 1, exactly the v1 tables) is adopted by the migration. Anything else is
+    another application's file and is refused before anything is written to it
+    (tests/test_store_reliability.py::test_another_applications_database_is_refused_and_left_unchanged)."""
     from scanner.store.errors import StoreError
 
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    if current > SCHEMA_VERSION:
-        raise StoreError(f"datastore schema version {current} is newer than this sprawl ({SCHEMA_VERSION}): upgrade sprawl")
-    for version in range(current, SCHEMA_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in MIGRATIONS[version].split(";\n"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
+    app, version, tables = _state(conn)
+    if app == APPLICATION_ID:
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"datastore schema version {version} is newer than this sprawl ({SCHEMA_VERSION}): "
+                             "upgrade sprawl")
+        return version < SCHEMA_VERSION, bool(tables)
+    if app == 0 and version == 0 and not tables:
+        return True, False
+    if app == 0 and version == 1 and tables == _v1_tables():
+        return True, True
+    what = f"application_id {app:#x}" if app else f"{len(tables)} table(s) of another application"
+    raise StoreError(f"{path} is not a sprawl datastore ({what}); give --db a new file or a sprawl datastore")
+
+
+def migrate(conn: sqlite3.Connection, path: object = "the datastore") -> int:
+    """Bring the file up to SCHEMA_VERSION in one `BEGIN IMMEDIATE` transaction, deciding what to do only
+    once the write lock is held: six processes opening a new file at once create the schema once
+    (tests/test_store_reliability.py::test_six_concurrent_scans_on_a_new_database_all_succeed)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if identify(conn, path)[0]:
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            for version in range(current, SCHEMA_VERSION):
+                for statement in MIGRATIONS[version].split(";\n"):
+                    if statement.strip():
+                        conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
             conn.execute("ROLLBACK")
-            raise
+        raise
     return SCHEMA_VERSION
