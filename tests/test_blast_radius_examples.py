@@ -141,12 +141,16 @@ def test_the_cap_follows_the_floor_for_a_publishable_admin_key():
     assert score.score == 30
 
 
-@pytest.mark.parametrize("rule_id,kind", [("aws-access-key-id", "api-key"), ("azure-tenant-or-client-id", "api-key"),
-                                          ("azure-storage-account-name", "api-key"), ("gcp-oauth-client-id", "api-key"),
-                                          ("aws-arn", "identifier")])
-def test_identifiers_are_evidence_never_scored(rule_id, kind):
+@pytest.mark.parametrize("rule_id", ["aws-access-key-id", "azure-tenant-or-client-id", "azure-storage-account-name",
+                                     "gcp-oauth-client-id", "aws-arn"])
+def test_identifiers_are_evidence_never_scored(rule_id):
     """An identifier beside a secret (same repository, same file, within five lines) is attached to the secret's
-    link; it gets no score of its own and is not ranked."""
+    link; it gets no score of its own and is not ranked. What is an identifier is rule data (`kind: identifier`),
+    never a rule id in code."""
+    from scanner.rules import load_rules
+
+    kind = load_rules().by_id[rule_id].kind
+    assert kind == "identifier"
     secret = finding("aws-secret-access-key", "admin", [Location("deploy.env", 2, 23, provenance=Provenance(repo="a"))])
     ident = finding(rule_id, "admin", [Location("deploy.env", 1, 19, provenance=Provenance(repo="a"))], kind=kind)
     a = analyze([secret, ident], Inventory(), today=TODAY)

@@ -15,8 +15,6 @@ from scanner.model import Finding, Location
 LIVENESS = ("active", "unknown", "indeterminate", "revoked", "expired")
 # Rules whose match names a thing rather than granting access: evidence for the secret beside them, never a
 # credential of their own (DESIGN section 7). Rule kind `identifier`, or one of these id shapes.
-_IDENTIFIER_RULE = re.compile(r"-(access-key-id|key-id|client-id|app-id|tenant-id|tenant-or-client-id|"
-                              r"subscription-id|storage-account-name|account-id|account-name)$")
 # `NAME = value`, `NAME: value`, `"NAME": "value"`, `export NAME=value`, `--name value`
 _ASSIGN = re.compile(r"""(?:^|[\s{,;(])(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=>|[=:])\s*["']?$""")
 
@@ -68,7 +66,7 @@ class Subject:
 def is_identifier(finding: Finding) -> bool:
     """An AWS key id, Azure tenant/client/subscription id, storage account name, GCP client id...: never scored
     or ranked (tests/test_blast_radius.py::test_identifiers_are_evidence_never_scored)."""
-    return finding.kind == "identifier" or bool(_IDENTIFIER_RULE.search(finding.rule_id))
+    return finding.kind == "identifier"  # rule data (docs/rules.md), never a rule id
 
 
 def assignment_name(snippet: str, preview: str) -> str | None:
