@@ -76,6 +76,7 @@ class Recorded:
 
 def record_scan(db_path: str | Path, result: ScanResult, kind: str, target: str, *,
                 inventory: Inventory | None = None, store_secrets: bool = False,
+                public_repos: frozenset[str] = frozenset(),
                 key_file: str | None = None) -> Recorded:
     """Record a scan's findings in the datastore; with an inventory, link and score them and write the
     links and scores in the same transaction (a reader sees the findings with their scores or neither)."""
@@ -87,7 +88,7 @@ def record_scan(db_path: str | Path, result: ScanResult, kind: str, target: str,
 
         write_facts(store, result, ids)
         if inventory is not None:
-            analyze_recorded(store, result, ids, scan_id, inventory, repo=result.repo)
+            analyze_recorded(store, result, ids, scan_id, inventory, repo=result.repo, public_repos=public_repos)
 
     # Locations carry the repository's name, as a sweep records them, so a later `sprawl analyze --db`
     # links them by repository just as this scan did.

@@ -236,3 +236,14 @@ def test_a_report_with_plaintext_is_private_and_written_whole(tmp_path):
     os.umask(umask)
     assert plain.stat().st_mode & 0o777 == 0o666 & ~umask  # as any file the user writes: not forced private
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_public_repo_on_a_scan_scores_its_findings_as_public(tmp_path):
+    repo = tmp_path / "sdk"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "config.py").write_text(f'TOKEN = "{GITHUB_TOKEN}"\n')
+    res = run_sprawl("scan", str(repo), "--public-repo", "sdk", "-f", "json")
+    assert res.returncode == 1, res.stderr
+    [finding] = json.loads(res.stdout)["findings"]
+    [where] = [x for x in finding["analysis"]["blast_radius"]["factors"] if x["name"] == "where_found"]
+    assert where["points"] == 12 and "public" in where["reason"]

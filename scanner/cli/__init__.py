@@ -87,6 +87,7 @@ class CommonOptions:
     validation_rps: float
     validation_budget: int
     extra_rules: tuple[Path, ...]
+    public_repos: tuple[str, ...]
     color: str
     quiet: bool
     verbose: bool
@@ -166,6 +167,8 @@ def report_options(func):
                   help="Validation requests per second, per provider.")
     @click.option("--validation-budget", type=click.IntRange(0), default=1000, show_default=True,
                   help="Validation requests this run may send in all.")
+    @click.option("--public-repo", "public_repos", multiple=True, metavar="NAME",
+                  help="A repository that is public: its findings score as exposed in public (repeatable).")
     @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
                   help="Colour the text report (auto: on a terminal, unless NO_COLOR is set or TERM=dumb).")
     @click.option("-q", "--quiet", is_flag=True, help="Print nothing when nothing is found (hooks, cron jobs).")
@@ -200,11 +203,11 @@ def emit(result, common: CommonOptions, kind: str, target: str) -> None:
         api.validate_result(result, common.validation_options())
     if common.record_db:
         recorded = api.record_scan(common.record_db, result, kind, target, inventory=inventory,
-                                   store_secrets=common.store_secrets)
+                                   store_secrets=common.store_secrets, public_repos=frozenset(common.public_repos))
         scored = " with links and scores" if recorded.analysed else ""
         click.echo(f"sprawl: recorded as scan {recorded.scan_id}{scored} in {common.record_db}", err=True)
-    if inventory is not None and any(f.analysis is None for f in result.findings):
-        api.analyze_result(result, inventory)
+    if (inventory is not None or common.public_repos) and any(f.analysis is None for f in result.findings):
+        api.analyze_result(result, inventory, public_repos=frozenset(common.public_repos))
     if common.fmt == "html":
         api.score_unscored(result)
     write_report(result, common.fmt, common.output, private=common.show_secrets, color=common.color,
