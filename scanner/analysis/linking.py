@@ -53,7 +53,7 @@ class Evidence:
 
 
 @dataclass
-class Candidate:
+class HolderCandidate:
     kind: str  # identity | owner
     id: str
     owner: str | None
@@ -93,8 +93,8 @@ class Link:
     ambiguous: bool = False
     orphaned: bool = False
     evidence: list[Evidence] = field(default_factory=list)
-    runner_up: Candidate | None = None
-    candidates: list[Candidate] = field(default_factory=list)
+    runner_up: HolderCandidate | None = None
+    candidates: list[HolderCandidate] = field(default_factory=list)
     identifiers: list[str] = field(default_factory=list)  # identifier findings paired with it (evidence, not scored)
     owner_groups: list[str] = field(default_factory=list)  # groups the owner belongs to (`--owner team:x` matches)
 
@@ -278,12 +278,12 @@ class Linker:
         return {s.fingerprint: self.link(s, neighbours) for s in subjects}
 
     def link(self, s: Subject, neighbours: dict | None = None) -> Link:
-        cands: dict[tuple[str, str], Candidate] = {}
+        cands: dict[tuple[str, str], HolderCandidate] = {}
 
         def add(kind: str, target_id: str, owner: str | None, ev: Evidence) -> None:
             key = (kind, target_id)
             if key not in cands:
-                cands[key] = Candidate(kind, target_id, owner)
+                cands[key] = HolderCandidate(kind, target_id, owner)
             cands[key].evidence.append(ev)
 
         def to_holders(cred: Credential, method: str, conf: float, detail: str) -> None:
@@ -396,7 +396,7 @@ class Linker:
         link.identifiers = [f"{o.finding.rule_id} {o.finding.preview} at {_where(o, oloc)}" for o, oloc in near]
         return link
 
-    def _decide(self, fingerprint: str, cands: list[Candidate]) -> Link:
+    def _decide(self, fingerprint: str, cands: list[HolderCandidate]) -> Link:
         idents = [c for c in cands if c.kind == "identity"]
         if not idents and not [c for c in cands if c.kind == "owner"]:
             cred = next((c.id for c in cands if c.kind == "credential"), None)
@@ -428,7 +428,7 @@ class Linker:
                     evidence=list(best.evidence), runner_up=runner, candidates=ranked)
 
 
-def _agree(a: Candidate, b: Candidate) -> bool:
+def _agree(a: HolderCandidate, b: HolderCandidate) -> bool:
     """An identity and the owner it belongs to are not rivals."""
     if a.kind == b.kind:
         return a.id == b.id

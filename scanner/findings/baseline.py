@@ -33,7 +33,7 @@ class BaselineError(SprawlError):
 
 
 @dataclass
-class Entry:
+class BaselineEntry:
     fingerprint: str | None = None
     rule_id: str | None = None
     paths: list[str] = field(default_factory=list)
@@ -57,7 +57,7 @@ class Entry:
 
 @dataclass
 class Baseline:
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[BaselineEntry] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path) -> Baseline:
@@ -70,7 +70,7 @@ class Baseline:
         entries = []
         for i, raw in enumerate(doc.get("entries", [])):
             try:
-                entry = Entry(**raw)
+                entry = BaselineEntry(**raw)
                 if entry.expires:
                     dt.date.fromisoformat(entry.expires)
             except (TypeError, ValueError) as exc:
@@ -80,7 +80,7 @@ class Baseline:
 
     def save(self, path: Path) -> None:
         doc = {"schema": SCHEMA, "version": 1,
-               "entries": [e.to_json() for e in sorted(self.entries, key=Entry.sort_key)]}
+               "entries": [e.to_json() for e in sorted(self.entries, key=BaselineEntry.sort_key)]}
         Path(path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
     def matcher(self, today: dt.date | None = None) -> BaselineMatcher:
@@ -94,7 +94,7 @@ class Baseline:
         for f in findings:
             old = kept.get(f.fingerprint)
             paths = sorted({loc.path for loc in f.locations})
-            entries.append(Entry(f.fingerprint, f.rule_id, paths, old.reason if old else "",
+            entries.append(BaselineEntry(f.fingerprint, f.rule_id, paths, old.reason if old else "",
                                  old.owner if old else "", old.expires if old else None))
         # Imported entries cannot be matched to a fingerprint; keep them as they are.
         entries.extend(e for e in (previous.entries if previous else []) if not e.fingerprint)
@@ -122,7 +122,7 @@ class BaselineMatcher:
             return True
         return bool(self.by_place) and any((loc.path, loc.line) in self.by_place for loc in finding.locations)
 
-    def expired_entry(self, finding: Finding) -> Entry | None:
+    def expired_entry(self, finding: Finding) -> BaselineEntry | None:
         return self._expired_fps.get(finding.fingerprint)
 
 
@@ -132,7 +132,7 @@ _GITLEAKS_LINE = re.compile(r"^(?:[0-9a-f]{7,40}:)?(?P<path>.+):(?P<rule>[A-Za-z
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def import_file(path: Path) -> list[Entry]:
+def import_file(path: Path) -> list[BaselineEntry]:
     """Entries from a detect-secrets .secrets.baseline, a .gitleaksignore or a .betterleaksignore."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -143,7 +143,7 @@ def import_file(path: Path) -> list[Entry]:
     return _import_ignore_lines(path, text)
 
 
-def _import_detect_secrets(path: Path, text: str) -> list[Entry]:
+def _import_detect_secrets(path: Path, text: str) -> list[BaselineEntry]:
     try:
         results = json.loads(text)["results"]
     except (ValueError, KeyError, TypeError):
@@ -153,12 +153,12 @@ def _import_detect_secrets(path: Path, text: str) -> list[Entry]:
         for s in secrets:
             if s.get("hashed_secret"):
                 reason = "detect-secrets: " + ("verified" if s.get("is_verified") else s.get("type", "audited"))
-                entries.append(Entry(paths=[filename], secret_sha1=s["hashed_secret"], reason=reason,
+                entries.append(BaselineEntry(paths=[filename], secret_sha1=s["hashed_secret"], reason=reason,
                                      imported_from="detect-secrets"))
     return entries
 
 
-def _import_ignore_lines(path: Path, text: str) -> list[Entry]:
+def _import_ignore_lines(path: Path, text: str) -> list[BaselineEntry]:
     source = "betterleaks" if "betterleaks" in Path(path).name else "gitleaks"
     entries = []
     for n, raw in enumerate(text.splitlines(), 1):
@@ -166,11 +166,11 @@ def _import_ignore_lines(path: Path, text: str) -> list[Entry]:
         if not line or line.startswith("#"):
             continue
         if _HEX64.match(line):
-            entries.append(Entry(secret_sha256=line, imported_from=source))
+            entries.append(BaselineEntry(secret_sha256=line, imported_from=source))
             continue
         m = _GITLEAKS_LINE.match(line)
         if not m:
             raise BaselineError(f"{path}:{n}: not a {source} fingerprint: {line[:80]!r}")
-        entries.append(Entry(paths=[m.group("path")], line=int(m.group("line")),
+        entries.append(BaselineEntry(paths=[m.group("path")], line=int(m.group("line")),
                              reason=f"{source} rule {m.group('rule')}", imported_from=source))
     return entries
