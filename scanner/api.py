@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from scanner.analysis.analyze import Analysis
     from scanner.store.db import Store
     from scanner.validate.api import ValidationOptions
+    from scanner.validate.revoke import RevocationOutcome
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,51 @@ def validate_result(result: ScanResult, options: ValidationOptions) -> None:
     candidates = [Candidate(f.rule_id, f.provider, secret, dict(f.groups)) for f, secret in asked]
     for (finding, _secret), answer in zip(asked, validate_candidates(candidates, options), strict=True):
         finding.validation = answer
+
+
+@dataclass
+class Revocation:
+    """What `revoke_stored` did: the outcome of scanner.validate.revoke, and whether the datastore now
+    marks the credential revoked (only once a fresh validation said so)."""
+
+    outcome: RevocationOutcome
+    marked_revoked: bool = False
+
+
+def revoke_stored(db_path: str | Path, fingerprint: str, options: ValidationOptions, *, confirm: bool = False,
+                  secret: str | None = None, key_file: str | None = None) -> Revocation:
+    """Revoke a stored credential through its provider's API: a dry run (the plan, nothing sent) unless
+    `confirm`. The secret is the one the datastore holds (--store-secrets) or `secret`, which must be that
+    credential (its keyed fingerprint is checked) so no other token is ever sent. A confirmed revocation
+    that a fresh validation calls revoked marks the finding revoked (tests/test_validate_cli.py)."""
+    import json
+
+    from scanner.net.http import GuardedClient
+    from scanner.store import Store, StoreError
+    from scanner.store.keys import credential_key, load_key
+    from scanner.validate.result import Candidate
+    from scanner.validate.revoke import revoke
+
+    key = load_key(key_file)
+    store = Store(db_path, key, create=False)
+    try:
+        [fid, *_] = store.resolve_fingerprint(fingerprint)
+        row = store.db["findings"].get(fid)
+        value = row["secret"] or secret
+        if not value:
+            raise StoreError("the datastore does not hold this secret (it was recorded without --store-secrets): "
+                             "give it on standard input with --secret-stdin")
+        if credential_key(value, key) != row["credential_key"]:
+            raise StoreError(f"the secret given is not credential {fingerprint}")
+        candidate = Candidate(row["rule_id"], row["provider"], value, json.loads(row["groups_json"] or "{}"))
+        outcome = revoke(candidate, GuardedClient(options.policy()), confirm=confirm)
+        done = outcome.after is not None and str(outcome.after.status) == "revoked"
+        if done:
+            store.set_status(row["credential_key"], "revoked",
+                             f"revoked through the {row['provider']} API by sprawl revoke; a validation then said revoked")
+        return Revocation(outcome, marked_revoked=done)
+    finally:
+        store.close()
 
 
 def analyze_result(result: ScanResult, inventory: Inventory | None = None, *,

@@ -66,3 +66,54 @@ def test_the_text_report_says_what_the_provider_said(tmp_path):
     assert "validation: active (account 583231, user octo-agent" in text and "validation: revoked (" in text
     blocked = run_sprawl("scan", str(root), "--validate", "--endpoint", "github=http://127.0.0.1:9")
     assert "validation: could not tell, because" in blocked.stdout.decode()
+
+
+class _GitHub:
+    """Answers as GitHub does (fixtures/validate/github.json and revoke.json): the token is live until the
+    credentials revocation API is called with it."""
+
+    def __init__(self, token: str):
+        from tests.validatekit import load_fixture, reply_of
+
+        self.token, self.alive = token, True
+        self.active, self.dead = case("github", "active"), case("github", "revoked")
+        self.accepted = reply_of(load_fixture("revoke")["cases"]["github_revoke"])
+
+    def __call__(self, received):
+        if received.method == "POST" and received.path == "/credentials/revoke":
+            self.alive = not json.loads(received.body)["credentials"] == [self.token]
+            return self.accepted
+        return self.active if self.alive else self.dead
+
+
+def test_revoke_is_a_dry_run_until_confirmed_then_marks_the_finding(tmp_path):
+    root = _tree(tmp_path)
+    db = tmp_path / "sprawl.db"
+    env = {"SPRAWL_FINGERPRINT_KEY": "revoke-test"}
+    assert run_sprawl("scan", str(root), "--db", str(db), "--store-secrets", env=env).returncode == 1
+    found = json.loads(run_sprawl("findings", "--db", str(db), "-f", "json", env=env).stdout)
+    fp = next(f["fingerprint"] for f in found["findings"] if f["locations"][0]["path"].endswith("deploy.env"))
+    github = _GitHub(LIVE)
+    with serving(github) as server:
+        args = ("revoke", fp, "--db", str(db), "--endpoint", f"github={server.url}", "--allow-internal-endpoints")
+        dry = run_sprawl(*args, env=env)
+        assert dry.returncode == 0 and server.requests == [] and b"would send: POST" in dry.stdout
+        done = run_sprawl(*args, "--confirm", env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert [r.path for r in server.requests][:1] == ["/credentials/revoke"]
+        assert b"validated again: revoked" in done.stdout and LIVE.encode() not in done.stdout
+    revoked = json.loads(run_sprawl("findings", "--db", str(db), "--status", "revoked", "-f", "json", env=env).stdout)
+    assert [f["fingerprint"] for f in revoked["findings"]] == [fp]
+
+
+def test_revoke_refuses_a_secret_that_is_not_the_credential(tmp_path):
+    root = _tree(tmp_path)
+    db = tmp_path / "sprawl.db"
+    env = {"SPRAWL_FINGERPRINT_KEY": "revoke-test"}
+    assert run_sprawl("scan", str(root), "--db", str(db), env=env).returncode == 1
+    found = json.loads(run_sprawl("findings", "--db", str(db), "-f", "json", env=env).stdout)
+    fp = found["findings"][0]["fingerprint"]
+    res = run_sprawl("revoke", fp, "--db", str(db), env=env)
+    assert res.returncode == 2 and b"--secret-stdin" in res.stderr
+    res = run_sprawl("revoke", fp, "--db", str(db), "--secret-stdin", stdin=b"ghp_not_this_one", env=env)
+    assert res.returncode == 2 and b"is not credential" in res.stderr

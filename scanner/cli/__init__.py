@@ -290,7 +290,7 @@ def _load_inventory(path: Path | None):
     return load_inventory(path)
 
 
-COMMAND_MODULES = ("scan_commands", "baseline", "rules", "store", "inventory", "triage", "workstation", "config")
+COMMAND_MODULES = ("scan_commands", "baseline", "rules", "store", "inventory", "triage", "workstation", "config", "validate")
 
 
 def _register() -> None:
