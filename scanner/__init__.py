@@ -25,6 +25,7 @@ _EXPORTS = {
     "scan_staged": "scanner.pipeline.staged",
     "scan_bytes": "scanner.pipeline.memory",
     "scan_text": "scanner.pipeline.memory",
+    "redact_text": "scanner.pipeline.memory",
     "sweep": "scanner.pipeline.sweep",
     "SweepOptions": "scanner.pipeline.sweep",
     "Store": "scanner.store.db",
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from scanner.model import Finding, Location, Provenance, ScanResult
     from scanner.pipeline.files import scan_paths
     from scanner.pipeline.git import scan_git
-    from scanner.pipeline.memory import scan_bytes, scan_text
+    from scanner.pipeline.memory import redact_text, scan_bytes, scan_text
     from scanner.pipeline.options import EngineSpec, ScanOptions
     from scanner.pipeline.staged import scan_staged
     from scanner.pipeline.sweep import SweepOptions, sweep
@@ -69,6 +70,6 @@ def __dir__() -> list[str]:
 
 __all__ = [  # noqa: RUF022  (grouped as _EXPORTS is)
     "__version__", "ScanOptions", "EngineSpec", "scan_paths", "scan_git", "scan_staged", "scan_bytes", "scan_text",
-    "sweep", "SweepOptions", "Store", "record_scan", "analyze", "analyze_result", "list_findings", "FindingFilter",
+    "redact_text", "sweep", "SweepOptions", "Store", "record_scan", "analyze", "analyze_result", "list_findings", "FindingFilter",
     "explain", "Finding", "Location", "Provenance", "ScanResult", "SprawlError",
 ]

@@ -128,13 +128,18 @@ class Location:
     source: str = "file"
     provenance: Provenance = field(default_factory=Provenance)
     snippet: str = ""  # the line with the secret redacted
+    start: int = -1  # byte offsets of the secret's span in its blob (the file, member or git blob); -1: unknown
+    end: int = -1
 
     def key(self) -> tuple:
         return (self.path, self.line, self.column, self.provenance.key())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "column": self.column, "source": self.source,
-                "provenance": self.provenance.to_dict(), "snippet": self.snippet}
+        out = {"path": self.path, "line": self.line, "column": self.column, "source": self.source,
+               "provenance": self.provenance.to_dict(), "snippet": self.snippet}
+        if self.start >= 0:
+            out.update(start=self.start, end=self.end)
+        return out
 
 
 @dataclass(slots=True)

@@ -138,3 +138,19 @@ def test_where_found_follows_the_media_kind_the_source_read(tmp_path):
     assert _where_found(by_path["session-7.json"]) == 9
     assert _where_found(by_path["bundle.tar.gz!"]) == 9
     assert _where_found(by_path["app.py"]) == 6  # private source, for contrast
+
+
+def test_findings_carry_spans_and_redact_text_masks_every_secret(tmp_path):
+    key_id, secret = "AKIAQYLPMN5HFIQR7XYZ", "Zx9kQ2vLpW8rT4yB6nM1cF3hJ5sD7gA0eK2uI4oP"
+    text = f"deploy with AWS_ACCESS_KEY_ID={key_id} AWS_SECRET_ACCESS_KEY={secret} and {GITHUB_TOKEN}\n"
+    path = tmp_path / "notes.env"
+    path.write_text(text)
+    result = scan_paths([str(path)], ScanOptions(min_confidence="low", jobs=1, show_secrets=True))
+    for f in result.findings:
+        loc = f.first_location
+        assert text.encode()[loc.start:loc.end].decode() == f.secret
+    masked = scanner.redact_text(text)
+    assert len(masked) == len(text) and key_id not in masked and secret not in masked and GITHUB_TOKEN not in masked
+    assert masked.startswith("deploy with AWS_ACCESS_KEY_ID=AKIAQ*")
+    with pytest.raises(ValueError):
+        scanner.redact_text(text, min_confidence="very")

@@ -21,7 +21,8 @@ def portable_fingerprint(rule_id: str, secret: str) -> str:
 
 def _location(match: Match, path: str, source: str, provenance: Provenance) -> Location:
     # The engine masked every secret in the snippet (scanner.engine.core._masked_snippet).
-    return Location(path, match.line, match.column, source, provenance, match.snippet.strip()[:300])
+    return Location(path, match.line, match.column, source, provenance, match.snippet.strip()[:300], match.start,
+                    match.end)
 
 
 class FindingCollector:

@@ -1,6 +1,7 @@
 """Scanning bytes and text in memory: standard input, a prompt, a request body."""
 from __future__ import annotations
 
+from scanner.engine import previews
 from scanner.model import Finding, ScanResult
 from scanner.pipeline.options import ScanOptions
 from scanner.pipeline.run import ScanRun
@@ -13,6 +14,24 @@ def scan_bytes(data: bytes, path: str = "<bytes>", options: ScanOptions | None =
     run.stats.files, run.stats.bytes = 1, len(data)
     run.add(run.engine.scan(data, path), path, source)
     return run.finish()
+
+
+def redact_text(text: str, path: str | None = None, min_confidence: str = "low") -> str:
+    """The text with every secret found in it masked in place (same length: the preview's prefix, then
+    stars), for a prompt, a log line or a transcript about to leave; ValueError on a bad confidence."""
+    data = text.encode("utf-8", "surrogatepass")
+    options = ScanOptions(min_confidence=min_confidence)
+    spans = sorted({(loc.start, loc.end) for f in scan_bytes(data, path or "<text>", options, "text").findings
+                    for loc in f.locations if loc.start >= 0})
+    out, at = [], 0
+    for start, end in spans:
+        start = max(start, at)
+        if end <= start:
+            continue
+        out += [data[at:start], previews.mask(data[start:end])]
+        at = end
+    out.append(data[at:])
+    return b"".join(out).decode("utf-8", "surrogatepass")
 
 
 def scan_text(text: str, path: str | None = None, min_confidence: str = "medium") -> list[Finding]:
