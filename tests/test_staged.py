@@ -151,3 +151,13 @@ def test_pre_commit_framework_try_repo_blocks_then_passes(repo, pre_commit_home)
     assert res.returncode == 1 and "loose.txt" in (res.stdout + res.stderr).decode()
     res = _pre_commit(repo, pre_commit_home, "try-repo", str(REPO), "sprawl", "--all-files")
     assert res.returncode == 1 and "app.py" in (res.stdout + res.stderr).decode()
+
+
+def test_the_hook_reads_the_repository_baseline(repo):
+    (repo / "config.py").write_text(f"TOKEN = '{OTHER_TOKEN}'\n")
+    git(repo, "add", "config.py")
+    assert run_sprawl("staged", cwd=repo).returncode == 1
+    assert run_sprawl("baseline", "create", ".", cwd=repo).returncode == 0  # writes .sprawl-baseline.json
+    res = run_sprawl("staged", "--quiet", cwd=repo)  # no --baseline flag: the repository's baseline is read
+    assert res.returncode == 0 and res.stdout == b"", res.stdout
+    assert run_sprawl("staged", "--no-ignore-file", cwd=repo).returncode == 1

@@ -141,7 +141,8 @@ def report_options(func):
     @click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
                   help="Stream files larger than this many bytes in chunks (skip git blobs larger than this).")
     @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this glob (repeatable).")
-    @click.option("--no-ignore-file", is_flag=True, help="Do not read .sprawlignore.")
+    @click.option("--no-ignore-file", is_flag=True,
+                  help="Do not read .sprawlignore (nor, for staged, the repository's .sprawl-baseline.json).")
     @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="Report only findings that this baseline does not hold.")
     @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from scanner.cli import main
+from scanner.findings.baseline import BASELINE_FILE
 
 
 @main.group()
@@ -24,7 +25,7 @@ def _scan_for_baseline(paths, history, min_confidence):
 
 @baseline.command("create")
 @click.argument("paths", nargs=-1)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=".sprawl-baseline.json",
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=BASELINE_FILE,
               show_default=True)
 @click.option("--history", is_flag=True, help="Baseline the whole git history of the repository at PATH.")
 @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="low", show_default=True)
@@ -76,7 +77,7 @@ def baseline_update(baseline_file, paths, history, min_confidence):
 
 @baseline.command("import")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=".sprawl-baseline.json",
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=BASELINE_FILE,
               show_default=True)
 def baseline_import(sources, output):
     """Import another scanner's allow list into a baseline (merging into OUTPUT if it exists).

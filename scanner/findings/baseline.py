@@ -25,6 +25,8 @@ from pathlib import Path
 from scanner.errors import SprawlError
 from scanner.model import Finding
 
+BASELINE_FILE = ".sprawl-baseline.json"  # what `sprawl baseline create` writes, and the hook reads at the root
+
 SCHEMA = "secret-sprawl/baseline"
 
 

@@ -1,8 +1,10 @@
 """The pre-commit scan: staged contents of added and modified files, findings on added lines only."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from scanner.findings.baseline import BASELINE_FILE, Baseline
 from scanner.model import Match, ScanResult, Skip
 from scanner.pipeline.options import ScanOptions
 from scanner.pipeline.run import ScanRun
@@ -15,6 +17,11 @@ def scan_staged(files: list[str] | None = None, options: ScanOptions | None = No
     their added lines if they are staged, every line if they are not."""
     options = options or ScanOptions()
     root, staged = collect(files, cwd)
+    default_baseline = Path(root) / BASELINE_FILE
+    if options.baseline is None and options.use_ignore_files and default_baseline.is_file():
+        # The hook honours the repository's reviewed baseline as it honours its .sprawlignore, with no flag
+        # (tests/test_staged.py::test_the_hook_reads_the_repository_baseline).
+        options = replace(options, baseline=Baseline.load(default_baseline))
     run = ScanRun(options, roots=[Path(root)])
     stats = run.stats
     for sf in staged:
