@@ -120,3 +120,16 @@ def test_the_plain_hook_is_quiet_on_a_clean_commit(tmp_path):
                          env={**os.environ, "PYTHONPATH": str(REPO)})
     assert res.returncode == 0 and res.stdout == b"" and res.stderr == b"", res.stderr
     assert Path(repo / ".git" / "hooks" / "pre-commit").read_text().rstrip().endswith("staged --quiet")
+
+
+def test_explain_and_governance_write_to_a_file(tmp_path):
+    (tmp_path / "app.py").write_text(f'TOKEN = "{GITHUB_TOKEN}"\n')
+    inventory = REPO / "fixtures" / "inventory" / "inventory.yaml"
+    doc = json.loads(run_sprawl("scan", str(tmp_path), "--inventory", str(inventory), "-f", "json").stdout)
+    fp = doc["findings"][0]["fingerprint"]
+    out = tmp_path / "explain.json"
+    res = run_sprawl("explain", fp, str(tmp_path), "--inventory", str(inventory), "-f", "json", "-o", str(out))
+    assert res.returncode == 0 and res.stdout == b"" and json.loads(out.read_text())["fingerprint"] == fp
+    gov = tmp_path / "governance.json"
+    res = run_sprawl("governance", str(tmp_path), "--inventory", str(inventory), "-f", "json", "-o", str(gov))
+    assert res.returncode == 0 and json.loads(gov.read_text())["schema"] == "secret-sprawl/governance"

@@ -175,7 +175,8 @@ def analyze(paths, inventory_file, db, min_confidence, public_repo, fmt, output)
 @click.argument("paths", nargs=-1)
 @_with_common
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def explain(fingerprint, paths, inventory_file, db, min_confidence, public_repo, fmt):
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it here, not stdout.")
+def explain(fingerprint, paths, inventory_file, db, min_confidence, public_repo, fmt, output):
     """Show how a finding's owner was found and how its blast radius adds up, factor by factor.
 
     FINGERPRINT is the finding's portable fingerprint or credential key (a unique prefix will do).
@@ -193,10 +194,7 @@ def explain(fingerprint, paths, inventory_file, db, min_confidence, public_repo,
         raise click.UsageError("give PATHS to scan, or --db")
     explanation = api.explain(fingerprint, list(paths) or None, db=db, inventory=_inventory(inventory_file),
                               min_confidence=min_confidence, public_repos=frozenset(public_repo))
-    if fmt == "json":
-        click.echo(json.dumps(explanation.to_dict(), indent=2))
-    else:
-        click.echo(explanation.text(), nl=False)
+    _emit_text(json.dumps(explanation.to_dict(), indent=2) + "\n" if fmt == "json" else explanation.text(), output)
 
 
 @main.command()
@@ -206,10 +204,11 @@ def explain(fingerprint, paths, inventory_file, db, min_confidence, public_repo,
 @click.option("--view", "views", multiple=True,
               type=click.Choice(["outside-approved", "shared", "orphaned", "static-with-workload-identity",
                                  "unreviewed"]), help="Only these views (repeatable; default: all).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it here, not stdout.")
 @click.option("--fail-on", "fail_on", metavar="VIEWS",
               help="Exit 1 when any of these views has rows: orphaned,shared,static-with-workload-identity,"
                    "outside-approved,unreviewed[:DAYS] (comma-separated).")
-def governance(paths, inventory_file, db, min_confidence, public_repo, fmt, views, fail_on):
+def governance(paths, inventory_file, db, min_confidence, public_repo, fmt, views, output, fail_on):
     """Governance views: credentials outside approved locations, shared credentials, orphaned
     identities still exposed, static credentials of workload-identity users, overdue reviews.
 
@@ -235,9 +234,20 @@ def governance(paths, inventory_file, db, min_confidence, public_repo, fmt, view
         out = {k: v for k, v in out.items() if k in views or k in policy.fail_on}
     failed = policy.failed(out)
     if fmt == "json":
-        click.echo(json.dumps({"schema": "secret-sprawl/governance", "version": 2, "views": out,
-                               "policy": {"fail_on": list(policy.fail_on), "review_days": policy.review_days,
-                                          "failed": failed}}, indent=2))
+        text = json.dumps({"schema": "secret-sprawl/governance", "version": 2, "views": out,
+                           "policy": {"fail_on": list(policy.fail_on), "review_days": policy.review_days,
+                                      "failed": failed}}, indent=2) + "\n"
     else:
-        click.echo(render_text(out, policy), nl=False)
+        text = render_text(out, policy)
+    _emit_text(text, output)
     sys.exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+def _emit_text(text: str, output: Path | None) -> None:
+    """A report to stdout, or written whole to a file (scanner.cli.write_atomically)."""
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        from scanner.cli import write_atomically
+
+        write_atomically(output, text)
