@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanner.errors import SprawlError
 from scanner.inventory.model import Inventory
-from scanner.model import BAND_NAMES, Finding, FindingAnalysis, ScanResult, ScanStats, confidence_rank
+from scanner.model import BAND_NAMES, Finding, FindingAnalysis, ScanResult, ScanStats, ValidationResult, confidence_rank
 
 if TYPE_CHECKING:
     from scanner.analysis.analyze import Analysis
@@ -88,6 +88,12 @@ def record_scan(db_path: str | Path, result: ScanResult, kind: str, target: str,
         from scanner.analysis.store_io import analyze_recorded, write_facts
 
         write_facts(store, result, ids)
+        answers = {ids[f.fingerprint]: f.validation for f in result.findings
+                   if f.validation is not None and f.fingerprint in ids}
+        if answers:
+            from scanner.store import validations
+
+            validations.record(store, answers)
         if inventory is not None:
             analyze_recorded(store, result, ids, scan_id, inventory, repo=result.repo, public_repos=public_repos)
 
@@ -108,6 +114,55 @@ def validate_result(result: ScanResult, options: ValidationOptions) -> None:
     candidates = [Candidate(f.rule_id, f.provider, secret, dict(f.groups)) for f, secret in asked]
     for (finding, _secret), answer in zip(asked, validate_candidates(candidates, options), strict=True):
         finding.validation = answer
+
+
+@dataclass
+class StoredValidation:
+    """One stored finding's validation: asked now, or reused from the datastore (younger than --max-age)."""
+
+    fingerprint: str
+    rule_id: str
+    preview: str
+    result: ValidationResult
+    reused: bool
+
+
+def validate_stored(db_path: str | Path, fingerprints: list[str], options: ValidationOptions, *,
+                    max_age_seconds: float | None = None, key_file: str | None = None) -> list[StoredValidation]:
+    """Validate what a datastore holds (the findings named, else every open one): an answer younger than
+    max_age_seconds is reused, the others asked of each credential's own provider and recorded with their
+    time. Only findings whose secret the datastore holds (--store-secrets) can be asked."""
+    import json
+
+    from scanner.store import Store, validations
+    from scanner.store.keys import load_key
+    from scanner.validate.api import validate_candidates
+    from scanner.validate.result import Candidate
+
+    store = Store(db_path, load_key(key_file), create=False)
+    try:
+        if fingerprints:
+            ids = sorted({fid for fp in fingerprints for fid in store.resolve_fingerprint(fp)})
+        else:
+            ids = [row["id"] for row in store.query_findings(status="open")]
+        rows = {fid: store.db["findings"].get(fid) for fid in ids}
+        kept = validations.latest(store, ids, max_age_seconds) if max_age_seconds is not None else {}
+        ask = [fid for fid in ids if fid not in kept and rows[fid]["secret"]]
+        candidates = [Candidate(rows[fid]["rule_id"], rows[fid]["provider"], rows[fid]["secret"],
+                                json.loads(rows[fid]["groups_json"] or "{}")) for fid in ask]
+        asked = dict(zip(ask, validate_candidates(candidates, options), strict=True)) if ask else {}
+        if asked:
+            validations.record(store, asked)
+        out = []
+        for fid in ids:
+            result = kept.get(fid) or asked.get(fid)
+            if result is not None:
+                row = rows[fid]
+                out.append(StoredValidation(row["portable_fingerprint"], row["rule_id"], row["preview"], result,
+                                            reused=fid in kept))
+        return out
+    finally:
+        store.close()
 
 
 @dataclass

@@ -4,6 +4,7 @@ radius scores with what the provider said (issue 19's must-hold cases)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.conftest import run_sprawl
@@ -117,3 +118,40 @@ def test_revoke_refuses_a_secret_that_is_not_the_credential(tmp_path):
     assert res.returncode == 2 and b"--secret-stdin" in res.stderr
     res = run_sprawl("revoke", fp, "--db", str(db), "--secret-stdin", stdin=b"ghp_not_this_one", env=env)
     assert res.returncode == 2 and b"is not credential" in res.stderr
+
+
+def test_stored_findings_are_validated_recorded_and_reused_until_max_age(tmp_path):
+    root = _tree(tmp_path)
+    db = tmp_path / "sprawl.db"
+    env = {"SPRAWL_FINGERPRINT_KEY": "validate-test"}
+    assert run_sprawl("scan", str(root), "--db", str(db), "--store-secrets", env=env).returncode == 1
+    answers = by_token({LIVE: case("github", "active"), DEAD: case("github", "revoked")})
+    with serving(answers) as server:
+        args = ("validate", "--db", str(db), "--endpoint", f"github={server.url}", "--allow-internal-endpoints",
+                "-f", "json")
+        first = run_sprawl(*args, "--max-age", "1h", env=env)
+        assert first.returncode == 1, first.stderr  # a live credential
+        asked = len(server.requests)
+        again = run_sprawl(*args, "--max-age", "1h", env=env)
+        assert len(server.requests) == asked  # answers younger than an hour are reused: nothing sent
+        fresh = run_sprawl(*args, env=env)  # no --max-age: ask again
+        assert len(server.requests) == 2 * asked
+    doc = json.loads(again.stdout)
+    statuses = sorted(v["validation"]["status"] for v in doc["validations"])
+    assert statuses == ["active", "revoked"] and all(v["reused"] for v in doc["validations"])
+    assert LIVE not in first.stdout.decode() + fresh.stdout.decode()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM validations").fetchone()[0] >= 4
+        assert not any(LIVE in row[0] for row in conn.execute("SELECT payload FROM validations"))
+
+
+def test_a_validated_scan_records_its_answers(tmp_path):
+    root = _tree(tmp_path)
+    db = tmp_path / "sprawl.db"
+    answers = by_token({LIVE: case("github", "active"), DEAD: case("github", "revoked")})
+    with serving(answers) as server:
+        res = run_sprawl("scan", str(root), "--db", str(db), "--validate", "--endpoint", f"github={server.url}",
+                         "--allow-internal-endpoints", env={"SPRAWL_FINGERPRINT_KEY": "validate-test"})
+    assert res.returncode == 1, res.stderr
+    with sqlite3.connect(db) as conn:
+        assert sorted(r[0] for r in conn.execute("SELECT status FROM validations")) == ["active", "revoked"]

@@ -1,4 +1,5 @@
-"""sprawl revoke: revoke a stored credential through its provider's API (a dry run unless --confirm)."""
+"""sprawl validate and sprawl revoke: ask stored credentials' providers whether they are live, and revoke one
+through its provider's API (a dry run unless --confirm)."""
 from __future__ import annotations
 
 import sys
@@ -8,6 +9,73 @@ import click
 
 from scanner.cli import main
 from scanner.store.paths import DEFAULT_DB
+
+_DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(text: str | None) -> float | None:
+    """--max-age: 3600, 90m, 12h or 7d."""
+    if text is None:
+        return None
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _DURATION else (text, "s")
+    try:
+        value = float(number)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an age such as 3600, 90m, 12h or 7d", param_hint="--max-age") from None
+    return value * _DURATION[unit]
+
+
+@main.command()
+@click.argument("fingerprints", nargs=-1)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+              show_default=True, help="The datastore holding the findings.")
+@click.option("--max-age", metavar="AGE", help="Reuse an answer younger than this (3600, 90m, 12h, 7d); else ask again.")
+@click.option("--endpoint", "endpoints", multiple=True, metavar="PROVIDER=URL",
+              help="Send PROVIDER's requests to this base URL (GitHub Enterprise, a proxy); repeatable.")
+@click.option("--allow-internal-endpoints", is_flag=True,
+              help="Let requests reach loopback, private and link-local addresses (refused by default).")
+@click.option("--validation-rps", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
+              help="Requests per second, per provider.")
+@click.option("--validation-budget", type=click.IntRange(0), default=1000, show_default=True,
+              help="Requests this run may send in all.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def validate(fingerprints: tuple[str, ...], db_path: Path, max_age: str | None, endpoints: tuple[str, ...],
+             allow_internal_endpoints: bool, validation_rps: float, validation_budget: int, fmt: str) -> None:
+    """Ask the providers of stored credentials whether each is live, who it is and what it can reach.
+
+    FINGERPRINTS name findings (as reports print them); none: every open finding. Only credentials whose
+    secret the datastore holds (recorded with --store-secrets) can be asked; answers are recorded with
+    their time and reused while younger than --max-age.
+
+    \b
+    Examples:
+      sprawl validate --db org.db --max-age 12h
+      sprawl validate 3f9a1c07e5d2b8a4 --db org.db -f json
+    Exit codes: 0 none is live, 1 a credential is live, 2 usage or input error.
+    """
+    import json
+
+    from scanner import api
+    from scanner.report.text import validation_line
+    from scanner.validate.api import ValidationOptions
+
+    options = ValidationOptions(endpoints=endpoints, allow_internal=allow_internal_endpoints, rps=validation_rps,
+                                budget=validation_budget)
+    try:
+        options.policy()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--endpoint") from None
+    answers = api.validate_stored(db_path, list(fingerprints), options, max_age_seconds=_seconds(max_age))
+    if fmt == "json":
+        click.echo(json.dumps({"schema": "secret-sprawl/validations", "version": 1, "validations": [
+            {"fingerprint": a.fingerprint, "rule_id": a.rule_id, "preview": a.preview, "reused": a.reused,
+             "validation": a.result.to_dict()} for a in answers]}, indent=2))
+    else:
+        for a in answers:
+            reused = "  (recorded earlier)" if a.reused else ""
+            click.echo(f"{a.fingerprint}  {a.rule_id}  {a.preview}: {validation_line(a.result)}{reused}")
+        click.echo(f"sprawl: {len(answers)} credential(s) validated", err=True)
+    sys.exit(1 if any(str(a.result.status) == "active" for a in answers) else 0)
 
 
 @main.command()

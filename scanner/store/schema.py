@@ -109,8 +109,18 @@ CREATE TABLE facts (
     source TEXT NOT NULL DEFAULT '', PRIMARY KEY (finding_id, name, value)) WITHOUT ROWID;
 """
 
+# Version 4 (issue 19): what each credential's provider said, with its time, reused until older than --max-age
+# (scanner.store.validations). `payload` is ValidationResult.to_dict(): never the secret.
+_V4_VALIDATIONS = """
+CREATE TABLE validations (
+    finding_id INTEGER NOT NULL REFERENCES findings(id), checked_at TEXT NOT NULL, provider TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'revoked', 'indeterminate', 'unsupported')),
+    privilege TEXT, reason TEXT NOT NULL DEFAULT '', payload TEXT NOT NULL,
+    PRIMARY KEY (finding_id, checked_at)) WITHOUT ROWID;
+"""
+
 # Append a new script for every schema change; never edit a shipped one.
-MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS]
+MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS, _V4_VALIDATIONS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # `PRAGMA application_id` of every sprawl datastore ("SPRL"): a SQLite file without it is not ours.
