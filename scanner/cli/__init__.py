@@ -111,17 +111,39 @@ class CommonOptions:
             context=not self.no_context,
         )
 
-
     def validation_options(self) -> ValidationOptions:
-        from scanner.validate.api import ValidationOptions
+        return validation_options(self.endpoints, self.allow_internal_endpoints, self.validation_rps,
+                                  self.validation_budget)
 
-        options = ValidationOptions(endpoints=self.endpoints, allow_internal=self.allow_internal_endpoints,
-                                    rps=self.validation_rps, budget=self.validation_budget)
-        try:
-            options.policy()
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--endpoint") from None
-        return options
+
+def validation_options(endpoints: tuple[str, ...], allow_internal: bool, rps: float = 2.0,
+                       budget: int = 1000) -> ValidationOptions:
+    """The validation settings of the flags `validation_flags` adds; a bad --endpoint is a usage error."""
+    from scanner.validate.api import ValidationOptions
+
+    options = ValidationOptions(endpoints=endpoints, allow_internal=allow_internal, rps=rps, budget=budget)
+    try:
+        options.policy()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--endpoint") from None
+    return options
+
+
+def validation_flags(func):
+    """--endpoint, --allow-internal-endpoints, --validation-rps and --validation-budget: where and how fast
+    requests to providers may go (validation, revocation)."""
+    for option in reversed([
+        click.option("--endpoint", "endpoints", multiple=True, metavar="PROVIDER=URL",
+                     help="Send PROVIDER's requests to this base URL (GitHub Enterprise, a proxy); repeatable."),
+        click.option("--allow-internal-endpoints", is_flag=True,
+                     help="Let requests reach loopback, private and link-local addresses (refused by default)."),
+        click.option("--validation-rps", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
+                     help="Requests per second, per provider."),
+        click.option("--validation-budget", type=click.IntRange(0), default=1000, show_default=True,
+                     help="Requests this run may send in all."),
+    ]):
+        func = option(func)
+    return func
 
 
 _COMMON = [field.name for field in fields(CommonOptions)]
@@ -160,14 +182,7 @@ def report_options(func):
                   help="Link findings to owners in this inventory and score their blast radius.")
     @click.option("--validate", is_flag=True,
                   help="Ask each credential's own provider whether it is live and what it can reach (off by default).")
-    @click.option("--endpoint", "endpoints", multiple=True, metavar="PROVIDER=URL",
-                  help="Send PROVIDER's validation requests to this base URL (GitHub Enterprise, a proxy); repeatable.")
-    @click.option("--allow-internal-endpoints", is_flag=True,
-                  help="Let validation reach loopback, private and link-local addresses (refused by default).")
-    @click.option("--validation-rps", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
-                  help="Validation requests per second, per provider.")
-    @click.option("--validation-budget", type=click.IntRange(0), default=1000, show_default=True,
-                  help="Validation requests this run may send in all.")
+    @validation_flags
     @click.option("--public-repo", "public_repos", multiple=True, metavar="NAME",
                   help="A repository that is public: its findings score as exposed in public (repeatable).")
     @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,

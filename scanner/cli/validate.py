@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import main
+from scanner.cli import main, validation_flags, validation_options
 from scanner.store.paths import DEFAULT_DB
 
 _DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -30,14 +30,7 @@ def _seconds(text: str | None) -> float | None:
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
               show_default=True, help="The datastore holding the findings.")
 @click.option("--max-age", metavar="AGE", help="Reuse an answer younger than this (3600, 90m, 12h, 7d); else ask again.")
-@click.option("--endpoint", "endpoints", multiple=True, metavar="PROVIDER=URL",
-              help="Send PROVIDER's requests to this base URL (GitHub Enterprise, a proxy); repeatable.")
-@click.option("--allow-internal-endpoints", is_flag=True,
-              help="Let requests reach loopback, private and link-local addresses (refused by default).")
-@click.option("--validation-rps", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
-              help="Requests per second, per provider.")
-@click.option("--validation-budget", type=click.IntRange(0), default=1000, show_default=True,
-              help="Requests this run may send in all.")
+@validation_flags
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def validate(fingerprints: tuple[str, ...], db_path: Path, max_age: str | None, endpoints: tuple[str, ...],
              allow_internal_endpoints: bool, validation_rps: float, validation_budget: int, fmt: str) -> None:
@@ -57,14 +50,8 @@ def validate(fingerprints: tuple[str, ...], db_path: Path, max_age: str | None, 
 
     from scanner import api
     from scanner.report.text import validation_line
-    from scanner.validate.api import ValidationOptions
 
-    options = ValidationOptions(endpoints=endpoints, allow_internal=allow_internal_endpoints, rps=validation_rps,
-                                budget=validation_budget)
-    try:
-        options.policy()
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--endpoint") from None
+    options = validation_options(endpoints, allow_internal_endpoints, validation_rps, validation_budget)
     answers = api.validate_stored(db_path, list(fingerprints), options, max_age_seconds=_seconds(max_age))
     if fmt == "json":
         click.echo(json.dumps({"schema": "secret-sprawl/validations", "version": 1, "validations": [
@@ -85,12 +72,9 @@ def validate(fingerprints: tuple[str, ...], db_path: Path, max_age: str | None, 
 @click.option("--confirm", is_flag=True, help="Send the revocation (without it: print what would be sent).")
 @click.option("--secret-stdin", is_flag=True,
               help="Read the secret on standard input (when the datastore was written without --store-secrets).")
-@click.option("--endpoint", "endpoints", multiple=True, metavar="PROVIDER=URL",
-              help="Send PROVIDER's requests to this base URL (GitHub Enterprise, GitLab self-managed); repeatable.")
-@click.option("--allow-internal-endpoints", is_flag=True,
-              help="Let requests reach loopback, private and link-local addresses (refused by default).")
+@validation_flags
 def revoke(fingerprint: str, db_path: Path, confirm: bool, secret_stdin: bool, endpoints: tuple[str, ...],
-           allow_internal_endpoints: bool) -> None:
+           allow_internal_endpoints: bool, validation_rps: float, validation_budget: int) -> None:
     """Revoke a credential through its provider's API (GitHub, GitLab, Slack, npm, OpenAI admin keys),
     then validate it again and mark the finding revoked when the provider says it is.
 
@@ -105,14 +89,9 @@ def revoke(fingerprint: str, db_path: Path, confirm: bool, secret_stdin: bool, e
     Exit codes: 0 revoked (or the dry run printed), 1 the provider did not revoke it, 2 usage or input error.
     """
     from scanner import api
-    from scanner.validate.api import ValidationOptions
 
     secret = sys.stdin.read().removesuffix("\n") if secret_stdin else None
-    options = ValidationOptions(endpoints=endpoints, allow_internal=allow_internal_endpoints)
-    try:
-        options.policy()
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--endpoint") from None
+    options = validation_options(endpoints, allow_internal_endpoints, validation_rps, validation_budget)
     done = api.revoke_stored(db_path, fingerprint, options, confirm=confirm, secret=secret)
     outcome = done.outcome
     for request in outcome.plan:
