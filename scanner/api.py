@@ -1,10 +1,10 @@
 """The library's workflows that span stages: record a scan, analyze findings, list and explain what a
 datastore holds. The click commands (scanner.cli) are thin layers over these and the scan drivers
-(scanner.pipeline); `import scanner` exports them (tests/test_api.py runs the README's examples).
+(scanner.pipeline); `import scanner` exports them (tests/test_readme.py runs the README's examples).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +72,6 @@ class Explanation:
 class Recorded:
     scan_id: int
     analysed: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 def record_scan(db_path: str | Path, result: ScanResult, kind: str, target: str, *,
