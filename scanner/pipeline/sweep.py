@@ -34,6 +34,7 @@ from scanner.sources.filesystem import WalkOptions
 from scanner.sources.git import enumerate_history, open_repo, repo_name
 from scanner.sources.gitcmd import GitError
 from scanner.sources.hosts import (
+    HOST_KINDS,
     Credential,
     GitAuth,
     GitHubAppConfig,
@@ -204,11 +205,11 @@ def plan_hosted(request: HostedSweep, http_for: Callable[[HostKind], Any], endpo
         for skipped in listing.skipped:
             plan.left_out.append(CoverageRow(skipped.repo.full_name, "listed", skipped.reason,
                                              url=skipped.repo.clone_url))
-    for kind in ("github", "gitlab", "bitbucket", "gitea"):
+    for kind in HOST_KINDS:
         if kind not in credentials:
-            found = credential_from_env(kind, request.env)  # type: ignore[arg-type]
+            found = credential_from_env(kind, request.env)
             if found is not None:
-                credentials[kind] = found  # type: ignore[index]
+                credentials[kind] = found
     for url in request.urls:
         clean, url_auth = split_credentials(url)
         if clean in seen:

@@ -1,0 +1,224 @@
+"""`sprawl sweep` of hosted repositories, end to end on 127.0.0.1: the fake GitHub API of tests/hostserver.py
+lists the org, `git http-backend` serves real repositories, the real CLI mirrors and sweeps them into a
+real datastore (issue 22, first must-hold case)."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from base64 import b64encode
+from pathlib import Path
+
+import pytest
+
+from scanner.sources.repos import find_targets, is_repository_url
+from tests.conftest import run_sprawl
+from tests.hostserver import FakeHost, github_repo_item, random_token
+from tests.repogen import add_commits, github_token, make_repo
+
+KEY_ENV = {"SPRAWL_FINGERPRINT_KEY": "test-organisation-key", "GIT_CONFIG_GLOBAL": "/dev/null",
+           "GIT_CONFIG_NOSYSTEM": "1"}
+NAMES = ["app", "site", "tools"]
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """Three bare repositories served under acme/, each with a secret of its own in its second commit."""
+    root = tmp_path / "served"
+    secrets = {name: github_token(f"{name}-{os.getpid()}-{random_token('', 8)}") for name in NAMES}
+    for name in NAMES:
+        make_repo(root / "acme" / f"{name}.git",
+                  [{"README.md": f"# {name}\n"}, {"config/deploy.py": f'GITHUB_TOKEN = "{secrets[name]}"\n'}],
+                  bare=True)
+    return root, secrets
+
+
+def sweep(fake: FakeHost, db: Path, mirrors: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return run_sprawl("sweep", "--github-org", "acme", "--endpoint", f"github={fake.url}", "--allow-internal-endpoints",
+                      "--db", str(db), "--mirrors", str(mirrors), "-f", "json", "-j", "2", *args,
+                      env={**KEY_ENV, **(env or {})})
+
+
+def summary(res: subprocess.CompletedProcess) -> dict:
+    assert res.stdout, res.stderr.decode()
+    return json.loads(res.stdout)
+
+
+def coverage(doc: dict) -> dict[str, dict]:
+    return {row["repo"]: row for row in doc["coverage"]}
+
+
+def findings(db: Path) -> list[dict]:
+    res = run_sprawl("findings", "--db", str(db), "-f", "json", "--min-confidence", "low", env=KEY_ENV)
+    assert res.returncode in (0, 1), res.stderr.decode()
+    return json.loads(res.stdout)["findings"]
+
+
+def previews_by_repo(found: list[dict]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for f in found:
+        for loc in f["locations"]:
+            out.setdefault(loc["provenance"]["repo"], set()).add(f["preview"])
+    return out
+
+
+def serve_org(fake: FakeHost, names: list[str], public: str = "site") -> None:
+    fake.github_repos = [github_repo_item(fake, n, "public" if n == public else "private") for n in names]
+
+
+def test_org_sweep_finds_every_secret_records_public_and_fetches_only_new_objects(
+        tmp_path: Path, org: tuple[Path, dict[str, str]]) -> None:
+    root, secrets = org
+    db, mirrors = tmp_path / "org.db", tmp_path / "mirrors"
+    token = random_token("ghp_", 36)
+    with FakeHost(root, token=token) as fake:
+        serve_org(fake, NAMES)
+        first = sweep(fake, db, mirrors, env={"GITHUB_TOKEN": token})
+        assert first.returncode == 1, first.stderr.decode()
+        doc = summary(first)
+        cov = coverage(doc)
+        assert set(cov) == {f"acme/{n}" for n in NAMES}
+        assert {r["status"] for r in cov.values()} == {"scanned"} and {r["mirror"] for r in cov.values()} == {"created"}
+        assert all(r["new_blobs"] == 2 and r["reason"] == "" for r in cov.values())
+        assert doc["failed"] == 0 and doc["new_findings"] == 3
+
+        found = findings(db)
+        by_repo = previews_by_repo(found)
+        assert set(by_repo) == {f"acme/{n}" for n in NAMES}
+        assert all(len(v) == 1 for v in by_repo.values())
+        fingerprints = {f["fingerprint"] for f in found}
+        assert len(fingerprints) == 3
+
+        conn = sqlite3.connect(db)
+        rows = {r[0]: r[1:] for r in conn.execute(
+            "SELECT full_name, host, url, visibility, default_branch, archived, fork FROM repositories")}
+        assert rows["acme/site"][:4] == ("github", f"{fake.git_base}/acme/site.git", "public", "main")
+        assert rows["acme/app"][2] == "private" and rows["acme/app"][4:] == (0, 0)
+        stored = conn.execute("SELECT count(*), count(DISTINCT scan_id) FROM coverage").fetchone()
+        assert stored == (3, 1)
+        conn.close()
+
+        # The public repository's finding is exposed publicly (blast radius where-found), the others not.
+        analyzed = run_sprawl("analyze", "--db", str(db), "-f", "json", env=KEY_ENV)
+        assert analyzed.returncode == 1, analyzed.stderr.decode()
+        where = {}
+        for f in json.loads(analyzed.stdout)["findings"]:
+            factor = next(x for x in f["analysis"]["blast_radius"]["factors"] if x["name"] == "where_found")
+            repo = f["locations"][0]["provenance"]["repo"]
+            where[repo] = (factor["reason"], factor["points"], f["locations"][0]["provenance"].get("visibility"))
+        assert where["acme/site"] == ("public", 12, "public"), where
+        assert where["acme/app"][0] != "public" and where["acme/app"][2] == "private"
+
+        # One new commit upstream: only that repository is fetched and only its new objects scanned.
+        new_secret = github_token(f"new-{random_token('', 8)}")
+        add_commits(root / "acme" / "app.git", [{"config/new.py": f'TOKEN = "{new_secret}"\n'}])
+        second = sweep(fake, db, mirrors, env={"GITHUB_TOKEN": token})
+        assert second.returncode == 1, second.stderr.decode()
+        cov = coverage(summary(second))
+        assert (cov["acme/app"]["status"], cov["acme/app"]["mirror"]) == ("scanned", "fetched")
+        assert cov["acme/app"]["new_blobs"] == 1  # the new file; the commit's other blobs were scanned before
+        for name in ("acme/site", "acme/tools"):
+            assert (cov[name]["status"], cov[name]["mirror"], cov[name]["new_blobs"]) == ("unchanged", "unchanged", 0)
+        assert summary(second)["new_findings"] == 1
+        assert len(findings(db)) == 4
+
+        # Nothing moved: every repository unchanged, nothing new, exit 0.
+        third = sweep(fake, db, mirrors, env={"GITHUB_TOKEN": token})
+        assert third.returncode == 0, third.stderr.decode()
+        assert {r["status"] for r in summary(third)["coverage"]} == {"unchanged"}
+
+    # The token (plain or as git's Basic header) is in no file of the mirror cache or the datastore.
+    needles = [token.encode(), b64encode(f"x-access-token:{token}".encode())]
+    files = [p for p in [*mirrors.rglob("*"), *tmp_path.glob("org.db*")] if p.is_file()]
+    assert len(files) > 20
+    for path in files:
+        data = path.read_bytes()
+        assert not any(n in data for n in needles), path
+
+
+def test_a_listed_repository_the_server_refuses_is_failed_and_exits_3(
+        tmp_path: Path, org: tuple[Path, dict[str, str]]) -> None:
+    root, _secrets = org
+    db, mirrors = tmp_path / "org.db", tmp_path / "mirrors"
+    with FakeHost(root) as fake:
+        serve_org(fake, NAMES)
+        assert sweep(fake, db, mirrors).returncode == 1
+        serve_org(fake, [*NAMES, "gone"])
+        fake.refuse_git = {"acme/gone"}
+        res = sweep(fake, db, mirrors)
+        assert res.returncode == 3, res.stderr.decode()
+        cov = coverage(summary(res))
+        assert cov["acme/gone"]["status"] == "failed"
+        assert "403" in cov["acme/gone"]["reason"] and "acme/gone" in cov["acme/gone"]["reason"]
+        assert all(cov[f"acme/{n}"]["status"] == "unchanged" for n in NAMES)
+        assert "failed acme/gone" in res.stderr.decode()
+        conn = sqlite3.connect(db)
+        assert conn.execute("SELECT status FROM coverage WHERE repo = 'acme/gone'").fetchall() == [("failed",)]
+        conn.close()
+
+
+def test_an_api_that_refuses_the_listing_is_failed_and_exits_3(tmp_path: Path, org: tuple[Path, dict[str, str]]) -> None:
+    root, _secrets = org
+    with FakeHost(root, token=random_token("ghp_", 36)) as fake:
+        serve_org(fake, NAMES)
+        res = sweep(fake, tmp_path / "org.db", tmp_path / "mirrors", env={"GITHUB_TOKEN": random_token("ghp_", 36)})
+        assert res.returncode == 3, res.stderr.decode()
+        [row] = summary(res)["coverage"]
+        assert (row["repo"], row["status"]) == ("github:acme", "failed") and "401" in row["reason"]
+
+
+def test_internal_endpoints_are_refused_unless_allowed(tmp_path: Path, org: tuple[Path, dict[str, str]]) -> None:
+    root, _secrets = org
+    with FakeHost(root) as fake:
+        serve_org(fake, NAMES)
+        res = run_sprawl("sweep", "--github-org", "acme", "--endpoint", f"github={fake.url}", "--db",
+                         str(tmp_path / "org.db"), "--mirrors", str(tmp_path / "mirrors"), "-f", "json", env=KEY_ENV)
+        assert res.returncode == 3, res.stderr.decode()
+        [row] = summary(res)["coverage"]
+        assert row["status"] == "failed" and "--allow-internal-endpoints" in row["reason"]
+        assert not any(r.method == "GET" for r in fake.requests)
+
+
+def test_filters_leave_repositories_out_as_listed(tmp_path: Path, org: tuple[Path, dict[str, str]]) -> None:
+    root, _secrets = org
+    with FakeHost(root) as fake:
+        fake.github_repos = [github_repo_item(fake, "app"), github_repo_item(fake, "site", archived=True),
+                             github_repo_item(fake, "tools", fork=True)]
+        res = sweep(fake, tmp_path / "org.db", tmp_path / "mirrors", "--skip-archived", "--skip-forks")
+        assert res.returncode == 1, res.stderr.decode()
+        cov = coverage(summary(res))
+        assert {k: (v["status"], v["reason"]) for k, v in cov.items()} == {
+            "acme/app": ("scanned", ""), "acme/site": ("listed", "archived"), "acme/tools": ("listed", "fork")}
+        res = sweep(fake, tmp_path / "org2.db", tmp_path / "mirrors", "--exclude", "app", "--include", "acme/*")
+        assert {k: v["status"] for k, v in coverage(summary(res)).items()} == {
+            "acme/app": "listed", "acme/site": "scanned", "acme/tools": "scanned"}
+
+
+def test_repos_file_mixes_urls_and_local_paths(tmp_path: Path, org: tuple[Path, dict[str, str]]) -> None:
+    root, secrets = org
+    local = make_repo(tmp_path / "local" / "svc", [{"a.py": f'T = "{github_token("local-" + random_token("", 8))}"\n'}])
+    listing = tmp_path / "repos.txt"
+    listing.write_text(f"# mirrors and a local clone\nfile://{root}/acme/app.git\nlocal/svc\n")
+    res = run_sprawl("sweep", "--repos", str(listing), "--db", str(tmp_path / "r.db"), "--mirrors",
+                     str(tmp_path / "mirrors"), "-f", "json", env=KEY_ENV)
+    assert res.returncode == 1, res.stderr.decode()
+    cov = coverage(summary(res))
+    assert cov["acme/app"]["mirror"] == "created" and cov["acme/app"]["status"] == "scanned"
+    assert cov["svc"]["mirror"] == "" and cov["svc"]["url"] == os.path.realpath(local)
+    assert set(previews_by_repo(findings(tmp_path / "r.db"))) == {"acme/app", "svc"}
+
+
+def test_repository_url_lines() -> None:
+    for url in ("https://github.com/acme/app.git", "ssh://git@host/acme/app", "git://host/app", "file:///srv/app.git",
+                "git@github.com:acme/app.git"):
+        assert is_repository_url(url), url
+    for path in ("acme/app", "/srv/app.git", "C:/x", "./a:b"):
+        assert not is_repository_url(path), path
+
+
+def test_a_list_of_urls_alone_is_enough(tmp_path: Path) -> None:
+    listing = tmp_path / "repos.txt"
+    listing.write_text("https://example.com/acme/app.git\n")
+    targets = find_targets(str(listing), [])
+    assert (targets.paths, targets.urls) == ([], ["https://example.com/acme/app.git"])
