@@ -222,3 +222,52 @@ def test_a_list_of_urls_alone_is_enough(tmp_path: Path) -> None:
     listing.write_text("https://example.com/acme/app.git\n")
     targets = find_targets(str(listing), [])
     assert (targets.paths, targets.urls) == ([], ["https://example.com/acme/app.git"])
+
+
+GITLAB_SERVED = ["platform/api", "platform/web", "platform/infra/terraform", "platform/upstream-fork", "platform/docs"]
+
+
+def test_gitlab_group_with_subgroups_waits_out_a_rate_limit(tmp_path: Path) -> None:
+    root = tmp_path / "served"
+    for name in GITLAB_SERVED:
+        make_repo(root / "acme" / f"{name}.git",
+                  [{"ci.py": f'T = "{github_token(name + random_token("", 8))}"\n'}], bare=True)
+    token = random_token("glpat-", 20)
+    with FakeHost(root, token=token, rate_limit_once={"gitlab:2"}) as fake:
+        res = run_sprawl("sweep", "--gitlab-group", "acme/platform", "--endpoint", f"gitlab={fake.url}/api/v4",
+                         "--allow-internal-endpoints", "--db", str(tmp_path / "g.db"), "--mirrors",
+                         str(tmp_path / "mirrors"), "--skip-archived", "--skip-forks", "-f", "json",
+                         env={**KEY_ENV, "GITLAB_TOKEN": token})
+    assert res.returncode == 1, res.stderr.decode()
+    assert "gitlab: retry-after, waiting 7s" in res.stderr.decode()
+    cov = coverage(summary(res))
+    assert {k: v["status"] for k, v in cov.items()} == {
+        "acme/platform/api": "scanned", "acme/platform/infra/terraform": "scanned", "acme/platform/docs": "scanned",
+        "acme/platform/web": "listed", "acme/platform/upstream-fork": "listed"}
+    conn = sqlite3.connect(tmp_path / "g.db")
+    assert dict(conn.execute("SELECT full_name, visibility FROM repositories")) == {
+        "acme/platform/api": "private", "acme/platform/infra/terraform": "internal", "acme/platform/docs": "public"}
+    conn.close()
+
+
+def test_github_app_installation_token_lists_and_clones(tmp_path: Path, org: tuple[Path, dict[str, str]]) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    root, _secrets = org
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "app.pem"
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    with FakeHost(root, app_public_key=key.public_key(), installation_id=4242) as fake:
+        serve_org(fake, NAMES)
+        res = sweep(fake, tmp_path / "a.db", tmp_path / "mirrors", "--github-app-id", fake.app_id,
+                    "--github-app-key", str(key_file))
+        assert res.returncode == 1, res.stderr.decode()
+        assert {r["status"] for r in summary(res)["coverage"]} == {"scanned"}
+        minted = list(fake.minted)
+        git_auth = {r.headers.get("Authorization") for r in fake.requests if r.path.startswith("/git/")}
+    assert len(minted) == 1
+    assert f"Basic {b64encode(f'x-access-token:{minted[0]}'.encode()).decode()}" in git_auth
+    for path in [p for p in (tmp_path / "mirrors").rglob("*") if p.is_file()] + [tmp_path / "a.db"]:
+        assert minted[0].encode() not in path.read_bytes(), path

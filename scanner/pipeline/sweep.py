@@ -421,6 +421,9 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
                 else:
                     if log:
                         log(f"mirror {update.status} {remote.name}")
+                    with store.atomic():  # a sweep killed before scanning it leaves it "fetched", not missing
+                        store.add_coverage(scan_id, CoverageRow(remote.name, "fetched", mirror=update.status,
+                                                                url=remote.url, seconds=round(update.seconds, 3)))
                     units.append(_Unit(str(update.path), remote.name, remote, update))
     by_path = {u.path: u for u in units}
     init = (str(db_path), key, options, os.getpid())

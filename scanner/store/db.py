@@ -424,19 +424,19 @@ class Store:
     def add_coverage(self, scan_id: int, row: CoverageRow) -> None:
         """One repository's coverage in this sweep, replacing what a killed run of the same sweep wrote."""
         prev = self.conn.execute("SELECT status FROM coverage WHERE scan_id = ? AND repo = ? AND url = ?",
-                                 [scan_id, sql_text(row.repo), row.url]).fetchone()
-        if prev is not None and prev[0] == "scanned" and row.status == "unchanged":
+                                 [scan_id, sql_text(row.repo), sql_text(row.url)]).fetchone()
+        if prev is not None and prev[0] == "scanned" and row.status in ("fetched", "unchanged"):
             return  # a resumed sweep: the killed run scanned it, and that is what this sweep did to it
         self.db.execute("DELETE FROM coverage WHERE scan_id = ? AND repo = ? AND url = ?",
-                        [scan_id, sql_text(row.repo), row.url])
+                        [scan_id, sql_text(row.repo), sql_text(row.url)])
         self.db.execute("INSERT INTO coverage (scan_id, repo, repository_id, url, status, mirror, reason, new_blobs, "
                         "bytes, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [scan_id, sql_text(row.repo), row.repository_id, row.url, row.status, row.mirror, row.reason,
+                        [scan_id, sql_text(row.repo), row.repository_id, sql_text(row.url), row.status, row.mirror, row.reason,
                          row.new_blobs, row.bytes, row.seconds])
 
     def coverage(self, scan_id: int) -> list[CoverageRow]:
         return [CoverageRow(text(r["repo"]), r["status"], r["reason"], r["new_blobs"], r["bytes"], r["seconds"],
-                            r["mirror"], r["url"], r["repository_id"])
+                            r["mirror"], text(r["url"]), r["repository_id"])
                 for r in self.db.query("SELECT * FROM coverage WHERE scan_id = ? ORDER BY id", [scan_id])]
 
     def refs_hash(self, path: str) -> str | None:
