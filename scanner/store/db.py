@@ -431,11 +431,11 @@ class Store:
                         [scan_id, sql_text(row.repo), sql_text(row.url)])
         self.db.execute("INSERT INTO coverage (scan_id, repo, repository_id, url, status, mirror, reason, new_blobs, "
                         "bytes, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [scan_id, sql_text(row.repo), row.repository_id, sql_text(row.url), row.status, row.mirror, row.reason,
-                         row.new_blobs, row.bytes, row.seconds])
+                        [scan_id, sql_text(row.repo), row.repository_id, sql_text(row.url), row.status, row.mirror,
+                         sql_text(row.reason), row.new_blobs, row.bytes, row.seconds])
 
     def coverage(self, scan_id: int) -> list[CoverageRow]:
-        return [CoverageRow(text(r["repo"]), r["status"], r["reason"], r["new_blobs"], r["bytes"], r["seconds"],
+        return [CoverageRow(text(r["repo"]), r["status"], text(r["reason"]), r["new_blobs"], r["bytes"], r["seconds"],
                             r["mirror"], text(r["url"]), r["repository_id"])
                 for r in self.db.query("SELECT * FROM coverage WHERE scan_id = ? ORDER BY id", [scan_id])]
 
