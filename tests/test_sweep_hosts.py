@@ -271,3 +271,58 @@ def test_github_app_installation_token_lists_and_clones(tmp_path: Path, org: tup
     assert f"Basic {b64encode(f'x-access-token:{minted[0]}'.encode()).decode()}" in git_auth
     for path in [p for p in (tmp_path / "mirrors").rglob("*") if p.is_file()] + [tmp_path / "a.db"]:
         assert minted[0].encode() not in path.read_bytes(), path
+
+
+def datastore_state(db: Path) -> dict:
+    """What a sweep leaves, without ids, scan ids, timings or mirror paths."""
+    conn = sqlite3.connect(db)
+    out = {
+        "findings": sorted(conn.execute("SELECT credential_key, rule_id, status, first_seen, last_seen, resolved_at_head "
+                                        "FROM findings")),
+        "locations": sorted(conn.execute('SELECT f.credential_key, l.repo, l.blob, l."commit", l.path, l.line, l.at_head '
+                                         "FROM locations l JOIN findings f ON f.id = l.finding_id")),
+        "repositories": sorted(conn.execute("SELECT full_name, url, visibility, refs_hash FROM repositories")),
+        "blobs": sorted(conn.execute("SELECT oid, rules_version FROM blobs")),
+        "coverage": sorted(conn.execute("SELECT repo, status, new_blobs, reason FROM coverage")),
+        "scans": [tuple(r) for r in conn.execute("SELECT kind, status FROM scans")],
+    }
+    conn.close()
+    return out
+
+
+def test_a_hosted_sweep_killed_mid_way_then_rerun_equals_an_uninterrupted_one(tmp_path: Path) -> None:
+    import signal
+    import sys
+
+    root = tmp_path / "served"
+    names = [f"svc{i:02d}" for i in range(10)]
+    for i, name in enumerate(names):
+        make_repo(root / "acme" / f"{name}.git",
+                  [{"README.md": f"# {name}\n", **{f"m{k}.py": f"x = {k}\n" for k in range(30)}},
+                   {"deploy.py": f'TOKEN = "{github_token(f"kill-{i}")}"\n', "shared.py": f'T = "{github_token("shared")}"\n'}],
+                  bare=True)
+    with FakeHost(root) as fake:
+        fake.github_repos = [github_repo_item(fake, n, "public" if n == "svc03" else "private") for n in names]
+        reference = tmp_path / "reference.db"
+        assert sweep(fake, reference, tmp_path / "mirrors-ref", "-j", "1").returncode == 1
+        killed = tmp_path / "killed.db"
+        args = ["sweep", "--github-org", "acme", "--endpoint", f"github={fake.url}", "--allow-internal-endpoints",
+                "--db", str(killed), "--mirrors", str(tmp_path / "mirrors"), "-j", "1"]
+        proc = subprocess.Popen([sys.executable, "-m", "scanner.cli", *args], stderr=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, env={**os.environ, **KEY_ENV}, start_new_session=True,
+                                cwd=Path(__file__).resolve().parent.parent)
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith(b"sprawl: swept"):
+                break
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        conn = sqlite3.connect(killed)
+        statuses = [r[0] for r in conn.execute("SELECT status FROM coverage")]
+        conn.close()
+        assert 1 <= statuses.count("scanned") < len(names), "the kill should land mid-way"
+        rerun = sweep(fake, killed, tmp_path / "mirrors", "-j", "1")
+    assert rerun.returncode == 1, rerun.stderr.decode()
+    assert "resumed an interrupted sweep" in rerun.stderr.decode()
+    assert summary(rerun)["new_findings"] == len(names) + 1, "what the killed run found is still new"
+    assert datastore_state(killed) == datastore_state(reference)
