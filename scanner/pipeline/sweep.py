@@ -10,6 +10,14 @@ of the same repositories whose process still runs is refused, not joined. Worker
 (scanner.pipeline.workers.die_with_parent). A repository that fails (git cannot read it, or anything
 unexpected while scanning it) is named in the summary with its reason and the sweep goes on; the
 command then exits 3 (incomplete) unless new findings make it 1.
+
+Hosted repositories (a GitHub org, GitLab group, Bitbucket workspace, Gitea org, or a `--repos` URL) are
+listed first (`plan_hosted`: a host that cannot list is a failed coverage row, not an abort), then
+brought up to date in the mirror cache (scanner.sources.mirrors, credentials in git's environment
+only), then swept as local repositories under the host's full name; what the host says of each
+(visibility, default branch, archived, fork) is kept in its `repositories` row, and a public one's
+locations read back as public (Provenance.visibility). Every repository gets one `coverage` row per
+sweep, written in the same transaction as its findings (tests/test_sweep_hosts.py).
 """
 from __future__ import annotations
 
