@@ -28,65 +28,144 @@ def _key_option(func):
 @main.command()
 @click.argument("folders", nargs=-1, type=click.Path(file_okay=False))
 @click.option("--repos", "repos_file", type=click.Path(dir_okay=False),
-              help="A file listing repository paths, one a line (# starts a comment).")
+              help="A file listing repositories, one a line (# starts a comment): local paths, or URLs to mirror "
+                   "(https, ssh, git, file, user@host:path).")
+@click.option("--github-org", multiple=True, metavar="ORG", help="Every repository of this GitHub organisation.")
+@click.option("--gitlab-group", multiple=True, metavar="GROUP", help="Every project of this GitLab group and its subgroups.")
+@click.option("--bitbucket-workspace", multiple=True, metavar="WS", help="Every repository of this Bitbucket workspace.")
+@click.option("--gitea-org", multiple=True, metavar="ORG", help="Every repository of this Gitea organisation.")
+@click.option("--endpoint", "endpoints", multiple=True, metavar="HOST=URL",
+              help="The API of a self-hosted github, gitlab, bitbucket or gitea (GitHub Enterprise: "
+                   "github=https://ghe.example.com/api/v3); repeatable.")
+@click.option("--allow-internal-endpoints", is_flag=True,
+              help="Let the host APIs and git reach loopback, private and link-local addresses (refused by default).")
+@click.option("--mirrors", "mirrors_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep the bare mirrors of hosted repositories here (default: the user cache directory).")
+@click.option("--skip-archived", is_flag=True, help="Leave out repositories the host marks archived.")
+@click.option("--skip-forks", is_flag=True, help="Leave out forks.")
+@click.option("--include", "include_repos", multiple=True, metavar="GLOB",
+              help="Sweep only hosted repositories whose name or full name matches (repeatable).")
+@click.option("--exclude", "exclude_repos", multiple=True, metavar="GLOB",
+              help="Leave out hosted repositories whose name or full name matches (repeatable).")
+@click.option("--github-app-id", metavar="ID", help="Authenticate to GitHub as this App (with --github-app-key).")
+@click.option("--github-app-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The GitHub App's private key (PEM); read into memory only.")
+@click.option("--github-app-installation", type=click.IntRange(1), metavar="ID",
+              help="The App installation to use (default: the one on each --github-org; alone: every repository "
+                   "the installation reaches).")
 @_db_option
 @_key_option
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: print the sweep's summary with its coverage on stdout.")
 @click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
 @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Load rules from these files or folders instead of the built-in rules.")
 @click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
               help="Skip blobs larger than this many bytes.")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching this glob (repeatable).")
+@click.option("--exclude-path", multiple=True, metavar="GLOB", help="Skip paths matching this glob (repeatable).")
 @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True,
               help="New findings at or above this confidence set exit code 1 (all are stored).")
 @click.option("--store-secrets", is_flag=True, help="Store full secret values in the datastore (off by default).")
 @click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Then link every finding to its owner in this inventory and score its blast radius, "
                    "writing links and scores as `sprawl analyze --db` does.")
-def sweep(folders, repos_file, db_path, key_file, jobs, rules_paths, max_size, exclude, min_confidence,
-          store_secrets, inventory_file):
+def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gitea_org, endpoints,
+          allow_internal_endpoints, mirrors_dir, skip_archived, skip_forks, include_repos, exclude_repos,
+          github_app_id, github_app_key, github_app_installation, db_path, key_file, fmt, jobs, rules_paths,
+          max_size, exclude_path, min_confidence, store_secrets, inventory_file):
     """Sweep many repositories' full history into the datastore, incrementally.
 
-    Takes the repositories in FOLDERS (work trees, bare and mirror clones, at any depth) and
-    those listed in --repos. Blobs already scanned under the same rules are skipped and a
-    repository whose refs have not moved costs one git call; a sweep killed at any point
-    resumes where it stopped when run again. A sweep of the same repositories that is still
+    Takes the repositories in FOLDERS (work trees, bare and mirror clones, at any depth), those
+    listed in --repos, and every repository of the organisations named by --github-org,
+    --gitlab-group, --bitbucket-workspace and --gitea-org. Hosted repositories and URLs are kept
+    as bare mirrors (--mirrors), cloned once and then fetched; tokens come from GITHUB_TOKEN,
+    GITLAB_TOKEN, BITBUCKET_TOKEN (or BITBUCKET_USERNAME with BITBUCKET_APP_PASSWORD), GITEA_TOKEN,
+    or a GitHub App, and are never written anywhere. Blobs already scanned under the same rules are
+    skipped and a repository whose refs have not moved costs one git call; a sweep killed at any
+    point resumes where it stopped when run again. A sweep of the same repositories that is still
     running in another process is not joined: this one stops with an error. Several sweeps of
-    different repositories may write one datastore at once.
+    different repositories may write one datastore at once. Every run records one coverage row
+    per repository (listed and left out, scanned, unchanged, failed with its reason).
 
     \b
     Examples:
       sprawl sweep /srv/mirrors                         # every repository under the folder
       sprawl sweep --repos repos.txt --db org.db -j 8
+      GITHUB_TOKEN=... sprawl sweep --github-org acme --skip-archived --db org.db -f json
+      sprawl sweep --gitlab-group acme/platform --endpoint gitlab=https://git.example.com/api/v4
       sprawl sweep /srv/mirrors --inventory inventory.yaml   # then `sprawl findings --min-band high`
     Exit codes: 0 nothing new, 1 new findings, 2 usage or input error (or the datastore cannot be
     written), 3 incomplete: a repository failed (named in the summary) and nothing new was found.
     """
-    from scanner.pipeline.sweep import SweepOptions, discover
+    import json
+
+    from scanner.pipeline.sweep import HostedSweep, SweepOptions, plan_hosted
     from scanner.pipeline.sweep import sweep as run_sweep
+    from scanner.sources.hosts import GitHubAppConfig, HostSource, RepoFilter
+    from scanner.sources.repos import find_targets
     from scanner.store.keys import load_key
 
-    paths = discover(repos_file, list(folders))
+    sources = [*(HostSource("github", o) for o in github_org), *(HostSource("gitlab", g) for g in gitlab_group),
+               *(HostSource("bitbucket", w) for w in bitbucket_workspace), *(HostSource("gitea", o) for o in gitea_org)]
+    app = None
+    if github_app_id or github_app_key:
+        if not (github_app_id and github_app_key):
+            raise click.UsageError("--github-app-id and --github-app-key go together")
+        app = GitHubAppConfig(github_app_id, github_app_key, github_app_installation)
+        if not github_org:
+            if github_app_installation is None:
+                raise click.UsageError("a GitHub App without --github-org needs --github-app-installation")
+            sources.append(HostSource("github", "", installation=True))
+    targets = find_targets(repos_file, list(folders), allow_empty=bool(sources))
     inventory = _load_inventory(inventory_file)  # before sweeping: a bad inventory stops nothing half-way
     key = load_key(key_file)
     options = SweepOptions(jobs=jobs, rules_paths=list(rules_paths) or None, max_size=max_size,
-                           excludes=tuple(exclude), store_secrets=store_secrets, min_confidence=min_confidence)
+                           excludes=tuple(exclude_path), store_secrets=store_secrets, min_confidence=min_confidence)
+    echo = lambda line: click.echo(f"sprawl: {line}", err=True)  # noqa: E731
+    hosted = mirrors = None
+    if sources or targets.urls:
+        hosted, mirrors = _plan_hosted(plan_hosted, HostedSweep(
+            sources, targets.urls, RepoFilter(skip_archived, skip_forks, tuple(include_repos), tuple(exclude_repos)),
+            app), endpoints, allow_internal_endpoints, mirrors_dir, echo)
+    total = len(targets.paths) + (len(hosted.remotes) if hosted else 0)
     if sys.stderr.isatty():
-        with click.progressbar(length=len(paths), label="sweeping", file=sys.stderr) as bar:
-            summary = run_sweep(paths, db_path, key, options, progress=bar.update)
+        with click.progressbar(length=total, label="sweeping", file=sys.stderr) as bar:
+            summary = run_sweep(targets.paths, db_path, key, options, progress=bar.update, hosted=hosted,
+                                mirrors=mirrors)
     else:
-        summary = run_sweep(paths, db_path, key, options, log=lambda line: click.echo(f"sprawl: {line}", err=True))
+        summary = run_sweep(targets.paths, db_path, key, options, log=echo, hosted=hosted, mirrors=mirrors)
     for line in summary.lines():
-        click.echo(f"sprawl: {line}", err=True)
+        echo(line)
     if inventory is not None:
         from scanner.analysis.store_io import analyze_store
 
         analysis, _stored = analyze_store(db_path, inventory, min_confidence=min_confidence)
-        click.echo(f"sprawl: {len(analysis.subjects)} credential(s) linked and scored against {inventory_file}",
-                   err=True)
-    click.echo(f"sprawl: scan {summary.scan_id} recorded in {db_path}; "
-               f"`sprawl findings --db {db_path} --new-since {summary.scan_id - 1}` lists what is new", err=True)
+        echo(f"{len(analysis.subjects)} credential(s) linked and scored against {inventory_file}")
+    echo(f"scan {summary.scan_id} recorded in {db_path}; "
+         f"`sprawl findings --db {db_path} --new-since {summary.scan_id - 1}` lists what is new")
+    if fmt == "json":
+        click.echo(json.dumps(summary.to_dict(), indent=2))
     sys.exit(EXIT_FINDINGS if summary.new_findings else EXIT_INCOMPLETE if summary.incomplete else EXIT_CLEAN)
+
+
+def _plan_hosted(plan_hosted, request, endpoints, allow_internal, mirrors_dir, echo):
+    """List the host sources through the guarded client; the mirror cache with the same address rule."""
+    from scanner.net.endpoints import EndpointPolicy
+    from scanner.net.http import GuardedClient
+    from scanner.sources.hosts.guarded import HOST_LIMITS, GuardedHostHttp, git_address_check
+    from scanner.sources.mirrors import MirrorCache, default_mirror_root
+
+    try:
+        policy = EndpointPolicy.parse(endpoints, allow_internal=allow_internal)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--endpoint") from None
+    client = GuardedClient(policy, limits=HOST_LIMITS)
+    plan = plan_hosted(request, lambda kind: GuardedHostHttp(client, kind), policy.endpoints,
+                       on_wait=lambda w: echo(f"{w.host}: {w.reason}, waiting {w.seconds:.0f}s before {w.url}"))
+    for row in plan.failed:
+        echo(f"error {row.repo}: {row.reason}")
+    mirrors = MirrorCache(mirrors_dir or default_mirror_root(), address_check=git_address_check(allow_internal))
+    return plan, mirrors
 
 
 def _load_inventory(path):

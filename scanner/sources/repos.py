@@ -1,4 +1,5 @@
-"""Local repositories for a sweep: which folders are repositories, and cheap facts about their refs.
+"""Repositories for a sweep: which folders are repositories, which `--repos` lines are URLs to mirror,
+and cheap facts about a repository's refs.
 
 A sweep of unchanged repositories must cost almost nothing, so `quick_state` reads the ref files
 themselves, with no git process (tests/test_sweep.py)."""
@@ -6,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner.errors import SprawlError
@@ -16,9 +19,38 @@ class SweepError(SprawlError):
     """The list of repositories cannot be read or holds none."""
 
 
+_URL_SCHEMES = ("https", "http", "ssh", "git", "file", "git+ssh", "ssh+git")
+_SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!//)")
+
+
+def is_repository_url(line: str) -> bool:
+    """A `--repos` line naming a repository to mirror (https, ssh, git, file URL, or scp-like
+    user@host:path) rather than a local folder (tests/test_sweep_hosts.py)."""
+    scheme, sep, _ = line.partition("://")
+    return bool(sep) and scheme.lower() in _URL_SCHEMES or bool(_SCP_LIKE.match(line))
+
+
+@dataclass
+class SweepTargets:
+    """What a sweep was given: local repository folders, and repository URLs to mirror first."""
+
+    paths: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+
+
 def discover(list_file: str | None, roots: list[str]) -> list[str]:
     """Repository paths from a file (one a line, # comments) and folders holding many repositories."""
+    targets = find_targets(list_file, roots)
+    if targets.urls:
+        raise SweepError(f"{list_file} lists repository URLs: sweep them with `sprawl sweep --repos`")
+    return targets.paths
+
+
+def find_targets(list_file: str | None, roots: list[str], allow_empty: bool = False) -> SweepTargets:
+    """Local repositories and repository URLs from a file (one a line, # comments) and from folders
+    holding many repositories; raises SweepError when there is nothing to sweep (unless allow_empty)."""
     found: list[str] = []
+    urls: list[str] = []
     if list_file:
         try:
             text = Path(list_file).read_text(encoding="utf-8")
@@ -27,7 +59,12 @@ def discover(list_file: str | None, roots: list[str]) -> list[str]:
         base = Path(list_file).parent
         for line in text.splitlines():
             line = line.strip()
-            if line and not line.startswith("#"):
+            if not line or line.startswith("#"):
+                continue
+            if is_repository_url(line):
+                if line not in urls:
+                    urls.append(line)
+            else:
                 found.append(str((base / line) if not os.path.isabs(line) else Path(line)))
     for root in roots:
         if not Path(root).is_dir():
@@ -39,9 +76,9 @@ def discover(list_file: str | None, roots: list[str]) -> list[str]:
         if key not in seen:
             seen.add(key)
             out.append(p)
-    if not out:
+    if not out and not urls and not allow_empty:
         raise SweepError("no repositories to sweep (give --repos FILE or a folder holding repositories)")
-    return out
+    return SweepTargets(out, urls)
 
 
 def is_repo(p: Path) -> bool:

@@ -133,6 +133,40 @@ class LocationRow:
                    p.commit, p.author, p.email, p.date or default_date)
 
 
+@dataclass(frozen=True)
+class RepositoryFacts:
+    """What a code host lists of a repository; kept in the `repositories` row (never a credential)."""
+
+    host: str
+    full_name: str
+    url: str
+    visibility: str
+    default_branch: str | None = None
+    archived: bool = False
+    fork: bool = False
+
+
+COVERAGE_STATUSES = ("listed", "fetched", "scanned", "unchanged", "failed")
+
+
+@dataclass
+class CoverageRow:
+    """One repository in one sweep: listed (left out by a filter), fetched, scanned, unchanged or failed."""
+
+    repo: str
+    status: str
+    reason: str = ""
+    new_blobs: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    mirror: str = ""  # created, fetched, unchanged, failed: what updating its mirror did; "" for a local one
+    url: str = ""
+    repository_id: int | None = None
+
+    def __post_init__(self) -> None:
+        assert self.status in COVERAGE_STATUSES, self.status
+
+
 @dataclass
 class Observed:
     """A finding as a scan saw it, keyed by credential, with no plaintext unless it is to be stored."""
@@ -380,6 +414,31 @@ class Store:
         row = next(self.db.query("SELECT * FROM repositories WHERE path = ?", [sql_text(path)]))
         return {k: text(v) for k, v in row.items()}
 
+    def describe_repository(self, repository_id: int, facts: RepositoryFacts) -> None:
+        """What the code host says of a repository (visibility, default branch...); call inside atomic()."""
+        self.db.execute("UPDATE repositories SET host = ?, full_name = ?, url = ?, visibility = ?, default_branch = ?, "
+                        "archived = ?, fork = ? WHERE id = ?",
+                        [facts.host, facts.full_name, facts.url, facts.visibility, facts.default_branch,
+                         int(facts.archived), int(facts.fork), repository_id])
+
+    def add_coverage(self, scan_id: int, row: CoverageRow) -> None:
+        """One repository's coverage in this sweep, replacing what a killed run of the same sweep wrote."""
+        prev = self.conn.execute("SELECT status FROM coverage WHERE scan_id = ? AND repo = ? AND url = ?",
+                                 [scan_id, sql_text(row.repo), sql_text(row.url)]).fetchone()
+        if prev is not None and prev[0] == "scanned" and row.status in ("fetched", "unchanged"):
+            return  # a resumed sweep: the killed run scanned it, and that is what this sweep did to it
+        self.db.execute("DELETE FROM coverage WHERE scan_id = ? AND repo = ? AND url = ?",
+                        [scan_id, sql_text(row.repo), sql_text(row.url)])
+        self.db.execute("INSERT INTO coverage (scan_id, repo, repository_id, url, status, mirror, reason, new_blobs, "
+                        "bytes, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [scan_id, sql_text(row.repo), row.repository_id, sql_text(row.url), row.status, row.mirror,
+                         sql_text(row.reason), row.new_blobs, row.bytes, row.seconds])
+
+    def coverage(self, scan_id: int) -> list[CoverageRow]:
+        return [CoverageRow(text(r["repo"]), r["status"], text(r["reason"]), r["new_blobs"], r["bytes"], r["seconds"],
+                            r["mirror"], text(r["url"]), r["repository_id"])
+                for r in self.db.query("SELECT * FROM coverage WHERE scan_id = ? ORDER BY id", [scan_id])]
+
     def refs_hash(self, path: str) -> str | None:
         row = self.conn.execute("SELECT refs_hash FROM repositories WHERE path = ?", [sql_text(path)]).fetchone()
         return row[0] if row else None
@@ -468,7 +527,9 @@ class Store:
     def locations_of(self, finding_id: int) -> list[dict]:
         """A finding's locations; names stored as BLOBs (not UTF-8 on disk) come back as the scanner's str."""
         return [{k: text(v) for k, v in row.items()} for row in self.db.query(
-            'SELECT * FROM locations WHERE finding_id = ? ORDER BY date, repo, path, line, "column", "commit"',
+            # The repository's visibility, as its host listed it, travels with each location (blast radius).
+            "SELECT l.*, r.visibility AS visibility FROM locations l LEFT JOIN repositories r ON r.id = l.repository_id "
+            'WHERE l.finding_id = ? ORDER BY l.date, l.repo, l.path, l.line, l."column", l."commit"',
             [finding_id])]
 
     def sprawl(self, finding_id: int) -> dict:

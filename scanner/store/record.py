@@ -72,7 +72,8 @@ def to_finding(row: dict, locations: list[dict]) -> Finding:
     for loc in locations:
         provenance = Provenance(commit=loc["commit"] or "", author=loc["author"] or "", email=loc["email"] or "",
                                 date=loc["date"] or "", repo=loc["repo"] or "", blob=loc["blob"] or "",
-                                at_head=None if loc["at_head"] is None else bool(loc["at_head"]))
+                                at_head=None if loc["at_head"] is None else bool(loc["at_head"]),
+                                visibility=loc.get("visibility") or "")
         locs.append(Location(loc["path"], loc["line"], loc["column"], loc["source"], provenance, loc["snippet"]))
     reasons = json.loads(row["reasons"])
     if row["status"] != "open":

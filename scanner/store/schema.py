@@ -8,7 +8,13 @@ Tables (docs/datastore.md):
   ``finished``, ``status`` (running, complete), ``rules_version``, ``options`` and ``stats`` (JSON), ``pid``
   and ``process`` (boot id and start time of that pid, so a reused pid is not taken for a live sweep).
 - ``repositories``: swept repositories: ``path`` (absolute git dir), ``name``, ``refs_hash`` (hash of
-  every ref and the rules version: unchanged means nothing new to scan), ``last_scan_id``.
+  every ref and the rules version: unchanged means nothing new to scan), ``last_scan_id``; for a repository
+  listed by a code host (a mirror), ``host``, ``full_name``, ``url`` (clone URL, never with credentials),
+  ``visibility`` (public, internal, private), ``default_branch``, ``archived`` and ``fork`` (0/1).
+- ``coverage``: one row per repository per sweep (``scan_id``): ``repo``, ``repository_id``, ``url``,
+  ``status`` (listed: left out by a filter; failed; unchanged; scanned), ``mirror`` (the mirror's update:
+  created, fetched, unchanged, failed; empty for a local repository), ``reason``, ``new_blobs``,
+  ``bytes``, ``seconds``.
 - ``blobs``: ``(oid, rules_version)`` pairs already scanned, so a sweep skips what it has seen.
 - ``findings``: one row per credential: ``credential_key`` (HMAC-SHA256 of the normalized secret under the
   organisation key), the best rule that matched it (``rule_id``, ``rule_name``, ``provider``, ``kind``,
@@ -109,9 +115,28 @@ CREATE TABLE facts (
     source TEXT NOT NULL DEFAULT '', PRIMARY KEY (finding_id, name, value)) WITHOUT ROWID;
 """
 
-# Version 4 (issue 19): what each credential's provider said, with its time, reused until older than --max-age
+# Version 4 (issue 22): what a code host says of a swept repository, and one coverage row per repository and
+# sweep (scanner.pipeline.sweep writes both; tests/test_sweep_hosts.py).
+_V4_HOSTS = """
+ALTER TABLE repositories ADD COLUMN host TEXT;
+ALTER TABLE repositories ADD COLUMN full_name TEXT;
+ALTER TABLE repositories ADD COLUMN url TEXT;
+ALTER TABLE repositories ADD COLUMN visibility TEXT;
+ALTER TABLE repositories ADD COLUMN default_branch TEXT;
+ALTER TABLE repositories ADD COLUMN archived INTEGER;
+ALTER TABLE repositories ADD COLUMN fork INTEGER;
+CREATE TABLE coverage (
+    id INTEGER PRIMARY KEY, scan_id INTEGER NOT NULL REFERENCES scans(id), repo TEXT NOT NULL,
+    repository_id INTEGER REFERENCES repositories(id), url TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL CHECK (status IN ('listed', 'fetched', 'scanned', 'unchanged', 'failed')),
+    mirror TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', new_blobs INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0, seconds REAL NOT NULL DEFAULT 0);
+CREATE INDEX coverage_scan ON coverage(scan_id);
+"""
+
+# Version 5 (issue 19): what each credential's provider said, with its time, reused until older than --max-age
 # (scanner.store.validations). `payload` is ValidationResult.to_dict(): never the secret.
-_V4_VALIDATIONS = """
+_V5_VALIDATIONS = """
 CREATE TABLE validations (
     finding_id INTEGER NOT NULL REFERENCES findings(id), checked_at TEXT NOT NULL, provider TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('active', 'revoked', 'indeterminate', 'unsupported')),
@@ -120,7 +145,7 @@ CREATE TABLE validations (
 """
 
 # Append a new script for every schema change; never edit a shipped one.
-MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS, _V4_VALIDATIONS]
+MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS, _V4_HOSTS, _V5_VALIDATIONS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # `PRAGMA application_id` of every sprawl datastore ("SPRL"): a SQLite file without it is not ours.
