@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from scanner.errors import SprawlError
 from scanner.inventory.model import Inventory
-from scanner.model import BAND_NAMES, Finding, FindingAnalysis, ScanResult, ScanStats, ValidationResult, confidence_rank
+from scanner.model import (
+    BAND_NAMES,
+    Finding,
+    FindingAnalysis,
+    ScanResult,
+    ScanStats,
+    ValidationResult,
+    confidence_rank,
+    fingerprint_prefix,
+)
 
 if TYPE_CHECKING:
     from scanner.analysis.analyze import Analysis
@@ -277,9 +286,13 @@ def explain(fingerprint: str, paths: list[str] | None = None, *, db: str | Path 
 
     _result, analysis = analyze(paths, db=db, inventory=inventory, min_confidence=min_confidence,
                                 public_repos=public_repos)
-    hits = [s for s in analysis.subjects if s.fingerprint.startswith(fingerprint) or
-            (s.credential_key or "").startswith(fingerprint)]
-    if not hits and any(s.fingerprint.startswith(fingerprint) for s in analysis.identifiers):
+    try:
+        prefix = fingerprint_prefix(fingerprint)
+    except ValueError as exc:
+        raise SprawlError(str(exc)) from None
+    hits = [s for s in analysis.subjects if s.fingerprint.startswith(prefix) or
+            (s.credential_key or "").startswith(prefix)]
+    if not hits and any(s.fingerprint.startswith(prefix) for s in analysis.identifiers):
         raise SprawlError(f"{fingerprint} is an identifier (a key id, tenant or account name): it is not scored; it "
                           "is evidence on the secret beside it (explain that secret)")
     if not hits:

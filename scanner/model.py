@@ -28,6 +28,18 @@ BAND_NAMES = tuple(name for _limit, name in BANDS)  # lowest first
 LOG_MEDIA = frozenset({"prompt", "transcript", "mcp-log", "access-log", "http-log", "json-log", "log"})
 
 
+MIN_FINGERPRINT_PREFIX = 8
+
+
+def fingerprint_prefix(text: str) -> str:
+    """A fingerprint as a user types it: a credential key or a portable fingerprint, whole or a prefix of at
+    least MIN_FINGERPRINT_PREFIX characters (the one rule every lookup follows), normalized; else ValueError."""
+    prefix = text.strip().lower()
+    if len(prefix) < MIN_FINGERPRINT_PREFIX:
+        raise ValueError(f"give at least {MIN_FINGERPRINT_PREFIX} characters of the fingerprint")
+    return prefix
+
+
 def band(score: int) -> str:
     """The band of a 0-100 blast-radius score."""
     return next(name for limit, name in BANDS if score < limit)

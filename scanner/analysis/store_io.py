@@ -178,19 +178,8 @@ def analyze_store(db_path, inventory: Inventory, *, write: bool = True, min_conf
 
 
 def find_stored(store, fingerprint: str) -> int:
-    """A finding id from a credential key or portable fingerprint, or a unique prefix of either."""
-    from scanner.store import StoreError
-
-    fp = fingerprint.strip().lower()
-    if len(fp) < 8:
-        raise StoreError("give at least 8 characters of the fingerprint")
-    ids = {r[0] for r in store.db.execute(
-        "SELECT id FROM findings WHERE credential_key LIKE ? || '%' OR portable_fingerprint LIKE ? || '%'", [fp, fp])}
-    if not ids:
-        raise StoreError(f"no finding with fingerprint {fingerprint}")
-    if len(ids) > 1:
-        raise StoreError(f"fingerprint {fingerprint} is ambiguous ({len(ids)} findings): give more of it")
-    return ids.pop()
+    """The finding id of the credential a fingerprint names (Store.resolve_fingerprint: one rule for every lookup)."""
+    return int(store.resolve_fingerprint(fingerprint)[0])
 
 
 def read_scores(store, finding_ids=None) -> dict[int, dict]:

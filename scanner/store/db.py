@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scanner.model import CONFIDENCE_RANK, Finding, Location
+from scanner.model import CONFIDENCE_RANK, Finding, Location, fingerprint_prefix
 from scanner.store import keys, process
 from scanner.store.errors import StoreError
 from scanner.store.paths import DEFAULT_DB  # noqa: F401  (re-exported)
@@ -470,12 +470,15 @@ class Store:
     # --- triage and queries --------------------------------------------------------------------
 
     def resolve_fingerprint(self, fingerprint: str) -> list[int]:
-        """Finding ids for a credential key (or a unique prefix of one) or a portable fingerprint."""
-        fp = fingerprint.strip().lower()
-        if len(fp) < 8:
-            raise StoreError("give at least 8 characters of the fingerprint")
+        """Finding ids of the one credential a credential key or portable fingerprint (or a prefix of either,
+        scanner.model.fingerprint_prefix) names."""
+        try:
+            fp = fingerprint_prefix(fingerprint)
+        except ValueError as exc:
+            raise StoreError(str(exc)) from None
         ids = [r[0] for r in self.db.execute(
-            "SELECT id FROM findings WHERE credential_key LIKE ? || '%' OR portable_fingerprint = ?", [fp, fp])]
+            "SELECT id FROM findings WHERE credential_key LIKE ? || '%' OR portable_fingerprint LIKE ? || '%'",
+            [fp, fp])]
         if not ids:
             raise StoreError(f"no finding with fingerprint {fingerprint}")
         keys_ = {r[0] for r in self.db.execute(
