@@ -22,6 +22,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from scanner.model import Match, Provenance, Skip
-from scanner.sources.filesystem import SNIFF_BYTES, is_binary, unreadable
+from scanner.sources.filesystem import SNIFF_BYTES, PrintableRuns, Transcoded, is_binary, unreadable, wide_encoding
 from scanner.sources.logs import media_kind, time_seen
 from scanner.sources.stream import CHUNK, OVERLAP, Chunk, Position, Readable, StreamStats, read_full, scan_stream
 
@@ -45,14 +46,52 @@ COMPRESSORS = ("gzip", "bzip2", "xz", "zstd")
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """What one file on disk may cost, shared by the scan and `redact` (tests/test_bombs.py)."""
+
     max_depth: int = 5  # containers inside containers
-    max_ratio: int = 500  # decompressed : compressed, per layer (gzip tops out near 1000:1 on zeros)
-    max_total: int = 64 * 1024**3  # bytes decompressed from one file on disk
+    # decompressed : compressed, per layer and for the whole file against its size on disk, past RATIO_FLOOR
+    # (text logs compress 5-20:1; a 6 MB gzip of 2 GiB of text is 344:1)
+    max_ratio: int = 200
+    max_total: int = 16 * 1024**3  # bytes decompressed from one file on disk
     max_members: int = 200_000  # members of all archives inside one file on disk
+    file_seconds: float = 60.0  # time to scan one file on disk (its members included); 0: no limit
+    scan_binaries: bool = False  # scan the printable strings of binary files (scanner.sources.filesystem.PrintableRuns)
 
 
 class ArchiveBomb(Exception):
     pass
+
+
+class Budget:
+    """The limits of one file on disk as it is read: bytes decompressed (against max_total and, past
+    RATIO_FLOOR, max_ratio times its size on disk), members, and time. Exceeding one raises ArchiveBomb."""
+
+    def __init__(self, limits: Limits, size: int = 0):
+        self.limits, self.size = limits, size
+        self.total = 0
+        self.members = 0
+        self.deadline = time.monotonic() + limits.file_seconds if limits.file_seconds else None
+
+    def take(self, n: int, where: str) -> None:
+        self.total += n
+        if self.total > self.limits.max_total:
+            raise ArchiveBomb(f"archive bomb: more than {self.limits.max_total} bytes decompressed; "
+                              f"rest of {where} not scanned")
+        if self.size and self.total > RATIO_FLOOR and self.total > self.limits.max_ratio * self.size:
+            raise ArchiveBomb(f"archive bomb: {self.total} bytes from a file of {self.size} (ratio over "
+                              f"{self.limits.max_ratio}:1); rest of {where} not scanned")
+        self.tick(where)
+
+    def tick(self, where: str) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise ArchiveBomb(f"time limit: scanning took longer than {self.limits.file_seconds:g} s; "
+                              f"rest of {where} not scanned")
+
+    def count_member(self, where: str) -> None:
+        self.members += 1
+        if self.members > self.limits.max_members:
+            raise ArchiveBomb(f"archive bomb: more than {self.limits.max_members} members; "
+                              f"rest of {where} not scanned")
 
 
 @dataclass(slots=True)
@@ -135,7 +174,7 @@ class Counted:
 class Guarded:
     """Decompressed output, checked against the ratio limit of its layer and the file's total budget."""
 
-    def __init__(self, inner, compressed: Callable[[], int], walker: _Walker, where: str):
+    def __init__(self, inner, compressed: Callable[[], int], walker: Budget, where: str):
         self.inner, self.compressed, self.walker, self.where = inner, compressed, walker, where
         self.out = 0
 
@@ -181,29 +220,17 @@ def _describe(exc: BaseException, what: str) -> str:
 LeafScan = Callable[[bytes, str], list[Match]]
 
 
-class _Walker:
-    def __init__(self, scan: LeafScan, limits: Limits, out: FileOutcome, shard: tuple[int, int] = (0, 1)):
-        self.scan, self.limits, self.out = scan, limits, out
-        self.total = 0
-        self.members = 0
+class _Walker(Budget):
+    def __init__(self, scan: LeafScan, limits: Limits, out: FileOutcome, shard: tuple[int, int] = (0, 1),
+                 size: int = 0):
+        super().__init__(limits, size)
+        self.scan, self.out = scan, out
         self.errors = _errors()
         # Shard k of n scans the file's own members k, k+n, k+2n... (several workers share one big
         # archive); a leaf that is no member of it (a plain .gz) belongs to shard 0.
         self.shard, self.shards = shard
         self.top_members = 0
         self.in_top_member = False
-
-    def take(self, n: int, where: str) -> None:
-        self.total += n
-        if self.total > self.limits.max_total:
-            raise ArchiveBomb(f"archive bomb: more than {self.limits.max_total} bytes decompressed; "
-                              f"rest of {where} not scanned")
-
-    def count_member(self, where: str) -> None:
-        self.members += 1
-        if self.members > self.limits.max_members:
-            raise ArchiveBomb(f"archive bomb: more than {self.limits.max_members} members; "
-                              f"rest of {where} not scanned")
 
     # -- containers ------------------------------------------------------------------------------
     def visit(self, fh, where: str, head: bytes, depth: int) -> None:
@@ -247,7 +274,7 @@ class _Walker:
 
     def zip(self, fh, where: str, head: bytes, depth: int) -> None:
         spool = None
-        if depth == 0:  # the file on disk: random access as it is
+        if depth == 0 and _seekable(fh):  # the file on disk: random access as it is
             fh.seek(0)
             source = fh
         else:
@@ -302,8 +329,16 @@ class _Walker:
 
     # -- leaves ----------------------------------------------------------------------------------
     def leaf(self, fh, where: str, head: bytes) -> None:
-        if not head or is_binary(head):
-            return  # binary members (images, class files) are not text to scan; not worth a skip each
+        if not head:
+            return
+        if is_binary(head):
+            if not self.limits.scan_binaries:
+                return  # binary members (images, class files) are not text to scan; not worth a skip each
+            fh = PrintableRuns(Prefixed(head, fh))  # their printable strings, at their own offsets
+            head = read_full(fh, SNIFF)
+        elif (wide := wide_encoding(head)) is not None:
+            fh = Transcoded(Prefixed(head, fh), wide)  # UTF-16 or UTF-32 text, scanned as UTF-8
+            head = read_full(fh, SNIFF)
         if self.shard and not self.in_top_member:
             return  # not a member of the file's container (a plain .gz): shard 0 scans it
         name = where.rsplit(SEP, 1)[-1]
@@ -313,6 +348,8 @@ class _Walker:
         def on_chunk(c: Chunk, kept: list[Match]) -> None:
             if self.out.archive:  # a plain file on disk is no bomb, however large
                 self.take(c.cut_hi - c.cut_lo, where)
+            else:
+                self.tick(where)
             seen.note(c, kept)
 
         self.out.files += 1
@@ -352,20 +389,22 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
         except OSError as exc:
             return Skip(path, unreadable(exc), incomplete=True)
         kind = sniff(head)
-        if kind is None and is_binary(head):
+        if kind is None and is_binary(head) and not limits.scan_binaries:
             return Skip(path, "binary")
-        if kind is None and size > max_size and shard[1] > 1:
+        # Not UTF-16 or UTF-32 text, nor a binary's strings (those are streamed through a filter, in the walker).
+        plain = kind is None and not is_binary(head) and wide_encoding(head) is None
+        if plain and size > max_size and shard[1] > 1:
             return _scan_range(fh, path, head, scan, shard, size, chunk, out)
         if kind is None and shard[0]:
             return out  # a small plain file: shard 0 scans it whole
-        if kind is None and size <= max_size:
+        if plain and size <= max_size:
             if len(head) == _HEAD:
                 try:
                     head = _rest(fh, head, size)
                 except OSError as exc:
                     return Skip(path, unreadable(exc), incomplete=True)
             return _whole(head, path, scan, out)
-        walker = _Walker(scan, limits, out, shard)
+        walker = _Walker(scan, limits, out, shard, size)
         try:
             walker.visit(fh, path, head, 0)
         except ArchiveBomb as exc:
@@ -374,6 +413,28 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
             what = "archive; the rest of it was not scanned" if out.archive else "file"
             out.skips.append(Skip(path, _describe(exc, what), incomplete=True))
     return out
+
+
+def scan_reader(fh: Readable, name: str, scan: LeafScan, limits: Limits = Limits()) -> FileOutcome:
+    """Scan a stream that can be read once (standard input) in bounded memory: text in chunks, an
+    archive member by member, as scan_file reads a file (tests/test_stream.py)."""
+    out = FileOutcome()
+    walker = _Walker(scan, limits, out)
+    try:
+        walker.visit(fh, name, read_full(fh, _HEAD), 0)
+    except ArchiveBomb as exc:
+        out.skips.append(Skip(name, str(exc), incomplete=True))
+    except walker.errors as exc:
+        what = "archive; the rest of it was not scanned" if out.archive else "stream"
+        out.skips.append(Skip(name, _describe(exc, what), incomplete=True))
+    return out
+
+
+def _seekable(fh) -> bool:
+    try:
+        return bool(fh.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _rest(fh, head: bytes, size: int) -> bytes:
