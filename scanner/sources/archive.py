@@ -198,9 +198,80 @@ def _decompressor(kind: str, fh):
         return bz2.BZ2File(fh)
     if kind == "xz":
         return lzma.LZMAFile(fh)
-    import zstandard
+    return _Zstd(fh)
 
-    return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)
+
+class TruncatedStream(EOFError):
+    """A compressed stream that ends (or breaks) before its end marker."""
+
+
+class _Zstd:
+    """A zstd stream of one or more frames, decompressed as it is read; a stream that ends inside a frame
+    raises TruncatedStream (zstandard's stream_reader returned what it had and said nothing)."""
+
+    def __init__(self, fh):
+        import zstandard
+
+        self.fh, self.new = fh, zstandard.ZstdDecompressor().decompressobj
+        self.obj, self.started, self.buf = self.new(), False, b""
+
+    def read(self, n: int = -1) -> bytes:
+        while not self.buf:
+            raw = self.fh.read(1 << 17)
+            if not raw:
+                if self.started and not self.obj.eof:
+                    raise TruncatedStream("zstd stream ends inside a frame")
+                return b""
+            while raw:
+                self.started = True
+                self.buf += self.obj.decompress(raw)
+                raw = b""
+                if self.obj.eof:  # the next frame starts in what this one left over
+                    raw, self.obj, self.started = self.obj.unused_data, self.new(), False
+        if n is None or n < 0:
+            out, self.buf = self.buf, b""
+        else:
+            out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    read1 = read
+
+    def readable(self) -> bool:
+        return True
+
+
+class Salvaged:
+    """Decompressed output that ends like a file when its stream breaks (truncated, corrupt), after everything
+    decoded before the damage; the break is kept in `error`, for the walker to report once what came before
+    it has been scanned. Reads go one decompressor step at a time (read1): a buffered read that fails part way
+    drops what it had read."""
+
+    def __init__(self, inner, kind: str, compressed: Callable[[], int]):
+        self.inner, self.kind, self.compressed = inner, kind, compressed
+        self.out = 0
+        self.error: BaseException | None = None
+        self.errors = _errors()
+
+    def read(self, n: int = -1) -> bytes:
+        if self.error is not None:
+            return b""
+        try:
+            data = self.inner.read1(n if n is not None and n >= 0 else 1 << 20)
+        except self.errors as exc:
+            text = str(exc) or type(exc).__name__
+            self.error = TruncatedStream(f"{self.kind} stream breaks after {self.out} bytes decompressed "
+                                         f"from {self.compressed()}: {text}")
+            return b""
+        self.out += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def check(self) -> None:
+        """Raise the break, if the stream had one (after what came before it was scanned)."""
+        if self.error is not None:
+            raise self.error
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -244,21 +315,31 @@ class _Walker(Budget):
         self.out.archive = True
         if kind in COMPRESSORS:
             counted = Counted(Prefixed(head, fh))
-            stream = Guarded(_decompressor(kind, counted), lambda: counted.n, self, where)
+            salvaged = Salvaged(_decompressor(kind, counted), kind, lambda: counted.n)
+            stream = Guarded(salvaged, lambda: counted.n, self, where)
             inner_head = read_full(stream, SNIFF)
             if sniff(inner_head) == "tar":
-                self.tar(Prefixed(inner_head, stream), where, depth)
+                self.tar(Prefixed(inner_head, stream), where, depth, salvaged)
             else:
                 # A single compressed file is located by its own name: app.log.gz:LINE.
                 self.visit(stream, where, inner_head, depth + 1)
+            salvaged.check()
         elif kind == "tar":
             self.tar(Prefixed(head, fh), where, depth)
         else:
             self.zip(fh, where, head, depth)
 
-    def tar(self, fh, where: str, depth: int) -> None:
+    def tar(self, fh, where: str, depth: int, salvaged: Salvaged | None = None) -> None:
         # Large reads: in stream mode tarfile reads 10 KB at a time, and each small read from a gzip
         # stream re-copies the decompressor's unconsumed input (a 256 MB bundle took 20 s, not 1).
+        try:
+            self._tar_members(fh, where, depth, salvaged)
+        except tarfile.TarError:
+            if salvaged is not None:
+                salvaged.check()  # tarfile met the end of what the stream recovered: the stream's break says why
+            raise
+
+    def _tar_members(self, fh, where: str, depth: int, salvaged: Salvaged | None) -> None:
         with tarfile.open(fileobj=fh, mode="r|", bufsize=_TAR_READ) as tf:
             for member in tf:
                 if not member.isfile():
@@ -268,9 +349,18 @@ class _Walker(Budget):
                 self.count_member(where)
                 if not self.mine(depth, member.size, inner):
                     continue  # tarfile reads past it
-                ef = tf.extractfile(member)
-                if ef is not None:
-                    self.member(ef, inner, depth)
+                # The member's bytes straight from tarfile's stream: where the archive is cut short, they
+                # end early and what came before is scanned (extractfile's reader raised and dropped the
+                # last read, up to the whole member).
+                ef = _Limited(tf.fileobj, member.size)
+                self.member(ef, inner, depth)
+                while ef.left and ef.read(_TAR_READ):
+                    pass  # the rest of a member not read whole (a binary); tarfile would read past it too
+                if ef.left:
+                    if salvaged is not None:
+                        salvaged.check()
+                    raise TruncatedStream(f"tar member {name} ends after {member.size - ef.left} of "
+                                          f"{member.size} bytes")
 
     def zip(self, fh, where: str, head: bytes, depth: int) -> None:
         spool = None
