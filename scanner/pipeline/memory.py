@@ -27,6 +27,7 @@ def scan_input(fh: BinaryIO, path: str = "<stdin>", options: ScanOptions | None 
     run.stats.files, run.stats.bytes, run.stats.streamed = max(out.files, 1), out.size, int(out.streamed)
     run.stats.archives += out.archive
     run.stats.skipped.extend(out.skips)
+    run.stats.warnings.extend(out.warnings)
     for hit in out.hits:
         run.add([hit.match], hit.path, "stdin", hit.provenance)
     return run.finish()

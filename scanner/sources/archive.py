@@ -111,6 +111,21 @@ class FileOutcome:
     skips: list[Skip] = field(default_factory=list)
     archive: bool = False
     streamed: bool = False
+    warnings: list[str] = field(default_factory=list)  # for the scan's summary (ScanStats.warnings)
+
+    def note(self, path: str, scan: LeafScan) -> None:
+        """What the engine could not finish on this file: a rule regex out of time (an incomplete skip),
+        the decoders' budget spent (a warning). Read from the engine behind `scan` where it keeps such
+        notes (its matcher's take_notes); a plain callable has none."""
+        take = getattr(getattr(getattr(scan, "__self__", None), "matcher", None), "take_notes", None)
+        if take is None:
+            return
+        timed_out, spent = take()
+        for rule_id in sorted(set(timed_out)):
+            self.skips.append(Skip(path, f"regex time limit: rule {rule_id} not fully checked", incomplete=True))
+        if spent:
+            self.warnings.append(f"{path}: encoded spans past the decoders' budget were not decoded "
+                                 f"({spent} region(s))")
 
 
 def sniff(head: bytes) -> str | None:
@@ -462,6 +477,15 @@ class _Walker(Budget):
 
 def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: int = CHUNK,
               chunk: int = CHUNK, shard: tuple[int, int] = (0, 1)) -> FileOutcome | Skip:
+    """The outcome of _scan_file, with what the engine could not finish noted (FileOutcome.note)."""
+    got = _scan_file(path, scan, limits, max_size, chunk, shard)
+    if isinstance(got, FileOutcome):
+        got.note(path, scan)
+    return got
+
+
+def _scan_file(path: str, scan: LeafScan, limits: Limits, max_size: int, chunk: int,
+               shard: tuple[int, int]) -> FileOutcome | Skip:
     """Scan one file on disk: plain text read whole, an archive member by member, a large file in chunks.
 
     With shard (k, n), only an archive's members k, k+n, ... are scanned, or the k-th of n byte ranges
@@ -517,6 +541,7 @@ def scan_reader(fh: Readable, name: str, scan: LeafScan, limits: Limits = Limits
     except walker.errors as exc:
         what = "archive; the rest of it was not scanned" if out.archive else "stream"
         out.skips.append(Skip(name, _describe(exc, what), incomplete=True))
+    out.note(name, scan)
     return out
 
 
@@ -596,7 +621,8 @@ def merge_shards(outcomes: list[FileOutcome | Skip]) -> FileOutcome | Skip:
     if any(isinstance(o, Skip) for o in outcomes):
         return next(o for o in outcomes if isinstance(o, Skip))
     done = cast("list[FileOutcome]", outcomes)  # no Skip among them: returned above
-    merged = FileOutcome(archive=any(o.archive for o in done), streamed=any(o.streamed for o in done))
+    merged = FileOutcome(archive=any(o.archive for o in done), streamed=any(o.streamed for o in done),
+                         warnings=[w for o in done for w in o.warnings])
     seen: set[tuple[str, str]] = set()
     for o in done:
         merged.size += o.size
