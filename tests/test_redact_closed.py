@@ -9,6 +9,7 @@ import os
 import py_compile
 import signal
 import sqlite3
+import string
 import subprocess
 import sys
 import time
@@ -218,3 +219,33 @@ def test_write_error_leaves_no_partial_copy(tmp_path):
                          capture_output=True, preexec_fn=small_files, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert res.returncode == 2 and b"Traceback" not in res.stderr, res.stderr.decode()
     assert os.listdir(tmp_path) == ["big.log"]
+
+
+def test_no_planted_value_remains_in_any_encoding_the_scan_decodes(tmp_path):
+    """A tree with binary files, UTF-16 text and 120 base64-encoded secrets (the decoders' old budget of 64
+    spans left 56 of them intact in the copy)."""
+    import base64
+    import random
+
+    rng = random.Random(120)
+    src = tmp_path / "src"
+    src.mkdir()
+    _binaries(src)
+    (src / "wide.conf").write_bytes(TEXT.encode("utf-16"))
+    # A digit in each: a generic secret of letters only is no secret to the scan, encoded or not.
+    values = ["".join(rng.choice(string.ascii_letters + string.digits) for _ in range(23)) + str(i % 10)
+              for i in range(120)]
+    blobs = [base64.b64encode(f'api_key = "{v}"\n'.encode()).decode() for v in values]
+    (src / "values.yaml").write_text("".join(f"blob{i}: {b}\n" for i, b in enumerate(blobs)))
+    out = tmp_path / "clean"
+    res = run_sprawl("redact", str(src), "-o", str(out))
+    assert res.returncode == 0, res.stderr.decode()
+    for path in out.rglob("*"):
+        data = path.read_bytes()
+        assert not _holds_a_secret(data), path.name
+        assert not any(v.encode() in data for v in values)
+    copied = (out / "values.yaml").read_text().splitlines()
+    for line, value in zip(copied, values):
+        encoded = line.split(": ", 1)[1].rstrip("*")
+        decoded = base64.b64decode(encoded[: len(encoded) // 4 * 4] or "")
+        assert value.encode() not in decoded
