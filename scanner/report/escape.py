@@ -51,11 +51,18 @@ def utf8_safe(text: str) -> str:
     return _SURROGATE.sub(_escape, text) if _SURROGATE.search(text) else text
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+def code_span(text: str) -> str:
+    """A Markdown code span that holds the text as it is (CommonMark: no HTML inside is read as a tag):
+    fenced by one backtick more than its longest run of backticks, so a backtick in a member name can
+    never close it; control characters escaped (a newline would end the line)."""
+    text = display(text)
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def markdown_text(text: str) -> str:
-    """Markdown text that renders as itself: every character Markdown or HTML would read is escaped
-    (a backtick cannot close a code span, `<img>` is no tag)."""
-    text = display(text).replace("&", "&amp;")
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")
+def markdown_prose(text: str) -> str:
+    """Text for a Markdown line or table cell: no HTML tag (< > &), no table break (|), one line."""
+    return (display(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("|", "\\|"))
