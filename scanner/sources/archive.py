@@ -367,6 +367,11 @@ class _Walker(Budget):
                 # The member's bytes straight from tarfile's stream: where the archive is cut short, they
                 # end early and what came before is scanned (extractfile's reader raised and dropped the
                 # last read, up to the whole member).
+                if member.issparse():  # its stored bytes are not its size: tarfile maps them
+                    sparse = tf.extractfile(member)
+                    if sparse is not None:
+                        self.member(sparse, inner, depth)
+                    continue
                 ef = _Limited(tf.fileobj, member.size)
                 self.member(ef, inner, depth)
                 while ef.left and ef.read(_TAR_READ):
