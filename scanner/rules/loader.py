@@ -289,6 +289,13 @@ def ambiguous_repetition(pattern: str) -> str | None:
     return _walk(tree, sre)
 
 
+def may_backtrack(pattern: str) -> bool:
+    """Whether a pattern repeats (without a small bound) a group holding an alternation or a quantifier:
+    the only shape whose regex can backtrack for long, so the only rules a scan runs under the regex
+    time budget (the budget's own cost is a tenth of the portable engine's throughput)."""
+    return any(re.search(r"[|+*?{]", body) for body in _repeated_group_bodies(pattern))
+
+
 def _group_ends(pattern: str) -> list[tuple[int, int]]:
     """(start, end) of each group: the offsets of its `(` and its `)`, escapes and classes read past."""
     out, stack, i, in_class = [], [], 0, False
