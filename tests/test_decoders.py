@@ -236,3 +236,16 @@ def test_base64_runs_found_with_hyperscan_are_the_portable_ones(parts, pos):
     assert decoders._run_finder() is not None
     data = "".join(parts).encode()
     assert list(decoders._base64_runs(data, pos)) == list(decoders._base64_runs_portable(data, pos))
+
+
+def test_a_spent_budget_is_a_warning_in_the_summary(tmp_path):
+    """More encoded spans than the budget in one region: the scan says so instead of passing silently."""
+    from scanner.pipeline.files import scan_paths
+    from scanner.pipeline.options import ScanOptions
+
+    one = base64.b64encode(b"harmless text that decodes fine 1").decode()
+    (tmp_path / "many.txt").write_text("".join(f"v{i}={one}\n" for i in range(decoders.MAX_SPANS + 10)))
+    (tmp_path / "few.txt").write_text("".join(f"v{i}={one}\n" for i in range(10)))
+    result = scan_paths([str(tmp_path)], ScanOptions(jobs=1, use_ignore_files=False))
+    [warning] = result.stats.warnings
+    assert warning.startswith(str(tmp_path / "many.txt")) and "decoders' budget" in warning
