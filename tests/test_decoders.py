@@ -92,10 +92,43 @@ def test_binary_and_images_not_decoded():
     assert list(decoders.decoded_spans(f"url(data:image/png;base64,{text})".encode())) == []
 
 
-def test_span_count_is_bounded():
+def test_span_count_is_bounded_and_a_spent_budget_is_counted():
     one = base64.b64encode(b"harmless text that decodes fine 1").decode()
     data = "\n".join([f"v{i}={one}" for i in range(decoders.MAX_SPANS * 3)]).encode()
+    decoders.budget_spent()
     assert len(list(decoders.decoded_spans(data))) == decoders.MAX_SPANS
+    assert decoders.budget_spent() == 1
+    assert len(list(decoders.decoded_spans(data[: len(data) // 4]))) < decoders.MAX_SPANS
+    assert decoders.budget_spent() == 0
+
+
+def _random_token(rng, n: int = 40) -> str:
+    import string
+
+    return "ghp_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(n - 4))
+
+
+def test_every_one_of_120_encoded_secrets_is_found(engine):
+    """64 spans per region decoded 64 of them (56 of 120 were missed, and kept by redact)."""
+    import random
+
+    rng = random.Random(17)
+    values = [f"{rng.choice('AB')}{i:03d}x" + "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(20))
+              for i in range(120)]
+    lines = [f"blob{i}: " + base64.b64encode(f'api_key = "{v}"\n'.encode()).decode() for i, v in enumerate(values)]
+    found = {m.secret for m in engine.scan("\n".join(lines).encode(), "values.txt")}
+    assert found >= set(values), len(set(values) - found)
+
+
+def test_decoy_blobs_before_an_encoded_token_do_not_hide_it(engine):
+    import random
+
+    rng = random.Random(70)
+    decoys = [base64.b64encode(f"harmless log line number {i} with text {rng.random()}".encode()).decode()
+              for i in range(70)]
+    inner = f'api_key = "{SECRET}"\n'.encode()
+    text = "\n".join([*(f"d{i}: {d}" for i, d in enumerate(decoys)), "cfg: " + base64.b64encode(inner).decode()])
+    assert any(m.secret == SECRET for m in engine.scan(text.encode(), "values.txt"))
 
 
 def test_report_does_not_disclose_the_encoded_secret(tmp_path):
@@ -203,3 +236,16 @@ def test_base64_runs_found_with_hyperscan_are_the_portable_ones(parts, pos):
     assert decoders._run_finder() is not None
     data = "".join(parts).encode()
     assert list(decoders._base64_runs(data, pos)) == list(decoders._base64_runs_portable(data, pos))
+
+
+def test_a_spent_budget_is_a_warning_in_the_summary(tmp_path):
+    """More encoded spans than the budget in one region: the scan says so instead of passing silently."""
+    from scanner.pipeline.files import scan_paths
+    from scanner.pipeline.options import ScanOptions
+
+    one = base64.b64encode(b"harmless text that decodes fine 1").decode()
+    (tmp_path / "many.txt").write_text("".join(f"v{i}={one}\n" for i in range(decoders.MAX_SPANS + 10)))
+    (tmp_path / "few.txt").write_text("".join(f"v{i}={one}\n" for i in range(10)))
+    result = scan_paths([str(tmp_path)], ScanOptions(jobs=1, use_ignore_files=False))
+    [warning] = result.stats.warnings
+    assert warning.startswith(str(tmp_path / "many.txt")) and "decoders' budget" in warning

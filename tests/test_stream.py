@@ -155,3 +155,34 @@ def test_one_large_file_is_shared_by_the_workers(tmp_path, monkeypatch):
     key = lambda r: (sorted((f.fingerprint, sorted(str(loc) for loc in f.locations)) for f in r.findings),  # noqa: E731
                      r.stats.files, r.stats.bytes, r.stats.streamed)
     assert key(one) == key(two) and one.stats.files == 1 and one.findings
+
+
+def test_standard_input_is_streamed_in_bounded_memory(tmp_path):
+    """`sprawl scan -` reads standard input in chunks: a 160 MB log never sits in memory whole (it was
+    read whole, 1.1 GB for a 1 GB log), and a secret at its end is found with its line number."""
+    import subprocess
+    import sys
+
+    from conftest import GITHUB_TOKEN, REPO
+
+    tail = tmp_path / "tail.log"
+    tail.write_text(f"token={GITHUB_TOKEN}\n")
+    line = "INFO request served in 12ms path=/api/v1/items status=200\n"
+    size = 160 * 1024 * 1024
+    lines = size // len(line)
+    probe = (
+        "import resource, subprocess, sys\n"
+        f"gen = subprocess.Popen(\"yes '{line.strip()}' | head -n {lines}; cat {tail}\", shell=True, stdout=subprocess.PIPE)\n"
+        "res = subprocess.run([sys.executable, '-m', 'scanner.cli', 'scan', '-', '-f', 'json', '--no-ignore-file'],"
+        " stdin=gen.stdout, capture_output=True)\n"
+        "print(res.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "sys.stdout.write(res.stdout.decode())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, cwd=REPO, timeout=300,
+                         env={**__import__("os").environ, "PYTHONPATH": str(REPO)}).stdout.decode()
+    first, _, doc = out.partition("\n")
+    code, rss_kb = map(int, first.split())
+    assert code == 1
+    [finding] = __import__("json").loads(doc)["findings"]
+    assert finding["locations"][0]["line"] == lines + 1
+    assert rss_kb < 140 * 1024, rss_kb  # one chunk and the engine, not the 160 MB

@@ -1,6 +1,7 @@
 """sprawl scan, git, staged and install-hook: the scanning commands."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from scanner.cli import EXIT_ERROR, CommonOptions, emit, main, report_options
 @report_options
 @click.option("--respect-gitignore", is_flag=True, help="Skip files that git ignores.")
 @click.option("--history", is_flag=True, help="Scan the full git history of the repository at PATH (as `sprawl git`).")
-def scan(paths, common: CommonOptions, respect_gitignore, history):
+@click.option("--scan-binaries", is_flag=True,
+              help="Scan the printable strings of binary files (ELF, images, databases) instead of skipping them.")
+def scan(paths, common: CommonOptions, respect_gitignore, history, scan_binaries):
     """Scan files and folders (or - for standard input) for secrets.
 
     \b
@@ -27,15 +30,18 @@ def scan(paths, common: CommonOptions, respect_gitignore, history):
     """
     from scanner.pipeline.files import scan_paths
     from scanner.pipeline.git import scan_git
-    from scanner.pipeline.memory import scan_bytes
+    from scanner.pipeline.memory import scan_input
+    from scanner.sources.archive import Limits
 
     options = common.scan_options(respect_gitignore)
+    if scan_binaries:
+        options.archive_limits = dataclasses.replace(options.archive_limits or Limits(), scan_binaries=True)
     if history:
         if len(paths) != 1:
             raise click.UsageError("--history takes exactly one repository path")
         result = scan_git(paths[0], options)
     elif paths == ("-",):
-        result = scan_bytes(sys.stdin.buffer.read(), "<stdin>", options)
+        result = scan_input(sys.stdin.buffer, "<stdin>", options)
     elif "-" in paths:
         raise click.UsageError("'-' (standard input) cannot be mixed with paths")
     else:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, main
+from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE, main
 
 TRIAGE_FORMATS = ["text", "json", "markdown", "html"]
 
@@ -39,9 +39,12 @@ def triage(bundles, inventory, fmt, output, min_confidence, jobs, rules_paths):
     from scanner.incident.triage import triage as run_triage
     from scanner.pipeline.options import ScanOptions
     from scanner.report.triage_report import render_triage
+    from scanner.sources.archive import Limits
 
+    # A leaked bundle's binaries (a core dump, a SQLite cache) are read for their printable strings.
     options = ScanOptions(min_confidence=min_confidence, jobs=jobs, rules_paths=list(rules_paths) or None,
-                          use_ignore_files=False, progress=progress_for_terminal())
+                          use_ignore_files=False, progress=progress_for_terminal(),
+                          archive_limits=Limits(scan_binaries=True))
     incidents = run_triage(list(bundles), inventory, options)
     report = render_triage(incidents, fmt)
     if output:
@@ -67,17 +70,26 @@ def redact(bundle, output, min_confidence, rules_paths):
     \b
     Example:
       sprawl redact support-bundle.tar.gz -o support-bundle.clean.tar.gz
-    Exit codes: 0 copy written (secrets masked or none found), 2 usage or input error.
+    UTF-16 and UTF-32 text is masked in its own encoding and binary files' printable strings in place;
+    a file or member that cannot be read, or is over the scan's archive-bomb limits, stops the copy
+    (nothing is written). In a folder, what cannot be read is left out and named.
+
+    \b
+    Exit codes: 0 copy written (secrets masked or none found), 2 usage or input error (no copy written),
+    3 copy written without some input that could not be read (named on standard error).
     """
     from scanner.incident.redact import Redactor
     from scanner.pipeline.engines import get_engine
     from scanner.pipeline.options import EngineSpec
+    from scanner.report.escape import display
 
     engine = get_engine(EngineSpec(tuple(rules_paths)))
     stats = Redactor(engine.scan, min_confidence).path(bundle, output)
+    for skip in stats.skipped:
+        click.echo(f"sprawl: not copied: {display(skip.path)}: {skip.reason}", err=True)
     click.echo(f"sprawl: {stats.masked} secret(s) masked in {len(set(stats.masked_where))} of {stats.files} file(s); "
-               f"copy written to {output}", err=True)
-    sys.exit(EXIT_CLEAN)
+               f"copy written to {display(output)}", err=True)
+    sys.exit(EXIT_INCOMPLETE if stats.incomplete else EXIT_CLEAN)
 
 
 __all__ = ["triage", "redact", "EXIT_ERROR"]

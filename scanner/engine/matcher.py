@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 
 Candidate = tuple[Rule, "object"]  # (rule, regex match object with a 'secret' group)
 
+# The most time one rule's regex may take over one blob (the `regex` module's timeout): a pattern that
+# backtracks without end on some input is stopped there, and the blob reported as not fully checked.
+# Only rules that may backtrack (scanner.rules.loader.may_backtrack) run under it: the timeout argument
+# itself cost 10-15% of the portable engine's throughput when every rule had it.
+REGEX_SECONDS = 5.0
+
 
 class Matcher(Protocol):
     name: str
@@ -39,6 +45,26 @@ class PortableMatcher:
     def __init__(self, rules: list[Rule]):
         self.rules = rules
         self.prefilter = Prefilter(rules, extra_words=HINT_WORDS)
+        self.regex_seconds = REGEX_SECONDS
+        self.timed_out: list[str] = []  # rules stopped by the regex time budget since take_notes()
+        self._budgets: dict[str, float | None] = {}  # rule id -> its regex time budget (None: none needed)
+
+    def budget(self, rule: Rule) -> float | None:
+        """The regex time budget of a rule: REGEX_SECONDS where its pattern may backtrack, else none."""
+        if (seconds := self._budgets.get(rule.id, -1.0)) != -1.0:
+            return seconds
+        from scanner.rules.loader import may_backtrack
+
+        seconds = self._budgets[rule.id] = self.regex_seconds if may_backtrack(rule.pattern) else None
+        return seconds
+
+    def take_notes(self) -> tuple[list[str], int]:
+        """What the scans since the last call could not finish, and reset: the ids of rules whose regex
+        ran out of time on a blob, and how many regions spent the decoders' budget."""
+        from scanner.engine.decoders import budget_spent
+
+        timed_out, self.timed_out = self.timed_out, []
+        return timed_out, budget_spent()
 
     def keyword_hits(self, data: bytes) -> dict[int, list[int]]:
         """Keyword id -> ascending start offsets of its (ASCII case-insensitive) hits in the blob."""
@@ -76,9 +102,12 @@ class PortableMatcher:
             if leads is not None:
                 starts = [(hits[k], leads[word]) for word in rule.keywords
                           if (k := self.prefilter.keyword_ids[word]) in hits]
-                for m in starting_near(rule, data, starts):
-                    if ranges is None or _inside(m.start(), ranges):
-                        yield rule, m
+                try:
+                    for m in starting_near(rule, data, starts, self.budget(rule)):
+                        if ranges is None or _inside(m.start(), ranges):
+                            yield rule, m
+                except TimeoutError:
+                    self.timed_out.append(rule.id)
                 continue
             before = keyword_lead(rule)
             key = (self.prefilter.rule_keywords[idx], before, rule.window)
@@ -88,8 +117,11 @@ class PortableMatcher:
                 windows = windows_for[key] = search_windows(positions, rule.window, size, before)
             if ranges is not None:
                 windows = _intersect(windows, ranges)
-            for m in starting_in(rule, data, windows):
-                yield rule, m
+            try:
+                for m in starting_in(rule, data, windows, self.budget(rule)):
+                    yield rule, m
+            except TimeoutError:
+                self.timed_out.append(rule.id)
 
 
 @dataclass(slots=True)
@@ -108,7 +140,7 @@ class Prescan:
     decoder_facts: Facts | None = None
 
 
-def starting_in(rule: Rule, data: bytes, spans: list[tuple[int, int]]) -> Iterator:
+def starting_in(rule: Rule, data: bytes, spans: list[tuple[int, int]], timeout: float | None = None) -> Iterator:
     """The rule's non-overlapping matches, leftmost first, that start inside the ascending spans.
 
     A match may run past its span's end by up to the rule's width, so where a search window ends
@@ -121,14 +153,14 @@ def starting_in(rule: Rule, data: bytes, spans: list[tuple[int, int]]) -> Iterat
         if lo >= hi:
             continue
         end = hi if width is None else min(size, hi + width + 1)
-        for m in rule.regex.finditer(data, lo, end):
+        for m in rule.regex.finditer(data, lo, end, timeout=timeout):
             if m.start() >= hi:
                 break
             cursor = m.end()
             yield m
 
 
-def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]]) -> Iterator:
+def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]], timeout: float | None = None) -> Iterator:
     """The matches of a rule of bounded width whose matches start at most a known lead before one of its
     keyword hits (rule.keyword_leads), leftmost first and
     non-overlapping, as starting_in yields them through the windows around the same hits.
@@ -154,12 +186,12 @@ def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]]) ->
             if near is None:
                 near = nears[last - lo] = rule.near_regex(last - lo)
             # endpos far enough that no match is cut short: as in starting_in, it never decides a match
-            found = near.match(data, lo, last + width + 1)
+            found = near.match(data, lo, last + width + 1, timeout=timeout)
             if found is None:
                 tried = last + 1
                 break
             start = found.start(NEAR_START)
-            m = rule.regex.match(data, start, start + width + 1)
+            m = rule.regex.match(data, start, start + width + 1, timeout=timeout)
             yield m
             tried = m.end() if m.end() > start else start + 1
             lo = first if first > tried else tried

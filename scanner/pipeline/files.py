@@ -60,6 +60,7 @@ def _add_file(run: ScanRun, outcome: FileOutcome) -> None:
     stats.archives += outcome.archive
     stats.streamed += outcome.streamed
     stats.skipped.extend(outcome.skips)
+    stats.warnings.extend(outcome.warnings)
     source = "archive" if outcome.archive else "file"
     for hit in outcome.hits:
         run.add([hit.match], hit.path, source, hit.provenance)

@@ -1,10 +1,13 @@
 """Scanning bytes and text in memory: standard input, a prompt, a request body."""
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from scanner.engine import previews
 from scanner.model import Finding, ScanResult
 from scanner.pipeline.options import ScanOptions
 from scanner.pipeline.run import ScanRun
+from scanner.sources.archive import Limits, scan_reader
 
 
 def scan_bytes(data: bytes, path: str = "<bytes>", options: ScanOptions | None = None,
@@ -32,6 +35,21 @@ def redact_text(text: str, path: str | None = None, min_confidence: str = "low")
         at = end
     out.append(data[at:])
     return b"".join(out).decode("utf-8", "surrogatepass")
+
+
+def scan_input(fh: BinaryIO, path: str = "<stdin>", options: ScanOptions | None = None) -> ScanResult:
+    """Scan a stream read once (standard input) in chunks, as a large file is: memory stays one chunk
+    whatever its size; an archive or compressed stream is opened as a file's would be."""
+    options = options or ScanOptions()
+    run = ScanRun(options)
+    out = scan_reader(fh, path, run.engine.scan, options.archive_limits or Limits())
+    run.stats.files, run.stats.bytes, run.stats.streamed = max(out.files, 1), out.size, int(out.streamed)
+    run.stats.archives += out.archive
+    run.stats.skipped.extend(out.skips)
+    run.stats.warnings.extend(out.warnings)
+    for hit in out.hits:
+        run.add([hit.match], hit.path, "stdin", hit.provenance)
+    return run.finish()
 
 
 def scan_text(text: str, path: str | None = None, min_confidence: str = "medium") -> list[Finding]:

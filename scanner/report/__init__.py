@@ -27,4 +27,8 @@ def render(result: ScanResult, fmt: str, *, color: bool = False, max_skips: int 
         from scanner.report.html import render as renderer
     else:
         raise ValueError(f"unknown format {fmt!r}")
+    if fmt == "html":  # an undecodable byte of a file name (surrogateescape) shown as \xNN: the page encodes
+        from scanner.report.escape import utf8_safe
+
+        return utf8_safe(renderer(result))
     return renderer(result)

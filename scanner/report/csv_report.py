@@ -5,6 +5,7 @@ import csv
 import io
 
 from scanner.model import ScanResult
+from scanner.report.escape import spreadsheet_cell
 
 COLUMNS = [
     "fingerprint", "rule_id", "provider", "kind", "confidence", "preview", "secret",
@@ -19,11 +20,12 @@ def render(result: ScanResult) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     analysed = any(f.analysis for f in result.findings)
     writer.writerow(COLUMNS + (ANALYSIS_COLUMNS if analysed else []))
+    # Every cell neutralised: a path or snippet starting with = + - @ is not run as a formula.
     for f in result.findings:
         extra = [getattr(f.analysis, c) if f.analysis else "" for c in ANALYSIS_COLUMNS] if analysed else []
         for loc in f.locations:
-            writer.writerow([
+            writer.writerow([spreadsheet_cell(v) for v in (
                 f.fingerprint, f.rule_id, f.provider, f.kind, f.confidence, f.preview, f.secret or "",
                 loc.path, loc.line, loc.column, f.privilege, f.lifetime, f.remediation, *extra,
-            ])
+            )])
     return buf.getvalue()

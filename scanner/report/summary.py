@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from scanner.model import ScanResult
+from scanner.report.escape import display
 
 ALLOW_HINT = (
     "To allow a false positive: add the comment `sprawl:allow` on its line, "
@@ -32,7 +33,7 @@ def summary_lines(result: ScanResult, max_skips: int = 20) -> list[str]:
         f"{len(result.findings)} finding(s){f' ({conf})' if conf else ''} in {s.files} {s.unit}(s)"
         f"{f' from {s.commits} commit(s)' if s.commits else ''}, {human_bytes(s.bytes)} scanned in {s.elapsed:.2f}s"
     ]
-    lines.extend(f"warning: {w}" for w in s.warnings)
+    lines.extend(f"warning: {display(w)}" for w in s.warnings)
     if getattr(s, "archives", 0) or getattr(s, "streamed", 0):
         lines.append(f"opened {s.archives} archive(s); streamed {s.streamed} large file(s) or member(s) in chunks")
     hidden = []
@@ -53,7 +54,7 @@ def summary_lines(result: ScanResult, max_skips: int = 20) -> list[str]:
         reasons = Counter(skip.reason.split(":")[0].split(" (")[0] for skip in s.skipped)
         lines.append(f"skipped {len(s.skipped)}: " + ", ".join(f"{n} {r}" for r, n in reasons.most_common()))
         for skip in s.skipped[:max_skips]:
-            lines.append(f"  skipped {skip.path}: {skip.reason}")
+            lines.append(f"  skipped {display(skip.path)}: {display(skip.reason)}")
         if len(s.skipped) > max_skips:
             lines.append(f"  ... and {len(s.skipped) - max_skips} more")
     return lines

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from scanner.model import FindingAnalysis, ScanResult
+from scanner.report.escape import display
 from scanner.report.summary import ALLOW_HINT, summary_lines
 
 if TYPE_CHECKING:
@@ -25,17 +26,17 @@ def render(result: ScanResult, color: bool = False, max_skips: int | None = 20) 
             by_path[loc.path].append((loc, f))
     out: list[str] = ranked_lines(result.findings)  # with an inventory: highest blast radius first
     for path in sorted(by_path):
-        out.append(style(path, bold=True))
+        out.append(style(display(path), bold=True))  # no escape sequence, newline or undecodable byte
         for loc, f in sorted(by_path[path], key=lambda lf: (lf[0].line, lf[0].column)):
             value = f.secret if f.secret is not None else f.preview
             out.append(
                 f"  {loc.line}:{loc.column}  {style(f.confidence, fg=_CONF_COLOR[f.confidence])}  "
-                f"{f.rule_id}  {f.rule_name}  {style(value, bold=True)}  [{f.fingerprint}]"
+                f"{f.rule_id}  {display(f.rule_name)}  {style(display(value), bold=True)}  [{f.fingerprint}]"
             )
             if loc.snippet:
-                out.append(f"      > {loc.snippet}")
+                out.append(f"      > {display(loc.snippet)}")
             if f.validation is not None:
-                out.append(f"      validation: {validation_line(f.validation)}")
+                out.append(f"      validation: {display(validation_line(f.validation))}")
             if f.remediation:
                 out.append(f"      fix: {f.remediation}")
         out.append("")
@@ -58,7 +59,7 @@ def ranked_lines(findings) -> list[str]:
         a = f.analysis
         loc = f.first_location
         out.append(f"  {a.score:>3} {a.band:<8} {f.rule_id}  {f.preview}  owner: {link_label(a)}  "
-                   f"link {a.link_confidence:.2f}  {loc.path}:{loc.line}  [{f.fingerprint}]")
+                   f"link {a.link_confidence:.2f}  {display(loc.path)}:{loc.line}  [{f.fingerprint}]")
     out.append("")
     return out
 

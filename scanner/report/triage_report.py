@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import json
 
+from scanner.report.escape import display, utf8_safe
 from scanner.report.summary import human_bytes
 
 TRIAGE_FORMATS = ("text", "json", "markdown", "html")
@@ -18,7 +19,7 @@ def render_triage(incidents, fmt: str) -> str:
 
         return render_incidents(incidents)
     if fmt == "html":
-        return _html(incidents)
+        return utf8_safe(_html(incidents))
     return _text(incidents)
 
 
@@ -26,21 +27,21 @@ def _text(incidents) -> str:
     out = []
     for inc in incidents:
         s = inc.stats
-        out.append(f"Incident: {inc.bundle}")
+        out.append(f"Incident: {display(inc.bundle)}")
         out.append(f"  {len(inc.entries)} credential(s) in {s.files} file(s), {human_bytes(s.bytes)}; "
                    f"ranked by {inc.scoring}")
         for i, e in enumerate(inc.entries, 1):
             f = e.finding
-            out.append(f"\n  {i}. [{e.score} {e.band}] {f.rule_name} ({f.kind})  {f.preview}")
-            out.append(f"     owner: {e.owner} ({e.owner_how})")
+            out.append(f"\n  {i}. [{e.score} {e.band}] {display(f.rule_name)} ({f.kind})  {display(f.preview)}")
+            out.append(f"     owner: {display(e.owner)} ({display(e.owner_how)})")
             out.append(f"     seen {e.count} time(s); first {e.first_seen or 'unknown'}, last {e.last_seen or 'unknown'}")
             for w in e.where[:5]:
-                out.append(f"     at {w}")
+                out.append(f"     at {display(w)}")
             if e.count > 5:
                 out.append(f"     ... and {e.count - 5} more")
             out.append(f"     revoke: {f.remediation or 'rotate it at the provider'}")
         for k in s.skipped:
-            out.append(f"  not scanned: {k.path}: {k.reason}")
+            out.append(f"  not scanned: {display(k.path)}: {display(k.reason)}")
         out.append("")
     return "\n".join(out)
 

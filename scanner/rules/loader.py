@@ -174,6 +174,9 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
         fail("pattern", "needs a named group (?P<secret>...)")
     if _UNPORTABLE.search(pattern):
         fail("pattern", "look-around, backreferences and conditionals are not portable to Hyperscan")
+    if (why := ambiguous_repetition(pattern)) is not None:
+        fail("pattern", f"{why}: it can backtrack without end on a short input; make the alternatives "
+                        "or the repeated parts exclusive")
     keywords = raw.get("keywords", [])
     if not isinstance(keywords, list) or not all(isinstance(k, str) and k for k in keywords):
         fail("keywords", "expected a list of non-empty strings")
@@ -260,3 +263,200 @@ def _rule_from_json(d: dict) -> Rule:
     if d["name_delimiters"] is not None:
         d["name_delimiters"] = d["name_delimiters"].encode("latin-1")
     return Rule(**d)
+
+
+# -- patterns that backtrack without end ---------------------------------------------------------------
+def ambiguous_repetition(pattern: str) -> str | None:
+    """Why a pattern has a repetition that can match one text in exponentially many ways, or None.
+
+    Two shapes, the ones that make a backtracking engine run for minutes on a few dozen bytes:
+    an unbounded repetition of alternatives of one character each whose sets overlap
+    (`(?:[a-z0-9]|[a-z])+X`), and an unbounded repetition of a sequence that is itself an unbounded
+    repetition plus only optional parts or parts it can match (`(a+)+`, `(\\w+\\s?)*`).
+    (tests/test_rule_files.py)"""
+    from re import _parser as sre  # type: ignore[attr-defined]  # the stdlib's own parser of the syntax
+
+    try:
+        tree = sre.parse(pattern)
+        # The parser folds alternatives of one character each into one set: they are read from the text.
+        for body in _repeated_group_bodies(pattern):
+            sets = [_chars(list(sre.parse(alt)), sre) for alt in _top_level_split(body)]
+            for i, a in enumerate(sets):
+                if a is not None and any(b is not None and a & b for b in sets[i + 1 :]):
+                    return "a repeated group's alternatives match the same characters"
+    except Exception:  # noqa: BLE001  (a pattern the stdlib cannot parse is judged when it compiles)
+        return None
+    return _walk(tree, sre)
+
+
+def may_backtrack(pattern: str) -> bool:
+    """Whether a pattern repeats (without a small bound) a group holding an alternation or a quantifier:
+    the only shape whose regex can backtrack for long, so the only rules a scan runs under the regex
+    time budget (the budget's own cost is a tenth of the portable engine's throughput)."""
+    return any(re.search(r"[|+*?{]", body) for body in _repeated_group_bodies(pattern))
+
+
+def _group_ends(pattern: str) -> list[tuple[int, int]]:
+    """(start, end) of each group: the offsets of its `(` and its `)`, escapes and classes read past."""
+    out, stack, i, in_class = [], [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]" or pattern[i + 1 : i + 3] == "^]":
+                i += 2 if pattern[i + 1] == "]" else 3
+                continue
+        elif c == "(":
+            stack.append(i)
+        elif c == ")" and stack:
+            out.append((stack.pop(), i))
+        i += 1
+    return out
+
+
+_UNBOUNDED = re.compile(r"[+*]|\{\d*,\}|\{\d*,(?:9|[1-9]\d+)\}")
+
+
+def _repeated_group_bodies(pattern: str) -> list[str]:
+    """The contents (without a `?:`-style prefix) of each group repeated without a small bound."""
+    bodies = []
+    for start, end in _group_ends(pattern):
+        if not _UNBOUNDED.match(pattern, end + 1):
+            continue
+        body = pattern[start + 1 : end]
+        if body.startswith("?"):
+            m = re.match(r"\?(?:P<\w+>|<\w+>|[:>]|[a-zA-Z]+:)", body)
+            if m is None:
+                continue
+            body = body[m.end() :]
+        bodies.append(body)
+    return bodies
+
+
+def _top_level_split(body: str) -> list[str]:
+    """The alternatives of a group's contents (split at `|` outside nested groups and classes)."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(body[start:i])
+            start = i + 1
+        i += 1
+    parts.append(body[start:])
+    return parts
+
+
+def _walk(items, sre) -> str | None:
+    for op, av in items:
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            lo, hi, body = av
+            if hi == sre.MAXREPEAT or hi > 8:
+                if (why := _ambiguous_body(body, sre)) is not None:
+                    return why
+            if (why := _walk(body, sre)) is not None:
+                return why
+        elif op == sre.SUBPATTERN:
+            if (why := _walk(av[-1], sre)) is not None:
+                return why
+        elif op == sre.BRANCH:
+            for alt in av[1]:
+                if (why := _walk(alt, sre)) is not None:
+                    return why
+        elif op in (sre.ATOMIC_GROUP,):
+            if (why := _walk(av, sre)) is not None:
+                return why
+    return None
+
+
+def _unwrap(items, sre):
+    """A sequence that is one group, as that group's contents."""
+    while len(items) == 1 and items[0][0] == sre.SUBPATTERN:
+        items = items[0][1][-1]
+    return items
+
+
+def _ambiguous_body(body, sre) -> str | None:
+    items = list(_unwrap(body, sre))
+    if len(items) == 1 and items[0][0] == sre.BRANCH:
+        sets = [_chars([*alt], sre) for alt in items[0][1][1]]
+        for i, a in enumerate(sets):
+            for b in sets[i + 1 :]:
+                if a is not None and b is not None and a & b:
+                    return "a repeated group's alternatives match the same characters"
+    for k, (op, av) in enumerate(items):
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and (av[1] == sre.MAXREPEAT or av[1] > 8):
+            inner = _chars([*_unwrap(av[2], sre)], sre)
+            if inner is None:
+                continue
+            rest = items[:k] + items[k + 1 :]
+            if all(_optional(it, sre) or ((c := _chars([it], sre)) is not None and c <= inner) for it in rest):
+                return "a repetition nested in a repetition can split one text in many ways"
+    return None
+
+
+def _optional(item, sre) -> bool:
+    op, av = item
+    return op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] == 0
+
+
+_ALL = frozenset(range(256))
+
+
+def _chars(items, sre) -> frozenset[int] | None:
+    """The set of bytes a sequence of exactly one character can match, or None if it is not one character."""
+    if len(items) != 1:
+        return None
+    op, av = items[0]
+    if op == sre.LITERAL:
+        return frozenset({av}) if av < 256 else frozenset()
+    if op == sre.NOT_LITERAL:
+        return _ALL - {av}
+    if op == sre.ANY:
+        return _ALL - {10}
+    if op == sre.IN:
+        out: set[int] = set()
+        negate = False
+        for iop, iav in av:
+            if iop == sre.NEGATE:
+                negate = True
+            elif iop == sre.LITERAL:
+                out.add(iav)
+            elif iop == sre.RANGE:
+                out.update(range(iav[0], min(iav[1], 255) + 1))
+            elif iop == sre.CATEGORY:
+                out.update(_CATEGORIES.get(str(iav), _ALL))
+        return frozenset(_ALL - out if negate else out)
+    if op == sre.SUBPATTERN:
+        return _chars(list(av[-1]), sre)
+    if op == sre.BRANCH:
+        sets = [_chars(list(alt), sre) for alt in av[1]]
+        if any(s is None for s in sets):
+            return None
+        return frozenset().union(*[s for s in sets if s is not None])
+    return None
+
+
+_DIGITS = frozenset(range(0x30, 0x3A))
+_WORD = _DIGITS | frozenset(range(0x41, 0x5B)) | frozenset(range(0x61, 0x7B)) | {0x5F}
+_SPACE = frozenset(b" \t\n\r\f\v")
+_CATEGORIES = {
+    "CATEGORY_DIGIT": _DIGITS, "CATEGORY_NOT_DIGIT": _ALL - _DIGITS,
+    "CATEGORY_WORD": _WORD, "CATEGORY_NOT_WORD": _ALL - _WORD,
+    "CATEGORY_SPACE": _SPACE, "CATEGORY_NOT_SPACE": _ALL - _SPACE,
+}

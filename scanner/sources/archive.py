@@ -22,6 +22,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from scanner.model import Match, Provenance, Skip
-from scanner.sources.filesystem import SNIFF_BYTES, is_binary, unreadable
+from scanner.sources.filesystem import SNIFF_BYTES, PrintableRuns, Transcoded, is_binary, unreadable, wide_encoding
 from scanner.sources.logs import media_kind, time_seen
 from scanner.sources.stream import CHUNK, OVERLAP, Chunk, Position, Readable, StreamStats, read_full, scan_stream
 
@@ -45,14 +46,52 @@ COMPRESSORS = ("gzip", "bzip2", "xz", "zstd")
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """What one file on disk may cost, shared by the scan and `redact` (tests/test_bombs.py)."""
+
     max_depth: int = 5  # containers inside containers
-    max_ratio: int = 500  # decompressed : compressed, per layer (gzip tops out near 1000:1 on zeros)
-    max_total: int = 64 * 1024**3  # bytes decompressed from one file on disk
+    # decompressed : compressed, per layer and for the whole file against its size on disk, past RATIO_FLOOR
+    # (text logs compress 5-20:1; a 6 MB gzip of 2 GiB of text is 344:1)
+    max_ratio: int = 200
+    max_total: int = 16 * 1024**3  # bytes decompressed from one file on disk
     max_members: int = 200_000  # members of all archives inside one file on disk
+    file_seconds: float = 60.0  # time to scan one file on disk (its members included); 0: no limit
+    scan_binaries: bool = False  # scan the printable strings of binary files (scanner.sources.filesystem.PrintableRuns)
 
 
 class ArchiveBomb(Exception):
     pass
+
+
+class Budget:
+    """The limits of one file on disk as it is read: bytes decompressed (against max_total and, past
+    RATIO_FLOOR, max_ratio times its size on disk), members, and time. Exceeding one raises ArchiveBomb."""
+
+    def __init__(self, limits: Limits, size: int = 0):
+        self.limits, self.size = limits, size
+        self.total = 0
+        self.members = 0
+        self.deadline = time.monotonic() + limits.file_seconds if limits.file_seconds else None
+
+    def take(self, n: int, where: str) -> None:
+        self.total += n
+        if self.total > self.limits.max_total:
+            raise ArchiveBomb(f"archive bomb: more than {self.limits.max_total} bytes decompressed; "
+                              f"rest of {where} not scanned")
+        if self.size and self.total > RATIO_FLOOR and self.total > self.limits.max_ratio * self.size:
+            raise ArchiveBomb(f"archive bomb: {self.total} bytes from a file of {self.size} (ratio over "
+                              f"{self.limits.max_ratio}:1); rest of {where} not scanned")
+        self.tick(where)
+
+    def tick(self, where: str) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise ArchiveBomb(f"time limit: scanning took longer than {self.limits.file_seconds:g} s; "
+                              f"rest of {where} not scanned")
+
+    def count_member(self, where: str) -> None:
+        self.members += 1
+        if self.members > self.limits.max_members:
+            raise ArchiveBomb(f"archive bomb: more than {self.limits.max_members} members; "
+                              f"rest of {where} not scanned")
 
 
 @dataclass(slots=True)
@@ -72,6 +111,21 @@ class FileOutcome:
     skips: list[Skip] = field(default_factory=list)
     archive: bool = False
     streamed: bool = False
+    warnings: list[str] = field(default_factory=list)  # for the scan's summary (ScanStats.warnings)
+
+    def note(self, path: str, scan: LeafScan) -> None:
+        """What the engine could not finish on this file: a rule regex out of time (an incomplete skip),
+        the decoders' budget spent (a warning). Read from the engine behind `scan` where it keeps such
+        notes (its matcher's take_notes); a plain callable has none."""
+        take = getattr(getattr(getattr(scan, "__self__", None), "matcher", None), "take_notes", None)
+        if take is None:
+            return
+        timed_out, spent = take()
+        for rule_id in sorted(set(timed_out)):
+            self.skips.append(Skip(path, f"regex time limit: rule {rule_id} not fully checked", incomplete=True))
+        if spent:
+            self.warnings.append(f"{path}: encoded spans past the decoders' budget were not decoded "
+                                 f"({spent} region(s))")
 
 
 def sniff(head: bytes) -> str | None:
@@ -135,7 +189,7 @@ class Counted:
 class Guarded:
     """Decompressed output, checked against the ratio limit of its layer and the file's total budget."""
 
-    def __init__(self, inner, compressed: Callable[[], int], walker: _Walker, where: str):
+    def __init__(self, inner, compressed: Callable[[], int], walker: Budget, where: str):
         self.inner, self.compressed, self.walker, self.where = inner, compressed, walker, where
         self.out = 0
 
@@ -159,9 +213,80 @@ def _decompressor(kind: str, fh):
         return bz2.BZ2File(fh)
     if kind == "xz":
         return lzma.LZMAFile(fh)
-    import zstandard
+    return _Zstd(fh)
 
-    return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)
+
+class TruncatedStream(EOFError):
+    """A compressed stream that ends (or breaks) before its end marker."""
+
+
+class _Zstd:
+    """A zstd stream of one or more frames, decompressed as it is read; a stream that ends inside a frame
+    raises TruncatedStream (zstandard's stream_reader returned what it had and said nothing)."""
+
+    def __init__(self, fh):
+        import zstandard
+
+        self.fh, self.new = fh, zstandard.ZstdDecompressor().decompressobj
+        self.obj, self.started, self.buf = self.new(), False, b""
+
+    def read(self, n: int = -1) -> bytes:
+        while not self.buf:
+            raw = self.fh.read(1 << 17)
+            if not raw:
+                if self.started and not self.obj.eof:
+                    raise TruncatedStream("zstd stream ends inside a frame")
+                return b""
+            while raw:
+                self.started = True
+                self.buf += self.obj.decompress(raw)
+                raw = b""
+                if self.obj.eof:  # the next frame starts in what this one left over
+                    raw, self.obj, self.started = self.obj.unused_data, self.new(), False
+        if n is None or n < 0:
+            out, self.buf = self.buf, b""
+        else:
+            out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    read1 = read
+
+    def readable(self) -> bool:
+        return True
+
+
+class Salvaged:
+    """Decompressed output that ends like a file when its stream breaks (truncated, corrupt), after everything
+    decoded before the damage; the break is kept in `error`, for the walker to report once what came before
+    it has been scanned. Reads go one decompressor step at a time (read1): a buffered read that fails part way
+    drops what it had read."""
+
+    def __init__(self, inner, kind: str, compressed: Callable[[], int]):
+        self.inner, self.kind, self.compressed = inner, kind, compressed
+        self.out = 0
+        self.error: BaseException | None = None
+        self.errors = _errors()
+
+    def read(self, n: int = -1) -> bytes:
+        if self.error is not None:
+            return b""
+        try:
+            data = self.inner.read1(n if n is not None and n >= 0 else 1 << 20)
+        except self.errors as exc:
+            text = str(exc) or type(exc).__name__
+            self.error = TruncatedStream(f"{self.kind} stream breaks after {self.out} bytes decompressed "
+                                         f"from {self.compressed()}: {text}")
+            return b""
+        self.out += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def check(self) -> None:
+        """Raise the break, if the stream had one (after what came before it was scanned)."""
+        if self.error is not None:
+            raise self.error
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -181,29 +306,17 @@ def _describe(exc: BaseException, what: str) -> str:
 LeafScan = Callable[[bytes, str], list[Match]]
 
 
-class _Walker:
-    def __init__(self, scan: LeafScan, limits: Limits, out: FileOutcome, shard: tuple[int, int] = (0, 1)):
-        self.scan, self.limits, self.out = scan, limits, out
-        self.total = 0
-        self.members = 0
+class _Walker(Budget):
+    def __init__(self, scan: LeafScan, limits: Limits, out: FileOutcome, shard: tuple[int, int] = (0, 1),
+                 size: int = 0):
+        super().__init__(limits, size)
+        self.scan, self.out = scan, out
         self.errors = _errors()
         # Shard k of n scans the file's own members k, k+n, k+2n... (several workers share one big
         # archive); a leaf that is no member of it (a plain .gz) belongs to shard 0.
         self.shard, self.shards = shard
         self.top_members = 0
         self.in_top_member = False
-
-    def take(self, n: int, where: str) -> None:
-        self.total += n
-        if self.total > self.limits.max_total:
-            raise ArchiveBomb(f"archive bomb: more than {self.limits.max_total} bytes decompressed; "
-                              f"rest of {where} not scanned")
-
-    def count_member(self, where: str) -> None:
-        self.members += 1
-        if self.members > self.limits.max_members:
-            raise ArchiveBomb(f"archive bomb: more than {self.limits.max_members} members; "
-                              f"rest of {where} not scanned")
 
     # -- containers ------------------------------------------------------------------------------
     def visit(self, fh, where: str, head: bytes, depth: int) -> None:
@@ -217,21 +330,31 @@ class _Walker:
         self.out.archive = True
         if kind in COMPRESSORS:
             counted = Counted(Prefixed(head, fh))
-            stream = Guarded(_decompressor(kind, counted), lambda: counted.n, self, where)
+            salvaged = Salvaged(_decompressor(kind, counted), kind, lambda: counted.n)
+            stream = Guarded(salvaged, lambda: counted.n, self, where)
             inner_head = read_full(stream, SNIFF)
             if sniff(inner_head) == "tar":
-                self.tar(Prefixed(inner_head, stream), where, depth)
+                self.tar(Prefixed(inner_head, stream), where, depth, salvaged)
             else:
                 # A single compressed file is located by its own name: app.log.gz:LINE.
                 self.visit(stream, where, inner_head, depth + 1)
+            salvaged.check()
         elif kind == "tar":
             self.tar(Prefixed(head, fh), where, depth)
         else:
             self.zip(fh, where, head, depth)
 
-    def tar(self, fh, where: str, depth: int) -> None:
+    def tar(self, fh, where: str, depth: int, salvaged: Salvaged | None = None) -> None:
         # Large reads: in stream mode tarfile reads 10 KB at a time, and each small read from a gzip
         # stream re-copies the decompressor's unconsumed input (a 256 MB bundle took 20 s, not 1).
+        try:
+            self._tar_members(fh, where, depth, salvaged)
+        except tarfile.TarError:
+            if salvaged is not None:
+                salvaged.check()  # tarfile met the end of what the stream recovered: the stream's break says why
+            raise
+
+    def _tar_members(self, fh, where: str, depth: int, salvaged: Salvaged | None) -> None:
         with tarfile.open(fileobj=fh, mode="r|", bufsize=_TAR_READ) as tf:
             for member in tf:
                 if not member.isfile():
@@ -241,13 +364,27 @@ class _Walker:
                 self.count_member(where)
                 if not self.mine(depth, member.size, inner):
                     continue  # tarfile reads past it
-                ef = tf.extractfile(member)
-                if ef is not None:
-                    self.member(ef, inner, depth)
+                # The member's bytes straight from tarfile's stream: where the archive is cut short, they
+                # end early and what came before is scanned (extractfile's reader raised and dropped the
+                # last read, up to the whole member).
+                if member.issparse():  # its stored bytes are not its size: tarfile maps them
+                    sparse = tf.extractfile(member)
+                    if sparse is not None:
+                        self.member(sparse, inner, depth)
+                    continue
+                ef = _Limited(tf.fileobj, member.size)
+                self.member(ef, inner, depth)
+                while ef.left and ef.read(_TAR_READ):
+                    pass  # the rest of a member not read whole (a binary); tarfile would read past it too
+                if ef.left:
+                    if salvaged is not None:
+                        salvaged.check()
+                    raise TruncatedStream(f"tar member {name} ends after {member.size - ef.left} of "
+                                          f"{member.size} bytes")
 
     def zip(self, fh, where: str, head: bytes, depth: int) -> None:
         spool = None
-        if depth == 0:  # the file on disk: random access as it is
+        if depth == 0 and _seekable(fh):  # the file on disk: random access as it is
             fh.seek(0)
             source = fh
         else:
@@ -302,8 +439,16 @@ class _Walker:
 
     # -- leaves ----------------------------------------------------------------------------------
     def leaf(self, fh, where: str, head: bytes) -> None:
-        if not head or is_binary(head):
-            return  # binary members (images, class files) are not text to scan; not worth a skip each
+        if not head:
+            return
+        if is_binary(head):
+            if not self.limits.scan_binaries:
+                return  # binary members (images, class files) are not text to scan; not worth a skip each
+            fh = PrintableRuns(Prefixed(head, fh))  # their printable strings, at their own offsets
+            head = read_full(fh, SNIFF)
+        elif (wide := wide_encoding(head)) is not None:
+            fh = Transcoded(Prefixed(head, fh), wide)  # UTF-16 or UTF-32 text, scanned as UTF-8
+            head = read_full(fh, SNIFF)
         if self.shard and not self.in_top_member:
             return  # not a member of the file's container (a plain .gz): shard 0 scans it
         name = where.rsplit(SEP, 1)[-1]
@@ -313,6 +458,8 @@ class _Walker:
         def on_chunk(c: Chunk, kept: list[Match]) -> None:
             if self.out.archive:  # a plain file on disk is no bomb, however large
                 self.take(c.cut_hi - c.cut_lo, where)
+            else:
+                self.tick(where)
             seen.note(c, kept)
 
         self.out.files += 1
@@ -335,6 +482,15 @@ class _Walker:
 
 def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: int = CHUNK,
               chunk: int = CHUNK, shard: tuple[int, int] = (0, 1)) -> FileOutcome | Skip:
+    """The outcome of _scan_file, with what the engine could not finish noted (FileOutcome.note)."""
+    got = _scan_file(path, scan, limits, max_size, chunk, shard)
+    if isinstance(got, FileOutcome):
+        got.note(path, scan)
+    return got
+
+
+def _scan_file(path: str, scan: LeafScan, limits: Limits, max_size: int, chunk: int,
+               shard: tuple[int, int]) -> FileOutcome | Skip:
     """Scan one file on disk: plain text read whole, an archive member by member, a large file in chunks.
 
     With shard (k, n), only an archive's members k, k+n, ... are scanned, or the k-th of n byte ranges
@@ -352,20 +508,22 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
         except OSError as exc:
             return Skip(path, unreadable(exc), incomplete=True)
         kind = sniff(head)
-        if kind is None and is_binary(head):
+        if kind is None and is_binary(head) and not limits.scan_binaries:
             return Skip(path, "binary")
-        if kind is None and size > max_size and shard[1] > 1:
+        # Not UTF-16 or UTF-32 text, nor a binary's strings (those are streamed through a filter, in the walker).
+        plain = kind is None and not is_binary(head) and wide_encoding(head) is None
+        if plain and size > max_size and shard[1] > 1:
             return _scan_range(fh, path, head, scan, shard, size, chunk, out)
         if kind is None and shard[0]:
             return out  # a small plain file: shard 0 scans it whole
-        if kind is None and size <= max_size:
+        if plain and size <= max_size:
             if len(head) == _HEAD:
                 try:
                     head = _rest(fh, head, size)
                 except OSError as exc:
                     return Skip(path, unreadable(exc), incomplete=True)
             return _whole(head, path, scan, out)
-        walker = _Walker(scan, limits, out, shard)
+        walker = _Walker(scan, limits, out, shard, size)
         try:
             walker.visit(fh, path, head, 0)
         except ArchiveBomb as exc:
@@ -374,6 +532,29 @@ def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: in
             what = "archive; the rest of it was not scanned" if out.archive else "file"
             out.skips.append(Skip(path, _describe(exc, what), incomplete=True))
     return out
+
+
+def scan_reader(fh: Readable, name: str, scan: LeafScan, limits: Limits = Limits()) -> FileOutcome:
+    """Scan a stream that can be read once (standard input) in bounded memory: text in chunks, an
+    archive member by member, as scan_file reads a file (tests/test_stream.py)."""
+    out = FileOutcome()
+    walker = _Walker(scan, limits, out)
+    try:
+        walker.visit(fh, name, read_full(fh, _HEAD), 0)
+    except ArchiveBomb as exc:
+        out.skips.append(Skip(name, str(exc), incomplete=True))
+    except walker.errors as exc:
+        what = "archive; the rest of it was not scanned" if out.archive else "stream"
+        out.skips.append(Skip(name, _describe(exc, what), incomplete=True))
+    out.note(name, scan)
+    return out
+
+
+def _seekable(fh) -> bool:
+    try:
+        return bool(fh.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _rest(fh, head: bytes, size: int) -> bytes:
@@ -445,7 +626,8 @@ def merge_shards(outcomes: list[FileOutcome | Skip]) -> FileOutcome | Skip:
     if any(isinstance(o, Skip) for o in outcomes):
         return next(o for o in outcomes if isinstance(o, Skip))
     done = cast("list[FileOutcome]", outcomes)  # no Skip among them: returned above
-    merged = FileOutcome(archive=any(o.archive for o in done), streamed=any(o.streamed for o in done))
+    merged = FileOutcome(archive=any(o.archive for o in done), streamed=any(o.streamed for o in done),
+                         warnings=[w for o in done for w in o.warnings])
     seen: set[tuple[str, str]] = set()
     for o in done:
         merged.size += o.size

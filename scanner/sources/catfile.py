@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from scanner.model import Skip
-from scanner.sources.filesystem import is_binary, too_large
+from scanner.sources.filesystem import as_utf8, is_binary, too_large
 
 _PIECE = 1 << 20
 STOPPED = "git cat-file stopped before this object"
@@ -42,4 +42,4 @@ def read_objects(out: IO[bytes], names: list[str], max_size: int | None = None,
         elif is_binary(data):
             yield Skip(name, "binary")
         else:
-            yield data
+            yield as_utf8(data)  # UTF-16 and UTF-32 text as UTF-8

@@ -5,6 +5,7 @@ workers, one read() per file, so file contents never travel through pipes.
 """
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 import subprocess
@@ -117,7 +118,7 @@ def _git_visible_files(root: str) -> set[str] | None:
 
 
 def read_file(path: str) -> bytes | Skip:
-    """The file's bytes, or why it cannot be scanned (unreadable, binary)."""
+    """The file's bytes (UTF-16 and UTF-32 text as UTF-8), or why it cannot be scanned (unreadable, binary)."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -125,9 +126,110 @@ def read_file(path: str) -> bytes | Skip:
         return Skip(path, unreadable(exc), incomplete=True)
     if is_binary(data):
         return Skip(path, "binary")
-    return data
+    return as_utf8(data)
 
 
 def is_binary(data: bytes) -> bool:
+    """Whether the head of a file says binary: a NUL in the first SNIFF_BYTES or a binary format's magic.
+    UTF-16 and UTF-32 text (wide_encoding) is text (tests/test_wide_text.py)."""
     head = data[:SNIFF_BYTES]
-    return b"\0" in head or head.startswith(_BINARY_MAGIC)
+    return (b"\0" in head or head.startswith(_BINARY_MAGIC)) and wide_encoding(head) is None
+
+
+@dataclass(frozen=True, slots=True)
+class WideEncoding:
+    """UTF-16 or UTF-32 text: the codec (byte order explicit) and the byte-order mark it starts with, if any."""
+
+    codec: str
+    bom: bytes
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# The NUL pattern of ASCII text, by the position of the non-NUL byte in each code unit.
+_NUL_PATTERNS = (("utf-32-le", 4, 0), ("utf-32-be", 4, 3), ("utf-16-le", 2, 0), ("utf-16-be", 2, 1))
+
+
+def wide_encoding(head: bytes) -> WideEncoding | None:
+    """The encoding of UTF-16 or UTF-32 text, told by its byte-order mark or, without one, by the NUL pattern
+    of mostly-ASCII text (every code unit but its low byte NUL); None for anything else. The head must
+    decode to printable text either way, so a binary that starts like a mark stays binary."""
+    head = head[:SNIFF_BYTES]
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return WideEncoding(codec, bom) if _printable(head[len(bom):], codec) else None
+    if len(head) < 8 or b"\0" not in head:
+        return None
+    for codec, width, low in _NUL_PATTERNS:
+        body = head[: len(head) - len(head) % width]
+        units = len(body) // width
+        lows = body[low::width]
+        if lows.count(0) > units // 20:
+            continue
+        zeros = body.count(0)
+        if zeros >= units * (width - 1) * 19 // 20 and _printable(body, codec):
+            return WideEncoding(codec, b"")
+    return None
+
+
+def _printable(body: bytes, codec: str) -> bool:
+    text = body.decode(codec, "replace")
+    return sum(c.isprintable() or c in "\r\n\t\f" for c in text) >= 0.95 * len(text)
+
+
+def as_utf8(data: bytes) -> bytes:
+    """The text as UTF-8 if it is UTF-16 or UTF-32 (mark dropped), else the bytes as they are."""
+    wide = wide_encoding(data[:SNIFF_BYTES])
+    if wide is None:
+        return data
+    return data[len(wide.bom):].decode(wide.codec, "replace").encode("utf-8")
+
+
+class Transcoded:
+    """A readable stream of UTF-16 or UTF-32 text read as UTF-8, decoded as it is read (its mark dropped).
+    Offsets and lines of what is scanned are those of the UTF-8 text."""
+
+    def __init__(self, fh, wide: WideEncoding, errors: str = "replace"):
+        self.fh, self.dec = fh, codecs.getincrementaldecoder(wide.codec)(errors)
+        self.errors, self.buf, self.done = errors, b"", False
+        self.skip = len(wide.bom)
+
+    def read(self, n: int = -1) -> bytes:
+        while not self.done and (n is None or n < 0 or len(self.buf) < n):
+            raw = self.fh.read(1 << 20 if n is None or n < 0 else max(n, 4096))
+            if self.skip:
+                raw, cut = raw[self.skip:], min(self.skip, len(raw))
+                self.skip -= cut
+            self.done = not raw
+            self.buf += self.dec.decode(raw, final=self.done).encode("utf-8", "surrogatepass")
+        if n is None or n < 0:
+            out, self.buf = self.buf, b""
+        else:
+            out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def readable(self) -> bool:
+        return True
+
+
+# Printable ASCII and tab stay; every other byte reads as a newline, so each run of printable text is a line.
+_PRINTABLE_ONLY = bytes(b if 0x20 <= b < 0x7F or b == 0x09 else 0x0A for b in range(256))
+
+
+class PrintableRuns:
+    """A binary file read as its printable strings (as `strings` finds them): every byte that is not
+    printable ASCII reads as a newline, so offsets are those of the file and a secret found can be masked
+    in place. `original` keeps the bytes as they are for a reader that must write them (redact)."""
+
+    def __init__(self, fh, keep_original: bool = False):
+        self.fh, self.keep = fh, keep_original
+        self.original = bytearray()
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)
+        if self.keep:
+            self.original += data
+        return data.translate(_PRINTABLE_ONLY)
+
+    def readable(self) -> bool:
+        return True

@@ -1,0 +1,73 @@
+"""Rule files load with PyYAML's pure-Python loader; patterns that backtrack without end are rejected by the
+loader (and so by `sprawl rules check`); a rule regex that still runs too long on a blob is stopped by the
+regex time budget and reported as a skip."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, run_sprawl
+
+from scanner.rules import RuleError, load_rules
+from scanner.rules.loader import ambiguous_repetition
+
+RULE_FILES = sorted((REPO / "rules").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
+def test_every_rule_file_loads_with_the_pure_python_loader(path):
+    # yaml.SafeLoader is the pure-Python loader (CSafeLoader is libyaml's): used where libyaml is absent.
+    assert yaml.SafeLoader.__module__ == "yaml.loader"
+    doc = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    assert doc == yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _rule(pattern: str, example: str) -> str:
+    return (f"provider: test\nrules:\n  - id: slow-rule\n    name: slow\n    kind: token\n    keywords: [tok]\n"
+            f"    pattern: '{pattern}'\n    privilege: read\n    lifetime: static\n    confidence: high\n"
+            f"    examples: ['{example}']\n    negative_examples: ['nothing here']\n")
+
+
+@pytest.mark.parametrize("pattern", [r"(?:[a-z0-9]|[a-z])+X", r"(a+)+b", r"(\w+\s?)*x", r"(?:[a-z]|\w)*",
+                                     r"(?:[a-z0-9]|[a-z]){1,64}X"])
+def test_ambiguous_repetitions_are_named(pattern):
+    assert ambiguous_repetition(pattern) is not None
+
+
+@pytest.mark.parametrize("pattern", [r"(?:[a-z0-9-]+\.)+[a-z]{2,}", r"(?P<secret>[A-Za-z0-9]{32})", r"(?:\d|[a-f]){3}",
+                                     r"(?:a|b)+", r"(?:ab|cd)+"])
+def test_exclusive_repetitions_pass(pattern):
+    assert ambiguous_repetition(pattern) is None
+
+
+def test_every_shipped_pattern_passes_the_check():
+    assert [r.id for r in load_rules() if ambiguous_repetition(r.pattern)] == []
+
+
+def test_rules_check_rejects_the_nested_quantifier_rule(tmp_path):
+    rule = tmp_path / "slow.yaml"
+    rule.write_text(_rule(r"tok=(?P<secret>(?:[a-z0-9]|[a-z])+X)", "tok=abcdefghX"))
+    with pytest.raises(RuleError, match="alternatives match the same characters"):
+        load_rules([rule])
+    res = run_sprawl("rules", "check", str(rule))
+    assert res.returncode == 2 and b"alternatives match the same characters" in res.stderr, res.stderr.decode()
+
+
+def test_a_regex_that_runs_too_long_is_stopped_and_reported(tmp_path):
+    # The check does not see this one (an alternative with an optional tail); the time budget stops it.
+    rule = tmp_path / "slow.yaml"
+    rule.write_text(_rule(r"tok=(?P<secret>(?:[a-z0-9]|[a-z]c?)+X)", "tok=abcdX"))
+    load_rules([rule])
+    data = tmp_path / "input.txt"
+    data.write_text("tok=" + "abcdefghij" * 4 + " X\n")  # 47 bytes
+    start = time.monotonic()
+    # The portable engine: Hyperscan's pass proves this input holds no match and never runs the regex.
+    res = run_sprawl("scan", str(data), "--rules", str(rule), "-f", "json", "--no-ignore-file", "--engine", "portable")
+    assert time.monotonic() - start < 60
+    assert res.returncode == 3, res.stderr.decode()
+    [skip] = json.loads(res.stdout)["summary"]["skipped"]
+    assert skip["reason"] == "regex time limit: rule slow-rule not fully checked"
+    assert Path(skip["path"]) == data
