@@ -249,3 +249,13 @@ def test_a_spent_budget_is_a_warning_in_the_summary(tmp_path):
     result = scan_paths([str(tmp_path)], ScanOptions(jobs=1, use_ignore_files=False))
     [warning] = result.stats.warnings
     assert warning.startswith(str(tmp_path / "many.txt")) and "decoders' budget" in warning
+
+
+def test_a_decoded_blob_reports_every_secret_in_it():
+    # An encoded ~/.aws/credentials: the key id and the secret key are both reported (only the first was).
+    credentials = ("[default]\naws_access_key_id = AKIAQYLPMN5HFIQR7XYZ\n"
+                   "aws_secret_access_key = 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\n")
+    line = f"AWS_CREDENTIALS_B64={base64.b64encode(credentials.encode()).decode()}\n".encode()
+    found = {m.rule_id: m.secret for m in Engine(load_rules()).scan(line, "deploy.env")}
+    assert found.get("aws-access-key-id") == "AKIAQYLPMN5HFIQR7XYZ"
+    assert found.get("aws-secret-access-key") == "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"

@@ -59,6 +59,7 @@ class _Candidate:
     reasons: list[str]
     groups: dict[str, str]
     decoded: bool = False  # found inside an encoded span: start/end are the span's, secret is the decoded value
+    inner: tuple[int, int] | None = None  # where in the decoded text (two secrets in one blob both kept)
 
     def demote(self, reason: str) -> None:
         self.confidence = CONFIDENCES[max(0, CONFIDENCE_RANK[self.confidence] - 1)]
@@ -121,6 +122,7 @@ class Engine:
         found = []
         for start, end, text, how in decoders.decoded_spans(data, facts):
             for inner in self._candidates(text, "", depth + 1):
+                inner.inner = (inner.start, inner.end) if inner.inner is None else inner.inner
                 inner.start, inner.end, inner.decoded = start, end, True
                 inner.reasons.append(f"decoded from {how}")
                 found.append(inner)
@@ -187,9 +189,15 @@ def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
         return candidates
     accepted: list[_Candidate] = []
     for cand in sorted(candidates, key=_Candidate.priority, reverse=True):
-        if all(cand.end <= a.start or cand.start >= a.end for a in accepted):
+        if all(cand.end <= a.start or cand.start >= a.end or _apart_inside(cand, a) for a in accepted):
             accepted.append(cand)
     return accepted
+
+
+def _apart_inside(a: _Candidate, b: _Candidate) -> bool:
+    """Two candidates decoded from the same span at separate places in its decoded text."""
+    return (a.inner is not None and b.inner is not None and (a.start, a.end) == (b.start, b.end)
+            and (a.inner[1] <= b.inner[0] or a.inner[0] >= b.inner[1]))
 
 
 def _to_matches(data: bytes, candidates: list[_Candidate]) -> list[Match]:
