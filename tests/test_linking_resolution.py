@@ -119,7 +119,7 @@ def test_a_key_id_in_another_repository_is_not_a_pair():
     inv = Inventory(owners=[Owner("team:a")],
                     identities=[Identity("agent:a", "agent", owner="team:a", repos=["a"], credentials=["cred:a"])],
                     credentials=[Credential("cred:a", key_id=key_id)])
-    kid = finding("deploy.env", 1, "a", rule_id="aws-access-key-id", kind="api-key",
+    kid = finding("deploy.env", 1, "a", rule_id="aws-access-key-id", kind="identifier",
                   fingerprint=portable_fingerprint("aws-access-key-id", key_id))
     secret_b = finding("deploy.env", 2, "b", rule_id="aws-secret-access-key", kind="api-key")
     secret_a = finding("deploy.env", 2, "a", rule_id="aws-secret-access-key", kind="api-key")
