@@ -43,6 +43,25 @@ class HostError(SprawlError):
     """Listing failed; the message is one line and never holds a credential."""
 
 
+def json_list(host: str, what: str) -> Callable[[Any], list[Any]]:
+    """A page parser for a host whose listing answers a JSON array of `what` (repositories, projects)."""
+
+    def parse(body: Any) -> list[Any]:
+        if not isinstance(body, list):
+            raise HostError(f"{host}: the {what} list is not a JSON array")
+        return body
+
+    return parse
+
+
+def required_text(host: str, item: Mapping[str, Any], key: str, what: str = "repository") -> str:
+    """A listed item's field that must be a non-empty string, or HostError naming the host and the field."""
+    value = item.get(key)
+    if not isinstance(value, str) or not value:
+        raise HostError(f"{host}: a listed {what} has no {key}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteRepo:
     """One repository as its host lists it; what the sweep records per repository."""

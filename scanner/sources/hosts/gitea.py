@@ -13,11 +13,12 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from scanner.sources.hosts.base import (
     ApiSession,
-    HostError,
     RemoteRepo,
     Visibility,
     header,
+    json_list,
     next_link,
+    required_text,
     with_query,
 )
 
@@ -26,7 +27,7 @@ LIMIT = 50
 
 def list_org(session: ApiSession, org: str) -> Iterator[RemoteRepo]:
     url = with_query(f"{session.base}/orgs/{quote(org, safe='')}/repos", {"page": 1, "limit": LIMIT})
-    for item in session.paginate(url, _as_list, _next):
+    for item in session.paginate(url, json_list("gitea", "repository"), _next):
         yield to_remote_repo(item)
 
 
@@ -34,8 +35,8 @@ def to_remote_repo(item: Mapping[str, Any]) -> RemoteRepo:
     size_kb = item.get("size")
     return RemoteRepo(
         host="gitea",
-        full_name=_required(item, "full_name"),
-        clone_url=_required(item, "clone_url"),
+        full_name=required_text("gitea", item, "full_name"),
+        clone_url=required_text("gitea", item, "clone_url"),
         visibility=_visibility(item),
         default_branch=None if item.get("empty") else item.get("default_branch") or None,
         archived=bool(item.get("archived")),
@@ -59,16 +60,3 @@ def _next(body: Any, headers: Mapping[str, str], url: str) -> str | None:
     query = dict(parse_qsl(parts.query))
     query["page"] = str(int(query.get("page", "1")) + 1)
     return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _as_list(body: Any) -> list[Any]:
-    if not isinstance(body, list):
-        raise HostError("gitea: the repository list is not a JSON array")
-    return body
-
-
-def _required(item: Mapping[str, Any], key: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value:
-        raise HostError(f"gitea: a listed repository has no {key}")
-    return value

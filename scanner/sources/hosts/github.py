@@ -17,7 +17,9 @@ from scanner.sources.hosts.base import (
     HostError,
     RemoteRepo,
     Visibility,
+    json_list,
     next_link,
+    required_text,
     with_query,
 )
 
@@ -26,7 +28,7 @@ PER_PAGE = 100
 
 def list_org(session: ApiSession, org: str) -> Iterator[RemoteRepo]:
     url = with_query(f"{session.base}/orgs/{quote(org, safe='')}/repos", {"type": "all", "per_page": PER_PAGE})
-    for item in session.paginate(url, _as_list, _next):
+    for item in session.paginate(url, json_list("github", "repository"), _next):
         yield to_remote_repo(item)
 
 
@@ -41,8 +43,8 @@ def to_remote_repo(item: Mapping[str, Any]) -> RemoteRepo:
     size_kb = item.get("size")
     return RemoteRepo(
         host="github",
-        full_name=_required(item, "full_name"),
-        clone_url=_required(item, "clone_url"),
+        full_name=required_text("github", item, "full_name"),
+        clone_url=required_text("github", item, "clone_url"),
         visibility=_visibility(item),
         default_branch=item.get("default_branch") or None,
         archived=bool(item.get("archived")),
@@ -59,12 +61,6 @@ def _visibility(item: Mapping[str, Any]) -> Visibility:
     return "private" if item.get("private", True) else "public"  # older servers: only `private`
 
 
-def _as_list(body: Any) -> list[Any]:
-    if not isinstance(body, list):
-        raise HostError("github: the repository list is not a JSON array")
-    return body
-
-
 def _repositories(body: Any) -> list[Any]:
     if not isinstance(body, dict) or not isinstance(body.get("repositories"), list):
         raise HostError("github: the installation's repository list has no `repositories` array")
@@ -73,10 +69,3 @@ def _repositories(body: Any) -> list[Any]:
 
 def _next(_body: Any, headers: Mapping[str, str], _url: str) -> str | None:
     return next_link(headers)
-
-
-def _required(item: Mapping[str, Any], key: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value:
-        raise HostError(f"github: a listed repository has no {key}")
-    return value

@@ -13,11 +13,12 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from scanner.sources.hosts.base import (
     ApiSession,
-    HostError,
     RemoteRepo,
     Visibility,
     header,
+    json_list,
     next_link,
+    required_text,
     with_query,
 )
 
@@ -28,7 +29,7 @@ def list_group(session: ApiSession, group: str) -> Iterator[RemoteRepo]:
     params: dict[str, str | int] = {"include_subgroups": "true", "with_shared": "false", "order_by": "id", "sort": "asc",
               "per_page": PER_PAGE}
     url = with_query(f"{session.base}/groups/{quote(group, safe='')}/projects", params)
-    for item in session.paginate(url, _as_list, _next):
+    for item in session.paginate(url, json_list("gitlab", "project"), _next):
         yield to_remote_repo(item)
 
 
@@ -37,8 +38,8 @@ def to_remote_repo(item: Mapping[str, Any]) -> RemoteRepo:
     size = statistics.get("repository_size") if isinstance(statistics, dict) else None
     return RemoteRepo(
         host="gitlab",
-        full_name=_required(item, "path_with_namespace"),
-        clone_url=_required(item, "http_url_to_repo"),
+        full_name=required_text("gitlab", item, "path_with_namespace", "project"),
+        clone_url=required_text("gitlab", item, "http_url_to_repo", "project"),
         visibility=_visibility(item.get("visibility")),
         default_branch=item.get("default_branch") or None,
         archived=bool(item.get("archived")),
@@ -65,16 +66,3 @@ def _with_page(url: str, page: str) -> str:
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "page"] + [("page", page)]
     return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _as_list(body: Any) -> list[Any]:
-    if not isinstance(body, list):
-        raise HostError("gitlab: the project list is not a JSON array")
-    return body
-
-
-def _required(item: Mapping[str, Any], key: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value:
-        raise HostError(f"gitlab: a listed project has no {key}")
-    return value
