@@ -146,6 +146,17 @@ class Location:
     def key(self) -> tuple:
         return (self.path, self.line, self.column, self.provenance.key())
 
+    def history(self) -> str:
+        """Where in a history this is, for reports: `repo@commit (author, date)`, and `history only` when the
+        blob is at no branch head; empty outside git (tests/test_report_history.py)."""
+        p = self.provenance
+        if not p.commit:
+            return ""
+        where = f"{p.repo}@{p.commit[:12]}" if p.repo else p.commit[:12]
+        who = ", ".join(x for x in (p.author, p.date[:10]) if x)
+        tail = "; history only" if p.at_head is False else ""
+        return f"{where}{f' ({who})' if who else ''}{tail}"
+
     def to_dict(self) -> dict[str, Any]:
         out = {"path": self.path, "line": self.line, "column": self.column, "source": self.source,
                "provenance": self.provenance.to_dict(), "snippet": self.snippet}
@@ -204,6 +215,7 @@ class Finding:
     analysis: FindingAnalysis | None = None  # once an inventory analysis ran
     publishable: bool = False  # the rule's key is meant to be public (its blast radius is capped)
     validation: ValidationResult | None = None  # what the provider said, once --validate asked it
+    status: str = "open"  # the triage decision: open, allowed or revoked (`sprawl mark`; from the datastore)
 
     @property
     def first_location(self) -> Location:
@@ -227,6 +239,7 @@ class Finding:
             out["publishable"] = True
         if self.validation is not None:
             out["validation"] = self.validation.to_dict()
+        out["status"] = self.status
         return out
 
 

@@ -110,7 +110,7 @@ def _check(fmt: str, out: str, expected: list[dict]) -> None:
         parser.feed(out)
         rows = {r[-1]: r for r in parser.rows}  # keyed by the fingerprint's first 12 characters
         for e in expected:
-            score, band, _rule, _preview, owner, link = rows[e["fingerprint"][:12]][:6]
+            score, band, _rule, _preview, _where, owner, link = rows[e["fingerprint"][:12]][:7]
             assert (int(score), band) == (e["score"], e["band"])
             assert e["identity"] in owner and e["owner"] in owner and link.startswith(f"{e['link_confidence']:.2f}")
         assert [int(r[0]) for r in parser.rows] == sorted((int(r[0]) for r in parser.rows), reverse=True)

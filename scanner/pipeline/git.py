@@ -3,6 +3,7 @@ attributed to the commit that introduced it and to every other commit and path h
 from __future__ import annotations
 
 from collections.abc import Container, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from scanner.model import ScanResult, Skip
@@ -68,6 +69,7 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
             scanned_as[oid] = introducing
             yield work(oid, introducing)
 
+    name = repo_name(history.repo)  # every location names its repository, as a sweep records it
     reading = GitReading(history.repo, options.walk.max_size)
     batches, jobs = stream_batches(items(), options.jobs, by_path=not options.whole_blobs)
     outcomes: dict[tuple[str, str], BlobOutcome | Skip] = {}
@@ -92,9 +94,9 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
         stats.bytes += result.size
         kept = run.gate(result.matches)
         for occ in occurrences:
-            run.collect(kept, occ.path, "git", occ.provenance())
+            run.collect(kept, occ.path, "git", replace(occ.provenance(), repo=name))
     stats.commits, stats.warnings = history.commits, list(history.warnings)
-    return run.finish(repo=repo_name(history.repo))
+    return run.finish(repo=name)
 
 
 def _where(occurrences: list[Occurrence]) -> str:

@@ -10,6 +10,7 @@ from scanner.report.escape import spreadsheet_cell
 COLUMNS = [
     "fingerprint", "rule_id", "provider", "kind", "confidence", "preview", "secret",
     "path", "line", "column", "privilege", "lifetime", "remediation",
+    "repository", "commit", "author", "date", "at_head", "status",
 ]
 # Only when an inventory analysis ran.
 ANALYSIS_COLUMNS = ["owner", "identity", "link_confidence", "score", "band"]
@@ -26,6 +27,8 @@ def render(result: ScanResult) -> str:
         for loc in f.locations:
             writer.writerow([spreadsheet_cell(v) for v in (
                 f.fingerprint, f.rule_id, f.provider, f.kind, f.confidence, f.preview, f.secret or "",
-                loc.path, loc.line, loc.column, f.privilege, f.lifetime, f.remediation, *extra,
+                loc.path, loc.line, loc.column, f.privilege, f.lifetime, f.remediation,
+                loc.provenance.repo, loc.provenance.commit, loc.provenance.author, loc.provenance.date,
+                "" if loc.provenance.at_head is None else str(loc.provenance.at_head).lower(), f.status, *extra,
             )])
     return buf.getvalue()

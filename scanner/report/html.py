@@ -100,9 +100,13 @@ def render(result: ScanResult) -> str:
         link = a.link
         owner = escape(link_label(a))
         repos = {loc.provenance.repo for loc in f.locations if loc.provenance.repo}
+        first = f.first_location
+        where = (f"{escape(first.provenance.repo) + ': ' if first.provenance.repo else ''}{escape(first.path)}:{first.line}"
+                 f'<div class="muted">{escape(first.history())}</div>')
         rows.append(
             f'<tr><td data-sort="{a.score}"><b>{a.score}</b></td><td data-sort="{a.score}">{_band(a.band)}</td>'
-            f'<td>{escape(f.rule_id)}<div class="muted">{escape(f.provider)}</div></td><td><code>{escape(f.preview)}</code></td>'
+            f'<td>{escape(f.rule_id)}<div class="muted">{escape(f.provider)}</div></td><td><code>{escape(f.preview)}</code>'
+            f'{"" if f.status == "open" else "<div class=muted>" + escape(f.status) + "</div>"}</td><td>{where}</td>'
             f'<td>{owner}</td><td data-sort="{link["confidence"]}">{link["confidence"]:.2f}'
             f'<div class="muted">{escape(", ".join(link["methods"]) or "-")}</div></td>'
             f'<td data-sort="{len(f.locations)}">{len(f.locations)}'
@@ -142,7 +146,7 @@ def render(result: ScanResult) -> str:
 <h2>Blast-radius distribution</h2>
 <svg id="distribution" width="640" height="240" viewBox="0 0 640 240" role="img" aria-label="Findings by blast radius"></svg>
 <h2>Findings, highest blast radius first</h2>
-<table id="findings"><thead><tr><th>Score</th><th>Band</th><th>Rule</th><th>Preview</th><th>Owner</th>
+<table id="findings"><thead><tr><th>Score</th><th>Band</th><th>Rule</th><th>Preview</th><th>Where</th><th>Owner</th>
 <th>Link confidence</th><th>Locations</th><th>Top factors</th><th>Fingerprint</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <h2>Owners and the credentials they must rotate</h2>

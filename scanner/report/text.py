@@ -32,7 +32,10 @@ def render(result: ScanResult, color: bool = False, max_skips: int | None = 20) 
             out.append(
                 f"  {loc.line}:{loc.column}  {style(f.confidence, fg=_CONF_COLOR[f.confidence])}  "
                 f"{f.rule_id}  {display(f.rule_name)}  {style(display(value), bold=True)}  [{f.fingerprint}]"
+                + (f"  ({f.status})" if f.status != "open" else "")
             )
+            if history := loc.history():
+                out.append(f"      in {display(history)}")
             if loc.snippet:
                 out.append(f"      > {display(loc.snippet)}")
             if f.validation is not None:

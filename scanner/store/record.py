@@ -78,6 +78,7 @@ def to_finding(row: dict, locations: list[dict]) -> Finding:
     reasons = json.loads(row["reasons"])
     if row["status"] != "open":
         reasons.append(f"status {row['status']}: {row['status_reason'] or ''}".rstrip(": "))
+    status = row["status"]
     if row["resolved_at_head"]:
         reasons.append("resolved at head: no branch head holds it any more")
     return Finding(
@@ -85,4 +86,4 @@ def to_finding(row: dict, locations: list[dict]) -> Finding:
         fingerprint=row["portable_fingerprint"], preview=row["preview"], confidence=row["confidence"],
         entropy=row["entropy"], privilege=row["privilege"], lifetime=row["lifetime"],
         remediation=row["remediation"], reasons=reasons, locations=locs, secret=row["secret"],
-        groups=json.loads(row["groups_json"]))
+        groups=json.loads(row["groups_json"]), status=status)
