@@ -63,3 +63,57 @@ def test_headless_chromium_draws_the_table_and_the_chart(report):
     bars = re.findall(r'<rect[^>]*class="bar"[^>]*data-count="(\d+)"', svg)
     assert len(bars) == 10 and sum(map(int, bars)) == 2
     assert any(int(b) > 0 for b in bars) and re.search(r'<rect[^>]*height="[1-9]', svg)
+
+
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def _webdriver(port: int, method: str, path: str, body: dict | None = None) -> dict:
+    import json
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read() or b"{}")
+
+
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
+                    reason="no Chromium and ChromeDriver (Debian: apt-get install chromium chromium-driver)")
+def test_typing_into_the_filter_leaves_the_matching_rows(report):
+    """A real browser, driven over the WebDriver protocol: type into the filter, count the rows left."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    driver = subprocess.Popen([CHROMEDRIVER, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                _webdriver(port, "GET", "/status")
+                break
+            except OSError:
+                time.sleep(0.1)
+        options = {"binary": CHROMIUM, "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                                                "--disable-background-networking", "--no-first-run"]}
+        session = _webdriver(port, "POST", "/session", {"capabilities": {"alwaysMatch": {
+            "browserName": "chrome", "goog:chromeOptions": options}}})["value"]["sessionId"]
+        base = f"/session/{session}"
+        _webdriver(port, "POST", f"{base}/url", {"url": report.as_uri()})
+        count = "return Array.prototype.filter.call(document.querySelectorAll('#findings tbody tr')," \
+                " function(r){ return !r.hidden; }).length;"
+        before = _webdriver(port, "POST", f"{base}/execute/sync", {"script": count, "args": []})["value"]
+        field = _webdriver(port, "POST", f"{base}/element", {"using": "css selector", "value": "#filter"})["value"]
+        element = next(iter(field.values()))
+        _webdriver(port, "POST", f"{base}/element/{element}/value", {"text": "github"})
+        after = _webdriver(port, "POST", f"{base}/execute/sync", {"script": count, "args": []})["value"]
+        shown = _webdriver(port, "POST", f"{base}/execute/sync",
+                           {"script": "return document.getElementById('shown').textContent;", "args": []})["value"]
+        _webdriver(port, "DELETE", base)
+    finally:
+        driver.terminate()
+        driver.wait(timeout=30)
+    assert before == 2 and after == 1 and shown == "1 of 2 shown"

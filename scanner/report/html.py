@@ -70,6 +70,23 @@ _JS = r"""
     });
   });
   table.setAttribute('data-sortable', 'yes');
+
+  // The filter: rows holding every word typed (rule, provider, path, repository, owner...), case-insensitive;
+  // a link can carry one as #filter=WORDS.
+  var filter = document.getElementById('filter'), shown = document.getElementById('shown');
+  function apply(){
+    var words = filter.value.toLowerCase().split(/\s+/).filter(Boolean), visible = 0;
+    Array.prototype.forEach.call(table.tBodies[0].rows, function(r){
+      var text = r.textContent.toLowerCase();
+      var keep = words.every(function(w){ return text.indexOf(w) >= 0; });
+      r.hidden = !keep; if (keep) visible++;
+    });
+    shown.textContent = visible + ' of ' + table.tBodies[0].rows.length + ' shown';
+  }
+  filter.addEventListener('input', apply);
+  var m = /(?:^#|&)filter=([^&]*)/.exec(location.hash);
+  if (m) filter.value = decodeURIComponent(m[1]);
+  apply();
 })();
 """
 
@@ -115,7 +132,8 @@ def render(result: ScanResult) -> str:
 
     by_owner: dict[str, list] = defaultdict(list)
     for f in findings:
-        by_owner[_analysis(f).owner or "unowned"].append(f)
+        if f.status != "revoked":  # already rotated: nothing left for its owner to do
+            by_owner[_analysis(f).owner or "unowned"].append(f)
     owner_blocks = []
     for owner in sorted(by_owner, key=lambda o: (o == "unowned", -max(_analysis(x).score for x in by_owner[o]), o)):
         items = "".join(
@@ -146,6 +164,8 @@ def render(result: ScanResult) -> str:
 <h2>Blast-radius distribution</h2>
 <svg id="distribution" width="640" height="240" viewBox="0 0 640 240" role="img" aria-label="Findings by blast radius"></svg>
 <h2>Findings, highest blast radius first</h2>
+<p><input id="filter" type="search" placeholder="Filter: rule, provider, path, repository, owner..." size="48"
+ aria-label="Filter the findings"> <span id="shown" class="muted"></span></p>
 <table id="findings"><thead><tr><th>Score</th><th>Band</th><th>Rule</th><th>Preview</th><th>Where</th><th>Owner</th>
 <th>Link confidence</th><th>Locations</th><th>Top factors</th><th>Fingerprint</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
