@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scanner.sources.hosts import (
@@ -196,6 +196,8 @@ def test_git_and_file_transports(tmp_path: Path, served: Path, git_daemon: str) 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
+@example("..").via("a URL that once named the folder above the cache")
+@example(".")
 def test_any_url_maps_inside_the_root(url: str) -> None:
     root = Path("/cache/mirrors")
     path = mirror_path(root, url)

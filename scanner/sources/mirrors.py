@@ -96,7 +96,10 @@ def mirror_path(root: Path, url: str) -> Path:
     if not segments:
         segments = ["repository"]
     last = segments[-1].removesuffix(".git") + ".git"
-    return root.joinpath(_SAFE_SEGMENT.sub("_", host) or "host", *segments[:-1], last)
+    folder = _SAFE_SEGMENT.sub("_", host)
+    if folder in ("", ".", ".."):  # a URL such as `..` must not name a folder outside root
+        folder = "host"
+    return root.joinpath(folder, *segments[:-1], last)
 
 
 def git_environment(url: str, auth: GitAuth | None, base: Mapping[str, str] | None = None,
