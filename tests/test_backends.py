@@ -91,8 +91,8 @@ def test_databases_cached_on_disk_by_rules_hash(tmp_path):
     assert [p.name.split("-")[0] for p in cached] == ["keywords", "rules"]
     assert all(load_rules().version in p.name for p in cached)
     # Those of large blobs are compiled, and cached, when the first large blob is scanned.
-    HyperscanMatcher(rules, cache=tmp_path)._wide_rules()
-    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.db")) == ["checked", "keywords", "literals", "rules", "wide"]
+    HyperscanMatcher(rules, cache=tmp_path)._large_blob_rules()
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.db")) == ["far", "firsts", "keywords", "located", "rules", "wide"]
     stamps = [p.stat().st_mtime_ns for p in cached]
     HyperscanMatcher(rules, cache=tmp_path)
     assert [p.stat().st_mtime_ns for p in cached] == stamps  # loaded, not recompiled
@@ -166,7 +166,7 @@ def test_large_keyword_dense_blob_located_by_block_finds_the_same(engines):
 
     filler = b'{"level":"info","msg":"token refreshed","key":"cache:17","password_policy":"ok"}\n'
     data = bytearray(filler * (3 * BLOCK // len(filler) + 10))
-    # The Mailgun signing key's rule is gated by its keyword (prefilter: false), not pre-checked.
+    # The Mailgun signing key's rule is pre-checked without its word boundaries (prefilter: loose).
     secret = (f'"github_token":"{GITHUB_TOKEN}","api_key":"sk_live_4eC39HqLyjWDarjtT1zdp7dc",'
               f'"mailgun_signing_key":"3f1e9a7c5b2d4e6f8a0b1c2d3e4f5a6b-1a2b3c4d-5e6f7a8b"').encode()
     for edge in (0, SUB_BLOCK - 20, BLOCK - 30, BLOCK + 300, 2 * BLOCK - len(secret) // 2, len(data) - len(secret)):
@@ -177,26 +177,29 @@ def test_large_keyword_dense_blob_located_by_block_finds_the_same(engines):
     assert a == b
     assert sum(1 for f in a if f[3] == GITHUB_TOKEN) == 6
     assert sum(1 for f in a if f[0] == "mailgun-signing-key") == 6
-    assert fast.matcher._wide.gated and not any(fast.matcher.rules[i].prefilter for i in fast.matcher._wide.gated)
+    assert next(r for r in fast.matcher.rules if r.id == "mailgun-signing-key").prefilter == "loose"
 
 
-def test_prefilter_false_needs_keywords(tmp_path):
-    (tmp_path / "odd.yaml").write_text(
-        "provider: odd\n"
-        "rules:\n"
-        "  - id: odd-unchecked\n"
-        "    name: Odd token\n"
-        "    kind: token\n"
-        "    keywords: []\n"
-        "    prefilter: false\n"
-        "    pattern: 'oddtok_(?P<secret>[a-z0-9]{20})'\n"
-        "    privilege: read\n"
-        "    lifetime: static\n"
-        "    examples: ['oddtok_abcdefghij0123456789']\n"
-        "    negative_examples: ['oddtok_short']\n"
-    )
-    with pytest.raises(RuleError, match=r"rule odd-unchecked: field 'prefilter'"):
+def test_prefilter_field_values(tmp_path):
+    def rule(prefilter: str) -> str:
+        return ("provider: odd\nrules:\n  - id: odd-loose\n    name: Odd token\n    kind: token\n"
+                f"    keywords: [oddtok]\n    prefilter: {prefilter}\n    pattern: '\\boddtok_(?P<secret>[a-z0-9]{{20}})\\b'\n"
+                "    privilege: read\n    lifetime: static\n    examples: ['oddtok_abcdefghij0123456789']\n"
+                "    negative_examples: ['oddtok_short']\n")
+
+    for value, expected in (("loose", "loose"), ("strict", "strict"), ("false", "loose"), ("true", "strict")):
+        (tmp_path / "odd.yaml").write_text(rule(value))
+        assert next(iter(load_rules([tmp_path]))).prefilter == expected
+    (tmp_path / "odd.yaml").write_text(rule("sometimes"))
+    with pytest.raises(RuleError, match=r"rule odd-loose: field 'prefilter'"):
         load_rules([tmp_path])
+
+
+def test_loose_prefilter_drops_word_boundaries_only_outside_classes():
+    from scanner.engine.hyperscan_matcher import prefilter_pattern
+
+    assert prefilter_pattern(r"\b(?P<secret>[0-9]{15,16}[\b]x)\b", loose=True) == rb"(?:[0-9]{15,}[\b]x)"
+    assert prefilter_pattern(r"\bx\b") == rb"\bx\b"
 
 
 def test_small_databases_are_cached_on_disk_too(tmp_path, monkeypatch):

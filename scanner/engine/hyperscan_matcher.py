@@ -19,9 +19,8 @@ A large blob (a log file) is asked the first question block by block, then sub-b
 sub-block where a block fired, each with a margin wider than the rule's longest match: a match
 can only start where its rule fired, so the rule's regex runs there only, keyword hits are taken
 only near there, and each keyword's first hit (the order rules run in) comes from a single-match
-keyword database. Rules of unbounded width keep the whole-blob treatment, and a rule marked
-`prefilter: false` (a pattern costly to pre-check in keyword-dense text, behind distinctive
-keywords) is not pre-checked there: it can match wherever its keywords occur.
+keyword database. Rules of long but bounded matches (a JWT, a PEM block) are located by whole
+blocks, and only rules of unbounded width keep the whole-blob treatment.
 
 Why not the rule patterns themselves with SOM_LEFTMOST, as Nosey Parker and Kingfisher do:
 measured on the built-in rules, Hyperscan rejects 188 of the ~700 with SOM ("Pattern is too large",
@@ -63,24 +62,27 @@ _MARGIN = 4096
 
 
 @dataclass(slots=True)
-class _WideRules:
-    """The databases for large blobs (see HyperscanMatcher._locate)."""
+class _LargeBlobRules:
+    """The databases for large blobs (see HyperscanMatcher._locate), each with its scratch space."""
 
-    located: set[int]  # rules whose matches are shorter than _MARGIN bytes: located block by block
+    located: set[int]  # rules whose matches are shorter than _MARGIN bytes: located block, then sub-block
     margin: int  # the longest of their matches, plus a byte of context
-    db: object  # the other pre-checked rules' database, asked about the whole blob (None: there are none)
-    scratch: object
-    checked_db: object  # every pre-checked rule (not those marked prefilter: false): asked block by block
-    checked_scratch: object
-    gated: set[int]  # rules marked prefilter: false, possible wherever their keywords occur
-    # Every hit of their keywords, and each keyword's first hit (id + _FIRST): one pass for both.
-    literals_db: object
-    literals_scratch: object
+    located_db: object
+    located_scratch: object
+    far: set[int]  # rules whose matches are longer but bounded by _FAR_WIDTH: located block by block
+    far_margin: int
+    far_db: object  # None: there are none
+    far_scratch: object
+    wide_db: object  # the rules of unbounded width, asked about the whole blob (None: there are none)
+    wide_scratch: object
+    firsts_db: object  # each keyword's first hit (None: the rules have no keywords)
+    firsts_scratch: object
 
 
-_FIRST = 1 << 20  # added to a keyword's id in the literals database where it stands for its first hit
-
-
+# Rules of bounded width up to this are located block by block (their margin is their width, each side).
+_FAR_WIDTH = BLOCK // 2
+# Names the cached databases built from prefilter_pattern: bump when what it writes changes.
+_PREFILTER_FORMAT = 2
 def _scratch(db):
     return hyperscan.Scratch(db) if db is not None else None
 
@@ -96,8 +98,7 @@ class HyperscanMatcher(PortableMatcher):
         # Keywords are lower-cased text compared with the latin-1 view of the blob: one that is not
         # latin-1 can never hit in the portable matcher either.
         keywords = [(kw.encode("latin-1"), k) for kw, k in self.prefilter.keyword_ids.items() if _latin1(kw)]
-        # A keyword's length under its id, and under its id + _FIRST (its first hit, in the literals database).
-        self._lengths = {k + offset: len(kw) for kw, k in keywords for offset in (0, _FIRST)}
+        self._lengths = {k: len(kw) for kw, k in keywords}
         # The keyword database holds the hint words too, so its name carries their hash as well.
         version, cache = RuleSet(list(rules)).version, cache or cache_dir()
         words = hashlib.sha256("\0".join(sorted(self.prefilter.keyword_ids)).encode()).hexdigest()[:12]
@@ -108,7 +109,7 @@ class HyperscanMatcher(PortableMatcher):
         # Serving context analysis, the rule database holds its patterns too (see _context_patterns).
         extra = _context_patterns() if context else []
         tag = hashlib.sha256(b"\0".join(e for e, _ in extra)).hexdigest()[:8] if extra else "bare"
-        self.rules_db = load_or_compile(cache / f"rules-{version}-{tag}-hs{_HS_VERSION}.db",
+        self.rules_db = load_or_compile(cache / f"rules-{version}-{tag}-p{_PREFILTER_FORMAT}-hs{_HS_VERSION}.db",
                                         lambda: _compile_rules(rules, extra=extra))
         # A few dozen literals compile in milliseconds: no cache needed.
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
@@ -117,7 +118,7 @@ class HyperscanMatcher(PortableMatcher):
         self._keywords, self._words = keywords, words  # for the large blobs' literals database
         self._longest_keyword = max((len(kw) for kw, _ in keywords), default=0)
         self._rules_scratch = hyperscan.Scratch(self.rules_db)
-        self._wide: _WideRules | None = None  # built on the first large blob (_wide_rules)
+        self._large: _LargeBlobRules | None = None  # built on the first large blob (_large_blob_rules)
         self._cache, self._version = cache, version
 
     def keyword_hits(self, data: bytes, hits: dict[int, list[int]] | None = None, offset: int = 0) -> dict[int, list[int]]:
@@ -172,22 +173,19 @@ class HyperscanMatcher(PortableMatcher):
         return possible, hint_ends, Facts.from_first_ends(first_ends)
 
     def _prescan_large(self, data: bytes, hints: bool) -> Prescan:
-        possible, ranges, gated_hits, first = self._locate(data)
+        possible, ranges, first = self._locate(data)
         if not possible:
             return Prescan({}, possible, self._hint_ends(data) if hints else [])
         keyworded = self.prefilter.rule_keywords
-        assert self._wide is not None  # _locate built it (_wide_rules)
-        if any(keyworded[i] and i not in ranges and i not in self._wide.gated for i in possible):
+        if any(keyworded[i] and i not in ranges for i in possible):
             # A rule that can match anywhere in the blob: every keyword hit is needed.
             hits = self.keyword_hits(data)
             return Prescan(hits, possible, self.prefilter.extra_ends(hits) if hints else [], ranges)
-        # Every rule that can match is located, or gated by keywords whose every hit is known: other
-        # keyword hits are needed only near where a located rule's matches can start, and each keyword's
-        # first hit anywhere (the order rules run in, as for any blob).
-        hits = {}
+        # Every rule that can match is located: keyword hits are needed only near where their matches can
+        # start, and each keyword's first hit anywhere (the order rules run in, as for any blob).
+        hits: dict[int, list[int]] = {}
         for lo, hi in self._keyword_regions(ranges, len(data)):
             self.keyword_hits(data[lo:hi], hits, lo)
-        hits.update(gated_hits)  # every hit of the gated rules' keywords
         return Prescan(hits, possible, self._hint_ends(data) if hints else [], ranges, first)
 
     def _possible(self, data: bytes, db=None, scratch=None) -> set[int]:
@@ -199,79 +197,86 @@ class HyperscanMatcher(PortableMatcher):
         (db or self.rules_db).scan(data, match_event_handler=on_rule, scratch=scratch or self._rules_scratch)
         return possible
 
-    def _locate(self, data: bytes) -> tuple[set[int], dict[int, list[tuple[int, int]]], dict[int, list[int]], dict[int, int]]:
+    def _locate(self, data: bytes) -> tuple[set[int], dict[int, list[tuple[int, int]]], dict[int, int]]:
         """The rules that can match a large blob, where the matches of those of bounded width can start,
-        every hit of the gated rules' keywords, and each keyword's first hit.
+        and each keyword's first hit.
 
-        In keyword-dense text (logs) a rule's keywords are everywhere while its matches are few.
-        Each block is scanned with a margin wider than the longest match either side, so a match that
-        starts in the block is seen whole, with the characters around it; two levels, since most
-        blocks fire for no rule and those that do are narrowed to small sub-blocks. Rules of unbounded
-        or very long width are only asked whether they can match anywhere, and rules marked
-        `prefilter: false` (costly patterns behind distinctive keywords) are not asked at all: they can
-        match wherever their keywords occur, every hit of which is returned.
+        In keyword-dense text (logs) a rule's keywords are everywhere while its matches are few. Each
+        block is scanned with a margin at least as wide as the longest match either side, so a match
+        that starts in the block is seen whole, with the characters around it. Rules of short matches
+        are narrowed further, to the sub-blocks of a block that fired; rules of long bounded matches
+        (a JWT, a PEM block) keep whole blocks; rules of unbounded width are only asked whether they
+        can match anywhere. tests/test_backends.py::test_large_keyword_dense_blob_located_by_block_finds_the_same
+        guards that both backends find the same there.
         """
-        wide = self._wide_rules()
-        possible = self._possible(data, wide.db, wide.scratch) if wide.db is not None else set()
-        gated_hits, first = self._literals(data, wide)
-        possible |= {i for k in gated_hits for i in self.prefilter.rules_by_keyword[k] if i in wide.gated}
+        lb = self._large_blob_rules()
+        possible = self._possible(data, lb.wide_db, lb.wide_scratch) if lb.wide_db is not None else set()
+        first = self._first_hits(data, lb)
         ranges: dict[int, list[tuple[int, int]]] = {}
         size = len(data)
 
-        def fired(lo: int, hi: int, wanted: set[int], margin: int) -> set[int]:
-            return self._possible(data[max(0, lo - margin) : hi + margin], wide.checked_db, wide.checked_scratch) & wanted
+        def fired(db, scratch, lo: int, hi: int, margin: int) -> set[int]:
+            return self._possible(data[max(0, lo - margin) : hi + margin], db, scratch)
+
+        def add(i: int, lo: int, hi: int) -> None:
+            spans = ranges.setdefault(i, [])
+            if spans and spans[-1][1] == lo:
+                spans[-1] = (spans[-1][0], hi)
+            else:
+                spans.append((lo, hi))
 
         for lo in range(0, size, BLOCK):
-            in_block = fired(lo, min(size, lo + BLOCK), wide.located, wide.margin)
+            hi = min(size, lo + BLOCK)
+            if lb.far_db is not None:
+                for i in fired(lb.far_db, lb.far_scratch, lo, hi, lb.far_margin):
+                    possible.add(i)
+                    add(i, lo, hi)
+            in_block = fired(lb.located_db, lb.located_scratch, lo, hi, lb.margin)
             if not in_block:
                 continue
             possible |= in_block
             margin = max(cast(int, self.rules[i].max_width) for i in in_block) + 1  # located rules: bounded width
-            for sub in range(lo, min(size, lo + BLOCK), SUB_BLOCK):
-                sub_hi = min(size, sub + SUB_BLOCK)
-                for i in fired(sub, sub_hi, in_block, margin):
-                    spans = ranges.setdefault(i, [])
-                    if spans and spans[-1][1] == sub:
-                        spans[-1] = (spans[-1][0], sub_hi)
-                    else:
-                        spans.append((sub, sub_hi))
-        return possible, ranges, gated_hits, first
+            for sub in range(lo, hi, SUB_BLOCK):
+                sub_hi = min(hi, sub + SUB_BLOCK)
+                for i in fired(lb.located_db, lb.located_scratch, sub, sub_hi, margin) & in_block:
+                    add(i, sub, sub_hi)
+        for spans in ranges.values():
+            spans.sort()  # far and located spans of one rule never mix, but keep the contract explicit
+        return possible, ranges, first
 
-    def _literals(self, data: bytes, wide: _WideRules) -> tuple[dict[int, list[int]], dict[int, int]]:
-        """Keyword id -> every hit, for the gated rules' keywords; keyword id -> its first hit, for every
-        keyword (reported once, at its earliest match, without a Python call per hit: logs hold
-        hundreds of thousands)."""
-        hits = self._literal_hits(wide.literals_db, wide.literals_scratch, data, {})
-        gated = {k: positions for k, positions in hits.items() if k < _FIRST}
-        return gated, {k - _FIRST: positions[0] for k, positions in hits.items() if k >= _FIRST}
+    def _first_hits(self, data: bytes, lb: _LargeBlobRules) -> dict[int, int]:
+        """Keyword id -> its first hit (each reported once, at its earliest match, without a Python call
+        per hit: logs hold hundreds of thousands)."""
+        hits = self._literal_hits(lb.firsts_db, lb.firsts_scratch, data, {})
+        return {k: positions[0] for k, positions in hits.items()}
 
-    def _wide_rules(self) -> _WideRules:
+    def _large_blob_rules(self) -> _LargeBlobRules:
         """Built on the first large blob: measuring every pattern's width costs start-up time that the
         pre-commit hook, which sees small files, should not pay."""
-        if self._wide is None:
+        if self._large is None:
             rules = self.rules
-            checked = [i for i, r in enumerate(rules) if r.prefilter]
-            located = {i for i in checked if (w := rules[i].max_width) is not None and w < _MARGIN}
-            wide = [i for i in checked if i not in located]
-            gated = {i for i, r in enumerate(rules) if not r.prefilter}
-            # The rule set's version does not cover the prefilter flags (they change no finding): the
-            # databases built from them are named by them too.
-            flags = hashlib.sha256(" ".join(sorted(rules[i].id for i in gated)).encode()).hexdigest()[:8]
-            version = f"{self._version}-{_MARGIN}-{flags}-hs{_HS_VERSION}"
-            wide_db = load_or_compile(self._cache / f"wide-{version}.db",
-                                      lambda: _compile_rules([rules[i] for i in wide], wide)) if wide else None
-            checked_db = load_or_compile(self._cache / f"checked-{version}.db",
-                                         lambda: _compile_rules([rules[i] for i in checked], checked))
-            ids = self.prefilter.keyword_ids
-            gated_words = [(kw.encode("latin-1"), ids[kw], 0)
-                           for kw in sorted({kw for i in gated for kw in rules[i].keywords if _latin1(kw)})]
-            firsts = [(kw, k + _FIRST, hyperscan.HS_FLAG_SINGLEMATCH) for kw, k in self._keywords]
-            literals_db = load_or_compile(self._cache / f"literals-{version}-{self._words}.db",
-                                          lambda: _compile_keywords(gated_words + firsts)) if firsts else None
-            margin = max((cast(int, rules[i].max_width) for i in located), default=0) + 1  # bounded: see located
-            self._wide = _WideRules(located, margin, wide_db, _scratch(wide_db), checked_db, _scratch(checked_db),
-                                    gated, literals_db, _scratch(literals_db))
-        return self._wide
+            widths = [r.max_width for r in rules]
+            located = [i for i, w in enumerate(widths) if w is not None and w < _MARGIN]
+            far = [i for i, w in enumerate(widths) if w is not None and _MARGIN <= w <= _FAR_WIDTH]
+            wide = [i for i, w in enumerate(widths) if w is None or w > _FAR_WIDTH]
+            version = f"{self._version}-{_MARGIN}-{_FAR_WIDTH}-p{_PREFILTER_FORMAT}-hs{_HS_VERSION}"
+
+            def database(kind: str, ids: list[int]):
+                if not ids:
+                    return None
+                return load_or_compile(self._cache / f"{kind}-{version}.db",
+                                       lambda: _compile_rules([rules[i] for i in ids], ids))
+
+            located_db, far_db, wide_db = database("located", located), database("far", far), database("wide", wide)
+            firsts = [(kw, k, hyperscan.HS_FLAG_SINGLEMATCH) for kw, k in self._keywords]
+            firsts_db = load_or_compile(self._cache / f"firsts-{version}-{self._words}.db",
+                                        lambda: _compile_keywords(firsts)) if firsts else None
+            self._large = _LargeBlobRules(
+                set(located), max((cast(int, widths[i]) for i in located), default=0) + 1,
+                located_db, _scratch(located_db),
+                set(far), max((cast(int, widths[i]) for i in far), default=0) + 1, far_db, _scratch(far_db),
+                wide_db, _scratch(wide_db), firsts_db, _scratch(firsts_db))
+        return self._large
 
     def _keyword_regions(self, ranges: dict[int, list[tuple[int, int]]], size: int) -> list[tuple[int, int]]:
         """Where a keyword hit can open a window in which a located rule's match starts: a hit at h
@@ -296,18 +301,21 @@ class HyperscanMatcher(PortableMatcher):
         return ends
 
 
-def prefilter_pattern(pattern: str) -> bytes:
+def prefilter_pattern(pattern: str, loose: bool = False) -> bytes:
     """The rule pattern as a Hyperscan prefilter expression, matching a superset of what it matches.
 
     Named groups become plain groups (Hyperscan has no use for them, and some rules repeat a name
     in alternatives); a bounded repeat {m,n} becomes {m,}, which costs Hyperscan far less to compile.
-    Character classes are copied as they are: '{1,2}' inside [...] is not a repeat.
+    Character classes are copied as they are: '{1,2}' inside [...] is not a repeat. loose (a rule's
+    `prefilter: loose`): word-boundary assertions are dropped too (an assertion dropped only widens
+    what matches), since beside a long digit or hex run one costs the scan several times over.
     """
     out, i, n, in_class = [], 0, len(pattern), False
     while i < n:
         c = pattern[i]
         if c == "\\":
-            out.append(pattern[i:i + 2])
+            if not (loose and not in_class and pattern.startswith("b", i + 1)):
+                out.append(pattern[i:i + 2])
             i += 2
             continue
         if in_class:
@@ -366,7 +374,7 @@ def _compile_rules(rules: list[Rule], ids: list[int] | None = None, extra: Seque
     db = hyperscan.Database(mode=_MODE)
     ids = ids or list(range(len(rules)))
     try:
-        db.compile(expressions=[prefilter_pattern(r.pattern) for r in rules] + [e for e, _ in extra],
+        db.compile(expressions=[prefilter_pattern(r.pattern, r.prefilter == "loose") for r in rules] + [e for e, _ in extra],
                    ids=ids + list(range(len(rules), len(rules) + len(extra))),
                    flags=[_RULE_FLAGS] * len(rules) + [f for _, f in extra])
     except hyperscan.error as exc:
@@ -378,7 +386,7 @@ def _unportable(rules: list[Rule], exc: Exception) -> RuleError:
     """Name the rule whose pattern Hyperscan cannot compile (found one by one, only on this error path)."""
     for rule in rules:
         try:
-            hyperscan.Database(mode=_MODE).compile(expressions=[prefilter_pattern(rule.pattern)], ids=[0],
+            hyperscan.Database(mode=_MODE).compile(expressions=[prefilter_pattern(rule.pattern, rule.prefilter == "loose")], ids=[0],
                                                    flags=_RULE_FLAGS)
         except hyperscan.error as err:
             return RuleError(f"{rule.source_file}: rule {rule.id}: field 'pattern': Hyperscan cannot compile it "

@@ -22,10 +22,8 @@ name_delimiters (for patterns that start inside a variable name, at most 16 byte
 the rule's keywords (the matcher tries only those starts): the engine
 extends the match back over the rest of the name, at most 40 name characters, and keeps it
 only if one of these characters, or the start of the blob, comes before the name), paths (file-name globs: the rule runs only on
-files whose name or path matches one, e.g. ['*.php', '.npmrc']), and prefilter (false: in large blobs the
-Hyperscan matcher does not pre-check the pattern but runs the rule wherever its keywords occur, as the
-portable matcher does; for patterns that are costly to pre-check in keyword-dense logs, such as long
-hex or digit runs, behind distinctive keywords), role (a behaviour the engine keys on: generic-assignment,
+files whose name or path matches one, e.g. ['*.php', '.npmrc']), and prefilter (loose: the Hyperscan matcher pre-checks the pattern without its word-boundary assertions
+(\b), which cost the pre-check dearly beside long hex or digit runs in large logs; strict by default), role (a behaviour the engine keys on: generic-assignment,
 password-assignment or basic-authorization; see ROLES in scanner.rules.model) and publishable (true for a key
 meant to be public, such as a publishable payments key: its blast radius is capped).
 
@@ -43,9 +41,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from scanner.rules import cache as rule_cache
-from scanner.rules.model import CONFIDENCES, KINDS, PRIVILEGES, ROLES, Rule, RuleError, RuleSet
+from scanner.rules.model import CONFIDENCES, KINDS, PREFILTERS, PRIVILEGES, ROLES, Rule, RuleError, RuleSet
 
-_CACHE_FORMAT = 9  # bump when Rule's fields, their validation or what is measured of patterns change
+_CACHE_FORMAT = 10  # bump when Rule's fields, their validation or what is measured of patterns change
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
@@ -210,9 +208,11 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
     name_delimiters = raw.get("name_delimiters")
     if name_delimiters is not None and (not isinstance(name_delimiters, str) or not name_delimiters):
         fail("name_delimiters", "expected the characters that may precede the variable name")
-    prefilter = raw.get("prefilter", True)
-    if not isinstance(prefilter, bool) or (not prefilter and not keywords):
-        fail("prefilter", "expected true, or false for a rule with keywords (it then runs where they occur)")
+    prefilter = raw.get("prefilter", "strict")
+    if prefilter is True or prefilter is False:  # the old boolean form: false meant "not pre-checked"
+        prefilter = "strict" if prefilter else "loose"
+    if prefilter not in PREFILTERS:
+        fail("prefilter", f"expected one of {', '.join(PREFILTERS)}")
     role = raw.get("role")
     if role is not None and role not in ROLES:
         fail("role", f"unknown role; known: {', '.join(sorted(ROLES))}")

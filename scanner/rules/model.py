@@ -20,6 +20,7 @@ PRIVILEGES = frozenset({"admin", "write", "read", "metered", "test"})
 #   basic-authorization: its secret is an `Authorization: Basic` value, decoded and judged as user:password.
 ROLES = frozenset({"generic-assignment", "password-assignment", "basic-authorization"})
 CONFIDENCES = ("low", "medium", "high")
+PREFILTERS = ("strict", "loose")  # how the Hyperscan matcher pre-checks a rule (scanner.engine.hyperscan_matcher)
 _STRUCTURAL_PROVIDERS = frozenset(
     {"password", "jwt", "http", "curl", "basic-auth", "uri", "db-connection", "sensitive", "redirect", "net"}
 )
@@ -55,7 +56,7 @@ class Rule:
     paths: tuple[str, ...] = ()  # file-name globs; empty: every file
     exclude_words: tuple[str, ...] = ()  # in the name or match before the secret, these mean "not a secret"
     name_delimiters: bytes | None = None  # the match starts inside a name; what may come before the name
-    prefilter: bool = True  # False: in large blobs Hyperscan runs it wherever its keywords occur, unchecked
+    prefilter: str = "strict"  # one of PREFILTERS; loose: Hyperscan pre-checks it without its \b assertions
     role: str | None = None  # one of ROLES: a behaviour the engine keys on
     publishable: bool = False  # a key meant to be public: its blast radius is capped
     _compiled: object = field(default=None, repr=False)  # the regex module's compiled pattern
