@@ -179,8 +179,8 @@ class HyperscanMatcher(PortableMatcher):
         keyworded = self.prefilter.rule_keywords
         if any(keyworded[i] and i not in ranges for i in possible):
             # A rule that can match anywhere in the blob: every keyword hit is needed.
-            hits = self.keyword_hits(data)
-            return Prescan(hits, possible, self.prefilter.extra_ends(hits) if hints else [], ranges)
+            every = self.keyword_hits(data)
+            return Prescan(every, possible, self.prefilter.extra_ends(every) if hints else [], ranges)
         # Every rule that can match is located: keyword hits are needed only near where their matches can
         # start, and each keyword's first hit anywhere (the order rules run in, as for any blob).
         hits: dict[int, list[int]] = {}
