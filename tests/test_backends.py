@@ -88,19 +88,19 @@ def test_databases_cached_on_disk_by_rules_hash(tmp_path):
     for old in tmp_path.glob("rules-0*-hs0.db"):
         old.unlink()
     cached = sorted(tmp_path.glob("*.db"))
-    assert [p.name.split("-")[0] for p in cached] == ["keywords", "rules"]
+    assert [p.name.split("-")[0] for p in cached] == ["keywords", "named", "rules"]
     assert all(load_rules().version in p.name for p in cached)
     # Those of large blobs are compiled, and cached, when the first large blob is scanned.
     HyperscanMatcher(rules, cache=tmp_path)._large_blob_rules()
-    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.db")) == ["far", "firsts", "keywords", "located", "rules", "wide"]
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.db")) == ["far", "firsts", "keywords", "located", "named", "rules", "wide"]
     stamps = [p.stat().st_mtime_ns for p in cached]
     HyperscanMatcher(rules, cache=tmp_path)
     assert [p.stat().st_mtime_ns for p in cached] == stamps  # loaded, not recompiled
     # A corrupt cache file is compiled over, not trusted.
-    cached[1].write_bytes(b"not a hyperscan database")
+    cached[2].write_bytes(b"not a hyperscan database")
     matcher = HyperscanMatcher(rules, cache=tmp_path)
     assert matcher.prescan(f"TOKEN={GITHUB_TOKEN}".encode()).possible
-    assert cached[1].read_bytes() != b"not a hyperscan database"
+    assert cached[2].read_bytes() != b"not a hyperscan database"
 
 
 def test_prefilter_pattern_is_a_relaxed_superset():
@@ -216,3 +216,20 @@ def test_small_databases_are_cached_on_disk_too(tmp_path, monkeypatch):
     assert compile_scanner([b"needle"], literal=True)(b"needle") == [(0, 6)]
     assert compile_scanner([b"other"], literal=True)(b"needle") == []
     assert len(list(tmp_path.glob("small-*.db"))) == 2
+
+
+def test_rules_for_named_files_are_asked_only_about_those_files(engines):
+    # pgpass-entry has no keyword and applies to .pgpass files only: the Hyperscan matcher keeps it (and
+    # the other rules with `paths`) out of the database every blob is scanned with, and asks a database
+    # of its own only for the files the rule names. Both backends find the same either way.
+    import random
+    import string
+
+    password = "".join(random.Random(5).choices(string.ascii_letters + string.digits, k=14))
+    line = f"db.internal:5432:billing:billing_rw:{password}\n"
+    portable, fast = engines
+    for path in (".pgpass", "home/ops/.pgpass", "notes.txt", "pgpass.conf"):
+        assert _found(portable, line, path) == _found(fast, line, path)
+    assert any(f[0] == "pgpass-entry" for f in _found(fast, line, "home/ops/.pgpass"))
+    assert not any(f[0] == "pgpass-entry" for f in _found(fast, line, "notes.txt"))
+    assert fast.matcher._names_file("pgpass.conf") and not fast.matcher._names_file("notes.txt")

@@ -259,3 +259,12 @@ def test_a_decoded_blob_reports_every_secret_in_it():
     found = {m.rule_id: m.secret for m in Engine(load_rules()).scan(line, "deploy.env")}
     assert found.get("aws-access-key-id") == "AKIAQYLPMN5HFIQR7XYZ"
     assert found.get("aws-secret-access-key") == "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"
+
+
+@given(st.binary(max_size=300).map(lambda b: bytes(c & 0x7F for c in b)))
+def test_ascii_printable_fast_path_says_what_str_isprintable_says(raw):
+    from scanner.engine.decoders import _printable
+
+    text = raw.decode("ascii")
+    expected = bool(raw) and sum(c.isprintable() or c in "\r\n\t" for c in text) >= 0.97 * len(text)
+    assert _printable(raw) == expected

@@ -100,6 +100,21 @@ def test_only_the_changed_lines_are_scanned_and_the_rest_carried_over():
     assert new[2].line == old[1].line + 1 and new[2].start == old[1].start + len(SECRET_LINES[0])
 
 
+def test_a_small_version_is_scanned_whole_without_comparing():
+    from scanner.engine.revisions import SMALL
+
+    before = CODE[: SMALL // 2]
+    before = before[: before.rfind(b"\n") + 1]
+    after = _insert(before, 0.5, [SECRET_LINES[1]])
+    assert len(after) < SMALL
+    engine = _Recording()
+    old = engine.scan(before, PATH)
+    engine.sizes.clear()
+    version = scan_revision(engine, after, PATH, Version(before, old))
+    assert engine.sizes == [len(after)] and version.matches == ENGINE.scan(after, PATH)
+    assert version.far_reaching is None  # not looked for: a small version is never compared
+
+
 def test_a_version_with_a_far_reaching_rule_keyword_is_scanned_whole():
     before = _insert(CODE, 0.2, [SECRET_LINES[7]])
     after = _insert(before, 0.6, [SECRET_LINES[0]])

@@ -298,11 +298,16 @@ def b64_text(raw: bytes) -> bytes | None:
 def _printable(out: bytes) -> bool:
     if not out:
         return False
+    if out.isascii():  # the usual case, counted in C: what str.isprintable says of ASCII, plus \r \n \t
+        return len(out.translate(None, _PRINTABLE_ASCII)) <= 0.03 * len(out)
     try:
         text = out.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return sum(c.isprintable() or c in "\r\n\t" for c in text) >= 0.97 * len(text)
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\r\n\t"
 
 
 def _percent_text(raw: bytes) -> bytes | None:

@@ -70,14 +70,14 @@ class PortableMatcher:
         """Keyword id -> ascending start offsets of its (ASCII case-insensitive) hits in the blob."""
         return self.prefilter.hits(data)
 
-    def prescan(self, data: bytes, hints: bool = False) -> Prescan:
+    def prescan(self, data: bytes, hints: bool = False, path: str = "") -> Prescan:
         """Keyword hits and (if hints) the ends of the hint words: the hint words are keywords too, so
         one pass finds both. The portable matcher cannot tell which rules can match or where."""
         hits = self.keyword_hits(data)
         return Prescan(hits, hint_ends=self.prefilter.extra_ends(hits) if hints else [])
 
     def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], Prescan]:
-        pre = self.prescan(data, hints)
+        pre = self.prescan(data, hints, path)
         return list(self._matches(data, path, pre)), pre
 
     def _matches(self, data: bytes, path: str, pre: Prescan) -> Iterator[Candidate]:

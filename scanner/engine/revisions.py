@@ -34,6 +34,9 @@ from scanner.model import Match
 
 REACH = 512  # bytes: the farthest a keyword hit's search window extends (rules reaching further scan whole)
 LINES = 32  # the most line breaks a match holds
+# A version shorter than this is scanned whole: the margins around any change cover most of it, and the
+# comparison with the base costs more than the bytes it could skip (most files in a history are this small).
+SMALL = 2 * (WINDOW + 2 * REACH)
 
 
 @dataclass(slots=True)
@@ -50,6 +53,8 @@ def scan_revision(engine, data: bytes, path: str, base: Version) -> Version:
     """This version of the file, with the matches of engine.scan(data, path), given base: another
     version of the same file, scanned as the same path."""
     size = len(data)
+    if size < SMALL:
+        return Version(data, engine.scan(data, path))
     same_start = _common_prefix(base.data, data)
     same_end = _common_suffix(base.data, data, min(len(base.data), size) - same_start)
     far_reaching = _far_reaching_now(engine, base, data, same_start, size - same_end)

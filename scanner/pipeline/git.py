@@ -93,6 +93,8 @@ def scan_git(repo: str, options: ScanOptions | None = None, branch: str | None =
         stats.files += 1
         stats.bytes += result.size
         kept = run.gate(result.matches)
+        if not kept:
+            continue  # most blobs: no provenance to build for each of their occurrences
         for occ in occurrences:
             run.collect(kept, occ.path, "git", replace(occ.provenance(), repo=name))
     stats.commits, stats.warnings = history.commits, list(history.warnings)

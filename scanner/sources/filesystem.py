@@ -146,6 +146,7 @@ class WideEncoding:
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
          (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_MARK_LEADS = frozenset(bom[:1] for bom, _ in _BOMS)
 # The NUL pattern of ASCII text, by the position of the non-NUL byte in each code unit.
 _NUL_PATTERNS = (("utf-32-le", 4, 0), ("utf-32-be", 4, 3), ("utf-16-le", 2, 0), ("utf-16-be", 2, 1))
 
@@ -179,6 +180,8 @@ def _printable(body: bytes, codec: str) -> bool:
 
 def as_utf8(data: bytes) -> bytes:
     """The text as UTF-8 if it is UTF-16 or UTF-32 (mark dropped), else the bytes as they are."""
+    if data[:1] not in _MARK_LEADS and data.find(b"\0", 0, SNIFF_BYTES) < 0:
+        return data  # most text: neither a byte-order mark nor a NUL, so not wide (one C search)
     wide = wide_encoding(data[:SNIFF_BYTES])
     if wide is None:
         return data
