@@ -5,6 +5,7 @@ import os
 import platform
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ class Run:
     peak_rss: int  # bytes, summed over the process and its children at the worst moment
     returncode: int
     stdout: bytes
+    cpu: float = 0.0  # user + system seconds of the process and every descendant it waited for
 
 
 def _tree_rss(root_pid: int) -> int:
@@ -59,24 +61,30 @@ def _pss(pid: int, fallback: int) -> int:
 
 def run(tool: str, cmd: list[str], cwd: str | None = None, env: dict | None = None) -> Run:
     peak = 0
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env={**os.environ, **(env or {})})
-    done = threading.Event()
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL,
+                                env={**os.environ, **(env or {})})
+        done = threading.Event()
 
-    def sample():
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
-            time.sleep(0.02)
+        def sample():
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss(proc.pid))
+                time.sleep(0.02)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, _ = proc.communicate()
-    elapsed = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    return Run(tool, elapsed, peak, proc.returncode, out)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        # wait4, not wait: its resource usage covers the process and the children it reaped (worker pools,
+        # git subprocesses), which is the CPU time a tool costs.
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        sampler.join()
+        out.seek(0)
+        stdout = out.read()
+    return Run(tool, elapsed, peak, proc.returncode, stdout, usage.ru_utime + usage.ru_stime)
 
 
 def available(binary: str) -> bool:
