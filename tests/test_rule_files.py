@@ -71,3 +71,17 @@ def test_a_regex_that_runs_too_long_is_stopped_and_reported(tmp_path):
     [skip] = json.loads(res.stdout)["summary"]["skipped"]
     assert skip["reason"] == "regex time limit: rule slow-rule not fully checked"
     assert Path(skip["path"]) == data
+
+
+def test_syntax_reads_escapes_classes_and_groups():
+    from scanner.rules.loader import _group_ends, _top_level_split
+    from scanner.rules.patterns import syntax
+
+    pattern = r"(?P<a>x\(|[])|(]y)[^]z]{1,2}\b|w"
+    kinds = [(kind, pattern[start:end]) for kind, start, end in syntax(pattern)]
+    assert kinds[:5] == [("(", "("), ("char", "?"), ("char", "P"), ("char", "<"), ("char", "a")]
+    assert ("escape", r"\(") in kinds and ("class", "[])|(]") in kinds and ("class", "[^]z]") in kinds
+    assert ("escape", r"\b") in kinds and kinds[-2:] == [("|", "|"), ("char", "w")]
+    # The `(` and `)` inside the escape and the class open and close no group.
+    assert _group_ends(pattern) == [(0, pattern.index("y") + 1)]
+    assert _top_level_split(r"a|[|]|(b|c)|\|") == ["a", "[|]", "(b|c)", r"\|"]

@@ -45,7 +45,7 @@ from scanner.engine.matcher import PortableMatcher, Prescan, keyword_lead
 from scanner.engine.optional_hyperscan import load_or_compile
 from scanner.rules.cache import cache_dir
 from scanner.rules.model import Rule, RuleError, RuleSet
-from scanner.rules.patterns import NAMED_GROUP
+from scanner.rules.patterns import NAMED_GROUP, syntax
 
 _MODE = hyperscan.HS_MODE_BLOCK
 _HS_VERSION = hyperscan.__version__  # type: ignore[attr-defined]  # the package's stubs omit it; names the cached databases
@@ -330,34 +330,22 @@ def prefilter_pattern(pattern: str, loose: bool = False) -> bytes:
     `prefilter: loose`): word-boundary assertions are dropped too (an assertion dropped only widens
     what matches), since beside a long digit or hex run one costs the scan several times over.
     """
-    out, i, n, in_class = [], 0, len(pattern), False
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            if not (loose and not in_class and pattern.startswith("b", i + 1)):
-                out.append(pattern[i:i + 2])
-            i += 2
+    out: list[str] = []
+    skip_to = 0  # the end of a named group's opening or a bounded repeat already written
+    for kind, start, end in syntax(pattern):
+        if start < skip_to:
             continue
-        if in_class:
-            in_class = c != "]"
-            out.append(c)
-        elif c == "[":
-            j = i + 1 + pattern.startswith("^", i + 1)
-            j += pattern.startswith("]", j)  # a leading ']' is a member, not the end
-            out.append(pattern[i:j])
-            in_class, i = True, j
-            continue
-        elif (m := NAMED_GROUP.match(pattern, i)) is not None:
+        if kind == "escape":
+            if not (loose and pattern[start + 1 : end] == "b"):
+                out.append(pattern[start:end])
+        elif kind == "(" and (m := NAMED_GROUP.match(pattern, start)) is not None:
             out.append("(?:")
-            i = m.end()
-            continue
-        elif (m := _BOUNDED.match(pattern, i)) is not None:
+            skip_to = m.end()
+        elif kind == "char" and (m := _BOUNDED.match(pattern, start)) is not None:
             out.append(f"{{{m.group(1)},}}")
-            i = m.end()
-            continue
+            skip_to = m.end()
         else:
-            out.append(c)
-        i += 1
+            out.append(pattern[start:end])
     return "".join(out).encode()
 
 

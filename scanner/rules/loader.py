@@ -42,6 +42,7 @@ from typing import NoReturn
 
 from scanner.rules import cache as rule_cache
 from scanner.rules.model import CONFIDENCES, KINDS, PREFILTERS, PRIVILEGES, ROLES, Rule, RuleError, RuleSet
+from scanner.rules.patterns import syntax
 
 _CACHE_FORMAT = 10  # bump when Rule's fields, their validation or what is measured of patterns change
 
@@ -297,25 +298,13 @@ def may_backtrack(pattern: str) -> bool:
 
 
 def _group_ends(pattern: str) -> list[tuple[int, int]]:
-    """(start, end) of each group: the offsets of its `(` and its `)`, escapes and classes read past."""
-    out, stack, i, in_class = [], [], 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            if pattern[i + 1 : i + 2] == "]" or pattern[i + 1 : i + 3] == "^]":
-                i += 2 if pattern[i + 1] == "]" else 3
-                continue
-        elif c == "(":
-            stack.append(i)
-        elif c == ")" and stack:
-            out.append((stack.pop(), i))
-        i += 1
+    """(start, end) of each group: the offsets of its `(` and its `)`."""
+    out, stack = [], []
+    for kind, at, _ in syntax(pattern):
+        if kind == "(":
+            stack.append(at)
+        elif kind == ")" and stack:
+            out.append((stack.pop(), at))
     return out
 
 
@@ -340,24 +329,13 @@ def _repeated_group_bodies(pattern: str) -> list[str]:
 
 def _top_level_split(body: str) -> list[str]:
     """The alternatives of a group's contents (split at `|` outside nested groups and classes)."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(body):
-        c = body[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            parts.append(body[start:i])
-            start = i + 1
-        i += 1
+    parts, depth, start = [], 0, 0
+    for kind, at, _ in syntax(body):
+        if kind in ("(", ")"):
+            depth += 1 if kind == "(" else -1
+        elif kind == "|" and depth == 0:
+            parts.append(body[start:at])
+            start = at + 1
     parts.append(body[start:])
     return parts
 

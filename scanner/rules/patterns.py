@@ -15,11 +15,36 @@ for it, and trying the starts within the lead of every hit finds every match.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 # The parser behind re, the only width calculator in the stdlib; private, so typeshed has no stubs for it.
 from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_]\w*>")
+
+
+def syntax(pattern: str) -> Iterator[tuple[str, int, int]]:
+    """The pattern read left to right as (kind, start, end) pieces: "escape" (a backslash and what it
+    escapes), "class" (a whole [...] set; a `]` right after `[` or `[^` is a member), "(", ")", "|", or
+    "char" (any other single character). The one hand-written reader of pattern syntax: the group and
+    alternative walks of scanner.rules.loader and the Hyperscan prefilter writer all read through it
+    (tests/test_rule_files.py::test_syntax_reads_escapes_classes_and_groups)."""
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            yield "escape", i, min(i + 2, n)
+            i += 2
+        elif c == "[":
+            j = i + 1 + pattern.startswith("^", i + 1)
+            j += pattern.startswith("]", j)
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            yield "class", i, min(j + 1, n)
+            i = j + 1
+        else:
+            yield (c if c in "()|" else "char"), i, i + 1
+            i += 1
 
 
 def parse_plain(pattern: str):
