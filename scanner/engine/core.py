@@ -1,7 +1,7 @@
 """The hybrid engine, in stages:
 
-1. candidates: a matcher (scanner.engine.matcher) yields (rule, regex match) pairs;
-2. confirm: entropy floor, placeholders, format checks, filler -> _Candidate;
+1. rule matches: a matcher (scanner.engine.matcher) yields (rule, regex match) pairs (RuleMatch);
+2. confirm: entropy floor, placeholders, format checks, filler -> _Claim;
 3. context (scanner.engine.context): literals, names, comments, lookups; generic secrets found by name;
 4. decode (scanner.engine.decoders): base64, percent-encoding, JSON escapes, scanned again and reported
    at the outer span;
@@ -49,7 +49,9 @@ _ALLOW_RE = re.compile("|".join(re.escape(m) for m in ALLOW_MARKERS).encode())
 
 
 @dataclass(slots=True)
-class _Candidate:
+class _Claim:
+    """A rule's claim that text is a secret, until overlapping claims are resolved into matches."""
+
     rule: Rule
     start: int
     end: int
@@ -97,7 +99,7 @@ class Engine:
                 cand.demote("in a test file")
         return _to_matches(data, _resolve_overlaps(candidates))
 
-    def _candidates(self, data: bytes, path: str, depth: int, region: tuple[int, int] | None = None) -> list[_Candidate]:
+    def _candidates(self, data: bytes, path: str, depth: int, region: tuple[int, int] | None = None) -> list[_Claim]:
         context = self.context
         hints = context is not None and context.wants_hints(path)
         lo, hi = region or (0, len(data))
@@ -110,14 +112,14 @@ class Engine:
                 c.start, c.end = c.start + lo, c.end + lo
             hint_ends = [end + lo for end in hint_ends]
         if context is not None:
-            candidates = context.refine(data, path, candidates, _Candidate, hint_ends if hints else None, region)
+            candidates = context.refine(data, path, candidates, _Claim, hint_ends if hints else None, region)
             if depth < decoders.MAX_DEPTH:
                 for c in self._decoded(text, depth, pre.decoder_facts):
                     c.start, c.end = c.start + lo, c.end + lo
                     candidates.append(c)
         return candidates
 
-    def _decoded(self, data: bytes, depth: int, facts: decoders.Facts | None) -> list[_Candidate]:
+    def _decoded(self, data: bytes, depth: int, facts: decoders.Facts | None) -> list[_Claim]:
         """Candidates inside encoded spans, moved to the outer span (the place a reader can find)."""
         found = []
         for start, end, text, how in decoders.decoded_spans(data, facts):
@@ -129,7 +131,7 @@ class Engine:
         return found
 
 
-def _confirm(rule: Rule, m, data: bytes) -> _Candidate | None:
+def _confirm(rule: Rule, m, data: bytes) -> _Claim | None:
     start, end = m.span("secret")
     if start < 0 or end <= start:
         return None
@@ -165,7 +167,7 @@ def _confirm(rule: Rule, m, data: bytes) -> _Candidate | None:
             reasons.append(f"{rule.check} check failed")
         elif verdict:
             reasons.append(f"{rule.check} check passed")
-    return _Candidate(rule, start, end, secret, round(entropy, 3), confidence, reasons, groups)
+    return _Claim(rule, start, end, secret, round(entropy, 3), confidence, reasons, groups)
 
 
 _NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -183,24 +185,24 @@ def _name_start(data: bytes, pos: int) -> int | None:
     return i
 
 
-def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
+def _resolve_overlaps(candidates: list[_Claim]) -> list[_Claim]:
     """Where several rules claim overlapping text, keep the most specific, most confident claim."""
     if len(candidates) < 2:
         return candidates
-    accepted: list[_Candidate] = []
-    for cand in sorted(candidates, key=_Candidate.priority, reverse=True):
+    accepted: list[_Claim] = []
+    for cand in sorted(candidates, key=_Claim.priority, reverse=True):
         if all(cand.end <= a.start or cand.start >= a.end or _apart_inside(cand, a) for a in accepted):
             accepted.append(cand)
     return accepted
 
 
-def _apart_inside(a: _Candidate, b: _Candidate) -> bool:
+def _apart_inside(a: _Claim, b: _Claim) -> bool:
     """Two candidates decoded from the same span at separate places in its decoded text."""
     return (a.inner is not None and b.inner is not None and (a.start, a.end) == (b.start, b.end)
             and (a.inner[1] <= b.inner[0] or a.inner[0] >= b.inner[1]))
 
 
-def _to_matches(data: bytes, candidates: list[_Candidate]) -> list[Match]:
+def _to_matches(data: bytes, candidates: list[_Claim]) -> list[Match]:
     """Line and column are computed only here, for confirmed candidates, counting newlines incrementally."""
     matches: list[Match] = []
     line, counted_to = 1, 0
@@ -235,7 +237,7 @@ def _to_matches(data: bytes, candidates: list[_Candidate]) -> list[Match]:
     return matches
 
 
-def _masked_snippet(data: bytes, lo: int, hi: int, candidates: list[_Candidate]) -> str:
+def _masked_snippet(data: bytes, lo: int, hi: int, candidates: list[_Claim]) -> str:
     """The text around a secret with every secret in it replaced by its preview, whichever finding each
     belongs to (an encoded span by its decoded secret's preview): a snippet never discloses a secret
     (tests/test_engine.py::test_snippets_mask_every_secret_on_the_line)."""

@@ -20,7 +20,7 @@ from scanner.rules.patterns import KEYWORD_LEAD
 if TYPE_CHECKING:
     from scanner.engine.decoders import Facts
 
-Candidate = tuple[Rule, "object"]  # (rule, regex match object with a 'secret' group)
+RuleMatch = tuple[Rule, "object"]  # (rule, regex match object with a 'secret' group): what a matcher yields
 
 # The most time one rule's regex may take over one blob (the `regex` module's timeout): a pattern that
 # backtracks without end on some input is stopped there, and the blob reported as not fully checked.
@@ -32,7 +32,7 @@ REGEX_SECONDS = 5.0
 class Matcher(Protocol):
     name: str
 
-    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], Prescan]:
+    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[RuleMatch], Prescan]:
         """The candidates, and what the matcher learnt of the blob on the way: (if hints) the ascending
         offsets just after each context hint word, and perhaps the decoders' facts."""
 
@@ -76,11 +76,11 @@ class PortableMatcher:
         hits = self.keyword_hits(data)
         return Prescan(hits, hint_ends=self.prefilter.extra_ends(hits) if hints else [])
 
-    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[Candidate], Prescan]:
+    def scan(self, data: bytes, path: str, hints: bool) -> tuple[list[RuleMatch], Prescan]:
         pre = self.prescan(data, hints, path)
         return list(self._matches(data, path, pre)), pre
 
-    def _matches(self, data: bytes, path: str, pre: Prescan) -> Iterator[Candidate]:
+    def _matches(self, data: bytes, path: str, pre: Prescan) -> Iterator[RuleMatch]:
         size, hits = len(data), pre.hits
         # Rules sharing keywords and window size share their search windows: computed once per blob.
         windows_for: dict[tuple, list[tuple[int, int]]] = {}

@@ -44,7 +44,7 @@ _LOCAL_OR_EXAMPLE_HOST = re.compile(
 )
 _WEAK_WORDS = frozenset({"pass", "password", "secret", "pwd", "passwd", "pw"})
 
-MakeCandidate = Callable[..., object]
+MakeClaim = Callable[..., object]
 
 
 class ContextAnalyzer:
@@ -64,7 +64,7 @@ class ContextAnalyzer:
         """Generic secrets are found by name only where the format is known; elsewhere from URL query strings."""
         return self.generic_rule is not None and bool(path) and bool(language_for(path) or format_for(path))
 
-    def refine(self, data: bytes, path: str, candidates: list, make: MakeCandidate,
+    def refine(self, data: bytes, path: str, candidates: list, make: MakeClaim,
                hint_ends: list[int] | None = None, region: tuple[int, int] | None = None) -> list:
         """Candidates with context applied (some dropped, some demoted), plus generic secrets found by name.
 
@@ -152,7 +152,7 @@ class ContextAnalyzer:
 
     # --- generic secrets found by name -------------------------------------------------------------
 
-    def _generic(self, view: _View, sites: list[Site], taken: list, make: MakeCandidate) -> list:
+    def _generic(self, view: _View, sites: list[Site], taken: list, make: MakeClaim) -> list:
         found, seen = [], set()
         for site in sites:
             if not site.literal or site.is_key or not site.name or site.comment:
@@ -166,7 +166,7 @@ class ContextAnalyzer:
                 found.append(cand)
         return found
 
-    def _judge_value(self, view: _View, site: Site, make: MakeCandidate):
+    def _judge_value(self, view: _View, site: Site, make: MakeClaim):
         assert site.name is not None  # _generic passes only sites with a name
         kind = secret_name_kind(site.name)
         if kind is None:
