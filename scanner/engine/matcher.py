@@ -36,6 +36,10 @@ class Matcher(Protocol):
         """The candidates, and what the matcher learnt of the blob on the way: (if hints) the ascending
         offsets just after each context hint word, and perhaps the decoders' facts."""
 
+    def take_notes(self) -> tuple[list[str], int]:
+        """What the scans since the last call could not finish (rules out of regex time, regions past the
+        decoders' budget), and reset."""
+
 
 class PortableMatcher:
     """pyahocorasick keyword hits, then the rule's regex (compiled on first use) near them."""

@@ -42,7 +42,7 @@ def scan_input(fh: BinaryIO, path: str = "<stdin>", options: ScanOptions | None 
     whatever its size; an archive or compressed stream is opened as a file's would be."""
     options = options or ScanOptions()
     run = ScanRun(options)
-    out = scan_reader(fh, path, run.engine.scan, options.archive_limits or Limits())
+    out = scan_reader(fh, path, run.engine.scan, options.archive_limits or Limits(), run.engine.matcher.take_notes)
     run.stats.files, run.stats.bytes, run.stats.streamed = max(out.files, 1), out.size, int(out.streamed)
     run.stats.archives += out.archive
     run.stats.skipped.extend(out.skips)

@@ -127,7 +127,7 @@ def scan_batch(items: list, spec: EngineSpec, reading: Reading) -> Iterator[tupl
         for work in items:
             assert isinstance(work, FileWork)
             yield work, scan_file(work.path, engine.scan, reading.limits, reading.max_size,
-                                  shard=(work.shard, work.shards))
+                                  shard=(work.shard, work.shards), notes=engine.matcher.take_notes)
         return
     assert isinstance(reading, GitReading)
     # Git work names the path the blob is scanned as and the file's later version (its base); the

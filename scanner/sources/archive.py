@@ -113,14 +113,13 @@ class FileOutcome:
     streamed: bool = False
     warnings: list[str] = field(default_factory=list)  # for the scan's summary (ScanStats.warnings)
 
-    def note(self, path: str, scan: LeafScan) -> None:
-        """What the engine could not finish on this file: a rule regex out of time (an incomplete skip),
-        the decoders' budget spent (a warning). Read from the engine behind `scan` where it keeps such
-        notes (its matcher's take_notes); a plain callable has none."""
-        take = getattr(getattr(getattr(scan, "__self__", None), "matcher", None), "take_notes", None)
-        if take is None:
+    def note(self, path: str, notes: TakeNotes | None) -> None:
+        """What the engine could not finish on this file, from `notes` (the engine's matcher's take_notes:
+        the rules whose regex ran out of time, an incomplete skip each, and how many regions spent the
+        decoders' budget, a warning)."""
+        if notes is None:
             return
-        timed_out, spent = take()
+        timed_out, spent = notes()
         for rule_id in sorted(set(timed_out)):
             self.skips.append(Skip(path, f"regex time limit: rule {rule_id} not fully checked", incomplete=True))
         if spent:
@@ -304,6 +303,9 @@ def _describe(exc: BaseException, what: str) -> str:
 
 
 LeafScan = Callable[[bytes, str], list[Match]]
+# What the engine could not finish since the last call: rule ids out of regex time, regions past the
+# decoders' budget (scanner.engine.matcher.PortableMatcher.take_notes).
+TakeNotes = Callable[[], tuple[list[str], int]]
 
 
 class _Walker(Budget):
@@ -481,11 +483,11 @@ class _Walker(Budget):
 
 
 def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: int = CHUNK,
-              chunk: int = CHUNK, shard: tuple[int, int] = (0, 1)) -> FileOutcome | Skip:
+              chunk: int = CHUNK, shard: tuple[int, int] = (0, 1), notes: TakeNotes | None = None) -> FileOutcome | Skip:
     """The outcome of _scan_file, with what the engine could not finish noted (FileOutcome.note)."""
     got = _scan_file(path, scan, limits, max_size, chunk, shard)
     if isinstance(got, FileOutcome):
-        got.note(path, scan)
+        got.note(path, notes)
     return got
 
 
@@ -534,7 +536,8 @@ def _scan_file(path: str, scan: LeafScan, limits: Limits, max_size: int, chunk: 
     return out
 
 
-def scan_reader(fh: Readable, name: str, scan: LeafScan, limits: Limits = Limits()) -> FileOutcome:
+def scan_reader(fh: Readable, name: str, scan: LeafScan, limits: Limits = Limits(),
+                notes: TakeNotes | None = None) -> FileOutcome:
     """Scan a stream that can be read once (standard input) in bounded memory: text in chunks, an
     archive member by member, as scan_file reads a file (tests/test_stream.py)."""
     out = FileOutcome()
@@ -546,7 +549,7 @@ def scan_reader(fh: Readable, name: str, scan: LeafScan, limits: Limits = Limits
     except walker.errors as exc:
         what = "archive; the rest of it was not scanned" if out.archive else "stream"
         out.skips.append(Skip(name, _describe(exc, what), incomplete=True))
-    out.note(name, scan)
+    out.note(name, notes)
     return out
 
 
