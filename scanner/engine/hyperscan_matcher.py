@@ -1,4 +1,4 @@
-"""The Hyperscan matcher backend (optional: `pip install secret-sprawl[fast]`).
+"""The Hyperscan matcher backend (a dependency wherever Hyperscan has wheels; the portable matcher elsewhere).
 
 Hyperscan databases, each scanned over the raw blob in one C pass, answer the questions the portable
 matcher answers with an Aho-Corasick walk and then more cheaply:
