@@ -268,3 +268,12 @@ def test_ascii_printable_fast_path_says_what_str_isprintable_says(raw):
     text = raw.decode("ascii")
     expected = bool(raw) and sum(c.isprintable() or c in "\r\n\t" for c in text) >= 0.97 * len(text)
     assert _printable(raw) == expected
+
+
+@given(st.text(alphabet="abcdefABCDEF0123456789+/_-", min_size=1, max_size=80))
+def test_mixed_run_needs_a_digit_and_both_cases(run):
+    from scanner.engine.decoders import _mixed
+
+    raw = run.encode()
+    expected = any(c.isdigit() for c in run) and any(c.isupper() for c in run) and any(c.islower() for c in run)
+    assert _mixed(b"  " + raw + b"  ", 2, 2 + len(raw)) == expected

@@ -194,7 +194,10 @@ def _base64_runs(data: bytes, pos: int = 0, stop: int | None = None) -> Iterator
 
 
 def _mixed(data: bytes, start: int, end: int) -> bool:
-    """Whether data[start:end] holds a digit and both cases."""
+    """Whether data[start:end] holds a digit and both cases. A run with letters of one case only, the lower
+    (hex ids, the bulk of the runs in logs), is told by one C call first: a third of the decoders' time there."""
+    if data[start:end].islower():
+        return False
     return (_DIGIT(data, start, end) is not None and _UPPER(data, start, end) is not None
             and _LOWER(data, start, end) is not None)
 
