@@ -209,10 +209,16 @@ def _load_baseline(path: Path | None):
     return Baseline.load(path)
 
 
-def emit(result, common: CommonOptions, kind: str, target: str) -> None:
+def emit(result, common: CommonOptions, kind: str, target: str, root: str = ".") -> None:
     """Record (with --db), analyze (with --inventory), render, write, print the closing summary and exit
-    with the findings' exit code."""
+    with the findings' exit code. `root` is a path in the scanned repository (SARIF names where it lives)."""
     from scanner import api
+
+    if common.fmt == "sarif" and result.repo is not None:
+        from scanner.sources.vcs import local_vcs
+
+        if (vcs := local_vcs(root)) is not None:
+            result.vcs.setdefault(result.repo, vcs)
 
     inventory = _load_inventory(common.inventory_file)  # before recording: a bad inventory writes nothing
     if common.validate:

@@ -50,7 +50,7 @@ def scan(paths, common: CommonOptions, respect_gitignore, history, scan_binaries
             click.echo(f"sprawl: no such file or folder: {', '.join(missing)}", err=True)
             sys.exit(EXIT_ERROR)
         result = scan_paths(list(paths), options)
-    emit(result, common, "git" if history else "scan", " ".join(paths))
+    emit(result, common, "git" if history else "scan", " ".join(paths), root=paths[0] if paths != ("-",) else ".")
 
 
 @main.command("git")
@@ -81,7 +81,7 @@ def git_command(repo, common: CommonOptions, branch, since_commit, whole_blobs):
 
     options = common.scan_options()
     options.whole_blobs = whole_blobs
-    emit(scan_git(repo, options, branch, since_commit, walk=walk), common, "git", repo)
+    emit(scan_git(repo, options, branch, since_commit, walk=walk), common, "git", repo, root=repo)
 
 
 @main.command()
@@ -105,7 +105,7 @@ def staged(files, common: CommonOptions):
     result = scan_staged(list(files) or None, common.scan_options())
     if result.findings and common.fmt == "text":
         click.echo(STAGED_HINT, err=True)
-    emit(result, common, "staged", " ".join(files) or ".")
+    emit(result, common, "staged", " ".join(files) or ".", root=files[0] if files else ".")
 
 
 @main.command("install-hook")

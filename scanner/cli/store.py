@@ -217,7 +217,31 @@ def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_
                           min_confidence=min_confidence, min_score=min_score, min_band=min_band, owner=owner)
     with _datastore_errors(db_path):
         result = list_findings(db_path, where, show_secrets)
+        if fmt == "sarif":
+            result.vcs.update(_swept_repositories(db_path))
     write_report(result, fmt, output, private=show_secrets)
+
+
+def _swept_repositories(db_path: Path) -> dict:
+    """Repository name -> where it lives, for SARIF: the host's URL (or the local clone's remote), the commit
+    at its HEAD and its default branch, as far as known; never credentials (scanner.sources.vcs.public_url)."""
+    from scanner.model import VersionControl
+    from scanner.sources.vcs import local_vcs, public_url
+    from scanner.store import Store
+
+    store = Store(db_path, create=False)
+    try:
+        rows = list(store.db.query("SELECT name, path, url, default_branch FROM repositories ORDER BY id"))
+    finally:
+        store.close()
+    out: dict[str, VersionControl] = {}
+    for row in rows:
+        local = local_vcs(row["path"]) if row["path"] and Path(row["path"]).is_dir() else None
+        uri = public_url(row["url"] or "") or (local.repository_uri if local else "")
+        if uri and row["name"] not in out:
+            out[row["name"]] = VersionControl(uri, local.revision_id if local else "",
+                                              row["default_branch"] or (local.branch if local else ""))
+    return out
 
 
 @contextmanager

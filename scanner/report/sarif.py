@@ -1,7 +1,8 @@
 """SARIF 2.1.0, as GitHub code scanning reads it: rule metadata with markdown help, RFC 3986 URIs, partial
 fingerprints, `level` from the blast-radius band (else the confidence), `security-severity` from the score
-(else the rule's privilege), one run per repository, and each history location's repository and commit
-(tests/test_report_history.py)."""
+(else the rule's privilege), one run per repository with its `versionControlProvenance` where the
+repository's URL is known, and each history location's repository and commit (tests/test_report_history.py,
+tests/test_sarif_provenance.py)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from scanner import __version__
-from scanner.model import Finding, Location, ScanResult
+from scanner.model import Finding, Location, ScanResult, VersionControl
 
 _LEVEL = {"high": "error", "medium": "warning", "low": "note"}
 _BAND_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -54,14 +55,18 @@ def render(result: ScanResult) -> str:
     doc = {
         "$schema": _SCHEMA,
         "version": "2.1.0",
-        "runs": [_run(repo, results, rules) for repo, results in sorted(runs.items())] or [_run("", [], rules)],
+        "runs": [_run(repo, results, rules, result.vcs.get(repo)) for repo, results in sorted(runs.items())]
+        or [_run(result.repo or "", [], rules, result.vcs.get(result.repo or ""))],
     }
     return json.dumps(doc, indent=2) + "\n"
 
 
-def _run(repo: str, results: list[dict], rules: list[dict]) -> dict:
+def _run(repo: str, results: list[dict], rules: list[dict], vcs: VersionControl | None) -> dict:
     run: dict = {"tool": {"driver": {"name": "secret-sprawl", "version": __version__, "rules": rules}},
                  "results": results}
+    if vcs is not None:  # the URL was stripped of credentials where it was read (scanner.sources.vcs)
+        details = {"repositoryUri": vcs.repository_uri, "revisionId": vcs.revision_id, "branch": vcs.branch}
+        run["versionControlProvenance"] = [{k: v for k, v in details.items() if v}]
     if repo:
         # One run per repository (a datastore export spans many); the category keeps their alerts apart.
         run["automationDetails"] = {"id": f"secret-sprawl/{repo}/"}
