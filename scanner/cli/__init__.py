@@ -237,23 +237,25 @@ def emit(result, common: CommonOptions, kind: str, target: str, root: str = ".")
 
 
 def write_report(result, fmt: str, output: str | None, private: bool = False, color: str = "auto",
-                 quiet: bool = False, verbose: bool = False) -> None:
+                 quiet: bool = False, verbose: bool = False, listing: bool = False) -> None:
     """Render, write, print the closing summary and exit: 1 with findings, else 3 when some input could not
     be read (a run that read less than it was given never looks clean), else 0. --quiet: a clean run
-    prints nothing at all."""
+    prints nothing at all. `listing`: a datastore listing, closed with its own counts, not a scan's."""
     from scanner.report import render
+    from scanner.report.listing import listing_lines
     from scanner.report.summary import summary_lines
 
     code = exit_code(result)
     if quiet and code == EXIT_CLEAN:
         sys.exit(code)
-    report = render(result, fmt, color=use_color(color, output), max_skips=None if verbose else 20)
+    report = render(result, fmt, color=use_color(color, output), max_skips=None if verbose else 20, listing=listing)
     if output:
         write_atomically(Path(output), report, private)
     else:
         click.echo(report, nl=False)
     if (fmt != "text" or output) and not quiet:
-        for line in summary_lines(result, max_skips=10**9 if verbose else 20):
+        lines = listing_lines(result) if listing else summary_lines(result, max_skips=10**9 if verbose else 20)
+        for line in lines:
             click.echo(f"sprawl: {line}", err=True)
     sys.exit(code)
 

@@ -219,7 +219,7 @@ def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_
         result = list_findings(db_path, where, show_secrets)
         if fmt == "sarif":
             result.vcs.update(_swept_repositories(db_path))
-    write_report(result, fmt, output, private=show_secrets)
+    write_report(result, fmt, output, private=show_secrets, listing=True)
 
 
 def _swept_repositories(db_path: Path) -> dict:
