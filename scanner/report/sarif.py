@@ -31,34 +31,49 @@ def _uri(path: str) -> str:
 
 
 def render(result: ScanResult) -> str:
+    return _document(_runs(result))
+
+
+def render_incidents(incidents: list[tuple[str, ScanResult]]) -> str:
+    """Triage as SARIF: each leaked bundle its own run(s), told apart by an automation id naming the bundle."""
+    runs = []
+    for bundle, result in incidents:
+        for run in _runs(result):
+            run["automationDetails"] = {"id": f"secret-sprawl/triage/{bundle}/"}
+            run.setdefault("properties", {})["bundle"] = bundle
+            runs.append(run)
+    return _document(runs)
+
+
+def _document(runs: list[dict]) -> str:
+    return json.dumps({"$schema": _SCHEMA, "version": "2.1.0", "runs": runs}, indent=2) + "\n"
+
+
+def _runs(result: ScanResult) -> list[dict]:
     used = sorted({f.rule_id for f in result.findings})
     index = {rule_id: i for i, rule_id in enumerate(used)}
-    rules = []
-    for rule_id in used:
-        rule = result.ruleset.by_id[rule_id]
-        rules.append({
-            "id": rule.id,
-            "name": "".join(w.capitalize() for w in rule.id.split("-")),
-            "shortDescription": {"text": rule.name},
-            "fullDescription": {"text": f"{rule.name} ({rule.provider}, {rule.kind})."},
-            "help": {"text": rule.remediation or "Revoke the credential and load it from a secret store.",
-                     "markdown": _help_markdown(rule)},
-            "helpUri": rule.references[0] if rule.references else None,
-            "properties": {"tags": ["security", "secret", rule.provider], "security-severity": _severity(rule.privilege)},
-        })
-        if rules[-1]["helpUri"] is None:
-            del rules[-1]["helpUri"]
+    rules = [_rule(result.ruleset.by_id[rule_id]) for rule_id in used]
     runs: dict[str, list[dict]] = defaultdict(list)
     for f in result.findings:
         for loc in f.locations:
             runs[loc.provenance.repo or result.repo or ""].append(_result(f, loc, index[f.rule_id]))
-    doc = {
-        "$schema": _SCHEMA,
-        "version": "2.1.0",
-        "runs": [_run(repo, results, rules, result.vcs.get(repo)) for repo, results in sorted(runs.items())]
-        or [_run(result.repo or "", [], rules, result.vcs.get(result.repo or ""))],
+    return ([_run(repo, results, rules, result.vcs.get(repo)) for repo, results in sorted(runs.items())]
+            or [_run(result.repo or "", [], rules, result.vcs.get(result.repo or ""))])
+
+
+def _rule(rule) -> dict:
+    out = {
+        "id": rule.id,
+        "name": "".join(w.capitalize() for w in rule.id.split("-")),
+        "shortDescription": {"text": rule.name},
+        "fullDescription": {"text": f"{rule.name} ({rule.provider}, {rule.kind})."},
+        "help": {"text": rule.remediation or "Revoke the credential and load it from a secret store.",
+                 "markdown": _help_markdown(rule)},
+        "properties": {"tags": ["security", "secret", rule.provider], "security-severity": _severity(rule.privilege)},
     }
-    return json.dumps(doc, indent=2) + "\n"
+    if rule.references:
+        out["helpUri"] = rule.references[0]
+    return out
 
 
 def _run(repo: str, results: list[dict], rules: list[dict], vcs: VersionControl | None) -> dict:
