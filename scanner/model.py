@@ -185,6 +185,7 @@ class FindingAnalysis:
     link: dict[str, Any]
     blast_radius: dict[str, Any]
     computed_at: str | None = None  # from the datastore: when the analysis was recorded
+    contacts: list[str] = field(default_factory=list)  # the owner's contacts, from the inventory
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
