@@ -17,7 +17,7 @@ import click
 from scanner import __version__
 from scanner.engine.backends import BACKENDS
 from scanner.model import CONFIDENCES
-from scanner.store.paths import DEFAULT_DB
+from scanner.store.paths import DEFAULT_DB, DEFAULT_DB_HELP
 
 if TYPE_CHECKING:
     from scanner.pipeline.options import ScanOptions
@@ -176,7 +176,7 @@ def report_options(func):
     @click.option("--no-context", is_flag=True,
                   help="Skip syntactic context (tree-sitter, line parsers, decoders): faster, noisier.")
     @click.option("--db", "record_db", is_flag=False, flag_value=DEFAULT_DB, default=None, metavar="PATH",
-                  help=f"Record the findings in this datastore (--db alone: {DEFAULT_DB}).")
+                  help=f"Record the findings in this datastore (--db alone: {DEFAULT_DB_HELP}).")
     @click.option("--store-secrets", is_flag=True, help="With --db: store full secret values (off by default).")
     @click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="Link findings to owners in this inventory and score their blast radius.")
@@ -224,16 +224,40 @@ def emit(result, common: CommonOptions, kind: str, target: str, root: str = ".")
     if common.validate:
         api.validate_result(result, common.validation_options())
     if common.record_db:
-        recorded = api.record_scan(common.record_db, result, kind, target, inventory=inventory,
+        from scanner.store.paths import resolve_db
+
+        db = resolve_db(common.record_db, root)
+        if common.record_db != DEFAULT_DB:
+            warn_if_in_work_tree(db)
+        recorded = api.record_scan(db, result, kind, target, inventory=inventory,
                                    store_secrets=common.store_secrets, public_repos=frozenset(common.public_repos))
         scored = " with links and scores" if recorded.analysed else ""
-        click.echo(f"sprawl: recorded as scan {recorded.scan_id}{scored} in {common.record_db}", err=True)
+        click.echo(f"sprawl: recorded as scan {recorded.scan_id}{scored} in {db}", err=True)
     if (inventory is not None or common.public_repos) and any(f.analysis is None for f in result.findings):
         api.analyze_result(result, inventory, public_repos=frozenset(common.public_repos))
     if common.fmt == "html":
         api.score_unscored(result)
     write_report(result, common.fmt, common.output, private=common.show_secrets, color=common.color,
                  quiet=common.quiet, verbose=common.verbose)
+
+
+def warn_if_in_work_tree(db) -> None:
+    """One line on standard error when a named datastore would be picked up by `git add -A`."""
+    from scanner.store.paths import work_tree_warning
+
+    if (warning := work_tree_warning(db)) is not None:
+        click.echo(f"sprawl: warning: {warning}", err=True)
+
+
+def db_option_default(ctx, param, value):
+    """The `--db` of the datastore commands: the path given (with a warning when it lies in a work tree
+    and git does not ignore it), else the default place (scanner.store.paths.default_db)."""
+    from scanner.store.paths import default_db
+
+    if value is None:
+        return default_db()
+    warn_if_in_work_tree(value)
+    return value
 
 
 def write_report(result, fmt: str, output: str | None, private: bool = False, color: str = "auto",

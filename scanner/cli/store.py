@@ -7,16 +7,16 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, main
+from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, db_option_default, main
 from scanner.model import BAND_NAMES, CONFIDENCES
-from scanner.store.paths import DEFAULT_DB
+from scanner.store.paths import DEFAULT_DB_HELP
 
 EXIT_INCOMPLETE = 3  # DESIGN section 9: some input could not be read, and nothing new was found in the rest
 
 
 def _db_option(func):
-    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-                        show_default=True, help="The datastore file.")(func)
+    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        callback=db_option_default, help=f"The datastore file (default: {DEFAULT_DB_HELP}).")(func)
 
 
 def _key_option(func):
