@@ -185,6 +185,7 @@ class FindingAnalysis:
     link: dict[str, Any]
     blast_radius: dict[str, Any]
     computed_at: str | None = None  # from the datastore: when the analysis was recorded
+    contacts: list[str] = field(default_factory=list)  # the owner's contacts, from the inventory
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -261,6 +262,17 @@ class ScanStats:
     scanned_blobs: list[str] = field(default_factory=list)  # git: blob ids scanned (or found binary) this run
 
 
+@dataclass(frozen=True)
+class VersionControl:
+    """Where a scanned repository lives (SARIF `versionControlProvenance`): a URL never carrying
+    credentials, the commit scanned and the branch, each empty where unknown
+    (tests/test_sarif_provenance.py)."""
+
+    repository_uri: str
+    revision_id: str = ""
+    branch: str = ""
+
+
 @dataclass
 class ScanResult:
     findings: list[Finding]
@@ -269,6 +281,8 @@ class ScanResult:
     # Portable fingerprint -> secret, in memory only, for keying the datastore; reporters never read it.
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
     repo: str | None = None  # the repository the scan ran in, as a sweep names it (None outside git)
+    # Repository name (as locations and `repo` name it) -> where it lives; filled for SARIF.
+    vcs: dict[str, VersionControl] = field(default_factory=dict)
 
 
 # --- validation: what a credential's own provider said (scanner.validate asks; reports only read it) ---

@@ -134,10 +134,12 @@ def test_store_secrets_is_the_only_way_to_keep_plaintext(two_copies):
     assert GITHUB_TOKEN in {f["secret"] for f in shown}
 
 
-def test_db_alone_records_to_the_default_path(two_copies):
-    res = run_sprawl("scan", "src", "--db", cwd=two_copies, env=KEY_ENV)
-    assert res.returncode == 1 and (two_copies / ".sprawl" / "sprawl.db").exists()
-    assert mode(two_copies / ".sprawl") == 0o700
+def test_db_alone_records_to_the_default_path(two_copies, tmp_path):
+    """Outside git: the user data directory, never the scanned folder (tests/test_db_paths.py has the rest)."""
+    data = tmp_path / "data"
+    res = run_sprawl("scan", "src", "--db", cwd=two_copies, env={**KEY_ENV, "XDG_DATA_HOME": str(data)})
+    assert res.returncode == 1 and (data / "secret-sprawl" / "sprawl.db").exists()
+    assert mode(data / "secret-sprawl") == 0o700 and not (two_copies / ".sprawl").exists()
 
 
 def test_git_and_staged_record_too(tmp_path):

@@ -40,7 +40,8 @@ class Analysis:
         return FindingAnalysis(owner=link.owner, identity=link.identity, link_status=link.status,
                                link_confidence=link.confidence, link_methods=link.methods,
                                ambiguous=link.ambiguous, orphaned=link.orphaned, score=score.score,
-                               band=score.band, link=link.to_dict(), blast_radius=score.to_dict())
+                               band=score.band, link=link.to_dict(), blast_radius=score.to_dict(),
+                               contacts=list(known.contacts) if (known := self.inventory.owner(link.owner)) else [])
 
 
 def analyze(findings: list[Finding] | list[Subject], inventory: Inventory, *, today: date | None = None,

@@ -197,6 +197,10 @@ def read_scores(store, finding_ids=None) -> dict[int, dict]:
     for row in store.db.query(f"SELECT * FROM links{where} ORDER BY id", params):
         if row["finding_id"] in out:
             out[row["finding_id"]]["links"].append(dict(row, evidence=json.loads(row["evidence"])))
+    contacts = {row["id"]: json.loads(row["contacts"] or "[]") for row in store.db.query("SELECT id, contacts FROM owners")}
+    for stored in out.values():  # the chosen link's owner's contacts
+        chosen = next((lk for lk in stored["links"] if lk["evidence"].get("chosen")), None)
+        stored["contacts"] = contacts.get(chosen["owner_id"], []) if chosen else []
     return out
 
 
@@ -233,4 +237,4 @@ def stored_analysis(stored: dict) -> FindingAnalysis:
                            link_confidence=link["confidence"], link_methods=link["methods"],
                            ambiguous=link["ambiguous"], orphaned=link["orphaned"], score=stored["score"],
                            band=stored["band"], link=link, blast_radius=stored["factors"],
-                           computed_at=stored["computed_at"])
+                           computed_at=stored["computed_at"], contacts=stored.get("contacts", []))

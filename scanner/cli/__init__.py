@@ -17,7 +17,7 @@ import click
 from scanner import __version__
 from scanner.engine.backends import BACKENDS
 from scanner.model import CONFIDENCES
-from scanner.store.paths import DEFAULT_DB
+from scanner.store.paths import DEFAULT_DB, DEFAULT_DB_HELP
 
 if TYPE_CHECKING:
     from scanner.pipeline.options import ScanOptions
@@ -176,7 +176,7 @@ def report_options(func):
     @click.option("--no-context", is_flag=True,
                   help="Skip syntactic context (tree-sitter, line parsers, decoders): faster, noisier.")
     @click.option("--db", "record_db", is_flag=False, flag_value=DEFAULT_DB, default=None, metavar="PATH",
-                  help=f"Record the findings in this datastore (--db alone: {DEFAULT_DB}).")
+                  help=f"Record the findings in this datastore (--db alone: {DEFAULT_DB_HELP}).")
     @click.option("--store-secrets", is_flag=True, help="With --db: store full secret values (off by default).")
     @click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="Link findings to owners in this inventory and score their blast radius.")
@@ -209,19 +209,30 @@ def _load_baseline(path: Path | None):
     return Baseline.load(path)
 
 
-def emit(result, common: CommonOptions, kind: str, target: str) -> None:
+def emit(result, common: CommonOptions, kind: str, target: str, root: str = ".") -> None:
     """Record (with --db), analyze (with --inventory), render, write, print the closing summary and exit
-    with the findings' exit code."""
+    with the findings' exit code. `root` is a path in the scanned repository (SARIF names where it lives)."""
     from scanner import api
+
+    if common.fmt == "sarif" and result.repo is not None:
+        from scanner.sources.vcs import local_vcs
+
+        if (vcs := local_vcs(root)) is not None:
+            result.vcs.setdefault(result.repo, vcs)
 
     inventory = _load_inventory(common.inventory_file)  # before recording: a bad inventory writes nothing
     if common.validate:
         api.validate_result(result, common.validation_options())
     if common.record_db:
-        recorded = api.record_scan(common.record_db, result, kind, target, inventory=inventory,
+        from scanner.store.paths import resolve_db
+
+        db = resolve_db(common.record_db, root)
+        if common.record_db != DEFAULT_DB:
+            warn_if_in_work_tree(db)
+        recorded = api.record_scan(db, result, kind, target, inventory=inventory,
                                    store_secrets=common.store_secrets, public_repos=frozenset(common.public_repos))
         scored = " with links and scores" if recorded.analysed else ""
-        click.echo(f"sprawl: recorded as scan {recorded.scan_id}{scored} in {common.record_db}", err=True)
+        click.echo(f"sprawl: recorded as scan {recorded.scan_id}{scored} in {db}", err=True)
     if (inventory is not None or common.public_repos) and any(f.analysis is None for f in result.findings):
         api.analyze_result(result, inventory, public_repos=frozenset(common.public_repos))
     if common.fmt == "html":
@@ -230,24 +241,45 @@ def emit(result, common: CommonOptions, kind: str, target: str) -> None:
                  quiet=common.quiet, verbose=common.verbose)
 
 
+def warn_if_in_work_tree(db) -> None:
+    """One line on standard error when a named datastore would be picked up by `git add -A`."""
+    from scanner.store.paths import work_tree_warning
+
+    if (warning := work_tree_warning(db)) is not None:
+        click.echo(f"sprawl: warning: {warning}", err=True)
+
+
+def db_option_default(ctx, param, value):
+    """The `--db` of the datastore commands: the path given (with a warning when it lies in a work tree
+    and git does not ignore it), else the default place (scanner.store.paths.default_db)."""
+    from scanner.store.paths import default_db
+
+    if value is None:
+        return default_db()
+    warn_if_in_work_tree(value)
+    return value
+
+
 def write_report(result, fmt: str, output: str | None, private: bool = False, color: str = "auto",
-                 quiet: bool = False, verbose: bool = False) -> None:
+                 quiet: bool = False, verbose: bool = False, listing: bool = False) -> None:
     """Render, write, print the closing summary and exit: 1 with findings, else 3 when some input could not
     be read (a run that read less than it was given never looks clean), else 0. --quiet: a clean run
-    prints nothing at all."""
+    prints nothing at all. `listing`: a datastore listing, closed with its own counts, not a scan's."""
     from scanner.report import render
+    from scanner.report.listing import listing_lines
     from scanner.report.summary import summary_lines
 
     code = exit_code(result)
     if quiet and code == EXIT_CLEAN:
         sys.exit(code)
-    report = render(result, fmt, color=use_color(color, output), max_skips=None if verbose else 20)
+    report = render(result, fmt, color=use_color(color, output), max_skips=None if verbose else 20, listing=listing)
     if output:
         write_atomically(Path(output), report, private)
     else:
         click.echo(report, nl=False)
     if (fmt != "text" or output) and not quiet:
-        for line in summary_lines(result, max_skips=10**9 if verbose else 20):
+        lines = listing_lines(result) if listing else summary_lines(result, max_skips=10**9 if verbose else 20)
+        for line in lines:
             click.echo(f"sprawl: {line}", err=True)
     sys.exit(code)
 

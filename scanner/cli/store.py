@@ -7,16 +7,16 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, main
+from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, db_option_default, main
 from scanner.model import BAND_NAMES, CONFIDENCES
-from scanner.store.paths import DEFAULT_DB
+from scanner.store.paths import DEFAULT_DB_HELP
 
 EXIT_INCOMPLETE = 3  # DESIGN section 9: some input could not be read, and nothing new was found in the rest
 
 
 def _db_option(func):
-    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-                        show_default=True, help="The datastore file.")(func)
+    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        callback=db_option_default, help=f"The datastore file (default: {DEFAULT_DB_HELP}).")(func)
 
 
 def _key_option(func):
@@ -217,7 +217,31 @@ def findings(db_path, fmt, output, rule, provider, repo, status, new_since, min_
                           min_confidence=min_confidence, min_score=min_score, min_band=min_band, owner=owner)
     with _datastore_errors(db_path):
         result = list_findings(db_path, where, show_secrets)
-    write_report(result, fmt, output, private=show_secrets)
+        if fmt == "sarif":
+            result.vcs.update(_swept_repositories(db_path))
+    write_report(result, fmt, output, private=show_secrets, listing=True)
+
+
+def _swept_repositories(db_path: Path) -> dict:
+    """Repository name -> where it lives, for SARIF: the host's URL (or the local clone's remote), the commit
+    at its HEAD and its default branch, as far as known; never credentials (scanner.sources.vcs.public_url)."""
+    from scanner.model import VersionControl
+    from scanner.sources.vcs import local_vcs, public_url
+    from scanner.store import Store
+
+    store = Store(db_path, create=False)
+    try:
+        rows = list(store.db.query("SELECT name, path, url, default_branch FROM repositories ORDER BY id"))
+    finally:
+        store.close()
+    out: dict[str, VersionControl] = {}
+    for row in rows:
+        local = local_vcs(row["path"]) if row["path"] and Path(row["path"]).is_dir() else None
+        uri = public_url(row["url"] or "") or (local.repository_uri if local else "")
+        if uri and row["name"] not in out:
+            out[row["name"]] = VersionControl(uri, local.revision_id if local else "",
+                                              row["default_branch"] or (local.branch if local else ""))
+    return out
 
 
 @contextmanager

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE, main
+from scanner.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE, main, validation_flags, validation_options, write_atomically
 
-TRIAGE_FORMATS = ["text", "json", "markdown", "html"]
+TRIAGE_FORMATS = ["text", "json", "markdown", "html", "sarif", "csv"]  # as scanner.report.triage_report renders
 
 
 @main.command()
@@ -16,13 +16,17 @@ TRIAGE_FORMATS = ["text", "json", "markdown", "html"]
 @click.option("--inventory", type=click.Path(exists=True, dir_okay=False),
               help="Agent inventory (YAML) to link credentials to owners.")
 @click.option("-f", "--format", "fmt", type=click.Choice(TRIAGE_FORMATS), default="text", show_default=True,
-              help="Report format (markdown pastes into an incident ticket).")
+              help="Report format (markdown pastes into an incident ticket; sarif and csv: one row per credential).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
 @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default="medium", show_default=True)
 @click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
 @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Load rules from these files or folders instead of the built-in rules.")
-def triage(bundles, inventory, fmt, output, min_confidence, jobs, rules_paths):
+@click.option("--validate", is_flag=True,
+              help="Ask each credential's own provider whether it is live (a live key ranks first; off by default).")
+@validation_flags
+def triage(bundles, inventory, fmt, output, min_confidence, jobs, rules_paths, validate, endpoints,
+           allow_internal_endpoints, validation_rps, validation_budget):
     """Triage leaked bundles: which credentials, whose, how bad, and what to revoke first.
 
     Each BUNDLE (an archive, a log, a folder) is one incident. Credentials are ranked by blast
@@ -33,6 +37,7 @@ def triage(bundles, inventory, fmt, output, min_confidence, jobs, rules_paths):
     Examples:
       sprawl triage support-bundle.tar.gz
       sprawl triage agent-logs/ --inventory inventory.yaml -f markdown -o incident.md
+      sprawl triage bundle.zip --validate -f sarif -o incident.sarif
     Exit codes: 0 no credentials, 1 credentials found, 2 usage or input error.
     """
     from scanner.cli.progress import progress_for_terminal
@@ -41,14 +46,20 @@ def triage(bundles, inventory, fmt, output, min_confidence, jobs, rules_paths):
     from scanner.report.triage_report import render_triage
     from scanner.sources.archive import Limits
 
+    checked = validation_options(endpoints, allow_internal_endpoints, validation_rps, validation_budget)
     # A leaked bundle's binaries (a core dump, a SQLite cache) are read for their printable strings.
     options = ScanOptions(min_confidence=min_confidence, jobs=jobs, rules_paths=list(rules_paths) or None,
                           use_ignore_files=False, progress=progress_for_terminal(),
                           archive_limits=Limits(scan_binaries=True))
-    incidents = run_triage(list(bundles), inventory, options)
+    on_scanned = None
+    if validate:
+        from scanner import api
+
+        on_scanned = lambda result: api.validate_result(result, checked)  # noqa: E731
+    incidents = run_triage(list(bundles), inventory, options, on_scanned)
     report = render_triage(incidents, fmt)
     if output:
-        Path(output).write_text(report, encoding="utf-8")
+        write_atomically(Path(output), report)
         click.echo(f"sprawl: triage report written to {output}", err=True)
     else:
         click.echo(report, nl=False)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import main, validation_flags, validation_options
-from scanner.store.paths import DEFAULT_DB
+from scanner.cli import db_option_default, main, validation_flags, validation_options
+from scanner.store.paths import DEFAULT_DB_HELP
 
 _DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -27,8 +27,8 @@ def _seconds(text: str | None) -> float | None:
 
 @main.command()
 @click.argument("fingerprints", nargs=-1)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="The datastore holding the findings.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              callback=db_option_default, help=f"The datastore holding the findings (default: {DEFAULT_DB_HELP}).")
 @click.option("--max-age", metavar="AGE", help="Reuse an answer younger than this (3600, 90m, 12h, 7d); else ask again.")
 @validation_flags
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -67,8 +67,8 @@ def validate(fingerprints: tuple[str, ...], db_path: Path, max_age: str | None, 
 
 @main.command()
 @click.argument("fingerprint")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="The datastore holding the finding.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              callback=db_option_default, help=f"The datastore holding the finding (default: {DEFAULT_DB_HELP}).")
 @click.option("--confirm", is_flag=True, help="Send the revocation (without it: print what would be sent).")
 @click.option("--secret-stdin", is_flag=True,
               help="Read the secret on standard input (when the datastore was written without --store-secrets).")

@@ -8,6 +8,7 @@ one is given).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scanner.analysis.analyze import Analysis, analyze
@@ -34,6 +35,8 @@ class Entry:
     where: list[str]
     reasons: list[str] = field(default_factory=list)  # the score's main factors, for the reader
     link_confidence: float | None = None  # of the owner link
+    owner_id: str = ""  # the owner (or identity) alone; `owner` adds its contacts for the reader
+    contacts: list[str] = field(default_factory=list)  # the owner's contacts, as the inventory gives them
 
     @property
     def owner_how(self) -> str:
@@ -58,6 +61,8 @@ class Incident:
     entries: list[Entry]
     stats: ScanStats
     scoring: str  # "blast-radius"
+    # The scan behind it, every finding with its analysis: what the SARIF and CSV formats render.
+    result: ScanResult | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         s = self.stats
@@ -67,32 +72,42 @@ class Incident:
                 "entries": [e.to_dict() for e in self.entries]}
 
 
-def triage(bundles: list[str], inventory_path: str | None = None, options: ScanOptions | None = None) -> list[Incident]:
+def triage(bundles: list[str], inventory_path: str | None = None, options: ScanOptions | None = None,
+           on_scanned: Callable[[ScanResult], None] | None = None) -> list[Incident]:
+    """One Incident per bundle; `on_scanned` sees each scan before it is ranked (validation: a live key
+    ranks first)."""
     inventory = _load_inventory(inventory_path)
-    return [triage_result(bundle, scan_paths([bundle], options or ScanOptions()), inventory) for bundle in bundles]
+    incidents = []
+    for bundle in bundles:
+        result = scan_paths([bundle], options or ScanOptions())
+        if on_scanned is not None:
+            on_scanned(result)
+        incidents.append(triage_result(bundle, result, inventory))
+    return incidents
 
 
 def triage_result(bundle: str, result: ScanResult, inventory=None) -> Incident:
     analysis = _analyze(result, inventory)
     entries = []
     for f in result.findings:
+        f.analysis = analysis.finding_analysis(f.fingerprint)
         if f.fingerprint not in analysis.scores:
             continue  # an identifier: evidence on the secret beside it (Link.identifiers), never an entry
         seen = sorted(t for loc in f.locations if (t := loc.provenance.seen or loc.provenance.date))
         where = [f"{loc.path}:{loc.line}" for loc in f.locations[:MAX_WHERE]]
         link, score = analysis.links[f.fingerprint], analysis.scores[f.fingerprint]
-        owner = link.owner or link.identity or "unknown"
-        contacts = known.contacts if (known := analysis.inventory.owner(owner)) else []
+        owner_id = owner = link.owner or link.identity or "unknown"
+        contacts = list(known.contacts) if (known := analysis.inventory.owner(owner)) else []
         if contacts:
             owner = f"{owner} ({', '.join(contacts)})"
         detail = link.label if link.owner or link.identity else "no inventory link"
         top = sorted(score.factors, key=lambda x: -x.points)[:3]
         entry = Entry(f, score.score, score.band, owner, detail, len(f.locations), seen[0] if seen else None,
                       seen[-1] if seen else None, where, [f"{x.name} {x.points:g}/{x.maximum}: {x.reason}" for x in top],
-                      link.confidence)
+                      link.confidence, owner_id, contacts)
         entries.append(entry)
     entries.sort(key=lambda e: (-e.score, -e.count, e.finding.rule_id, e.finding.fingerprint))
-    return Incident(bundle, entries, result.stats, "blast-radius")
+    return Incident(bundle, entries, result.stats, "blast-radius", result)
 
 
 def _load_inventory(path: str | None) -> Inventory | None:

@@ -8,13 +8,15 @@ from scanner.model import ScanResult
 FORMATS = ("text", "json", "jsonl", "sarif", "csv", "html")
 
 
-def render(result: ScanResult, fmt: str, *, color: bool = False, max_skips: int | None = 20) -> str:
-    """The report in a format; text lists at most max_skips skipped inputs (None: every one)."""
+def render(result: ScanResult, fmt: str, *, color: bool = False, max_skips: int | None = 20,
+           listing: bool = False) -> str:
+    """The report in a format; text lists at most max_skips skipped inputs (None: every one), and closes a
+    datastore listing (`listing`) with its own counts rather than a scan's."""
     renderer: Callable[..., str]
     if fmt == "text":
         from scanner.report.text import render as renderer
 
-        return renderer(result, color=color, max_skips=max_skips)
+        return renderer(result, color=color, max_skips=max_skips, listing=listing)
     if fmt == "json":
         from scanner.report.json_report import render_json as renderer
     elif fmt == "jsonl":

@@ -66,3 +66,36 @@ def markdown_prose(text: str) -> str:
     """Text for a Markdown line or table cell: no HTML tag (< > &), no table break (|), one line."""
     return (display(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace("|", "\\|"))
+
+
+_URL = re.compile(r"\b(?:https?://|mailto:)[^\s<>\"'`]+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", re.IGNORECASE)
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def html_link(target: str) -> str:
+    """HTML for one contact or address: an `<a href>` for an http, https or mailto URL (a bare e-mail
+    address becomes mailto:), anything else (javascript:, data:, a name) escaped text
+    (tests/test_triage_html.py)."""
+    from html import escape
+
+    href = target if "://" in target or target.lower().startswith("mailto:") else None
+    if href is None and re.fullmatch(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", target):
+        href = "mailto:" + target
+    if href is None or not href.lower().startswith(_SAFE_SCHEMES):
+        return escape(display(target))
+    return f'<a href="{escape(href, quote=True)}" rel="noreferrer noopener">{escape(display(target))}</a>'
+
+
+def html_linkify(text: str) -> str:
+    """Escaped HTML of prose with its http, https and mailto URLs and e-mail addresses made links; nothing
+    else becomes a link."""
+    from html import escape
+
+    out, last = [], 0
+    for m in _URL.finditer(text):
+        url = m.group().rstrip(".,;:)")
+        out.append(escape(display(text[last:m.start()])))
+        out.append(html_link(url))
+        last = m.start() + len(url)
+    out.append(escape(display(text[last:])))
+    return "".join(out)

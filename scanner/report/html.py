@@ -1,6 +1,7 @@
 """A self-contained HTML report: one file, no network, opens from disk.
 
-Findings sorted by blast radius with owner, band and factors (click a column to re-sort); the
+Findings sorted by blast radius with owner (and the owner's contacts), band and factors (click a column
+header to re-sort, again to reverse; tests/test_html_owners.py), and a filter box; the
 blast-radius distribution drawn as an inline SVG chart; owners and the credentials each must
 rotate; sprawl per credential. Without an inventory the findings are still scored (all unowned).
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from scanner import __version__
 from scanner.model import Finding, FindingAnalysis, ScanResult, band
+from scanner.report.escape import html_link
 from scanner.report.text import link_label
 
 BUCKETS = [(0, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89), (90, 100)]
@@ -26,7 +28,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid
 vertical-align:top}th{background:#eef0f6;cursor:pointer;user-select:none}th.sorted-desc:after{content:" \\25BC"}
 th.sorted-asc:after{content:" \\25B2"}code{font-size:12px}.band{color:#fff;border-radius:3px;padding:1px 6px;
 font-weight:600}.muted{color:#667}.factors{font-size:12px;color:#445}.summary span{margin-right:1.5em}
-#distribution{background:#fff;border:1px solid #dde}
+#distribution{background:#fff;border:1px solid #dde}.contacts{font-size:12px;font-weight:normal}
 """
 
 _JS = r"""
@@ -115,7 +117,7 @@ def render(result: ScanResult) -> str:
     for f in findings:
         a = _analysis(f)
         link = a.link
-        owner = escape(link_label(a))
+        owner = escape(link_label(a)) + _contacts(a.contacts)
         repos = {loc.provenance.repo for loc in f.locations if loc.provenance.repo}
         first = f.first_location
         where = (f"{escape(first.provenance.repo) + ': ' if first.provenance.repo else ''}{escape(first.path)}:{first.line}"
@@ -140,7 +142,9 @@ def render(result: ScanResult) -> str:
             f'<li>{_band(_analysis(x).band)} {_analysis(x).score} <code>{escape(x.preview)}</code> '
             f'{escape(x.rule_name)} <span class="muted">via {escape(_analysis(x).identity or "-")}; '
             f'{escape(x.remediation)}</span></li>' for x in by_owner[owner])
-        owner_blocks.append(f'<h3>{escape(owner)} <span class="muted">({len(by_owner[owner])} to rotate)</span></h3>'
+        contacts = _analysis(by_owner[owner][0]).contacts if owner != "unowned" else []
+        owner_blocks.append(f'<h3>{escape(owner)} <span class="muted">({len(by_owner[owner])} to rotate)</span>'
+                            f'{_contacts(contacts)}</h3>'
                             f"<ul>{items}</ul>")
 
     sprawl_rows = []
@@ -178,6 +182,13 @@ def render(result: ScanResult) -> str:
 <script>{_JS}</script>
 </body></html>
 """
+
+
+def _contacts(contacts: list[str]) -> str:
+    """The owner's contacts under its name: e-mail and web addresses as links, anything else as text."""
+    if not contacts:
+        return ""
+    return '<div class="contacts">' + ", ".join(html_link(c) for c in contacts) + "</div>"
 
 
 def _analysis(f: Finding) -> FindingAnalysis:

@@ -1,7 +1,8 @@
 """SARIF 2.1.0, as GitHub code scanning reads it: rule metadata with markdown help, RFC 3986 URIs, partial
 fingerprints, `level` from the blast-radius band (else the confidence), `security-severity` from the score
-(else the rule's privilege), one run per repository, and each history location's repository and commit
-(tests/test_report_history.py)."""
+(else the rule's privilege), one run per repository with its `versionControlProvenance` where the
+repository's URL is known, and each history location's repository and commit (tests/test_report_history.py,
+tests/test_sarif_provenance.py)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from scanner import __version__
-from scanner.model import Finding, Location, ScanResult
+from scanner.model import Finding, Location, ScanResult, VersionControl
 
 _LEVEL = {"high": "error", "medium": "warning", "low": "note"}
 _BAND_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -30,38 +31,57 @@ def _uri(path: str) -> str:
 
 
 def render(result: ScanResult) -> str:
+    return _document(_runs(result))
+
+
+def render_incidents(incidents: list[tuple[str, ScanResult]]) -> str:
+    """Triage as SARIF: each leaked bundle its own run(s), told apart by an automation id naming the bundle."""
+    runs = []
+    for bundle, result in incidents:
+        for run in _runs(result):
+            run["automationDetails"] = {"id": f"secret-sprawl/triage/{bundle}/"}
+            run.setdefault("properties", {})["bundle"] = bundle
+            runs.append(run)
+    return _document(runs)
+
+
+def _document(runs: list[dict]) -> str:
+    return json.dumps({"$schema": _SCHEMA, "version": "2.1.0", "runs": runs}, indent=2) + "\n"
+
+
+def _runs(result: ScanResult) -> list[dict]:
     used = sorted({f.rule_id for f in result.findings})
     index = {rule_id: i for i, rule_id in enumerate(used)}
-    rules = []
-    for rule_id in used:
-        rule = result.ruleset.by_id[rule_id]
-        rules.append({
-            "id": rule.id,
-            "name": "".join(w.capitalize() for w in rule.id.split("-")),
-            "shortDescription": {"text": rule.name},
-            "fullDescription": {"text": f"{rule.name} ({rule.provider}, {rule.kind})."},
-            "help": {"text": rule.remediation or "Revoke the credential and load it from a secret store.",
-                     "markdown": _help_markdown(rule)},
-            "helpUri": rule.references[0] if rule.references else None,
-            "properties": {"tags": ["security", "secret", rule.provider], "security-severity": _severity(rule.privilege)},
-        })
-        if rules[-1]["helpUri"] is None:
-            del rules[-1]["helpUri"]
+    rules = [_rule(result.ruleset.by_id[rule_id]) for rule_id in used]
     runs: dict[str, list[dict]] = defaultdict(list)
     for f in result.findings:
         for loc in f.locations:
             runs[loc.provenance.repo or result.repo or ""].append(_result(f, loc, index[f.rule_id]))
-    doc = {
-        "$schema": _SCHEMA,
-        "version": "2.1.0",
-        "runs": [_run(repo, results, rules) for repo, results in sorted(runs.items())] or [_run("", [], rules)],
+    return ([_run(repo, results, rules, result.vcs.get(repo)) for repo, results in sorted(runs.items())]
+            or [_run(result.repo or "", [], rules, result.vcs.get(result.repo or ""))])
+
+
+def _rule(rule) -> dict:
+    out = {
+        "id": rule.id,
+        "name": "".join(w.capitalize() for w in rule.id.split("-")),
+        "shortDescription": {"text": rule.name},
+        "fullDescription": {"text": f"{rule.name} ({rule.provider}, {rule.kind})."},
+        "help": {"text": rule.remediation or "Revoke the credential and load it from a secret store.",
+                 "markdown": _help_markdown(rule)},
+        "properties": {"tags": ["security", "secret", rule.provider], "security-severity": _severity(rule.privilege)},
     }
-    return json.dumps(doc, indent=2) + "\n"
+    if rule.references:
+        out["helpUri"] = rule.references[0]
+    return out
 
 
-def _run(repo: str, results: list[dict], rules: list[dict]) -> dict:
+def _run(repo: str, results: list[dict], rules: list[dict], vcs: VersionControl | None) -> dict:
     run: dict = {"tool": {"driver": {"name": "secret-sprawl", "version": __version__, "rules": rules}},
                  "results": results}
+    if vcs is not None:  # the URL was stripped of credentials where it was read (scanner.sources.vcs)
+        details = {"repositoryUri": vcs.repository_uri, "revisionId": vcs.revision_id, "branch": vcs.branch}
+        run["versionControlProvenance"] = [{k: v for k, v in details.items() if v}]
     if repo:
         # One run per repository (a datastore export spans many); the category keeps their alerts apart.
         run["automationDetails"] = {"id": f"secret-sprawl/{repo}/"}

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 _CONF_COLOR = {"high": "red", "medium": "yellow", "low": "cyan"}
 
 
-def render(result: ScanResult, color: bool = False, max_skips: int | None = 20) -> str:
+def render(result: ScanResult, color: bool = False, max_skips: int | None = 20, listing: bool = False) -> str:
+    """The findings grouped by file, then the closing lines: a scan's counters, or for a datastore
+    listing (`listing`) its own counts and the `sprawl mark` hint (scanner.report.listing)."""
     def style(text: str, **kw) -> str:
         return click.style(text, **kw) if color else text
 
@@ -43,9 +45,16 @@ def render(result: ScanResult, color: bool = False, max_skips: int | None = 20) 
             if f.remediation:
                 out.append(f"      fix: {f.remediation}")
         out.append("")
-    out.extend(summary_lines(result, max_skips=10**9 if max_skips is None else max_skips))
+    if listing:
+        from scanner.report.listing import MARK_HINT, listing_lines
+
+        out.extend(listing_lines(result))
+        hint = MARK_HINT
+    else:
+        out.extend(summary_lines(result, max_skips=10**9 if max_skips is None else max_skips))
+        hint = ALLOW_HINT
     if result.findings:
-        out.append(ALLOW_HINT)
+        out.append(hint)
     return "\n".join(out) + "\n"
 
 

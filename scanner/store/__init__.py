@@ -1,13 +1,13 @@
 """The findings datastore: SQLite through sqlite-utils, one row per credential (keyed fingerprint),
 every location kept, schema versioned and migrated forward. See schema.py for the tables.
 
-Names load on first use: a command that only needs DEFAULT_DB does not import SQLite helpers."""
+Names load on first use: a command that only needs the default path does not import SQLite helpers."""
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from scanner.store.paths import DEFAULT_DB
+from scanner.store.paths import DEFAULT_DB, default_db
 
 _EXPORTS = {
     "LocationRow": "scanner.store.db", "Observed": "scanner.store.db", "Store": "scanner.store.db",
@@ -27,4 +27,4 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-__all__ = ["DEFAULT_DB", "LocationRow", "Observed", "Store", "StoreError", "credential_key", "load_key"]
+__all__ = ["DEFAULT_DB", "default_db", "LocationRow", "Observed", "Store", "StoreError", "credential_key", "load_key"]
