@@ -32,8 +32,9 @@ from pathlib import Path
 
 from scanner.analysis.analyze import analyze
 from scanner.analysis.governance import all_views
-from scanner.analysis.subject import Subject, facts_of, is_identifier, subject_facts
+from scanner.analysis.subject import Subject, is_identifier, subject_facts
 from scanner.findings.collect import portable_fingerprint
+from scanner.findings.facts import facts_of
 from scanner.inventory.importers import import_sources
 from scanner.inventory.loader import from_document, parse_yaml
 from scanner.model import Finding

@@ -92,10 +92,8 @@ def record_scan(db_path: str | Path, result: ScanResult, kind: str, target: str,
     from scanner.store.record import record_result
 
     def then(store: Store, ids: dict[str, int], scan_id: int) -> None:
-        # Facts are kept whether or not an inventory is given: `analyze --db` later reads them.
-        from scanner.analysis.store_io import analyze_recorded, write_facts
+        from scanner.analysis.store_io import analyze_recorded
 
-        write_facts(store, result, ids)
         answers = {ids[f.fingerprint]: f.validation for f in result.findings
                    if f.validation is not None and f.fingerprint in ids}
         if answers:
@@ -166,7 +164,7 @@ def validate_stored(db_path: str | Path, fingerprints: list[str], options: Valid
             result = kept.get(fid) or asked.get(fid)
             if result is not None:
                 row = rows[fid]
-                out.append(StoredValidation(row["portable_fingerprint"], row["rule_id"], row["preview"], result,
+                out.append(StoredValidation(row["keyed_fingerprint"], row["rule_id"], row["preview"], result,
                                             reused=fid in kept))
         return out
     finally:
@@ -318,9 +316,9 @@ def _explain_stored(fingerprint: str, db: str | Path) -> Explanation:
     if stored is None:
         raise SprawlError(f"finding {fingerprint} has no score yet: run `sprawl analyze --db {db} --inventory FILE` "
                           "(or scan with --db and --inventory)")
-    head = (f"{row['portable_fingerprint']}  {row['rule_id']}  {row['preview']}  "
+    head = (f"{row['keyed_fingerprint']}  {row['rule_id']}  {row['preview']}  "
             f"(recorded {stored['computed_at']})")
-    return Explanation(row["portable_fingerprint"], head, stored_link(stored), stored["factors"],
+    return Explanation(row["keyed_fingerprint"], head, stored_link(stored), stored["factors"],
                        credential_key=row["credential_key"], computed_at=stored["computed_at"])
 
 

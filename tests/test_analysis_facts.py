@@ -96,5 +96,5 @@ def test_an_identifier_beside_an_unowned_secret_is_kept_as_its_evidence(tmp_path
     [pair] = [f for f in found if f["rule_id"] == "aws-secret-access-key"]
     assert "analysis" not in next(f for f in found if f["rule_id"] == "aws-access-key-id")
     assert pair["analysis"]["link"]["identifiers"][0].startswith("aws-access-key-id ")
-    stored = run_sprawl("explain", pair["fingerprint"][:12], "--db", str(db), env=KEY)
+    stored = run_sprawl("explain", pair["fingerprint"], "--db", str(db), env=KEY)
     assert "identifier beside it (evidence, not scored): aws-access-key-id" in stored.stdout.decode()
