@@ -32,22 +32,28 @@ def stored_facts(row: dict) -> dict:
 
 
 def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[str] = frozenset()) -> StoredFindings:
-    """Every open or revoked credential in the datastore, with what stored_facts() reads of it.
+    """Every open or revoked credential in the datastore, with what stored_facts() reads of it and what its
+    provider said last (table `validations`: liveness and privilege, ahead of what the datastore knew, as a scan
+    with --validate scores; tests/test_validate_sweep.py).
 
     Allowed findings (triaged as not a problem) are left out."""
+    from scanner.analysis.annotate import validated
     from scanner.rules import load_rules
+    from scanner.store import validations
     from scanner.store.record import to_finding
 
     rules = load_rules().by_id  # what the datastore does not keep of a rule: whether its key is publishable
     kept = read_facts(store)
+    rows = [row for row in store.query_findings(min_confidence=min_confidence) if row["status"] != "allowed"]
+    answers = validations.latest(store, [row["id"] for row in rows])
     subjects, ids = [], {}
-    for row in store.query_findings(min_confidence=min_confidence):
-        if row["status"] == "allowed":
-            continue
+    for row in rows:
         f = to_finding(row, store.locations_of(row["id"]))
         f.publishable = rules[f.rule_id].publishable if f.rule_id in rules else False
+        f.validation = answers.get(row["id"])
         pairs = kept.get(row["id"]) or facts_of(f, f.secret)  # kept at scan time, else what the row itself says
-        subjects.append(Subject(f, public_repos=public_repos, facts=subject_facts(pairs), **stored_facts(row)))
+        fields = {**stored_facts(row), **(validated(f.validation) if f.validation is not None else {})}
+        subjects.append(Subject(f, public_repos=public_repos, facts=subject_facts(pairs), **fields))
         ids[f.fingerprint] = row["id"]
     return StoredFindings(subjects, ids)
 
