@@ -115,8 +115,8 @@ def _too_deep(text: str, name: str) -> str:
                 if len(frames) >= MAX_DEPTH:
                     path = [str(f[1]) for f in frames if f[0] and f[1] is not None]
                     field = (path[0] if len(path) == 1 else f"{path[0]} > ... > {path[-1]}") if path else "(top level)"
-                    return (f"{name}:{event.start_mark.line + 1}: field '{field[:80]}': nested more than "
-                            f"{MAX_DEPTH} levels deep")
+                    line = event.start_mark.line + 1 if event.start_mark else "?"
+                    return f"{name}:{line}: field '{field[:80]}': nested more than {MAX_DEPTH} levels deep"
                 frames.append([isinstance(event, yaml.MappingStartEvent), None, True])
     except yaml.YAMLError:
         pass
