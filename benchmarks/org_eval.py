@@ -206,8 +206,11 @@ metadata:
     })
     t.append(Truth("prod admin key pair (manifest + public log)", "aws-secret-access-key", prod_secret,
                    "agent:deployer", "team:platform", True))
-    t.append(Truth("pretty-printed GCP key of a GKE WI account", "private-key-pem", pem.strip(),
-                   "service_account:prod/reporter", "team:data", True, where="platform:secrets/gcp-sa.json"))
+    # The key file's rule reads the private key as the JSON holds it (newlines escaped) and its identity.
+    gcp_truth = Truth("pretty-printed GCP key of a GKE WI account", "gcp-service-account-key-file",
+                      json.dumps(pem.strip())[1:-1], "service_account:prod/reporter", "team:data", True,
+                      where="platform:secrets/gcp-sa.json")
+    t.append(gcp_truth)
     # alpha and beta: the same MCP config (two servers, their own literals), their own CODEOWNERS.
     gh_alpha, pw_alpha, pw_beta = ghp(), rnd(18), rnd(18)
 
@@ -315,7 +318,7 @@ credentials:
     org.views = {
         "orphaned": {"agent:reports-bot", "agent:legacy"},
         "shared": {portable_fingerprint("stripe-live-secret-key", shared)},
-        "static-with-workload-identity": {prod_fp, portable_fingerprint("gcp-service-account-key-file", SA_TYPE)},
+        "static-with-workload-identity": {prod_fp, gcp_truth.fingerprint},
         "outside-approved": {f"agent:deployer {prod_fp} sdk:logs/debug.log"},
     }
     return org
