@@ -263,8 +263,8 @@ _STATUSES = ["allowed", "revoked", "open"]
 def mark(fingerprint, new_status, reason, db_path):
     """Record a triage decision for a credential; later sweeps keep it and do not report it as new.
 
-    FINGERPRINT is the credential key (or at least 8 characters of it) or the portable fingerprint
-    that reports show.
+    FINGERPRINT is the credential key or the fingerprint `sprawl findings --db` shows (or at least 8
+    characters of either), or the portable fingerprint a scan report or baseline shows, whole.
 
     \b
     Examples:
