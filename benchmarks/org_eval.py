@@ -32,13 +32,52 @@ from pathlib import Path
 
 from scanner.analysis.analyze import analyze
 from scanner.analysis.governance import all_views
-from scanner.analysis.subject import Subject, facts_of, is_identifier, subject_facts
-from scanner.findings.collect import portable_fingerprint
+from scanner.analysis.subject import Subject
 from scanner.inventory.importers import import_sources
 from scanner.inventory.loader import from_document, parse_yaml
+from scanner.inventory.model import Inventory
 from scanner.model import Finding
-from scanner.pipeline.git import scan_git
-from scanner.pipeline.options import ScanOptions
+
+# The same organisation is measured on the code from before the analysis work too (benchmarks/RESULTS.md: run
+# with PYTHONPATH at an export of commit 8c490bc); where that code named things otherwise, use what it had.
+try:
+    from scanner.findings.collect import portable_fingerprint
+    from scanner.pipeline.git import scan_git
+    from scanner.pipeline.options import ScanOptions
+except ImportError:
+    from scanner.findings import portable_fingerprint  # type: ignore[attr-defined,no-redef]
+    from scanner.scan import ScanOptions, scan_git  # type: ignore[no-redef]
+try:
+    from scanner.analysis.subject import is_identifier, subject_facts
+    from scanner.findings.facts import facts_of
+
+    def facts_for(f: Finding, secret: str | None) -> list:
+        return facts_of(f, secret)
+
+    def subject_facts_of(pairs: list) -> dict:
+        return subject_facts(pairs)
+except ImportError:
+    from scanner.analysis.subject import secret_facts  # type: ignore[attr-defined]
+
+    def facts_for(f: Finding, secret: str | None) -> list:
+        return [secret]
+
+    def subject_facts_of(pairs: list) -> dict:
+        return next((facts for s in pairs if (facts := secret_facts(s))), {})
+
+    def is_identifier(finding: Finding) -> bool:
+        return finding.kind == "identifier"
+
+
+def repo_of(loc) -> str:
+    return loc.provenance["repo"] if isinstance(loc.provenance, dict) else loc.provenance.repo
+
+
+def set_repo(loc, name: str) -> None:
+    if isinstance(loc.provenance, dict):
+        loc.provenance["repo"] = name
+    else:
+        loc.provenance.repo = name
 
 ALNUM = string.ascii_letters + string.digits
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -111,7 +150,7 @@ class Truth:
         for s in subjects:
             if s.finding.rule_id != self.rule_id:
                 continue
-            if self.where and any(f"{loc.provenance.repo}:{loc.path}" == self.where for loc in s.finding.locations):
+            if self.where and any(f"{repo_of(loc)}:{loc.path}" == self.where for loc in s.finding.locations):
                 return s
             if not self.where and s.fingerprint == self.fingerprint:
                 return s
@@ -205,8 +244,11 @@ metadata:
     })
     t.append(Truth("prod admin key pair (manifest + public log)", "aws-secret-access-key", prod_secret,
                    "agent:deployer", "team:platform", True))
-    t.append(Truth("pretty-printed GCP key of a GKE WI account", "private-key-pem", pem.strip(),
-                   "service_account:prod/reporter", "team:data", True, where="platform:secrets/gcp-sa.json"))
+    # The key file's rule reads the private key as the JSON holds it (newlines escaped) and its identity.
+    gcp_truth = Truth("pretty-printed GCP key of a GKE WI account", "gcp-service-account-key-file",
+                      json.dumps(pem.strip())[1:-1], "service_account:prod/reporter", "team:data", True,
+                      where="platform:secrets/gcp-sa.json")
+    t.append(gcp_truth)
     # alpha and beta: the same MCP config (two servers, their own literals), their own CODEOWNERS.
     gh_alpha, pw_alpha, pw_beta = ghp(), rnd(18), rnd(18)
 
@@ -314,7 +356,7 @@ credentials:
     org.views = {
         "orphaned": {"agent:reports-bot", "agent:legacy"},
         "shared": {portable_fingerprint("stripe-live-secret-key", shared)},
-        "static-with-workload-identity": {prod_fp, portable_fingerprint("gcp-service-account-key-file", SA_TYPE)},
+        "static-with-workload-identity": {prod_fp, gcp_truth.fingerprint},
         "outside-approved": {f"agent:deployer {prod_fp} sdk:logs/debug.log"},
     }
     return org
@@ -328,21 +370,25 @@ def gather(org: Org) -> list[Subject]:
         result = scan_git(str(repo), ScanOptions())
         for f in result.findings:
             for loc in f.locations:
-                loc.provenance.repo = repo.name
-            facts.setdefault(f.fingerprint, []).extend(facts_of(f, result.secrets.get(f.fingerprint)))
+                set_repo(loc, repo.name)
+            facts.setdefault(f.fingerprint, []).extend(facts_for(f, result.secrets.get(f.fingerprint)))
             if f.fingerprint in by_fp:
                 by_fp[f.fingerprint].locations.extend(f.locations)
             else:
                 by_fp[f.fingerprint] = f
-    return [Subject(f, facts=subject_facts(facts[fp])) for fp, f in by_fp.items()]
+    return [Subject(f, facts=subject_facts_of(facts[fp])) for fp, f in by_fp.items()]
 
 
 def evaluate(org: Org) -> tuple[list[str], list[str]]:
-    base = from_document(parse_yaml(org.base.read_text(), str(org.base)), str(org.base))
+    doc = parse_yaml(org.base.read_text(), str(org.base))
+    public: frozenset[str] = frozenset()
+    if not hasattr(Inventory, "public_repos"):  # code from before `repos:`: the same visibility as --public-repo
+        public = frozenset(r["name"] for r in doc.pop("repos", []) if r.get("visibility") == "public")
+    base = from_document(doc, str(org.base))
     inv, _conflicts = import_sources([org.root], base=base)
     subjects = gather(org)
     t0 = time.perf_counter()
-    a = analyze(subjects, inv, today=date.today())
+    a = analyze(subjects, inv, today=date.today(), public_repos=public)
     elapsed = time.perf_counter() - t0
     lines, misses = [], []
     strong = [x for x in org.truths if x.strong]
@@ -367,7 +413,7 @@ def evaluate(org: Org) -> tuple[list[str], list[str]]:
     got = {"orphaned": {r["identity"] for r in views["orphaned"]},
            "shared": {r["fingerprint"] for r in views["shared"]},
            "static-with-workload-identity": {r["fingerprint"] for r in views["static-with-workload-identity"]},
-           "outside-approved": {f"{r['identity']} {r['fingerprint']} {r['repo']}:{r['path']}"
+           "outside-approved": {f"{r['identity']} {r['fingerprint']} {r.get('repo', '?')}:{r['path']}"
                                 for r in views["outside-approved"]}}
     ranked = a.ranked()
     identifiers_ranked = [s.finding.rule_id for s in ranked if is_identifier(s.finding)]
@@ -387,7 +433,7 @@ def evaluate(org: Org) -> tuple[list[str], list[str]]:
     top = ranked[0] if ranked else None
     lines.append(f"ranked first: {top.finding.rule_id if top else '-'} {a.scores[top.fingerprint].score if top else ''}"
                  f" ({'the prod admin key' if top and top.fingerprint == org.top else 'NOT the prod admin key'})")
-    lines.append(f"analysis of {len(a.subjects)} credentials ({len(a.identifiers)} identifiers as evidence) "
+    lines.append(f"analysis of {len(a.subjects)} credentials ({len(getattr(a, 'identifiers', []))} identifiers as evidence) "
                  f"in {elapsed:.3f} s")
     if right_ident < 0.95 * len(strong) or right_owner < 0.95 * len(org.truths):
         misses.append("bar: identity or owner accuracy under 95%")

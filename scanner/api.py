@@ -92,10 +92,8 @@ def record_scan(db_path: str | Path, result: ScanResult, kind: str, target: str,
     from scanner.store.record import record_result
 
     def then(store: Store, ids: dict[str, int], scan_id: int) -> None:
-        # Facts are kept whether or not an inventory is given: `analyze --db` later reads them.
-        from scanner.analysis.store_io import analyze_recorded, write_facts
+        from scanner.analysis.store_io import analyze_recorded
 
-        write_facts(store, result, ids)
         answers = {ids[f.fingerprint]: f.validation for f in result.findings
                    if f.validation is not None and f.fingerprint in ids}
         if answers:
@@ -116,12 +114,47 @@ def validate_result(result: ScanResult, options: ValidationOptions) -> None:
     """Ask each finding's own provider whether its credential is live (never another host): each finding
     gets its `validation`, and the analysis then scores with it (liveness and privilege first)."""
     from scanner.validate.api import validate_candidates
-    from scanner.validate.result import Candidate
+    from scanner.validate.pairing import Held, candidates_of
 
-    asked = [(f, secret) for f in result.findings if (secret := result.secrets.get(f.fingerprint) or f.secret)]
-    candidates = [Candidate(f.rule_id, f.provider, secret, dict(f.groups)) for f, secret in asked]
-    for (finding, _secret), answer in zip(asked, validate_candidates(candidates, options), strict=True):
-        finding.validation = answer
+    held = [Held(f, secret, tuple((loc.provenance.repo or result.repo or "", loc.path, loc.line) for loc in f.locations))
+            for f in result.findings if (secret := result.secrets.get(f.fingerprint) or f.secret)]
+    for h, answer in zip(held, validate_candidates(candidates_of(held), options), strict=True):
+        h.finding.validation = answer
+
+
+def validate_swept(db_path: str | Path, observed: list, options: ValidationOptions,
+                   key_file: str | None = None) -> list[ValidationResult]:
+    """`sprawl sweep --validate`: once the sweep's units are done, ask the provider of each credential the sweep
+    found in new blobs (its secret held in memory by the sweep, never stored: `Observed.held_secret`), and record
+    the answers in table `validations` as `scan --validate --db` does. Returns one answer per credential.
+    tests/test_validate_sweep.py."""
+    from scanner.store import Store, validations
+    from scanner.store.keys import load_key
+    from scanner.validate.api import validate_candidates
+    from scanner.validate.pairing import Held, candidates_of
+
+    # One candidate per credential and rule, with every place the sweep saw it: a key id beside it in any
+    # repository pairs with it wherever else it sprawled.
+    merged: dict[tuple[str, str], tuple[Any, list[tuple[str, str, int]]]] = {}
+    for o in observed:
+        if o.held_secret:
+            _first, places = merged.setdefault((o.credential_key, o.finding.rule_id), (o, []))
+            places.extend((r.repo, r.path, r.line) for r in o.locations)
+    if not merged:
+        return []
+    held = [Held(o.finding, o.held_secret, tuple(places)) for o, places in merged.values()]
+    answers = validate_candidates(candidates_of(held), options)
+    store = Store(db_path, load_key(key_file), create=False)
+    try:
+        ids: dict[int, ValidationResult] = {}
+        for (o, _places), answer in zip(merged.values(), answers, strict=True):
+            row = store.conn.execute("SELECT id FROM findings WHERE credential_key = ?", [o.credential_key]).fetchone()
+            if row is not None and (row[0] not in ids or o.finding.kind != "identifier"):
+                ids[row[0]] = answer  # a credential two rules matched: the secret's answer, not its identifier's
+        validations.record(store, ids)
+        return list(ids.values())
+    finally:
+        store.close()
 
 
 @dataclass
@@ -166,7 +199,7 @@ def validate_stored(db_path: str | Path, fingerprints: list[str], options: Valid
             result = kept.get(fid) or asked.get(fid)
             if result is not None:
                 row = rows[fid]
-                out.append(StoredValidation(row["portable_fingerprint"], row["rule_id"], row["preview"], result,
+                out.append(StoredValidation(row["keyed_fingerprint"], row["rule_id"], row["preview"], result,
                                             reused=fid in kept))
         return out
     finally:
@@ -318,9 +351,9 @@ def _explain_stored(fingerprint: str, db: str | Path) -> Explanation:
     if stored is None:
         raise SprawlError(f"finding {fingerprint} has no score yet: run `sprawl analyze --db {db} --inventory FILE` "
                           "(or scan with --db and --inventory)")
-    head = (f"{row['portable_fingerprint']}  {row['rule_id']}  {row['preview']}  "
+    head = (f"{row['keyed_fingerprint']}  {row['rule_id']}  {row['preview']}  "
             f"(recorded {stored['computed_at']})")
-    return Explanation(row["portable_fingerprint"], head, stored_link(stored), stored["factors"],
+    return Explanation(row["keyed_fingerprint"], head, stored_link(stored), stored["factors"],
                        credential_key=row["credential_key"], computed_at=stored["computed_at"])
 
 

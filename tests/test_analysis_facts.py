@@ -96,5 +96,42 @@ def test_an_identifier_beside_an_unowned_secret_is_kept_as_its_evidence(tmp_path
     [pair] = [f for f in found if f["rule_id"] == "aws-secret-access-key"]
     assert "analysis" not in next(f for f in found if f["rule_id"] == "aws-access-key-id")
     assert pair["analysis"]["link"]["identifiers"][0].startswith("aws-access-key-id ")
-    stored = run_sprawl("explain", pair["fingerprint"][:12], "--db", str(db), env=KEY)
+    stored = run_sprawl("explain", pair["fingerprint"], "--db", str(db), env=KEY)
     assert "identifier beside it (evidence, not scored): aws-access-key-id" in stored.stdout.decode()
+
+
+def _facts_and_link(db) -> tuple[set, list]:
+    con = sqlite3.connect(db)
+    try:
+        facts = {(n, v, s) for n, v, s in con.execute("SELECT name, value, source FROM facts")}
+        links = con.execute("SELECT identity_id, method, confidence FROM links "
+                            "WHERE evidence LIKE '%\"chosen\": true%'").fetchall()
+        lifetime = [next(x["points"] for x in json.loads(f)["factors"] if x["name"] == "lifetime")
+                    for (f,) in con.execute("SELECT factors FROM scores")]
+    finally:
+        con.close()
+    return facts, [*links, *lifetime]
+
+
+def test_a_sweep_keeps_facts_at_scan_time_as_scan_db_does(tmp_path):
+    """The sweep records each finding's facts while its worker holds the secret (scanner.store.record.observe),
+    so `analyze --db` after a sweep links by the JWT's sub and reads its one-year lifetime, as after `git --db`."""
+    from gitutil import commit, init_repo
+
+    now = int(datetime.now(UTC).timestamp())
+    year = jwt({"sub": "svc-report", "iat": now - 86400, "exp": now - 86400 + 365 * 86400})
+    repo = init_repo(tmp_path / "org" / "reports")
+    commit(repo, {"config.env": f"REPORT_TOKEN={year}\n"}, "add the report token")
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text(INVENTORY)
+    swept, scanned = tmp_path / "swept.db", tmp_path / "scanned.db"
+    r = run_sprawl("sweep", str(tmp_path / "org"), "--db", str(swept), env=KEY)
+    assert r.returncode == 1, r.stderr.decode()
+    assert run_sprawl("git", str(repo), "--db", str(scanned), env=KEY).returncode == 1
+    for db in (swept, scanned):
+        assert run_sprawl("analyze", "--db", str(db), "--inventory", str(inv), env=KEY).returncode == 1
+    facts, link = _facts_and_link(swept)
+    assert ("sub", "svc-report", "jwt claim") in facts and ("exp", str(now - 86400 + 365 * 86400), "jwt claim") in facts
+    assert not any(year in v for _n, v, _s in facts)  # facts, never the secret
+    assert (facts, link) == _facts_and_link(scanned)
+    assert link == [("agent:report", "key_id", 0.95), 5]

@@ -15,6 +15,8 @@ import pytest
 from conftest import GITHUB_TOKEN, REPO, run_sprawl
 from gitutil import commit, git, init_repo
 
+from scanner.store.keys import keyed_fingerprint
+
 INVENTORY = str(REPO / "fixtures" / "inventory" / "inventory.yaml")
 KEY = {"SPRAWL_FINGERPRINT_KEY": "acme-test-organisation-key"}
 AWS = "AWS_ACCESS_KEY_ID=AKIAQX3MPLEK3YRELBOT\nAWS_SECRET_ACCESS_KEY=Zk3vR8qLm2Xw9Tb4Yp7Hs1Jc6Nd0Ff5Ga2Qe8Ur\n"
@@ -179,10 +181,15 @@ def _tables(db):
                             "ORDER BY finding_id, id").fetchall()
         scores = con.execute("SELECT finding_id, score, band, link_confidence, factors FROM scores "
                              "ORDER BY finding_id").fetchall()
-        findings = con.execute("SELECT id, portable_fingerprint FROM findings ORDER BY id").fetchall()
+        findings = con.execute("SELECT id, keyed_fingerprint FROM findings ORDER BY id").fetchall()
     finally:
         con.close()
     return links, scores, dict((fp, fid) for fid, fp in findings)
+
+
+def _keyed(fingerprint: str) -> str:
+    """What the datastore keeps of a portable fingerprint (never the unkeyed value)."""
+    return keyed_fingerprint(fingerprint, KEY["SPRAWL_FINGERPRINT_KEY"].encode())
 
 
 @pytest.mark.parametrize("command", ["scan", "git"])
@@ -192,9 +199,9 @@ def test_scan_with_db_and_inventory_writes_links_and_scores_as_analyze_does(repo
     assert r.returncode == 1, r.stderr.decode()
     assert b"with links and scores" in r.stderr
     everything = json.loads(r.stdout)["findings"]
-    reported = {f["fingerprint"]: f["analysis"] for f in _scored(everything)}
+    reported = {_keyed(f["fingerprint"]): f["analysis"] for f in _scored(everything)}
     links, scores, ids = _tables(db)
-    assert set(ids) == {f["fingerprint"] for f in everything}
+    assert set(ids) == {_keyed(f["fingerprint"]) for f in everything}
     ids = {fp: fid for fp, fid in ids.items() if fp in reported}
     by_id = {fid: fp for fp, fid in ids.items()}
     assert len(scores) == len(reported)
@@ -228,7 +235,7 @@ def test_explain_db_and_findings_db_after_a_scan_with_an_inventory(repo, tmp_pat
     top, low = reported[0], reported[-1]
     assert top["analysis"]["score"] > low["analysis"]["score"]
 
-    r = run_sprawl("explain", top["fingerprint"][:12], "--db", str(db), env=KEY)
+    r = run_sprawl("explain", top["fingerprint"], "--db", str(db), env=KEY)
     assert r.returncode == 0, r.stderr.decode()
     a = top["analysis"]
     assert f"Owner: {a['identity']} ({a['owner']})  status=linked  confidence={a['link_confidence']:.2f}" in r.stdout.decode()
@@ -237,13 +244,14 @@ def test_explain_db_and_findings_db_after_a_scan_with_an_inventory(repo, tmp_pat
     listed = run_sprawl("findings", "--db", str(db), "-f", "json", env=KEY)
     assert listed.returncode == 1
     got = json.loads(listed.stdout)["findings"]
-    assert [f["fingerprint"] for f in got] == [f["fingerprint"] for f in everything]  # highest first, identifiers last
+    # highest first, identifiers last; the datastore shows each finding by its keyed fingerprint
+    assert [f["fingerprint"] for f in got] == [_keyed(f["fingerprint"]) for f in everything]
     got = _scored(got)
     for f, want in zip(got, reported):
         assert {k: f["analysis"][k] for k in ("owner", "identity", "link_confidence", "score", "band")} == \
             {k: want["analysis"][k] for k in ("owner", "identity", "link_confidence", "score", "band")}
         assert f["analysis"]["computed_at"]
-    expected = [{"fingerprint": f["fingerprint"], **{k: f["analysis"][k] for k in
+    expected = [{"fingerprint": _keyed(f["fingerprint"]), **{k: f["analysis"][k] for k in
                                                      ("owner", "identity", "link_confidence", "score", "band")}}
                 for f in reported]
     for fmt in ("text", "csv", "sarif", "html"):
@@ -255,15 +263,15 @@ def test_explain_db_and_findings_db_after_a_scan_with_an_inventory(repo, tmp_pat
         r = run_sprawl("findings", "--db", str(db), "-f", "json", *args, env=KEY)
         return [f["fingerprint"] for f in json.loads(r.stdout)["findings"]]
 
-    assert listed_fps("--min-score", str(top["analysis"]["score"])) == [top["fingerprint"]]
-    assert listed_fps("--min-score", "0") == [f["fingerprint"] for f in reported]
-    assert listed_fps("--min-band", "critical") == [f["fingerprint"] for f in reported
+    assert listed_fps("--min-score", str(top["analysis"]["score"])) == [_keyed(top["fingerprint"])]
+    assert listed_fps("--min-score", "0") == [_keyed(f["fingerprint"]) for f in reported]
+    assert listed_fps("--min-band", "critical") == [_keyed(f["fingerprint"]) for f in reported
                                                     if f["analysis"]["band"] == "critical"]
-    assert listed_fps("--min-band", low["analysis"]["band"]) == [f["fingerprint"] for f in reported]
-    assert listed_fps("--owner", "team:payments") == [f["fingerprint"] for f in reported]
-    assert listed_fps("--owner", "agent:release-bot") == [f["fingerprint"] for f in reported]
+    assert listed_fps("--min-band", low["analysis"]["band"]) == [_keyed(f["fingerprint"]) for f in reported]
+    assert listed_fps("--owner", "team:payments") == [_keyed(f["fingerprint"]) for f in reported]
+    assert listed_fps("--owner", "agent:release-bot") == [_keyed(f["fingerprint"]) for f in reported]
     assert listed_fps("--owner", "team:nobody") == []
-    assert listed_fps("--repo", "payments-api") == [f["fingerprint"] for f in everything]  # a scan records the name
+    assert listed_fps("--repo", "payments-api") == [_keyed(f["fingerprint"]) for f in everything]  # a scan records the name
     assert listed_fps("--repo", "ledger") == []
     bad = run_sprawl("findings", "--db", str(db), "--min-band", "severe", env=KEY)
     assert bad.returncode == 2 and b"Traceback" not in bad.stderr

@@ -69,9 +69,11 @@ def build_org(root: Path, prefix: str, repos: int) -> tuple[Path, set[str]]:
 
 
 def portable(secret: str) -> str:
+    """The token's fingerprint as the datastore shows it: the portable one, keyed (issue 17)."""
     from scanner.findings.collect import portable_fingerprint
+    from scanner.store.keys import keyed_fingerprint
 
-    return portable_fingerprint("github-pat-classic", secret)
+    return keyed_fingerprint(portable_fingerprint("github-pat-classic", secret), KEY_ENV["SPRAWL_FINGERPRINT_KEY"].encode())
 
 
 # --- 1. concurrent writers --------------------------------------------------------------------------

@@ -72,9 +72,11 @@ def by_preview(found: list[dict], secret: str) -> dict:
 
 
 def _portable(secret: str) -> str:
+    """The token's fingerprint as the datastore shows it: the portable one, keyed (issue 17)."""
     from scanner.findings.collect import portable_fingerprint
+    from scanner.store.keys import keyed_fingerprint
 
-    return portable_fingerprint("github-pat-classic", secret)
+    return keyed_fingerprint(portable_fingerprint("github-pat-classic", secret), KEY_ENV["SPRAWL_FINGERPRINT_KEY"].encode())
 
 
 def test_sweep_of_50_repositories_counts_every_shared_credential_exactly(swept):
@@ -85,7 +87,7 @@ def test_sweep_of_50_repositories_counts_every_shared_credential_exactly(swept):
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM findings").fetchone()[0] == 4 + 1 + REPOS
     for k, secret in enumerate(SHARED):
-        fid, resolved = conn.execute("SELECT id, resolved_at_head FROM findings WHERE portable_fingerprint = ?",
+        fid, resolved = conn.execute("SELECT id, resolved_at_head FROM findings WHERE keyed_fingerprint = ?",
                                      [_portable(secret)]).fetchone()
         repos = holders(k)
         copies = [i for i in repos if i % 3 == 0]
@@ -95,7 +97,7 @@ def test_sweep_of_50_repositories_counts_every_shared_credential_exactly(swept):
         assert (locations, files, repositories, commits) == (len(repos) + len(copies),) * 2 + (len(repos),
                                                                                             len(repos) + len(copies))
         assert resolved == 0
-    fid, resolved = conn.execute("SELECT id, resolved_at_head FROM findings WHERE portable_fingerprint = ?",
+    fid, resolved = conn.execute("SELECT id, resolved_at_head FROM findings WHERE keyed_fingerprint = ?",
                                  [_portable(RETIRED)]).fetchone()
     assert resolved == 1
     assert conn.execute("SELECT count(*), sum(at_head) FROM locations WHERE finding_id = ?", [fid]).fetchone() == (8, 0)

@@ -6,6 +6,7 @@ scored never; each is attached as evidence to the secret it pairs with (Link.ide
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -45,7 +46,9 @@ class Analysis:
 
 
 def analyze(findings: list[Finding] | list[Subject], inventory: Inventory, *, today: date | None = None,
-            default_repo: str | None = None, public_repos: frozenset[str] = frozenset()) -> Analysis:
+            default_repo: str | None = None, public_repos: frozenset[str] = frozenset(),
+            keyed: Callable[[str], str] | None = None) -> Analysis:
+    """Link and score; `keyed` as Linker takes it, for findings read from the datastore."""
     everything = [f if isinstance(f, Subject) else Subject(f, default_repo=default_repo, public_repos=public_repos)
                   for f in findings]
     inventory = resolve_identities(inventory)
@@ -55,7 +58,7 @@ def analyze(findings: list[Finding] | list[Subject], inventory: Inventory, *, to
             s.public_repos = s.public_repos | public
     subjects = [s for s in everything if not is_identifier(s.finding)]
     out = Analysis(inventory, subjects, today=today, identifiers=[s for s in everything if is_identifier(s.finding)])
-    out.links = Linker(inventory).link_all(subjects, out.identifiers)
+    out.links = Linker(inventory, keyed).link_all(subjects, out.identifiers)
     scorer = Scorer(inventory, today)
     out.scores = {s.fingerprint: scorer.score(s, out.links[s.fingerprint]) for s in subjects}
     return out

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from scanner.analysis.analyze import Analysis, analyze
-from scanner.analysis.subject import Subject, facts_of, subject_facts
+from scanner.analysis.subject import Subject, subject_facts
+from scanner.findings.facts import facts_of
 from scanner.inventory.model import Inventory
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def analyze_result(result, inventory: Inventory | None, *, repo: str | None = No
         fields = known.get(f.fingerprint) or {"credential_key": _credential_key(secret, key)}
         if f.validation is not None:  # what the provider said outranks what the datastore knew
             fields = {**fields, **validated(f.validation)}
-        facts = subject_facts(facts_of(f, secret))  # the same facts the datastore keeps (store_io.write_facts)
+        facts = subject_facts(facts_of(f, secret))  # the same facts the datastore keeps (store.record.observe)
         subjects.append(Subject(f, default_repo=repo, public_repos=public_repos, facts=facts, **fields))
     analysis = analyze(subjects, inventory, today=today)
     annotate(result, analysis)

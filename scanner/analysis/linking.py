@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from scanner.analysis.subject import Subject, is_identifier
@@ -184,14 +184,21 @@ class _GlobIndex:
 class Linker:
     """Indexes an inventory once, then links any number of findings against it."""
 
-    def __init__(self, inventory: Inventory):
+    def __init__(self, inventory: Inventory, keyed: Callable[[str], str] | None = None):
+        """`keyed` maps a portable fingerprint to the keyed form the datastore keeps (keys.keyed_fingerprint under
+        its key): given when the findings come from the datastore, so an inventory's portable fingerprints and
+        key ids still name them (tests/test_store_fingerprints.py::test_analyze_db_links_by_portable_fingerprint)."""
         self.inv = inventory
+        self.keyed = keyed
         self.by_fingerprint: dict[str, Credential] = {}
         self.by_key_id: dict[str, Credential] = {}
         self.by_env: dict[str, list[Credential]] = defaultdict(list)
         for cred in inventory.credentials:
             if cred.fingerprint:
-                self.by_fingerprint[cred.fingerprint.removeprefix("hmac-sha256:")] = cred
+                declared = cred.fingerprint.removeprefix("hmac-sha256:")
+                self.by_fingerprint[declared] = cred
+                if keyed is not None:
+                    self.by_fingerprint[keyed(declared)] = cred
             if cred.key_id:
                 self.by_key_id[cred.key_id] = cred
             for var in cred.env_vars:
@@ -269,6 +276,8 @@ class Linker:
         table = self._key_id_fps.get(rule_id)
         if table is None:
             table = self._key_id_fps[rule_id] = {portable_fingerprint(rule_id, k): c for k, c in self.by_key_id.items()}
+            if self.keyed is not None:
+                table.update({self.keyed(fp): c for fp, c in list(table.items())})
         return table
 
     def link_all(self, subjects: list[Subject], identifiers: Sequence[Subject] = ()) -> dict[str, Link]:

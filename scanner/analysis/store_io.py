@@ -10,15 +10,18 @@ from dataclasses import dataclass
 from datetime import date
 
 from scanner.analysis.analyze import Analysis, analyze
-from scanner.analysis.subject import Subject, facts_of, parse_when, subject_facts
+from scanner.analysis.subject import Subject, parse_when, subject_facts
+from scanner.findings.facts import facts_of
 from scanner.inventory.model import Inventory
 from scanner.model import FindingAnalysis
+from scanner.store.db import PORTABLE_LENGTH
+from scanner.store.keys import keyed_fingerprint
 
 
 @dataclass
 class StoredFindings:
     subjects: list[Subject]
-    ids: dict[str, int]  # portable fingerprint -> findings.id
+    ids: dict[str, int]  # the stored (keyed) fingerprint -> findings.id
 
 
 def stored_facts(row: dict) -> dict:
@@ -29,41 +32,30 @@ def stored_facts(row: dict) -> dict:
 
 
 def load_subjects(store, min_confidence: str = "low", public_repos: frozenset[str] = frozenset()) -> StoredFindings:
-    """Every open or revoked credential in the datastore, with what stored_facts() reads of it.
+    """Every open or revoked credential in the datastore, with what stored_facts() reads of it and what its
+    provider said last (table `validations`: liveness and privilege, ahead of what the datastore knew, as a scan
+    with --validate scores; tests/test_validate_sweep.py).
 
     Allowed findings (triaged as not a problem) are left out."""
+    from scanner.analysis.annotate import validated
     from scanner.rules import load_rules
+    from scanner.store import validations
     from scanner.store.record import to_finding
 
     rules = load_rules().by_id  # what the datastore does not keep of a rule: whether its key is publishable
     kept = read_facts(store)
+    rows = [row for row in store.query_findings(min_confidence=min_confidence) if row["status"] != "allowed"]
+    answers = validations.latest(store, [row["id"] for row in rows])
     subjects, ids = [], {}
-    for row in store.query_findings(min_confidence=min_confidence):
-        if row["status"] == "allowed":
-            continue
+    for row in rows:
         f = to_finding(row, store.locations_of(row["id"]))
         f.publishable = rules[f.rule_id].publishable if f.rule_id in rules else False
+        f.validation = answers.get(row["id"])
         pairs = kept.get(row["id"]) or facts_of(f, f.secret)  # kept at scan time, else what the row itself says
-        subjects.append(Subject(f, public_repos=public_repos, facts=subject_facts(pairs), **stored_facts(row)))
+        fields = {**stored_facts(row), **(validated(f.validation) if f.validation is not None else {})}
+        subjects.append(Subject(f, public_repos=public_repos, facts=subject_facts(pairs), **fields))
         ids[f.fingerprint] = row["id"]
     return StoredFindings(subjects, ids)
-
-
-def write_facts(store, result, ids: dict[str, int]) -> int:
-    """Keep each recorded finding's non-secret facts (scanner.analysis.subject.facts_of) in table `facts`, read
-    while the secret is still in memory, so a later `analyze --db` links and scores as this scan did. Call
-    inside the transaction that recorded the findings. Returns the number of facts written."""
-    secrets = getattr(result, "secrets", None) or {}
-    n = 0
-    for f in result.findings:
-        fid = ids.get(f.fingerprint)
-        if fid is None:
-            continue
-        for name, value, source in facts_of(f, secrets.get(f.fingerprint) or f.secret):
-            store.db.execute("INSERT OR IGNORE INTO facts (finding_id, name, value, source) VALUES (?, ?, ?, ?)",
-                             [fid, name, value, source])
-            n += 1
-    return n
 
 
 def read_facts(store) -> dict[int, list[tuple[str, str, str]]]:
@@ -96,8 +88,16 @@ def _json(value) -> str:
 
 
 def write_inventory(store, inv: Inventory) -> None:
-    """The inventory the analysis used, so the datastore says which facts a link rested on."""
+    """The inventory the analysis used, so the datastore says which facts a link rested on. A credential declared
+    by portable fingerprint is kept keyed, as the findings are (tests/test_store_fingerprints.py)."""
     db = store.db
+    key = store.lookup_key()
+
+    def kept(fp: str | None) -> str | None:
+        if fp and key is not None and len(fp) == PORTABLE_LENGTH and not fp.startswith("hmac-sha256:"):
+            return keyed_fingerprint(fp, key)
+        return fp
+
     for table in ("owners", "identities", "credentials"):
         db.execute(f"DELETE FROM {table}")
     for o in inv.owners:
@@ -115,7 +115,7 @@ def write_inventory(store, inv: Inventory) -> None:
     for c in inv.credentials:
         db["credentials"].insert({
             "id": c.id, "identity_id": holder.get(c.id), "provider": c.provider, "type": c.type, "key_id": c.key_id,
-            "fingerprint": c.fingerprint, "secret_ref": c.secret_ref, "env_vars": _json(c.env_vars), "ttl": c.ttl,
+            "fingerprint": kept(c.fingerprint), "secret_ref": c.secret_ref, "env_vars": _json(c.env_vars), "ttl": c.ttl,
             "created_at": c.created_at and c.created_at.isoformat(),
             "last_rotated": c.last_rotated and c.last_rotated.isoformat(),
             "expires_at": c.expires_at and c.expires_at.isoformat(), "scopes": _json(c.scopes), "source": c.source})
@@ -169,7 +169,9 @@ def analyze_store(db_path, inventory: Inventory, *, write: bool = True, min_conf
     store = Store(db_path, create=False)
     try:
         stored = load_subjects(store, min_confidence, public_repos)
-        analysis = analyze(stored.subjects, inventory, today=today)
+        key = store.lookup_key()
+        analysis = analyze(stored.subjects, inventory, today=today,
+                           keyed=(lambda fp: keyed_fingerprint(fp, key)) if key is not None else None)
         if write:
             write_analysis(store, analysis, stored.ids, store.last_scan_id() or None)
         return analysis, stored

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from scanner.findings.facts import KEY_ID_FACTS, facts_of
 from scanner.model import Finding, Location
 
 LIVENESS = ("active", "unknown", "indeterminate", "revoked", "expired")
@@ -91,36 +92,6 @@ def parse_when(value) -> datetime | None:
     return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
-FACT_NAMES = ("sub", "iss", "aud", "iat", "exp", "client_id", "azp", "private_key_id", "client_email", "project_id",
-              "key_id", "access_key_id", "app_id", "token_type")
-KEY_ID_FACTS = ("sub", "client_id", "azp", "private_key_id", "client_email", "key_id", "access_key_id", "app_id")
-_TOKEN_TYPES = (("ghs_", "github-installation"), ("ghu_", "github-user-to-server"), ("ghp_", "github-pat"),
-                ("github_pat_", "github-fine-grained-pat"), ("ASIA", "aws-session"), ("AKIA", "aws-long-term"))
-
-
-def facts_of(finding: Finding, secret: str | None) -> list[tuple[str, str, str]]:
-    """The non-secret facts of a finding, read at scan time (the secret is not kept): (name, value, source).
-    JWT claims (sub, iss, aud, iat, exp, client_id, azp), identifiers the rule captured beside the secret
-    (private_key_id, client_email, project_id, key ids) and the token type its prefix names.
-    tests/test_analysis_facts.py::test_analyze_db_after_a_scan_links_and_scores_as_the_scan_did."""
-    out: list[tuple[str, str, str]] = []
-    for name, value in sorted(finding.groups.items()):
-        if name in FACT_NAMES and value:
-            out.append((name, str(value), f"rule {finding.rule_id} capture"))
-    if secret:
-        prefix = next((t for p, t in _TOKEN_TYPES if secret.startswith(p)), None)
-        if prefix:
-            out.append(("token_type", prefix, "prefix"))
-        claims = _jwt_claims(secret)
-        for claim in ("sub", "iss", "aud", "iat", "exp", "client_id", "azp"):
-            raw = claims.get(claim)
-            if isinstance(raw, list):
-                out.extend((claim, str(v), "jwt claim") for v in raw)
-            elif raw is not None and raw != "":
-                out.append((claim, str(int(raw)) if isinstance(raw, float) else str(raw), "jwt claim"))
-    return list(dict.fromkeys(out))
-
-
 def subject_facts(pairs: list[tuple[str, str, str]] | list[tuple[str, str]]) -> dict:
     """What linking and scoring read from facts, the same from a scan in process and from the datastore:
     `key_ids` (JWT sub, SA key ids...), `expires` (the exp claim) and `ttl_seconds` (exp - iat)."""
@@ -143,20 +114,6 @@ def _number(values: list[str] | None) -> float | None:
         return float(values[0]) if values else None
     except ValueError:
         return None
-
-
-def _jwt_claims(secret: str) -> dict:
-    if not secret.startswith("eyJ") or secret.count(".") < 2:
-        return {}
-    import base64
-    import json
-
-    try:
-        payload = secret.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return claims if isinstance(claims, dict) else {}
 
 
 def secret_facts(secret: str | None) -> dict:

@@ -179,7 +179,8 @@ def analyze(paths, inventory_file, db, min_confidence, public_repo, fmt, output)
 def explain(fingerprint, paths, inventory_file, db, min_confidence, public_repo, fmt, output):
     """Show how a finding's owner was found and how its blast radius adds up, factor by factor.
 
-    FINGERPRINT is the finding's portable fingerprint or credential key (a unique prefix will do).
+    FINGERPRINT is the credential key or the stored fingerprint (a unique prefix will do), or the portable
+    fingerprint a scan report shows, whole.
     With --db alone, prints what the last `sprawl analyze --db` recorded; with --inventory too,
     re-derives it from the inventory given (and writes nothing).
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, db_option_default, main
+from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, db_option_default, main, validation_options
 from scanner.model import BAND_NAMES, CONFIDENCES
 from scanner.store.paths import DEFAULT_DB_HELP
 
@@ -69,10 +69,18 @@ def _key_option(func):
 @click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Then link every finding to its owner in this inventory and score its blast radius, "
                    "writing links and scores as `sprawl analyze --db` does.")
+@click.option("--validate", is_flag=True,
+              help="Once every repository is swept, ask the provider of each credential found in new blobs "
+                   "whether it is live (answers recorded in the datastore; --endpoint PROVIDER=URL applies).")
+@click.option("--validation-rps", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
+              help="With --validate: requests per second per provider.")
+@click.option("--validation-budget", type=click.IntRange(0), default=1000, show_default=True,
+              help="With --validate: requests in this run, at most.")
 def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gitea_org, endpoints,
           allow_internal_endpoints, mirrors_dir, skip_archived, skip_forks, include_repos, exclude_repos,
           github_app_id, github_app_key, github_app_installation, db_path, key_file, fmt, jobs, rules_paths,
-          max_size, exclude_path, min_confidence, store_secrets, inventory_file):
+          max_size, exclude_path, min_confidence, store_secrets, inventory_file, validate, validation_rps,
+          validation_budget):
     """Sweep many repositories' full history into the datastore, incrementally.
 
     Takes the repositories in FOLDERS (work trees, bare and mirror clones, at any depth), those
@@ -119,8 +127,11 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
     targets = find_targets(repos_file, list(folders), allow_empty=bool(sources))
     inventory = _load_inventory(inventory_file)  # before sweeping: a bad inventory stops nothing half-way
     key = load_key(key_file)
+    checking = validation_options(endpoints, allow_internal_endpoints, validation_rps, validation_budget) \
+        if validate else None  # a bad --endpoint stops the sweep before it starts
     options = SweepOptions(jobs=jobs, rules_paths=list(rules_paths) or None, max_size=max_size,
-                           excludes=tuple(exclude_path), store_secrets=store_secrets, min_confidence=min_confidence)
+                           excludes=tuple(exclude_path), store_secrets=store_secrets, min_confidence=min_confidence,
+                           hold_secrets=validate)
     echo = lambda line: click.echo(f"sprawl: {line}", err=True)  # noqa: E731
     hosted = mirrors = None
     if sources or targets.urls:
@@ -136,6 +147,14 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
         summary = run_sweep(targets.paths, db_path, key, options, log=echo, hosted=hosted, mirrors=mirrors)
     for line in summary.lines():
         echo(line)
+    if checking is not None:
+        from scanner.api import validate_swept
+
+        answers = validate_swept(db_path, summary.held, checking, key_file)
+        summary.held.clear()
+        counts = {s: sum(str(a.status) == s for a in answers) for s in ("active", "revoked", "indeterminate")}
+        echo(f"{len(answers)} credential(s) validated: {counts['active']} active, {counts['revoked']} revoked, "
+             f"{counts['indeterminate']} could not tell")
     if inventory is not None:
         from scanner.analysis.store_io import analyze_store
 
@@ -268,8 +287,8 @@ _STATUSES = ["allowed", "revoked", "open"]
 def mark(fingerprint, new_status, reason, db_path):
     """Record a triage decision for a credential; later sweeps keep it and do not report it as new.
 
-    FINGERPRINT is the credential key (or at least 8 characters of it) or the portable fingerprint
-    that reports show.
+    FINGERPRINT is the credential key or the fingerprint `sprawl findings --db` shows (or at least 8
+    characters of either), or the portable fingerprint a scan report or baseline shows, whole.
 
     \b
     Examples:

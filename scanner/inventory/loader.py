@@ -66,8 +66,23 @@ def _construct_mapping(loader, node, deep=False):
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _construct_timestamp(loader, node):
+    """A value YAML reads as a timestamp but no calendar has (2026-13-45) stays the string it is, so the
+    field's own check names the file, line and field (tests/test_inventory_errors.py)."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+MAX_DEPTH = 200  # nesting no inventory or catalog needs; deeper input is refused, naming where
+
+
 def parse_yaml(text: str, name: str, *, all_documents: bool = False):
-    """YAML with line numbers on mappings; a syntax error becomes a one-line SprawlError."""
+    """YAML with line numbers on mappings; a syntax error, or nesting too deep for the parser, becomes a
+    one-line SprawlError naming the file, the line and the field."""
     try:
         if all_documents:
             return [d for d in yaml.load_all(text, Loader=_LineLoader) if d is not None]
@@ -76,6 +91,36 @@ def parse_yaml(text: str, name: str, *, all_documents: bool = False):
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
         raise InventoryError([f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"]) from None
+    except RecursionError:
+        raise InventoryError([_too_deep(text, name)]) from None
+
+
+def _too_deep(text: str, name: str) -> str:
+    """Where the nesting passes MAX_DEPTH, found by walking the parser's events (iterative: no recursion)."""
+    frames: list[list] = []  # per open collection: [is_mapping, current key, next node is a key]
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                frames.pop()
+                continue
+            if not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
+                                      yaml.SequenceStartEvent)):
+                continue
+            if frames and frames[-1][0]:
+                parent = frames[-1]
+                if parent[2]:
+                    parent[1] = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+                parent[2] = not parent[2]
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if len(frames) >= MAX_DEPTH:
+                    path = [str(f[1]) for f in frames if f[0] and f[1] is not None]
+                    field = (path[0] if len(path) == 1 else f"{path[0]} > ... > {path[-1]}") if path else "(top level)"
+                    line = event.start_mark.line + 1 if event.start_mark else "?"
+                    return f"{name}:{line}: field '{field[:80]}': nested more than {MAX_DEPTH} levels deep"
+                frames.append([isinstance(event, yaml.MappingStartEvent), None, True])
+    except yaml.YAMLError:
+        pass
+    return f"{name}: nested too deeply to read"
 
 
 def strip_lines(value):

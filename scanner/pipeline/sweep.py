@@ -78,6 +78,9 @@ class SweepOptions:
     store_secrets: bool = False
     min_confidence: str = "medium"  # what counts as new for the exit code; everything is stored
     engine: str = "auto"
+    # issue 19 (sweep --validate): keep each new credential's secret in memory, never stored, in
+    # SweepSummary.held, for validation once every unit is done (scanner.api.validate_swept).
+    hold_secrets: bool = False
 
     def __post_init__(self) -> None:
         confidence_rank(self.min_confidence)
@@ -119,6 +122,7 @@ class SweepSummary:
     errors: list[str] = field(default_factory=list)
     listed: int = 0  # listed by a host but left out by a filter (archived, fork, --include/--exclude)
     coverage: list[CoverageRow] = field(default_factory=list)  # one per repository, as the datastore keeps it
+    held: list[Observed] = field(default_factory=list, repr=False)  # issue 19: with SweepOptions.hold_secrets only
 
     @property
     def incomplete(self) -> bool:
@@ -310,7 +314,8 @@ def _sweep_repo(out: RepoOutcome, state: tuple[str, str] | None, name: str | Non
         out.bytes = result.stats.bytes
         blob_at = {(o.commit, o.path): oid for oid, occs in history.blobs.items() for o in occs}
         out.observed = observe(result, _WORKER.key, options.store_secrets, repo=out.name,
-                               blob_of=lambda loc: blob_at.get((loc.provenance.commit, loc.path), ""))
+                               blob_of=lambda loc: blob_at.get((loc.provenance.commit, loc.path), ""),
+                               hold_secrets=options.hold_secrets)  # issue 19: sweep --validate
         for oid in store.blobs_with_locations(sorted(known)):
             out.reappeared[oid] = [LocationRow(o.path, 0, 0, "git", repo=out.name, blob=oid, commit=o.commit,
                                                author=o.author, email=o.email, date=o.date)
@@ -464,6 +469,8 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         else:
             cover.new_blobs, cover.bytes = len(out.scanned_blobs), out.bytes
             _write(store, scan_id, out, rules_version, unit, cover)
+            if options.hold_secrets:  # issue 19: validated after every unit is done (scanner.api.validate_swept)
+                summary.held.extend(out.observed)
             summary.blobs += len(out.scanned_blobs)
             summary.bytes += out.bytes
             account(cover, unit, f"swept {out.name} ({out.path}): {out.commits} commits, "

@@ -12,6 +12,7 @@ walk reaches.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -57,9 +58,11 @@ class History:
 
 
 def open_repo(path: str) -> str:
-    """The repository's git dir, for work trees, bare and mirror clones alike."""
+    """The repository's git dir, for work trees, bare and mirror clones alike: as the file system names it
+    (os.fsdecode: a folder name that is not UTF-8 keeps its bytes as surrogate escapes, as every path here does;
+    tests/test_repo_names.py)."""
     try:
-        return git(path, "rev-parse", "--absolute-git-dir").decode().strip()
+        return os.fsdecode(git(path, "rev-parse", "--absolute-git-dir").rstrip(b"\r\n"))
     except GitError as exc:
         if not exc.detail:
             raise

@@ -29,12 +29,13 @@ from scanner.model import CONFIDENCE_RANK, Finding, Location, fingerprint_prefix
 from scanner.store import keys, process
 from scanner.store.errors import StoreError
 from scanner.store.paths import DEFAULT_DB  # noqa: F401  (re-exported)
-from scanner.store.schema import identify, migrate
+from scanner.store.schema import KEYED_FINGERPRINT_SQL, identify, migrate
 
 if TYPE_CHECKING:
     import sqlite_utils  # imported on first use (Store.db); here for its types only
 
 STATUSES = ("open", "allowed", "revoked")
+PORTABLE_LENGTH = 32  # characters of a portable fingerprint (scanner.findings.collect.portable_fingerprint)
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction
 
 
@@ -175,6 +176,9 @@ class Observed:
     finding: Finding
     locations: list[LocationRow] = field(default_factory=list)
     secret: str | None = None  # only with --store-secrets
+    keyed_fingerprint: str = ""  # keys.keyed_fingerprint of the finding's portable fingerprint
+    held_secret: str | None = field(default=None, repr=False)  # in memory only, to validate after a sweep; never written
+    facts: list[tuple[str, str, str]] = field(default_factory=list)  # scanner.findings.facts.facts_of
 
 
 def _rank(rule_kind: str, confidence: str, rule_id: str) -> tuple:
@@ -189,9 +193,9 @@ class Store:
             raise StoreError(f"no datastore at {self.path} (run `sprawl sweep` or a scan with --db first)")
         if create:
             _create_private(self.path)
+        self.key = key
         self.conn = _retry_busy(self.path, self._open)
         self._db: sqlite_utils.Database | None = None
-        self.key = key
         if key is not None:
             self._check_key(key)
 
@@ -208,6 +212,7 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             if needs_migration:
+                self._prepare_keying(conn)
                 migrate(conn, self.path)
         except BaseException:
             conn.close()
@@ -243,6 +248,28 @@ class Store:
         if rows != ["ok"]:
             raise StoreError(f"{self.path}: {_DAMAGED} ({rows[0]}); restore it from a backup or give --db a new file")
         self._intact = True
+
+    def _prepare_keying(self, conn: sqlite3.Connection) -> None:
+        """Schema version 6 rewrites every stored portable fingerprint to its keyed form in the migration's
+        transaction: register the SQL function that keys them, with the key this file was written under (this
+        Store's, else the organisation key `keys.load_key()` finds), checked before anything is rewritten
+        (tests/test_store_fingerprints.py::test_migration_keys_the_stored_portable_fingerprints_in_place)."""
+        key = None
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        holds = version and version < 6 and conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone()
+        if holds:
+            key = self.key if self.key is not None else keys.load_key()
+            row = conn.execute("SELECT value FROM meta WHERE key = 'key_id'").fetchone()
+            if row is not None and row[0] != keys.key_id(key):
+                raise StoreError(f"{self.path} was written under a different fingerprint key, and upgrading it keys "
+                                 f"its stored fingerprints: set {keys.ENV_KEY} or --key-file to the organisation key")
+
+        def keyed(portable: str) -> str:
+            if key is None:
+                raise ValueError("no fingerprint key to migrate with")
+            return keys.keyed_fingerprint(portable, key)
+
+        conn.create_function(KEYED_FINGERPRINT_SQL, 1, keyed, deterministic=True)
 
     def _begin(self) -> None:
         self._check_integrity()
@@ -345,13 +372,15 @@ class Store:
             fid = self._upsert_finding(scan_id, obs)
             touched.add(fid)
             self._insert_locations(scan_id, fid, obs.finding.rule_id, obs.locations)
+            self.conn.executemany("INSERT OR IGNORE INTO facts (finding_id, name, value, source) VALUES (?, ?, ?, ?)",
+                                  [(fid, *fact) for fact in obs.facts])
         return touched
 
     def _upsert_finding(self, scan_id: int, obs: Observed) -> int:
         f = obs.finding
         rule_fields = {
             "rule_id": f.rule_id, "rule_name": f.rule_name, "provider": f.provider, "kind": f.kind,
-            "portable_fingerprint": f.fingerprint, "preview": f.preview, "confidence": f.confidence,
+            "keyed_fingerprint": obs.keyed_fingerprint, "preview": f.preview, "confidence": f.confidence,
             "entropy": f.entropy, "privilege": f.privilege, "lifetime": f.lifetime, "remediation": f.remediation,
             "reasons": json.dumps(f.reasons), "groups_json": json.dumps(f.groups, sort_keys=True)}
         row = self.db.execute("SELECT id, kind, confidence, rule_id, secret FROM findings WHERE credential_key = ?",
@@ -470,22 +499,40 @@ class Store:
     # --- triage and queries --------------------------------------------------------------------
 
     def resolve_fingerprint(self, fingerprint: str) -> list[int]:
-        """Finding ids of the one credential a credential key or portable fingerprint (or a prefix of either,
-        scanner.model.fingerprint_prefix) names."""
+        """Finding ids of the one credential a fingerprint names: a credential key or a stored (keyed)
+        fingerprint, whole or a prefix (scanner.model.fingerprint_prefix), or a portable fingerprint as a scan
+        report or a baseline shows it, whole: it is keyed and looked up, since the datastore keeps no unkeyed
+        value (tests/test_store_fingerprints.py::test_every_lookup_takes_the_fingerprints_users_see)."""
         try:
             fp = fingerprint_prefix(fingerprint)
         except ValueError as exc:
             raise StoreError(str(exc)) from None
+        key = self.lookup_key()
+        keyed = keys.keyed_fingerprint(fp, key) if key is not None and len(fp) == PORTABLE_LENGTH else ""
         ids = [r[0] for r in self.db.execute(
-            "SELECT id FROM findings WHERE credential_key LIKE ? || '%' OR portable_fingerprint LIKE ? || '%'",
-            [fp, fp])]
+            "SELECT id FROM findings WHERE credential_key LIKE ? || '%' OR keyed_fingerprint LIKE ? || '%' "
+            "OR keyed_fingerprint = ?", [fp, fp, keyed])]
         if not ids:
-            raise StoreError(f"no finding with fingerprint {fingerprint}")
+            hint = "" if len(fp) >= PORTABLE_LENGTH else (
+                f" (a fingerprint from a scan report is looked up whole: give all {PORTABLE_LENGTH} characters)")
+            raise StoreError(f"no finding with fingerprint {fingerprint}{hint}")
         keys_ = {r[0] for r in self.db.execute(
             f"SELECT credential_key FROM findings WHERE id IN ({','.join('?' * len(ids))})", ids)}
         if len(keys_) > 1:
             raise StoreError(f"fingerprint {fingerprint} is ambiguous ({len(keys_)} credentials): give more of it")
         return ids
+
+    def lookup_key(self) -> bytes | None:
+        """The key to look a portable fingerprint up with: this Store's, else the organisation key when it is
+        the one this file was written under (never a key generated by the lookup itself)."""
+        if self.key is not None:
+            return self.key
+        try:
+            key = keys.existing_key()
+        except keys.FingerprintKeyError:
+            return None
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'key_id'").fetchone()
+        return key if key is not None and row is not None and row[0] == keys.key_id(key) else None
 
     def set_status(self, fingerprint: str, status: str, reason: str) -> list[dict]:
         if status not in STATUSES:

@@ -50,6 +50,14 @@ def load_key(key_file: str | Path | None = None) -> bytes:
     return data
 
 
+def existing_key(key_file: str | Path | None = None) -> bytes | None:
+    """The organisation key if one is set or its file exists; None rather than generating one."""
+    if key_file is None and os.environ.get(ENV_KEY):
+        return load_key()
+    path = Path(key_file or os.environ.get(ENV_KEY_FILE) or default_key_file())
+    return load_key(key_file) if path.exists() else None
+
+
 def _generate(path: Path) -> bytes:
     """A new local key, published whole: written mode 0600 to a temporary file in the same folder, then
     hard-linked to its name (os.link fails if the name exists, where rename would replace it). No reader
@@ -99,6 +107,15 @@ def normalize(secret: str) -> str:
 
 def credential_key(secret: str, key: bytes) -> str:
     return hmac.new(key, normalize(secret).encode(), hashlib.sha256).hexdigest()
+
+
+def keyed_fingerprint(portable: str, key: bytes) -> str:
+    """What the datastore keeps of a finding's portable fingerprint (scanner.findings.collect.portable_fingerprint):
+    HMAC-SHA256 of it under the organisation key, as long as it. The portable value is a plain hash of the secret
+    (a weak password is guessed from it in a millisecond), so the datastore never stores it; a user who gives it
+    whole is matched by keying it again (Store.resolve_fingerprint;
+    tests/test_store_fingerprints.py::test_the_datastore_holds_no_unkeyed_fingerprint)."""
+    return hmac.new(key, b"portable\x00" + portable.encode(), hashlib.sha256).hexdigest()[:len(portable)]
 
 
 def key_id(key: bytes) -> str:

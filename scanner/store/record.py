@@ -4,15 +4,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from scanner.findings.facts import facts_of
 from scanner.model import Finding, Location, Provenance
 from scanner.store import keys
 from scanner.store.db import LocationRow, Observed, Store, now
 
 
 def observe(result, key: bytes, store_secrets: bool = False, repo: str = "", repository_id: int | None = None,
-            blob_of=None, default_date: str = "") -> list[Observed]:
-    """Key each finding by credential. `result.secrets` holds the values in memory only; they reach the
-    datastore only with store_secrets. `blob_of(location)` names the git blob of a location, if known."""
+            blob_of=None, default_date: str = "", hold_secrets: bool = False) -> list[Observed]:
+    """Key each finding by credential, with its keyed fingerprint and its non-secret facts, read here while the
+    secret is in memory (every recording path: `scan --db` and each sweep worker). `result.secrets` holds the
+    values in memory only; they reach the datastore only with store_secrets (`hold_secrets` keeps them in the
+    Observed, in memory, for `sweep --validate`). `blob_of(location)` names the git blob of a location, if known."""
     out = []
     for f in result.findings:
         secret = result.secrets.get(f.fingerprint) or f.secret
@@ -20,7 +23,9 @@ def observe(result, key: bytes, store_secrets: bool = False, repo: str = "", rep
             continue  # cannot happen for results of scanner.scan; never key a finding on its preview
         rows = [LocationRow.from_location(loc, repo, repository_id, blob_of(loc) if blob_of else "", default_date)
                 for loc in f.locations]
-        out.append(Observed(keys.credential_key(secret, key), f, rows, secret if store_secrets else None))
+        out.append(Observed(keys.credential_key(secret, key), f, rows, secret if store_secrets else None,
+                            keyed_fingerprint=keys.keyed_fingerprint(f.fingerprint, key), facts=facts_of(f, secret),
+                            held_secret=secret if hold_secrets else None))
     return out
 
 
@@ -52,14 +57,14 @@ def record_result(db_path: str | Path, result, kind: str, target: str, *, repo: 
 
 
 def _row_ids(store: Store, observed: list[Observed]) -> dict[str, int]:
-    """Portable fingerprint -> findings row. Two rules matching one credential share its row; the
+    """Portable fingerprint (as the scan's findings carry it) -> findings row. Two rules matching one credential share its row; the
     finding of the rule the row kept is the one mapped to it."""
     ids: dict[str, int] = {}
     kept: dict[int, str] = {}
     for obs in observed:
-        fid, portable = store.conn.execute("SELECT id, portable_fingerprint FROM findings WHERE credential_key = ?",
-                                           [obs.credential_key]).fetchone()
-        if fid not in kept or obs.finding.fingerprint == portable:
+        fid, keyed = store.conn.execute("SELECT id, keyed_fingerprint FROM findings WHERE credential_key = ?",
+                                        [obs.credential_key]).fetchone()
+        if fid not in kept or obs.keyed_fingerprint == keyed:
             ids.pop(kept.get(fid, ""), None)
             kept[fid] = obs.finding.fingerprint
             ids[obs.finding.fingerprint] = fid
@@ -67,7 +72,8 @@ def _row_ids(store: Store, observed: list[Observed]) -> dict[str, int]:
 
 
 def to_finding(row: dict, locations: list[dict]) -> Finding:
-    """A stored credential as the reporters' Finding; the secret only if the datastore holds it."""
+    """A stored credential as the reporters' Finding; the secret only if the datastore holds it. Its fingerprint
+    is the keyed one (keys.keyed_fingerprint): the datastore keeps no unkeyed hash of a secret."""
     locs = []
     for loc in locations:
         provenance = Provenance(commit=loc["commit"] or "", author=loc["author"] or "", email=loc["email"] or "",
@@ -83,7 +89,7 @@ def to_finding(row: dict, locations: list[dict]) -> Finding:
         reasons.append("resolved at head: no branch head holds it any more")
     return Finding(
         rule_id=row["rule_id"], rule_name=row["rule_name"], provider=row["provider"], kind=row["kind"],
-        fingerprint=row["portable_fingerprint"], preview=row["preview"], confidence=row["confidence"],
+        fingerprint=row["keyed_fingerprint"], preview=row["preview"], confidence=row["confidence"],
         entropy=row["entropy"], privilege=row["privilege"], lifetime=row["lifetime"],
         remediation=row["remediation"], reasons=reasons, locations=locs, secret=row["secret"],
         groups=json.loads(row["groups_json"]), status=status)

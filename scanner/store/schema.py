@@ -18,7 +18,8 @@ Tables (docs/datastore.md):
 - ``blobs``: ``(oid, rules_version)`` pairs already scanned, so a sweep skips what it has seen.
 - ``findings``: one row per credential: ``credential_key`` (HMAC-SHA256 of the normalized secret under the
   organisation key), the best rule that matched it (``rule_id``, ``rule_name``, ``provider``, ``kind``,
-  ``confidence``...), ``portable_fingerprint`` (the baseline fingerprint of that rule and secret),
+  ``confidence``...), ``keyed_fingerprint`` (the portable fingerprint of that rule and secret, keyed with
+  HMAC under the organisation key: scanner.store.keys.keyed_fingerprint; never the unkeyed value),
   ``preview`` (redacted), ``secret`` (NULL unless --store-secrets), ``status`` (open, allowed, revoked)
   with ``status_reason`` and ``status_changed``, ``first_seen`` / ``last_seen`` (oldest and newest
   location date), ``first_scan_id`` (the scan that first found it), ``resolved_at_head`` (1 when no
@@ -108,7 +109,7 @@ ALTER TABLE scans ADD COLUMN process TEXT
 
 # Version 3 (issue 18): non-secret facts of a finding kept at scan time (JWT sub/iss/aud/iat/exp, the SA key's
 # private_key_id/client_email/project, key ids captured with the secret), so `sprawl analyze --db` links and
-# scores as the scan did in-process (scanner.analysis.store_io.write_facts / load_subjects).
+# scores as the scan did in-process (scanner.store.record.observe / scanner.analysis.store_io.load_subjects).
 _V3_FACTS = """
 CREATE TABLE facts (
     finding_id INTEGER NOT NULL REFERENCES findings(id), name TEXT NOT NULL, value TEXT NOT NULL,
@@ -144,8 +145,20 @@ CREATE TABLE validations (
     PRIMARY KEY (finding_id, checked_at)) WITHOUT ROWID;
 """
 
+# Version 6 (issue 17): the datastore keeps no unkeyed hash of a secret. Each finding's portable fingerprint (a
+# plain SHA-256 of rule and secret: a weak password is guessed from it) is rewritten in place, in this same
+# transaction, to its HMAC under the datastore's key (scanner.store.keys.keyed_fingerprint, registered on the
+# connection as KEYED_FINGERPRINT_SQL by Store, which checks the key before migrating), and the column renamed.
+KEYED_FINGERPRINT_SQL = "sprawl_keyed_fingerprint"
+_V6_KEYED = f"""
+UPDATE findings SET portable_fingerprint = {KEYED_FINGERPRINT_SQL}(portable_fingerprint);
+DROP INDEX findings_portable;
+ALTER TABLE findings RENAME COLUMN portable_fingerprint TO keyed_fingerprint;
+CREATE INDEX findings_keyed ON findings(keyed_fingerprint);
+"""
+
 # Append a new script for every schema change; never edit a shipped one.
-MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS, _V4_HOSTS, _V5_VALIDATIONS]
+MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS, _V4_HOSTS, _V5_VALIDATIONS, _V6_KEYED]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # `PRAGMA application_id` of every sprawl datastore ("SPRL"): a SQLite file without it is not ours.

@@ -23,12 +23,12 @@ def record(store: Store, answers: dict[int, ValidationResult]) -> None:
 
 def latest(store: Store, finding_ids: list[int], max_age_seconds: float | None = None) -> dict[int, ValidationResult]:
     """The newest recorded answer of each finding, if it is younger than max_age_seconds (None: any age)."""
-    if not finding_ids:
-        return {}
-    marks = ",".join("?" * len(finding_ids))
-    rows = store.conn.execute(
-        f"SELECT finding_id, checked_at, payload FROM validations WHERE finding_id IN ({marks}) "
-        "ORDER BY finding_id, checked_at", finding_ids).fetchall()
+    rows = []
+    for i in range(0, len(finding_ids), 500):  # within SQLite's limit on bound parameters
+        chunk = finding_ids[i:i + 500]
+        rows += store.conn.execute(
+            f"SELECT finding_id, checked_at, payload FROM validations WHERE finding_id IN ({','.join('?' * len(chunk))}) "
+            "ORDER BY finding_id, checked_at", chunk).fetchall()
     now = datetime.now(UTC)
     out: dict[int, ValidationResult] = {}
     for fid, checked_at, payload in rows:  # oldest first: the newest one stays

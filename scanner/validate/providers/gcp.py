@@ -54,12 +54,15 @@ def _b64url(data: bytes) -> str:
 
 
 def key_of(candidate: Candidate) -> dict[str, str]:
-    """The key file's fields, from the secret (the JSON) or the paired values."""
+    """The key file's fields, from the secret (the JSON) or the paired values: the key-file rule's secret is the
+    private key as the JSON holds it (newlines escaped), its identity the captured groups."""
     try:
         document = json.loads(candidate.secret)
     except ValueError:
         document = None
     source: dict[str, Any] = document if isinstance(document, dict) else dict(candidate.groups)
+    if not isinstance(document, dict) and candidate.secret.startswith("-----BEGIN"):
+        source["private_key"] = candidate.secret.replace("\\n", "\n") + "\n"
     key = {name: str(source.get(name) or "") for name in ("private_key", "client_email", "private_key_id",
                                                            "project_id")}
     if not key["private_key"] or not key["client_email"]:
