@@ -58,6 +58,10 @@ def _key_option(func):
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: print the sweep's summary with its coverage on stdout.")
 @click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Run the units in local worker processes, or as Ray tasks (needs `secret-sprawl[ray]`).")
+@click.option("--ray-address", metavar="ADDRESS",
+              help="The Ray cluster to run on (e.g. ray://head:10001, or auto); default: a local Ray with --jobs CPUs.")
 @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Load rules from these files or folders instead of the built-in rules.")
 @click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
@@ -71,8 +75,8 @@ def _key_option(func):
                    "writing links and scores as `sprawl analyze --db` does.")
 def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gitea_org, endpoints,
           allow_internal_endpoints, mirrors_dir, skip_archived, skip_forks, include_repos, exclude_repos,
-          github_app_id, github_app_key, github_app_installation, db_path, key_file, fmt, jobs, rules_paths,
-          max_size, exclude_path, min_confidence, store_secrets, inventory_file):
+          github_app_id, github_app_key, github_app_installation, db_path, key_file, fmt, jobs, executor, ray_address,
+          rules_paths, max_size, exclude_path, min_confidence, store_secrets, inventory_file):
     """Sweep many repositories' full history into the datastore, incrementally.
 
     Takes the repositories in FOLDERS (work trees, bare and mirror clones, at any depth), those
@@ -94,11 +98,13 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
       GITHUB_TOKEN=... sprawl sweep --github-org acme --skip-archived --db org.db -f json
       sprawl sweep --gitlab-group acme/platform --endpoint gitlab=https://git.example.com/api/v4
       sprawl sweep /srv/mirrors --inventory inventory.yaml   # then `sprawl findings --min-band high`
+      sprawl sweep --github-org acme --executor ray --ray-address auto --db org.db   # on a Ray cluster
     Exit codes: 0 nothing new, 1 new findings, 2 usage or input error (or the datastore cannot be
     written), 3 incomplete: a repository failed (named in the summary) and nothing new was found.
     """
     import json
 
+    from scanner.pipeline.executors import ExecutorError, make_executor
     from scanner.pipeline.sweep import HostedSweep, SweepOptions, plan_hosted
     from scanner.pipeline.sweep import sweep as run_sweep
     from scanner.sources.hosts import GitHubAppConfig, HostSource, RepoFilter
@@ -116,6 +122,10 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
             if github_app_installation is None:
                 raise click.UsageError("a GitHub App without --github-org needs --github-app-installation")
             sources.append(HostSource("github", "", installation=True))
+    try:
+        runner = make_executor(executor, jobs, ray_address)
+    except ExecutorError as exc:
+        raise click.UsageError(str(exc)) from None
     targets = find_targets(repos_file, list(folders), allow_empty=bool(sources))
     inventory = _load_inventory(inventory_file)  # before sweeping: a bad inventory stops nothing half-way
     key = load_key(key_file)
@@ -131,9 +141,10 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="sweeping", file=sys.stderr) as bar:
             summary = run_sweep(targets.paths, db_path, key, options, progress=bar.update, hosted=hosted,
-                                mirrors=mirrors)
+                                mirrors=mirrors, executor=runner)
     else:
-        summary = run_sweep(targets.paths, db_path, key, options, log=echo, hosted=hosted, mirrors=mirrors)
+        summary = run_sweep(targets.paths, db_path, key, options, log=echo, hosted=hosted, mirrors=mirrors,
+                            executor=runner)
     for line in summary.lines():
         echo(line)
     if inventory is not None:

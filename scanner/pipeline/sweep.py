@@ -25,22 +25,16 @@ import itertools
 import os
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.errors import SprawlError
-from scanner.model import confidence_rank
 from scanner.pipeline.engines import get_engine
-from scanner.pipeline.git import scan_git
-from scanner.pipeline.options import EngineSpec, ScanOptions
-from scanner.pipeline.workers import die_with_parent, pool_context, reset_worker_state
+from scanner.pipeline.executors import Executor, LocalExecutor, WorkerContext
+from scanner.pipeline.sweep_unit import FetchSpec, RepoOutcome, SweepOptions, UnitTask
 from scanner.rules import load_rules
-from scanner.sources.filesystem import WalkOptions
-from scanner.sources.git import enumerate_history, open_repo, repo_name
-from scanner.sources.gitcmd import GitError
+from scanner.sources.git import repo_name
 from scanner.sources.hosts import (
     HOST_KINDS,
     Credential,
@@ -57,52 +51,11 @@ from scanner.sources.hosts import (
     resolve_credential,
 )
 from scanner.sources.mirrors import MirrorCache, MirrorOutcome, split_credentials
-from scanner.sources.repos import SweepError, discover, head_pairs, quick_state, refs_hash
-from scanner.store.db import CoverageRow, LocationRow, Observed, RepositoryFacts, Store
-from scanner.store.record import observe
+from scanner.sources.repos import SweepError, discover, quick_state
+from scanner.store.db import CoverageRow, RepositoryFacts, Store
 
 __all__ = ["HostedPlan", "HostedSweep", "RemoteTarget", "SweepError", "SweepOptions", "SweepSummary", "discover",
            "plan_hosted", "sweep"]
-
-# Repositories handed to the pool at once: enough to keep every worker busy, few enough that
-# a kill loses little in-flight work.
-_IN_FLIGHT_PER_JOB = 2
-
-
-@dataclass
-class SweepOptions:
-    jobs: int = 0
-    rules_paths: list[Path] | None = None
-    max_size: int = 64 * 1024 * 1024
-    excludes: tuple[str, ...] = ()
-    store_secrets: bool = False
-    min_confidence: str = "medium"  # what counts as new for the exit code; everything is stored
-    engine: str = "auto"
-
-    def __post_init__(self) -> None:
-        confidence_rank(self.min_confidence)
-
-    @property
-    def engine_spec(self) -> EngineSpec:
-        return EngineSpec(tuple(self.rules_paths or ()), self.engine)
-
-
-@dataclass
-class RepoOutcome:
-    path: str  # as given
-    git_dir: str = ""
-    name: str = ""
-    refs_hash: str = ""
-    unchanged: bool = False
-    error: str = ""
-    observed: list[Observed] = field(default_factory=list)
-    scanned_blobs: list[str] = field(default_factory=list)
-    reappeared: dict[str, list[LocationRow]] = field(default_factory=dict)  # known blob -> new places
-    heads: list[tuple[str, str]] = field(default_factory=list)  # (path, blob) at a branch head
-    commits: int = 0
-    bytes: int = 0
-    seconds: float = 0.0
-
 
 @dataclass
 class SweepSummary:
@@ -240,92 +193,6 @@ def url_name(url: str) -> str:
     return "/".join(segments[-2:])
 
 
-# --- the worker ------------------------------------------------------------------------------
-
-@dataclass
-class _Worker:
-    """What a sweep worker process holds: the datastore (read-only here), the key and the options."""
-
-    db_path: str
-    key: bytes
-    options: SweepOptions
-    _store: Store | None = None
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store(self.db_path, create=False)
-        return self._store
-
-
-_WORKER: _Worker | None = None
-
-
-def _worker_init(db_path: str, key: bytes, options: SweepOptions, parent: int | None = None) -> None:
-    global _WORKER
-    reset_worker_state()
-    if parent is not None:
-        die_with_parent(parent)
-    _WORKER = _Worker(db_path, key, options)
-
-
-def sweep_repo(path: str, state: tuple[str, str] | None = None, name: str | None = None) -> RepoOutcome:
-    """Scan one repository's new blobs; read-only on the datastore. `state` is quick_state(), if known;
-    `name` the host's full name of a mirrored repository."""
-    assert _WORKER is not None, "sweep_repo runs in a process _worker_init prepared"
-    out = RepoOutcome(path)
-    started = time.perf_counter()
-    try:
-        out = _sweep_repo(out, state, name)
-    finally:
-        out.seconds = time.perf_counter() - started
-    return out
-
-
-def _sweep_repo(out: RepoOutcome, state: tuple[str, str] | None, name: str | None) -> RepoOutcome:
-    assert _WORKER is not None
-    options = _WORKER.options
-    path = out.path
-    try:
-        rules_version = get_engine(options.engine_spec).ruleset.version
-        store = _WORKER.store
-        if state:
-            out.git_dir, out.refs_hash = state
-        else:
-            out.git_dir = os.path.realpath(open_repo(path))
-            out.refs_hash = refs_hash(out.git_dir, rules_version)  # before the walk: a later push means a rescan
-        out.name = name or repo_name(out.git_dir)
-        if store.refs_hash(out.git_dir) == out.refs_hash:
-            out.unchanged = True
-            return out
-        history = enumerate_history(out.git_dir)
-        out.commits = history.commits
-        oids = list(history.blobs)
-        known = store.known_blobs(oids, rules_version)
-        scan_options = ScanOptions(min_confidence="low", jobs=1, rules_paths=options.rules_paths,
-                                   walk=WalkOptions(max_size=options.max_size, excludes=options.excludes),
-                                   use_ignore_files=False, engine=options.engine)
-        result = scan_git(out.git_dir, scan_options, skip_blobs=known, history=history)
-        out.scanned_blobs = result.stats.scanned_blobs
-        out.bytes = result.stats.bytes
-        blob_at = {(o.commit, o.path): oid for oid, occs in history.blobs.items() for o in occs}
-        out.observed = observe(result, _WORKER.key, options.store_secrets, repo=out.name,
-                               blob_of=lambda loc: blob_at.get((loc.provenance.commit, loc.path), ""))
-        for oid in store.blobs_with_locations(sorted(known)):
-            out.reappeared[oid] = [LocationRow(o.path, 0, 0, "git", repo=out.name, blob=oid, commit=o.commit,
-                                               author=o.author, email=o.email, date=o.date)
-                                   for o in history.blobs[oid]]
-        wanted = set(out.reappeared) | {r.blob for obs in out.observed for r in obs.locations if r.blob}
-        out.heads = head_pairs(out.git_dir, wanted)
-    except GitError as exc:
-        out.error = f"{path}: {exc}"
-    except SprawlError as exc:
-        out.error = str(exc)
-    except Exception as exc:  # one repository's problem never aborts the sweep: it is named as failed
-        out.error = f"{path}: {type(exc).__name__}: {exc}"
-    return out
-
-
 # --- the parent: the only writer ---------------------------------------------------------------
 
 @dataclass
@@ -335,7 +202,8 @@ class _Unit:
     path: str
     name: str | None = None
     remote: RemoteTarget | None = None
-    mirror: MirrorOutcome | None = None
+    mirror: MirrorOutcome | None = None  # fetched by the driver (local executor)
+    fetch: FetchSpec | None = None  # to be fetched by the worker (Ray)
 
 
 def _write(store: Store, scan_id: int, out: RepoOutcome, rules_version: str, unit: _Unit,
@@ -368,22 +236,23 @@ def _describe(store: Store, scan_id: int, rid: int | None, unit: _Unit | None, c
 
 
 def sweep(paths: list[str], db_path: str | Path, key: bytes, options: SweepOptions, progress=None,
-          log=None, hosted: HostedPlan | None = None, mirrors: MirrorCache | None = None) -> SweepSummary:
+          log=None, hosted: HostedPlan | None = None, mirrors: MirrorCache | None = None,
+          executor: Executor | None = None) -> SweepSummary:
     """Sweep every repository into the datastore; `progress(n)` advances a bar, `log(line)` reports a repository.
-    Hosted repositories (`hosted.remotes`) are first brought up to date in `mirrors`, then swept as local ones."""
+    Hosted repositories (`hosted.remotes`) are first brought up to date in `mirrors`, then swept as local ones.
+    `executor` runs the units (default: the local process pool with `options.jobs`)."""
     started = time.perf_counter()
     rules_version = load_rules(options.rules_paths).version
     store = Store(db_path, key)
     try:
         return _sweep(store, paths, key, options, rules_version, started, progress, log, hosted or HostedPlan(),
-                      mirrors)
+                      mirrors, executor or LocalExecutor(options.jobs))
     finally:
         store.close()
 
 
 def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, rules_version: str, started: float,
-           progress, log, hosted: HostedPlan, mirrors: MirrorCache | None) -> SweepSummary:
-    db_path = store.path
+           progress, log, hosted: HostedPlan, mirrors: MirrorCache | None, executor: Executor) -> SweepSummary:
     target = "\n".join(sorted([os.path.realpath(p) for p in paths] + [r.url for r in hosted.remotes]
                               + [row.repo for row in hosted.failed]))
     scan_id, resumed = store.start_sweep(target, rules_version,
@@ -416,42 +285,49 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
 
     for row in [*hosted.left_out, *hosted.failed]:
         account(CoverageRow(row.repo, row.status, row.reason, url=row.url))
-    jobs = options.jobs or os.cpu_count() or 1
     units = [_Unit(p) for p in paths]
     if hosted.remotes:
         cache = mirrors or MirrorCache()
-        with ThreadPoolExecutor(max_workers=min(jobs, len(hosted.remotes))) as pool:
-            updates = pool.map(lambda r: cache.update(r.url, r.git_auth()), hosted.remotes)
-            for remote, update in zip(hosted.remotes, updates):
-                if update.status == "failed":
-                    account(CoverageRow(remote.name, "failed", f"cannot fetch {remote.url}: {update.reason}",
-                                        mirror="failed", url=remote.url, seconds=update.seconds))
-                else:
-                    if log:
-                        log(f"mirror {update.status} {remote.name}")
-                    with store.atomic():  # a sweep killed before scanning it leaves it "fetched", not missing
-                        store.add_coverage(scan_id, CoverageRow(remote.name, "fetched", mirror=update.status,
-                                                                url=remote.url, seconds=round(update.seconds, 3)))
-                    units.append(_Unit(str(update.path), remote.name, remote, update))
+        if executor.fetches_on_workers:
+            units += [_Unit(str(cache.path_for(r.url)), r.name, r, fetch=_fetch_spec(cache, r)) for r in hosted.remotes]
+        else:
+            for unit in _fetch_here(cache, hosted.remotes, options.jobs or os.cpu_count() or 1):
+                if unit.mirror is not None and unit.mirror.status == "failed":
+                    account(_fetch_failed(unit, unit.mirror))
+                    continue
+                if log:
+                    log(f"mirror {unit.mirror.status if unit.mirror else ''} {unit.name}")
+                with store.atomic():  # a sweep killed before scanning it leaves it "fetched", not missing
+                    store.add_coverage(scan_id, CoverageRow(unit.name or unit.path, "fetched",
+                                                            mirror=unit.mirror.status if unit.mirror else "",
+                                                            url=unit.remote.url if unit.remote else "",
+                                                            seconds=round(unit.mirror.seconds, 3) if unit.mirror else 0))
+                units.append(unit)
     by_path = {u.path: u for u in units}
-    init = (str(db_path), key, options, os.getpid())
-    todo: list[tuple[str, tuple[str, str] | None, str | None]] = []
+    todo: list[UnitTask] = []
     unchanged = []
     for unit in units:
+        if unit.fetch is not None:  # fetched by the worker, on its node: only it can tell what changed
+            todo.append(UnitTask(unit.path, None, unit.name, unit.fetch))
+            continue
         state = quick_state(unit.path, rules_version)
         if state and store.refs_hash(state[0]) == state[1]:
             unchanged.append(RepoOutcome(unit.path, state[0], unit.name or repo_name(state[0]), state[1],
                                          unchanged=True))
         else:
-            todo.append((unit.path, state, unit.name))
-    if todo:
+            todo.append(UnitTask(unit.path, state, unit.name))
+    if todo and not executor.fetches_on_workers:
         get_engine(options.engine_spec)  # compiled before forking: the workers inherit it
-    for out in itertools.chain(unchanged, _results(todo, jobs, init)):
+    context = WorkerContext(str(store.path), key, options)
+    for out in itertools.chain(unchanged, executor.results(todo, context)):
         unit = by_path[out.path]
-        fetched = unit.mirror
+        fetched = out.mirror or unit.mirror
+        if out.mirror is not None and out.mirror.status == "failed":
+            account(_fetch_failed(unit, out.mirror))
+            continue
         cover = CoverageRow(out.name or unit.name or out.path, "scanned", mirror=fetched.status if fetched else "",
                             url=unit.remote.url if unit.remote else os.path.realpath(out.path),
-                            seconds=round(out.seconds + (fetched.seconds if fetched else 0.0), 3))
+                            seconds=round(out.seconds + (fetched.seconds if fetched and not out.mirror else 0.0), 3))
         if out.error:
             cover.status, cover.reason = "failed", out.error
             account(cover, unit)
@@ -479,39 +355,19 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
     return summary
 
 
-def _results(todo: list[tuple[str, tuple[str, str] | None, str | None]], jobs: int, init: tuple):
-    """Outcomes as workers finish them, with a bounded number in flight."""
-    if not todo:
-        return
-    if jobs == 1 or len(todo) == 1:
-        _worker_init(*init[:3])
-        for p, state, name in todo:
-            yield sweep_repo(p, state, name)
-        return
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context(), initializer=_worker_init, initargs=init)
-    try:
-        pending = iter(todo)
-        running: dict = {}
-        for p, state, name in pending:
-            running[pool.submit(sweep_repo, p, state, name)] = p
-            if len(running) >= jobs * _IN_FLIGHT_PER_JOB:
-                break
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                path = running.pop(fut)
-                nxt = next(pending, None)
-                if nxt is not None:
-                    try:
-                        running[pool.submit(sweep_repo, *nxt)] = nxt[0]
-                    except BrokenProcessPool:
-                        yield RepoOutcome(nxt[0], error=f"{nxt[0]}: not scanned: a worker process died")
-                try:
-                    yield fut.result()
-                except BrokenProcessPool:
-                    yield RepoOutcome(path, error=f"{path}: a worker process died while scanning it")
-        for p, _state, _name in pending:  # left when the pool broke
-            yield RepoOutcome(p, error=f"{p}: not scanned: a worker process died")
-    finally:
-        # Stopped early (the datastore failed): repositories not started are dropped, not scanned.
-        pool.shutdown(wait=True, cancel_futures=True)
+def _fetch_spec(cache: MirrorCache, remote: RemoteTarget) -> FetchSpec:
+    """What a worker needs to update a mirror in its node's cache (the credential asked for now)."""
+    return FetchSpec(remote.url, str(cache.root), remote.git_auth(), cache.timeout, cache.address_check)
+
+
+def _fetch_here(cache: MirrorCache, remotes: list[RemoteTarget], jobs: int) -> list[_Unit]:
+    """Every mirror brought up to date by this process (the local executor), a thread per fetch in flight."""
+    with ThreadPoolExecutor(max_workers=min(jobs, len(remotes))) as pool:
+        updates = pool.map(lambda r: cache.update(r.url, r.git_auth()), remotes)
+        return [_Unit(str(update.path), remote.name, remote, update) for remote, update in zip(remotes, updates)]
+
+
+def _fetch_failed(unit: _Unit, update: MirrorOutcome) -> CoverageRow:
+    url = unit.remote.url if unit.remote else update.url
+    return CoverageRow(unit.name or url, "failed", f"cannot fetch {url}: {update.reason}", mirror="failed", url=url,
+                       seconds=round(update.seconds, 3))
