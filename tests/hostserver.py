@@ -124,6 +124,16 @@ class FakeHost:
     def git_base(self) -> str:
         return f"{self.url}/git"
 
+    def pushed_at(self, full_name: str) -> str | None:
+        """The newest committer date among a served repository's refs, as GitHub's pushed_at; None if none."""
+        repo = self.git_root / f"{full_name}.git"
+        if not repo.is_dir():
+            return None
+        out = subprocess.run(["git", "-C", str(repo), "for-each-ref", "--sort=-committerdate", "--count=1",
+                              "--format=%(committerdate:format-local:%Y-%m-%dT%H:%M:%SZ)"],
+                             capture_output=True, text=True, env={**os.environ, "TZ": "UTC"})
+        return out.stdout.strip() or None
+
     def endpoints(self) -> dict[str, str]:
         return {"github": self.url, "gitlab": f"{self.url}/api/v4", "bitbucket": f"{self.url}/2.0",
                 "gitea": f"{self.url}/api/v1"}
@@ -211,7 +221,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _github_repos(self) -> list[dict[str, Any]]:
         if self.fake.github_repos is not None:
-            return self.fake.github_repos
+            # pushed_at as GitHub gives it (seconds, UTC): here the newest commit of the served repository,
+            # so that a commit added upstream changes it as a push would.
+            return [{**item, "pushed_at": self.fake.pushed_at(item["full_name"]) or item.get("pushed_at")}
+                    for item in self.fake.github_repos]
         body: list[dict[str, Any]] = self.fake.fixture("github-org-repos.json")["body"]
         return body
 

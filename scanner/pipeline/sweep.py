@@ -21,12 +21,14 @@ sweep, written in the same transaction as its findings (tests/test_sweep_hosts.p
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +110,7 @@ class RemoteTarget:
     facts: RepositoryFacts | None = None
     credential: Credential | None = field(default=None, repr=False, compare=False)
     url_auth: GitAuth | None = field(default=None, repr=False, compare=False)
+    pushed_at: str | None = None  # the host's time of its last push, when listed
 
     def git_auth(self) -> GitAuth | None:
         if self.url_auth is not None:
@@ -162,7 +165,8 @@ def plan_hosted(request: HostedSweep, http_for: Callable[[HostKind], Any], endpo
                 seen.add(repo.clone_url)
                 facts = RepositoryFacts(repo.host, repo.full_name, repo.clone_url, repo.visibility,
                                         repo.default_branch, repo.archived, repo.fork)
-                plan.remotes.append(RemoteTarget(repo.clone_url, repo.full_name, facts, credential))
+                plan.remotes.append(RemoteTarget(repo.clone_url, repo.full_name, facts, credential,
+                                                 pushed_at=repo.pushed_at))
         for skipped in listing.skipped:
             plan.left_out.append(CoverageRow(skipped.repo.full_name, "listed", skipped.reason,
                                              url=skipped.repo.clone_url))
@@ -204,6 +208,7 @@ class _Unit:
     remote: RemoteTarget | None = None
     mirror: MirrorOutcome | None = None  # fetched by the driver (local executor)
     fetch: FetchSpec | None = None  # to be fetched by the worker (Ray)
+    stamp: str | None = None  # recorded with the unit's completion: the next sweep skips the fetch if unchanged
 
 
 def _write(store: Store, scan_id: int, out: RepoOutcome, rules_version: str, unit: _Unit,
@@ -229,8 +234,11 @@ def _write(store: Store, scan_id: int, out: RepoOutcome, rules_version: str, uni
 
 def _describe(store: Store, scan_id: int, rid: int | None, unit: _Unit | None, cover: CoverageRow) -> None:
     """The host's facts of the repository and its coverage row; call inside atomic()."""
-    if rid is not None and unit is not None and unit.remote is not None and unit.remote.facts is not None:
-        store.describe_repository(rid, unit.remote.facts)
+    if rid is not None and unit is not None and unit.remote is not None:
+        if unit.remote.facts is not None:
+            store.describe_repository(rid, unit.remote.facts)
+        if unit.stamp is not None:
+            store.set_listed_stamp(rid, unit.remote.url, unit.stamp)
     cover.repository_id = rid
     store.add_coverage(scan_id, cover)
 
@@ -288,10 +296,20 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
     units = [_Unit(p) for p in paths]
     if hosted.remotes:
         cache = mirrors or MirrorCache()
+        remotes = []
+        for remote, stamp, recorded in _probe(store, cache, hosted.remotes, rules_version, options.jobs):
+            if recorded is not None and stamp == recorded[1]:  # nothing pushed since it was swept: no fetch
+                cover = CoverageRow(remote.name, "unchanged", mirror="unchanged", url=remote.url)
+                with store.atomic():
+                    _describe(store, scan_id, recorded[0], _Unit("", remote.name, remote), cover)
+                account(cover, line=f"unchanged {remote.name} (as listed)", written=True)
+            else:
+                remotes.append((remote, stamp))
         if executor.fetches_on_workers:
-            units += [_Unit(str(cache.path_for(r.url)), r.name, r, fetch=_fetch_spec(cache, r)) for r in hosted.remotes]
+            units += [_Unit(str(cache.path_for(r.url)), r.name, r, fetch=_fetch_spec(cache, r), stamp=stamp)
+                      for r, stamp in remotes]
         else:
-            for unit in _fetch_here(cache, hosted.remotes, options.jobs or os.cpu_count() or 1):
+            for unit in _fetch_here(cache, remotes, options.jobs or os.cpu_count() or 1):
                 if unit.mirror is not None and unit.mirror.status == "failed":
                     account(_fetch_failed(unit, unit.mirror))
                     continue
@@ -325,6 +343,8 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         if out.mirror is not None and out.mirror.status == "failed":
             account(_fetch_failed(unit, out.mirror))
             continue
+        if unit.remote is not None and unit.stamp is None and fetched is not None:
+            unit.stamp = refs_stamp(unit.remote.url, fetched.refs_after, rules_version)  # what this sweep saw
         cover = CoverageRow(out.name or unit.name or out.path, "scanned", mirror=fetched.status if fetched else "",
                             url=unit.remote.url if unit.remote else os.path.realpath(out.path),
                             seconds=round(out.seconds + (fetched.seconds if fetched and not out.mirror else 0.0), 3))
@@ -360,11 +380,61 @@ def _fetch_spec(cache: MirrorCache, remote: RemoteTarget) -> FetchSpec:
     return FetchSpec(remote.url, str(cache.root), remote.git_auth(), cache.timeout, cache.address_check)
 
 
-def _fetch_here(cache: MirrorCache, remotes: list[RemoteTarget], jobs: int) -> list[_Unit]:
+def _fetch_here(cache: MirrorCache, remotes: list[tuple[RemoteTarget, str | None]], jobs: int) -> list[_Unit]:
     """Every mirror brought up to date by this process (the local executor), a thread per fetch in flight."""
+    if not remotes:
+        return []
     with ThreadPoolExecutor(max_workers=min(jobs, len(remotes))) as pool:
-        updates = pool.map(lambda r: cache.update(r.url, r.git_auth()), remotes)
-        return [_Unit(str(update.path), remote.name, remote, update) for remote, update in zip(remotes, updates)]
+        updates = pool.map(lambda pair: cache.update(pair[0].url, pair[0].git_auth()), remotes)
+        return [_Unit(str(update.path), remote.name, remote, update, stamp=stamp)
+                for (remote, stamp), update in zip(remotes, updates)]
+
+
+# --- a no-change rerun costs no fetch -----------------------------------------------------------
+
+# A push this recent (or a host clock this far behind ours) could share its listed second with a later push:
+# such a listing is not trusted to say "nothing new", and the repository is fetched.
+STAMP_MARGIN = 300.0
+
+
+def listing_stamp(remote: RemoteTarget, rules_version: str, now: float) -> str | None:
+    """What the host listed of the repository's last push and default branch, under these rules; None when
+    the host gave no time or the push is within STAMP_MARGIN of now (tests/test_sweep_hosts.py)."""
+    if not remote.pushed_at:
+        return None
+    try:
+        when = datetime.fromisoformat(remote.pushed_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None or when.timestamp() > now - STAMP_MARGIN:
+        return None
+    branch = remote.facts.default_branch if remote.facts else None
+    return _stamp(rules_version, "listed", remote.url, remote.pushed_at, branch or "")
+
+
+def refs_stamp(url: str, refs: Mapping[str, str], rules_version: str) -> str:
+    """The refs of a mirror (read_refs) or of its server (MirrorCache.remote_refs), under these rules."""
+    return _stamp(rules_version, "refs", url, *(f"{oid} {ref}" for ref, oid in sorted(refs.items())))
+
+
+def _stamp(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _probe(store: Store, cache: MirrorCache, remotes: list[RemoteTarget], rules_version: str,
+           jobs: int) -> list[tuple[RemoteTarget, str | None, tuple[int, str] | None]]:
+    """(remote, its stamp now, the stamp recorded when it was last swept whole) for every remote. The stamp is
+    the host's listing when it can be trusted, else (for a repository swept before) `git ls-remote`'s refs."""
+    now = time.time()
+    recorded = {r.url: store.listed_stamp(r.url) for r in remotes}
+    stamps = {r.url: listing_stamp(r, rules_version, now) for r in remotes}
+    ask = [r for r in remotes if stamps[r.url] is None and recorded[r.url] is not None]
+    if ask:
+        with ThreadPoolExecutor(max_workers=min(jobs or os.cpu_count() or 1, len(ask))) as pool:
+            for remote, refs in zip(ask, pool.map(lambda r: cache.remote_refs(r.url, r.git_auth()), ask)):
+                if refs is not None:
+                    stamps[remote.url] = refs_stamp(remote.url, refs, rules_version)
+    return [(r, stamps[r.url], recorded[r.url]) for r in remotes]
 
 
 def _fetch_failed(unit: _Unit, update: MirrorOutcome) -> CoverageRow:

@@ -439,6 +439,17 @@ class Store:
                             r["mirror"], text(r["url"]), r["repository_id"])
                 for r in self.db.query("SELECT * FROM coverage WHERE scan_id = ? ORDER BY id", [scan_id])]
 
+    def listed_stamp(self, url: str) -> tuple[int, str] | None:
+        """(repository id, stamp) recorded when the repository at this URL was last swept whole; None if never."""
+        row = self.conn.execute("SELECT id, listed_stamp FROM repositories WHERE url = ? AND listed_stamp IS NOT NULL "
+                                "ORDER BY last_scan_id DESC LIMIT 1", [sql_text(url)]).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_listed_stamp(self, repository_id: int, url: str, stamp: str | None) -> None:
+        """Record (or clear, with None) the listing stamp of a swept repository; call inside atomic()."""
+        self.db.execute("UPDATE repositories SET url = coalesce(url, ?), listed_stamp = ? WHERE id = ?",
+                        [sql_text(url), stamp, repository_id])
+
     def refs_hash(self, path: str) -> str | None:
         row = self.conn.execute("SELECT refs_hash FROM repositories WHERE path = ?", [sql_text(path)]).fetchone()
         return row[0] if row else None

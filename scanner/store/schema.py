@@ -144,8 +144,14 @@ CREATE TABLE validations (
     PRIMARY KEY (finding_id, checked_at)) WITHOUT ROWID;
 """
 
+# Version 6 (issue 22): what the code host listed (or `git ls-remote` answered) when a repository was last swept
+# whole, under which rules: the same stamp on the next sweep means nothing to fetch (scanner.pipeline.sweep).
+_V6_LISTED = """
+ALTER TABLE repositories ADD COLUMN listed_stamp TEXT
+"""
+
 # Append a new script for every schema change; never edit a shipped one.
-MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS, _V4_HOSTS, _V5_VALIDATIONS]
+MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS, _V4_HOSTS, _V5_VALIDATIONS, _V6_LISTED]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # `PRAGMA application_id` of every sprawl datastore ("SPRL"): a SQLite file without it is not ours.
