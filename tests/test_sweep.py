@@ -256,5 +256,18 @@ def test_progress_bar_on_a_terminal_instead_of_log_lines(small_org):
     res = subprocess.run(["script", "-qec", cmd, "/dev/null"], cwd=REPO, capture_output=True, timeout=300,
                          env={**os.environ, **KEY_ENV})
     out = res.stdout.decode(errors="replace")
-    assert res.returncode == 1 and "sweeping" in out and "100%" in out
+    assert res.returncode == 1 and "scanning" in out and "100% 6/6 repositories" in out
     assert "sprawl: swept" not in out and "6 repositories (0 unchanged, 0 failed)" in out
+    # --quiet: no bar, no per-repository line; a run with nothing new prints nothing at all.
+    quiet = subprocess.run(["script", "-qec", cmd + " --quiet", "/dev/null"], cwd=REPO, capture_output=True,
+                           timeout=300, env={**os.environ, **KEY_ENV})
+    assert quiet.returncode == 0 and quiet.stdout.strip() == b"", quiet.stdout
+
+
+def test_quiet_sweep_prints_only_what_matters(small_org):
+    root, db = small_org
+    first = sweep(str(root), "--db", str(db), "--quiet")
+    err = first.stderr.decode()
+    assert first.returncode == 1 and "sprawl: swept" not in err and "6 repositories (0 unchanged" in err
+    again = sweep(str(root), "--db", str(db), "--quiet")
+    assert again.returncode == 0 and again.stderr == b""

@@ -24,8 +24,6 @@ from tests.hostserver import FakeHost, github_repo_item, random_token
 from tests.repogen import github_token, make_repo
 from tests.test_sweep import build_org, state
 
-pytest.importorskip("ray", reason="the `ray` extra is not installed (pip install 'secret-sprawl[ray]')")
-
 KEY_ENV = {"SPRAWL_FINGERPRINT_KEY": "test-organisation-key", "GIT_CONFIG_GLOBAL": "/dev/null",
            "GIT_CONFIG_NOSYSTEM": "1"}
 # Ray >= 2.59 authenticates clients of a local cluster by token: one made up for the session, given to Ray and
@@ -43,6 +41,7 @@ ray.shutdown()
 @pytest.fixture(scope="session")
 def ray_address() -> Iterator[str]:
     """A local Ray with 2 CPUs for the whole session; its address for --ray-address."""
+    pytest.importorskip("ray", reason="the `ray` extra is not installed (pip install 'secret-sprawl[ray]')")
     holder = subprocess.Popen([sys.executable, "-c", _HOLD_RAY], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True, env={**os.environ, **RAY_ENV})
     assert holder.stdout is not None and holder.stdin is not None
@@ -95,10 +94,22 @@ def test_ray_executor_finds_what_the_local_executor_finds(tmp_path: Path, ray_ad
     assert [p.name for p in (tmp_path / "m2").rglob("app.git")] == ["app.git"]
 
 
-def test_ray_executor_needs_ray_and_address_needs_ray_executor(tmp_path: Path) -> None:
-    res = run_sprawl("sweep", str(tmp_path), "--ray-address", "127.0.0.1:1", env=KEY_ENV)
+def test_ray_executor_without_ray_and_bad_addresses_are_usage_errors(tmp_path: Path) -> None:
+    make_repo(tmp_path / "org" / "one", [{"README.md": "one\n"}])
+    org = str(tmp_path / "org")
+    res = run_sprawl("sweep", org, "--ray-address", "127.0.0.1:1", env=KEY_ENV)
     assert res.returncode == 2 and b"--ray-address goes with --executor ray" in res.stderr
-    assert b"Traceback" not in res.stderr
+    res = run_sprawl("sweep", org, "--executor", "ray", "--ray-address", "ray://head:10001", env=KEY_ENV)
+    assert res.returncode == 2 and b"ray:// (Ray Client) is not supported" in res.stderr
+    # Where `ray` cannot be imported (here hidden by a sitecustomize), one line and exit 2, nothing swept.
+    hide = tmp_path / "hide-ray"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text("import sys\nsys.modules['ray'] = None\n")
+    res = run_sprawl("sweep", org, "--executor", "ray", "--db", str(tmp_path / "x.db"),
+                     env={**KEY_ENV, "PYTHONPATH": os.pathsep.join([str(REPO), str(hide)])})
+    assert res.returncode == 2, res.stderr.decode()
+    assert b"--executor ray needs Ray: pip install 'secret-sprawl[ray]'" in res.stderr
+    assert b"Traceback" not in res.stderr and not (tmp_path / "x.db").exists()
 
 
 def test_ray_sweep_killed_midway_then_rerun_equals_an_uninterrupted_one(tmp_path: Path, ray_address: str) -> None:

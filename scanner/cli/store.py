@@ -58,10 +58,12 @@ def _key_option(func):
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: print the sweep's summary with its coverage on stdout.")
 @click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress bars or per-repository lines; the summary only when something was found or failed.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="Run the units in local worker processes, or as Ray tasks (needs `secret-sprawl[ray]`).")
 @click.option("--ray-address", metavar="ADDRESS",
-              help="The Ray cluster to run on (e.g. ray://head:10001, or auto); default: a local Ray with --jobs CPUs.")
+              help="The Ray cluster to join (auto: this node's; HOST:PORT: its GCS); default: a local Ray with --jobs CPUs.")
 @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Load rules from these files or folders instead of the built-in rules.")
 @click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
@@ -76,7 +78,7 @@ def _key_option(func):
 def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gitea_org, endpoints,
           allow_internal_endpoints, mirrors_dir, skip_archived, skip_forks, include_repos, exclude_repos,
           github_app_id, github_app_key, github_app_installation, db_path, key_file, fmt, jobs, executor, ray_address,
-          rules_paths, max_size, exclude_path, min_confidence, store_secrets, inventory_file):
+          rules_paths, max_size, exclude_path, min_confidence, store_secrets, inventory_file, quiet):
     """Sweep many repositories' full history into the datastore, incrementally.
 
     Takes the repositories in FOLDERS (work trees, bare and mirror clones, at any depth), those
@@ -104,6 +106,7 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
     """
     import json
 
+    from scanner.cli.progress import PhaseBars
     from scanner.pipeline.executors import ExecutorError, make_executor
     from scanner.pipeline.sweep import HostedSweep, SweepOptions, plan_hosted
     from scanner.pipeline.sweep import sweep as run_sweep
@@ -132,19 +135,24 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
     options = SweepOptions(jobs=jobs, rules_paths=list(rules_paths) or None, max_size=max_size,
                            excludes=tuple(exclude_path), store_secrets=store_secrets, min_confidence=min_confidence)
     echo = lambda line: click.echo(f"sprawl: {line}", err=True)  # noqa: E731
+    # A terminal gets a bar per phase (listing, fetching, scanning); a pipe or log one line per repository;
+    # --quiet neither (and the summary only when the exit code is not 0).
+    bars = PhaseBars() if sys.stderr.isatty() and not quiet else None
+    log = None if bars or quiet else echo
     hosted = mirrors = None
     if sources or targets.urls:
         hosted, mirrors = _plan_hosted(plan_hosted, HostedSweep(
             sources, targets.urls, RepoFilter(skip_archived, skip_forks, tuple(include_repos), tuple(exclude_repos)),
-            app), endpoints, allow_internal_endpoints, mirrors_dir, echo)
-    total = len(targets.paths) + (len(hosted.remotes) if hosted else 0)
-    if sys.stderr.isatty():
-        with click.progressbar(length=total, label="sweeping", file=sys.stderr) as bar:
-            summary = run_sweep(targets.paths, db_path, key, options, progress=bar.update, hosted=hosted,
-                                mirrors=mirrors, executor=runner)
-    else:
-        summary = run_sweep(targets.paths, db_path, key, options, log=echo, hosted=hosted, mirrors=mirrors,
-                            executor=runner)
+            app), endpoints, allow_internal_endpoints, mirrors_dir, echo, bars)
+    try:
+        summary = run_sweep(targets.paths, db_path, key, options, progress=bars, log=log, hosted=hosted,
+                            mirrors=mirrors, executor=runner)
+    finally:
+        if bars:
+            bars.finish()
+    code = EXIT_FINDINGS if summary.new_findings else EXIT_INCOMPLETE if summary.incomplete else EXIT_CLEAN
+    if quiet and code == EXIT_CLEAN:
+        echo = lambda line: None  # noqa: E731
     for line in summary.lines():
         echo(line)
     if inventory is not None:
@@ -156,10 +164,10 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
          f"`sprawl findings --db {db_path} --new-since {summary.scan_id - 1}` lists what is new")
     if fmt == "json":
         click.echo(json.dumps(summary.to_dict(), indent=2))
-    sys.exit(EXIT_FINDINGS if summary.new_findings else EXIT_INCOMPLETE if summary.incomplete else EXIT_CLEAN)
+    sys.exit(code)
 
 
-def _plan_hosted(plan_hosted, request, endpoints, allow_internal, mirrors_dir, echo):
+def _plan_hosted(plan_hosted, request, endpoints, allow_internal, mirrors_dir, echo, progress=None):
     """List the host sources through the guarded client; the mirror cache with the same address rule."""
     from scanner.net.endpoints import EndpointPolicy
     from scanner.net.http import GuardedClient
@@ -172,7 +180,8 @@ def _plan_hosted(plan_hosted, request, endpoints, allow_internal, mirrors_dir, e
         raise click.BadParameter(str(exc), param_hint="--endpoint") from None
     client = GuardedClient(policy, limits=HOST_LIMITS)
     plan = plan_hosted(request, lambda kind: GuardedHostHttp(client, kind), policy.endpoints,
-                       on_wait=lambda w: echo(f"{w.host}: {w.reason}, waiting {w.seconds:.0f}s before {w.url}"))
+                       on_wait=lambda w: echo(f"{w.host}: {w.reason}, waiting {w.seconds:.0f}s before {w.url}"),
+                       progress=progress)
     for row in plan.failed:
         echo(f"error {row.repo}: {row.reason}")
     mirrors = MirrorCache(mirrors_dir or default_mirror_root(), address_check=git_address_check(allow_internal))

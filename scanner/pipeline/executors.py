@@ -233,6 +233,9 @@ def ray_available() -> bool:
 def make_executor(name: str, jobs: int = 0, address: str | None = None) -> Executor:
     """The executor `sprawl sweep --executor NAME` asks for; ExecutorError if Ray is asked for and missing."""
     if name == "ray":
+        if address and address.startswith("ray://"):
+            raise ExecutorError("--ray-address ray:// (Ray Client) is not supported: run the sweep on a node of the "
+                                "cluster (ray job submit, a RayJob) with --ray-address auto")
         if not ray_available():
             raise ExecutorError("--executor ray needs Ray: pip install 'secret-sprawl[ray]'")
         return RayExecutor(address, jobs)

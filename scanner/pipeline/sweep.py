@@ -25,12 +25,12 @@ import hashlib
 import itertools
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from scanner.pipeline.engines import get_engine
 from scanner.pipeline.executors import Executor, LocalExecutor, WorkerContext
@@ -141,13 +141,17 @@ class HostedPlan:
 
 def plan_hosted(request: HostedSweep, http_for: Callable[[HostKind], Any], endpoints: Mapping[str, str],
                 on_wait: Callable[[RateLimitWait], None] | None = None,
-                sleep: Callable[[float], None] = time.sleep) -> HostedPlan:
+                sleep: Callable[[float], None] = time.sleep, progress: SweepProgress | None = None) -> HostedPlan:
     """List every host source (a host that cannot list is a failed coverage row, not an abort) and
-    pair each `--repos` URL with the credential of the host it belongs to."""
+    pair each `--repos` URL with the credential of the host it belongs to; `progress`: the "listing" phase."""
     plan = HostedPlan()
     seen: set[str] = set()
     credentials: dict[HostKind, Credential] = {}
-    for source in request.sources:
+    if progress and request.sources:
+        progress.start("listing", len(request.sources))
+    for n, source in enumerate(request.sources):
+        if progress and n:  # the one before is listed (or failed)
+            progress.advance("listing")
         http = http_for(source.kind)
         label = f"{source.kind}:{source.owner or 'app installation'}"
         try:
@@ -170,6 +174,8 @@ def plan_hosted(request: HostedSweep, http_for: Callable[[HostKind], Any], endpo
         for skipped in listing.skipped:
             plan.left_out.append(CoverageRow(skipped.repo.full_name, "listed", skipped.reason,
                                              url=skipped.repo.clone_url))
+    if progress and request.sources:
+        progress.advance("listing")
     for kind in HOST_KINDS:
         if kind not in credentials:
             found = credential_from_env(kind, request.env)
@@ -243,10 +249,19 @@ def _describe(store: Store, scan_id: int, rid: int | None, unit: _Unit | None, c
     store.add_coverage(scan_id, cover)
 
 
-def sweep(paths: list[str], db_path: str | Path, key: bytes, options: SweepOptions, progress=None,
-          log=None, hosted: HostedPlan | None = None, mirrors: MirrorCache | None = None,
+class SweepProgress(Protocol):
+    """A bar per phase: "fetching" (mirrors updated by the driver), "scanning" (units done, any executor)."""
+
+    def start(self, phase: str, total: int) -> None: ...
+
+    def advance(self, phase: str, n: int = 1) -> None: ...
+
+
+def sweep(paths: list[str], db_path: str | Path, key: bytes, options: SweepOptions,
+          progress: SweepProgress | None = None, log: Callable[[str], None] | None = None,
+          hosted: HostedPlan | None = None, mirrors: MirrorCache | None = None,
           executor: Executor | None = None) -> SweepSummary:
-    """Sweep every repository into the datastore; `progress(n)` advances a bar, `log(line)` reports a repository.
+    """Sweep every repository into the datastore; `progress` draws a bar per phase, `log(line)` reports a repository.
     Hosted repositories (`hosted.remotes`) are first brought up to date in `mirrors`, then swept as local ones.
     `executor` runs the units (default: the local process pool with `options.jobs`)."""
     started = time.perf_counter()
@@ -260,7 +275,8 @@ def sweep(paths: list[str], db_path: str | Path, key: bytes, options: SweepOptio
 
 
 def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, rules_version: str, started: float,
-           progress, log, hosted: HostedPlan, mirrors: MirrorCache | None, executor: Executor) -> SweepSummary:
+           progress: SweepProgress | None, log: Callable[[str], None] | None, hosted: HostedPlan,
+           mirrors: MirrorCache | None, executor: Executor) -> SweepSummary:
     target = "\n".join(sorted([os.path.realpath(p) for p in paths] + [r.url for r in hosted.remotes]
                               + [row.repo for row in hosted.failed]))
     scan_id, resumed = store.start_sweep(target, rules_version,
@@ -288,8 +304,6 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         summary.coverage.append(cover)
         if log and line:
             log(line)
-        if progress and cover.status != "listed":
-            progress(1)
 
     for row in [*hosted.left_out, *hosted.failed]:
         account(CoverageRow(row.repo, row.status, row.reason, url=row.url))
@@ -309,7 +323,11 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
             units += [_Unit(str(cache.path_for(r.url)), r.name, r, fetch=_fetch_spec(cache, r), stamp=stamp)
                       for r, stamp in remotes]
         else:
+            if progress and remotes:
+                progress.start("fetching", len(remotes))
             for unit in _fetch_here(cache, remotes, options.jobs or os.cpu_count() or 1):
+                if progress:
+                    progress.advance("fetching")
                 if unit.mirror is not None and unit.mirror.status == "failed":
                     account(_fetch_failed(unit, unit.mirror))
                     continue
@@ -337,8 +355,12 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
     if todo and not executor.fetches_on_workers:
         get_engine(options.engine_spec)  # compiled before forking: the workers inherit it
     context = WorkerContext(str(store.path), key, options)
+    if progress and units:
+        progress.start("scanning", len(units))
     for out in itertools.chain(unchanged, executor.results(todo, context)):
         unit = by_path[out.path]
+        if progress:
+            progress.advance("scanning")
         fetched = out.mirror or unit.mirror
         if out.mirror is not None and out.mirror.status == "failed":
             account(_fetch_failed(unit, out.mirror))
@@ -380,14 +402,15 @@ def _fetch_spec(cache: MirrorCache, remote: RemoteTarget) -> FetchSpec:
     return FetchSpec(remote.url, str(cache.root), remote.git_auth(), cache.timeout, cache.address_check)
 
 
-def _fetch_here(cache: MirrorCache, remotes: list[tuple[RemoteTarget, str | None]], jobs: int) -> list[_Unit]:
-    """Every mirror brought up to date by this process (the local executor), a thread per fetch in flight."""
+def _fetch_here(cache: MirrorCache, remotes: list[tuple[RemoteTarget, str | None]], jobs: int) -> Iterator[_Unit]:
+    """Every mirror brought up to date by this process (the local executor), a thread per fetch in flight;
+    in the order given, each as soon as it and those before it are done."""
     if not remotes:
-        return []
+        return
     with ThreadPoolExecutor(max_workers=min(jobs, len(remotes))) as pool:
         updates = pool.map(lambda pair: cache.update(pair[0].url, pair[0].git_auth()), remotes)
-        return [_Unit(str(update.path), remote.name, remote, update, stamp=stamp)
-                for (remote, stamp), update in zip(remotes, updates)]
+        for (remote, stamp), update in zip(remotes, updates):
+            yield _Unit(str(update.path), remote.name, remote, update, stamp=stamp)
 
 
 # --- a no-change rerun costs no fetch -----------------------------------------------------------
