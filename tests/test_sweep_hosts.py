@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 from base64 import b64encode
@@ -126,6 +127,11 @@ def test_org_sweep_finds_every_secret_records_public_and_fetches_only_new_object
             assert (cov[name]["status"], cov[name]["mirror"], cov[name]["new_blobs"]) == ("unchanged", "unchanged", 0)
         assert summary(second)["new_findings"] == 1
         assert len(findings(db)) == 4
+        # The walk read only what the fetch brought (new tips, old tips excluded): one commit, not three;
+        # and the secret found before is still at the head of main, not resolved.
+        assert re.search(r"swept acme/app \(.*\): 1 commits, 1 new blobs", second.stderr.decode()), second.stderr
+        assert summary(second)["resolved_findings"] == 0
+        assert [f for f in findings(db) if f.get("status") == "resolved"] == []
 
         # Nothing moved: every repository unchanged, nothing new, exit 0.
         third = sweep(fake, db, mirrors, env={"GITHUB_TOKEN": token})

@@ -121,6 +121,9 @@ class StoreReader:
     def blobs_with_locations(self, oids: list[str]) -> set[str]:
         return self.store.blobs_with_locations(oids)
 
+    def repository_blobs(self, path: str) -> set[str]:
+        return self.store.repository_blobs(path)
+
 
 @dataclass
 class ActorIndex:
@@ -136,6 +139,9 @@ class ActorIndex:
 
     def blobs_with_locations(self, oids: list[str]) -> set[str]:
         return self._ask(self.actor.blobs_with_locations.remote(oids))
+
+    def repository_blobs(self, path: str) -> set[str]:
+        return self._ask(self.actor.repository_blobs.remote(path))
 
     @staticmethod
     def _ask(ref: Any) -> Any:

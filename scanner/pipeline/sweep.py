@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 from scanner.pipeline.engines import get_engine
 from scanner.pipeline.executors import Executor, LocalExecutor, WorkerContext
-from scanner.pipeline.sweep_unit import FetchSpec, RepoOutcome, SweepOptions, UnitTask
+from scanner.pipeline.sweep_unit import FetchSpec, RepoOutcome, SweepOptions, UnitTask, incremental_revs
 from scanner.rules import load_rules
 from scanner.sources.git import repo_name
 from scanner.sources.hosts import (
@@ -215,6 +215,7 @@ class _Unit:
     mirror: MirrorOutcome | None = None  # fetched by the driver (local executor)
     fetch: FetchSpec | None = None  # to be fetched by the worker (Ray)
     stamp: str | None = None  # recorded with the unit's completion: the next sweep skips the fetch if unchanged
+    revs: tuple[str, ...] | None = None  # only what the driver's fetch brought (None: the whole history)
 
 
 def _write(store: Store, scan_id: int, out: RepoOutcome, rules_version: str, unit: _Unit,
@@ -325,7 +326,7 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         else:
             if progress and remotes:
                 progress.start("fetching", len(remotes))
-            for unit in _fetch_here(cache, remotes, options.jobs or os.cpu_count() or 1):
+            for unit in _fetch_here(store, cache, remotes, options.jobs or os.cpu_count() or 1, rules_version):
                 if progress:
                     progress.advance("fetching")
                 if unit.mirror is not None and unit.mirror.status == "failed":
@@ -351,7 +352,7 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
             unchanged.append(RepoOutcome(unit.path, state[0], unit.name or repo_name(state[0]), state[1],
                                          unchanged=True))
         else:
-            todo.append(UnitTask(unit.path, state, unit.name))
+            todo.append(UnitTask(unit.path, state, unit.name, revs=unit.revs))
     if todo and not executor.fetches_on_workers:
         get_engine(options.engine_spec)  # compiled before forking: the workers inherit it
     context = WorkerContext(str(store.path), key, options)
@@ -402,15 +403,18 @@ def _fetch_spec(cache: MirrorCache, remote: RemoteTarget) -> FetchSpec:
     return FetchSpec(remote.url, str(cache.root), remote.git_auth(), cache.timeout, cache.address_check)
 
 
-def _fetch_here(cache: MirrorCache, remotes: list[tuple[RemoteTarget, str | None]], jobs: int) -> Iterator[_Unit]:
+def _fetch_here(store: Store, cache: MirrorCache, remotes: list[tuple[RemoteTarget, str | None]], jobs: int,
+                rules_version: str) -> Iterator[_Unit]:
     """Every mirror brought up to date by this process (the local executor), a thread per fetch in flight;
-    in the order given, each as soon as it and those before it are done."""
+    in the order given, each as soon as it and those before it are done, with what to walk (incremental_revs)."""
     if not remotes:
         return
+    before = [quick_state(str(cache.path_for(remote.url)), rules_version) for remote, _ in remotes]
     with ThreadPoolExecutor(max_workers=min(jobs, len(remotes))) as pool:
         updates = pool.map(lambda pair: cache.update(pair[0].url, pair[0].git_auth()), remotes)
-        for (remote, stamp), update in zip(remotes, updates):
-            yield _Unit(str(update.path), remote.name, remote, update, stamp=stamp)
+        for (remote, stamp), update, state in zip(remotes, updates, before):
+            revs = incremental_revs(store, state, update) if update.status != "failed" else None
+            yield _Unit(str(update.path), remote.name, remote, update, stamp=stamp, revs=revs)
 
 
 # --- a no-change rerun costs no fetch -----------------------------------------------------------

@@ -73,6 +73,7 @@ class UnitTask:
     state: tuple[str, str] | None = None
     name: str | None = None
     fetch: FetchSpec | None = None
+    revs: tuple[str, ...] | None = None  # walk only what these reach (new tips, ^old tips); None: every ref
 
 
 class BlobIndex(Protocol):
@@ -83,6 +84,8 @@ class BlobIndex(Protocol):
     def known_blobs(self, oids: list[str], rules_version: str) -> set[str]: ...
 
     def blobs_with_locations(self, oids: list[str]) -> set[str]: ...
+
+    def repository_blobs(self, path: str) -> set[str]: ...
 
 
 @dataclass
@@ -139,21 +142,34 @@ def run_unit(task: UnitTask) -> RepoOutcome:
     assert _WORKER is not None, "run_unit runs in a process worker_init or install_worker prepared"
     started = time.perf_counter()
     out = RepoOutcome(task.path)
-    state = task.state
+    state, revs = task.state, task.revs
     try:
         if task.fetch is not None:
+            rules_version = get_engine(_WORKER.options.engine_spec).ruleset.version
+            before = quick_state(task.path, rules_version)
             out.mirror = task.fetch.update()
             if out.mirror.status == "failed":
                 out.error = f"cannot fetch {task.fetch.url}: {out.mirror.reason}"
                 return out
-            state = quick_state(task.path, get_engine(_WORKER.options.engine_spec).ruleset.version)
-        out = _sweep_repo(out, _WORKER, state, task.name)
+            state = quick_state(task.path, rules_version)
+            revs = incremental_revs(_WORKER.blob_index(), before, out.mirror)
+        out = _sweep_repo(out, _WORKER, state, task.name, revs)
     finally:
         out.seconds = time.perf_counter() - started
     return out
 
 
-def _sweep_repo(out: RepoOutcome, worker: SweepWorker, state: tuple[str, str] | None, name: str | None) -> RepoOutcome:
+def incremental_revs(index: BlobIndex, before: tuple[str, str] | None, update: MirrorOutcome) -> tuple[str, ...] | None:
+    """What a fetch brought (`new_object_range`), when the mirror's refs before it are exactly those the datastore
+    recorded for its last whole sweep under these rules (`before`: quick_state() read before the fetch); else
+    None: the whole history is walked (a first sweep, a sweep killed after its fetch, new rules)."""
+    if before is None or index.refs_hash(before[0]) != before[1]:
+        return None
+    return tuple(update.new_object_range())
+
+
+def _sweep_repo(out: RepoOutcome, worker: SweepWorker, state: tuple[str, str] | None, name: str | None,
+                revs: tuple[str, ...] | None = None) -> RepoOutcome:
     options = worker.options
     path = out.path
     try:
@@ -168,7 +184,7 @@ def _sweep_repo(out: RepoOutcome, worker: SweepWorker, state: tuple[str, str] | 
         if index.refs_hash(out.git_dir) == out.refs_hash:
             out.unchanged = True
             return out
-        history = enumerate_history(out.git_dir)
+        history = enumerate_history(out.git_dir, revs=list(revs) if revs is not None else None)
         out.commits = history.commits
         oids = list(history.blobs)
         known = index.known_blobs(oids, rules_version)
@@ -186,6 +202,8 @@ def _sweep_repo(out: RepoOutcome, worker: SweepWorker, state: tuple[str, str] | 
                                                author=o.author, email=o.email, date=o.date)
                                    for o in history.blobs[oid]]
         wanted = set(out.reappeared) | {r.blob for obs in out.observed for r in obs.locations if r.blob}
+        if revs is not None:  # the walk saw only new commits: blobs found before may still be at a head
+            wanted |= index.repository_blobs(out.git_dir)
         out.heads = head_pairs(out.git_dir, wanted)
     except GitError as exc:
         out.error = f"{path}: {exc}"

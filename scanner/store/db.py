@@ -392,6 +392,12 @@ class Store:
     def blobs_with_locations(self, oids: list[str]) -> set[str]:
         return set(self._in_chunks("SELECT DISTINCT blob FROM locations WHERE blob IN ({})", oids))
 
+    def repository_blobs(self, path: str) -> set[str]:
+        """Blobs with a recorded location in the repository at this git dir (an incremental sweep's heads)."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT l.blob FROM locations l JOIN repositories r ON r.id = l.repository_id "
+            "WHERE r.path = ? AND l.blob != ''", [sql_text(path)])}
+
     def known_blobs(self, oids: list[str], rules_version: str) -> set[str]:
         return set(self._in_chunks("SELECT oid FROM blobs WHERE rules_version = ? AND oid IN ({})", oids,
                                    [rules_version]))
