@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -162,6 +163,18 @@ def test_sweep_killed_mid_way_then_rerun_equals_an_uninterrupted_sweep(org, swep
 @pytest.fixture
 def small_org(tmp_path) -> tuple[Path, Path]:
     return build_org(tmp_path / "org", 6), tmp_path / "s.db"
+
+
+def test_large_repositories_swept_in_slices_equal_a_sweep_in_whole_units(small_org, tmp_path):
+    root, whole = small_org
+    assert sweep(str(root), "--db", str(whole), "-j", "2").returncode == 1
+    sliced = tmp_path / "sliced.db"
+    res = sweep(str(root), "--db", str(sliced), "-j", "2", "--slice-blobs", "2")
+    assert res.returncode == 1, res.stderr.decode()
+    assert len(re.findall(r"new blobs in \d+ slices", res.stderr.decode())) == 6
+    assert state(sliced) == state(whole)
+    again = sweep(str(root), "--db", str(sliced), "-j", "2", "--slice-blobs", "2")
+    assert again.returncode == 0 and "6 repositories (6 unchanged" in again.stderr.decode()
 
 
 def test_second_sweep_with_nothing_new_scans_nothing_and_exits_0(small_org):

@@ -64,6 +64,8 @@ def _key_option(func):
               help="Run the units in local worker processes, or as Ray tasks (needs `secret-sprawl[ray]`).")
 @click.option("--ray-address", metavar="ADDRESS",
               help="The Ray cluster to join (auto: this node's; HOST:PORT: its GCS); default: a local Ray with --jobs CPUs.")
+@click.option("--slice-blobs", type=click.IntRange(0), default=50_000, show_default=True, metavar="N",
+              help="Sweep a repository with more than N new blobs as several units of about N (0: never split).")
 @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Load rules from these files or folders instead of the built-in rules.")
 @click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
@@ -78,7 +80,7 @@ def _key_option(func):
 def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gitea_org, endpoints,
           allow_internal_endpoints, mirrors_dir, skip_archived, skip_forks, include_repos, exclude_repos,
           github_app_id, github_app_key, github_app_installation, db_path, key_file, fmt, jobs, executor, ray_address,
-          rules_paths, max_size, exclude_path, min_confidence, store_secrets, inventory_file, quiet):
+          rules_paths, max_size, exclude_path, min_confidence, store_secrets, inventory_file, quiet, slice_blobs):
     """Sweep many repositories' full history into the datastore, incrementally.
 
     Takes the repositories in FOLDERS (work trees, bare and mirror clones, at any depth), those
@@ -133,7 +135,8 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
     inventory = _load_inventory(inventory_file)  # before sweeping: a bad inventory stops nothing half-way
     key = load_key(key_file)
     options = SweepOptions(jobs=jobs, rules_paths=list(rules_paths) or None, max_size=max_size,
-                           excludes=tuple(exclude_path), store_secrets=store_secrets, min_confidence=min_confidence)
+                           excludes=tuple(exclude_path), store_secrets=store_secrets, min_confidence=min_confidence,
+                           slice_blobs=slice_blobs)
     echo = lambda line: click.echo(f"sprawl: {line}", err=True)  # noqa: E731
     # A terminal gets a bar per phase (listing, fetching, scanning); a pipe or log one line per repository;
     # --quiet neither (and the summary only when the exit code is not 0).

@@ -222,21 +222,56 @@ def _write(store: Store, scan_id: int, out: RepoOutcome, rules_version: str, uni
            cover: CoverageRow) -> None:
     """One repository's findings, blobs, heads, facts and coverage: in one transaction (the checkpoint)."""
     with store.atomic():
-        repo = store.repository(out.git_dir, out.name)
-        rid = repo["id"]
-        for obs in out.observed:
-            for r in obs.locations:
-                r.repository_id = rid
-        touched = store.record(scan_id, out.observed)
-        for oid, rows in out.reappeared.items():
-            for r in rows:
-                r.repository_id = rid
-            touched |= store.copy_blob_locations(scan_id, oid, rows)
-        store.mark_blobs(scan_id, out.scanned_blobs, rules_version)
-        touched |= store.set_heads(rid, out.heads)
-        store.refresh(scan_id, touched)
-        store.finish_repository(rid, out.refs_hash, scan_id)
-        _describe(store, scan_id, rid, unit, cover)
+        rid, touched = _record(store, scan_id, out, rules_version)
+        _complete(store, scan_id, rid, out.refs_hash, out.heads, touched, unit, cover)
+
+
+def _record(store: Store, scan_id: int, out: RepoOutcome, rules_version: str) -> tuple[int, set[int]]:
+    """A unit's (or a slice's) findings, the new places of blobs seen before, and the blobs it scanned;
+    (repository id, findings touched). Call inside atomic()."""
+    rid = store.repository(out.git_dir, out.name)["id"]
+    for obs in out.observed:
+        for r in obs.locations:
+            r.repository_id = rid
+    touched = store.record(scan_id, out.observed)
+    for oid, rows in out.reappeared.items():
+        for r in rows:
+            r.repository_id = rid
+        touched |= store.copy_blob_locations(scan_id, oid, rows)
+    store.mark_blobs(scan_id, out.scanned_blobs, rules_version)
+    return rid, touched
+
+
+def _complete(store: Store, scan_id: int, rid: int, refs_hash: str, heads: list[tuple[str, str]], touched: set[int],
+              unit: _Unit, cover: CoverageRow) -> None:
+    """A repository done: its heads, its refs hash (what makes the next sweep skip it), facts and coverage.
+    Call inside atomic()."""
+    touched = touched | store.set_heads(rid, heads)
+    store.refresh(scan_id, touched)
+    store.finish_repository(rid, refs_hash, scan_id)
+    _describe(store, scan_id, rid, unit, cover)
+
+
+@dataclass
+class _Sliced:
+    """A repository swept in slices: each slice is recorded in its own transaction as it lands (a killed sweep
+    keeps them: their blobs are known to the rerun); the last one also completes the repository."""
+
+    first: RepoOutcome  # the outcome that asked for slices: git dir, name, refs hash
+    left: int
+    heads: set[tuple[str, str]] = field(default_factory=set)
+    blobs: int = 0
+    bytes: int = 0
+    credentials: int = 0
+    error: str = ""
+
+    def add(self, out: RepoOutcome) -> None:
+        self.left -= 1
+        self.error = self.error or out.error
+        self.heads.update(out.heads)
+        self.blobs += len(out.scanned_blobs)
+        self.bytes += out.bytes
+        self.credentials += len(out.observed)
 
 
 def _describe(store: Store, scan_id: int, rid: int | None, unit: _Unit | None, cover: CoverageRow) -> None:
@@ -358,20 +393,29 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
     context = WorkerContext(str(store.path), key, options)
     if progress and units:
         progress.start("scanning", len(units))
-    for out in itertools.chain(unchanged, executor.results(todo, context)):
+    sliced: dict[str, _Sliced] = {}
+    slices: list[UnitTask] = []
+
+    def settle(out: RepoOutcome) -> None:
+        """Record one outcome as it lands: a whole repository, a slice of one, or a request for slices."""
         unit = by_path[out.path]
-        if progress:
-            progress.advance("scanning")
+        if out.slices:
+            sliced[out.path] = _Sliced(out, out.slices)
+            slices.extend(UnitTask(unit.path, None, unit.name, unit.fetch, out.revs, (k, out.slices))
+                          for k in range(out.slices))
+            return
         fetched = out.mirror or unit.mirror
-        if out.mirror is not None and out.mirror.status == "failed":
+        if out.mirror is not None and out.mirror.status == "failed" and out.slice is None:
             account(_fetch_failed(unit, out.mirror))
-            continue
+            return
         if unit.remote is not None and unit.stamp is None and fetched is not None:
             unit.stamp = refs_stamp(unit.remote.url, fetched.refs_after, rules_version)  # what this sweep saw
         cover = CoverageRow(out.name or unit.name or out.path, "scanned", mirror=fetched.status if fetched else "",
                             url=unit.remote.url if unit.remote else os.path.realpath(out.path),
                             seconds=round(out.seconds + (fetched.seconds if fetched and not out.mirror else 0.0), 3))
-        if out.error:
+        if out.slice is not None:
+            _settle_slice(out, unit, cover)
+        elif out.error:
             cover.status, cover.reason = "failed", out.error
             account(cover, unit)
         elif out.unchanged:
@@ -383,11 +427,38 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         else:
             cover.new_blobs, cover.bytes = len(out.scanned_blobs), out.bytes
             _write(store, scan_id, out, rules_version, unit, cover)
-            summary.blobs += len(out.scanned_blobs)
-            summary.bytes += out.bytes
-            account(cover, unit, f"swept {out.name} ({out.path}): {out.commits} commits, "
-                                 f"{len(out.scanned_blobs)} new blobs, {len(out.observed)} credentials in new blobs",
-                    written=True)
+            swept(out, unit, cover, out.commits, len(out.scanned_blobs), out.bytes, len(out.observed))
+
+    def _settle_slice(out: RepoOutcome, unit: _Unit, cover: CoverageRow) -> None:
+        whole = sliced[out.path]
+        whole.add(out)
+        if not out.error:
+            with store.atomic():
+                rid, touched = _record(store, scan_id, out, rules_version)
+                store.refresh(scan_id, touched)
+                if not whole.left and not whole.error:
+                    cover.new_blobs, cover.bytes = whole.blobs, whole.bytes
+                    _complete(store, scan_id, rid, whole.first.refs_hash, sorted(whole.heads), touched, unit, cover)
+        if whole.left:
+            return
+        if whole.error:
+            cover.status, cover.reason = "failed", whole.error
+            account(cover, unit)
+        else:
+            swept(whole.first, unit, cover, whole.first.commits, whole.blobs, whole.bytes, whole.credentials,
+                  f" in {whole.first.slices} slices")
+
+    def swept(out: RepoOutcome, unit: _Unit, cover: CoverageRow, commits: int, blobs: int, size: int,
+              credentials: int, how: str = "") -> None:
+        summary.blobs += blobs
+        summary.bytes += size
+        account(cover, unit, f"swept {out.name} ({out.path}): {commits} commits, {blobs} new blobs{how}, "
+                             f"{credentials} credentials in new blobs", written=True)
+
+    for out in itertools.chain(unchanged, executor.results(todo, context), _later(slices, executor, context)):
+        if progress and not out.slices and (out.slice is None or sliced[out.path].left == 1):
+            progress.advance("scanning")
+        settle(out)
     summary.new_findings, summary.resolved_findings = store.sweep_counts(scan_id, options.min_confidence)
     summary.elapsed = time.perf_counter() - started
     store.finish_scan(scan_id, {
@@ -396,6 +467,12 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         "new_findings": summary.new_findings, "resolved_findings": summary.resolved_findings,
         "errors": summary.errors})
     return summary
+
+
+def _later(tasks: list[UnitTask], executor: Executor, context: WorkerContext) -> Iterator[RepoOutcome]:
+    """The slices of large repositories, run once the units that asked for them are all settled (`tasks` is
+    filled meanwhile)."""
+    yield from executor.results(tasks, context)
 
 
 def _fetch_spec(cache: MirrorCache, remote: RemoteTarget) -> FetchSpec:

@@ -40,6 +40,7 @@ class SweepOptions:
     store_secrets: bool = False
     min_confidence: str = "medium"  # what counts as new for the exit code; everything is stored
     engine: str = "auto"
+    slice_blobs: int = 0  # a repository with more new blobs than this is swept in slices of about this many
 
     def __post_init__(self) -> None:
         confidence_rank(self.min_confidence)
@@ -74,6 +75,7 @@ class UnitTask:
     name: str | None = None
     fetch: FetchSpec | None = None
     revs: tuple[str, ...] | None = None  # walk only what these reach (new tips, ^old tips); None: every ref
+    slice: tuple[int, int] | None = None  # (k, n): only the new blobs in_slice(oid, k, n)
 
 
 class BlobIndex(Protocol):
@@ -104,6 +106,9 @@ class RepoOutcome:
     bytes: int = 0
     seconds: float = 0.0
     mirror: MirrorOutcome | None = None  # what the worker's fetch did (FetchSpec units)
+    slices: int = 0  # > 0: too many new blobs; sweep it again as this many slices (nothing scanned yet)
+    revs: tuple[str, ...] | None = None  # what the walk covered, for the slices
+    slice: tuple[int, int] | None = None  # the slice this outcome is of
 
 
 @dataclass
@@ -152,8 +157,9 @@ def run_unit(task: UnitTask) -> RepoOutcome:
                 out.error = f"cannot fetch {task.fetch.url}: {out.mirror.reason}"
                 return out
             state = quick_state(task.path, rules_version)
-            revs = incremental_revs(_WORKER.blob_index(), before, out.mirror)
-        out = _sweep_repo(out, _WORKER, state, task.name, revs)
+            if task.slice is None:  # a slice walks what its repository's unit walked
+                revs = incremental_revs(_WORKER.blob_index(), before, out.mirror)
+        out = _sweep_repo(out, _WORKER, state, task.name, revs, task.slice)
     finally:
         out.seconds = time.perf_counter() - started
     return out
@@ -168,8 +174,13 @@ def incremental_revs(index: BlobIndex, before: tuple[str, str] | None, update: M
     return tuple(update.new_object_range())
 
 
+def in_slice(oid: str, k: int, n: int) -> bool:
+    """Slice k of n, by the blob id itself: the same partition whatever was scanned before (a resumed sweep)."""
+    return int(oid[:8], 16) % n == k
+
+
 def _sweep_repo(out: RepoOutcome, worker: SweepWorker, state: tuple[str, str] | None, name: str | None,
-                revs: tuple[str, ...] | None = None) -> RepoOutcome:
+                revs: tuple[str, ...] | None = None, part: tuple[int, int] | None = None) -> RepoOutcome:
     options = worker.options
     path = out.path
     try:
@@ -188,10 +199,19 @@ def _sweep_repo(out: RepoOutcome, worker: SweepWorker, state: tuple[str, str] | 
         out.commits = history.commits
         oids = list(history.blobs)
         known = index.known_blobs(oids, rules_version)
+        new = len(oids) - len(known)
+        out.revs, out.slice = revs, part
+        if part is None and options.slice_blobs and new > options.slice_blobs:
+            out.slices = -(-new // options.slice_blobs)
+            return out
+        skip = known
+        if part is not None:  # another slice scans the rest, and copies the places of the rest of the known
+            skip = known | {o for o in oids if not in_slice(o, *part)}
+            known = {o for o in known if in_slice(o, *part)}
         scan_options = ScanOptions(min_confidence="low", jobs=1, rules_paths=options.rules_paths,
                                    walk=WalkOptions(max_size=options.max_size, excludes=options.excludes),
                                    use_ignore_files=False, engine=options.engine)
-        result = scan_git(out.git_dir, scan_options, skip_blobs=known, history=history)
+        result = scan_git(out.git_dir, scan_options, skip_blobs=skip, history=history)
         out.scanned_blobs = result.stats.scanned_blobs
         out.bytes = result.stats.bytes
         blob_at = {(o.commit, o.path): oid for oid, occs in history.blobs.items() for o in occs}
