@@ -1,9 +1,11 @@
 """`sprawl sweep`: scan many repositories into the datastore, incrementally and resumably.
 
-Worker processes take one repository each (history walk, scan of blobs not seen under this
-rules version, branch heads) and hand results back; the parent is the only writer and commits
-each repository in one transaction. A repository whose refs have not moved since it was last
-swept under the same rules costs one `git for-each-ref`. A sweep killed at any point leaves
+Workers take one unit each (a repository, or a slice of a large one's new blobs: --slice-blobs) and run
+it (scanner.pipeline.sweep_unit: history walk, scan of blobs not seen under this rules version, branch
+heads) on an executor (scanner.pipeline.executors: the local process pool, or Ray tasks that also fetch
+the mirror on their node); the driver here is the only writer and commits each unit in one transaction.
+A repository whose refs have not moved since it was last swept under the same rules costs one
+`git for-each-ref`. A sweep killed at any point leaves
 whole repositories recorded or not at all, and the next run resumes the same sweep (same scan
 id, so what the killed run found still counts as new) once the killed run's process is gone; a sweep
 of the same repositories whose process still runs is refused, not joined. Workers die with the parent
@@ -18,6 +20,10 @@ only), then swept as local repositories under the host's full name; what the hos
 (visibility, default branch, archived, fork) is kept in its `repositories` row, and a public one's
 locations read back as public (Provenance.visibility). Every repository gets one `coverage` row per
 sweep, written in the same transaction as its findings (tests/test_sweep_hosts.py).
+
+A no-change rerun fetches nothing: a listed repository whose pushed_at and default branch are as recorded
+with its last completed unit (`listing_stamp`), or a URL whose `git ls-remote` refs are (`refs_stamp`), is
+unchanged without a fetch; after a fetch only the new objects are walked (`incremental_revs`).
 """
 from __future__ import annotations
 
@@ -343,6 +349,7 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
 
     for row in [*hosted.left_out, *hosted.failed]:
         account(CoverageRow(row.repo, row.status, row.reason, url=row.url))
+    # --- the units: local folders, then hosted repositories not unchanged as listed (fetched here or by workers) ---
     units = [_Unit(p) for p in paths]
     if hosted.remotes:
         cache = mirrors or MirrorCache()
@@ -390,6 +397,7 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
             todo.append(UnitTask(unit.path, state, unit.name, revs=unit.revs))
     if todo and not executor.fetches_on_workers:
         get_engine(options.engine_spec)  # compiled before forking: the workers inherit it
+    # --- every unit run by the executor and settled here as it lands; slices asked for run after ---
     context = WorkerContext(str(store.path), key, options)
     if progress and units:
         progress.start("scanning", len(units))
