@@ -159,7 +159,7 @@ def main() -> int:
             print("staged: one staged file in a 2,000-file repository\n")
             print(table(staged(args.work, args.staged_runs, env), header), "\n", flush=True)
             continue
-        target = builders[kind](args.work)
+        target = builders[kind](args.work).resolve()  # a real path: betterleaks does not follow a symlink
         files, size = tree_bytes(target)
         described = f"{target.name}: {files} files, {size / 2**20:.0f} MiB in the work tree"
         if kind == "history":

@@ -112,6 +112,7 @@ class FakeHost:
     github_repos: list[dict[str, Any]] | None = None  # instead of the fixture's
     requests: list[Recorded] = field(default_factory=list)
     minted: list[str] = field(default_factory=list)
+    _pushed: dict[str, tuple[tuple[int, ...], str | None]] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -123,6 +124,23 @@ class FakeHost:
     @property
     def git_base(self) -> str:
         return f"{self.url}/git"
+
+    def pushed_at(self, full_name: str) -> str | None:
+        """The newest committer date among a served repository's refs, as GitHub's pushed_at; None if none.
+        Asked of git again only when a ref file changed (a listing of 200 repositories stays cheap)."""
+        repo = self.git_root / f"{full_name}.git"
+        if not repo.is_dir():
+            return None
+        key = tuple(p.stat().st_mtime_ns if p.exists() else 0
+                    for p in (repo / "packed-refs", repo / "refs" / "heads", repo / "refs" / "tags"))
+        cached = self._pushed.get(full_name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        out = subprocess.run(["git", "-C", str(repo), "for-each-ref", "--sort=-committerdate", "--count=1",
+                              "--format=%(committerdate:format-local:%Y-%m-%dT%H:%M:%SZ)"],
+                             capture_output=True, text=True, env={**os.environ, "TZ": "UTC"})
+        self._pushed[full_name] = (key, out.stdout.strip() or None)
+        return self._pushed[full_name][1]
 
     def endpoints(self) -> dict[str, str]:
         return {"github": self.url, "gitlab": f"{self.url}/api/v4", "bitbucket": f"{self.url}/2.0",
@@ -211,7 +229,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _github_repos(self) -> list[dict[str, Any]]:
         if self.fake.github_repos is not None:
-            return self.fake.github_repos
+            # pushed_at as GitHub gives it (seconds, UTC): here the newest commit of the served repository,
+            # so that a commit added upstream changes it as a push would.
+            return [{**item, "pushed_at": self.fake.pushed_at(item["full_name"]) or item.get("pushed_at")}
+                    for item in self.fake.github_repos]
         body: list[dict[str, Any]] = self.fake.fixture("github-org-repos.json")["body"]
         return body
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -166,6 +167,18 @@ def small_org(tmp_path) -> tuple[Path, Path]:
     return build_org(tmp_path / "org", 6), tmp_path / "s.db"
 
 
+def test_large_repositories_swept_in_slices_equal_a_sweep_in_whole_units(small_org, tmp_path):
+    root, whole = small_org
+    assert sweep(str(root), "--db", str(whole), "-j", "2").returncode == 1
+    sliced = tmp_path / "sliced.db"
+    res = sweep(str(root), "--db", str(sliced), "-j", "2", "--slice-blobs", "2")
+    assert res.returncode == 1, res.stderr.decode()
+    assert len(re.findall(r"new blobs in \d+ slices", res.stderr.decode())) == 6
+    assert state(sliced) == state(whole)
+    again = sweep(str(root), "--db", str(sliced), "-j", "2", "--slice-blobs", "2")
+    assert again.returncode == 0 and "6 repositories (6 unchanged" in again.stderr.decode()
+
+
 def test_second_sweep_with_nothing_new_scans_nothing_and_exits_0(small_org):
     root, db = small_org
     assert sweep(str(root), "--db", str(db)).returncode == 1
@@ -258,5 +271,18 @@ def test_progress_bar_on_a_terminal_instead_of_log_lines(small_org):
     res = subprocess.run(["script", "-qec", cmd, "/dev/null"], cwd=REPO, capture_output=True, timeout=300,
                          env={**os.environ, **KEY_ENV})
     out = res.stdout.decode(errors="replace")
-    assert res.returncode == 1 and "sweeping" in out and "100%" in out
+    assert res.returncode == 1 and "scanning" in out and "100% 6/6 repositories" in out
     assert "sprawl: swept" not in out and "6 repositories (0 unchanged, 0 failed)" in out
+    # --quiet: no bar, no per-repository line; a run with nothing new prints nothing at all.
+    quiet = subprocess.run(["script", "-qec", cmd + " --quiet", "/dev/null"], cwd=REPO, capture_output=True,
+                           timeout=300, env={**os.environ, **KEY_ENV})
+    assert quiet.returncode == 0 and quiet.stdout.strip() == b"", quiet.stdout
+
+
+def test_quiet_sweep_prints_only_what_matters(small_org):
+    root, db = small_org
+    first = sweep(str(root), "--db", str(db), "--quiet")
+    err = first.stderr.decode()
+    assert first.returncode == 1 and "sprawl: swept" not in err and "6 repositories (0 unchanged" in err
+    again = sweep(str(root), "--db", str(db), "--quiet")
+    assert again.returncode == 0 and again.stderr == b""

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 from base64 import b64encode
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from scanner.pipeline.sweep import RemoteTarget, listing_stamp
 from scanner.sources.repos import find_targets, is_repository_url
+from scanner.store.db import RepositoryFacts
 from tests.conftest import run_sprawl
 from tests.hostserver import FakeHost, github_repo_item, random_token
 from tests.repogen import add_commits, github_token, make_repo
@@ -122,6 +127,11 @@ def test_org_sweep_finds_every_secret_records_public_and_fetches_only_new_object
             assert (cov[name]["status"], cov[name]["mirror"], cov[name]["new_blobs"]) == ("unchanged", "unchanged", 0)
         assert summary(second)["new_findings"] == 1
         assert len(findings(db)) == 4
+        # The walk read only what the fetch brought (new tips, old tips excluded): one commit, not three;
+        # and the secret found before is still at the head of main, not resolved.
+        assert re.search(r"swept acme/app \(.*\): 1 commits, 1 new blobs", second.stderr.decode()), second.stderr
+        assert summary(second)["resolved_findings"] == 0
+        assert [f for f in findings(db) if f.get("status") == "resolved"] == []
 
         # Nothing moved: every repository unchanged, nothing new, exit 0.
         third = sweep(fake, db, mirrors, env={"GITHUB_TOKEN": token})
@@ -207,6 +217,81 @@ def test_repos_file_mixes_urls_and_local_paths(tmp_path: Path, org: tuple[Path, 
     assert cov["acme/app"]["mirror"] == "created" and cov["acme/app"]["status"] == "scanned"
     assert cov["svc"]["mirror"] == "" and cov["svc"]["url"] == os.path.realpath(local)
     assert set(previews_by_repo(findings(tmp_path / "r.db"))) == {"acme/app", "svc"}
+
+
+def git_requests(fake: FakeHost) -> list[str]:
+    """What git asked the fake's git server: ref advertisements and pack negotiations (upload-pack POSTs)."""
+    return [f"{r.method} {r.path.split('?')[0]}" for r in fake.requests if r.path.startswith("/git/")]
+
+
+def test_a_no_change_rerun_fetches_nothing_while_the_listing_says_nothing_was_pushed(
+        tmp_path: Path, org: tuple[Path, dict[str, str]]) -> None:
+    root, _secrets = org
+    db, mirrors = tmp_path / "org.db", tmp_path / "mirrors"
+    with FakeHost(root) as fake:
+        serve_org(fake, NAMES)
+        assert sweep(fake, db, mirrors).returncode == 1
+        assert any(path.startswith("POST ") for path in git_requests(fake))
+        fake.requests.clear()
+        again = sweep(fake, db, mirrors)
+        assert again.returncode == 0, again.stderr.decode()
+        assert {(r["status"], r["mirror"]) for r in summary(again)["coverage"]} == {("unchanged", "unchanged")}
+        assert git_requests(fake) == []  # pushed_at and the default branch as listed: no git at all
+
+        # A push moves pushed_at: that repository alone is fetched, and only its new blob scanned.
+        add_commits(root / "acme" / "tools.git", [{"notes.txt": "new\n"}])
+        fake.requests.clear()
+        third = sweep(fake, db, mirrors)
+        cov = coverage(summary(third))
+        assert (cov["acme/tools"]["mirror"], cov["acme/tools"]["new_blobs"]) == ("fetched", 1)
+        assert {cov[n]["mirror"] for n in ("acme/app", "acme/site")} == {"unchanged"}
+        assert {p.split("/")[3] for p in git_requests(fake)} == {"tools.git"}
+
+
+def test_a_listing_stamp_is_trusted_only_for_an_old_push_and_the_same_rules() -> None:
+    facts = RepositoryFacts("github", "acme/app", "https://h/acme/app.git", "private", "main")
+    remote = RemoteTarget("https://h/acme/app.git", "acme/app", facts, pushed_at="2026-01-01T00:00:00Z")
+    now = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
+    stamp = listing_stamp(remote, "rules-1", now)
+    assert stamp is not None and stamp == listing_stamp(remote, "rules-1", now + 60)
+    assert listing_stamp(remote, "rules-2", now) != stamp
+    assert listing_stamp(replace(remote, pushed_at="2026-01-02T00:00:00Z"), "rules-1", now) != stamp
+    assert listing_stamp(replace(remote, facts=replace(facts, default_branch="dev")), "rules-1", now) != stamp
+    # A push within STAMP_MARGIN of now (or a host clock behind ours) could share its second with the next.
+    assert listing_stamp(remote, "rules-1", datetime(2026, 1, 1, 0, 1, tzinfo=UTC).timestamp()) is None
+    assert listing_stamp(replace(remote, pushed_at=None), "rules-1", now) is None
+    assert listing_stamp(replace(remote, pushed_at="yesterday"), "rules-1", now) is None
+
+
+def mirror_files(mirrors: Path) -> dict[str, int]:
+    return {str(p.relative_to(mirrors)): p.stat().st_mtime_ns for p in mirrors.rglob("*") if p.is_file()}
+
+
+def test_a_url_whose_refs_have_not_moved_is_not_fetched(tmp_path: Path, org: tuple[Path, dict[str, str]]) -> None:
+    root, _secrets = org
+    db, mirrors = tmp_path / "r.db", tmp_path / "mirrors"
+    with FakeHost(root) as fake:
+        listing = tmp_path / "repos.txt"
+        listing.write_text(f"{fake.git_base}/acme/app.git\n{fake.git_base}/acme/site.git\n")
+        args = ("sweep", "--repos", str(listing), "--db", str(db), "--mirrors", str(mirrors),
+                "--allow-internal-endpoints", "-f", "json")
+        assert run_sprawl(*args, env=KEY_ENV).returncode == 1
+        before = mirror_files(mirrors)
+        fake.requests.clear()
+        again = run_sprawl(*args, env=KEY_ENV)
+        assert again.returncode == 0, again.stderr.decode()
+        assert {(r["status"], r["mirror"]) for r in summary(again)["coverage"]} == {("unchanged", "unchanged")}
+        # `git ls-remote` asked for the refs (protocol v2: GET info/refs, then one ls-refs POST per repository);
+        # no fetch ran in the mirrors (a fetch rewrites FETCH_HEAD even when nothing moved).
+        assert sorted(git_requests(fake)) == sorted([f"{m} /git/acme/{n}.git/{p}" for n in ("app", "site")
+                                                     for m, p in (("GET", "info/refs"), ("POST", "git-upload-pack"))])
+        assert mirror_files(mirrors) == before
+
+        add_commits(root / "acme" / "site.git", [{"notes.txt": "moved\n"}])
+        third = run_sprawl(*args, env=KEY_ENV)
+        cov = coverage(summary(third))
+        assert (cov["acme/site"]["mirror"], cov["acme/site"]["new_blobs"]) == ("fetched", 1)
+        assert cov["acme/app"]["mirror"] == "unchanged"
 
 
 def test_repository_url_lines() -> None:

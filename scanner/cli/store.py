@@ -58,6 +58,14 @@ def _key_option(func):
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: print the sweep's summary with its coverage on stdout.")
 @click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress bars or per-repository lines; the summary only when something was found or failed.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Run the units in local worker processes, or as Ray tasks (needs `secret-sprawl[ray]`).")
+@click.option("--ray-address", metavar="ADDRESS",
+              help="The Ray cluster to join (auto: this node's; HOST:PORT: its GCS); default: a local Ray with --jobs CPUs.")
+@click.option("--slice-blobs", type=click.IntRange(0), default=50_000, show_default=True, metavar="N",
+              help="Sweep a repository with more than N new blobs as several units of about N (0: never split).")
 @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Load rules from these files or folders instead of the built-in rules.")
 @click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
@@ -78,9 +86,9 @@ def _key_option(func):
               help="With --validate: requests in this run, at most.")
 def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gitea_org, endpoints,
           allow_internal_endpoints, mirrors_dir, skip_archived, skip_forks, include_repos, exclude_repos,
-          github_app_id, github_app_key, github_app_installation, db_path, key_file, fmt, jobs, rules_paths,
-          max_size, exclude_path, min_confidence, store_secrets, inventory_file, validate, validation_rps,
-          validation_budget):
+          github_app_id, github_app_key, github_app_installation, db_path, key_file, fmt, jobs, executor, ray_address,
+          rules_paths, max_size, exclude_path, min_confidence, store_secrets, inventory_file, quiet, slice_blobs,
+          validate, validation_rps, validation_budget):
     """Sweep many repositories' full history into the datastore, incrementally.
 
     Takes the repositories in FOLDERS (work trees, bare and mirror clones, at any depth), those
@@ -102,11 +110,14 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
       GITHUB_TOKEN=... sprawl sweep --github-org acme --skip-archived --db org.db -f json
       sprawl sweep --gitlab-group acme/platform --endpoint gitlab=https://git.example.com/api/v4
       sprawl sweep /srv/mirrors --inventory inventory.yaml   # then `sprawl findings --min-band high`
+      sprawl sweep --github-org acme --executor ray --ray-address auto --db org.db   # on a Ray cluster
     Exit codes: 0 nothing new, 1 new findings, 2 usage or input error (or the datastore cannot be
     written), 3 incomplete: a repository failed (named in the summary) and nothing new was found.
     """
     import json
 
+    from scanner.cli.progress import PhaseBars
+    from scanner.pipeline.executors import ExecutorError, make_executor
     from scanner.pipeline.sweep import HostedSweep, SweepOptions, plan_hosted
     from scanner.pipeline.sweep import sweep as run_sweep
     from scanner.sources.hosts import GitHubAppConfig, HostSource, RepoFilter
@@ -124,6 +135,10 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
             if github_app_installation is None:
                 raise click.UsageError("a GitHub App without --github-org needs --github-app-installation")
             sources.append(HostSource("github", "", installation=True))
+    try:
+        runner = make_executor(executor, jobs, ray_address)
+    except ExecutorError as exc:
+        raise click.UsageError(str(exc)) from None
     targets = find_targets(repos_file, list(folders), allow_empty=bool(sources))
     inventory = _load_inventory(inventory_file)  # before sweeping: a bad inventory stops nothing half-way
     key = load_key(key_file)
@@ -131,20 +146,26 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
         if validate else None  # a bad --endpoint stops the sweep before it starts
     options = SweepOptions(jobs=jobs, rules_paths=list(rules_paths) or None, max_size=max_size,
                            excludes=tuple(exclude_path), store_secrets=store_secrets, min_confidence=min_confidence,
-                           hold_secrets=validate)
+                           hold_secrets=validate, slice_blobs=slice_blobs)
     echo = lambda line: click.echo(f"sprawl: {line}", err=True)  # noqa: E731
+    # A terminal gets a bar per phase (listing, fetching, scanning); a pipe or log one line per repository;
+    # --quiet neither (and the summary only when the exit code is not 0).
+    bars = PhaseBars() if sys.stderr.isatty() and not quiet else None
+    log = None if bars or quiet else echo
     hosted = mirrors = None
     if sources or targets.urls:
         hosted, mirrors = _plan_hosted(plan_hosted, HostedSweep(
             sources, targets.urls, RepoFilter(skip_archived, skip_forks, tuple(include_repos), tuple(exclude_repos)),
-            app), endpoints, allow_internal_endpoints, mirrors_dir, echo)
-    total = len(targets.paths) + (len(hosted.remotes) if hosted else 0)
-    if sys.stderr.isatty():
-        with click.progressbar(length=total, label="sweeping", file=sys.stderr) as bar:
-            summary = run_sweep(targets.paths, db_path, key, options, progress=bar.update, hosted=hosted,
-                                mirrors=mirrors)
-    else:
-        summary = run_sweep(targets.paths, db_path, key, options, log=echo, hosted=hosted, mirrors=mirrors)
+            app), endpoints, allow_internal_endpoints, mirrors_dir, echo, bars)
+    try:
+        summary = run_sweep(targets.paths, db_path, key, options, progress=bars, log=log, hosted=hosted,
+                            mirrors=mirrors, executor=runner)
+    finally:
+        if bars:
+            bars.finish()
+    code = EXIT_FINDINGS if summary.new_findings else EXIT_INCOMPLETE if summary.incomplete else EXIT_CLEAN
+    if quiet and code == EXIT_CLEAN:
+        echo = lambda line: None  # noqa: E731
     for line in summary.lines():
         echo(line)
     if checking is not None:
@@ -164,10 +185,10 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
          f"`sprawl findings --db {db_path} --new-since {summary.scan_id - 1}` lists what is new")
     if fmt == "json":
         click.echo(json.dumps(summary.to_dict(), indent=2))
-    sys.exit(EXIT_FINDINGS if summary.new_findings else EXIT_INCOMPLETE if summary.incomplete else EXIT_CLEAN)
+    sys.exit(code)
 
 
-def _plan_hosted(plan_hosted, request, endpoints, allow_internal, mirrors_dir, echo):
+def _plan_hosted(plan_hosted, request, endpoints, allow_internal, mirrors_dir, echo, progress=None):
     """List the host sources through the guarded client; the mirror cache with the same address rule."""
     from scanner.net.endpoints import EndpointPolicy
     from scanner.net.http import GuardedClient
@@ -180,7 +201,8 @@ def _plan_hosted(plan_hosted, request, endpoints, allow_internal, mirrors_dir, e
         raise click.BadParameter(str(exc), param_hint="--endpoint") from None
     client = GuardedClient(policy, limits=HOST_LIMITS)
     plan = plan_hosted(request, lambda kind: GuardedHostHttp(client, kind), policy.endpoints,
-                       on_wait=lambda w: echo(f"{w.host}: {w.reason}, waiting {w.seconds:.0f}s before {w.url}"))
+                       on_wait=lambda w: echo(f"{w.host}: {w.reason}, waiting {w.seconds:.0f}s before {w.url}"),
+                       progress=progress)
     for row in plan.failed:
         echo(f"error {row.repo}: {row.reason}")
     mirrors = MirrorCache(mirrors_dir or default_mirror_root(), address_check=git_address_check(allow_internal))

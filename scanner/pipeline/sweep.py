@@ -1,9 +1,11 @@
 """`sprawl sweep`: scan many repositories into the datastore, incrementally and resumably.
 
-Worker processes take one repository each (history walk, scan of blobs not seen under this
-rules version, branch heads) and hand results back; the parent is the only writer and commits
-each repository in one transaction. A repository whose refs have not moved since it was last
-swept under the same rules costs one `git for-each-ref`. A sweep killed at any point leaves
+Workers take one unit each (a repository, or a slice of a large one's new blobs: --slice-blobs) and run
+it (scanner.pipeline.sweep_unit: history walk, scan of blobs not seen under this rules version, branch
+heads) on an executor (scanner.pipeline.executors: the local process pool, or Ray tasks that also fetch
+the mirror on their node); the driver here is the only writer and commits each unit in one transaction.
+A repository whose refs have not moved since it was last swept under the same rules costs one
+`git for-each-ref`. A sweep killed at any point leaves
 whole repositories recorded or not at all, and the next run resumes the same sweep (same scan
 id, so what the killed run found still counts as new) once the killed run's process is gone; a sweep
 of the same repositories whose process still runs is refused, not joined. Workers die with the parent
@@ -18,29 +20,29 @@ only), then swept as local repositories under the host's full name; what the hos
 (visibility, default branch, archived, fork) is kept in its `repositories` row, and a public one's
 locations read back as public (Provenance.visibility). Every repository gets one `coverage` row per
 sweep, written in the same transaction as its findings (tests/test_sweep_hosts.py).
+
+A no-change rerun fetches nothing: a listed repository whose pushed_at and default branch are as recorded
+with its last completed unit (`listing_stamp`), or a URL whose `git ls-remote` refs are (`refs_stamp`), is
+unchanged without a fetch; after a fetch only the new objects are walked (`incremental_revs`).
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from scanner.errors import SprawlError
-from scanner.model import confidence_rank
 from scanner.pipeline.engines import get_engine
-from scanner.pipeline.git import scan_git
-from scanner.pipeline.options import EngineSpec, ScanOptions
-from scanner.pipeline.workers import die_with_parent, pool_context, reset_worker_state
+from scanner.pipeline.executors import Executor, LocalExecutor, WorkerContext
+from scanner.pipeline.sweep_unit import FetchSpec, RepoOutcome, SweepOptions, UnitTask, incremental_revs
 from scanner.rules import load_rules
-from scanner.sources.filesystem import WalkOptions
-from scanner.sources.git import enumerate_history, open_repo, repo_name
-from scanner.sources.gitcmd import GitError
+from scanner.sources.git import repo_name
 from scanner.sources.hosts import (
     HOST_KINDS,
     Credential,
@@ -57,55 +59,11 @@ from scanner.sources.hosts import (
     resolve_credential,
 )
 from scanner.sources.mirrors import MirrorCache, MirrorOutcome, split_credentials
-from scanner.sources.repos import SweepError, discover, head_pairs, quick_state, refs_hash
-from scanner.store.db import CoverageRow, LocationRow, Observed, RepositoryFacts, Store
-from scanner.store.record import observe
+from scanner.sources.repos import SweepError, discover, quick_state
+from scanner.store.db import CoverageRow, Observed, RepositoryFacts, Store
 
 __all__ = ["HostedPlan", "HostedSweep", "RemoteTarget", "SweepError", "SweepOptions", "SweepSummary", "discover",
            "plan_hosted", "sweep"]
-
-# Repositories handed to the pool at once: enough to keep every worker busy, few enough that
-# a kill loses little in-flight work.
-_IN_FLIGHT_PER_JOB = 2
-
-
-@dataclass
-class SweepOptions:
-    jobs: int = 0
-    rules_paths: list[Path] | None = None
-    max_size: int = 64 * 1024 * 1024
-    excludes: tuple[str, ...] = ()
-    store_secrets: bool = False
-    min_confidence: str = "medium"  # what counts as new for the exit code; everything is stored
-    engine: str = "auto"
-    # issue 19 (sweep --validate): keep each new credential's secret in memory, never stored, in
-    # SweepSummary.held, for validation once every unit is done (scanner.api.validate_swept).
-    hold_secrets: bool = False
-
-    def __post_init__(self) -> None:
-        confidence_rank(self.min_confidence)
-
-    @property
-    def engine_spec(self) -> EngineSpec:
-        return EngineSpec(tuple(self.rules_paths or ()), self.engine)
-
-
-@dataclass
-class RepoOutcome:
-    path: str  # as given
-    git_dir: str = ""
-    name: str = ""
-    refs_hash: str = ""
-    unchanged: bool = False
-    error: str = ""
-    observed: list[Observed] = field(default_factory=list)
-    scanned_blobs: list[str] = field(default_factory=list)
-    reappeared: dict[str, list[LocationRow]] = field(default_factory=dict)  # known blob -> new places
-    heads: list[tuple[str, str]] = field(default_factory=list)  # (path, blob) at a branch head
-    commits: int = 0
-    bytes: int = 0
-    seconds: float = 0.0
-
 
 @dataclass
 class SweepSummary:
@@ -159,6 +117,7 @@ class RemoteTarget:
     facts: RepositoryFacts | None = None
     credential: Credential | None = field(default=None, repr=False, compare=False)
     url_auth: GitAuth | None = field(default=None, repr=False, compare=False)
+    pushed_at: str | None = None  # the host's time of its last push, when listed
 
     def git_auth(self) -> GitAuth | None:
         if self.url_auth is not None:
@@ -189,13 +148,17 @@ class HostedPlan:
 
 def plan_hosted(request: HostedSweep, http_for: Callable[[HostKind], Any], endpoints: Mapping[str, str],
                 on_wait: Callable[[RateLimitWait], None] | None = None,
-                sleep: Callable[[float], None] = time.sleep) -> HostedPlan:
+                sleep: Callable[[float], None] = time.sleep, progress: SweepProgress | None = None) -> HostedPlan:
     """List every host source (a host that cannot list is a failed coverage row, not an abort) and
-    pair each `--repos` URL with the credential of the host it belongs to."""
+    pair each `--repos` URL with the credential of the host it belongs to; `progress`: the "listing" phase."""
     plan = HostedPlan()
     seen: set[str] = set()
     credentials: dict[HostKind, Credential] = {}
-    for source in request.sources:
+    if progress and request.sources:
+        progress.start("listing", len(request.sources))
+    for n, source in enumerate(request.sources):
+        if progress and n:  # the one before is listed (or failed)
+            progress.advance("listing")
         http = http_for(source.kind)
         label = f"{source.kind}:{source.owner or 'app installation'}"
         try:
@@ -213,10 +176,13 @@ def plan_hosted(request: HostedSweep, http_for: Callable[[HostKind], Any], endpo
                 seen.add(repo.clone_url)
                 facts = RepositoryFacts(repo.host, repo.full_name, repo.clone_url, repo.visibility,
                                         repo.default_branch, repo.archived, repo.fork)
-                plan.remotes.append(RemoteTarget(repo.clone_url, repo.full_name, facts, credential))
+                plan.remotes.append(RemoteTarget(repo.clone_url, repo.full_name, facts, credential,
+                                                 pushed_at=repo.pushed_at))
         for skipped in listing.skipped:
             plan.left_out.append(CoverageRow(skipped.repo.full_name, "listed", skipped.reason,
                                              url=skipped.repo.clone_url))
+    if progress and request.sources:
+        progress.advance("listing")
     for kind in HOST_KINDS:
         if kind not in credentials:
             found = credential_from_env(kind, request.env)
@@ -244,93 +210,6 @@ def url_name(url: str) -> str:
     return "/".join(segments[-2:])
 
 
-# --- the worker ------------------------------------------------------------------------------
-
-@dataclass
-class _Worker:
-    """What a sweep worker process holds: the datastore (read-only here), the key and the options."""
-
-    db_path: str
-    key: bytes
-    options: SweepOptions
-    _store: Store | None = None
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store(self.db_path, create=False)
-        return self._store
-
-
-_WORKER: _Worker | None = None
-
-
-def _worker_init(db_path: str, key: bytes, options: SweepOptions, parent: int | None = None) -> None:
-    global _WORKER
-    reset_worker_state()
-    if parent is not None:
-        die_with_parent(parent)
-    _WORKER = _Worker(db_path, key, options)
-
-
-def sweep_repo(path: str, state: tuple[str, str] | None = None, name: str | None = None) -> RepoOutcome:
-    """Scan one repository's new blobs; read-only on the datastore. `state` is quick_state(), if known;
-    `name` the host's full name of a mirrored repository."""
-    assert _WORKER is not None, "sweep_repo runs in a process _worker_init prepared"
-    out = RepoOutcome(path)
-    started = time.perf_counter()
-    try:
-        out = _sweep_repo(out, state, name)
-    finally:
-        out.seconds = time.perf_counter() - started
-    return out
-
-
-def _sweep_repo(out: RepoOutcome, state: tuple[str, str] | None, name: str | None) -> RepoOutcome:
-    assert _WORKER is not None
-    options = _WORKER.options
-    path = out.path
-    try:
-        rules_version = get_engine(options.engine_spec).ruleset.version
-        store = _WORKER.store
-        if state:
-            out.git_dir, out.refs_hash = state
-        else:
-            out.git_dir = os.path.realpath(open_repo(path))
-            out.refs_hash = refs_hash(out.git_dir, rules_version)  # before the walk: a later push means a rescan
-        out.name = name or repo_name(out.git_dir)
-        if store.refs_hash(out.git_dir) == out.refs_hash:
-            out.unchanged = True
-            return out
-        history = enumerate_history(out.git_dir)
-        out.commits = history.commits
-        oids = list(history.blobs)
-        known = store.known_blobs(oids, rules_version)
-        scan_options = ScanOptions(min_confidence="low", jobs=1, rules_paths=options.rules_paths,
-                                   walk=WalkOptions(max_size=options.max_size, excludes=options.excludes),
-                                   use_ignore_files=False, engine=options.engine)
-        result = scan_git(out.git_dir, scan_options, skip_blobs=known, history=history)
-        out.scanned_blobs = result.stats.scanned_blobs
-        out.bytes = result.stats.bytes
-        blob_at = {(o.commit, o.path): oid for oid, occs in history.blobs.items() for o in occs}
-        out.observed = observe(result, _WORKER.key, options.store_secrets, repo=out.name,
-                               blob_of=lambda loc: blob_at.get((loc.provenance.commit, loc.path), ""),
-                               hold_secrets=options.hold_secrets)  # issue 19: sweep --validate
-        for oid in store.blobs_with_locations(sorted(known)):
-            out.reappeared[oid] = [LocationRow(o.path, 0, 0, "git", repo=out.name, blob=oid, commit=o.commit,
-                                               author=o.author, email=o.email, date=o.date)
-                                   for o in history.blobs[oid]]
-        wanted = set(out.reappeared) | {r.blob for obs in out.observed for r in obs.locations if r.blob}
-        out.heads = head_pairs(out.git_dir, wanted)
-    except GitError as exc:
-        out.error = f"{path}: {exc}"
-    except SprawlError as exc:
-        out.error = str(exc)
-    except Exception as exc:  # one repository's problem never aborts the sweep: it is named as failed
-        out.error = f"{path}: {type(exc).__name__}: {exc}"
-    return out
-
-
 # --- the parent: the only writer ---------------------------------------------------------------
 
 @dataclass
@@ -340,55 +219,107 @@ class _Unit:
     path: str
     name: str | None = None
     remote: RemoteTarget | None = None
-    mirror: MirrorOutcome | None = None
+    mirror: MirrorOutcome | None = None  # fetched by the driver (local executor)
+    fetch: FetchSpec | None = None  # to be fetched by the worker (Ray)
+    stamp: str | None = None  # recorded with the unit's completion: the next sweep skips the fetch if unchanged
+    revs: tuple[str, ...] | None = None  # only what the driver's fetch brought (None: the whole history)
 
 
 def _write(store: Store, scan_id: int, out: RepoOutcome, rules_version: str, unit: _Unit,
            cover: CoverageRow) -> None:
     """One repository's findings, blobs, heads, facts and coverage: in one transaction (the checkpoint)."""
     with store.atomic():
-        repo = store.repository(out.git_dir, out.name)
-        rid = repo["id"]
-        for obs in out.observed:
-            for r in obs.locations:
-                r.repository_id = rid
-        touched = store.record(scan_id, out.observed)
-        for oid, rows in out.reappeared.items():
-            for r in rows:
-                r.repository_id = rid
-            touched |= store.copy_blob_locations(scan_id, oid, rows)
-        store.mark_blobs(scan_id, out.scanned_blobs, rules_version)
-        touched |= store.set_heads(rid, out.heads)
-        store.refresh(scan_id, touched)
-        store.finish_repository(rid, out.refs_hash, scan_id)
-        _describe(store, scan_id, rid, unit, cover)
+        rid, touched = _record(store, scan_id, out, rules_version)
+        _complete(store, scan_id, rid, out.refs_hash, out.heads, touched, unit, cover)
+
+
+def _record(store: Store, scan_id: int, out: RepoOutcome, rules_version: str) -> tuple[int, set[int]]:
+    """A unit's (or a slice's) findings, the new places of blobs seen before, and the blobs it scanned;
+    (repository id, findings touched). Call inside atomic()."""
+    rid = store.repository(out.git_dir, out.name)["id"]
+    for obs in out.observed:
+        for r in obs.locations:
+            r.repository_id = rid
+    touched = store.record(scan_id, out.observed)
+    for oid, rows in out.reappeared.items():
+        for r in rows:
+            r.repository_id = rid
+        touched |= store.copy_blob_locations(scan_id, oid, rows)
+    store.mark_blobs(scan_id, out.scanned_blobs, rules_version)
+    return rid, touched
+
+
+def _complete(store: Store, scan_id: int, rid: int, refs_hash: str, heads: list[tuple[str, str]], touched: set[int],
+              unit: _Unit, cover: CoverageRow) -> None:
+    """A repository done: its heads, its refs hash (what makes the next sweep skip it), facts and coverage.
+    Call inside atomic()."""
+    touched = touched | store.set_heads(rid, heads)
+    store.refresh(scan_id, touched)
+    store.finish_repository(rid, refs_hash, scan_id)
+    _describe(store, scan_id, rid, unit, cover)
+
+
+@dataclass
+class _Sliced:
+    """A repository swept in slices: each slice is recorded in its own transaction as it lands (a killed sweep
+    keeps them: their blobs are known to the rerun); the last one also completes the repository."""
+
+    first: RepoOutcome  # the outcome that asked for slices: git dir, name, refs hash
+    left: int
+    heads: set[tuple[str, str]] = field(default_factory=set)
+    blobs: int = 0
+    bytes: int = 0
+    credentials: int = 0
+    error: str = ""
+
+    def add(self, out: RepoOutcome) -> None:
+        self.left -= 1
+        self.error = self.error or out.error
+        self.heads.update(out.heads)
+        self.blobs += len(out.scanned_blobs)
+        self.bytes += out.bytes
+        self.credentials += len(out.observed)
 
 
 def _describe(store: Store, scan_id: int, rid: int | None, unit: _Unit | None, cover: CoverageRow) -> None:
     """The host's facts of the repository and its coverage row; call inside atomic()."""
-    if rid is not None and unit is not None and unit.remote is not None and unit.remote.facts is not None:
-        store.describe_repository(rid, unit.remote.facts)
+    if rid is not None and unit is not None and unit.remote is not None:
+        if unit.remote.facts is not None:
+            store.describe_repository(rid, unit.remote.facts)
+        if unit.stamp is not None:
+            store.set_listed_stamp(rid, unit.remote.url, unit.stamp)
     cover.repository_id = rid
     store.add_coverage(scan_id, cover)
 
 
-def sweep(paths: list[str], db_path: str | Path, key: bytes, options: SweepOptions, progress=None,
-          log=None, hosted: HostedPlan | None = None, mirrors: MirrorCache | None = None) -> SweepSummary:
-    """Sweep every repository into the datastore; `progress(n)` advances a bar, `log(line)` reports a repository.
-    Hosted repositories (`hosted.remotes`) are first brought up to date in `mirrors`, then swept as local ones."""
+class SweepProgress(Protocol):
+    """A bar per phase: "fetching" (mirrors updated by the driver), "scanning" (units done, any executor)."""
+
+    def start(self, phase: str, total: int) -> None: ...
+
+    def advance(self, phase: str, n: int = 1) -> None: ...
+
+
+def sweep(paths: list[str], db_path: str | Path, key: bytes, options: SweepOptions,
+          progress: SweepProgress | None = None, log: Callable[[str], None] | None = None,
+          hosted: HostedPlan | None = None, mirrors: MirrorCache | None = None,
+          executor: Executor | None = None) -> SweepSummary:
+    """Sweep every repository into the datastore; `progress` draws a bar per phase, `log(line)` reports a repository.
+    Hosted repositories (`hosted.remotes`) are first brought up to date in `mirrors`, then swept as local ones.
+    `executor` runs the units (default: the local process pool with `options.jobs`)."""
     started = time.perf_counter()
     rules_version = load_rules(options.rules_paths).version
     store = Store(db_path, key)
     try:
         return _sweep(store, paths, key, options, rules_version, started, progress, log, hosted or HostedPlan(),
-                      mirrors)
+                      mirrors, executor or LocalExecutor(options.jobs))
     finally:
         store.close()
 
 
 def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, rules_version: str, started: float,
-           progress, log, hosted: HostedPlan, mirrors: MirrorCache | None) -> SweepSummary:
-    db_path = store.path
+           progress: SweepProgress | None, log: Callable[[str], None] | None, hosted: HostedPlan,
+           mirrors: MirrorCache | None, executor: Executor) -> SweepSummary:
     target = "\n".join(sorted([os.path.realpath(p) for p in paths] + [r.url for r in hosted.remotes]
                               + [row.repo for row in hosted.failed]))
     scan_id, resumed = store.start_sweep(target, rules_version,
@@ -416,48 +347,84 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         summary.coverage.append(cover)
         if log and line:
             log(line)
-        if progress and cover.status != "listed":
-            progress(1)
 
     for row in [*hosted.left_out, *hosted.failed]:
         account(CoverageRow(row.repo, row.status, row.reason, url=row.url))
-    jobs = options.jobs or os.cpu_count() or 1
+    # --- the units: local folders, then hosted repositories not unchanged as listed (fetched here or by workers) ---
     units = [_Unit(p) for p in paths]
     if hosted.remotes:
         cache = mirrors or MirrorCache()
-        with ThreadPoolExecutor(max_workers=min(jobs, len(hosted.remotes))) as pool:
-            updates = pool.map(lambda r: cache.update(r.url, r.git_auth()), hosted.remotes)
-            for remote, update in zip(hosted.remotes, updates):
-                if update.status == "failed":
-                    account(CoverageRow(remote.name, "failed", f"cannot fetch {remote.url}: {update.reason}",
-                                        mirror="failed", url=remote.url, seconds=update.seconds))
-                else:
-                    if log:
-                        log(f"mirror {update.status} {remote.name}")
-                    with store.atomic():  # a sweep killed before scanning it leaves it "fetched", not missing
-                        store.add_coverage(scan_id, CoverageRow(remote.name, "fetched", mirror=update.status,
-                                                                url=remote.url, seconds=round(update.seconds, 3)))
-                    units.append(_Unit(str(update.path), remote.name, remote, update))
+        remotes = []
+        for remote, stamp, recorded in _probe(store, cache, hosted.remotes, rules_version, options.jobs):
+            if recorded is not None and stamp == recorded[1]:  # nothing pushed since it was swept: no fetch
+                cover = CoverageRow(remote.name, "unchanged", mirror="unchanged", url=remote.url)
+                with store.atomic():
+                    _describe(store, scan_id, recorded[0], _Unit("", remote.name, remote), cover)
+                account(cover, line=f"unchanged {remote.name} (as listed)", written=True)
+            else:
+                remotes.append((remote, stamp))
+        if executor.fetches_on_workers:
+            units += [_Unit(str(cache.path_for(r.url)), r.name, r, fetch=_fetch_spec(cache, r), stamp=stamp)
+                      for r, stamp in remotes]
+        else:
+            if progress and remotes:
+                progress.start("fetching", len(remotes))
+            for unit in _fetch_here(store, cache, remotes, options.jobs or os.cpu_count() or 1, rules_version):
+                if progress:
+                    progress.advance("fetching")
+                if unit.mirror is not None and unit.mirror.status == "failed":
+                    account(_fetch_failed(unit, unit.mirror))
+                    continue
+                if log:
+                    log(f"mirror {unit.mirror.status if unit.mirror else ''} {unit.name}")
+                with store.atomic():  # a sweep killed before scanning it leaves it "fetched", not missing
+                    store.add_coverage(scan_id, CoverageRow(unit.name or unit.path, "fetched",
+                                                            mirror=unit.mirror.status if unit.mirror else "",
+                                                            url=unit.remote.url if unit.remote else "",
+                                                            seconds=round(unit.mirror.seconds, 3) if unit.mirror else 0))
+                units.append(unit)
     by_path = {u.path: u for u in units}
-    init = (str(db_path), key, options, os.getpid())
-    todo: list[tuple[str, tuple[str, str] | None, str | None]] = []
+    todo: list[UnitTask] = []
     unchanged = []
     for unit in units:
+        if unit.fetch is not None:  # fetched by the worker, on its node: only it can tell what changed
+            todo.append(UnitTask(unit.path, None, unit.name, unit.fetch))
+            continue
         state = quick_state(unit.path, rules_version)
         if state and store.refs_hash(state[0]) == state[1]:
             unchanged.append(RepoOutcome(unit.path, state[0], unit.name or repo_name(state[0]), state[1],
                                          unchanged=True))
         else:
-            todo.append((unit.path, state, unit.name))
-    if todo:
+            todo.append(UnitTask(unit.path, state, unit.name, revs=unit.revs))
+    if todo and not executor.fetches_on_workers:
         get_engine(options.engine_spec)  # compiled before forking: the workers inherit it
-    for out in itertools.chain(unchanged, _results(todo, jobs, init)):
+    # --- every unit run by the executor and settled here as it lands; slices asked for run after ---
+    context = WorkerContext(str(store.path), key, options)
+    if progress and units:
+        progress.start("scanning", len(units))
+    sliced: dict[str, _Sliced] = {}
+    slices: list[UnitTask] = []
+
+    def settle(out: RepoOutcome) -> None:
+        """Record one outcome as it lands: a whole repository, a slice of one, or a request for slices."""
         unit = by_path[out.path]
-        fetched = unit.mirror
+        if out.slices:
+            sliced[out.path] = _Sliced(out, out.slices)
+            slices.extend(UnitTask(unit.path, None, unit.name, unit.fetch, out.revs, (k, out.slices))
+                          for k in range(out.slices))
+            return
+        fetched = out.mirror or unit.mirror
+        if out.mirror is not None and out.mirror.status == "failed" and out.slice is None:
+            account(_fetch_failed(unit, out.mirror))
+            return
+        if unit.remote is not None and unit.stamp is None and fetched is not None:
+            unit.stamp = refs_stamp(unit.remote.url, fetched.refs_after, rules_version)  # what this sweep saw
         cover = CoverageRow(out.name or unit.name or out.path, "scanned", mirror=fetched.status if fetched else "",
                             url=unit.remote.url if unit.remote else os.path.realpath(out.path),
-                            seconds=round(out.seconds + (fetched.seconds if fetched else 0.0), 3))
-        if out.error:
+                            seconds=round(out.seconds + (fetched.seconds if fetched and not out.mirror else 0.0), 3))
+        if out.slice is not None:
+            _settle_slice(out, unit, cover)
+        elif out.error:
             cover.status, cover.reason = "failed", out.error
             account(cover, unit)
         elif out.unchanged:
@@ -471,11 +438,40 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
             _write(store, scan_id, out, rules_version, unit, cover)
             if options.hold_secrets:  # issue 19: validated after every unit is done (scanner.api.validate_swept)
                 summary.held.extend(out.observed)
-            summary.blobs += len(out.scanned_blobs)
-            summary.bytes += out.bytes
-            account(cover, unit, f"swept {out.name} ({out.path}): {out.commits} commits, "
-                                 f"{len(out.scanned_blobs)} new blobs, {len(out.observed)} credentials in new blobs",
-                    written=True)
+            swept(out, unit, cover, out.commits, len(out.scanned_blobs), out.bytes, len(out.observed))
+
+    def _settle_slice(out: RepoOutcome, unit: _Unit, cover: CoverageRow) -> None:
+        whole = sliced[out.path]
+        whole.add(out)
+        if not out.error:
+            if options.hold_secrets:  # issue 19: as for a whole repository, each slice's new credentials
+                summary.held.extend(out.observed)
+            with store.atomic():
+                rid, touched = _record(store, scan_id, out, rules_version)
+                store.refresh(scan_id, touched)
+                if not whole.left and not whole.error:
+                    cover.new_blobs, cover.bytes = whole.blobs, whole.bytes
+                    _complete(store, scan_id, rid, whole.first.refs_hash, sorted(whole.heads), touched, unit, cover)
+        if whole.left:
+            return
+        if whole.error:
+            cover.status, cover.reason = "failed", whole.error
+            account(cover, unit)
+        else:
+            swept(whole.first, unit, cover, whole.first.commits, whole.blobs, whole.bytes, whole.credentials,
+                  f" in {whole.first.slices} slices")
+
+    def swept(out: RepoOutcome, unit: _Unit, cover: CoverageRow, commits: int, blobs: int, size: int,
+              credentials: int, how: str = "") -> None:
+        summary.blobs += blobs
+        summary.bytes += size
+        account(cover, unit, f"swept {out.name} ({out.path}): {commits} commits, {blobs} new blobs{how}, "
+                             f"{credentials} credentials in new blobs", written=True)
+
+    for out in itertools.chain(unchanged, executor.results(todo, context), _later(slices, executor, context)):
+        if progress and not out.slices and (out.slice is None or sliced[out.path].left == 1):
+            progress.advance("scanning")
+        settle(out)
     summary.new_findings, summary.resolved_findings = store.sweep_counts(scan_id, options.min_confidence)
     summary.elapsed = time.perf_counter() - started
     store.finish_scan(scan_id, {
@@ -486,39 +482,79 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
     return summary
 
 
-def _results(todo: list[tuple[str, tuple[str, str] | None, str | None]], jobs: int, init: tuple):
-    """Outcomes as workers finish them, with a bounded number in flight."""
-    if not todo:
+def _later(tasks: list[UnitTask], executor: Executor, context: WorkerContext) -> Iterator[RepoOutcome]:
+    """The slices of large repositories, run once the units that asked for them are all settled (`tasks` is
+    filled meanwhile)."""
+    yield from executor.results(tasks, context)
+
+
+def _fetch_spec(cache: MirrorCache, remote: RemoteTarget) -> FetchSpec:
+    """What a worker needs to update a mirror in its node's cache (the credential asked for now)."""
+    return FetchSpec(remote.url, str(cache.root), remote.git_auth(), cache.timeout, cache.address_check)
+
+
+def _fetch_here(store: Store, cache: MirrorCache, remotes: list[tuple[RemoteTarget, str | None]], jobs: int,
+                rules_version: str) -> Iterator[_Unit]:
+    """Every mirror brought up to date by this process (the local executor), a thread per fetch in flight;
+    in the order given, each as soon as it and those before it are done, with what to walk (incremental_revs)."""
+    if not remotes:
         return
-    if jobs == 1 or len(todo) == 1:
-        _worker_init(*init[:3])
-        for p, state, name in todo:
-            yield sweep_repo(p, state, name)
-        return
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context(), initializer=_worker_init, initargs=init)
+    before = [quick_state(str(cache.path_for(remote.url)), rules_version) for remote, _ in remotes]
+    with ThreadPoolExecutor(max_workers=min(jobs, len(remotes))) as pool:
+        updates = pool.map(lambda pair: cache.update(pair[0].url, pair[0].git_auth()), remotes)
+        for (remote, stamp), update, state in zip(remotes, updates, before):
+            revs = incremental_revs(store, state, update) if update.status != "failed" else None
+            yield _Unit(str(update.path), remote.name, remote, update, stamp=stamp, revs=revs)
+
+
+# --- a no-change rerun costs no fetch -----------------------------------------------------------
+
+# A push this recent (or a host clock this far behind ours) could share its listed second with a later push:
+# such a listing is not trusted to say "nothing new", and the repository is fetched.
+STAMP_MARGIN = 300.0
+
+
+def listing_stamp(remote: RemoteTarget, rules_version: str, now: float) -> str | None:
+    """What the host listed of the repository's last push and default branch, under these rules; None when
+    the host gave no time or the push is within STAMP_MARGIN of now (tests/test_sweep_hosts.py)."""
+    if not remote.pushed_at:
+        return None
     try:
-        pending = iter(todo)
-        running: dict = {}
-        for p, state, name in pending:
-            running[pool.submit(sweep_repo, p, state, name)] = p
-            if len(running) >= jobs * _IN_FLIGHT_PER_JOB:
-                break
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                path = running.pop(fut)
-                nxt = next(pending, None)
-                if nxt is not None:
-                    try:
-                        running[pool.submit(sweep_repo, *nxt)] = nxt[0]
-                    except BrokenProcessPool:
-                        yield RepoOutcome(nxt[0], error=f"{nxt[0]}: not scanned: a worker process died")
-                try:
-                    yield fut.result()
-                except BrokenProcessPool:
-                    yield RepoOutcome(path, error=f"{path}: a worker process died while scanning it")
-        for p, _state, _name in pending:  # left when the pool broke
-            yield RepoOutcome(p, error=f"{p}: not scanned: a worker process died")
-    finally:
-        # Stopped early (the datastore failed): repositories not started are dropped, not scanned.
-        pool.shutdown(wait=True, cancel_futures=True)
+        when = datetime.fromisoformat(remote.pushed_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None or when.timestamp() > now - STAMP_MARGIN:
+        return None
+    branch = remote.facts.default_branch if remote.facts else None
+    return _stamp(rules_version, "listed", remote.url, remote.pushed_at, branch or "")
+
+
+def refs_stamp(url: str, refs: Mapping[str, str], rules_version: str) -> str:
+    """The refs of a mirror (read_refs) or of its server (MirrorCache.remote_refs), under these rules."""
+    return _stamp(rules_version, "refs", url, *(f"{oid} {ref}" for ref, oid in sorted(refs.items())))
+
+
+def _stamp(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _probe(store: Store, cache: MirrorCache, remotes: list[RemoteTarget], rules_version: str,
+           jobs: int) -> list[tuple[RemoteTarget, str | None, tuple[int, str] | None]]:
+    """(remote, its stamp now, the stamp recorded when it was last swept whole) for every remote. The stamp is
+    the host's listing when it can be trusted, else (for a repository swept before) `git ls-remote`'s refs."""
+    now = time.time()
+    recorded = {r.url: store.listed_stamp(r.url) for r in remotes}
+    stamps = {r.url: listing_stamp(r, rules_version, now) for r in remotes}
+    ask = [r for r in remotes if stamps[r.url] is None and recorded[r.url] is not None]
+    if ask:
+        with ThreadPoolExecutor(max_workers=min(jobs or os.cpu_count() or 1, len(ask))) as pool:
+            for remote, refs in zip(ask, pool.map(lambda r: cache.remote_refs(r.url, r.git_auth()), ask)):
+                if refs is not None:
+                    stamps[remote.url] = refs_stamp(remote.url, refs, rules_version)
+    return [(r, stamps[r.url], recorded[r.url]) for r in remotes]
+
+
+def _fetch_failed(unit: _Unit, update: MirrorOutcome) -> CoverageRow:
+    url = unit.remote.url if unit.remote else update.url
+    return CoverageRow(unit.name or url, "failed", f"cannot fetch {url}: {update.reason}", mirror="failed", url=url,
+                       seconds=round(update.seconds, 3))

@@ -69,15 +69,20 @@ def open_repo(path: str) -> str:
         raise GitSourceError(f"{path}: not a git repository ({exc.detail})") from None
 
 
-def enumerate_history(path: str, branch: str | None = None, since_commit: str | None = None) -> History:
-    """The whole history at once (a sweep compares it with what it has already seen)."""
-    history, new_blobs = walk_history(path, branch, since_commit)
+def enumerate_history(path: str, branch: str | None = None, since_commit: str | None = None,
+                      revs: list[str] | None = None) -> History:
+    """The whole history at once (a sweep compares it with what it has already seen); `revs`: only the
+    commits these revisions reach (e.g. MirrorOutcome.new_object_range(): new tips, old tips excluded)."""
+    if revs is not None and not revs:
+        return History(open_repo(path))  # nothing moved: nothing to walk
+    history, new_blobs = walk_history(path, branch, since_commit, revs)
     for _ in new_blobs:
         pass
     return history
 
 
-def walk_history(path: str, branch: str | None = None, since_commit: str | None = None) -> tuple[History, Iterator[str]]:
+def walk_history(path: str, branch: str | None = None, since_commit: str | None = None,
+                 revs: list[str] | None = None) -> tuple[History, Iterator[str]]:
     """The history being filled in, and an iterator of each blob id as the walk (newest commit first)
     first reaches it.
 
@@ -92,7 +97,7 @@ def walk_history(path: str, branch: str | None = None, since_commit: str | None 
     if git(repo, "rev-parse", "--is-shallow-repository").strip() == b"true":
         history.shallow = True
         history.warnings.append("shallow clone: commits before the shallow boundary are not scanned")
-    revs = [branch] if branch else ["--all"]
+    revs = list(revs) if revs else [branch] if branch else ["--all"]
     if since_commit:
         revs.append(f"^{since_commit}")
     cmd = ["git", "-C", repo, "-c", "core.quotePath=false", "log", *revs, "--raw", "--no-abbrev",

@@ -178,14 +178,10 @@ class MirrorCache:
             return MirrorOutcome(clean, path, "failed", "refused: an unsafe git transport (ext::, fd::)")
         if clean.startswith("-"):
             return MirrorOutcome(clean, path, "failed", "refused: a repository URL cannot start with '-'")
-        target = remote_host(clean) if self.address_check is not None else None
-        pinned = None
-        if self.address_check is not None and target is not None:
-            try:
-                pinned = self.address_check(*target)
-            except NetError as exc:
-                return MirrorOutcome(clean, path, "failed", f"refused: {exc.reason}")
-        env = git_environment(clean, auth, pinned=pinned)
+        try:
+            env = self._environment(clean, auth)
+        except NetError as exc:
+            return MirrorOutcome(clean, path, "failed", f"refused: {exc.reason}")
         with _locked(path):
             if path.exists():
                 outcome = self._fetch(clean, path, env, auth)
@@ -193,6 +189,34 @@ class MirrorCache:
                 outcome = self._clone(clean, path, env, auth)
         return MirrorOutcome(outcome.url, outcome.path, outcome.status, outcome.reason, outcome.refs_before,
                              outcome.refs_after, time.monotonic() - started)
+
+    def remote_refs(self, url: str, auth: GitAuth | None = None) -> dict[str, str] | None:
+        """The refs the server advertises (`git ls-remote`), as read_refs() would read them from an up-to-date
+        mirror (no HEAD, no peeled tags); None when they cannot be read (the fetch will then say why)."""
+        clean, url_auth = split_credentials(url)
+        try:
+            git.Git.check_unsafe_protocols(clean)
+            env = self._environment(clean, auth or url_auth)
+        except (git.UnsafeProtocolError, NetError):
+            return None
+        if clean.startswith("-"):
+            return None
+        self.root.mkdir(parents=True, exist_ok=True)
+        status, stdout, _ = self._git(str(self.root), ["ls-remote", "--", clean], env)
+        if status != 0:
+            return None
+        refs: dict[str, str] = {}
+        for line in stdout.splitlines():
+            oid, _, name = line.partition("\t")
+            if name.startswith("refs/") and not name.endswith("^{}"):
+                refs[name] = oid
+        return refs
+
+    def _environment(self, url: str, auth: GitAuth | None) -> dict[str, str]:
+        """git's environment for this URL; NetError when the address check refuses its host."""
+        target = remote_host(url) if self.address_check is not None else None
+        pinned = self.address_check(*target) if self.address_check is not None and target is not None else None
+        return git_environment(url, auth, pinned=pinned)
 
     def _clone(self, url: str, path: Path, env: dict[str, str], auth: GitAuth | None) -> MirrorOutcome:
         partial = path.with_name(path.name + ".partial")

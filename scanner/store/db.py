@@ -421,6 +421,12 @@ class Store:
     def blobs_with_locations(self, oids: list[str]) -> set[str]:
         return set(self._in_chunks("SELECT DISTINCT blob FROM locations WHERE blob IN ({})", oids))
 
+    def repository_blobs(self, path: str) -> set[str]:
+        """Blobs with a recorded location in the repository at this git dir (an incremental sweep's heads)."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT l.blob FROM locations l JOIN repositories r ON r.id = l.repository_id "
+            "WHERE r.path = ? AND l.blob != ''", [sql_text(path)])}
+
     def known_blobs(self, oids: list[str], rules_version: str) -> set[str]:
         return set(self._in_chunks("SELECT oid FROM blobs WHERE rules_version = ? AND oid IN ({})", oids,
                                    [rules_version]))
@@ -467,6 +473,17 @@ class Store:
         return [CoverageRow(text(r["repo"]), r["status"], text(r["reason"]), r["new_blobs"], r["bytes"], r["seconds"],
                             r["mirror"], text(r["url"]), r["repository_id"])
                 for r in self.db.query("SELECT * FROM coverage WHERE scan_id = ? ORDER BY id", [scan_id])]
+
+    def listed_stamp(self, url: str) -> tuple[int, str] | None:
+        """(repository id, stamp) recorded when the repository at this URL was last swept whole; None if never."""
+        row = self.conn.execute("SELECT id, listed_stamp FROM repositories WHERE url = ? AND listed_stamp IS NOT NULL "
+                                "ORDER BY last_scan_id DESC LIMIT 1", [sql_text(url)]).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_listed_stamp(self, repository_id: int, url: str, stamp: str | None) -> None:
+        """Record (or clear, with None) the listing stamp of a swept repository; call inside atomic()."""
+        self.db.execute("UPDATE repositories SET url = coalesce(url, ?), listed_stamp = ? WHERE id = ?",
+                        [sql_text(url), stamp, repository_id])
 
     def refs_hash(self, path: str) -> str | None:
         row = self.conn.execute("SELECT refs_hash FROM repositories WHERE path = ?", [sql_text(path)]).fetchone()

@@ -157,8 +157,14 @@ ALTER TABLE findings RENAME COLUMN portable_fingerprint TO keyed_fingerprint;
 CREATE INDEX findings_keyed ON findings(keyed_fingerprint);
 """
 
+# Version 7 (issue 22): what the code host listed (or `git ls-remote` answered) when a repository was last swept
+# whole, under which rules: the same stamp on the next sweep means nothing to fetch (scanner.pipeline.sweep).
+_V7_LISTED = """
+ALTER TABLE repositories ADD COLUMN listed_stamp TEXT
+"""
+
 # Append a new script for every schema change; never edit a shipped one.
-MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS, _V4_HOSTS, _V5_VALIDATIONS, _V6_KEYED]
+MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS, _V4_HOSTS, _V5_VALIDATIONS, _V6_KEYED, _V7_LISTED]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # `PRAGMA application_id` of every sprawl datastore ("SPRL"): a SQLite file without it is not ours.

@@ -62,6 +62,11 @@ def required_text(host: str, item: Mapping[str, Any], key: str, what: str = "rep
     return value
 
 
+def optional_text(value: Any) -> str | None:
+    """A listed field that may be missing: a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteRepo:
     """One repository as its host lists it; what the sweep records per repository."""
@@ -74,6 +79,7 @@ class RemoteRepo:
     archived: bool
     fork: bool
     size_bytes: int | None = None  # as the host reports it, converted to bytes; None when not given
+    pushed_at: str | None = None  # the host's time of the last push (GitHub pushed_at, GitLab last_activity_at...)
 
     @property
     def name(self) -> str:

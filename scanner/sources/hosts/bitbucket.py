@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from scanner.sources.hosts.base import ApiSession, HostError, RemoteRepo, with_query
+from scanner.sources.hosts.base import ApiSession, HostError, RemoteRepo, optional_text, with_query
 
 PAGE_LEN = 100
 
@@ -35,6 +35,7 @@ def to_remote_repo(item: Mapping[str, Any]) -> RemoteRepo:
         archived=False,
         fork=item.get("parent") is not None,  # present only on forks
         size_bytes=size if isinstance(size, int) else None,  # bytes
+        pushed_at=optional_text(item.get("updated_on")),  # when it last changed, as the host says: the sweep's listing stamp
     )
 
 

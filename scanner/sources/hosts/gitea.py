@@ -18,6 +18,7 @@ from scanner.sources.hosts.base import (
     header,
     json_list,
     next_link,
+    optional_text,
     required_text,
     with_query,
 )
@@ -42,6 +43,7 @@ def to_remote_repo(item: Mapping[str, Any]) -> RemoteRepo:
         archived=bool(item.get("archived")),
         fork=bool(item.get("fork")),
         size_bytes=size_kb * 1024 if isinstance(size_kb, int) else None,  # Gitea reports kilobytes
+        pushed_at=optional_text(item.get("updated_at")),  # when it last changed, as the host says: the sweep's listing stamp
     )
 
 

@@ -18,6 +18,7 @@ from scanner.sources.hosts.base import (
     header,
     json_list,
     next_link,
+    optional_text,
     required_text,
     with_query,
 )
@@ -45,6 +46,7 @@ def to_remote_repo(item: Mapping[str, Any]) -> RemoteRepo:
         archived=bool(item.get("archived")),
         fork=item.get("forked_from_project") is not None,  # present only on forks
         size_bytes=size if isinstance(size, int) else None,  # only with statistics=true
+        pushed_at=optional_text(item.get("last_activity_at")),  # when it last changed, as the host says: the sweep's listing stamp
     )
 
 

@@ -1,0 +1,250 @@
+"""Where a sweep's units run: the local process pool, or Ray tasks on a cluster; one small interface.
+
+`Executor.results(tasks, context)` yields one `RepoOutcome` per `UnitTask`, in the order units finish,
+with a bounded number in flight (a kill loses little work). Workers only read the datastore; the
+driver writes each outcome in one transaction as it arrives (scanner.pipeline.sweep).
+
+`LocalExecutor` forks worker processes that open the datastore read-only and die with the driver.
+`RayExecutor` runs the same `run_unit` as Ray tasks, retried when a worker process or node dies
+(`max_retries`); a mirrored repository is fetched by the task itself into the mirror cache of the
+node it runs on (`fetches_on_workers`), and the datastore is read through one actor pinned to the
+driver's node. `ray` is imported here only, inside RayExecutor (tests/test_sweep_ray.py).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from scanner.errors import SprawlError
+from scanner.pipeline.sweep_unit import (
+    RepoOutcome,
+    SweepOptions,
+    SweepWorker,
+    UnitTask,
+    install_worker,
+    run_unit,
+    worker_init,
+)
+from scanner.pipeline.workers import pool_context
+from scanner.store.db import Store
+
+# Units handed out at once per worker: enough to keep every worker busy, few enough that a kill loses
+# little in-flight work.
+IN_FLIGHT_PER_WORKER = 2
+EXECUTORS = ("local", "ray")
+
+
+class ExecutorError(SprawlError):
+    """The executor cannot start (Ray not installed, or its cluster unreachable)."""
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """What every worker is given: the datastore to read, the fingerprint key, the options."""
+
+    db_path: str
+    key: bytes
+    options: SweepOptions
+
+
+class Executor(Protocol):
+    """Runs units of a sweep; `fetches_on_workers`: mirrors are updated by the task, on the worker's node."""
+
+    fetches_on_workers: bool
+
+    def results(self, tasks: list[UnitTask], context: WorkerContext) -> Iterator[RepoOutcome]: ...
+
+
+@dataclass
+class LocalExecutor:
+    """Worker processes on this machine (jobs 0: every core); one job runs in the driver itself."""
+
+    jobs: int = 0
+    fetches_on_workers: bool = False
+
+    def results(self, tasks: list[UnitTask], context: WorkerContext) -> Iterator[RepoOutcome]:
+        if not tasks:
+            return
+        jobs = self.jobs or os.cpu_count() or 1
+        if jobs == 1 or len(tasks) == 1:
+            worker_init(context.db_path, context.key, context.options)
+            for task in tasks:
+                yield run_unit(task)
+            return
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context(), initializer=worker_init,
+                                   initargs=(context.db_path, context.key, context.options, os.getpid()))
+        try:
+            pending = iter(tasks)
+            running: dict = {}
+            for task in pending:
+                running[pool.submit(run_unit, task)] = task.path
+                if len(running) >= jobs * IN_FLIGHT_PER_WORKER:
+                    break
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    path = running.pop(fut)
+                    nxt = next(pending, None)
+                    if nxt is not None:
+                        try:
+                            running[pool.submit(run_unit, nxt)] = nxt.path
+                        except BrokenProcessPool:
+                            yield RepoOutcome(nxt.path, error=f"{nxt.path}: not scanned: a worker process died")
+                    try:
+                        yield fut.result()
+                    except BrokenProcessPool:
+                        yield RepoOutcome(path, error=f"{path}: a worker process died while scanning it")
+            for task in pending:  # left when the pool broke
+                yield RepoOutcome(task.path, error=f"{task.path}: not scanned: a worker process died")
+        finally:
+            # Stopped early (the datastore failed): units not started are dropped, not scanned.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class StoreReader:
+    """The datastore, read-only, for Ray workers: an actor on the driver's node (where the file is)."""
+
+    def __init__(self, db_path: str) -> None:
+        self.store = Store(db_path, create=False)
+
+    def refs_hash(self, path: str) -> str | None:
+        return self.store.refs_hash(path)
+
+    def known_blobs(self, oids: list[str], rules_version: str) -> set[str]:
+        return self.store.known_blobs(oids, rules_version)
+
+    def blobs_with_locations(self, oids: list[str]) -> set[str]:
+        return self.store.blobs_with_locations(oids)
+
+    def repository_blobs(self, path: str) -> set[str]:
+        return self.store.repository_blobs(path)
+
+
+@dataclass
+class ActorIndex:
+    """A BlobIndex answered by the StoreReader actor (each call one round trip to the driver's node)."""
+
+    actor: Any
+
+    def refs_hash(self, path: str) -> str | None:
+        return self._ask(self.actor.refs_hash.remote(path))
+
+    def known_blobs(self, oids: list[str], rules_version: str) -> set[str]:
+        return self._ask(self.actor.known_blobs.remote(oids, rules_version))
+
+    def blobs_with_locations(self, oids: list[str]) -> set[str]:
+        return self._ask(self.actor.blobs_with_locations.remote(oids))
+
+    def repository_blobs(self, path: str) -> set[str]:
+        return self._ask(self.actor.repository_blobs.remote(path))
+
+    @staticmethod
+    def _ask(ref: Any) -> Any:
+        import ray
+
+        return ray.get(ref)
+
+
+def _ray_unit(task: UnitTask, context: WorkerContext, actor: Any) -> RepoOutcome:
+    """A Ray task: one unit, in a Ray worker process (which keeps its compiled engine between tasks)."""
+    install_worker(SweepWorker(context.db_path, context.key, context.options, ActorIndex(actor)))
+    return run_unit(task)
+
+
+@dataclass
+class RayExecutor:
+    """Ray tasks on the cluster at `address` ("auto": the one this machine belongs to), else a local Ray
+    with `jobs` CPUs. A Ray already initialised in this process (a test's session) is used as it is."""
+
+    address: str | None = None
+    jobs: int = 0
+    max_retries: int = 3
+    fetches_on_workers: bool = True
+
+    def results(self, tasks: list[UnitTask], context: WorkerContext) -> Iterator[RepoOutcome]:
+        if not tasks:
+            return
+        ray = _import_ray()
+        self._connect(ray)
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+        reader = ray.remote(num_cpus=0)(StoreReader).options(scheduling_strategy=here).remote(context.db_path)
+        unit = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(_ray_unit)
+        context_ref = ray.put(context)
+        limit = max(1, int(ray.cluster_resources().get("CPU", 1))) * IN_FLIGHT_PER_WORKER
+        pending = iter(tasks)
+        running: dict[Any, UnitTask] = {}
+        try:
+            for task in pending:
+                running[unit.remote(task, context_ref, reader)] = task
+                if len(running) >= limit:
+                    break
+            while running:
+                done, _ = ray.wait(list(running), num_returns=1)
+                for ref in done:
+                    task = running.pop(ref)
+                    nxt = next(pending, None)
+                    if nxt is not None:
+                        running[unit.remote(nxt, context_ref, reader)] = nxt
+                    yield self._outcome(ray, ref, task)
+        finally:
+            for ref in running:  # stopped early: units not finished are dropped
+                ray.cancel(ref, force=True)
+            ray.kill(reader)
+
+    def _connect(self, ray: Any) -> None:
+        if ray.is_initialized():
+            return
+        try:
+            if self.address:
+                ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
+                         logging_level=logging.WARNING)
+            else:
+                ray.init(num_cpus=self.jobs or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
+                         logging_level=logging.WARNING)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ExecutorError(f"cannot start Ray{f' at {self.address}' if self.address else ''}: "
+                                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+    @staticmethod
+    def _outcome(ray: Any, ref: Any, task: UnitTask) -> RepoOutcome:
+        try:
+            return ray.get(ref)
+        except ray.exceptions.RayError as exc:  # retries exhausted: the unit is named as failed
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return RepoOutcome(task.path, error=f"{task.path}: Ray task failed: {type(exc).__name__}: {reason[:200]}")
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ExecutorError("--executor ray needs Ray: pip install 'secret-sprawl[ray]'") from None
+    return ray
+
+
+def ray_available() -> bool:
+    """Whether `--executor ray` can run here (the `ray` extra is installed), without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("ray") is not None
+
+
+def make_executor(name: str, jobs: int = 0, address: str | None = None) -> Executor:
+    """The executor `sprawl sweep --executor NAME` asks for; ExecutorError if Ray is asked for and missing."""
+    if name == "ray":
+        if address and address.startswith("ray://"):
+            raise ExecutorError("--ray-address ray:// (Ray Client) is not supported: run the sweep on a node of the "
+                                "cluster (ray job submit, a RayJob) with --ray-address auto")
+        if not ray_available():
+            raise ExecutorError("--executor ray needs Ray: pip install 'secret-sprawl[ray]'")
+        return RayExecutor(address, jobs)
+    if address:
+        raise ExecutorError("--ray-address goes with --executor ray")
+    return LocalExecutor(jobs)
