@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets as rnd
 import string
+import uuid
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,35 @@ def test_interpolation_needs_balanced_brackets():
     value = "k{" + rnd.choice("({[") + "a]z(b[" + token(12) + "}" + token(6)
     assert placeholder_reason("x${" + value[2:]) is None
     assert placeholder_reason("x${" + token(8) + "}") is not None
+
+
+def test_defaults_of_environment_lookups_are_values(tmp_path):
+    # os.getenv("X", "...") and ENV.fetch("X", "..."): the first argument names the variable, the
+    # second is a value that ships with the code.
+    py, rb = token(40), token(40)
+    (tmp_path / "settings.py").write_text(
+        f'import os\nAPI_KEY = os.getenv("API_KEY")\nENCRYPTION_KEY = os.getenv("ENCRYPTION_KEY", "{py}")\n')
+    (tmp_path / "config.rb").write_text(
+        f'SECRET_KEY_BASE = ENV.fetch("SECRET_KEY_BASE", "{rb}")\nAPI_TOKEN = ENV.fetch("API_TOKEN")\n')
+    got = found(tmp_path)
+    assert {py, rb} <= got
+    assert not {"API_KEY", "API_TOKEN"} & got
+
+
+def test_identifiers_sops_ciphertext_and_documented_samples_stay_below_the_default(tmp_path):
+    tenant = str(uuid.UUID(int=rnd.randbits(128), version=4))
+    sops = "ENC[AES256_GCM,data:" + token(24) + ",iv:" + token(22) + "=,tag:" + token(22) + "==,type:str]"
+    jwt_io = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0Ijox"
+              "NTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+    (tmp_path / "app.env").write_text(f"AZURE_TENANT_ID={tenant}\nAZURE_CLIENT_ID={tenant}\n")
+    (tmp_path / "secrets.enc.yaml").write_text(f"db_password: {sops}\napi_token: {sops}\n")
+    (tmp_path / "requests.http").write_text(f"GET /v1/me HTTP/1.1\nAuthorization: Bearer {jwt_io}\n")
+    assert found(tmp_path) == set()
+
+
+def test_typescript_annotations_and_rails_secret_key_base(tmp_path):
+    ts, salt_value = token(), token(40)
+    (tmp_path / "config.ts").write_text(
+        f'export const signingKey: string = "{ts}";\nconst sessionSalt: string = "{salt_value}";\n'
+        'const apiKey: string = process.env.API_KEY ?? "";\n')
+    assert found(tmp_path) == {ts, salt_value}

@@ -35,6 +35,8 @@ _DEFAULT_PASSWORD = re.compile(
 )
 _REDACTED = re.compile(r"(?:\*{3,}|x{6,}|X{6,}|•{3,}|\.{4,}|#{4,}|<redacted>|\[redacted\]|REDACTED)", re.IGNORECASE)
 _RUN = re.compile(r"(.)\1{7,}")
+# sops: ENC[AES256_GCM,data:...,iv:...,tag:...,type:str] is ciphertext; the key is elsewhere.
+_SOPS = re.compile(r"^ENC\[[A-Z0-9_]{3,24},data:")
 _INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
 _CLOSE = {")": "(", "]": "[", "}": "{"}
 
@@ -48,6 +50,8 @@ def placeholder_reason(secret: str) -> str | None:
     value, body = _value_and_body(secret)
     if _TEMPLATE.search(value) or _interpolation(value):
         return "template or variable reference"
+    if _SOPS.match(value):
+        return "encrypted with sops"
     if _PLACEHOLDER_PHRASE.match(value) or _PLACEHOLDER_WORD.match(value):
         return "placeholder text"
     if _REDACTED.search(value):
