@@ -200,3 +200,24 @@ def test_typescript_annotations_and_rails_secret_key_base(tmp_path):
         f'export const signingKey: string = "{ts}";\nconst sessionSalt: string = "{salt_value}";\n'
         'const apiKey: string = process.env.API_KEY ?? "";\n')
     assert found(tmp_path) == {ts, salt_value}
+
+
+def test_any_name_ending_in_key_holds_a_key_unless_the_key_is_not_a_secret(tmp_path):
+    vendor = "".join(rnd.choice(string.ascii_lowercase + string.digits) for _ in range(31)) + "7"
+    partner = token(36)
+    (tmp_path / "integrations.py").write_text(f'''import boto3
+from cryptography.hazmat.primitives.asymmetric import x25519
+
+ATERA_KEY = "{vendor}"
+partnerKey = "{partner}"
+partition_key = "{token(20)}"
+object_key = "uploads/2024/07/{token(12)}.png"
+routing_key = "orders.created.v2.eu1"
+RECAPTCHA_SITE_KEY = "{token(40)}"
+STRIPE_PUBLISHABLE_KEY = "pk_live_{token(24)}"
+
+
+def load(x25519_key: x25519.X25519PrivateKey, mlkem_key: "mlkem.MLKEM768PrivateKey") -> None:
+    pass
+''')
+    assert found(tmp_path) == {vendor, partner}
