@@ -156,7 +156,8 @@ def test_generic_secrets_are_found_in_the_shapes_real_files_hold_them(planted):
 
 @pytest.mark.parametrize("value", [
     "${DB_PASSWORD}", "${DB_PASSWORD:-changeme}", "${ENCRYPTION_KEY:?set it}", '${cfg["token"]}', "${getToken(a, b)}",
-    "&lt;YOUR_PASSWORD&gt;",
+    "&lt;YOUR_PASSWORD&gt;", "ENC[AES256_GCM,data:Zm9vYmFy,iv:YmFy,tag:Zm9v,type:str]", "sk-proj-Ab12...9fXz",
+    "ghp_Ab3\u2026yZ9",
 ])
 def test_references_and_escaped_placeholders_are_not_secrets(value):
     assert placeholder_reason(value) is not None

@@ -33,7 +33,8 @@ _DEFAULT_PASSWORD = re.compile(
     r"(?i)^(?:change_?me|changeit|password\d+|passw0rd|secret\d*|admin\d*|root|toor|guest|test\d*|testing|"
     r"foo|bar|foobar|letmein|qwerty|default|pass|mypass(?:word)?|mysecret|demo|open[_\- ]?sesame)$"
 )
-_REDACTED = re.compile(r"(?:\*{3,}|x{6,}|X{6,}|•{3,}|\.{4,}|#{4,}|<redacted>|\[redacted\]|REDACTED)", re.IGNORECASE)
+# An ellipsis inside a value (sk-ab12...9fXz, ghp_Ab…yZ) is a shortened display, never a whole key.
+_REDACTED = re.compile(r"(?:\*{3,}|x{6,}|X{6,}|•{3,}|\.{3,}|…|#{4,}|<redacted>|\[redacted\]|REDACTED)", re.IGNORECASE)
 _RUN = re.compile(r"(.)\1{7,}")
 # sops: ENC[AES256_GCM,data:...,iv:...,tag:...,type:str] is ciphertext; the key is elsewhere.
 _SOPS = re.compile(r"^ENC\[[A-Z0-9_]{3,24},data:")
