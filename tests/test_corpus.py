@@ -19,7 +19,10 @@ REQUIRED_SOURCES = ("gitleaks", "betterleaks", "titus", "noseyparker", "secretli
 # Recall at the engine's full output (low) and at the default report threshold (medium), rounded down.
 RECALL = {
     "low": {"gitleaks": 0.99, "betterleaks": 0.99, "titus": 0.91, "noseyparker": 0.90, "secretlint": 0.91},
-    "medium": {"gitleaks": 0.96, "betterleaks": 0.96, "titus": 0.84, "noseyparker": 0.78, "secretlint": 0.70},
+    # Azure tenant, client and subscription ids, storage account names and GCP OAuth client ids are
+    # identifiers, reported at low since issue 20 (held-out sets count them as false positives); the
+    # peers label them positives, which costs titus, noseyparker and secretlint a few at medium.
+    "medium": {"gitleaks": 0.96, "betterleaks": 0.96, "titus": 0.83, "noseyparker": 0.77, "secretlint": 0.68},
 }
 # Share of negatives flagged by their own provider. The noseyparker and titus negatives still flagged
 # at low carry the same value as a sibling rule's positive (a Slack webhook, a Mattermost URL, a quoted

@@ -9,12 +9,12 @@ from scanner.rules.loader import builtin_rules_dir
 
 _TEMPLATE = re.compile(
     r"""
-    \$\{[^}]*\}            # ${VAR}
-    | \$\([^)]*\)          # $(command)
+    \$\([^)]*\)          # $(command)
     | \{\{[^}]*\}\}        # {{ .Values.x }}, {{ secrets.X }}
     | %\([a-z_]+\)s        # %(password)s
     | <%=?[^%]*%>          # ERB
     | ^<[^<>]{1,60}>$      # <token>
+    | ^&lt;.{1,60}&gt;$    # &lt;token&gt; (HTML-escaped)
     | ^\$[A-Z_][A-Z0-9_]*$ # $VAR
     | ^%[A-Z_][A-Z0-9_]*%$ # %VAR%
     """,
@@ -33,8 +33,13 @@ _DEFAULT_PASSWORD = re.compile(
     r"(?i)^(?:change_?me|changeit|password\d+|passw0rd|secret\d*|admin\d*|root|toor|guest|test\d*|testing|"
     r"foo|bar|foobar|letmein|qwerty|default|pass|mypass(?:word)?|mysecret|demo|open[_\- ]?sesame)$"
 )
-_REDACTED = re.compile(r"(?:\*{3,}|x{6,}|X{6,}|•{3,}|\.{4,}|#{4,}|<redacted>|\[redacted\]|REDACTED)", re.IGNORECASE)
+# An ellipsis inside a value (sk-ab12...9fXz, ghp_Ab…yZ) is a shortened display, never a whole key.
+_REDACTED = re.compile(r"(?:\*{3,}|x{6,}|X{6,}|•{3,}|\.{3,}|…|#{4,}|<redacted>|\[redacted\]|REDACTED)", re.IGNORECASE)
 _RUN = re.compile(r"(.)\1{7,}")
+# sops: ENC[AES256_GCM,data:...,iv:...,tag:...,type:str] is ciphertext; the key is elsewhere.
+_SOPS = re.compile(r"^ENC\[[A-Z0-9_]{3,24},data:")
+_INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
+_CLOSE = {")": "(", "]": "[", "}": "{"}
 
 
 
@@ -44,8 +49,10 @@ def placeholder_reason(secret: str) -> str | None:
     Drop these: nobody can authenticate with them.
     """
     value, body = _value_and_body(secret)
-    if _TEMPLATE.search(value):
+    if _TEMPLATE.search(value) or _interpolation(value):
         return "template or variable reference"
+    if _SOPS.match(value):
+        return "encrypted with sops"
     if _PLACEHOLDER_PHRASE.match(value) or _PLACEHOLDER_WORD.match(value):
         return "placeholder text"
     if _REDACTED.search(value):
@@ -57,6 +64,24 @@ def placeholder_reason(secret: str) -> str | None:
     if len(body) >= 8 and 3 * max(longest_run, _long_ascending_run(body.lower())) >= 2 * len(body):
         return "filler characters"
     return None
+
+
+def _interpolation(value: str) -> bool:
+    """Whether value holds a ${...} that could be an interpolation: its body balances its brackets
+    (${VAR}, ${VAR:-x}, ${cfg["k"]}, ${fn(a)}). A body such as `e]nob(x[y>-_$#z` parses as no
+    expression in any template language: a password with punctuation, not a reference
+    (tests/test_filters.py::test_interpolation_needs_balanced_brackets)."""
+    for m in _INTERPOLATION.finditer(value):
+        stack: list[str] = []
+        for ch in m.group(1):
+            if ch in "([{":
+                stack.append(ch)
+            elif ch in _CLOSE and (not stack or stack.pop() != _CLOSE[ch]):
+                break
+        else:
+            if not stack:
+                return True
+    return False
 
 
 def filler_reason(secret: str) -> str | None:

@@ -89,8 +89,23 @@ def _not_identifier(secret: str) -> bool | None:
     return not looks_like_name
 
 
+# Parts no longer than words (a token's random run is longer): sk_<32 random> is no name.
+_CODE_NAME = re.compile(
+    r"^(?:[a-z][a-z0-9]{0,11}(?:_[a-z0-9]{1,12}){2,}"  # snake_case: gss_krb5_rfc1964_keydata
+    r"|[A-Za-z_][A-Za-z0-9_]{0,23}(?:\.[A-Za-z_][A-Za-z0-9_]{0,23}){1,4})$"  # a dotted path: mlkem.MLKEM768PrivateKey
+)
+
+
+def _not_code_name(secret: str) -> bool | None:
+    """A value under a name ending in key that is itself a name in code (a dotted type or module path, a
+    snake_case identifier) is a reference, not a key: x25519_key: x25519.X25519PrivateKey.
+    Guarded by the negative examples of generic-key-suffix-assignment."""
+    return not (_not_identifier(secret) is False or _CODE_NAME.match(secret))
+
+
 CHECKS: dict[str, Callable[[str], bool | None]] = {
     "not-identifier": _not_identifier,
+    "not-code-name": _not_code_name,
     "has-digit": _has_digit,
     "github-checksum": _crc32_token,
     "npm-checksum": _crc32_token,

@@ -161,7 +161,9 @@ class Tree:
             rhs = parent.child_by_field_name("right") or parent.child_by_field_name("value")
             if rhs is not None and rhs.start_byte < child.start_byte:
                 site.lookup = self._text(rhs)  # a || "default" after process.env.X
-        elif parent.type in _ARGUMENTS and parent.parent is not None:
+        elif parent.type in _ARGUMENTS and parent.parent is not None and child == parent.named_children[0]:
+            # Only the first argument names what is looked up; a later one, as in os.getenv("X", "..."),
+            # is a default value (tests/test_detection_shapes.py).
             call = parent.parent
             func = call.child_by_field_name("function") or call.child_by_field_name("name") or call
             site.lookup = self._text(func)

@@ -1,0 +1,224 @@
+"""Generic secrets in the shapes real files hold them (issue 20): notebooks, JSON-lines transcripts,
+Kubernetes env lists, Compose environment lists, command-line flags, `*_key` and salt names, values
+with punctuation, comparisons; each file scanned from disk by `scan_paths`, with its look-alikes
+(references, placeholders, identifiers) in the same files, which must stay quiet.
+
+Every secret is generated per run, so no test string can be tuned to."""
+from __future__ import annotations
+
+import json
+import secrets as rnd
+import string
+import uuid
+from pathlib import Path
+
+import pytest
+
+from scanner import ScanOptions, scan_paths
+from scanner.engine.filters import placeholder_reason
+
+ALNUM = string.ascii_letters + string.digits
+
+
+def token(n: int = 32) -> str:
+    """A random alphanumeric value with at least one digit and both cases (the generic rules' shape)."""
+    body = "".join(rnd.choice(ALNUM) for _ in range(n - 3))
+    return body + rnd.choice(string.digits) + rnd.choice(string.ascii_uppercase) + rnd.choice(string.ascii_lowercase)
+
+
+def salt(n: int = 48) -> str:
+    """A WordPress-style salt: letters, digits and punctuation, no quotes, backslashes or spaces."""
+    alphabet = ALNUM + "!#%&()*+,-.:;<=>?@[]^_{|}~"
+    value = "".join(rnd.choice(alphabet) for _ in range(n - 2))
+    return "!" + value + "|"
+
+
+def found(folder: Path) -> set[str]:
+    result = scan_paths([str(folder)], ScanOptions(jobs=1, show_secrets=True))
+    return {f.secret for f in result.findings if f.secret}
+
+
+@pytest.fixture
+def planted(tmp_path):
+    """(folder, secrets that must be found, values that must not)."""
+    want: list[str] = []
+    quiet: list[str] = []
+
+    def plant(value: str) -> str:
+        want.append(value)
+        return value
+
+    def decoy(value: str) -> str:
+        quiet.append(value)
+        return value
+
+    nb_token, nb_password = plant(token()), plant("Pw-" + token(14))
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Load the data\n"]},
+            {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
+             "source": ["import os\n", f'os.environ["SERVICE_TOKEN"] = "{nb_token}"\n',
+                        f'db_password = "{nb_password}"\n',
+                        f'cache_key = "{decoy(token())}"\n',
+                        'api_key = os.environ["API_KEY"]\n']},
+        ],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    (tmp_path / "analysis.ipynb").write_text(json.dumps(notebook, indent=1))
+
+    transcript = [
+        {"role": "user", "content": "deploy the service"},
+        {"role": "assistant", "content": "Running the deploy script.",
+         "tool_calls": [{"name": "bash", "arguments": json.dumps({"command": "./deploy.sh"})}]},
+        {"role": "tool", "content": f"export DEPLOY_TOKEN={plant(token())}\nexport REGION=eu-west-1\nok"},
+        {"role": "tool", "content": f"config: {{\"signing_key\": \"{plant(token(40))}\", \"page_token\": \"{decoy(token())}\"}}"},
+    ]
+    (tmp_path / "session.jsonl").write_text("".join(json.dumps(line) + "\n" for line in transcript))
+
+    (tmp_path / "deployment.yaml").write_text(f"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: registry.internal/api:1.4.2
+          env:
+            - name: LOG_LEVEL
+              value: info
+            - name: DB_PASSWORD
+              value: "{plant(token(18))}"
+            - name: STRIPE_WEBHOOK_SECRET
+              valueFrom:
+                secretKeyRef: {{name: stripe, key: webhook-secret}}
+            - name: TOKEN_TTL
+              value: "3600"
+            - name: API_TOKEN_FILE
+              value: /run/secrets/api-token
+""")
+
+    (tmp_path / "docker-compose.yml").write_text(f"""services:
+  db:
+    image: postgres:16
+    environment:
+      - "POSTGRES_PASSWORD={plant(token(20))}"
+      - POSTGRES_USER=app
+  worker:
+    image: worker:latest
+    environment:
+      - "QUEUE_API_TOKEN={plant(token())}"
+      - "QUEUE_API_TOKEN_FILE=/run/secrets/queue"
+      - "ENCRYPTION_KEY=${{ENCRYPTION_KEY:?set it}}"
+""")
+
+    mysql_pw, docker_pw, literal_pw = plant(token(16)), plant(token(20)), plant(token(18))
+    (tmp_path / "ops.sh").write_text(f"""#!/usr/bin/env bash
+set -euo pipefail
+mysqldump -u backup -p{mysql_pw} --single-transaction appdb > dump.sql
+docker login -u ci-bot -p {docker_pw} registry.internal
+docker login -u ci-bot -p "$REGISTRY_PASSWORD" registry.internal
+docker run -p 8080:80 -d nginx
+mkdir -p /var/backups/app
+kubectl create secret generic db --from-literal=DB_PASSWORD={literal_pw} --from-literal=DB_HOST=db.internal
+ingestctl push --api-key {plant(token())} ./dist
+ingestctl push --api-key "$INGEST_API_KEY" ./dist
+ingestctl push --api-key-id {decoy("3f1e9b2c-7a4d-4e1f-9c2b-5d6e7f8a9b0c")} ./dist
+""")
+
+    wp_auth, wp_salt = plant(salt()), plant(salt())
+    (tmp_path / "wp-config.php").write_text(f"""<?php
+define( 'DB_NAME', 'wordpress' );
+define( 'AUTH_KEY',         '{wp_auth}' );
+define( 'SECURE_AUTH_SALT', '{wp_salt}' );
+define( 'LOGGED_IN_SALT',   'put your unique phrase here' );
+""")
+
+    check = plant("t9" + salt(20))
+    (tmp_path / "auth.js").write_text(f"""export function allowed(req) {{
+  if ("{check}" === req.headers.apiToken) {{
+    return true;
+  }}
+  return req.user && req.user.role === "admin";
+}}
+""")
+    return tmp_path, want, quiet
+
+
+def test_generic_secrets_are_found_in_the_shapes_real_files_hold_them(planted):
+    folder, want, quiet = planted
+    got = found(folder)
+    assert [w for w in want if w not in got] == []
+    assert [q for q in quiet if q in got] == []
+
+
+@pytest.mark.parametrize("value", [
+    "${DB_PASSWORD}", "${DB_PASSWORD:-changeme}", "${ENCRYPTION_KEY:?set it}", '${cfg["token"]}', "${getToken(a, b)}",
+    "&lt;YOUR_PASSWORD&gt;", "ENC[AES256_GCM,data:Zm9vYmFy,iv:YmFy,tag:Zm9v,type:str]", "sk-proj-Ab12...9fXz",
+    "ghp_Ab3\u2026yZ9",
+])
+def test_references_and_escaped_placeholders_are_not_secrets(value):
+    assert placeholder_reason(value) is not None
+
+
+def test_interpolation_needs_balanced_brackets():
+    # `${` inside a generated password is punctuation, not a reference, when what follows parses as no
+    # expression in any template language.
+    value = "k{" + rnd.choice("({[") + "a]z(b[" + token(12) + "}" + token(6)
+    assert placeholder_reason("x${" + value[2:]) is None
+    assert placeholder_reason("x${" + token(8) + "}") is not None
+
+
+def test_defaults_of_environment_lookups_are_values(tmp_path):
+    # os.getenv("X", "...") and ENV.fetch("X", "..."): the first argument names the variable, the
+    # second is a value that ships with the code.
+    py, rb = token(40), token(40)
+    (tmp_path / "settings.py").write_text(
+        f'import os\nAPI_KEY = os.getenv("API_KEY")\nENCRYPTION_KEY = os.getenv("ENCRYPTION_KEY", "{py}")\n')
+    (tmp_path / "config.rb").write_text(
+        f'SECRET_KEY_BASE = ENV.fetch("SECRET_KEY_BASE", "{rb}")\nAPI_TOKEN = ENV.fetch("API_TOKEN")\n')
+    got = found(tmp_path)
+    assert {py, rb} <= got
+    assert not {"API_KEY", "API_TOKEN"} & got
+
+
+def test_identifiers_sops_ciphertext_and_documented_samples_stay_below_the_default(tmp_path):
+    tenant = str(uuid.UUID(int=rnd.randbits(128), version=4))
+    sops = "ENC[AES256_GCM,data:" + token(24) + ",iv:" + token(22) + "=,tag:" + token(22) + "==,type:str]"
+    jwt_io = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0Ijox"
+              "NTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+    (tmp_path / "app.env").write_text(f"AZURE_TENANT_ID={tenant}\nAZURE_CLIENT_ID={tenant}\n")
+    (tmp_path / "secrets.enc.yaml").write_text(f"db_password: {sops}\napi_token: {sops}\n")
+    (tmp_path / "requests.http").write_text(f"GET /v1/me HTTP/1.1\nAuthorization: Bearer {jwt_io}\n")
+    assert found(tmp_path) == set()
+
+
+def test_typescript_annotations_and_rails_secret_key_base(tmp_path):
+    ts, salt_value = token(), token(40)
+    (tmp_path / "config.ts").write_text(
+        f'export const signingKey: string = "{ts}";\nconst sessionSalt: string = "{salt_value}";\n'
+        'const apiKey: string = process.env.API_KEY ?? "";\n')
+    assert found(tmp_path) == {ts, salt_value}
+
+
+def test_any_name_ending_in_key_holds_a_key_unless_the_key_is_not_a_secret(tmp_path):
+    vendor = "".join(rnd.choice(string.ascii_lowercase + string.digits) for _ in range(31)) + "7"
+    partner = token(36)
+    (tmp_path / "integrations.py").write_text(f'''import boto3
+from cryptography.hazmat.primitives.asymmetric import x25519
+
+ATERA_KEY = "{vendor}"
+partnerKey = "{partner}"
+partition_key = "{token(20)}"
+object_key = "uploads/2024/07/{token(12)}.png"
+routing_key = "orders.created.v2.eu1"
+RECAPTCHA_SITE_KEY = "{token(40)}"
+STRIPE_PUBLISHABLE_KEY = "pk_live_{token(24)}"
+
+
+def load(x25519_key: x25519.X25519PrivateKey, mlkem_key: "mlkem.MLKEM768PrivateKey") -> None:
+    pass
+''')
+    assert found(tmp_path) == {vendor, partner}
