@@ -66,6 +66,7 @@ from scanner.sources.workstation.risks import (
     server_risks,
     system_of,
 )
+from scanner.sources.workstation.stores import StoreError, read_records
 from scanner.sources.workstation.transcript import (
     ESCAPED_STRING,
     DecodedView,
@@ -77,7 +78,7 @@ from scanner.sources.workstation.versions import client_versions
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
 CONFIG_KINDS = ("mcp", "settings", "credentials", "env")
-TRANSCRIPT_KINDS = ("transcript", "tool-output")
+TRANSCRIPT_KINDS = ("transcript", "tool-output", "store")  # scanned in workers when there is much of them
 PARALLEL_BYTES = 8 << 20  # below this much transcript text a worker pool costs more than it saves
 OWNER_KINDS = {"user": "user", "team": "team", "group": "group"}
 RISK_KIND = "config-risk"
@@ -168,6 +169,7 @@ class Attributed:
 
     match: Match
     provenance: Provenance
+    path: str  # the file, or for a store record `store!table/key`
 
 
 @dataclass
@@ -295,7 +297,7 @@ def _gather(report: WorkstationReport, run: ScanRun, risks: list[Finding], out: 
         run.stats.files += 1
         run.stats.bytes += out.size
     for hit in out.hits:
-        run.collect([hit.match], str(out.scanned.file.path) if out.scanned else "", "workstation", hit.provenance)
+        run.collect([hit.match], hit.path, "workstation", hit.provenance)
     for risk, where, line, column in out.risks:
         risks.append(_risk_finding(risk, str(out.scanned.file.path) if out.scanned else "", where, line, column))
     for p in out.problems:
@@ -361,6 +363,8 @@ def _size(files: list[ClientFile]) -> int:
 
 def scan_file(file: ClientFile, machine: Machine, min_confidence: str) -> FileOutcome:
     """One client file: read once, scanned, every hit attributed; an unreadable file is a Problem."""
+    if file.kind == "store":
+        return _scan_store(file, machine, min_confidence)
     out = FileOutcome()
     try:
         data = file.path.read_bytes()
@@ -429,7 +433,7 @@ def _scan_config(file: ClientFile, data: bytes, shown: str, gate: _Gate, out: Fi
         out.hits.append(Attributed(m, _where(
             file, scope=_scope(file, where.project if where else None), project=project,
             server=where.server if where else None, field=where.field if where else "other",
-            setting=where.key if where else "")))
+            setting=where.key if where else ""), str(file.path)))
     if parsed is None:
         return
     for server in parsed.servers:
@@ -471,14 +475,44 @@ def _check_mode(file: ClientFile, mode: int, machine: Machine, out: FileOutcome)
 
 
 def _scan_transcript(file: ClientFile, data: bytes, shown: str, gate: _Gate, out: FileOutcome) -> None:
+    _scan_chat(file, data, file.fmt, (shown, str(file.path)), _session(file), gate, out)
+
+
+def _scan_store(file: ClientFile, machine: Machine, min_confidence: str) -> FileOutcome:
+    """A SQLite transcript store: each JSON record scanned as a transcript, named `store!table/key`; the store
+    is never rewritten, so its secrets are reported but not redacted (RedactOutcome says so)."""
+    out = FileOutcome()
+    try:
+        size, mode = file.path.stat().st_size, file.path.stat().st_mode
+        out.scanned = ScannedFile(file, "")
+        out.size = size
+        shown = display_path(file.path, machine.home)
+        gate = _Gate(min_confidence, out)
+        for record in read_records(file.path, file.fmt):
+            member = f"!{record.member}"
+            _scan_chat(file, record.data, "json", (shown + member, str(file.path) + member), record.session, gate,
+                       out)
+    except (OSError, StoreError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        out.problems.append(Problem(str(file.path), file.client, f"unreadable {file.fmt} store: {reason}"))
+        return out
+    if out.scanned.secrets:
+        _check_mode(file, mode, machine, out)
+    return out
+
+
+def _scan_chat(file: ClientFile, data: bytes, fmt: str, names: tuple[str, str], session: str, gate: _Gate,
+               out: FileOutcome) -> None:
+    """One transcript's bytes (a file, or a store's record): escaped strings decoded, each hit moved back to its
+    raw line and column and named by session and role. names: (what the engine sees, what reports show)."""
     assert out.scanned is not None
     scanned = out.scanned
-    roles = RoleFinder(data, file.fmt)
+    shown, path = names
+    roles = RoleFinder(data, fmt)
     lines = LineIndex(data)
-    session = _session(file)
     seen: set[tuple[str, str, int]] = set()
     for base, chunk in chunks(data):
-        view = decoded_view(chunk, base) if file.fmt != "text" else None
+        view = decoded_view(chunk, base) if fmt != "text" else None
         blob = view.blob if view else chunk
         for m in gate.matches(blob, shown):
             offset = _raw_offset(data, view, base, m.start, m.secret)
@@ -489,7 +523,7 @@ def _scan_transcript(file: ClientFile, data: bytes, shown: str, gate: _Gate, out
             m.line, m.column = lines.position(offset)
             m.start, m.end = offset, offset + len(m.secret.encode())
             out.hits.append(Attributed(m, _where(file, field="content", session=session,
-                                                 role=roles.role_at(offset))))
+                                                 role=roles.role_at(offset)), path))
 
 
 def _session(file: ClientFile) -> str:
@@ -604,6 +638,9 @@ def redact_in_place(report: WorkstationReport, backup_dir: Path | None = None,
 
 
 def _redact_file(path: Path, scanned: ScannedFile, home: Path, backup_dir: Path | None) -> RedactOutcome:
+    if scanned.file.kind == "store":
+        return RedactOutcome(str(path), "failed", reason=f"a {scanned.file.fmt} store is not rewritten in place: "
+                                                        "delete the conversation in the client, then rotate")
     try:
         original = path.read_bytes()
         if hashlib.sha256(original).hexdigest() != scanned.sha256:

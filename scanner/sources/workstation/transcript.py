@@ -31,7 +31,13 @@ _ROLE_WORDS = {"user": "user", "human": "user", "user_message": "user", "assista
 _TOOL_TYPES = frozenset({"tool_result", "function_call_output", "custom_tool_call_output", "local_shell_call_output",
                          "exec_command_end", "exec_command_output_delta", "mcp_tool_call_end", "patch_apply_end",
                          "tool_response", "functionResponse", "tool_use_result"})
-_TOOL_KEYS = frozenset({"toolUseResult", "functionResponse", "tool_result", "resultDisplay"})
+_TOOL_KEYS = frozenset({"toolUseResult", "functionResponse", "tool_result", "resultDisplay",
+                        # Cursor bubbles, Zed threads, Amazon Q / Kiro CLI conversations (stores.py)
+                        "toolFormerData", "tool_results", "ToolUseResults", "CancelledToolUses", "tool_use_results"})
+# Keys whose value is one side's message: Zed's {"User": ...} / {"Agent": ...}, Amazon Q's history entry
+# {"user": ..., "assistant": ...}.
+_ROLE_KEYS = {"User": "user", "Agent": "assistant", "user": "user", "assistant": "assistant"}
+_CURSOR_BUBBLE = {1: "user", 2: "assistant"}  # a Cursor bubble's numeric `type`
 _TOOL_SAYS = frozenset({"command_output", "tool", "mcp_server_response", "browser_action_result", "api_req_finished"})
 _CLINE_RESULT = re.compile(r"^\[[^\]\n]{1,200}\] Result:")
 
@@ -122,12 +128,18 @@ def role_of(chain: list[tuple[str, Node]]) -> str:
             tool = True
         if not node.is_map:
             continue
+        if key in _ROLE_KEYS:
+            role = _ROLE_KEYS[key]
         kind = _text(node.get("type"))
         if kind in _TOOL_TYPES or _text(node.get("say")) in _TOOL_SAYS:
             tool = True
         said = _text(node.get("role")) or kind
         if said in _ROLE_WORDS:
             role = _ROLE_WORDS[said]
+        elif node.get("bubbleId") is not None:
+            number = node.get("type")
+            if number is not None and isinstance(number.value, int):
+                role = _CURSOR_BUBBLE.get(number.value, role)
     leaf = chain[-1][1]
     if leaf.is_string and _CLINE_RESULT.match(str(leaf.value)):
         tool = True
