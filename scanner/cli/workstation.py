@@ -42,13 +42,17 @@ if TYPE_CHECKING:
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Report format; json adds a `workstation` object (host, user, clients, servers, problems).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("-j", "--jobs", type=click.IntRange(0), default=0,
+              help="Worker processes for transcripts (0: every core).")
+@click.option("--show-secrets", is_flag=True,
+              help="Print full secret values (off by default: previews); the report file is then written 0600.")
 @click.option("--db", "record_db", is_flag=False, flag_value=DEFAULT_DB, default=None, metavar="PATH",
               help=f"Record the findings in this datastore (--db alone: {DEFAULT_DB}).")
 @click.pass_context
 def workstation(ctx: click.Context, home: Path | None, clients: tuple[str, ...], projects: tuple[Path, ...],
                 owner: str | None, inventory_out: Path | None, redact: bool, backup_dir: Path | None,
                 platform: str | None, system_root: Path | None, min_confidence: str, fmt: str,
-                output: Path | None, record_db: str | None) -> None:
+                output: Path | None, jobs: int, show_secrets: bool, record_db: str | None) -> None:
     """Find the secrets AI clients keep on this machine: MCP server env, args, headers and urls in their
     configs, credential and .env files, and transcripts where a tool printed one. Names for each the
     client, scope (user, project, managed), MCP server and field, or session, line and role.
@@ -77,7 +81,8 @@ def workstation(ctx: click.Context, home: Path | None, clients: tuple[str, ...],
         raise click.BadParameter(str(exc), param_hint="--owner") from None
     report = scan_workstation(WorkstationOptions(home=home, platform=platform, system_root=system_root,
                                                  clients=clients, projects=projects, owner=owner,
-                                                 min_confidence=min_confidence))
+                                                 min_confidence=min_confidence, jobs=jobs,
+                                                 show_secrets=show_secrets))
     outcomes = redact_in_place(report, backup_dir) if redact else []
     if inventory_out is not None:
         from scanner.inventory.loader import dump_inventory
@@ -91,7 +96,7 @@ def workstation(ctx: click.Context, home: Path | None, clients: tuple[str, ...],
         click.echo(f"sprawl: recorded as scan {recorded.scan_id} in {record_db}", err=True)
     text = render_report(report, fmt, outcomes, redact)
     if output is not None:
-        write_atomically(output, text)
+        write_atomically(output, text, private=show_secrets)
     else:
         click.echo(text, nl=False)
     code = report.exit_code
