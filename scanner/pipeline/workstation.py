@@ -71,8 +71,11 @@ from scanner.sources.workstation.transcript import (
     ESCAPED_STRING,
     DecodedView,
     RoleFinder,
+    blanked_view,
     chunks,
     decoded_view,
+    line_span,
+    odd_lines,
 )
 from scanner.sources.workstation.versions import client_versions
 
@@ -503,27 +506,50 @@ def _scan_store(file: ClientFile, machine: Machine, min_confidence: str) -> File
 
 def _scan_chat(file: ClientFile, data: bytes, fmt: str, names: tuple[str, str], session: str, gate: _Gate,
                out: FileOutcome) -> None:
-    """One transcript's bytes (a file, or a store's record): escaped strings decoded, each hit moved back to its
-    raw line and column and named by session and role. names: (what the engine sees, what reports show)."""
+    """One transcript's bytes (a file, or a store's record): escapes blanked in place (blanked_view: offsets
+    are the file's), each hit named by session and role. A line where that cannot show a secret as the file
+    holds it (an odd escape, or a match spanning a blanked escape) is decoded token by token instead
+    (decoded_view) and its hits moved back to the raw line. names: (what the engine sees, what reports show)."""
     assert out.scanned is not None
-    scanned = out.scanned
     shown, path = names
-    roles = RoleFinder(data, fmt)
-    lines = LineIndex(data)
-    seen: set[tuple[str, str, int]] = set()
+    hits = _ChatHits(file, data, fmt, path, session, out)
     for base, chunk in chunks(data):
-        view = decoded_view(chunk, base) if fmt != "text" else None
-        blob = view.blob if view else chunk
-        for m in gate.matches(blob, shown):
-            offset = _raw_offset(data, view, base, m.start, m.secret)
-            if (m.rule_id, m.secret, offset) in seen:
-                continue
-            seen.add((m.rule_id, m.secret, offset))
-            scanned.secrets.add(m.secret)
-            m.line, m.column = lines.position(offset)
-            m.start, m.end = offset, offset + len(m.secret.encode())
-            out.hits.append(Attributed(m, _where(file, field="content", session=session,
-                                                 role=roles.role_at(offset)), path))
+        if fmt == "text":
+            for m in gate.matches(chunk, shown):
+                hits.add(m, base + m.start)
+            continue
+        view = blanked_view(chunk)
+        slow = set(odd_lines(chunk))
+        for m in gate.matches(view, shown):
+            if view[m.start:m.end] != chunk[m.start:m.end]:
+                slow.add(line_span(chunk, m.start))  # the match took in an escape: read that line decoded
+            else:
+                hits.add(m, base + m.start)
+        for lo, hi in sorted(slow):
+            decoded = decoded_view(chunk[lo:hi], base + lo)
+            for m in gate.matches(decoded.blob, shown):
+                hits.add(m, _raw_offset(data, decoded, m.start, m.secret))
+
+
+class _ChatHits:
+    """The hits of one transcript, each kept once (a line read both ways finds a secret twice), with its
+    raw line, column and span, session and role."""
+
+    def __init__(self, file: ClientFile, data: bytes, fmt: str, path: str, session: str, out: FileOutcome):
+        self.file, self.data, self.path, self.session, self.out = file, data, path, session, out
+        self.roles, self.lines = RoleFinder(data, fmt), LineIndex(data)
+        self.seen: set[tuple[str, str, int]] = set()
+
+    def add(self, m: Match, offset: int) -> None:
+        if (m.rule_id, m.secret, offset) in self.seen:
+            return
+        self.seen.add((m.rule_id, m.secret, offset))
+        assert self.out.scanned is not None
+        self.out.scanned.secrets.add(m.secret)
+        m.line, m.column = self.lines.position(offset)
+        m.start, m.end = offset, offset + len(m.secret.encode())
+        self.out.hits.append(Attributed(m, _where(self.file, field="content", session=self.session,
+                                                  role=self.roles.role_at(offset)), self.path))
 
 
 def _session(file: ClientFile) -> str:
@@ -534,10 +560,8 @@ def _session(file: ClientFile) -> str:
     return file.path.stem
 
 
-def _raw_offset(data: bytes, view: DecodedView | None, base: int, blob_offset: int, secret: str) -> int:
-    """Where in the raw file the hit is: exact, or inside the escaped string token that held it."""
-    if view is None:
-        return base + blob_offset
+def _raw_offset(data: bytes, view: DecodedView, blob_offset: int, secret: str) -> int:
+    """Where in the raw file a hit in a decoded view is: exact, or inside the escaped string token that held it."""
     offset, decoded = view.raw_offset(blob_offset)
     if decoded:
         token_end = data.find(b"\n", offset)
