@@ -342,15 +342,12 @@ def _outcomes(files: list[ClientFile], machine: Machine, options: WorkstationOpt
             yield scan_file(file, machine, options.min_confidence)
         return
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    # Largest first, one file a task: the workers stay busy to the end (a task of many files, cut from a
+    # list in size order, left one worker with the largest files while the other idled).
     largest_first = sorted(transcripts, key=_file_size, reverse=True)
     with ProcessPoolExecutor(max_workers=min(jobs, len(transcripts)), mp_context=ctx) as pool:
         yield from pool.map(scan_file, largest_first, [machine] * len(transcripts),
-                            [options.min_confidence] * len(transcripts), chunksize=_chunk(len(transcripts), jobs))
-
-
-def _chunk(files: int, jobs: int) -> int:
-    """Files per task: few round trips for many small transcripts, still balanced across the workers."""
-    return max(1, min(32, files // (jobs * 8)))
+                            [options.min_confidence] * len(transcripts))
 
 
 def _file_size(f: ClientFile) -> int:
