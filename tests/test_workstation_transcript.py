@@ -128,6 +128,7 @@ def test_odd_escapes_name_their_lines_and_a_secret_inside_one_is_found_decoded(t
              '{"type":"user","message":{"role":"user","content":[{"type":"tool_result","content":"token: '
              + glued + '\\n"}]}}',
              json.dumps({"type": "assistant", "message": {"role": "assistant", "content": "caf\u00e9"}})]
+    lines.append(json.dumps({"type": "user", "message": {"content": "\x1b[32mok\x1b[0m"}}))  # \u001b: not odd
     data = ("\n".join(lines) + "\n").encode()
     assert [data[lo:hi].count(b"\\u") for lo, hi in odd_lines(data)] == [1, 1]
     path = tmp_path / "home/.claude/projects/-w/0a1b2c3d-0000-4000-8000-000000000001.jsonl"

@@ -153,7 +153,7 @@ class ScannedFile:
     """What was read, to refuse redacting a file that changed since, and which secrets it holds."""
 
     file: ClientFile
-    sha256: str
+    sha256: str  # of the bytes read, for a file that holds secrets (the only files redacted); else ""
     secrets: set[str] = field(default_factory=set, repr=False)
 
 
@@ -372,7 +372,7 @@ def scan_file(file: ClientFile, machine: Machine, min_confidence: str) -> FileOu
     except OSError as exc:
         out.problems.append(Problem(str(file.path), file.client, f"unreadable: {exc.strerror or exc}"))
         return out
-    out.scanned = ScannedFile(file, hashlib.sha256(data).hexdigest())
+    out.scanned = ScannedFile(file, "")
     out.size = len(data)
     shown = display_path(file.path, machine.home)
     gate = _Gate(min_confidence, out)
@@ -380,6 +380,8 @@ def scan_file(file: ClientFile, machine: Machine, min_confidence: str) -> FileOu
         _scan_transcript(file, data, shown, gate, out)
     else:
         _scan_config(file, data, shown, gate, out)
+    if out.scanned.secrets:  # only a file with secrets is ever redacted, and refused if it changed since
+        out.scanned.sha256 = hashlib.sha256(data).hexdigest()
     if file.kind in ("credentials", "env") or out.scanned.secrets:
         _check_mode(file, mode, machine, out)
     return out
@@ -534,7 +536,8 @@ class _ChatHits:
 
     def __init__(self, file: ClientFile, data: bytes, fmt: str, path: str, session: str, out: FileOutcome):
         self.file, self.data, self.path, self.session, self.out = file, data, path, session, out
-        self.roles, self.lines = RoleFinder(data, fmt), LineIndex(data)
+        self.roles = RoleFinder(data, fmt)
+        self._lines: LineIndex | None = None  # built at the first hit: most transcripts hold none
         self.seen: set[tuple[str, str, int]] = set()
 
     def add(self, m: Match, offset: int) -> None:
@@ -543,7 +546,9 @@ class _ChatHits:
         self.seen.add((m.rule_id, m.secret, offset))
         assert self.out.scanned is not None
         self.out.scanned.secrets.add(m.secret)
-        m.line, m.column = self.lines.position(offset)
+        if self._lines is None:
+            self._lines = LineIndex(self.data)
+        m.line, m.column = self._lines.position(offset)
         m.start, m.end = offset, offset + len(m.secret.encode())
         self.out.hits.append(Attributed(m, _where(self.file, field="content", session=self.session,
                                                   role=self.roles.role_at(offset)), self.path))

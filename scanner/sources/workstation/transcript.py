@@ -122,6 +122,8 @@ _BLANKED = ((b"\\n", b" \n"), (b'\\"', b' "'), (b"\\t", b" \t"), (b"\\r", b" \r"
 # Escapes a same-length view cannot show (a character written as \\uXXXX or \\/ may sit inside a secret):
 # a line holding one is decoded token by token instead (decoded_view).
 ODD_ESCAPES = (b"\\u", b"\\/")
+# A control character (an ANSI colour's ESC, a NUL): never inside a secret, and no better shown decoded.
+_CONTROL_ESCAPE = re.compile(rb"\\u00[01][0-9a-fA-F]")
 
 
 def blanked_view(data: bytes) -> bytes:
@@ -135,7 +137,8 @@ def blanked_view(data: bytes) -> bytes:
 
 def odd_lines(data: bytes) -> list[tuple[int, int]]:
     """(start, end) of each line holding an escape that blanked_view leaves (\\uXXXX, \\/), in order; a
-    backslash that is itself escaped (`C:\\\\users`: an even run of backslashes before the u) starts none."""
+    backslash that is itself escaped (`C:\\\\users`: an even run of backslashes before the u) starts none,
+    nor does a control character's escape (`\\u001b[32m`: terminal colours in a tool's output)."""
     spans: set[tuple[int, int]] = set()
     for escape in ODD_ESCAPES:
         at = data.find(escape)
@@ -144,7 +147,7 @@ def odd_lines(data: bytes) -> list[tuple[int, int]]:
             run = at
             while run > lo and data[run - 1] == 0x5C:  # backslashes just before
                 run -= 1
-            if (at - run) % 2 == 0:
+            if (at - run) % 2 == 0 and not _CONTROL_ESCAPE.match(data, at):
                 spans.add((lo, hi))
                 at = data.find(escape, hi)
             else:
