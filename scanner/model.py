@@ -72,6 +72,15 @@ class Provenance:
     seen: str = ""  # logs: the record's own timestamp
     visibility: str = ""  # public, internal or private, where the source knows its repository's
     ignored: bool = False  # a file git ignores (a local file that is never committed)
+    # workstations (scanner.sources.workstation): the AI client whose file this is, and where in it
+    client: str = ""  # claude-code, cursor, codex... (scanner.sources.workstation.layout.CLIENTS)
+    scope: str = ""  # user, project or managed
+    project: str = ""  # the project folder a project-scope declaration belongs to
+    server: str = ""  # the MCP server whose block holds the value
+    field: str = ""  # env, args, headers, url, mode, other (configs); content (transcripts)
+    setting: str = ""  # the variable, header or setting name in that field
+    session: str = ""  # transcripts: the session id
+    role: str = ""  # transcripts: who wrote the text: user, assistant, tool_result, system, unknown
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -148,8 +157,14 @@ class Location:
 
     def history(self) -> str:
         """Where in a history this is, for reports: `repo@commit (author, date)`, and `history only` when the
-        blob is at no branch head; empty outside git (tests/test_report_history.py)."""
+        blob is at no branch head (tests/test_report_history.py); on a workstation, the client and what in
+        its file holds the value (`cursor user server github env GITHUB_TOKEN`, `codex session X (tool_result)`;
+        tests/test_workstation_reports.py); else empty."""
         p = self.provenance
+        if p.client and not p.commit:
+            held = (f"session {p.session} ({p.role or 'unknown'})" if p.session else
+                    " ".join(x for x in (p.scope, f"server {p.server}" if p.server else "", p.field, p.setting) if x))
+            return f"{p.client} {held}".strip()
         if not p.commit:
             return ""
         where = f"{p.repo}@{p.commit[:12]}" if p.repo else p.commit[:12]

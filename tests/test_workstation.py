@@ -5,14 +5,18 @@ import json
 import stat
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
 from scanner.inventory.loader import load_inventory
 from scanner.pipeline.workstation import (
+    CODE_REACH,
     EXIT_FINDINGS,
+    RISK_KIND,
     WorkstationOptions,
+    placed,
     redact_in_place,
     scan_workstation,
     to_inventory,
@@ -31,8 +35,23 @@ def _scan(fake: FakeHome, **kw):
                                                env={}, owner="user:alice", host="dev-laptop", **kw))
 
 
+def _placed(report, kind=None):
+    """Each (finding, location) as one flat record: the finding's facts and its location's workstation provenance."""
+    out = []
+    for f, loc in placed(report):
+        if kind is not None and (f.kind == RISK_KIND) != (kind == RISK_KIND):
+            continue
+        p = loc.provenance
+        out.append(SimpleNamespace(
+            kind=f.kind, rule_id=f.rule_id, preview=f.preview, fingerprint=f.fingerprint, reasons=f.reasons,
+            confidence=f.confidence, path=loc.path, line=loc.line, column=loc.column, client=p.client,
+            scope=p.scope, server=p.server or None, field=p.field, key=p.setting, session=p.session or None,
+            role=p.role or None, client_executes_code=CODE_REACH in f.reasons))
+    return out
+
+
 def _secrets(report):
-    return [f for f in report.findings if f.kind == "secret"]
+    return _placed(report, "secret")
 
 
 def test_every_planted_secret_is_found_with_its_client_server_and_field(fake):
@@ -89,7 +108,7 @@ def test_transcript_findings_name_session_line_and_role(fake):
 
 def test_config_risks_are_low_severity_findings(fake):
     report = _scan(fake)
-    risks = {(f.client, f.server, f.rule_id) for f in report.findings if f.kind == "config-risk"}
+    risks = {(f.client, f.server, f.rule_id) for f in _placed(report, RISK_KIND)}
     assert ("claude-code", "github", "workstation-unpinned-package") in risks
     assert ("cursor", "alpha", "workstation-unpinned-package") in risks  # uvx alpha-mcp
     assert ("claude-code", "filesystem", "workstation-unpinned-package") not in risks  # pinned @1.2.3
@@ -98,7 +117,7 @@ def test_config_risks_are_low_severity_findings(fake):
     assert ("claude-code", "linear", "workstation-plain-http") not in risks
     assert ("gemini-cli", None, "workstation-credentials-file-mode") in risks  # .env mode 0644
     assert ("codex", None, "workstation-credentials-file-mode") not in risks  # auth.json mode 0600
-    assert all(f.severity == "low" for f in report.findings if f.kind == "config-risk")
+    assert all(f.confidence == "low" for f in _placed(report, RISK_KIND))
 
 
 def test_a_code_running_server_marks_its_clients_secrets(fake):
@@ -202,8 +221,10 @@ def test_exit_codes_clean_findings_unreadable(fake, tmp_path):
     assert _scan(fake).exit_code == EXIT_FINDINGS
     (fake.home / ".kiro/settings/mcp.json").write_text('{"mcpServers": {"x": ')
     broken = _scan(fake)
-    assert broken.exit_code == 3
+    assert broken.exit_code == EXIT_FINDINGS  # findings elsewhere come first, as in every scan (DESIGN 9)
     assert [p.path for p in broken.problems] == [str(fake.home / ".kiro/settings/mcp.json")]
+    assert [(s.path, s.incomplete) for s in broken.result.stats.skipped] == [(broken.problems[0].path, True)]
+    assert _scan(fake, clients=("kiro",)).exit_code == 3  # nothing found in what could be read
 
 
 def test_transcripts_in_worker_processes_give_the_same_findings(fake, monkeypatch):
@@ -213,7 +234,7 @@ def test_transcripts_in_worker_processes_give_the_same_findings(fake, monkeypatc
     monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 0)
     pooled = _scan(fake, jobs=2)
     key = lambda f: (f.path, f.line, f.column, f.fingerprint, f.rule_id, f.role)
-    assert sorted(map(key, pooled.findings)) == sorted(map(key, alone.findings))
+    assert sorted(map(key, _placed(pooled))) == sorted(map(key, _placed(alone)))
     assert pooled.scanned.keys() == alone.scanned.keys()
     assert {p: s.secrets for p, s in pooled.scanned.items()} == {p: s.secrets for p, s in alone.scanned.items()}
 
@@ -227,6 +248,7 @@ def test_unreadable_file_is_a_problem_not_a_crash(fake):
 
     target = fake.home / ".cursor/mcp.json"
     target.chmod(0)
+    (fake.project / ".cursor/mcp.json").unlink()  # findings in what was read would make it 1 (DESIGN 9)
     code = ("import sys; from scanner.cli.workstation import workstation; "
             "workstation(sys.argv[1:], prog_name='sprawl workstation')")
     prefix = DROP_DAC if os.geteuid() == 0 else []
@@ -235,7 +257,7 @@ def test_unreadable_file_is_a_problem_not_a_crash(fake):
                          check=False, capture_output=True, cwd=REPO, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(REPO)})
     assert run.returncode == 3, run.stderr.decode()[-2000:]
-    doc = json.loads(run.stdout)
+    doc = json.loads(run.stdout)["workstation"]
     assert [p["path"] for p in doc["problems"]] == [str(target)]
     assert doc["problems"][0]["reason"].startswith("unreadable")
 

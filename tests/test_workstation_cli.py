@@ -28,14 +28,16 @@ def test_json_report_for_fleet_collection(fake):
     result = _run(fake, "-f", "json", "--owner", "user:alice")
     assert result.exit_code == 1, result.output
     doc = json.loads(result.output)
-    assert doc["user"] == "alice" and doc["owner"] == "user:alice" and doc["host"]
-    assert doc["clients"]["claude-code"]["version"] == "2.0.14"
-    assert doc["clients"]["codex"]["version"] == "0.63.0"
-    secrets = [f for f in doc["findings"] if f["kind"] == "secret"]
-    assert len(secrets) == len(fake.planted)
+    machine = doc["workstation"]
+    assert machine["user"] == "alice" and machine["owner"] == "user:alice" and machine["host"]
+    assert machine["clients"]["claude-code"]["version"] == "2.0.14"
+    assert machine["clients"]["codex"]["version"] == "0.63.0"
+    places = [loc for f in doc["findings"] if f["kind"] != "config-risk" for loc in f["locations"]]
+    assert len(places) == len(fake.planted)
+    assert all(loc["provenance"]["client"] and loc["source"] == "workstation" for loc in places)
     text = result.output
     assert not any(p.secret in text for p in fake.planted)  # previews only
-    assert doc["exit_code"] == 1
+    assert machine["exit_code"] == 1 and doc["schema"] == "secret-sprawl/findings"
 
 
 def test_text_report_names_client_scope_server_and_session(fake, tmp_path):
@@ -43,8 +45,8 @@ def test_text_report_names_client_scope_server_and_session(fake, tmp_path):
     result = _run(fake, "--client", "cursor", "--client", "claude-code", "-o", str(out))
     assert result.exit_code == 1 and result.output == ""
     text = out.read_text()
-    assert "cursor user server beta env BETA_TOKEN" in text
-    assert "session 4f1e2b8a-0c3d-4e5f-8a9b-0123456789ab line 3 (tool_result)" in text
+    assert "in cursor user server beta env BETA_TOKEN" in text
+    assert "in claude-code session 4f1e2b8a-0c3d-4e5f-8a9b-0123456789ab (tool_result)" in text
     assert "windsurf" not in text
     assert not any(p.secret in text for p in fake.planted)
 
@@ -62,6 +64,8 @@ def test_exit_code_clean_and_usage(tmp_path):
 
 def test_exit_code_unreadable(fake):
     (fake.home / ".cursor/mcp.json").write_text("{not json")
+    assert _run(fake, "--client", "cursor").exit_code == 1  # the project's .cursor/mcp.json holds a secret
+    (fake.project / ".cursor/mcp.json").unlink()
     result = _run(fake, "--client", "cursor")
     assert result.exit_code == 3
     assert "unreadable" in result.output
@@ -85,8 +89,9 @@ def test_redact_with_backup_dir(fake, tmp_path):
     result = _run(fake, "--redact", "--backup-dir", str(backups), "-f", "json")
     doc = json.loads(result.output)
     assert result.exit_code == 1
-    assert doc["redactions"] and {r["status"] for r in doc["redactions"]} == {"redacted"}
-    for r in doc["redactions"]:
+    redactions = doc["workstation"]["redactions"]
+    assert redactions and {r["status"] for r in redactions} == {"redacted"}
+    for r in redactions:
         assert stat.S_IMODE(Path(r["backup"]).stat().st_mode) == 0o600
     again = _run(fake, "-f", "json")
-    assert not [f for f in json.loads(again.output)["findings"] if f["kind"] == "secret"]
+    assert not [f for f in json.loads(again.output)["findings"] if f["kind"] != "config-risk"]

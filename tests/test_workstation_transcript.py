@@ -6,7 +6,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.sources.workstation.transcript import RoleFinder, chunks, decoded_view
+from scanner.sources.workstation.transcript import RoleFinder, blanked_view, chunks, decoded_view, odd_lines
 
 
 @settings(max_examples=200, deadline=None)
@@ -98,3 +98,64 @@ def test_unparseable_line_has_unknown_role_and_text_is_a_tool_result():
     data = b'{"type":"user","message":{"content":"cut\n'
     assert RoleFinder(data, "jsonl").role_at(5) == "unknown"
     assert RoleFinder(b"plain output", "text").role_at(0) == "tool_result"
+
+
+_PAIRS = {b"\\n": b" \n", b'\\"': b' "', b"\\t": b" \t", b"\\r": b" \r"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=40), min_size=1, max_size=6),
+       st.sampled_from(["TOKEN=abc123", "ghp_x9", "k"]))
+def test_blanked_view_keeps_every_offset_and_shows_once_and_twice_escaped_text(values, word):
+    """Same length as the file, every changed byte inside an escape turned into its blank, and a word after an
+    escaped newline starts a line of the view, whether its string was serialized once or twice."""
+    texts = [f"{v}\n{word}" for v in values]
+    data = (json.dumps({"content": texts, "output": json.dumps({"output": texts})}) + "\n").encode()
+    view = blanked_view(data)
+    assert len(view) == len(data)
+    for i in (i for i in range(len(data)) if view[i] != data[i]):
+        assert any(_PAIRS.get(data[j:j + 2]) == view[j:j + 2] for j in (i - 1, i)), (data[i - 2:i + 3], view[i - 2:i + 3])
+    assert view.count(b"\n" + word.encode()) >= 2 * len(values)
+
+
+def test_odd_escapes_name_their_lines_and_a_secret_inside_one_is_found_decoded(tmp_path):
+    from scanner.pipeline.workstation import WorkstationOptions, placed, scan_workstation
+    from tests.workstation_home import new_github
+
+    secret = new_github()
+    glued = secret[:3] + "\\u005f" + secret[4:]  # `ghp_` written `ghp\u005f`: only decoding shows the token
+    lines = [json.dumps({"type": "user", "message": {"role": "user", "content": "C:\\users\\me"}}),
+             '{"type":"user","message":{"role":"user","content":[{"type":"tool_result","content":"token: '
+             + glued + '\\n"}]}}',
+             json.dumps({"type": "assistant", "message": {"role": "assistant", "content": "caf\u00e9"}})]
+    lines.append(json.dumps({"type": "user", "message": {"content": "\x1b[32mok\x1b[0m"}}))  # \u001b: not odd
+    data = ("\n".join(lines) + "\n").encode()
+    assert [data[lo:hi].count(b"\\u") for lo, hi in odd_lines(data)] == [1, 1]
+    path = tmp_path / "home/.claude/projects/-w/0a1b2c3d-0000-4000-8000-000000000001.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    report = scan_workstation(WorkstationOptions(home=tmp_path / "home", platform="linux",
+                                                 system_root=tmp_path / "sys", env={}, host="h", jobs=1))
+    [(f, loc)] = [(f, loc) for f, loc in placed(report) if report.result.secrets.get(f.fingerprint) == secret]
+    assert (loc.line, loc.provenance.role) == (2, "tool_result")
+    raw_line = data.splitlines()[1]
+    assert raw_line[loc.column - 1:].startswith(b'"token: ')  # inside the escaped string: its token's start
+
+
+def test_a_secret_after_an_escaped_newline_is_at_its_exact_raw_column(tmp_path):
+    from scanner.pipeline.workstation import WorkstationOptions, placed, scan_workstation
+    from tests.workstation_home import new_github
+
+    secret = new_github()
+    output = json.dumps({"output": f"$ gh auth token\n{secret}\n", "metadata": {"exit_code": 0}})
+    line = json.dumps({"type": "response_item", "payload": {"type": "function_call_output", "call_id": "c1",
+                                                            "output": output}})
+    path = tmp_path / "home/.codex/sessions/2026/12/01/rollout-2026-12-01T10-00-00-abc.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"type": "session_meta", "payload": {"id": "abc"}}) + "\n" + line + "\n")
+    report = scan_workstation(WorkstationOptions(home=tmp_path / "home", platform="linux",
+                                                 system_root=tmp_path / "sys", env={}, host="h", jobs=1))
+    [(_, loc)] = [(f, loc) for f, loc in placed(report) if report.result.secrets.get(f.fingerprint) == secret]
+    raw = path.read_bytes().splitlines()[loc.line - 1]
+    assert raw[loc.column - 1:].startswith(secret.encode())  # twice escaped, and still the exact column
+    assert loc.provenance.role == "tool_result" and loc.line == 2

@@ -1,9 +1,11 @@
 """`sprawl workstation`: the AI clients' configs and transcripts on one machine, scanned and attributed.
 
-discover (scanner.sources.workstation) -> read each file -> engine (through `engine_hits`, the one call
-into the scan library) -> each hit tied to its client, scope, MCP server and field (configs) or
-session, line and role (transcripts) -> references dropped -> config risks added -> a report that
-also yields inventory entries and can redact the files in place.
+discover (scanner.sources.workstation) -> read each file -> engine (the process's engine, in workers for
+transcripts) -> each match moved to its raw place and tied, in its Provenance, to its client, scope, MCP
+server and field (configs) or session and role (transcripts) -> references dropped -> matches gathered
+by credential (ScanRun) into ordinary Findings -> config risks added as low findings of their own rules ->
+a ScanResult every report format and the datastore read, plus the machine's servers for the inventory,
+and redaction in place.
 
 Invariants (tests/test_workstation.py): every planted secret is found with its client and server, no
 reference is reported; after `redact_in_place` no secret remains, every JSON line and config still
@@ -28,8 +30,22 @@ from pathlib import Path
 import yaml
 
 from scanner.engine import previews
+from scanner.findings.collect import portable_fingerprint
 from scanner.inventory.importers._common import slug
 from scanner.inventory.model import Credential, Identity, Inventory, Owner, Tool
+from scanner.model import (
+    Finding,
+    Location,
+    Match,
+    Provenance,
+    ScanResult,
+    Skip,
+    confidence_rank,
+)
+from scanner.pipeline.engines import get_engine
+from scanner.pipeline.options import EngineSpec, ScanOptions
+from scanner.pipeline.run import ScanRun
+from scanner.rules.model import Rule, RuleSet
 from scanner.sources.workstation.config import (
     CONFIG_ERRORS,
     ParsedConfig,
@@ -40,50 +56,52 @@ from scanner.sources.workstation.config import (
 from scanner.sources.workstation.layout import ClientFile, Discovery, Machine, discover
 from scanner.sources.workstation.nodes import LineIndex
 from scanner.sources.workstation.risks import (
+    FILE_MODE,
+    PLAIN_HTTP,
+    UNPINNED,
+    Risk,
     executes_code,
     file_mode_risk,
     package_of,
     server_risks,
     system_of,
 )
+from scanner.sources.workstation.stores import StoreError, read_records
 from scanner.sources.workstation.transcript import (
     ESCAPED_STRING,
     DecodedView,
     RoleFinder,
+    blanked_view,
     chunks,
     decoded_view,
+    line_span,
+    odd_lines,
 )
 from scanner.sources.workstation.versions import client_versions
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
 CONFIG_KINDS = ("mcp", "settings", "credentials", "env")
-TRANSCRIPT_KINDS = ("transcript", "tool-output")
+TRANSCRIPT_KINDS = ("transcript", "tool-output", "store")  # scanned in workers when there is much of them
 PARALLEL_BYTES = 8 << 20  # below this much transcript text a worker pool costs more than it saves
 OWNER_KINDS = {"user": "user", "team": "team", "group": "group"}
+RISK_KIND = "config-risk"
 
 
-# ---- the one call into the scan library (re-pointed when the pipeline is restructured) ----------
-
-@dataclass(slots=True)
-class EngineHit:
-    rule_id: str
-    preview: str
-    fingerprint: str
-    confidence: str
-    line: int  # 1-based, in the bytes scanned
-    column: int  # 1-based, in bytes
-    secret: str  # memory only: for masking and locating; never reported
+def _risk_rule(rule_id: str, name: str, remediation: str, reference: str) -> Rule:
+    """A config risk's rule: never matched by the engine (no pattern), named so every report can describe it."""
+    return Rule(rule_id, name, "mcp", RISK_KIND, pattern="", keywords=(), privilege="test", lifetime="static",
+                confidence="low", remediation=remediation, references=(reference,))
 
 
-def engine_hits(data: bytes, path: str, min_confidence: str) -> list[EngineHit]:
-    """Every occurrence of a secret in data, as the engine reports it for a file named path."""
-    from scanner.pipeline.memory import scan_bytes
-    from scanner.pipeline.options import ScanOptions
-
-    result = scan_bytes(data, path, ScanOptions(min_confidence=min_confidence), source="workstation")
-    return [EngineHit(f.rule_id, f.preview, f.fingerprint, f.confidence, loc.line, loc.column,
-                      result.secrets.get(f.fingerprint, ""))
-            for f in result.findings for loc in f.locations]
+RISK_RULES = {r.id: r for r in (
+    _risk_rule(UNPINNED, "MCP server launched from an unpinned package",
+               "Pin the package to an exact version (name@1.2.3, name==1.2.3).",
+               "https://modelcontextprotocol.io/docs/tools/debugging"),
+    _risk_rule(PLAIN_HTTP, "Remote MCP server over plain http", "Reach the server over https.",
+               "https://modelcontextprotocol.io/specification/2025-06-18/basic/security_best_practices"),
+    _risk_rule(FILE_MODE, "Credentials file readable by others", "chmod 600 the file.",
+               "https://modelcontextprotocol.io/specification/2025-06-18/basic/security_best_practices"),
+)}
 
 
 # ---- the report ---------------------------------------------------------------------------------
@@ -92,7 +110,7 @@ def engine_hits(data: bytes, path: str, min_confidence: str) -> list[EngineHit]:
 class WorkstationOptions:
     home: Path | None = None
     platform: str | None = None  # linux | macos | windows; None: this machine's
-    system_root: Path | None = None  # where managed (system-wide) files live; None: / or C:\
+    system_root: Path | None = None  # where managed (system-wide) files live; None: / or C:\\
     env: dict[str, str] | None = None  # CODEX_HOME, CLAUDE_CONFIG_DIR...; None: this process's
     clients: tuple[str, ...] = ()  # none: every client
     projects: tuple[Path, ...] = ()
@@ -100,31 +118,7 @@ class WorkstationOptions:
     host: str | None = None
     min_confidence: str = "medium"
     jobs: int = 0  # worker processes for transcripts (0: every core; 1: none)
-
-
-@dataclass
-class WorkstationFinding:
-    """A secret (kind "secret") or a config risk (kind "config-risk") in one client file."""
-
-    kind: str
-    rule_id: str
-    client: str
-    scope: str  # user | project | managed
-    path: str
-    line: int
-    column: int
-    server: str | None = None
-    field: str = ""  # env, args, headers, url, command, other (configs); content (transcripts)
-    key: str = ""  # the variable, header or setting name
-    project: str | None = None
-    session: str | None = None  # transcripts: the session file's id
-    role: str | None = None  # transcripts: user, assistant, tool_result, system, unknown
-    preview: str = ""
-    fingerprint: str = ""
-    confidence: str = ""
-    severity: str = "high"
-    message: str = ""
-    client_executes_code: bool = False  # a server of the same client runs code: it can reach this secret
+    show_secrets: bool = False
 
 
 @dataclass
@@ -159,7 +153,7 @@ class ScannedFile:
     """What was read, to refuse redacting a file that changed since, and which secrets it holds."""
 
     file: ClientFile
-    sha256: str
+    sha256: str  # of the bytes read, for a file that holds secrets (the only files redacted); else ""
     secrets: set[str] = field(default_factory=set, repr=False)
 
 
@@ -172,70 +166,90 @@ class RedactOutcome:
     reason: str = ""
 
 
+@dataclass(slots=True)
+class Attributed:
+    """One engine match, moved to its place in the raw file, with the client, server or session it belongs to."""
+
+    match: Match
+    provenance: Provenance
+    path: str  # the file, or for a store record `store!table/key`
+
+
 @dataclass
 class FileOutcome:
     """What scanning one file produced (in this process or a worker)."""
 
     scanned: ScannedFile | None = None
-    findings: list[WorkstationFinding] = field(default_factory=list)
+    size: int = 0
+    hits: list[Attributed] = field(default_factory=list)
+    risks: list[tuple[Risk, Provenance, int, int]] = field(default_factory=list)  # risk, where, line, column
     servers: list[ServerEntry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     references: int = 0
+    allowed_inline: int = 0
+    below_confidence: int = 0
 
 
 @dataclass
 class WorkstationReport:
+    """The machine (host, user, clients, MCP servers) and `result`, an ordinary ScanResult whose findings'
+    locations carry the client, scope, server and field, or session and role, in their Provenance: every
+    report format and the datastore serve it as they serve any scan (tests/test_workstation_reports.py)."""
+
     host: str
     user: str
     owner: str
     platform: str
     home: str
+    result: ScanResult
     versions: dict[str, str] = field(default_factory=dict)
-    files: int = 0
-    findings: list[WorkstationFinding] = field(default_factory=list)
     servers: list[ServerEntry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     references: int = 0  # values that name a secret elsewhere (not findings)
     scanned: dict[str, ScannedFile] = field(default_factory=dict, repr=False)
 
-    def add(self, out: FileOutcome) -> None:
-        if out.scanned is not None:
-            self.files += 1
-            self.scanned[str(out.scanned.file.path)] = out.scanned
-        self.findings += out.findings
-        self.servers += out.servers
-        self.problems += out.problems
-        self.references += out.references
+    @property
+    def findings(self) -> list[Finding]:
+        return self.result.findings
 
     @property
     def exit_code(self) -> int:
-        """3 when something could not be read (the result is incomplete), else 1 with findings, else 0."""
-        if self.problems:
-            return EXIT_UNREADABLE
-        return EXIT_FINDINGS if self.findings else EXIT_CLEAN
+        """As every scan's (DESIGN section 9): 1 with findings, else 3 when something could not be read, else 0."""
+        if self.findings:
+            return EXIT_FINDINGS
+        return EXIT_UNREADABLE if self.problems else EXIT_CLEAN
 
-    def to_dict(self) -> dict:
+    def machine(self) -> dict:
+        """What a fleet collects besides the findings: host, user, client versions, servers, problems."""
         from dataclasses import asdict
 
         return {"host": self.host, "user": self.user, "owner": self.owner, "platform": self.platform,
-                "home": self.home, "clients": self._clients(), "files": self.files,
-                "findings": [asdict(f) for f in self.findings], "servers": [asdict(s) for s in self.servers],
-                "problems": [asdict(p) for p in self.problems], "references_skipped": self.references,
-                "exit_code": self.exit_code}
+                "home": self.home, "clients": self._clients(), "files": len(self.scanned),
+                "servers": [asdict(s) for s in self.servers], "problems": [asdict(p) for p in self.problems],
+                "references_skipped": self.references, "exit_code": self.exit_code}
 
     def _clients(self) -> dict[str, dict]:
         out: dict[str, dict] = {}
+
+        def entry(client: str) -> dict:
+            return out.setdefault(client, {"version": self.versions.get(client), "files": 0, "servers": 0,
+                                           "findings": 0})
+
         for scanned in self.scanned.values():
-            entry = out.setdefault(scanned.file.client, {"version": self.versions.get(scanned.file.client),
-                                                          "files": 0, "servers": 0, "findings": 0})
-            entry["files"] += 1
+            entry(scanned.file.client)["files"] += 1
         for s in self.servers:
-            out.setdefault(s.client, {"version": self.versions.get(s.client), "files": 0, "servers": 0,
-                                      "findings": 0})["servers"] += 1
+            entry(s.client)["servers"] += 1
         for f in self.findings:
-            out.setdefault(f.client, {"version": self.versions.get(f.client), "files": 0, "servers": 0,
-                                      "findings": 0})["findings"] += 1
+            for client in dict.fromkeys(loc.provenance.client for loc in f.locations):
+                entry(client)["findings"] += 1
         return dict(sorted(out.items()))
+
+
+def placed(report: WorkstationReport) -> Iterator[tuple[Finding, Location]]:
+    """Every (finding, location) pair: one per place a secret or risk was seen."""
+    for f in report.findings:
+        for loc in f.locations:
+            yield f, loc
 
 
 # ---- the scan -----------------------------------------------------------------------------------
@@ -259,19 +273,62 @@ def display_path(path: Path, home: Path) -> str:
 
 
 def scan_workstation(options: WorkstationOptions) -> WorkstationReport:
-    """Discover and scan every client file; transcripts in worker processes when there is enough of them."""
+    """Discover and scan every client file; transcripts in worker processes when there is enough of them.
+    Matches are gathered by credential as any scan's are (ScanRun), config risks added as low findings."""
     env = options.env
     if env is None and options.home is not None and Path(options.home).resolve() != Path.home().resolve():
         env = {}  # this process's CODEX_HOME or CLAUDE_CONFIG_DIR say nothing about another user's home
     machine = Machine.current(options.home, options.platform, options.system_root, env)
     found = discover(machine, options.clients, options.projects)
     owner = parse_owner(options.owner)
+    run = ScanRun(ScanOptions(min_confidence=options.min_confidence, show_secrets=options.show_secrets))
+    run.stats.unit = "file"
+    risks: list[Finding] = []
     report = WorkstationReport(options.host or socket.gethostname(), owner.partition(":")[2], owner,
-                               machine.platform, str(machine.home), client_versions(found))
+                               machine.platform, str(machine.home), ScanResult([], run.stats, run.engine.ruleset),
+                               client_versions(found))
     for outcome in _outcomes(found.files, machine, options):
-        report.add(outcome)
+        _gather(report, run, risks, outcome)
+    report.result = _finish(run, risks)
     _mark_code_reach(report)
     return report
+
+
+def _gather(report: WorkstationReport, run: ScanRun, risks: list[Finding], out: FileOutcome) -> None:
+    if out.scanned is not None:
+        report.scanned[str(out.scanned.file.path)] = out.scanned
+        run.stats.files += 1
+        run.stats.bytes += out.size
+    for hit in out.hits:
+        run.collect([hit.match], hit.path, "workstation", hit.provenance)
+    for risk, where, line, column in out.risks:
+        risks.append(_risk_finding(risk, str(out.scanned.file.path) if out.scanned else "", where, line, column))
+    for p in out.problems:
+        run.stats.skipped.append(Skip(p.path, p.reason, incomplete=True))
+    report.servers += out.servers
+    report.problems += out.problems
+    report.references += out.references
+    run.stats.allowed_inline += out.allowed_inline
+    run.stats.below_confidence += out.below_confidence
+
+
+def _finish(run: ScanRun, risks: list[Finding]) -> ScanResult:
+    """The secrets as any scan's findings, then the config risks (rules of their own, so SARIF can name them)."""
+    result = run.finish()
+    result.findings += risks
+    if risks:
+        result.ruleset = result.ruleset.extended(RuleSet([RISK_RULES[r] for r in sorted({f.rule_id for f in risks})]))
+    return result
+
+
+def _risk_finding(risk: Risk, path: str, where: Provenance, line: int, column: int) -> Finding:
+    """A config risk as a Finding: kind config-risk, confidence low (its severity), keyed by file, server and
+    setting (no secret in it)."""
+    rule = RISK_RULES[risk.rule_id]
+    fingerprint = portable_fingerprint(rule.id, "\x00".join((path, where.server, risk.field, risk.key)))
+    return Finding(rule.id, rule.name, rule.provider, rule.kind, fingerprint, risk.key, "low", 0.0, rule.privilege,
+                   rule.lifetime, rule.remediation, [risk.message],
+                   [Location(path, line, column, "workstation", where)])
 
 
 def _outcomes(files: list[ClientFile], machine: Machine, options: WorkstationOptions) -> Iterator[FileOutcome]:
@@ -285,23 +342,29 @@ def _outcomes(files: list[ClientFile], machine: Machine, options: WorkstationOpt
             yield scan_file(file, machine, options.min_confidence)
         return
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    # Largest first, one file a task: the workers stay busy to the end (a task of many files, cut from a
+    # list in size order, left one worker with the largest files while the other idled).
+    largest_first = sorted(transcripts, key=_file_size, reverse=True)
     with ProcessPoolExecutor(max_workers=min(jobs, len(transcripts)), mp_context=ctx) as pool:
-        yield from pool.map(scan_file, transcripts, [machine] * len(transcripts),
+        yield from pool.map(scan_file, largest_first, [machine] * len(transcripts),
                             [options.min_confidence] * len(transcripts))
 
 
+def _file_size(f: ClientFile) -> int:
+    try:
+        return f.path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _size(files: list[ClientFile]) -> int:
-    total = 0
-    for f in files:
-        try:
-            total += f.path.stat().st_size
-        except OSError:
-            pass
-    return total
+    return sum(_file_size(f) for f in files)
 
 
 def scan_file(file: ClientFile, machine: Machine, min_confidence: str) -> FileOutcome:
     """One client file: read once, scanned, every hit attributed; an unreadable file is a Problem."""
+    if file.kind == "store":
+        return _scan_store(file, machine, min_confidence)
     out = FileOutcome()
     try:
         data = file.path.read_bytes()
@@ -309,18 +372,49 @@ def scan_file(file: ClientFile, machine: Machine, min_confidence: str) -> FileOu
     except OSError as exc:
         out.problems.append(Problem(str(file.path), file.client, f"unreadable: {exc.strerror or exc}"))
         return out
-    out.scanned = ScannedFile(file, hashlib.sha256(data).hexdigest())
+    out.scanned = ScannedFile(file, "")
+    out.size = len(data)
     shown = display_path(file.path, machine.home)
+    gate = _Gate(min_confidence, out)
     if file.kind in TRANSCRIPT_KINDS:
-        _scan_transcript(file, data, shown, min_confidence, out)
+        _scan_transcript(file, data, shown, gate, out)
     else:
-        _scan_config(file, data, shown, min_confidence, out)
+        _scan_config(file, data, shown, gate, out)
+    if out.scanned.secrets:  # only a file with secrets is ever redacted, and refused if it changed since
+        out.scanned.sha256 = hashlib.sha256(data).hexdigest()
     if file.kind in ("credentials", "env") or out.scanned.secrets:
         _check_mode(file, mode, machine, out)
     return out
 
 
-def _scan_config(file: ClientFile, data: bytes, shown: str, min_confidence: str, out: FileOutcome) -> None:
+class _Gate:
+    """The engine's matches for one blob, less what an inline marker allows or what is below the floor (counted)."""
+
+    def __init__(self, min_confidence: str, out: FileOutcome):
+        self.floor, self.out = confidence_rank(min_confidence), out
+        self.engine = get_engine(EngineSpec())
+
+    def matches(self, data: bytes, shown: str) -> list[Match]:
+        kept = []
+        for m in self.engine.scan(data, shown):
+            if m.allowed_by:
+                self.out.allowed_inline += 1
+            elif confidence_rank(m.confidence) < self.floor:
+                self.out.below_confidence += 1
+            else:
+                kept.append(m)
+        return kept
+
+
+def _where(file: ClientFile, **kw: str | None) -> Provenance:
+    """A provenance naming the client file's client, scope and project, and whatever else is known."""
+    media = "transcript" if file.kind in TRANSCRIPT_KINDS else ""
+    values = {"client": file.client, "scope": file.scope, "project": file.project or "", "media": media}
+    values.update({k: v or "" for k, v in kw.items()})
+    return Provenance(**values)  # type: ignore[arg-type]
+
+
+def _scan_config(file: ClientFile, data: bytes, shown: str, gate: _Gate, out: FileOutcome) -> None:
     assert out.scanned is not None
     scanned = out.scanned
     parsed: ParsedConfig | None
@@ -330,21 +424,18 @@ def _scan_config(file: ClientFile, data: bytes, shown: str, min_confidence: str,
         out.problems.append(Problem(str(file.path), file.client, f"not valid {file.fmt}: {exc}"))
         parsed = None
     lines = LineIndex(data)
-    for hit in engine_hits(data, shown, min_confidence):
-        start = lines.offset(hit.line, hit.column)
-        end = start + len(hit.secret.encode())
-        if parsed is not None and parsed.is_reference(start, end):
+    for m in gate.matches(data, shown):
+        if parsed is not None and parsed.is_reference(m.start, m.end):
             out.references += 1
             continue
-        where = parsed.attribute(start) if parsed is not None else None
-        scanned.secrets.add(hit.secret)
-        out.findings.append(WorkstationFinding(
-            "secret", hit.rule_id, file.client, _scope(file, where.project if where else None), str(file.path),
-            hit.line, hit.column,
+        where = parsed.attribute(m.start) if parsed is not None else None
+        project = (where.project if where else None) or file.project
+        scanned.secrets.add(m.secret)
+        m.line, m.column = lines.position(m.start)
+        out.hits.append(Attributed(m, _where(
+            file, scope=_scope(file, where.project if where else None), project=project,
             server=where.server if where else None, field=where.field if where else "other",
-            key=where.key if where else "", project=(where.project if where else None) or file.project,
-            preview=hit.preview, fingerprint=hit.fingerprint, confidence=hit.confidence,
-            severity="high" if hit.confidence == "high" else "medium"))
+            setting=where.key if where else ""), str(file.path)))
     if parsed is None:
         return
     for server in parsed.servers:
@@ -372,10 +463,9 @@ def _add_server(file: ClientFile, server: ServerBlock, lines: LineIndex, out: Fi
         sorted(set(server.env) | set(server.env_refs)), server.references(), executes_code(server),
         system_of(server)))
     for risk in server_risks(server):
-        out.findings.append(WorkstationFinding(
-            "config-risk", risk.rule_id, file.client, scope, str(file.path), line, column, server=server.name,
-            field=risk.field, key=risk.key, project=server.project or file.project, severity="low",
-            confidence="high", message=risk.message))
+        where = _where(file, scope=scope, project=server.project or file.project, server=server.name,
+                       field=risk.field, setting=risk.key)
+        out.risks.append((risk, where, line, column))
 
 
 def _check_mode(file: ClientFile, mode: int, machine: Machine, out: FileOutcome) -> None:
@@ -383,35 +473,85 @@ def _check_mode(file: ClientFile, mode: int, machine: Machine, out: FileOutcome)
         return  # Windows files carry ACLs, not modes
     risk = file_mode_risk(mode)
     if risk:
-        out.findings.append(WorkstationFinding(
-            "config-risk", risk.rule_id, file.client, file.scope, str(file.path), 1, 1, field=risk.field,
-            key=risk.key, project=file.project, severity="low", confidence="high", message=risk.message))
+        out.risks.append((risk, _where(file, field=risk.field, setting=risk.key), 1, 1))
 
 
-def _scan_transcript(file: ClientFile, data: bytes, shown: str, min_confidence: str, out: FileOutcome) -> None:
+def _scan_transcript(file: ClientFile, data: bytes, shown: str, gate: _Gate, out: FileOutcome) -> None:
+    _scan_chat(file, data, file.fmt, (shown, str(file.path)), _session(file), gate, out)
+
+
+def _scan_store(file: ClientFile, machine: Machine, min_confidence: str) -> FileOutcome:
+    """A SQLite transcript store: each JSON record scanned as a transcript, named `store!table/key`; the store
+    is never rewritten, so its secrets are reported but not redacted (RedactOutcome says so)."""
+    out = FileOutcome()
+    try:
+        size, mode = file.path.stat().st_size, file.path.stat().st_mode
+        out.scanned = ScannedFile(file, "")
+        out.size = size
+        shown = display_path(file.path, machine.home)
+        gate = _Gate(min_confidence, out)
+        for record in read_records(file.path, file.fmt):
+            member = f"!{record.member}"
+            _scan_chat(file, record.data, "json", (shown + member, str(file.path) + member), record.session, gate,
+                       out)
+    except (OSError, StoreError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        out.problems.append(Problem(str(file.path), file.client, f"unreadable {file.fmt} store: {reason}"))
+        return out
+    if out.scanned.secrets:
+        _check_mode(file, mode, machine, out)
+    return out
+
+
+def _scan_chat(file: ClientFile, data: bytes, fmt: str, names: tuple[str, str], session: str, gate: _Gate,
+               out: FileOutcome) -> None:
+    """One transcript's bytes (a file, or a store's record): escapes blanked in place (blanked_view: offsets
+    are the file's), each hit named by session and role. A line where that cannot show a secret as the file
+    holds it (an odd escape, or a match spanning a blanked escape) is decoded token by token instead
+    (decoded_view) and its hits moved back to the raw line. names: (what the engine sees, what reports show)."""
     assert out.scanned is not None
-    scanned = out.scanned
-    roles = RoleFinder(data, file.fmt)
-    lines = LineIndex(data)
-    session = _session(file)
-    seen: set[tuple[str, int, int]] = set()
+    shown, path = names
+    hits = _ChatHits(file, data, fmt, path, session, out)
     for base, chunk in chunks(data):
-        view = decoded_view(chunk, base) if file.fmt != "text" else None
-        blob = view.blob if view else chunk
-        blob_lines = LineIndex(blob)
-        for hit in engine_hits(blob, shown, min_confidence):
-            at = blob_lines.offset(hit.line, hit.column)
-            offset = _raw_offset(data, view, base, at, hit.secret)
-            line, column = lines.position(offset)
-            if (hit.fingerprint, line, column) in seen:
-                continue
-            seen.add((hit.fingerprint, line, column))
-            scanned.secrets.add(hit.secret)
-            out.findings.append(WorkstationFinding(
-                "secret", hit.rule_id, file.client, file.scope, str(file.path), line, column, field="content",
-                project=file.project, session=session, role=roles.role_at(offset), preview=hit.preview,
-                fingerprint=hit.fingerprint, confidence=hit.confidence,
-                severity="high" if hit.confidence == "high" else "medium"))
+        if fmt == "text":
+            for m in gate.matches(chunk, shown):
+                hits.add(m, base + m.start)
+            continue
+        view = blanked_view(chunk)
+        slow = set(odd_lines(chunk))
+        for m in gate.matches(view, shown):
+            if view[m.start:m.end] != chunk[m.start:m.end]:
+                slow.add(line_span(chunk, m.start))  # the match took in an escape: read that line decoded
+            else:
+                hits.add(m, base + m.start)
+        for lo, hi in sorted(slow):
+            decoded = decoded_view(chunk[lo:hi], base + lo)
+            for m in gate.matches(decoded.blob, shown):
+                hits.add(m, _raw_offset(data, decoded, m.start, m.secret))
+
+
+class _ChatHits:
+    """The hits of one transcript, each kept once (a line read both ways finds a secret twice), with its
+    raw line, column and span, session and role."""
+
+    def __init__(self, file: ClientFile, data: bytes, fmt: str, path: str, session: str, out: FileOutcome):
+        self.file, self.data, self.path, self.session, self.out = file, data, path, session, out
+        self.roles = RoleFinder(data, fmt)
+        self._lines: LineIndex | None = None  # built at the first hit: most transcripts hold none
+        self.seen: set[tuple[str, str, int]] = set()
+
+    def add(self, m: Match, offset: int) -> None:
+        if (m.rule_id, m.secret, offset) in self.seen:
+            return
+        self.seen.add((m.rule_id, m.secret, offset))
+        assert self.out.scanned is not None
+        self.out.scanned.secrets.add(m.secret)
+        if self._lines is None:
+            self._lines = LineIndex(self.data)
+        m.line, m.column = self._lines.position(offset)
+        m.start, m.end = offset, offset + len(m.secret.encode())
+        self.out.hits.append(Attributed(m, _where(self.file, field="content", session=self.session,
+                                                  role=self.roles.role_at(offset)), self.path))
 
 
 def _session(file: ClientFile) -> str:
@@ -422,10 +562,8 @@ def _session(file: ClientFile) -> str:
     return file.path.stem
 
 
-def _raw_offset(data: bytes, view: DecodedView | None, base: int, blob_offset: int, secret: str) -> int:
-    """Where in the raw file the hit is: exact, or inside the escaped string token that held it."""
-    if view is None:
-        return base + blob_offset
+def _raw_offset(data: bytes, view: DecodedView, blob_offset: int, secret: str) -> int:
+    """Where in the raw file a hit in a decoded view is: exact, or inside the escaped string token that held it."""
     offset, decoded = view.raw_offset(blob_offset)
     if decoded:
         token_end = data.find(b"\n", offset)
@@ -434,11 +572,15 @@ def _raw_offset(data: bytes, view: DecodedView | None, base: int, blob_offset: i
     return offset
 
 
+CODE_REACH = "a server of the same client runs code: it can read this secret"
+
+
 def _mark_code_reach(report: WorkstationReport) -> None:
     """A client with a code-running server exposes every credential that client holds (DESIGN.md section 8)."""
     running = {s.client for s in report.servers if s.executes_code}
     for f in report.findings:
-        f.client_executes_code = f.kind == "secret" and f.client in running
+        if f.kind != RISK_KIND and any(loc.provenance.client in running for loc in f.locations):
+            f.reasons.append(CODE_REACH)
 
 
 # ---- inventory ----------------------------------------------------------------------------------
@@ -471,14 +613,15 @@ def to_inventory(report: WorkstationReport) -> Inventory:
             agent.tools.append(Tool(name=slug(s.name), system=s.system, via="mcp"))
         if s.executes_code and not any(t.executes_code for t in agent.tools):
             agent.tools.append(Tool(name="shell", system=s.system, via="mcp"))  # the client runs code: whole toolset
-    for f in report.findings:
-        if f.kind != "secret" or not f.server:
+    for f, loc in placed(report):
+        p = loc.provenance
+        if f.kind == RISK_KIND or not p.server:
             continue
-        iid = f"mcp_server:{f.client}/{f.scope}/{slug(f.server)}"
+        iid = f"mcp_server:{p.client}/{p.scope}/{slug(p.server)}"
         if iid in identities:
-            _credential(identities[iid], credentials, f.key or f.rule_id, source, Credential(
-                "", provider=f.rule_id.split("-", 1)[0], type=f.rule_id, fingerprint=f.fingerprint, ttl="static",
-                env_vars=[f.key] if f.field == "env" and f.key else []))
+            _credential(identities[iid], credentials, p.setting or f.rule_id, source, Credential(
+                "", provider=f.provider, type=f.rule_id, fingerprint=f.fingerprint, ttl="static",
+                env_vars=[p.setting] if p.field == "env" and p.setting else []))
     for s in report.servers:
         ident = identities[f"mcp_server:{s.client}/{s.scope}/{slug(s.name)}"]
         for setting, ref in s.references.items():
@@ -521,6 +664,9 @@ def redact_in_place(report: WorkstationReport, backup_dir: Path | None = None,
 
 
 def _redact_file(path: Path, scanned: ScannedFile, home: Path, backup_dir: Path | None) -> RedactOutcome:
+    if scanned.file.kind == "store":
+        return RedactOutcome(str(path), "failed", reason=f"a {scanned.file.fmt} store is not rewritten in place: "
+                                                        "delete the conversation in the client, then rotate")
     try:
         original = path.read_bytes()
         if hashlib.sha256(original).hexdigest() != scanned.sha256:

@@ -101,7 +101,7 @@ def _result(f: Finding, loc: Location, rule_index: int) -> dict:
         properties.update({k: getattr(f.analysis, k) for k in ("owner", "identity", "link_confidence", "score", "band")})
         properties["security-severity"] = f"{f.analysis.score / 10:.1f}"
         level = _BAND_LEVEL[f.analysis.band]
-    where = f" in {loc.history()}" if prov.commit else ""
+    where = f" in {history}" if (history := loc.history()) else ""  # git, or a workstation's client and server
     return {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,

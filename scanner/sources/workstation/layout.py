@@ -6,9 +6,10 @@ A fake home (and a fake system root for managed files) stands in for the machine
 tests/test_workstation_layout.py.
 
 Transcripts read: Claude Code (JSONL, tool-results and subagents side files), Codex (rollouts, history.jsonl),
-Gemini CLI (chats JSON/JSONL, logs.json, checkpoints), Cline and Roo (task JSON), Continue (sessions JSON).
-Not read: Cursor, Windsurf and Zed keep chats in SQLite / LMDB stores, Kiro and Amazon Q in formats
-they do not document.
+Gemini CLI (chats JSON/JSONL, logs.json, checkpoints), Cline and Roo (task JSON), Continue (sessions JSON),
+and SQLite stores (scanner.sources.workstation.stores): Cursor's state.vscdb, Zed's threads.db, Amazon Q
+Developer CLI's and Kiro CLI's data.sqlite3. Not read: Windsurf's Cascade history and Kiro IDE's chats
+(no public description of their formats).
 """
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ CLIENTS = ("claude-code", "claude-desktop", "cursor", "vscode", "cline", "roo", 
 PLATFORMS = ("linux", "macos", "windows")
 SCOPES = ("user", "project", "managed")
 # What a file is, which decides how it is read.
-KINDS = ("mcp", "settings", "env", "credentials", "transcript", "tool-output")
-FORMATS = ("json", "jsonc", "toml", "yaml", "dotenv", "jsonl", "text")
+KINDS = ("mcp", "settings", "env", "credentials", "transcript", "tool-output", "store")
+FORMATS = ("json", "jsonc", "toml", "yaml", "dotenv", "jsonl", "text", "amazon-q-sqlite", "zed-threads",
+           "cursor-vscdb")  # the last three: SQLite transcript stores (kind "store")
 
 ServersAt = tuple[tuple[str, ...], ...]
 MCP_SERVERS: ServersAt = (("mcpServers",),)
@@ -89,6 +91,13 @@ class Machine:
         """Per-user application config folder: ~/.config, ~/Library/Application Support, %APPDATA%."""
         linux = self.env_path("XDG_CONFIG_HOME", self.home / ".config")
         return {"linux": linux, "macos": self.app_support(), "windows": self.appdata()}[self.platform]
+
+    def data_local(self) -> Path:
+        """Per-user local data folder (Rust's dirs::data_local_dir): ~/.local/share, ~/Library/Application
+        Support, %LOCALAPPDATA%."""
+        linux = self.env_path("XDG_DATA_HOME", self.home / ".local" / "share")
+        windows = self.env_path("LOCALAPPDATA", self.home / "AppData" / "Local")
+        return {"linux": linux, "macos": self.app_support(), "windows": windows}[self.platform]
 
     def program_data(self) -> Path:
         return self.env_path("ProgramData", self.system_root / "ProgramData")
@@ -161,8 +170,12 @@ def claude_desktop(m: Machine) -> Iterator[ClientFile]:
 
 
 def cursor(m: Machine) -> Iterator[ClientFile]:
-    """Cursor: ~/.cursor/mcp.json (user); .cursor/mcp.json in a project."""
+    """Cursor: ~/.cursor/mcp.json (user); .cursor/mcp.json in a project; chats in the user folder's
+    globalStorage/state.vscdb and workspaceStorage/<hash>/state.vscdb."""
     yield from _existing([ClientFile(m.home / ".cursor" / "mcp.json", "cursor", "user", "mcp", "json", MCP_SERVERS)])
+    user = m.config_home() / "Cursor" / "User"
+    for path in _glob(user / "globalStorage", "state.vscdb") + _glob(user / "workspaceStorage", "*/state.vscdb"):
+        yield ClientFile(path, "cursor", "user", "store", "cursor-vscdb")
 
 
 def _vscode_users(m: Machine, flavours: tuple[str, ...]) -> list[Path]:
@@ -267,28 +280,39 @@ def _continue_blocks(folder: Path, scope: str, project: str | None = None) -> It
 
 
 def kiro(m: Machine) -> Iterator[ClientFile]:
-    """Kiro: ~/.kiro/settings/mcp.json; .kiro/settings/mcp.json in a project."""
-    yield from _existing([ClientFile(m.home / ".kiro" / "settings" / "mcp.json", "kiro", "user", "mcp", "json",
-                                     MCP_SERVERS)])
+    """Kiro: ~/.kiro/settings/mcp.json; .kiro/settings/mcp.json in a project; Kiro CLI's conversations in
+    <local data>/kiro-cli/data.sqlite3."""
+    yield from _existing([
+        ClientFile(m.home / ".kiro" / "settings" / "mcp.json", "kiro", "user", "mcp", "json", MCP_SERVERS),
+        ClientFile(m.data_local() / "kiro-cli" / "data.sqlite3", "kiro", "user", "store", "amazon-q-sqlite"),
+    ])
 
 
 def amazon_q(m: Machine) -> Iterator[ClientFile]:
     """Amazon Q Developer: ~/.aws/amazonq/mcp.json and agent files ~/.aws/amazonq/agents/*.json (mcpServers);
-    .amazonq/mcp.json in a project."""
+    .amazonq/mcp.json in a project; the CLI's conversations in <local data>/amazon-q/data.sqlite3."""
     root = m.home / ".aws" / "amazonq"
-    yield from _existing([ClientFile(root / "mcp.json", "amazon-q", "user", "mcp", "json", MCP_SERVERS)])
+    yield from _existing([
+        ClientFile(root / "mcp.json", "amazon-q", "user", "mcp", "json", MCP_SERVERS),
+        ClientFile(m.data_local() / "amazon-q" / "data.sqlite3", "amazon-q", "user", "store", "amazon-q-sqlite"),
+    ])
     for path in _glob(root / "agents", "*.json"):
         yield ClientFile(path, "amazon-q", "user", "mcp", "json", MCP_SERVERS)
 
 
 def zed(m: Machine) -> Iterator[ClientFile]:
     """Zed: settings.json `context_servers` in ~/.config/zed ($XDG_CONFIG_HOME/zed; also on macOS) or
-    %APPDATA%\\Zed; .zed/settings.json in a project."""
+    %APPDATA%\\Zed; .zed/settings.json in a project; agent threads in <data>/threads/threads.db (data:
+    ~/.local/share/zed, ~/Library/Application Support/Zed, %LOCALAPPDATA%\\Zed)."""
     if m.platform == "windows":
         folder = m.appdata() / "Zed"
     else:
         folder = m.env_path("XDG_CONFIG_HOME", m.home / ".config") / "zed"
-    yield from _existing([ClientFile(folder / "settings.json", "zed", "user", "mcp", "jsonc", ZED_SERVERS)])
+    data = m.data_local() / ("Zed" if m.platform != "linux" else "zed")
+    yield from _existing([
+        ClientFile(folder / "settings.json", "zed", "user", "mcp", "jsonc", ZED_SERVERS),
+        ClientFile(data / "threads" / "threads.db", "zed", "user", "store", "zed-threads"),
+    ])
 
 
 USER_FILES: dict[str, Callable[[Machine], Iterator[ClientFile]]] = {

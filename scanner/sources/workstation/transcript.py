@@ -22,6 +22,7 @@ from scanner.sources.workstation.nodes import Node, path_at
 # between a closing and the next opening quote there is only structure, never a backslash.
 ESCAPED_STRING = re.compile(rb'"[^"\\\n]*+\\.(?:[^"\\\n]*+\\.)*+[^"\\\n]*+"')  # unrolled: runs, not chars
 CHUNK_BYTES = 16 << 20
+NESTED_DEPTH = 2  # JSON inside a JSON string inside a JSON string: deeper is not a transcript
 
 ROLES = ("user", "assistant", "tool_result", "system", "unknown")
 _ROLE_WORDS = {"user": "user", "human": "user", "user_message": "user", "assistant": "assistant",
@@ -31,7 +32,13 @@ _ROLE_WORDS = {"user": "user", "human": "user", "user_message": "user", "assista
 _TOOL_TYPES = frozenset({"tool_result", "function_call_output", "custom_tool_call_output", "local_shell_call_output",
                          "exec_command_end", "exec_command_output_delta", "mcp_tool_call_end", "patch_apply_end",
                          "tool_response", "functionResponse", "tool_use_result"})
-_TOOL_KEYS = frozenset({"toolUseResult", "functionResponse", "tool_result", "resultDisplay"})
+_TOOL_KEYS = frozenset({"toolUseResult", "functionResponse", "tool_result", "resultDisplay",
+                        # Cursor bubbles, Zed threads, Amazon Q / Kiro CLI conversations (stores.py)
+                        "toolFormerData", "tool_results", "ToolUseResults", "CancelledToolUses", "tool_use_results"})
+# Keys whose value is one side's message: Zed's {"User": ...} / {"Agent": ...}, Amazon Q's history entry
+# {"user": ..., "assistant": ...}.
+_ROLE_KEYS = {"User": "user", "Agent": "assistant", "user": "user", "assistant": "assistant"}
+_CURSOR_BUBBLE = {1: "user", 2: "assistant"}  # a Cursor bubble's numeric `type`
 _TOOL_SAYS = frozenset({"command_output", "tool", "mcp_server_response", "browser_action_result", "api_req_finished"})
 _CLINE_RESULT = re.compile(r"^\[[^\]\n]{1,200}\] Result:")
 
@@ -64,11 +71,22 @@ class DecodedView:
         return self.base + piece.raw_start + (blob_offset - piece.blob_start), False
 
 
-def _decode_token(token: bytes) -> bytes | None:
+def _decode_token(token: bytes, depth: int = 0) -> bytes | None:
+    """A JSON string token's text; a JSON document serialized inside it (Codex's function_call_output, a
+    tool that printed JSON) has its own escaped strings decoded too, up to NESTED_DEPTH levels, so the engine
+    reads `$ cat .env<newline>TOKEN=...` where the file holds `\\\\nTOKEN=...`."""
     try:
-        return json.loads(token.decode("utf-8")).encode("utf-8", "replace")
+        text = json.loads(token.decode("utf-8")).encode("utf-8", "replace")
     except (ValueError, UnicodeDecodeError):
         return None
+    if depth < NESTED_DEPTH and b'\\":' in text:  # an escaped key: a JSON document serialized in the string
+        text = ESCAPED_STRING.sub(lambda m: _nested(m.group(), depth + 1), text)
+    return text
+
+
+def _nested(token: bytes, depth: int) -> bytes:
+    text = _decode_token(token, depth)
+    return token if text is None else b'"' + text + b'"'
 
 
 def decoded_view(data: bytes, base: int = 0) -> DecodedView:
@@ -94,6 +112,47 @@ def decoded_view(data: bytes, base: int = 0) -> DecodedView:
         pieces.append(Piece(size, pos, len(data), False))
         parts.append(data[pos:])
     return DecodedView(b"".join(parts), pieces, base)
+
+
+# Escape sequences blanked in place: each becomes a space and the character it stands for, so every
+# offset in the view is the raw file's, and a secret after an escaped newline starts a line of its own.
+# A twice-escaped one (JSON serialized inside a JSON string: `\\\\n`) keeps one backslash before its blank,
+# which is as good a separator. One bytes.replace a sequence: a C loop over the chunk.
+_BLANKED = ((b"\\n", b" \n"), (b'\\"', b' "'), (b"\\t", b" \t"), (b"\\r", b" \r"))
+# Escapes a same-length view cannot show (a character written as \\uXXXX or \\/ may sit inside a secret):
+# a line holding one is decoded token by token instead (decoded_view).
+ODD_ESCAPES = (b"\\u", b"\\/")
+# A control character (an ANSI colour's ESC, a NUL): never inside a secret, and no better shown decoded.
+_CONTROL_ESCAPE = re.compile(rb"\\u00[01][0-9a-fA-F]")
+
+
+def blanked_view(data: bytes) -> bytes:
+    """data with its common JSON escapes (newline, quote, tab, return) blanked in place: same length, same
+    offsets, so a match's span is its span in the raw file (tests/test_workstation_transcript.py)."""
+    for escaped, plain in _BLANKED:
+        if escaped in data:
+            data = data.replace(escaped, plain)
+    return data
+
+
+def odd_lines(data: bytes) -> list[tuple[int, int]]:
+    """(start, end) of each line holding an escape that blanked_view leaves (\\uXXXX, \\/), in order; a
+    backslash that is itself escaped (`C:\\\\users`: an even run of backslashes before the u) starts none,
+    nor does a control character's escape (`\\u001b[32m`: terminal colours in a tool's output)."""
+    spans: set[tuple[int, int]] = set()
+    for escape in ODD_ESCAPES:
+        at = data.find(escape)
+        while at >= 0:
+            lo, hi = line_span(data, at)
+            run = at
+            while run > lo and data[run - 1] == 0x5C:  # backslashes just before
+                run -= 1
+            if (at - run) % 2 == 0 and not _CONTROL_ESCAPE.match(data, at):
+                spans.add((lo, hi))
+                at = data.find(escape, hi)
+            else:
+                at = data.find(escape, at + 2)
+    return sorted(spans)
 
 
 def chunks(data: bytes, size: int = CHUNK_BYTES) -> Iterator[tuple[int, bytes]]:
@@ -122,12 +181,18 @@ def role_of(chain: list[tuple[str, Node]]) -> str:
             tool = True
         if not node.is_map:
             continue
+        if key in _ROLE_KEYS:
+            role = _ROLE_KEYS[key]
         kind = _text(node.get("type"))
         if kind in _TOOL_TYPES or _text(node.get("say")) in _TOOL_SAYS:
             tool = True
         said = _text(node.get("role")) or kind
         if said in _ROLE_WORDS:
             role = _ROLE_WORDS[said]
+        elif node.get("bubbleId") is not None:
+            number = node.get("type")
+            if number is not None and isinstance(number.value, int):
+                role = _CURSOR_BUBBLE.get(number.value, role)
     leaf = chain[-1][1]
     if leaf.is_string and _CLINE_RESULT.match(str(leaf.value)):
         tool = True
