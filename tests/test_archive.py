@@ -279,7 +279,7 @@ def test_a_binary_file_is_skipped_after_reading_its_head_only(tmp_path, monkeypa
 
     from scanner.sources import archive
 
-    (tmp_path / "libbig.a").write_bytes(b"!<arch>\n\0" + b"\x01" * 5_000_000)
+    (tmp_path / "libbig.bin").write_bytes(b"!<arch>\n\0" + b"\x01" * 5_000_000)
     (tmp_path / "notes.txt").write_bytes(b"x = 1\n" * 5_000 + f"T = '{GITHUB_TOKEN}'\n".encode())
     (tmp_path / "big.log").write_bytes(b"GET /health 200\n" * 200_000 + f"token={GITHUB_TOKEN}\n".encode())
     read = {}
@@ -306,7 +306,7 @@ def test_a_binary_file_is_skipped_after_reading_its_head_only(tmp_path, monkeypa
                         raising=False)
     result = scan_paths([str(tmp_path)], ScanOptions(jobs=1))
     assert [s.reason for s in result.stats.skipped] == ["binary"]
-    assert read["libbig.a"] <= 8000  # the rest of the 5 MB is never read
+    assert read["libbig.bin"] <= 8000  # the rest of the 5 MB is never read
     assert read["notes.txt"] == (tmp_path / "notes.txt").stat().st_size  # a text file is read whole, once
     # A large one is read again from its start rather than copied onto its head: the head twice, no more.
     assert read["big.log"] == (tmp_path / "big.log").stat().st_size + 8000

@@ -138,7 +138,7 @@ def test_hostile_tree_finishes_reports_skips_and_finds_the_rest(tmp_path):
     skipped = {Path(s["path"]).name: s["reason"] for s in doc["summary"]["skipped"]}
     # Over --max-size it is streamed, not skipped; its first bytes (NULs) mark it binary.
     assert skipped["huge.log"] == "binary"
-    assert skipped["image.png"] == "binary" and skipped["blob.bin"] == "binary"
+    assert skipped["image.png"] == "binary (by file name)" and skipped["blob.bin"] == "binary"
     assert skipped["locked.txt"].startswith("unreadable")
     assert skipped["pipe"] == "not a regular file"
     assert "empty.txt" not in skipped
@@ -247,3 +247,21 @@ def test_public_repo_on_a_scan_scores_its_findings_as_public(tmp_path):
     [finding] = json.loads(res.stdout)["findings"]
     [where] = [x for x in finding["analysis"]["blast_radius"]["factors"] if x["name"] == "where_found"]
     assert where["points"] == 12 and "public" in where["reason"]
+
+
+def test_compiled_files_are_not_opened(tmp_path):
+    # A file of a compiled or media format is reported as binary by its name, unopened: here a .so that
+    # cannot even be read does not make the run incomplete. --scan-binaries opens them (their strings pass).
+    (tmp_path / "module.cpython-311.pyc").write_text(f"TOKEN = '{GITHUB_TOKEN}'\n")
+    locked = tmp_path / "lib.so"
+    locked.write_bytes(b"\x7fELF\x00\x00")
+    locked.chmod(0)
+    try:
+        r = run_sprawl("scan", str(tmp_path), "-f", "json")
+        assert r.returncode == 0, r.stderr
+        skipped = {Path(s["path"]).name: s["reason"] for s in json.loads(r.stdout)["summary"]["skipped"]}
+        assert skipped == {"module.cpython-311.pyc": "binary (by file name)", "lib.so": "binary (by file name)"}
+        opened = run_sprawl("scan", str(tmp_path / "module.cpython-311.pyc"), "--scan-binaries", "-f", "json")
+        assert opened.returncode == 1 and json.loads(opened.stdout)["findings"][0]["rule_id"].startswith("github")
+    finally:
+        locked.chmod(0o644)

@@ -19,8 +19,10 @@ def scan_paths(paths: list[str], options: ScanOptions | None = None) -> ScanResu
     options = options or ScanOptions()
     run = ScanRun(options, roots=[Path(p) for p in paths])
     walk = options.walk
-    if run.ignore.globs:
-        walk = WalkOptions(walk.max_size, walk.excludes + tuple(run.ignore.globs), walk.respect_gitignore)
+    scan_binaries = bool(options.archive_limits and options.archive_limits.scan_binaries)
+    if run.ignore.globs or scan_binaries:
+        walk = WalkOptions(walk.max_size, walk.excludes + tuple(run.ignore.globs), walk.respect_gitignore,
+                           skip_compiled=walk.skip_compiled and not scan_binaries)
     tasks: list[FileTask] = []
     for item in iter_files(paths, walk):
         if isinstance(item, Skip):

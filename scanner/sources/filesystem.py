@@ -36,6 +36,19 @@ class WalkOptions:
     max_size: int = DEFAULT_MAX_SIZE
     excludes: tuple[str, ...] = ()
     respect_gitignore: bool = False
+    # Files of a compiled-code, image, font or media format (COMPILED_SUFFIXES) are reported as binary
+    # without being opened, as sniffing would report them: a source tree's bytecode is most of its files.
+    # False with --scan-binaries, whose strings pass looks into them.
+    skip_compiled: bool = True
+
+
+# Formats that are never text; archives (.jar, .whl, .zip) are not among them: they are opened and read.
+COMPILED_SUFFIXES = frozenset((
+    ".pyc", ".pyo", ".so", ".dll", ".dylib", ".exe", ".o", ".obj", ".a", ".lib", ".class", ".wasm",
+    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".tif", ".tiff",
+    ".woff", ".woff2", ".ttf", ".otf", ".eot",
+    ".mp3", ".mp4", ".m4a", ".wav", ".ogg", ".flac", ".avi", ".mov", ".mkv", ".webm",
+))
 
 
 
@@ -101,6 +114,8 @@ def _classify(full: str, rel: str, st: os.stat_result, options: WalkOptions) -> 
         return Skip(full, "symbolic link (not followed)")
     if not stat.S_ISREG(st.st_mode):
         return Skip(full, "not a regular file")
+    if options.skip_compiled and os.path.splitext(full)[1].lower() in COMPILED_SUFFIXES:
+        return Skip(full, "binary (by file name)")  # not opened (tests/test_scan_cli.py::test_compiled_files_are_not_opened)
     # A file over max_size is not skipped: the reader streams it in chunks (scanner.sources.archive.scan_file).
     return FileTask(full, st.st_size)
 
