@@ -15,6 +15,7 @@ from scanner.api import list_findings
 from scanner.cli.workstation import workstation
 from scanner.model import Location, Provenance
 from scanner.pipeline.workstation import RISK_KIND, WorkstationOptions, placed, scan_workstation
+from scanner.store.keys import keyed_fingerprint, load_key
 from tests.workstation_home import FakeHome, build_home, new_github
 
 
@@ -103,7 +104,9 @@ def test_db_records_workstation_findings_like_any_scan(fake, tmp_path):
     assert "recorded as scan 1" in result.stderr
     secrets = [f for f in report["findings"] if f["kind"] != RISK_KIND]
     stored = list_findings(db)
-    assert {f.fingerprint for f in stored.findings} == {f["fingerprint"] for f in secrets}
+    # The datastore keeps each fingerprint keyed under the organisation key, never the portable one.
+    key = load_key()
+    assert {f.fingerprint for f in stored.findings} == {keyed_fingerprint(f["fingerprint"], key) for f in secrets}
     places = {(loc.path, loc.line) for f in stored.findings for loc in f.locations}
     assert {(str(p.path)) for p in fake.planted} <= {path for path, _line in places}
     with sqlite3.connect(db) as conn:

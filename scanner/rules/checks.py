@@ -92,7 +92,7 @@ def _not_identifier(secret: str) -> bool | None:
 # Parts no longer than words (a token's random run is longer): sk_<32 random> is no name.
 _CODE_NAME = re.compile(
     r"^(?:[a-z][a-z0-9]{0,11}(?:_[a-z0-9]{1,12}){2,}"  # snake_case: gss_krb5_rfc1964_keydata
-    r"|[A-Za-z_][A-Za-z0-9_]{0,23}(?:\.[A-Za-z_][A-Za-z0-9_]{0,23}){1,4})$"  # a dotted path: mlkem.MLKEM768PrivateKey
+    r"|[A-Za-z_][A-Za-z0-9_]{0,23}(?:\.[A-Za-z_][A-Za-z0-9_]{0,23}){1,4}[.,;:]?)$"  # a dotted path (a sentence may end it)
 )
 
 
