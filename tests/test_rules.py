@@ -145,3 +145,29 @@ def test_keyword_leads_are_read_off_the_pattern():
     assert keyword_leads(r"\w{1,20}token=(?P<secret>\w+)", ("token",)) is None
     assert keyword_leads(r"(a)\1token(?P<secret>x)", ("token",)) is None
     assert keyword_leads(r"(?:x|y){0,30}key(?P<secret>\d+)", ("key",)) is None
+
+
+def test_rule_cache(tmp_path, monkeypatch):
+    """An unchanged rule set loads from the cache without reading its files; an edit of the same length is
+    seen (a write moves the file's change time)."""
+    import shutil
+
+    from scanner.rules import loader
+
+    monkeypatch.setenv("SPRAWL_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "rules"
+    shutil.copytree(loader.builtin_rules_dir(), folder)
+    first = loader.load_rules([folder])
+
+    def no_reading(path):
+        raise AssertionError(f"read {path}")
+
+    with monkeypatch.context() as m:
+        m.setattr(loader, "_read", no_reading)
+        assert [r.id for r in loader.load_rules([folder])] == [r.id for r in first]
+    stripe = folder / "stripe.yaml"
+    text = stripe.read_text()
+    rule = next(r for r in first if r.source_file.endswith("stripe.yaml"))
+    stripe.write_text(text.replace(f"id: {rule.id}\n", f"id: {rule.id[:-1]}x\n", 1))
+    assert len(stripe.read_text()) == len(text)
+    assert f"{rule.id[:-1]}x" in {r.id for r in loader.load_rules([folder])}

@@ -211,9 +211,8 @@ def _load_baseline(path: Path | None):
 
 def emit(result, common: CommonOptions, kind: str, target: str, root: str = ".") -> None:
     """Record (with --db), analyze (with --inventory), render, write, print the closing summary and exit
-    with the findings' exit code. `root` is a path in the scanned repository (SARIF names where it lives)."""
-    from scanner import api
-
+    with the findings' exit code. `root` is a path in the scanned repository (SARIF names where it lives).
+    The workflows (scanner.api) load only when asked for: a plain pre-commit run needs none of them."""
     if common.fmt == "sarif" and result.repo is not None:
         from scanner.sources.vcs import local_vcs
 
@@ -222,6 +221,8 @@ def emit(result, common: CommonOptions, kind: str, target: str, root: str = ".")
 
     inventory = _load_inventory(common.inventory_file)  # before recording: a bad inventory writes nothing
     if common.validate:
+        from scanner import api
+
         api.validate_result(result, common.validation_options())
     if common.record_db:
         from scanner.store.paths import resolve_db
@@ -229,13 +230,19 @@ def emit(result, common: CommonOptions, kind: str, target: str, root: str = ".")
         db = resolve_db(common.record_db, root)
         if common.record_db != DEFAULT_DB:
             warn_if_in_work_tree(db)
+        from scanner import api
+
         recorded = api.record_scan(db, result, kind, target, inventory=inventory,
                                    store_secrets=common.store_secrets, public_repos=frozenset(common.public_repos))
         scored = " with links and scores" if recorded.analysed else ""
         click.echo(f"sprawl: recorded as scan {recorded.scan_id}{scored} in {db}", err=True)
     if (inventory is not None or common.public_repos) and any(f.analysis is None for f in result.findings):
+        from scanner import api
+
         api.analyze_result(result, inventory, public_repos=frozenset(common.public_repos))
     if common.fmt == "html":
+        from scanner import api
+
         api.score_unscored(result)
     write_report(result, common.fmt, common.output, private=common.show_secrets, color=common.color,
                  quiet=common.quiet, verbose=common.verbose)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 
 from scanner.rules import RuleError
@@ -141,14 +142,27 @@ def documented_example(secret: str) -> bool:
 def _documented_examples() -> frozenset[str]:
     # The built-in folder even when SPRAWL_RULES_DIR names the user's own rules: the list is about
     # values, not rules, and a custom rule set should not bring public examples back as findings.
-    import yaml  # here, not at import: a clean pre-commit run never needs it
+    # Read from the rule cache when the file is unchanged: importing and running a YAML parser cost a
+    # pre-commit run with one finding 50 ms (tests/test_filters.py::test_documented_examples_are_cached).
+    from scanner.rules import cache
 
     path = builtin_rules_dir() / "_documented-examples.yaml"
     try:
+        st = path.stat()
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot load the documented examples: {exc}") from None
+    key = hashlib.sha256(f"{path}\0{st.st_mtime_ns}\0{st.st_size}".encode()).hexdigest()[:16]
+    if (cached := cache.load(key, "documented")) is not None:
+        return frozenset(cached)
+    import yaml  # here, not at import: a clean pre-commit run never needs it
+
+    try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return frozenset(str(v) for entry in data["examples"] for v in entry["values"])
+        values = frozenset(str(v) for entry in data["examples"] for v in entry["values"])
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise RuleError(f"{path}: cannot load the documented examples: {exc}") from None
+    cache.store(key, sorted(values), "documented")
+    return values
 
 
 def example_like(secret: str) -> bool:

@@ -21,23 +21,24 @@ def cache_dir() -> Path:
     return Path(base) / "secret-sprawl"
 
 
-def load(key: str) -> list | None:
+def load(key: str, kind: str = "rules") -> list | None:
+    """The cached entry of this kind ("rules": a rule set; "documented": the documented example values)."""
     try:
-        return json.loads((cache_dir() / f"rules-{key}.json").read_text(encoding="utf-8"))
+        return json.loads((cache_dir() / f"{kind}-{key}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
-def store(key: str, data: list) -> None:
+def store(key: str, data: list, kind: str = "rules") -> None:
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a concurrent reader never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".rules-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{kind}-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
-        os.replace(tmp, folder / f"rules-{key}.json")
-        prune(folder, "rules-*.json", _KEEP)
+        os.replace(tmp, folder / f"{kind}-{key}.json")
+        prune(folder, f"{kind}-*.json", _KEEP)
     except OSError:
         pass
 
