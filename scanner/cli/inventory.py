@@ -38,7 +38,8 @@ def inventory_validate(file):
 @inventory.command("show")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), default="inventory.yaml")
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True)
-def inventory_show(file, fmt):
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write it here, not stdout.")
+def inventory_show(file, fmt, output):
     """Print an inventory: identities with owner, environment, lifecycle, tools and credentials.
 
     \b
@@ -50,28 +51,31 @@ def inventory_show(file, fmt):
 
     inv = load_inventory(file)
     if fmt == "json":
-        click.echo(json.dumps(to_document(inv), indent=2))
-        return
-    if fmt == "yaml":
-        click.echo(dump_inventory(inv), nl=False)
-        return
+        _emit_text(json.dumps(to_document(inv), indent=2) + "\n", output)
+    elif fmt == "yaml":
+        _emit_text(dump_inventory(inv), output)
+    else:
+        _emit_text(_inventory_text(inv), output)
+
+
+def _inventory_text(inv) -> str:
     orphans = {i.id for i in inv.identities if i.orphaned}
-    click.echo(f"{len(inv.identities)} identities, {len(inv.owners)} owners, {len(inv.credentials)} credentials")
+    lines = [f"{len(inv.identities)} identities, {len(inv.owners)} owners, {len(inv.credentials)} credentials"]
     for ident in inv.identities:
         flag = "  ORPHANED" if ident.id in orphans else ""
-        click.echo(f"{ident.id}  [{ident.kind}, {ident.environment}, {ident.lifecycle}]  owner: "
-                   f"{ident.owner or '-'}{flag}")
+        lines.append(f"{ident.id}  [{ident.kind}, {ident.environment}, {ident.lifecycle}]  owner: "
+                     f"{ident.owner or '-'}{flag}")
         if ident.purpose:
-            click.echo(f"    purpose: {ident.purpose}")
+            lines.append(f"    purpose: {ident.purpose}")
         if ident.tools:
-            click.echo(f"    tools: {', '.join(t.name for t in ident.tools)}")
+            lines.append(f"    tools: {', '.join(t.name for t in ident.tools)}")
         for cid in ident.credentials:
             cred = inv.credential(cid)
             bits = [b for b in (cred.provider, cred.ttl and f"ttl {cred.ttl}", cred.secret_ref,
                                 cred.env_vars and "env " + ",".join(cred.env_vars)) if b] if cred else []
-            click.echo(f"    credential {cid}" + (f": {'; '.join(bits)}" if bits else ""))
-    for note in inv.notes:
-        click.echo(f"note: {note}")
+            lines.append(f"    credential {cid}" + (f": {'; '.join(bits)}" if bits else ""))
+    lines += [f"note: {note}" for note in inv.notes]
+    return "\n".join(lines) + "\n"
 
 
 @inventory.command("import")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, db_option_default, main, validation_options
+from scanner.cli import EXIT_CLEAN, EXIT_FINDINGS, FORMATS, db_option_default, main, validation_options, write_atomically
 from scanner.model import BAND_NAMES, CONFIDENCES
 from scanner.store.paths import DEFAULT_DB_HELP
 
@@ -57,6 +57,8 @@ def _key_option(func):
 @_key_option
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: print the sweep's summary with its coverage on stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="With -f json: write the summary here instead.")
 @click.option("-j", "--jobs", type=click.IntRange(0), default=0, help="Worker processes (0: every core).")
 @click.option("-q", "--quiet", is_flag=True,
               help="No progress bars or per-repository lines; the summary only when something was found or failed.")
@@ -86,7 +88,8 @@ def _key_option(func):
               help="With --validate: requests in this run, at most.")
 def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gitea_org, endpoints,
           allow_internal_endpoints, mirrors_dir, skip_archived, skip_forks, include_repos, exclude_repos,
-          github_app_id, github_app_key, github_app_installation, db_path, key_file, fmt, jobs, executor, ray_address,
+          github_app_id, github_app_key, github_app_installation, db_path, key_file, fmt, output, jobs, executor,
+          ray_address,
           rules_paths, max_size, exclude_path, min_confidence, store_secrets, inventory_file, quiet, slice_blobs,
           validate, validation_rps, validation_budget):
     """Sweep many repositories' full history into the datastore, incrementally.
@@ -184,7 +187,11 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
     echo(f"scan {summary.scan_id} recorded in {db_path}; "
          f"`sprawl findings --db {db_path} --new-since {summary.scan_id - 1}` lists what is new")
     if fmt == "json":
-        click.echo(json.dumps(summary.to_dict(), indent=2))
+        document = json.dumps(summary.to_dict(), indent=2) + "\n"
+        if output is None:
+            click.echo(document, nl=False)
+        else:
+            write_atomically(output, document)
     sys.exit(code)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import db_option_default, main, validation_flags, validation_options
+from scanner.cli import db_option_default, main, validation_flags, validation_options, write_atomically
 from scanner.store.paths import DEFAULT_DB_HELP
 
 _DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -32,8 +32,10 @@ def _seconds(text: str | None) -> float | None:
 @click.option("--max-age", metavar="AGE", help="Reuse an answer younger than this (3600, 90m, 12h, 7d); else ask again.")
 @validation_flags
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
 def validate(fingerprints: tuple[str, ...], db_path: Path, max_age: str | None, endpoints: tuple[str, ...],
-             allow_internal_endpoints: bool, validation_rps: float, validation_budget: int, fmt: str) -> None:
+             allow_internal_endpoints: bool, validation_rps: float, validation_budget: int, fmt: str,
+             output: Path | None) -> None:
     """Ask the providers of stored credentials whether each is live, who it is and what it can reach.
 
     FINGERPRINTS name findings (as reports print them); none: every open finding. Only credentials whose
@@ -54,13 +56,17 @@ def validate(fingerprints: tuple[str, ...], db_path: Path, max_age: str | None, 
     options = validation_options(endpoints, allow_internal_endpoints, validation_rps, validation_budget)
     answers = api.validate_stored(db_path, list(fingerprints), options, max_age_seconds=_seconds(max_age))
     if fmt == "json":
-        click.echo(json.dumps({"schema": "secret-sprawl/validations", "version": 1, "validations": [
+        text = json.dumps({"schema": "secret-sprawl/validations", "version": 1, "validations": [
             {"fingerprint": a.fingerprint, "rule_id": a.rule_id, "preview": a.preview, "reused": a.reused,
-             "validation": a.result.to_dict()} for a in answers]}, indent=2))
+             "validation": a.result.to_dict()} for a in answers]}, indent=2) + "\n"
     else:
-        for a in answers:
-            reused = "  (recorded earlier)" if a.reused else ""
-            click.echo(f"{a.fingerprint}  {a.rule_id}  {a.preview}: {validation_line(a.result)}{reused}")
+        text = "".join(f"{a.fingerprint}  {a.rule_id}  {a.preview}: {validation_line(a.result)}"
+                       f"{'  (recorded earlier)' if a.reused else ''}\n" for a in answers)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomically(output, text)
+    if fmt != "json":
         click.echo(f"sprawl: {len(answers)} credential(s) validated", err=True)
     sys.exit(1 if any(str(a.result.status) == "active" for a in answers) else 0)
 
