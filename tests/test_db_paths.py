@@ -78,3 +78,12 @@ def test_a_named_datastore_in_the_work_tree_is_warned_about_unless_ignored(tmp_p
     assert quiet.returncode == 1 and "warning" not in quiet.stderr.decode()
     outside = run_sprawl("scan", ".", "--db", str(tmp_path / "org.db"), cwd=repo)
     assert "warning" not in outside.stderr.decode()
+
+
+def test_db_given_a_folder_is_a_one_line_usage_error(tmp_path):
+    # `--db` takes an optional value: `sprawl scan --db .` would read the scan's path as the datastore.
+    (tmp_path / "a.py").write_text("x = 1\n")
+    res = run_sprawl("scan", "--db", str(tmp_path), cwd=tmp_path)
+    err = res.stderr.decode()
+    assert res.returncode == 2 and "Traceback" not in err and "is a folder, not a datastore file" in err
+    assert not list(tmp_path.rglob("*.db"))

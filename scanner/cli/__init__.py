@@ -176,7 +176,7 @@ def report_options(func):
     @click.option("--no-context", is_flag=True,
                   help="Skip syntactic context (tree-sitter, line parsers, decoders): faster, noisier.")
     @click.option("--db", "record_db", is_flag=False, flag_value=DEFAULT_DB, default=None, metavar="PATH",
-                  help=f"Record the findings in this datastore (--db alone: {DEFAULT_DB_HELP}).")
+                  callback=_datastore_file, help=f"Record the findings in this datastore (--db alone: {DEFAULT_DB_HELP}).")
     @click.option("--store-secrets", is_flag=True, help="With --db: store full secret values (off by default).")
     @click.option("--inventory", "inventory_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="Link findings to owners in this inventory and score their blast radius.")
@@ -254,6 +254,15 @@ def warn_if_in_work_tree(db) -> None:
 
     if (warning := work_tree_warning(db)) is not None:
         click.echo(f"sprawl: warning: {warning}", err=True)
+
+
+def _datastore_file(ctx, param, value):
+    """`--db` takes an optional value, so `sprawl scan --db .` reads `.` as the datastore: a folder there is
+    the path the user meant to scan, said in one line rather than as a missing argument."""
+    if value and value != DEFAULT_DB and Path(value).is_dir():
+        raise click.BadParameter(f"{value!r} is a folder, not a datastore file: put the paths before --db, or "
+                                 "write --db=FILE (--db alone picks the default place)", ctx, param)
+    return value
 
 
 def db_option_default(ctx, param, value):

@@ -158,7 +158,7 @@ def analyze(paths, inventory_file, db, min_confidence, public_repo, fmt, output)
 
     \b
     Examples:
-      sprawl analyze --db .sprawl/sprawl.db --inventory inventory.yaml
+      sprawl analyze --db org.db --inventory inventory.yaml
       sprawl analyze --inventory inventory.yaml . -f html -o sprawl.html
     Exit codes: 0 no findings, 1 findings, 2 usage or input error.
     """
@@ -190,7 +190,7 @@ def explain(fingerprint, paths, inventory_file, db, min_confidence, public_repo,
 
     \b
     Examples:
-      sprawl explain 3f9c1a2b --db .sprawl/sprawl.db
+      sprawl explain 3f9c1a2b --db org.db
       sprawl explain 3f9c1a2b --inventory inventory.yaml .
     """
     from scanner import api
@@ -219,7 +219,7 @@ def governance(paths, inventory_file, db, min_confidence, public_repo, fmt, view
 
     \b
     Examples:
-      sprawl governance --inventory inventory.yaml --db .sprawl/sprawl.db
+      sprawl governance --inventory inventory.yaml --db org.db
       sprawl governance --inventory inventory.yaml .
       sprawl governance --inventory inventory.yaml . --view orphaned -f json
       sprawl governance --inventory inventory.yaml --db sprawl.db --fail-on orphaned,shared,unreviewed:180
