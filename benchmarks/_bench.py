@@ -1,9 +1,12 @@
 """Shared benchmark plumbing: run a command, time it, sample the whole process tree's memory."""
 from __future__ import annotations
 
+import binascii
 import os
 import platform
+import random
 import shutil
+import string
 import subprocess
 import tempfile
 import threading
@@ -117,3 +120,21 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     line = lambda r: "  ".join(str(x).rjust(w) if i else str(x).ljust(w) for i, (x, w) in enumerate(zip(r, widths)))
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+ALNUM = string.ascii_letters + string.digits
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def random_text(rng: random.Random, n: int, alphabet: str = ALNUM) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def github_token(rng: random.Random) -> str:
+    """A classic GitHub token whose CRC32 checksum holds, as GitHub issues them (random body)."""
+    body = random_text(rng, 30)
+    n, out = binascii.crc32(body.encode()), ""
+    while n:
+        n, r = divmod(n, 62)
+        out = _B62[r] + out
+    return "ghp_" + body + out.rjust(6, "0")

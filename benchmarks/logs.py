@@ -15,7 +15,6 @@ process tree and recall per tool.
 from __future__ import annotations
 
 import argparse
-import binascii
 import gzip
 import json
 import random
@@ -28,24 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _bench import available, machine, run, table  # noqa: E402
+from _bench import ALNUM, available, machine, run, table  # noqa: E402
+from _bench import github_token as _github  # noqa: E402
+from _bench import random_text as _rand  # noqa: E402
 
-ALNUM = string.ascii_letters + string.digits
-B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 FILE_MB = 32
-
-
-def _rand(rng: random.Random, n: int, alphabet: str = ALNUM) -> str:
-    return "".join(rng.choice(alphabet) for _ in range(n))
-
-
-def _github(rng):
-    body = _rand(rng, 30)
-    n, out = binascii.crc32(body.encode()), ""
-    while n:
-        n, r = divmod(n, 62)
-        out = B62[r] + out
-    return "ghp_" + body + out.rjust(6, "0")
 
 
 # kind -> (secret maker, line template); {s} is the secret, {t} the time.

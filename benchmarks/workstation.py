@@ -18,12 +18,10 @@ process tree), and recall: a planted secret is recalled when its value appears i
 from __future__ import annotations
 
 import argparse
-import binascii
 import json
 import random
 import resource
 import statistics
-import string
 import subprocess
 import sys
 import tempfile
@@ -32,26 +30,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _bench import available, machine, run, table  # noqa: E402
+from _bench import ALNUM, available, machine, run, table  # noqa: E402
+from _bench import github_token as _github  # noqa: E402
+from _bench import random_text as _rand  # noqa: E402
 
-ALNUM = string.ascii_letters + string.digits
 PLANT_EVERY = 2 * 2**20  # one planted secret per 2 MB of transcript, on average
-B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 WORDS = ["orders", "billing", "search", "users", "inventory", "payments", "auth", "reports", "export", "ledger",
          "client", "config", "session", "retry", "handler", "schema", "migrate", "worker", "queue", "cache"]
-
-
-def _rand(rng: random.Random, n: int, alphabet: str = ALNUM) -> str:
-    return "".join(rng.choice(alphabet) for _ in range(n))
-
-
-def _github(rng: random.Random) -> str:
-    body = _rand(rng, 30)
-    n, out = binascii.crc32(body.encode()), ""
-    while n:
-        n, r = divmod(n, 62)
-        out = B62[r] + out
-    return "ghp_" + body + out.rjust(6, "0")
 
 
 # kind -> (maker, the variable an .env dump names it by)
