@@ -6,7 +6,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import pytest
 
 from tests.conftest import REPO, run_sprawl
 from tests.repogen import add_commits, github_token, make_repo
+from tests.sweepkit import kill_sweep_after_first_repository
 
 KEY_ENV = {"SPRAWL_FINGERPRINT_KEY": "test-organisation-key"}
 SHARED = [github_token(f"shared-{k}") for k in range(4)]
@@ -141,15 +141,7 @@ def state(db: Path) -> dict:
 def test_sweep_killed_mid_way_then_rerun_equals_an_uninterrupted_sweep(org, swept, tmp_path):
     db, _ = swept
     killed = tmp_path / "killed.db"
-    proc = subprocess.Popen([sys.executable, "-m", "scanner.cli", "sweep", str(org), "--db", str(killed), "-j", "2"],
-                            cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            env={**os.environ, **KEY_ENV}, start_new_session=True)
-    assert proc.stderr is not None
-    for line in proc.stderr:
-        if line.startswith(b"sprawl: swept"):
-            break
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_sweep_after_first_repository(["sweep", str(org), "--db", str(killed), "-j", "2"], KEY_ENV)
     conn = sqlite3.connect(killed)
     assert conn.execute("SELECT status FROM scans").fetchall() == [("running",)]
     done = conn.execute("SELECT count(*) FROM repositories WHERE last_scan_id IS NOT NULL").fetchone()[0]

@@ -21,6 +21,7 @@ from scanner.store.db import RepositoryFacts
 from tests.conftest import run_sprawl
 from tests.hostserver import FakeHost, github_repo_item, random_token
 from tests.repogen import add_commits, github_token, make_repo
+from tests.sweepkit import kill_sweep_after_first_repository
 
 KEY_ENV = {"SPRAWL_FINGERPRINT_KEY": "test-organisation-key", "GIT_CONFIG_GLOBAL": "/dev/null",
            "GIT_CONFIG_NOSYSTEM": "1"}
@@ -376,8 +377,6 @@ def datastore_state(db: Path) -> dict:
 
 
 def test_a_hosted_sweep_killed_mid_way_then_rerun_equals_an_uninterrupted_one(tmp_path: Path) -> None:
-    import signal
-    import sys
 
     root = tmp_path / "served"
     names = [f"svc{i:02d}" for i in range(10)]
@@ -393,15 +392,7 @@ def test_a_hosted_sweep_killed_mid_way_then_rerun_equals_an_uninterrupted_one(tm
         killed = tmp_path / "killed.db"
         args = ["sweep", "--github-org", "acme", "--endpoint", f"github={fake.url}", "--allow-internal-endpoints",
                 "--db", str(killed), "--mirrors", str(tmp_path / "mirrors"), "-j", "1"]
-        proc = subprocess.Popen([sys.executable, "-m", "scanner.cli", *args], stderr=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, env={**os.environ, **KEY_ENV}, start_new_session=True,
-                                cwd=Path(__file__).resolve().parent.parent)
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if line.startswith(b"sprawl: swept"):
-                break
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        kill_sweep_after_first_repository(args, KEY_ENV)
         conn = sqlite3.connect(killed)
         statuses = [r[0] for r in conn.execute("SELECT status FROM coverage")]
         conn.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import pytest
 from tests.conftest import REPO, run_sprawl
 from tests.hostserver import FakeHost, github_repo_item, random_token
 from tests.repogen import github_token, make_repo
+from tests.sweepkit import kill_sweep_after_first_repository
 from tests.test_sweep import build_org, state
 
 KEY_ENV = {"SPRAWL_FINGERPRINT_KEY": "test-organisation-key", "GIT_CONFIG_GLOBAL": "/dev/null",
@@ -122,15 +122,7 @@ def test_ray_sweep_killed_midway_then_rerun_equals_an_uninterrupted_one(tmp_path
     first = run_sprawl("sweep", str(org), "--db", str(whole), *ray_args, env={**KEY_ENV, **RAY_ENV})
     assert first.returncode == 1, first.stderr.decode()
 
-    proc = subprocess.Popen([sys.executable, "-m", "scanner.cli", "sweep", str(org), "--db", str(killed), *ray_args],
-                            cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            env={**os.environ, **KEY_ENV, **RAY_ENV}, start_new_session=True)
-    assert proc.stderr is not None
-    for line in proc.stderr:
-        if line.startswith(b"sprawl: swept"):
-            break
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_sweep_after_first_repository(["sweep", str(org), "--db", str(killed), *ray_args], {**KEY_ENV, **RAY_ENV})
     conn = sqlite3.connect(killed)
     assert conn.execute("SELECT status FROM scans").fetchall() == [("running",)]
     done = conn.execute("SELECT count(*) FROM repositories WHERE last_scan_id IS NOT NULL").fetchone()[0]
