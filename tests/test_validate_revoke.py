@@ -134,6 +134,13 @@ def test_hugging_face_has_no_revocation_api_and_sends_nothing() -> None:
     assert server.requests == [] and outcome.accepted is None and "settings/tokens" in outcome.reason
 
 
+def test_pypi_tokens_are_revoked_by_hand_and_nothing_is_sent() -> None:
+    with serving(lambda received: Reply(500, {}, b"")) as server:
+        outcome = revoke(Candidate("pypi-upload-token", "pypi", f"pypi-AgEIcHlwaS5vcmc{rand(60)}"),
+                         client_for("pypi", server.url), confirm=True)
+    assert server.requests == [] and outcome.accepted is None and "pypi.org/manage/account/token" in outcome.reason
+
+
 def test_unknown_provider_is_refused() -> None:
     outcome = revoke(Candidate("mistral-api-key", "mistral", rand(32)), client_for("mistral", "http://127.0.0.1:9"),
                      confirm=True)

@@ -231,6 +231,9 @@ class ManualOnly:
 REVOKERS: list[Revoker] = [
     GitHubRevoker(), GitLabRevoker(), SlackRevoker(), NpmRevoker(), OpenAIAdminKeyRevoker(),
     ManualOnly("huggingface", "https://huggingface.co/settings/tokens", ("hf_", "api_org_")),
+    # PyPI removes an API token from the account's settings only (leaked ones reported to it are revoked
+    # by PyPI itself, through GitHub's secret scanning partnership: nothing a user's tool can call).
+    ManualOnly("pypi", "https://pypi.org/manage/account/token/", ("pypi-",)),
 ]
 
 
