@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import binascii
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scanner.engine import Engine
@@ -157,6 +157,9 @@ _SEPARATORS = st.sampled_from(["", " ", "\n", "\t", ",", ";", "<", "x", "(", '"'
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(_SEPARATORS, _NAMES, _OPERATORS, _VALUES, _SEPARATORS), max_size=12))
+# Found in a CI run: a rule whose name part ran 31 bytes before its keyword, past the 16-byte lead.
+@example([("", "api_key", " = ", '"Vi3CzOkvgsOM5LsE1zKLiSpYM"', "")] * 6
+         + [("", "secret", " = ", "pwd8secret", ""), ("", "private.key", " = ", '"Vi3CzOkvgsOM5LsE1zKLiSpYM"', "")])
 def test_keyword_anchored_rules_match_as_a_search_through_their_windows(assignments):
     # starting_near tries only the starts each keyword's lead allows before its hits; a plain search
     # through the windows around the hits (how every other rule runs) must find the same matches.

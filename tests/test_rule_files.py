@@ -85,3 +85,22 @@ def test_syntax_reads_escapes_classes_and_groups():
     # The `(` and `)` inside the escape and the class open and close no group.
     assert _group_ends(pattern) == [(0, pattern.index("y") + 1)]
     assert _top_level_split(r"a|[|]|(b|c)|\|") == ["a", "[|]", "(b|c)", r"\|"]
+
+
+def test_a_name_part_longer_than_the_keyword_lead_is_refused(tmp_path):
+    (tmp_path / "odd.yaml").write_text(
+        "provider: odd\n"
+        "rules:\n"
+        "  - id: odd-long-name\n"
+        "    name: Odd key\n"
+        "    kind: generic\n"
+        "    keywords: [key]\n"
+        "    name_delimiters: \" \\t\"\n"
+        "    pattern: '[A-Za-z0-9]{1,30}_key = (?P<secret>[a-z0-9]{20})'\n"
+        "    privilege: read\n"
+        "    lifetime: static\n"
+        "    examples: ['service_key = abcdefghij0123456789']\n"
+        "    negative_examples: ['service_key = short']\n"
+    )
+    with pytest.raises(RuleError, match=r"rule odd-long-name: field 'pattern': with name_delimiters"):
+        load_rules([tmp_path])

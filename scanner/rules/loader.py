@@ -42,9 +42,9 @@ from typing import NoReturn
 
 from scanner.rules import cache as rule_cache
 from scanner.rules.model import CONFIDENCES, KINDS, PREFILTERS, PRIVILEGES, ROLES, Rule, RuleError, RuleSet
-from scanner.rules.patterns import syntax
+from scanner.rules.patterns import KEYWORD_LEAD, keyword_leads, syntax
 
-_CACHE_FORMAT = 10  # bump when Rule's fields, their validation or what is measured of patterns change
+_CACHE_FORMAT = 11  # bump when Rule's fields, their validation or what is measured of patterns change
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
@@ -229,6 +229,12 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
     name_delimiters = raw.get("name_delimiters")
     if name_delimiters is not None and (not isinstance(name_delimiters, str) or not name_delimiters):
         fail("name_delimiters", "expected the characters that may precede the variable name")
+    if name_delimiters is not None and keywords and keyword_leads(pattern, tuple(keywords)) is None:
+        # The matcher tries only starts within KEYWORD_LEAD bytes before a keyword hit (scanner.engine.matcher
+        # .starting_near): a longer name part would make the backends' windows disagree (tests/test_engine.py).
+        fail("pattern", f"with name_delimiters, a match must start at most {KEYWORD_LEAD} bytes before one of its "
+                        "keywords (bound the name part, e.g. [A-Za-z0-9]{1,15}; the engine extends the match back "
+                        "over the rest of the name)")
     prefilter = raw.get("prefilter", "strict")
     if prefilter is True or prefilter is False:  # the old boolean form: false meant "not pre-checked"
         prefilter = "strict" if prefilter else "loose"
