@@ -65,12 +65,10 @@ _MARGIN = 4096
 class _LargeBlobRules:
     """The databases for large blobs (see HyperscanMatcher._locate), each with its scratch space."""
 
-    located: set[int]  # rules whose matches are shorter than _MARGIN bytes: located block, then sub-block
-    margin: int  # the longest of their matches, plus a byte of context
-    located_db: object
+    margin: int  # the longest match of the located rules (shorter than _MARGIN), plus a byte of context
+    located_db: object  # those rules: located block, then sub-block
     located_scratch: object
-    far: set[int]  # rules whose matches are longer but bounded by _FAR_WIDTH: located block by block
-    far_margin: int
+    far_margin: int  # the same for the far rules (longer, but bounded by _FAR_WIDTH): located block by block
     far_db: object  # None: there are none
     far_scratch: object
     wide_db: object  # the rules of unbounded width, asked about the whole blob (None: there are none)
@@ -260,9 +258,7 @@ class HyperscanMatcher(PortableMatcher):
                 sub_hi = min(hi, sub + SUB_BLOCK)
                 for i in fired(lb.located_db, lb.located_scratch, sub, sub_hi, margin) & in_block:
                     add(i, sub, sub_hi)
-        for spans in ranges.values():
-            spans.sort()  # far and located spans of one rule never mix, but keep the contract explicit
-        return possible, ranges, first
+        return possible, ranges, first  # each rule's spans ascend: blocks and sub-blocks are walked in order
 
     def _first_hits(self, data: bytes, lb: _LargeBlobRules) -> dict[int, int]:
         """Keyword id -> its first hit (each reported once, at its earliest match, without a Python call
@@ -292,9 +288,8 @@ class HyperscanMatcher(PortableMatcher):
             firsts_db = load_or_compile(self._cache / f"firsts-{version}-{self._words}.db",
                                         lambda: _compile_keywords(firsts)) if firsts else None
             self._large = _LargeBlobRules(
-                set(located), max((cast(int, widths[i]) for i in located), default=0) + 1,
-                located_db, _scratch(located_db),
-                set(far), max((cast(int, widths[i]) for i in far), default=0) + 1, far_db, _scratch(far_db),
+                max((cast(int, widths[i]) for i in located), default=0) + 1, located_db, _scratch(located_db),
+                max((cast(int, widths[i]) for i in far), default=0) + 1, far_db, _scratch(far_db),
                 wide_db, _scratch(wide_db), firsts_db, _scratch(firsts_db))
         return self._large
 

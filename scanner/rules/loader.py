@@ -101,8 +101,11 @@ def load_rules(paths: list[Path] | None = None) -> RuleSet:
 
 
 def _stat_key(files: list[Path]) -> str | None:
+    stats = []
     try:
-        stats = [(str(f), st.st_ino, st.st_size, st.st_ctime_ns, st.st_mtime_ns) for f in files if (st := f.stat())]
+        for f in files:
+            st = f.stat()
+            stats.append((str(f), st.st_ino, st.st_size, st.st_ctime_ns, st.st_mtime_ns))
     except OSError:
         return None  # read below, where a missing file is a clear error
     return hashlib.sha256(repr((_CACHE_FORMAT, stats)).encode()).hexdigest()[:32]
