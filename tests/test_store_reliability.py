@@ -382,11 +382,16 @@ def test_workers_and_cat_file_die_with_a_killed_sweep(big_org, tmp_path, command
         left = {pid: info[3] for pid, info in children.items() if _running(pid, info[2])}
         assert not left, f"still running 5 s after the parent was killed: {left}"
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        _kill_group(proc)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Whatever is left of a sweep started in its own session: killed and reaped."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
@@ -406,11 +411,7 @@ def test_a_killed_worker_fails_its_repositories_not_the_sweep(big_org, tmp_path)
         os.kill(worker, signal.SIGKILL)
         rc, err = finish(proc)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        _kill_group(proc)
     text = err.decode()
     assert rc in (1, 3) and "Traceback" not in text, text
     assert "failed" in text and "a worker process died" in text

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from scanner.cli.workstation import workstation
 from scanner.inventory.importers import import_sources
 from scanner.inventory.loader import load_inventory
-from tests.workstation_home import FakeHome, build_home
+from tests.workstation_home import FakeHome, build_home, run_cli
 
 
 @pytest.fixture
@@ -19,13 +19,9 @@ def fake(tmp_path: Path) -> FakeHome:
     return build_home(tmp_path)
 
 
-def _run(fake: FakeHome, *args: str):
-    return CliRunner().invoke(workstation, ["--home", str(fake.home), "--platform", "linux", "--system-root",
-                                            str(fake.system_root), *args], catch_exceptions=False)
-
 
 def test_json_report_for_fleet_collection(fake):
-    result = _run(fake, "-f", "json", "--owner", "user:alice")
+    result = run_cli(fake, "-f", "json", "--owner", "user:alice")
     assert result.exit_code == 1, result.output
     doc = json.loads(result.output)
     machine = doc["workstation"]
@@ -42,7 +38,7 @@ def test_json_report_for_fleet_collection(fake):
 
 def test_text_report_names_client_scope_server_and_session(fake, tmp_path):
     out = tmp_path / "report.txt"
-    result = _run(fake, "--client", "cursor", "--client", "claude-code", "-o", str(out))
+    result = run_cli(fake, "--client", "cursor", "--client", "claude-code", "-o", str(out))
     assert result.exit_code == 1 and result.output == ""
     text = out.read_text()
     assert "in cursor user server beta env BETA_TOKEN" in text
@@ -64,16 +60,16 @@ def test_exit_code_clean_and_usage(tmp_path):
 
 def test_exit_code_unreadable(fake):
     (fake.home / ".cursor/mcp.json").write_text("{not json")
-    assert _run(fake, "--client", "cursor").exit_code == 1  # the project's .cursor/mcp.json holds a secret
+    assert run_cli(fake, "--client", "cursor").exit_code == 1  # the project's .cursor/mcp.json holds a secret
     (fake.project / ".cursor/mcp.json").unlink()
-    result = _run(fake, "--client", "cursor")
+    result = run_cli(fake, "--client", "cursor")
     assert result.exit_code == 3
     assert "unreadable" in result.output
 
 
 def test_inventory_out_loads_and_merges_with_inventory_import(fake, tmp_path):
     out = tmp_path / "ws.yaml"
-    result = _run(fake, "--owner", "user:alice", "--inventory-out", str(out))
+    result = run_cli(fake, "--owner", "user:alice", "--inventory-out", str(out))
     assert result.exit_code == 1
     inv = load_inventory(out)
     ids = {i.id for i in inv.identities}
@@ -86,12 +82,12 @@ def test_inventory_out_loads_and_merges_with_inventory_import(fake, tmp_path):
 
 def test_redact_with_backup_dir(fake, tmp_path):
     backups = tmp_path / "backups"
-    result = _run(fake, "--redact", "--backup-dir", str(backups), "-f", "json")
+    result = run_cli(fake, "--redact", "--backup-dir", str(backups), "-f", "json")
     doc = json.loads(result.output)
     assert result.exit_code == 1
     redactions = doc["workstation"]["redactions"]
     assert redactions and {r["status"] for r in redactions} == {"redacted"}
     for r in redactions:
         assert stat.S_IMODE(Path(r["backup"]).stat().st_mode) == 0o600
-    again = _run(fake, "-f", "json")
+    again = run_cli(fake, "-f", "json")
     assert not [f for f in json.loads(again.output)["findings"] if f["kind"] != "config-risk"]

@@ -9,24 +9,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from scanner.api import list_findings
-from scanner.cli.workstation import workstation
 from scanner.model import Location, Provenance
 from scanner.pipeline.workstation import RISK_KIND, WorkstationOptions, placed, scan_workstation
 from scanner.store.keys import keyed_fingerprint, load_key
-from tests.workstation_home import FakeHome, build_home, new_github
+from tests.workstation_home import FakeHome, build_home, new_github, run_cli
 
 
 @pytest.fixture
 def fake(tmp_path: Path) -> FakeHome:
     return build_home(tmp_path)
 
-
-def _run(fake: FakeHome, *args: str):
-    return CliRunner().invoke(workstation, ["--home", str(fake.home), "--platform", "linux", "--system-root",
-                                            str(fake.system_root), *args], catch_exceptions=False)
 
 
 def _kiro(fake: FakeHome):
@@ -62,7 +56,7 @@ def test_history_line_names_the_client_and_holder_and_git_is_unchanged():
 
 
 def test_sarif_names_each_rule_and_the_client_and_server(fake):
-    result = _run(fake, "-f", "sarif")
+    result = run_cli(fake, "-f", "sarif")
     assert result.exit_code == 1, result.output
     doc = json.loads(result.output)
     [run] = doc["runs"]
@@ -76,19 +70,19 @@ def test_sarif_names_each_rule_and_the_client_and_server(fake):
 
 
 def test_csv_and_jsonl_carry_every_planted_place(fake):
-    rows = list(csv.DictReader(io.StringIO(_run(fake, "-f", "csv").output)))
+    rows = list(csv.DictReader(io.StringIO(run_cli(fake, "-f", "csv").output)))
     paths = {r["path"] for r in rows}
     assert {str(p.path) for p in fake.planted} <= paths
-    lines = [json.loads(line) for line in _run(fake, "-f", "jsonl").output.splitlines()]
+    lines = [json.loads(line) for line in run_cli(fake, "-f", "jsonl").output.splitlines()]
     clients = {loc["provenance"]["client"] for f in lines for loc in f["locations"]}
     assert clients >= {p.client for p in fake.planted}
-    out = _run(fake, "-f", "csv").output + _run(fake, "-f", "jsonl").output
+    out = run_cli(fake, "-f", "csv").output + run_cli(fake, "-f", "jsonl").output
     assert not any(p.secret in out for p in fake.planted)
 
 
 def test_html_report_shows_the_client_and_server(fake, tmp_path):
     out = tmp_path / "r.html"
-    result = _run(fake, "-f", "html", "-o", str(out))
+    result = run_cli(fake, "-f", "html", "-o", str(out))
     assert result.exit_code == 1, result.output
     page = out.read_text()
     p = _kiro(fake)
@@ -98,7 +92,7 @@ def test_html_report_shows_the_client_and_server(fake, tmp_path):
 
 def test_db_records_workstation_findings_like_any_scan(fake, tmp_path):
     db = tmp_path / "sprawl.db"
-    result = _run(fake, "--db", str(db), "-f", "json")
+    result = run_cli(fake, "--db", str(db), "-f", "json")
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     assert "recorded as scan 1" in result.stderr

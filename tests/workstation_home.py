@@ -277,3 +277,13 @@ def _transcripts(h: FakeHome) -> None:
         {"id": "2", "type": "gemini", "content": "ok", "toolCalls": [
             {"id": "t1", "name": "run_shell_command", "args": {"command": "ls"}, "result": [{"text": "a\nb"}]}]}]}
     h.at(h.write(".gemini/tmp/shop/chats/session-2026-12-01T10-00-g1.json", json.dumps(chat, indent=2)))
+
+
+def run_cli(fake: FakeHome, *args: str):
+    """`sprawl workstation` on the fake home, read with the Linux layout, in this process."""
+    from click.testing import CliRunner
+
+    from scanner.cli.workstation import workstation
+
+    return CliRunner().invoke(workstation, ["--home", str(fake.home), "--platform", "linux", "--system-root",
+                                            str(fake.system_root), *args], catch_exceptions=False)
