@@ -94,8 +94,8 @@ class Engine:
         if not data:
             return []
         candidates = self._candidates(data, path, 0, region)
-        if candidates and (b"secret-sprawl.io/" in data or own_fields.is_inventory(data)):  # issue 18: own metadata
-            inventory = own_fields.is_inventory(data)
+        if candidates and ((inventory := own_fields.is_inventory(data)) or b"secret-sprawl.io/" in data):
+            # issue 18: sprawl's own metadata fields hold identifiers and fingerprints, not secrets
             candidates = [c for c in candidates if c.decoded or not own_fields.is_own_metadata(
                 data, c.start, c.rule.kind, c.secret, inventory)]
         if is_test_path(path):
