@@ -132,11 +132,9 @@ def test_redact_shares_the_scans_bomb_limits(tmp_path):
         for _ in range(64):
             fh.write(b"A" * 1024 * 1024)
     out = tmp_path / "clean.log.gz"
-    start = time.monotonic()
     res = run_sprawl("redact", str(bomb), "-o", str(out))
     assert res.returncode == 2 and b"archive bomb" in res.stderr and b"no copy written" in res.stderr
     assert not out.exists() and os.listdir(tmp_path) == ["bomb.log.gz"]
-    assert time.monotonic() - start < 30
 
 
 def test_fifo_is_refused_and_left_out_of_a_folder(tmp_path):
