@@ -73,12 +73,12 @@ class _LargeBlobRules:
     far_scratch: object
     wide_db: object  # the rules of unbounded width, asked about the whole blob (None: there are none)
     wide_scratch: object
-    firsts_db: object  # each keyword's first hit (None: the rules have no keywords)
-    firsts_scratch: object
 
 
 # Rules of bounded width up to this are located block by block (their margin is their width, each side).
 _FAR_WIDTH = BLOCK // 2
+# First-hit databases kept per matcher (one per set of keywords of the rules that can match a large blob).
+_FIRSTS_KEPT = 64
 # Names the cached databases built from prefilter_pattern: bump when what it writes changes.
 _PREFILTER_FORMAT = 2
 def _scratch(db):
@@ -121,7 +121,8 @@ class HyperscanMatcher(PortableMatcher):
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
         self._hints_scratch = hyperscan.Scratch(self.hints_db)
         self._keywords_scratch = hyperscan.Scratch(self.keywords_db) if self.keywords_db else None
-        self._keywords, self._words = keywords, words  # for the large blobs' literals database
+        self._keyword_bytes = dict((k, kw) for kw, k in keywords)  # for the large blobs' first-hit databases
+        self._firsts: dict[frozenset[int], tuple[hyperscan.Database, hyperscan.Scratch]] = {}  # see _firsts_database
         self._longest_keyword = max((len(kw) for kw, _ in keywords), default=0)
         self._rules_scratch = hyperscan.Scratch(self.rules_db)
         self._large: _LargeBlobRules | None = None  # built on the first large blob (_large_blob_rules)
@@ -191,7 +192,7 @@ class HyperscanMatcher(PortableMatcher):
         return possible, hint_ends, Facts.from_first_ends(first_ends)
 
     def _prescan_large(self, data: bytes, hints: bool) -> Prescan:
-        possible, ranges, first = self._locate(data)
+        possible, ranges = self._locate(data)
         if not possible:
             return Prescan({}, possible, self._hint_ends(data) if hints else [])
         keyworded = self.prefilter.rule_keywords
@@ -204,6 +205,7 @@ class HyperscanMatcher(PortableMatcher):
         hits: dict[int, list[int]] = {}
         for lo, hi in self._keyword_regions(ranges, len(data)):
             self.keyword_hits(data[lo:hi], hits, lo)
+        first = self._first_hits(data, {k for i in possible for k in keyworded[i]})
         return Prescan(hits, possible, self._hint_ends(data) if hints else [], ranges, first)
 
     def _possible(self, data: bytes, db=None, scratch=None) -> set[int]:
@@ -215,9 +217,8 @@ class HyperscanMatcher(PortableMatcher):
         (db or self.rules_db).scan(data, match_event_handler=on_rule, scratch=scratch or self._rules_scratch)
         return possible
 
-    def _locate(self, data: bytes) -> tuple[set[int], dict[int, list[tuple[int, int]]], dict[int, int]]:
-        """The rules that can match a large blob, where the matches of those of bounded width can start,
-        and each keyword's first hit.
+    def _locate(self, data: bytes) -> tuple[set[int], dict[int, list[tuple[int, int]]]]:
+        """The rules that can match a large blob, and where the matches of those of bounded width can start.
 
         In keyword-dense text (logs) a rule's keywords are everywhere while its matches are few. Each
         block is scanned with a margin at least as wide as the longest match either side, so a match
@@ -229,7 +230,6 @@ class HyperscanMatcher(PortableMatcher):
         """
         lb = self._large_blob_rules()
         possible = self._possible(data, lb.wide_db, lb.wide_scratch) if lb.wide_db is not None else set()
-        first = self._first_hits(data, lb)
         ranges: dict[int, list[tuple[int, int]]] = {}
         size = len(data)
 
@@ -258,13 +258,41 @@ class HyperscanMatcher(PortableMatcher):
                 sub_hi = min(hi, sub + SUB_BLOCK)
                 for i in fired(lb.located_db, lb.located_scratch, sub, sub_hi, margin) & in_block:
                     add(i, sub, sub_hi)
-        return possible, ranges, first  # each rule's spans ascend: blocks and sub-blocks are walked in order
+        return possible, ranges  # each rule's spans ascend: blocks and sub-blocks are walked in order
 
-    def _first_hits(self, data: bytes, lb: _LargeBlobRules) -> dict[int, int]:
-        """Keyword id -> its first hit (each reported once, at its earliest match, without a Python call
-        per hit: logs hold hundreds of thousands)."""
-        hits = self._literal_hits(lb.firsts_db, lb.firsts_scratch, data, {})
-        return {k: positions[0] for k, positions in hits.items()}
+    def _first_hits(self, data: bytes, keywords: set[int]) -> dict[int, int]:
+        """Keyword id -> its first hit in data, for these keywords (those of the rules that can match: the
+        order rules run in compares no others). One pass of a database of just these, each reported once
+        and the pass stopped when all have been, so it mostly ends near the blob's start; logs hold hundreds
+        of thousands of hits, a Python call each in the keyword database."""
+        found: dict[int, int] = {}
+        keywords &= self._keyword_bytes.keys()  # the others (not latin-1) never hit
+        if not keywords:
+            return found
+        db, scratch = self._firsts_database(frozenset(keywords))
+        lengths, wanted = self._lengths, len(keywords)
+
+        def on_keyword(k: int, _from: int, end: int, _flags: int, _ctx) -> bool:
+            found[k] = end - lengths[k]  # matches arrive in order of their end: this is k's earliest
+            return len(found) == wanted  # all found: stop the pass
+
+        try:
+            db.scan(data, match_event_handler=on_keyword, scratch=scratch)
+        except hyperscan.ScanTerminated:
+            pass
+        return found
+
+    def _firsts_database(self, keywords: frozenset[int]) -> tuple[hyperscan.Database, hyperscan.Scratch]:
+        """A single-match literal database of these keywords, compiled on first need (about a millisecond
+        for a few dozen) and kept: the rules that can match a log file are much the same from file to file."""
+        entry = self._firsts.get(keywords)
+        if entry is None:
+            if len(self._firsts) >= _FIRSTS_KEPT:
+                self._firsts.clear()
+            words = self._keyword_bytes
+            db = _compile_keywords([(words[k], k, hyperscan.HS_FLAG_SINGLEMATCH) for k in sorted(keywords)])
+            entry = self._firsts[keywords] = (db, hyperscan.Scratch(db))
+        return entry
 
     def _large_blob_rules(self) -> _LargeBlobRules:
         """Built on the first large blob: measuring every pattern's width costs start-up time that the
@@ -284,13 +312,10 @@ class HyperscanMatcher(PortableMatcher):
                                        lambda: _compile_rules([rules[i] for i in ids], ids))
 
             located_db, far_db, wide_db = database("located", located), database("far", far), database("wide", wide)
-            firsts = [(kw, k, hyperscan.HS_FLAG_SINGLEMATCH) for kw, k in self._keywords]
-            firsts_db = load_or_compile(self._cache / f"firsts-{version}-{self._words}.db",
-                                        lambda: _compile_keywords(firsts)) if firsts else None
             self._large = _LargeBlobRules(
                 max((cast(int, widths[i]) for i in located), default=0) + 1, located_db, _scratch(located_db),
                 max((cast(int, widths[i]) for i in far), default=0) + 1, far_db, _scratch(far_db),
-                wide_db, _scratch(wide_db), firsts_db, _scratch(firsts_db))
+                wide_db, _scratch(wide_db))
         return self._large
 
     def _keyword_regions(self, ranges: dict[int, list[tuple[int, int]]], size: int) -> list[tuple[int, int]]:
