@@ -111,10 +111,12 @@ def run(batches: Iterable, jobs: int, spec: EngineSpec,
                                  initializer=init_worker, initargs=(os.getpid(),))
              for _ in range(jobs if routed else 1)]
     try:
-        futures = [pools[worker].submit(scan_batch_list, items, spec, reading)
+        # Outcomes come back without their work items (the parent keeps those): pickling 35,000 blob
+        # names twice cost the parent's pool threads a tenth of a second on a long history.
+        futures = [(items, pools[worker].submit(scan_batch_outcomes, items, spec, reading))
                    for worker, items in (pairs if routed else ((0, batch) for batch in pairs))]
-        for fut in futures:
-            yield from fut.result()
+        for items, fut in futures:
+            yield from zip(items, fut.result(), strict=True)
     finally:
         for pool in pools:
             pool.shutdown(cancel_futures=True)
@@ -147,5 +149,6 @@ def scan_batch(items: list, spec: EngineSpec, reading: Reading) -> Iterator[tupl
         yield work, BlobOutcome(len(data), version.matches)
 
 
-def scan_batch_list(items: list, spec: EngineSpec, reading: Reading) -> list:
-    return list(scan_batch(items, spec, reading))
+def scan_batch_outcomes(items: list, spec: EngineSpec, reading: Reading) -> list[FileOutcome | BlobOutcome | Skip]:
+    """The outcome of each item, in order (what a worker process sends back)."""
+    return [outcome for _, outcome in scan_batch(items, spec, reading)]
