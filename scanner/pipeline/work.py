@@ -17,7 +17,7 @@ class FileWork:
     shard: int = 0
     shards: int = 1
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type, tuple]:
         return FileWork, (self.path, self.shard, self.shards)  # pickled as a call: see BlobWork
 
 
@@ -30,7 +30,7 @@ class BlobWork:
     path: str
     base: str = ""
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type, tuple]:
         # Pickled as a constructor call: a slotted dataclass's default pickling cost the parent and the
         # workers 1 ms per batch of 128 each way, a quarter of a second on a long history.
         return BlobWork, (self.oid, self.path, self.base)
@@ -57,7 +57,7 @@ class BlobOutcome:
     size: int
     matches: list[Match]
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type, tuple]:
         return BlobOutcome, (self.size, self.matches)  # pickled as a call: see BlobWork
 
 
