@@ -92,7 +92,7 @@ def test_databases_cached_on_disk_by_rules_hash(tmp_path):
     assert all(load_rules().version in p.name for p in cached)
     # Those of large blobs are compiled, and cached, when the first large blob is scanned.
     HyperscanMatcher(rules, cache=tmp_path)._large_blob_rules()
-    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.db")) == ["far", "keywords", "located", "named", "rules", "wide"]
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.db")) == ["keywords", "located", "named", "rules", "whole"]
     stamps = [p.stat().st_mtime_ns for p in cached]
     HyperscanMatcher(rules, cache=tmp_path)
     assert [p.stat().st_mtime_ns for p in cached] == stamps  # loaded, not recompiled
@@ -178,6 +178,39 @@ def test_large_keyword_dense_blob_located_by_block_finds_the_same(engines):
     assert sum(1 for f in a if f[3] == GITHUB_TOKEN) == 6
     assert sum(1 for f in a if f[0] == "mailgun-signing-key") == 6
     assert next(r for r in fast.matcher.rules if r.id == "mailgun-signing-key").prefilter == "loose"
+
+
+def test_long_matches_in_a_large_blob_are_located_by_their_ends_and_found_the_same(engines):
+    # JWTs and PEM blocks (rules of long bounded matches) in a log larger than the blocks: at the blob's
+    # ends, across block edges, back to back (a match overlapping the next one's window), and many
+    # JWT-like decoys: locating them by the ends the whole-blob pass reports must lose nothing.
+    import base64
+    import json as json_
+
+    from scanner.engine.hyperscan_matcher import BLOCK
+
+    def b64(obj: dict) -> str:
+        return base64.urlsafe_b64encode(json_.dumps(obj).encode()).rstrip(b"=").decode()
+
+    def jwt(n: int) -> bytes:
+        body = b64({"sub": f"svc-{n}", "iss": "https://auth.acme.test", "exp": 4102444800, "scope": "orders:write"})
+        return f'{b64({"alg": "HS256", "typ": "JWT"})}.{body}.{"Qx9" * 14}{n:04d}'.encode()
+
+    pem_body = "\n".join(base64.b64encode(bytes((k * 7 + j * 13) % 256 for j in range(48))).decode() for k in range(10))
+    pem = f"-----BEGIN RSA PRIVATE KEY-----\n{pem_body}\n-----END RSA PRIVATE KEY-----".encode()
+    filler = b'{"level":"info","msg":"token refreshed","trace":"eyJub3QiOiJhIHRva2VuIn0","key":"cache:17"}\n'
+    data = bytearray(filler * (3 * BLOCK // len(filler) + 10))
+    pieces = {0: b"Authorization: Bearer " + jwt(1), BLOCK - 40: b"bearer=" + jwt(2),
+              BLOCK + 4000: b'"auth":"' + jwt(3) + b'" next=' + jwt(4),
+              2 * BLOCK - 700: b"key_pem=" + pem, len(data) - 300: b"id_token=" + jwt(5)}
+    for at, piece in pieces.items():
+        data[at:at + len(piece)] = piece
+    portable, fast = engines
+    assert len(data) > 2 * BLOCK
+    a, b = _found(portable, data.decode(), "app.log"), _found(fast, data.decode(), "app.log")
+    assert a == b
+    assert sum(1 for f in a if f[0] == "jwt-token") == 5
+    assert any(f[0] == "private-key-pem" for f in a)
 
 
 def test_prefilter_field_values(tmp_path):

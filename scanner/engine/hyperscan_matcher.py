@@ -19,8 +19,9 @@ A large blob (a log file) is asked the first question block by block, then sub-b
 sub-block where a block fired, each with a margin wider than the rule's longest match: a match
 can only start where its rule fired, so the rule's regex runs there only, keyword hits are taken
 only near there, and each keyword's first hit (the order rules run in) comes from a single-match
-keyword database. Rules of long but bounded matches (a JWT, a PEM block) are located by whole
-blocks, and only rules of unbounded width keep the whole-blob treatment.
+database of the keywords of the rules that can match. Rules of long but bounded matches (a JWT, a
+PEM block) are located by the ends their prefilter patterns report, in one pass over the whole blob
+beside the rules of unbounded width, which are only asked whether they can match at all.
 
 Why not the rule patterns themselves with SOM_LEFTMOST, as Nosey Parker and Kingfisher do:
 measured on the built-in rules, Hyperscan rejects 188 of the ~700 with SOM ("Pattern is too large",
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -68,11 +69,11 @@ class _LargeBlobRules:
     margin: int  # the longest match of the located rules (shorter than _MARGIN), plus a byte of context
     located_db: object  # those rules: located block, then sub-block
     located_scratch: object
-    far_margin: int  # the same for the far rules (longer, but bounded by _FAR_WIDTH): located block by block
-    far_db: object  # None: there are none
-    far_scratch: object
-    wide_db: object  # the rules of unbounded width, asked about the whole blob (None: there are none)
-    wide_scratch: object
+    # The rules of longer matches, asked about the whole blob in one pass (None: there are none): those of
+    # unbounded width whether they can match at all, the far ones (bounded by _FAR_WIDTH) at every end.
+    whole_db: object
+    whole_scratch: object
+    far_widths: dict[int, int]  # far rule -> its longest match
 
 
 # Rules of bounded width up to this are located block by block (their margin is their width, each side).
@@ -224,13 +225,13 @@ class HyperscanMatcher(PortableMatcher):
         block is scanned with a margin at least as wide as the longest match either side, so a match
         that starts in the block is seen whole, with the characters around it. Rules of short matches
         are narrowed further, to the sub-blocks of a block that fired; rules of long bounded matches
-        (a JWT, a PEM block) keep whole blocks; rules of unbounded width are only asked whether they
-        can match anywhere. tests/test_backends.py::test_large_keyword_dense_blob_located_by_block_finds_the_same
-        guards that both backends find the same there.
+        (a JWT, a PEM block) are located by their match ends in one pass over the blob (_far_reaching);
+        rules of unbounded width are only asked whether they can match anywhere.
+        tests/test_backends.py::test_large_keyword_dense_blob_located_by_block_finds_the_same guards that
+        both backends find the same there.
         """
         lb = self._large_blob_rules()
-        possible = self._possible(data, lb.wide_db, lb.wide_scratch) if lb.wide_db is not None else set()
-        ranges: dict[int, list[tuple[int, int]]] = {}
+        possible, ranges = self._far_reaching(data, lb)
         size = len(data)
 
         def fired(db, scratch, lo: int, hi: int, margin: int) -> set[int]:
@@ -245,10 +246,6 @@ class HyperscanMatcher(PortableMatcher):
 
         for lo in range(0, size, BLOCK):
             hi = min(size, lo + BLOCK)
-            if lb.far_db is not None:
-                for i in fired(lb.far_db, lb.far_scratch, lo, hi, lb.far_margin):
-                    possible.add(i)
-                    add(i, lo, hi)
             in_block = fired(lb.located_db, lb.located_scratch, lo, hi, lb.margin)
             if not in_block:
                 continue
@@ -259,6 +256,38 @@ class HyperscanMatcher(PortableMatcher):
                 for i in fired(lb.located_db, lb.located_scratch, sub, sub_hi, margin) & in_block:
                     add(i, sub, sub_hi)
         return possible, ranges  # each rule's spans ascend: blocks and sub-blocks are walked in order
+
+    def _far_reaching(self, data: bytes, lb: _LargeBlobRules) -> tuple[set[int], dict[int, list[tuple[int, int]]]]:
+        """The rules of long matches that can match the blob, and where the far ones' matches can start: a
+        match of width at most w that ends at t starts in [t - w, t], and its rule's prefilter pattern
+        reports that end. The spans are merged where they overlap, so a search through them is the search
+        through the whole blob (a match that overlaps the next span's start is seen from its own span).
+        Ends are few (3,800 JWT-like ones in 200 MiB of logs): one pass over the blob, where a block-by-block
+        pass with a margin as wide as a PEM bundle read each byte 1.4 times."""
+        possible: set[int] = set()
+        ends: dict[int, list[int]] = {}
+        if lb.whole_db is None:
+            return possible, {}
+        far_widths = lb.far_widths
+
+        def on_match(i: int, _from: int, end: int, _flags: int, _ctx) -> None:
+            if i in far_widths:
+                ends.setdefault(i, []).append(end)
+            else:
+                possible.add(i)
+
+        lb.whole_db.scan(data, match_event_handler=on_match, scratch=lb.whole_scratch)  # type: ignore[attr-defined]
+        ranges: dict[int, list[tuple[int, int]]] = {}
+        for i, rule_ends in ends.items():
+            possible.add(i)
+            width, spans = far_widths[i], ranges.setdefault(i, [])
+            for end in rule_ends:  # ascending: matches arrive in order of their end
+                lo = max(0, end - width)
+                if spans and lo <= spans[-1][1]:
+                    spans[-1] = (spans[-1][0], end + 1)
+                else:
+                    spans.append((lo, end + 1))
+        return possible, ranges
 
     def _first_hits(self, data: bytes, keywords: set[int]) -> dict[int, int]:
         """Keyword id -> its first hit in data, for these keywords (those of the rules that can match: the
@@ -305,17 +334,16 @@ class HyperscanMatcher(PortableMatcher):
             wide = [i for i, w in enumerate(widths) if w is None or w > _FAR_WIDTH]
             version = f"{self._version}-{_MARGIN}-{_FAR_WIDTH}-p{_PREFILTER_FORMAT}-hs{_HS_VERSION}"
 
-            def database(kind: str, ids: list[int]):
-                if not ids:
-                    return None
-                return load_or_compile(self._cache / f"{kind}-{version}.db",
-                                       lambda: _compile_rules([rules[i] for i in ids], ids))
-
-            located_db, far_db, wide_db = database("located", located), database("far", far), database("wide", wide)
+            located_db = load_or_compile(self._cache / f"located-{version}.db",
+                                         lambda: _compile_rules([rules[i] for i in located], located)) if located else None
+            # The far rules report every match end (see _far_reaching); the wide ones only whether they match.
+            whole = far + wide
+            whole_db = load_or_compile(self._cache / f"whole-{version}.db",
+                                       lambda: _compile_rules([rules[i] for i in whole], whole, every_match=set(far))
+                                       ) if whole else None
             self._large = _LargeBlobRules(
                 max((cast(int, widths[i]) for i in located), default=0) + 1, located_db, _scratch(located_db),
-                max((cast(int, widths[i]) for i in far), default=0) + 1, far_db, _scratch(far_db),
-                wide_db, _scratch(wide_db))
+                whole_db, _scratch(whole_db), {i: cast(int, widths[i]) for i in far})
         return self._large
 
     def _keyword_regions(self, ranges: dict[int, list[tuple[int, int]]], size: int) -> list[tuple[int, int]]:
@@ -397,16 +425,18 @@ def _context_patterns() -> list[tuple[bytes, int]]:
 
 
 def _compile_rules(rules: list[Rule], ids: list[int] | None = None, extra: Sequence[tuple[bytes, int]] = (),
-                   extra_from: int | None = None):
+                   extra_from: int | None = None, every_match: Container[int] = ()):
     """The rules' prefilter patterns (ids: theirs, else their index), then the extra patterns (numbered
-    on from extra_from, else from len(rules))."""
+    on from extra_from, else from len(rules)). A rule is reported at its first match only, unless its id
+    is in every_match."""
     db = hyperscan.Database(mode=_MODE)
     ids = ids or list(range(len(rules)))
     first_extra = len(rules) if extra_from is None else extra_from
     try:
         db.compile(expressions=[prefilter_pattern(r.pattern, r.prefilter == "loose") for r in rules] + [e for e, _ in extra],
                    ids=ids + list(range(first_extra, first_extra + len(extra))),
-                   flags=[_RULE_FLAGS] * len(rules) + [f for _, f in extra])
+                   flags=[_RULE_FLAGS & ~hyperscan.HS_FLAG_SINGLEMATCH if i in every_match else _RULE_FLAGS for i in ids]
+                   + [f for _, f in extra])
     except hyperscan.error as exc:
         raise _unportable(rules, exc) from None
     return db
