@@ -277,3 +277,17 @@ def test_mixed_run_needs_a_digit_and_both_cases(run):
     raw = run.encode()
     expected = any(c.isdigit() for c in run) and any(c.isupper() for c in run) and any(c.islower() for c in run)
     assert _mixed(b"  " + raw + b"  ", 2, 2 + len(raw)) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(['"', "\\", "a", "\n", ":", "\\\"", '\\":', "é"]), max_size=40))
+def test_the_unrolled_json_string_pattern_reads_strings_as_the_plain_loop_does(parts):
+    # The plain loop, one alternation per character, is the reference the unrolled pattern must equal.
+    import re
+
+    from scanner.engine.decoders import _JSON_STRING
+
+    plain = re.compile(rb'"(?:[^"\\\n]|\\.)*+("?)')
+    text = "".join(parts).encode()
+    assert ([(m.span(), m.group(1)) for m in _JSON_STRING.finditer(text)]
+            == [(m.span(), m.group(1)) for m in plain.finditer(text)])
