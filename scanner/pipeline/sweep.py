@@ -1,6 +1,6 @@
 """`sprawl sweep`: scan many repositories into the datastore, incrementally and resumably.
 
-Workers take one unit each (a repository, or a slice of a large one's new blobs: --slice-blobs) and run
+Workers take one unit each (a repository, or a slice of a large one's new blobs: --slice-bytes, --slice-blobs) and run
 it (scanner.pipeline.sweep_unit: history walk, scan of blobs not seen under this rules version, branch
 heads) on an executor (scanner.pipeline.executors: the local process pool, or Ray tasks that also fetch
 the mirror on their node); the driver here is the only writer and commits each unit in one transaction.
@@ -409,9 +409,8 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         """Record one outcome as it lands: a whole repository, a slice of one, or a request for slices."""
         unit = by_path[out.path]
         if out.slices:
-            sliced[out.path] = _Sliced(out, out.slices)
-            slices.extend(UnitTask(unit.path, None, unit.name, unit.fetch, out.revs, (k, out.slices))
-                          for k in range(out.slices))
+            sliced[out.path] = _Sliced(out, len(out.slices))
+            slices.extend(UnitTask(unit.path, None, unit.name, unit.fetch, out.revs, part) for part in out.slices)
             return
         fetched = out.mirror or unit.mirror
         if out.mirror is not None and out.mirror.status == "failed" and out.slice is None:
@@ -452,6 +451,9 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
                 if not whole.left and not whole.error:
                     cover.new_blobs, cover.bytes = whole.blobs, whole.bytes
                     _complete(store, scan_id, rid, whole.first.refs_hash, sorted(whole.heads), touched, unit, cover)
+        if log:  # after its transaction: a slice logged is a slice kept
+            log(f"slice {len(whole.first.slices) - whole.left} of {len(whole.first.slices)} of {out.name}: "
+                + (f"failed: {out.error}" if out.error else f"{len(out.scanned_blobs)} new blobs, {out.bytes} bytes"))
         if whole.left:
             return
         if whole.error:
@@ -459,7 +461,7 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
             account(cover, unit)
         else:
             swept(whole.first, unit, cover, whole.first.commits, whole.blobs, whole.bytes, whole.credentials,
-                  f" in {whole.first.slices} slices")
+                  f" in {len(whole.first.slices)} slices")
 
     def swept(out: RepoOutcome, unit: _Unit, cover: CoverageRow, commits: int, blobs: int, size: int,
               credentials: int, how: str = "") -> None:
