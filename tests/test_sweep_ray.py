@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -133,3 +134,77 @@ def test_ray_sweep_killed_midway_then_rerun_equals_an_uninterrupted_one(tmp_path
     assert rerun.returncode == 1, rerun.stderr.decode()
     assert "resumed an interrupted sweep" in rerun.stderr.decode()
     assert state(killed) == state(whole)
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return [a.decode(errors="replace") for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def _worker_cloning(url: str) -> int:
+    """The Ray worker process whose task runs `git clone --mirror ... URL` (the git process's parent)."""
+    for entry in Path("/proc").iterdir():
+        args = _cmdline(int(entry.name)) if entry.name.isdigit() else []
+        if "clone" in args and url in args:
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            assert _cmdline(parent)[0].startswith("ray::"), _cmdline(parent)
+            return parent
+    raise AssertionError(f"no git clone of {url} running")
+
+
+def test_a_ray_worker_killed_mid_unit_is_retried_and_the_sweep_ends_as_an_unkilled_one(tmp_path: Path,
+                                                                                        ray_address: str) -> None:
+    """The fake git server holds the first fetch of acme/app; the test SIGKILLs the Ray worker running that unit
+    (and the git it started), then lets the held request go. Ray runs the unit again on another worker: the
+    sweep records what an unkilled sweep records, and says the unit was retried."""
+    local_root = build_org(tmp_path / "local", 3)
+    served = tmp_path / "served"
+    for name in ("app", "site"):
+        secret = github_token(f"{name}-{random_token('', 12)}")
+        make_repo(served / "acme" / f"{name}.git", [{"README.md": f"# {name}\n"}, {"deploy.py": f'T = "{secret}"\n'}],
+                  bare=True)
+    with FakeHost(served) as fake:
+        repos = tmp_path / "repos.txt"
+        repos.write_text(f"{fake.git_base}/acme/app.git\n{fake.git_base}/acme/site.git\n")
+        common = [str(local_root), "--repos", str(repos), "--allow-internal-endpoints", "-f", "json"]
+        local = run_sprawl("sweep", *common, "--db", str(tmp_path / "local.db"), "--mirrors", str(tmp_path / "m1"),
+                           "-j", "2", env=KEY_ENV)
+        fake.hold_git_once.add("acme/app")
+        proc = subprocess.Popen([sys.executable, "-m", "scanner.cli", "sweep", *common, "--db", str(tmp_path / "ray.db"),
+                                 "--mirrors", str(tmp_path / "m2"), "--executor", "ray", "--ray-address", ray_address],
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, **KEY_ENV, **RAY_ENV})
+        try:
+            assert fake.held.wait(60), "the Ray task never asked for acme/app"
+            worker = _worker_cloning(f"{fake.git_base}/acme/app.git")
+            tree, doomed = _children(), [worker]
+            for pid in doomed:
+                doomed.extend(tree.get(pid, []))
+            for pid in doomed:
+                os.kill(pid, signal.SIGKILL)
+            fake.release.set()
+            out, err = proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+    assert local.returncode == 1, local.stderr.decode()
+    assert proc.returncode == 1, err.decode()
+    assert findings_and_locations(tmp_path / "ray.db") == findings_and_locations(tmp_path / "local.db")
+    cover = {r["repo"]: (r["status"], r["mirror"]) for r in json.loads(out)["coverage"]}
+    assert cover == {r["repo"]: (r["status"], r["mirror"]) for r in json.loads(local.stdout)["coverage"]}
+    assert cover["acme/app"] == ("scanned", "created")
+    assert json.loads(out)["retried"] == [{"unit": "acme/app", "attempts": 2}]
+    assert "retried acme/app: a worker running it was lost; attempt 2 is the one recorded" in err.decode()

@@ -186,6 +186,7 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
         summary = run_sweep(targets.paths, db_path, key, options, progress=bars, log=log, hosted=hosted,
                             mirrors=mirrors, executor=runner)
     finally:
+        runner.close()
         if bars:
             bars.finish()
     code = EXIT_FINDINGS if summary.new_findings else EXIT_INCOMPLETE if summary.incomplete else EXIT_CLEAN

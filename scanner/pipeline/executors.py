@@ -12,12 +12,15 @@ driver's node. `ray` is imported here only, inside RayExecutor (tests/test_sweep
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from scanner.errors import SprawlError
@@ -59,6 +62,9 @@ class Executor(Protocol):
 
     def results(self, tasks: list[UnitTask], context: WorkerContext) -> Iterator[RepoOutcome]: ...
 
+    def close(self) -> None:
+        """Let go of what the executor started (a Ray connection); called once the sweep is done."""
+
 
 @dataclass
 class LocalExecutor:
@@ -66,6 +72,9 @@ class LocalExecutor:
 
     jobs: int = 0
     fetches_on_workers: bool = False
+
+    def close(self) -> None:
+        pass
 
     def results(self, tasks: list[UnitTask], context: WorkerContext) -> Iterator[RepoOutcome]:
         if not tasks:
@@ -107,10 +116,17 @@ class LocalExecutor:
 
 
 class StoreReader:
-    """The datastore, read-only, for Ray workers: an actor on the driver's node (where the file is)."""
+    """The datastore, read-only, for Ray workers: an actor on the driver's node (where the file is). It also
+    counts each unit's attempts, so that a unit Ray ran again after losing its worker says so."""
 
     def __init__(self, db_path: str) -> None:
         self.store = Store(db_path, create=False)
+        self.attempts: dict[tuple[str, str], int] = {}
+
+    def attempt(self, path: str, part: str) -> int:
+        """This unit's attempt number, from 1."""
+        self.attempts[(path, part)] = self.attempts.get((path, part), 0) + 1
+        return self.attempts[(path, part)]
 
     def refs_hash(self, path: str) -> str | None:
         return self.store.refs_hash(path)
@@ -151,9 +167,15 @@ class ActorIndex:
 
 
 def _ray_unit(task: UnitTask, context: WorkerContext, actor: Any) -> RepoOutcome:
-    """A Ray task: one unit, in a Ray worker process (which keeps its compiled engine between tasks)."""
+    """A Ray task: one unit, in a Ray worker process (which keeps its compiled engine between tasks). Ray runs
+    it again when its worker dies (tests/test_sweep_ray.py::test_a_ray_worker_killed_mid_unit_is_retried)."""
+    import ray
+
+    attempt = ray.get(actor.attempt.remote(task.path, task.slice.first if task.slice else ""))
     install_worker(SweepWorker(context.db_path, context.key, context.options, ActorIndex(actor)))
-    return run_unit(task)
+    out = run_unit(task)
+    out.attempts = attempt
+    return out
 
 
 @dataclass
@@ -165,6 +187,7 @@ class RayExecutor:
     jobs: int = 0
     max_retries: int = 3
     fetches_on_workers: bool = True
+    _connection: ExitStack | None = field(default=None, init=False, repr=False)
 
     def results(self, tasks: list[UnitTask], context: WorkerContext) -> Iterator[RepoOutcome]:
         if not tasks:
@@ -198,9 +221,19 @@ class RayExecutor:
                 ray.cancel(ref, force=True)
             ray.kill(reader)
 
+    def close(self) -> None:
+        """Disconnect from Ray (a local Ray this process started stops), if this executor connected."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
     def _connect(self, ray: Any) -> None:
+        """Join the cluster, or start a local Ray. Until close(), what Ray's driver threads print on stdout (a lost
+        worker's error, from the raylet) goes to stderr: stdout is the sweep's JSON document."""
         if ray.is_initialized():
             return
+        stack = ExitStack()
+        stack.enter_context(contextlib.redirect_stdout(sys.stderr))
         try:
             if self.address:
                 ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
@@ -209,8 +242,11 @@ class RayExecutor:
                 ray.init(num_cpus=self.jobs or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.WARNING)
         except (ConnectionError, RuntimeError, ValueError) as exc:
+            stack.close()
             raise ExecutorError(f"cannot start Ray{f' at {self.address}' if self.address else ''}: "
                                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        stack.callback(ray.shutdown)
+        self._connection = stack
 
     @staticmethod
     def _outcome(ray: Any, ref: Any, task: UnitTask) -> RepoOutcome:

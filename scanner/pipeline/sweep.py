@@ -81,6 +81,7 @@ class SweepSummary:
     listed: int = 0  # listed by a host but left out by a filter (archived, fork, --include/--exclude)
     coverage: list[CoverageRow] = field(default_factory=list)  # one per repository, as the datastore keeps it
     held: list[Observed] = field(default_factory=list, repr=False)  # issue 19: with SweepOptions.hold_secrets only
+    retried: list[tuple[str, int]] = field(default_factory=list)  # (unit, attempts): run again after a worker died
 
     @property
     def incomplete(self) -> bool:
@@ -93,7 +94,8 @@ class SweepSummary:
                 f"{self.blobs} blobs scanned, {self.new_findings} new findings, "
                 f"{self.resolved_findings} resolved at head, {self.elapsed:.1f}s"
                 + (" (resumed an interrupted sweep)" if self.resumed else ""),
-                *(f"failed {error}" for error in self.errors)]
+                *(f"failed {error}" for error in self.errors),
+                *(f"retried {unit}: {n} attempts (a worker running it was lost)" for unit, n in self.retried)]
 
     def to_dict(self) -> dict[str, Any]:
         """The `sprawl sweep -f json` document (tests/test_sweep_hosts.py)."""
@@ -101,6 +103,7 @@ class SweepSummary:
                 "failed": self.failed, "listed": self.listed, "blobs": self.blobs, "bytes": self.bytes,
                 "new_findings": self.new_findings, "resolved_findings": self.resolved_findings,
                 "elapsed": round(self.elapsed, 3), "resumed": self.resumed, "errors": list(self.errors),
+                "retried": [{"unit": unit, "attempts": n} for unit, n in self.retried],
                 "coverage": [{k: v for k, v in asdict(row).items() if k != "repository_id"}
                              for row in self.coverage]}
 
@@ -408,6 +411,12 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
     def settle(out: RepoOutcome) -> None:
         """Record one outcome as it lands: a whole repository, a slice of one, or a request for slices."""
         unit = by_path[out.path]
+        if out.attempts > 1:
+            name = (out.name or unit.name or out.path) + (f" (slice from {out.slice.first[:12] or 'the first'})"
+                                                           if out.slice else "")
+            summary.retried.append((name, out.attempts))
+            if log:
+                log(f"retried {name}: a worker running it was lost; attempt {out.attempts} is the one recorded")
         if out.slices:
             sliced[out.path] = _Sliced(out, len(out.slices))
             slices.extend(UnitTask(unit.path, None, unit.name, unit.fetch, out.revs, part) for part in out.slices)

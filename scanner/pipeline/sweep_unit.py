@@ -116,6 +116,7 @@ class RepoOutcome:
     slices: list[BlobRange] = field(default_factory=list)  # too much new: sweep it again as these (nothing scanned)
     revs: tuple[str, ...] | None = None  # what the walk covered, for the slices
     slice: BlobRange | None = None  # the slice this outcome is of
+    attempts: int = 1  # > 1: the executor ran it again after losing its worker (Ray)
 
 
 @dataclass
