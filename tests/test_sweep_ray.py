@@ -208,3 +208,75 @@ def test_a_ray_worker_killed_mid_unit_is_retried_and_the_sweep_ends_as_an_unkill
     assert cover["acme/app"] == ("scanned", "created")
     assert json.loads(out)["retried"] == [{"unit": "acme/app", "attempts": 2}]
     assert "retried acme/app: a worker running it was lost; attempt 2 is the one recorded" in err.decode()
+
+
+# The library's sweep on Ray with --validate, in its own process (this one never holds Ray's threads), with an
+# executor that looks at every outcome a Ray task returned before the driver records it.
+_VALIDATE_ON_RAY = """
+import json, os, pickle, sys
+from scanner.pipeline.executors import RayExecutor
+from scanner.pipeline.sweep import SweepOptions, discover, sweep
+from scanner.store.keys import load_key
+from scanner.validate.api import ValidationOptions
+
+org, db, endpoint, address = sys.argv[1:5]
+secret = os.environ.pop("HELD_SECRET").encode()
+seen = {"outcomes": 0, "with_answers": 0, "holding_the_secret": 0}
+
+class Looking:
+    fetches_on_workers = True
+
+    def __init__(self):
+        self.ray = RayExecutor(address)
+
+    def results(self, tasks, context):
+        for out in self.ray.results(tasks, context):
+            seen["outcomes"] += 1
+            seen["with_answers"] += bool(out.answers)
+            seen["holding_the_secret"] += secret in pickle.dumps(out)
+            yield out
+
+    def close(self):
+        self.ray.close()
+
+runner = Looking()
+options = SweepOptions(jobs=2, validation=ValidationOptions(endpoints=(f"aws={endpoint}",), allow_internal=True))
+try:
+    summary = sweep(discover(None, [org]), db, load_key(None), options, executor=runner)
+finally:
+    runner.close()
+seen["validated"] = sorted(str(v.status) for v in summary.validated)
+print(json.dumps(seen))
+"""
+
+
+def _validations(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return sorted(conn.execute("SELECT f.credential_key, f.rule_id, v.provider, v.status, v.privilege FROM "
+                                   "validations v JOIN findings f ON f.id = v.finding_id").fetchall())
+
+
+def test_ray_sweep_validates_on_the_workers_and_returns_no_secret(tmp_path: Path, ray_address: str) -> None:
+    from tests.providerserver import serving
+    from tests.test_validate_aws import aws_server, new_key
+    from tests.test_validate_sweep import _e1
+
+    key_id, secret = new_key()
+    org, _inventory = _e1(tmp_path, key_id, secret)
+    with serving(aws_server(key_id, secret)) as server:
+        local = run_sprawl("sweep", str(org), "--db", str(tmp_path / "local.db"), "--validate", "--endpoint",
+                           f"aws={server.url}", "--allow-internal-endpoints", "-j", "2", env=KEY_ENV)
+        assert local.returncode == 1, local.stderr.decode()
+        on_ray = subprocess.run([sys.executable, "-c", _VALIDATE_ON_RAY, str(org), str(tmp_path / "ray.db"), server.url,
+                                 ray_address], cwd=REPO, capture_output=True, timeout=300,
+                                env={**os.environ, **KEY_ENV, **RAY_ENV, "HELD_SECRET": secret})
+        assert on_ray.returncode == 0, on_ray.stderr.decode()[-3000:]
+        assert all(f"Credential={key_id}/" in (q.header("Authorization") or "") for q in server.requests)
+    seen = json.loads(on_ray.stdout.decode().strip().splitlines()[-1])
+    assert seen["outcomes"] == 3 and seen["with_answers"] == 3 and seen["holding_the_secret"] == 0
+    assert "active" in seen["validated"]
+    expected = _validations(tmp_path / "local.db")
+    assert ("aws", "active") in {(row[2], row[3]) for row in expected}
+    assert _validations(tmp_path / "ray.db") == expected
+    with sqlite3.connect(tmp_path / "ray.db") as conn:
+        assert secret not in "\n".join(conn.iterdump())

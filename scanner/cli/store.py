@@ -170,7 +170,7 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
         if validate else None  # a bad --endpoint stops the sweep before it starts
     options = SweepOptions(jobs=jobs, rules_paths=list(rules_paths) or None, max_size=max_size,
                            excludes=tuple(exclude_path), store_secrets=store_secrets, min_confidence=min_confidence,
-                           hold_secrets=validate, slice_blobs=slice_blobs,
+                           validation=checking, slice_blobs=slice_blobs,
                            slice_bytes=slice_bytes)
     echo = lambda line: click.echo(f"sprawl: {line}", err=True)  # noqa: E731
     # A terminal gets a bar per phase (listing, fetching, scanning); a pipe or log one line per repository;
@@ -195,10 +195,7 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
     for line in summary.lines():
         echo(line)
     if checking is not None:
-        from scanner.api import validate_swept
-
-        answers = validate_swept(db_path, summary.held, checking, key_file)
-        summary.held.clear()
+        answers = summary.validated
         counts = {s: sum(str(a.status) == s for a in answers) for s in ("active", "revoked", "indeterminate")}
         echo(f"{len(answers)} credential(s) validated: {counts['active']} active, {counts['revoked']} revoked, "
              f"{counts['indeterminate']} could not tell")

@@ -21,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from multiprocessing.managers import BaseManager
 from typing import Any, Protocol
 
 from scanner.errors import SprawlError
@@ -33,7 +34,8 @@ from scanner.pipeline.sweep_unit import (
     run_unit,
     worker_init,
 )
-from scanner.pipeline.workers import pool_context
+from scanner.pipeline.sweep_validate import ActorGate, Gate, ValidationGate
+from scanner.pipeline.workers import die_with_parent, pool_context
 from scanner.store.db import Store
 
 # Units handed out at once per worker: enough to keep every worker busy, few enough that a kill loses
@@ -66,27 +68,55 @@ class Executor(Protocol):
         """Let go of what the executor started (a Ray connection); called once the sweep is done."""
 
 
+class _GateManager(BaseManager):
+    """A process serving the ValidationGate that a local pool's workers share (sweep --validate)."""
+
+
+_GateManager.register("ValidationGate", ValidationGate)
+
+
 @dataclass
 class LocalExecutor:
     """Worker processes on this machine (jobs 0: every core); one job runs in the driver itself."""
 
     jobs: int = 0
     fetches_on_workers: bool = False
+    _gate: Gate | None = field(default=None, init=False, repr=False)
+    _manager: _GateManager | None = field(default=None, init=False, repr=False)
 
     def close(self) -> None:
-        pass
+        if self._manager is not None:
+            self._manager.shutdown()
+            self._manager = None
+        self._gate = None
+
+    def _gate_for(self, options: SweepOptions, shared: bool) -> Gate | None:
+        """The sweep's one gate (created on first use, kept until close()); served by a manager process when
+        worker processes share it."""
+        if options.validation is None:
+            return None
+        if self._gate is None or (shared and self._manager is None):
+            rps, budget = options.validation.rps, options.validation.budget
+            if shared:
+                self._manager = _GateManager(ctx=pool_context())
+                self._manager.start(die_with_parent, (os.getpid(),))
+                self._gate = self._manager.ValidationGate(rps, budget)  # type: ignore[attr-defined]
+            else:
+                self._gate = ValidationGate(rps, budget)
+        return self._gate
 
     def results(self, tasks: list[UnitTask], context: WorkerContext) -> Iterator[RepoOutcome]:
         if not tasks:
             return
         jobs = self.jobs or os.cpu_count() or 1
         if jobs == 1 or len(tasks) == 1:
-            worker_init(context.db_path, context.key, context.options)
+            worker_init(context.db_path, context.key, context.options, gate=self._gate_for(context.options, False))
             for task in tasks:
                 yield run_unit(task)
             return
+        gate = self._gate_for(context.options, True)
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context(), initializer=worker_init,
-                                   initargs=(context.db_path, context.key, context.options, os.getpid()))
+                                   initargs=(context.db_path, context.key, context.options, os.getpid(), gate))
         try:
             pending = iter(tasks)
             running: dict = {}
@@ -166,13 +196,14 @@ class ActorIndex:
         return ray.get(ref)
 
 
-def _ray_unit(task: UnitTask, context: WorkerContext, actor: Any) -> RepoOutcome:
+def _ray_unit(task: UnitTask, context: WorkerContext, actor: Any, gate: Any) -> RepoOutcome:
     """A Ray task: one unit, in a Ray worker process (which keeps its compiled engine between tasks). Ray runs
     it again when its worker dies (tests/test_sweep_ray.py::test_a_ray_worker_killed_mid_unit_is_retried)."""
     import ray
 
     attempt = ray.get(actor.attempt.remote(task.path, task.slice.first if task.slice else ""))
-    install_worker(SweepWorker(context.db_path, context.key, context.options, ActorIndex(actor)))
+    install_worker(SweepWorker(context.db_path, context.key, context.options, ActorIndex(actor),
+                               ActorGate(gate) if gate is not None else None))
     out = run_unit(task)
     out.attempts = attempt
     return out
@@ -188,6 +219,7 @@ class RayExecutor:
     max_retries: int = 3
     fetches_on_workers: bool = True
     _connection: ExitStack | None = field(default=None, init=False, repr=False)
+    _gate: Any = field(default=None, init=False, repr=False)  # the ValidationGate actor, for the whole sweep
 
     def results(self, tasks: list[UnitTask], context: WorkerContext) -> Iterator[RepoOutcome]:
         if not tasks:
@@ -198,6 +230,10 @@ class RayExecutor:
 
         here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
         reader = ray.remote(num_cpus=0)(StoreReader).options(scheduling_strategy=here).remote(context.db_path)
+        validation = context.options.validation
+        if validation is not None and self._gate is None:
+            self._gate = ray.remote(num_cpus=0)(ValidationGate).options(scheduling_strategy=here).remote(
+                validation.rps, validation.budget)
         unit = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(_ray_unit)
         context_ref = ray.put(context)
         limit = max(1, int(ray.cluster_resources().get("CPU", 1))) * IN_FLIGHT_PER_WORKER
@@ -205,7 +241,7 @@ class RayExecutor:
         running: dict[Any, UnitTask] = {}
         try:
             for task in pending:
-                running[unit.remote(task, context_ref, reader)] = task
+                running[unit.remote(task, context_ref, reader, self._gate)] = task
                 if len(running) >= limit:
                     break
             while running:
@@ -214,7 +250,7 @@ class RayExecutor:
                     task = running.pop(ref)
                     nxt = next(pending, None)
                     if nxt is not None:
-                        running[unit.remote(nxt, context_ref, reader)] = nxt
+                        running[unit.remote(nxt, context_ref, reader, self._gate)] = nxt
                     yield self._outcome(ray, ref, task)
         finally:
             for ref in running:  # stopped early: units not finished are dropped
@@ -223,6 +259,9 @@ class RayExecutor:
 
     def close(self) -> None:
         """Disconnect from Ray (a local Ray this process started stops), if this executor connected."""
+        if self._gate is not None:
+            _import_ray().kill(self._gate)
+            self._gate = None
         if self._connection is not None:
             self._connection.close()
             self._connection = None

@@ -20,6 +20,7 @@ from scanner.model import confidence_rank
 from scanner.pipeline.engines import get_engine
 from scanner.pipeline.git import scan_git
 from scanner.pipeline.options import EngineSpec, ScanOptions
+from scanner.pipeline.sweep_validate import Gate, UnitAnswer, ValidationGate, validate_unit
 from scanner.pipeline.workers import die_with_parent, reset_worker_state
 from scanner.sources.filesystem import WalkOptions
 from scanner.sources.git import enumerate_history, open_repo, repo_name
@@ -30,6 +31,7 @@ from scanner.sources.mirrors import MirrorCache, MirrorOutcome
 from scanner.sources.repos import blob_sizes, head_pairs, quick_state, refs_hash
 from scanner.store.db import LocationRow, Observed, Store
 from scanner.store.record import observe
+from scanner.validate.api import ValidationOptions
 
 
 @dataclass
@@ -45,9 +47,8 @@ class SweepOptions:
     # of at most that many (cut_slices); 0: no limit of that kind.
     slice_blobs: int = 0
     slice_bytes: int = 0
-    # issue 19 (sweep --validate): keep each new credential's secret in memory, never stored, in
-    # SweepSummary.held, for validation once every unit is done (scanner.api.validate_swept).
-    hold_secrets: bool = False
+    # sweep --validate: the worker asks the provider of each new credential it found (scanner.pipeline.sweep_validate)
+    validation: ValidationOptions | None = None
 
     def __post_init__(self) -> None:
         confidence_rank(self.min_confidence)
@@ -117,6 +118,7 @@ class RepoOutcome:
     revs: tuple[str, ...] | None = None  # what the walk covered, for the slices
     slice: BlobRange | None = None  # the slice this outcome is of
     attempts: int = 1  # > 1: the executor ran it again after losing its worker (Ray)
+    answers: list[UnitAnswer] = field(default_factory=list)  # with SweepOptions.validation: what providers said
 
 
 @dataclass
@@ -127,6 +129,7 @@ class SweepWorker:
     key: bytes
     options: SweepOptions
     index: BlobIndex | None = None
+    gate: Gate | None = None  # with SweepOptions.validation: the sweep's shared request slots and budget
 
     def blob_index(self) -> BlobIndex:
         if self.index is None:
@@ -137,12 +140,13 @@ class SweepWorker:
 _WORKER: SweepWorker | None = None
 
 
-def worker_init(db_path: str, key: bytes, options: SweepOptions, parent: int | None = None) -> None:
+def worker_init(db_path: str, key: bytes, options: SweepOptions, parent: int | None = None,
+                gate: Gate | None = None) -> None:
     """Initializer of a local pool's worker (or of the driver itself with one job)."""
     reset_worker_state()
     if parent is not None:
         die_with_parent(parent)
-    install_worker(SweepWorker(db_path, key, options))
+    install_worker(SweepWorker(db_path, key, options, gate=gate))
 
 
 def install_worker(worker: SweepWorker) -> None:
@@ -252,8 +256,10 @@ def _sweep_repo(out: RepoOutcome, worker: SweepWorker, state: tuple[str, str] | 
         out.bytes = result.stats.bytes
         blob_at = {(o.commit, o.path): oid for oid, occs in history.blobs.items() for o in occs}
         out.observed = observe(result, worker.key, options.store_secrets, repo=out.name,
-                               blob_of=lambda loc: blob_at.get((loc.provenance.commit, loc.path), ""),
-                               hold_secrets=options.hold_secrets)  # issue 19: sweep --validate
+                               blob_of=lambda loc: blob_at.get((loc.provenance.commit, loc.path), ""))
+        if options.validation is not None:  # here, where the secrets are: only the answers leave this process
+            gate = worker.gate or ValidationGate(options.validation.rps, options.validation.budget)
+            out.answers = validate_unit(result, out.observed, options.validation, gate)
         for oid in sorted(index.blobs_with_locations(sorted(known))):
             out.reappeared[oid] = [LocationRow(o.path, 0, 0, "git", repo=out.name, blob=oid, commit=o.commit,
                                                author=o.author, email=o.email, date=o.date)
