@@ -97,6 +97,8 @@ class LocalExecutor:
             return None
         if self._gate is None or (shared and self._manager is None):
             rps, budget = options.validation.rps, options.validation.budget
+            if isinstance(self._gate, ValidationGate):  # the driver's own gate so far: what is left of its budget
+                budget = self._gate.left
             if shared:
                 self._manager = _GateManager(ctx=pool_context())
                 self._manager.start(die_with_parent, (os.getpid(),))
