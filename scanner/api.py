@@ -122,41 +122,6 @@ def validate_result(result: ScanResult, options: ValidationOptions) -> None:
         h.finding.validation = answer
 
 
-def validate_swept(db_path: str | Path, observed: list, options: ValidationOptions,
-                   key_file: str | None = None) -> list[ValidationResult]:
-    """`sprawl sweep --validate`: once the sweep's units are done, ask the provider of each credential the sweep
-    found in new blobs (its secret held in memory by the sweep, never stored: `Observed.held_secret`), and record
-    the answers in table `validations` as `scan --validate --db` does. Returns one answer per credential.
-    tests/test_validate_sweep.py."""
-    from scanner.store import Store, validations
-    from scanner.store.keys import load_key
-    from scanner.validate.api import validate_candidates
-    from scanner.validate.pairing import Held, candidates_of
-
-    # One candidate per credential and rule, with every place the sweep saw it: a key id beside it in any
-    # repository pairs with it wherever else it sprawled.
-    merged: dict[tuple[str, str], tuple[Any, list[tuple[str, str, int]]]] = {}
-    for o in observed:
-        if o.held_secret:
-            _first, places = merged.setdefault((o.credential_key, o.finding.rule_id), (o, []))
-            places.extend((r.repo, r.path, r.line) for r in o.locations)
-    if not merged:
-        return []
-    held = [Held(o.finding, o.held_secret, tuple(places)) for o, places in merged.values()]
-    answers = validate_candidates(candidates_of(held), options)
-    store = Store(db_path, load_key(key_file), create=False)
-    try:
-        ids: dict[int, ValidationResult] = {}
-        for (o, _places), answer in zip(merged.values(), answers, strict=True):
-            row = store.conn.execute("SELECT id FROM findings WHERE credential_key = ?", [o.credential_key]).fetchone()
-            if row is not None and (row[0] not in ids or o.finding.kind != "identifier"):
-                ids[row[0]] = answer  # a credential two rules matched: the secret's answer, not its identifier's
-        validations.record(store, ids)
-        return list(ids.values())
-    finally:
-        store.close()
-
-
 @dataclass
 class StoredValidation:
     """One stored finding's validation: asked now, or reused from the datastore (younger than --max-age)."""

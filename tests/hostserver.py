@@ -100,6 +100,10 @@ class FakeHost:
     rate_limit_once: set[str] = field(default_factory=set)  # "github:2", "gitlab:2": that page refuses once
     rate_limit_always: set[str] = field(default_factory=set)  # that page refuses every time
     refuse_git: set[str] = field(default_factory=set)  # "acme/gone": git access answers 403
+    # "acme/app": its first git request is held (`held` set) until `release` is set, then answered 503
+    hold_git_once: set[str] = field(default_factory=set)
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
     gitlab_link_only: bool = False  # keyset-style: Link header, no X-Next-Page
     gitea_link: bool = True
     foreign_next: bool = False  # GitHub's Link points to another origin
@@ -357,6 +361,11 @@ class _Handler(BaseHTTPRequestHandler):
         repo = path_info.lstrip("/").split(".git/")[0]
         if repo in self.fake.refuse_git:
             return self._plain(403, b"forbidden\n")
+        if repo in self.fake.hold_git_once:
+            self.fake.hold_git_once.discard(repo)
+            self.fake.held.set()
+            self.fake.release.wait(60)
+            return self._plain(503, b"held, then let go\n")
         if self.fake.valid_tokens() and not self._authorized_git():
             return self._plain(401, b"authentication required\n", {"WWW-Authenticate": 'Basic realm="git"'})
         body = self._request_body()

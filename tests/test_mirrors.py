@@ -265,3 +265,22 @@ def test_timeout_is_bounded(tmp_path: Path, served: Path) -> None:
     cache = MirrorCache(tmp_path / "mirrors", timeout=60)
     with FakeHost(served) as fake:
         assert cache.update(f"{fake.git_base}/acme/app.git").status == "created"
+
+
+def test_read_refs_equals_for_each_ref(tmp_path: Path) -> None:
+    """GitPython reads a mirror's refs from its files as `git for-each-ref` lists them: loose and packed refs,
+    an annotated tag by its tag object (not peeled), a symbolic ref resolved; a lock file left by a killed
+    update and HEAD are not refs."""
+    repo = make_repo(tmp_path / "r.git", [{"a.txt": "1\n"}, {"b.txt": "2\n"}], bare=True)
+    git_out(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "tag", "-a", "-m", "release", "v1",
+            "HEAD~1")
+    git_out(repo, "tag", "light", "HEAD")
+    git_out(repo, "pack-refs", "--all")
+    git_out(repo, "branch", "loose", "HEAD~1")  # loose, beside packed-refs
+    git_out(repo, "update-ref", "refs/pull/7/head", "HEAD")
+    git_out(repo, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/heads/loose")
+    (repo / "refs" / "heads" / "killed.lock").write_text(git_out(repo, "rev-parse", "HEAD"))
+    listed = dict(reversed(line.split(" ", 1)) for line in
+                  git_out(repo, "for-each-ref", "--format=%(objectname) %(refname)").splitlines())
+    assert len(listed) == 6 and "refs/heads/killed.lock" not in listed
+    assert read_refs(repo) == listed

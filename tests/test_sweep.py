@@ -278,3 +278,21 @@ def test_quiet_sweep_prints_only_what_matters(small_org):
     assert first.returncode == 1 and "sprawl: swept" not in err and "6 repositories (0 unchanged" in err
     again = sweep(str(root), "--db", str(db), "--quiet")
     assert again.returncode == 0 and again.stderr == b""
+
+
+def test_json_summary_to_a_fifo_is_written_in_place(small_org, tmp_path):
+    """-o naming a FIFO (or /dev/null) writes into it: the atomic rename used for files would replace the device
+    with a regular file (as root, /dev/null itself)."""
+    import threading
+
+    root, db = small_org
+    fifo = tmp_path / "summary.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    res = sweep(str(root), "--db", str(db), "-f", "json", "-o", str(fifo))
+    reader.join(timeout=60)
+    assert res.returncode == 1, res.stderr.decode()
+    assert json.loads(got[0])["repositories"] == 6
+    assert fifo.is_fifo() and not list(tmp_path.glob(".summary.fifo.*"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -133,3 +134,149 @@ def test_ray_sweep_killed_midway_then_rerun_equals_an_uninterrupted_one(tmp_path
     assert rerun.returncode == 1, rerun.stderr.decode()
     assert "resumed an interrupted sweep" in rerun.stderr.decode()
     assert state(killed) == state(whole)
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return [a.decode(errors="replace") for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def _worker_cloning(url: str) -> int:
+    """The Ray worker process whose task runs `git clone --mirror ... URL` (the git process's parent)."""
+    for entry in Path("/proc").iterdir():
+        args = _cmdline(int(entry.name)) if entry.name.isdigit() else []
+        if "clone" in args and url in args:
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            assert _cmdline(parent)[0].startswith("ray::"), _cmdline(parent)
+            return parent
+    raise AssertionError(f"no git clone of {url} running")
+
+
+def test_a_ray_worker_killed_mid_unit_is_retried_and_the_sweep_ends_as_an_unkilled_one(tmp_path: Path,
+                                                                                        ray_address: str) -> None:
+    """The fake git server holds the first fetch of acme/app; the test SIGKILLs the Ray worker running that unit
+    (and the git it started), then lets the held request go. Ray runs the unit again on another worker: the
+    sweep records what an unkilled sweep records, and says the unit was retried."""
+    local_root = build_org(tmp_path / "local", 3)
+    served = tmp_path / "served"
+    for name in ("app", "site"):
+        secret = github_token(f"{name}-{random_token('', 12)}")
+        make_repo(served / "acme" / f"{name}.git", [{"README.md": f"# {name}\n"}, {"deploy.py": f'T = "{secret}"\n'}],
+                  bare=True)
+    with FakeHost(served) as fake:
+        repos = tmp_path / "repos.txt"
+        repos.write_text(f"{fake.git_base}/acme/app.git\n{fake.git_base}/acme/site.git\n")
+        common = [str(local_root), "--repos", str(repos), "--allow-internal-endpoints", "-f", "json"]
+        local = run_sprawl("sweep", *common, "--db", str(tmp_path / "local.db"), "--mirrors", str(tmp_path / "m1"),
+                           "-j", "2", env=KEY_ENV)
+        fake.hold_git_once.add("acme/app")
+        proc = subprocess.Popen([sys.executable, "-m", "scanner.cli", "sweep", *common, "--db", str(tmp_path / "ray.db"),
+                                 "--mirrors", str(tmp_path / "m2"), "--executor", "ray", "--ray-address", ray_address],
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, **KEY_ENV, **RAY_ENV})
+        try:
+            assert fake.held.wait(60), "the Ray task never asked for acme/app"
+            worker = _worker_cloning(f"{fake.git_base}/acme/app.git")
+            tree, doomed = _children(), [worker]
+            for pid in doomed:
+                doomed.extend(tree.get(pid, []))
+            for pid in doomed:
+                os.kill(pid, signal.SIGKILL)
+            fake.release.set()
+            out, err = proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+    assert local.returncode == 1, local.stderr.decode()
+    assert proc.returncode == 1, err.decode()
+    assert findings_and_locations(tmp_path / "ray.db") == findings_and_locations(tmp_path / "local.db")
+    cover = {r["repo"]: (r["status"], r["mirror"]) for r in json.loads(out)["coverage"]}
+    assert cover == {r["repo"]: (r["status"], r["mirror"]) for r in json.loads(local.stdout)["coverage"]}
+    assert cover["acme/app"] == ("scanned", "created")
+    assert json.loads(out)["retried"] == [{"unit": "acme/app", "attempts": 2}]
+    assert "retried acme/app: a worker running it was lost; attempt 2 is the one recorded" in err.decode()
+
+
+# The library's sweep on Ray with --validate, in its own process (this one never holds Ray's threads), with an
+# executor that looks at every outcome a Ray task returned before the driver records it.
+_VALIDATE_ON_RAY = """
+import json, os, pickle, sys
+from scanner.pipeline.executors import RayExecutor
+from scanner.pipeline.sweep import SweepOptions, discover, sweep
+from scanner.store.keys import load_key
+from scanner.validate.api import ValidationOptions
+
+org, db, endpoint, address = sys.argv[1:5]
+secret = os.environ.pop("HELD_SECRET").encode()
+seen = {"outcomes": 0, "with_answers": 0, "holding_the_secret": 0}
+
+class Looking:
+    fetches_on_workers = True
+
+    def __init__(self):
+        self.ray = RayExecutor(address)
+
+    def results(self, tasks, context):
+        for out in self.ray.results(tasks, context):
+            seen["outcomes"] += 1
+            seen["with_answers"] += bool(out.answers)
+            seen["holding_the_secret"] += secret in pickle.dumps(out)
+            yield out
+
+    def close(self):
+        self.ray.close()
+
+runner = Looking()
+options = SweepOptions(jobs=2, validation=ValidationOptions(endpoints=(f"aws={endpoint}",), allow_internal=True))
+try:
+    summary = sweep(discover(None, [org]), db, load_key(None), options, executor=runner)
+finally:
+    runner.close()
+seen["validated"] = sorted(str(v.status) for v in summary.validated)
+print(json.dumps(seen))
+"""
+
+
+def _validations(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return sorted(conn.execute("SELECT f.credential_key, f.rule_id, v.provider, v.status, v.privilege FROM "
+                                   "validations v JOIN findings f ON f.id = v.finding_id").fetchall())
+
+
+def test_ray_sweep_validates_on_the_workers_and_returns_no_secret(tmp_path: Path, ray_address: str) -> None:
+    from tests.providerserver import serving
+    from tests.test_validate_aws import aws_server, new_key
+    from tests.test_validate_sweep import _e1
+
+    key_id, secret = new_key()
+    org, _inventory = _e1(tmp_path, key_id, secret)
+    with serving(aws_server(key_id, secret)) as server:
+        local = run_sprawl("sweep", str(org), "--db", str(tmp_path / "local.db"), "--validate", "--endpoint",
+                           f"aws={server.url}", "--allow-internal-endpoints", "-j", "2", env=KEY_ENV)
+        assert local.returncode == 1, local.stderr.decode()
+        on_ray = subprocess.run([sys.executable, "-c", _VALIDATE_ON_RAY, str(org), str(tmp_path / "ray.db"), server.url,
+                                 ray_address], cwd=REPO, capture_output=True, timeout=300,
+                                env={**os.environ, **KEY_ENV, **RAY_ENV, "HELD_SECRET": secret})
+        assert on_ray.returncode == 0, on_ray.stderr.decode()[-3000:]
+        assert all(f"Credential={key_id}/" in (q.header("Authorization") or "") for q in server.requests)
+    seen = json.loads(on_ray.stdout.decode().strip().splitlines()[-1])
+    assert seen["outcomes"] == 3 and seen["with_answers"] == 3 and seen["holding_the_secret"] == 0
+    assert "active" in seen["validated"]
+    expected = _validations(tmp_path / "local.db")
+    assert ("aws", "active") in {(row[2], row[3]) for row in expected}
+    assert _validations(tmp_path / "ray.db") == expected
+    with sqlite3.connect(tmp_path / "ray.db") as conn:
+        assert secret not in "\n".join(conn.iterdump())

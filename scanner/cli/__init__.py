@@ -323,8 +323,17 @@ def write_atomically(path: Path, text: str, private: bool = False) -> None:
     """Write a report whole or not at all (a temporary file beside it, then a rename); mode 0600 when it
     holds plaintext secrets (--show-secrets)."""
     import os
+    import stat
     import tempfile
 
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        special = False
+    if special:  # /dev/null, a FIFO, a terminal: written in place; a rename would replace the device with a file
+        with open(path, "w", encoding="utf-8", errors="surrogateescape") as out:
+            out.write(text)
+        return
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as fh:

@@ -14,6 +14,23 @@ from scanner.store.paths import DEFAULT_DB_HELP
 EXIT_INCOMPLETE = 3  # DESIGN section 9: some input could not be read, and nothing new was found in the rest
 
 
+class ByteSize(click.ParamType):
+    """A size in bytes: a whole number, optionally with K, M or G (powers of 1024)."""
+
+    name = "size"
+    _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
+        unit = text[-1:] if text[-1:] in self._UNITS else ""
+        number = text[:-1] if unit else text
+        if not number.isdigit():
+            self.fail(f"{value!r} is not a size (a whole number of bytes, or with K, M or G)", param, ctx)
+        return int(number) * self._UNITS[unit]
+
+
 def _db_option(func):
     return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                         callback=db_option_default, help=f"The datastore file (default: {DEFAULT_DB_HELP}).")(func)
@@ -66,8 +83,11 @@ def _key_option(func):
               help="Run the units in local worker processes, or as Ray tasks (needs `secret-sprawl[ray]`).")
 @click.option("--ray-address", metavar="ADDRESS",
               help="The Ray cluster to join (auto: this node's; HOST:PORT: its GCS); default: a local Ray with --jobs CPUs.")
+@click.option("--slice-bytes", type=ByteSize(), default="64M", show_default=True, metavar="SIZE",
+              help="Sweep a repository with more than SIZE of new blobs (K, M, G: binary units) as several units of "
+                   "at most SIZE each, shared among the workers (0: no limit by size).")
 @click.option("--slice-blobs", type=click.IntRange(0), default=50_000, show_default=True, metavar="N",
-              help="Sweep a repository with more than N new blobs as several units of about N (0: never split).")
+              help="Also cut those units at N new blobs each (0: no limit by count).")
 @click.option("--rules", "rules_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Load rules from these files or folders instead of the built-in rules.")
 @click.option("--max-size", type=click.IntRange(1), default=64 * 1024 * 1024, show_default=True,
@@ -91,6 +111,7 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
           github_app_id, github_app_key, github_app_installation, db_path, key_file, fmt, output, jobs, executor,
           ray_address,
           rules_paths, max_size, exclude_path, min_confidence, store_secrets, inventory_file, quiet, slice_blobs,
+          slice_bytes,
           validate, validation_rps, validation_budget):
     """Sweep many repositories' full history into the datastore, incrementally.
 
@@ -149,7 +170,8 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
         if validate else None  # a bad --endpoint stops the sweep before it starts
     options = SweepOptions(jobs=jobs, rules_paths=list(rules_paths) or None, max_size=max_size,
                            excludes=tuple(exclude_path), store_secrets=store_secrets, min_confidence=min_confidence,
-                           hold_secrets=validate, slice_blobs=slice_blobs)
+                           validation=checking, slice_blobs=slice_blobs,
+                           slice_bytes=slice_bytes)
     echo = lambda line: click.echo(f"sprawl: {line}", err=True)  # noqa: E731
     # A terminal gets a bar per phase (listing, fetching, scanning); a pipe or log one line per repository;
     # --quiet neither (and the summary only when the exit code is not 0).
@@ -164,6 +186,7 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
         summary = run_sweep(targets.paths, db_path, key, options, progress=bars, log=log, hosted=hosted,
                             mirrors=mirrors, executor=runner)
     finally:
+        runner.close()
         if bars:
             bars.finish()
     code = EXIT_FINDINGS if summary.new_findings else EXIT_INCOMPLETE if summary.incomplete else EXIT_CLEAN
@@ -172,10 +195,7 @@ def sweep(folders, repos_file, github_org, gitlab_group, bitbucket_workspace, gi
     for line in summary.lines():
         echo(line)
     if checking is not None:
-        from scanner.api import validate_swept
-
-        answers = validate_swept(db_path, summary.held, checking, key_file)
-        summary.held.clear()
+        answers = summary.validated
         counts = {s: sum(str(a.status) == s for a in answers) for s in ("active", "revoked", "indeterminate")}
         echo(f"{len(answers)} credential(s) validated: {counts['active']} active, {counts['revoked']} revoked, "
              f"{counts['indeterminate']} could not tell")

@@ -12,12 +12,16 @@ driver's node. `ray` is imported here only, inside RayExecutor (tests/test_sweep
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from multiprocessing.managers import BaseManager
 from typing import Any, Protocol
 
 from scanner.errors import SprawlError
@@ -30,7 +34,8 @@ from scanner.pipeline.sweep_unit import (
     run_unit,
     worker_init,
 )
-from scanner.pipeline.workers import pool_context
+from scanner.pipeline.sweep_validate import ActorGate, Gate, ValidationGate
+from scanner.pipeline.workers import die_with_parent, pool_context
 from scanner.store.db import Store
 
 # Units handed out at once per worker: enough to keep every worker busy, few enough that a kill loses
@@ -59,6 +64,16 @@ class Executor(Protocol):
 
     def results(self, tasks: list[UnitTask], context: WorkerContext) -> Iterator[RepoOutcome]: ...
 
+    def close(self) -> None:
+        """Let go of what the executor started (a Ray connection); called once the sweep is done."""
+
+
+class _GateManager(BaseManager):
+    """A process serving the ValidationGate that a local pool's workers share (sweep --validate)."""
+
+
+_GateManager.register("ValidationGate", ValidationGate)
+
 
 @dataclass
 class LocalExecutor:
@@ -66,18 +81,44 @@ class LocalExecutor:
 
     jobs: int = 0
     fetches_on_workers: bool = False
+    _gate: Gate | None = field(default=None, init=False, repr=False)
+    _manager: _GateManager | None = field(default=None, init=False, repr=False)
+
+    def close(self) -> None:
+        if self._manager is not None:
+            self._manager.shutdown()
+            self._manager = None
+        self._gate = None
+
+    def _gate_for(self, options: SweepOptions, shared: bool) -> Gate | None:
+        """The sweep's one gate (created on first use, kept until close()); served by a manager process when
+        worker processes share it."""
+        if options.validation is None:
+            return None
+        if self._gate is None or (shared and self._manager is None):
+            rps, budget = options.validation.rps, options.validation.budget
+            if isinstance(self._gate, ValidationGate):  # the driver's own gate so far: what is left of its budget
+                budget = self._gate.left
+            if shared:
+                self._manager = _GateManager(ctx=pool_context())
+                self._manager.start(die_with_parent, (os.getpid(),))
+                self._gate = self._manager.ValidationGate(rps, budget)  # type: ignore[attr-defined]
+            else:
+                self._gate = ValidationGate(rps, budget)
+        return self._gate
 
     def results(self, tasks: list[UnitTask], context: WorkerContext) -> Iterator[RepoOutcome]:
         if not tasks:
             return
         jobs = self.jobs or os.cpu_count() or 1
         if jobs == 1 or len(tasks) == 1:
-            worker_init(context.db_path, context.key, context.options)
+            worker_init(context.db_path, context.key, context.options, gate=self._gate_for(context.options, False))
             for task in tasks:
                 yield run_unit(task)
             return
+        gate = self._gate_for(context.options, True)
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context(), initializer=worker_init,
-                                   initargs=(context.db_path, context.key, context.options, os.getpid()))
+                                   initargs=(context.db_path, context.key, context.options, os.getpid(), gate))
         try:
             pending = iter(tasks)
             running: dict = {}
@@ -107,10 +148,17 @@ class LocalExecutor:
 
 
 class StoreReader:
-    """The datastore, read-only, for Ray workers: an actor on the driver's node (where the file is)."""
+    """The datastore, read-only, for Ray workers: an actor on the driver's node (where the file is). It also
+    counts each unit's attempts, so that a unit Ray ran again after losing its worker says so."""
 
     def __init__(self, db_path: str) -> None:
         self.store = Store(db_path, create=False)
+        self.attempts: dict[tuple[str, str], int] = {}
+
+    def attempt(self, path: str, part: str) -> int:
+        """This unit's attempt number, from 1."""
+        self.attempts[(path, part)] = self.attempts.get((path, part), 0) + 1
+        return self.attempts[(path, part)]
 
     def refs_hash(self, path: str) -> str | None:
         return self.store.refs_hash(path)
@@ -150,10 +198,17 @@ class ActorIndex:
         return ray.get(ref)
 
 
-def _ray_unit(task: UnitTask, context: WorkerContext, actor: Any) -> RepoOutcome:
-    """A Ray task: one unit, in a Ray worker process (which keeps its compiled engine between tasks)."""
-    install_worker(SweepWorker(context.db_path, context.key, context.options, ActorIndex(actor)))
-    return run_unit(task)
+def _ray_unit(task: UnitTask, context: WorkerContext, actor: Any, gate: Any) -> RepoOutcome:
+    """A Ray task: one unit, in a Ray worker process (which keeps its compiled engine between tasks). Ray runs
+    it again when its worker dies (tests/test_sweep_ray.py::test_a_ray_worker_killed_mid_unit_is_retried)."""
+    import ray
+
+    attempt = ray.get(actor.attempt.remote(task.path, task.slice.first if task.slice else ""))
+    install_worker(SweepWorker(context.db_path, context.key, context.options, ActorIndex(actor),
+                               ActorGate(gate) if gate is not None else None))
+    out = run_unit(task)
+    out.attempts = attempt
+    return out
 
 
 @dataclass
@@ -165,6 +220,8 @@ class RayExecutor:
     jobs: int = 0
     max_retries: int = 3
     fetches_on_workers: bool = True
+    _connection: ExitStack | None = field(default=None, init=False, repr=False)
+    _gate: Any = field(default=None, init=False, repr=False)  # the ValidationGate actor, for the whole sweep
 
     def results(self, tasks: list[UnitTask], context: WorkerContext) -> Iterator[RepoOutcome]:
         if not tasks:
@@ -175,6 +232,10 @@ class RayExecutor:
 
         here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
         reader = ray.remote(num_cpus=0)(StoreReader).options(scheduling_strategy=here).remote(context.db_path)
+        validation = context.options.validation
+        if validation is not None and self._gate is None:
+            self._gate = ray.remote(num_cpus=0)(ValidationGate).options(scheduling_strategy=here).remote(
+                validation.rps, validation.budget)
         unit = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(_ray_unit)
         context_ref = ray.put(context)
         limit = max(1, int(ray.cluster_resources().get("CPU", 1))) * IN_FLIGHT_PER_WORKER
@@ -182,7 +243,7 @@ class RayExecutor:
         running: dict[Any, UnitTask] = {}
         try:
             for task in pending:
-                running[unit.remote(task, context_ref, reader)] = task
+                running[unit.remote(task, context_ref, reader, self._gate)] = task
                 if len(running) >= limit:
                     break
             while running:
@@ -191,16 +252,29 @@ class RayExecutor:
                     task = running.pop(ref)
                     nxt = next(pending, None)
                     if nxt is not None:
-                        running[unit.remote(nxt, context_ref, reader)] = nxt
+                        running[unit.remote(nxt, context_ref, reader, self._gate)] = nxt
                     yield self._outcome(ray, ref, task)
         finally:
             for ref in running:  # stopped early: units not finished are dropped
                 ray.cancel(ref, force=True)
             ray.kill(reader)
 
+    def close(self) -> None:
+        """Disconnect from Ray (a local Ray this process started stops), if this executor connected."""
+        if self._gate is not None:
+            _import_ray().kill(self._gate)
+            self._gate = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
     def _connect(self, ray: Any) -> None:
+        """Join the cluster, or start a local Ray. Until close(), what Ray's driver threads print on stdout (a lost
+        worker's error, from the raylet) goes to stderr: stdout is the sweep's JSON document."""
         if ray.is_initialized():
             return
+        stack = ExitStack()
+        stack.enter_context(contextlib.redirect_stdout(sys.stderr))
         try:
             if self.address:
                 ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
@@ -209,8 +283,11 @@ class RayExecutor:
                 ray.init(num_cpus=self.jobs or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.WARNING)
         except (ConnectionError, RuntimeError, ValueError) as exc:
+            stack.close()
             raise ExecutorError(f"cannot start Ray{f' at {self.address}' if self.address else ''}: "
                                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        stack.callback(ray.shutdown)
+        self._connection = stack
 
     @staticmethod
     def _outcome(ray: Any, ref: Any, task: UnitTask) -> RepoOutcome:

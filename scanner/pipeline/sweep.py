@@ -1,6 +1,6 @@
 """`sprawl sweep`: scan many repositories into the datastore, incrementally and resumably.
 
-Workers take one unit each (a repository, or a slice of a large one's new blobs: --slice-blobs) and run
+Workers take one unit each (a repository, or a slice of a large one's new blobs: --slice-bytes, --slice-blobs) and run
 it (scanner.pipeline.sweep_unit: history walk, scan of blobs not seen under this rules version, branch
 heads) on an executor (scanner.pipeline.executors: the local process pool, or Ray tasks that also fetch
 the mirror on their node); the driver here is the only writer and commits each unit in one transaction.
@@ -38,9 +38,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from scanner.model import ValidationResult
 from scanner.pipeline.engines import get_engine
 from scanner.pipeline.executors import Executor, LocalExecutor, WorkerContext
 from scanner.pipeline.sweep_unit import FetchSpec, RepoOutcome, SweepOptions, UnitTask, incremental_revs
+from scanner.pipeline.sweep_validate import UnitAnswer, best_answers
 from scanner.rules import load_rules
 from scanner.sources.git import repo_name
 from scanner.sources.hosts import (
@@ -60,7 +62,8 @@ from scanner.sources.hosts import (
 )
 from scanner.sources.mirrors import MirrorCache, MirrorOutcome, split_credentials
 from scanner.sources.repos import SweepError, discover, quick_state
-from scanner.store.db import CoverageRow, Observed, RepositoryFacts, Store
+from scanner.store import validations
+from scanner.store.db import CoverageRow, RepositoryFacts, Store
 
 __all__ = ["HostedPlan", "HostedSweep", "RemoteTarget", "SweepError", "SweepOptions", "SweepSummary", "discover",
            "plan_hosted", "sweep"]
@@ -80,7 +83,8 @@ class SweepSummary:
     errors: list[str] = field(default_factory=list)
     listed: int = 0  # listed by a host but left out by a filter (archived, fork, --include/--exclude)
     coverage: list[CoverageRow] = field(default_factory=list)  # one per repository, as the datastore keeps it
-    held: list[Observed] = field(default_factory=list, repr=False)  # issue 19: with SweepOptions.hold_secrets only
+    validated: list[ValidationResult] = field(default_factory=list)  # with SweepOptions.validation: one per credential
+    retried: list[tuple[str, int]] = field(default_factory=list)  # (unit, attempts): run again after a worker died
 
     @property
     def incomplete(self) -> bool:
@@ -93,7 +97,8 @@ class SweepSummary:
                 f"{self.blobs} blobs scanned, {self.new_findings} new findings, "
                 f"{self.resolved_findings} resolved at head, {self.elapsed:.1f}s"
                 + (" (resumed an interrupted sweep)" if self.resumed else ""),
-                *(f"failed {error}" for error in self.errors)]
+                *(f"failed {error}" for error in self.errors),
+                *(f"retried {unit}: {n} attempts (a worker running it was lost)" for unit, n in self.retried)]
 
     def to_dict(self) -> dict[str, Any]:
         """The `sprawl sweep -f json` document (tests/test_sweep_hosts.py)."""
@@ -101,6 +106,7 @@ class SweepSummary:
                 "failed": self.failed, "listed": self.listed, "blobs": self.blobs, "bytes": self.bytes,
                 "new_findings": self.new_findings, "resolved_findings": self.resolved_findings,
                 "elapsed": round(self.elapsed, 3), "resumed": self.resumed, "errors": list(self.errors),
+                "retried": [{"unit": unit, "attempts": n} for unit, n in self.retried],
                 "coverage": [{k: v for k, v in asdict(row).items() if k != "repository_id"}
                              for row in self.coverage]}
 
@@ -306,14 +312,17 @@ def sweep(paths: list[str], db_path: str | Path, key: bytes, options: SweepOptio
           executor: Executor | None = None) -> SweepSummary:
     """Sweep every repository into the datastore; `progress` draws a bar per phase, `log(line)` reports a repository.
     Hosted repositories (`hosted.remotes`) are first brought up to date in `mirrors`, then swept as local ones.
-    `executor` runs the units (default: the local process pool with `options.jobs`)."""
+    `executor` runs the units (default: the local process pool with `options.jobs`); one given is the caller's to close."""
     started = time.perf_counter()
     rules_version = load_rules(options.rules_paths).version
     store = Store(db_path, key)
+    runner = executor or LocalExecutor(options.jobs)
     try:
         return _sweep(store, paths, key, options, rules_version, started, progress, log, hosted or HostedPlan(),
-                      mirrors, executor or LocalExecutor(options.jobs))
+                      mirrors, runner)
     finally:
+        if executor is None:
+            runner.close()
         store.close()
 
 
@@ -404,14 +413,20 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         progress.start("scanning", len(units))
     sliced: dict[str, _Sliced] = {}
     slices: list[UnitTask] = []
+    answers: list[UnitAnswer] = []  # sweep --validate: what the workers' providers said, no secret
 
     def settle(out: RepoOutcome) -> None:
         """Record one outcome as it lands: a whole repository, a slice of one, or a request for slices."""
         unit = by_path[out.path]
+        if out.attempts > 1:
+            name = (out.name or unit.name or out.path) + (f" (slice from {out.slice.first[:12] or 'the first'})"
+                                                           if out.slice else "")
+            summary.retried.append((name, out.attempts))
+            if log:
+                log(f"retried {name}: a worker running it was lost; attempt {out.attempts} is the one recorded")
         if out.slices:
-            sliced[out.path] = _Sliced(out, out.slices)
-            slices.extend(UnitTask(unit.path, None, unit.name, unit.fetch, out.revs, (k, out.slices))
-                          for k in range(out.slices))
+            sliced[out.path] = _Sliced(out, len(out.slices))
+            slices.extend(UnitTask(unit.path, None, unit.name, unit.fetch, out.revs, part) for part in out.slices)
             return
         fetched = out.mirror or unit.mirror
         if out.mirror is not None and out.mirror.status == "failed" and out.slice is None:
@@ -436,22 +451,23 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         else:
             cover.new_blobs, cover.bytes = len(out.scanned_blobs), out.bytes
             _write(store, scan_id, out, rules_version, unit, cover)
-            if options.hold_secrets:  # issue 19: validated after every unit is done (scanner.api.validate_swept)
-                summary.held.extend(out.observed)
+            answers.extend(out.answers)
             swept(out, unit, cover, out.commits, len(out.scanned_blobs), out.bytes, len(out.observed))
 
     def _settle_slice(out: RepoOutcome, unit: _Unit, cover: CoverageRow) -> None:
         whole = sliced[out.path]
         whole.add(out)
         if not out.error:
-            if options.hold_secrets:  # issue 19: as for a whole repository, each slice's new credentials
-                summary.held.extend(out.observed)
+            answers.extend(out.answers)
             with store.atomic():
                 rid, touched = _record(store, scan_id, out, rules_version)
                 store.refresh(scan_id, touched)
                 if not whole.left and not whole.error:
                     cover.new_blobs, cover.bytes = whole.blobs, whole.bytes
                     _complete(store, scan_id, rid, whole.first.refs_hash, sorted(whole.heads), touched, unit, cover)
+        if log:  # after its transaction: a slice logged is a slice kept
+            log(f"slice {len(whole.first.slices) - whole.left} of {len(whole.first.slices)} of {out.name}: "
+                + (f"failed: {out.error}" if out.error else f"{len(out.scanned_blobs)} new blobs, {out.bytes} bytes"))
         if whole.left:
             return
         if whole.error:
@@ -459,7 +475,7 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
             account(cover, unit)
         else:
             swept(whole.first, unit, cover, whole.first.commits, whole.blobs, whole.bytes, whole.credentials,
-                  f" in {whole.first.slices} slices")
+                  f" in {len(whole.first.slices)} slices")
 
     def swept(out: RepoOutcome, unit: _Unit, cover: CoverageRow, commits: int, blobs: int, size: int,
               credentials: int, how: str = "") -> None:
@@ -472,6 +488,7 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         if progress and not out.slices and (out.slice is None or sliced[out.path].left == 1):
             progress.advance("scanning")
         settle(out)
+    summary.validated = _record_answers(store, answers)
     summary.new_findings, summary.resolved_findings = store.sweep_counts(scan_id, options.min_confidence)
     summary.elapsed = time.perf_counter() - started
     store.finish_scan(scan_id, {
@@ -480,6 +497,18 @@ def _sweep(store: Store, paths: list[str], key: bytes, options: SweepOptions, ru
         "new_findings": summary.new_findings, "resolved_findings": summary.resolved_findings,
         "errors": summary.errors})
     return summary
+
+
+def _record_answers(store: Store, answers: list[UnitAnswer]) -> list[ValidationResult]:
+    """Each credential's best answer (best_answers) recorded on its finding, in one transaction; the answers."""
+    by_finding: dict[int, ValidationResult] = {}
+    for credential_key, result in best_answers(answers).items():
+        row = store.conn.execute("SELECT id FROM findings WHERE credential_key = ?", [credential_key]).fetchone()
+        if row is not None:
+            by_finding[row[0]] = result
+    if by_finding:
+        validations.record(store, by_finding)
+    return list(by_finding.values())
 
 
 def _later(tasks: list[UnitTask], executor: Executor, context: WorkerContext) -> Iterator[RepoOutcome]:

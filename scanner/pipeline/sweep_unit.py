@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -19,6 +20,7 @@ from scanner.model import confidence_rank
 from scanner.pipeline.engines import get_engine
 from scanner.pipeline.git import scan_git
 from scanner.pipeline.options import EngineSpec, ScanOptions
+from scanner.pipeline.sweep_validate import Gate, UnitAnswer, ValidationGate, validate_unit
 from scanner.pipeline.workers import die_with_parent, reset_worker_state
 from scanner.sources.filesystem import WalkOptions
 from scanner.sources.git import enumerate_history, open_repo, repo_name
@@ -26,9 +28,10 @@ from scanner.sources.gitcmd import GitError
 from scanner.sources.hosts import GitAuth
 from scanner.sources.hosts.guarded import AddressCheck
 from scanner.sources.mirrors import MirrorCache, MirrorOutcome
-from scanner.sources.repos import head_pairs, quick_state, refs_hash
+from scanner.sources.repos import blob_sizes, head_pairs, quick_state, refs_hash
 from scanner.store.db import LocationRow, Observed, Store
 from scanner.store.record import observe
+from scanner.validate.api import ValidationOptions
 
 
 @dataclass
@@ -40,10 +43,12 @@ class SweepOptions:
     store_secrets: bool = False
     min_confidence: str = "medium"  # what counts as new for the exit code; everything is stored
     engine: str = "auto"
-    slice_blobs: int = 0  # a repository with more new blobs than this is swept in slices of about this many
-    # issue 19 (sweep --validate): keep each new credential's secret in memory, never stored, in
-    # SweepSummary.held, for validation once every unit is done (scanner.api.validate_swept).
-    hold_secrets: bool = False
+    # A repository with more new blobs than slice_blobs, or more new bytes than slice_bytes, is swept in slices
+    # of at most that many (cut_slices); 0: no limit of that kind.
+    slice_blobs: int = 0
+    slice_bytes: int = 0
+    # sweep --validate: the worker asks the provider of each new credential it found (scanner.pipeline.sweep_validate)
+    validation: ValidationOptions | None = None
 
     def __post_init__(self) -> None:
         confidence_rank(self.min_confidence)
@@ -78,7 +83,7 @@ class UnitTask:
     name: str | None = None
     fetch: FetchSpec | None = None
     revs: tuple[str, ...] | None = None  # walk only what these reach (new tips, ^old tips); None: every ref
-    slice: tuple[int, int] | None = None  # (k, n): only the new blobs in_slice(oid, k, n)
+    slice: BlobRange | None = None  # only the new blobs in this range of ids
 
 
 class BlobIndex(Protocol):
@@ -109,9 +114,11 @@ class RepoOutcome:
     bytes: int = 0
     seconds: float = 0.0
     mirror: MirrorOutcome | None = None  # what the worker's fetch did (FetchSpec units)
-    slices: int = 0  # > 0: too many new blobs; sweep it again as this many slices (nothing scanned yet)
+    slices: list[BlobRange] = field(default_factory=list)  # too much new: sweep it again as these (nothing scanned)
     revs: tuple[str, ...] | None = None  # what the walk covered, for the slices
-    slice: tuple[int, int] | None = None  # the slice this outcome is of
+    slice: BlobRange | None = None  # the slice this outcome is of
+    attempts: int = 1  # > 1: the executor ran it again after losing its worker (Ray)
+    answers: list[UnitAnswer] = field(default_factory=list)  # with SweepOptions.validation: what providers said
 
 
 @dataclass
@@ -122,6 +129,7 @@ class SweepWorker:
     key: bytes
     options: SweepOptions
     index: BlobIndex | None = None
+    gate: Gate | None = None  # with SweepOptions.validation: the sweep's shared request slots and budget
 
     def blob_index(self) -> BlobIndex:
         if self.index is None:
@@ -132,12 +140,13 @@ class SweepWorker:
 _WORKER: SweepWorker | None = None
 
 
-def worker_init(db_path: str, key: bytes, options: SweepOptions, parent: int | None = None) -> None:
+def worker_init(db_path: str, key: bytes, options: SweepOptions, parent: int | None = None,
+                gate: Gate | None = None) -> None:
     """Initializer of a local pool's worker (or of the driver itself with one job)."""
     reset_worker_state()
     if parent is not None:
         die_with_parent(parent)
-    install_worker(SweepWorker(db_path, key, options))
+    install_worker(SweepWorker(db_path, key, options, gate=gate))
 
 
 def install_worker(worker: SweepWorker) -> None:
@@ -177,13 +186,38 @@ def incremental_revs(index: BlobIndex, before: tuple[str, str] | None, update: M
     return tuple(update.new_object_range())
 
 
-def in_slice(oid: str, k: int, n: int) -> bool:
-    """Slice k of n, by the blob id itself: the same partition whatever was scanned before (a resumed sweep)."""
-    return int(oid[:8], 16) % n == k
+@dataclass(frozen=True)
+class BlobRange:
+    """A slice of a repository's blobs by id: from `first` up to, not including, `end` ("": no bound). The
+    slices of one repository cover every id once, so a slice's task finds its own blobs in the history it
+    walks again, whatever other slices recorded meanwhile (tests/test_sweep.py::test_cut_slices_by_bytes)."""
+
+    first: str = ""
+    end: str = ""
+    blobs: int = 0  # how many new blobs, and of how many bytes, the cut saw in it (for the log)
+    bytes: int = 0
+
+    def __contains__(self, oid: object) -> bool:
+        return isinstance(oid, str) and oid >= self.first and (not self.end or oid < self.end)
+
+
+def cut_slices(sizes: Mapping[str, int], max_bytes: int = 0, max_blobs: int = 0) -> list[BlobRange]:
+    """The new blobs (id -> bytes) cut into ranges of ids, in id order, each of at most max_bytes (unless one blob
+    is larger) and max_blobs (0: no limit); one range when they fit in one (tests/test_sweep.py)."""
+    ranges: list[BlobRange] = []
+    first, blobs, size = "", 0, 0
+    for oid in sorted(sizes):
+        if blobs and (max_bytes and size + sizes[oid] > max_bytes or max_blobs and blobs >= max_blobs):
+            ranges.append(BlobRange(first, oid, blobs, size))
+            first, blobs, size = oid, 0, 0
+        blobs += 1
+        size += sizes[oid]
+    ranges.append(BlobRange(first, "", blobs, size))
+    return ranges
 
 
 def _sweep_repo(out: RepoOutcome, worker: SweepWorker, state: tuple[str, str] | None, name: str | None,
-                revs: tuple[str, ...] | None = None, part: tuple[int, int] | None = None) -> RepoOutcome:
+                revs: tuple[str, ...] | None = None, part: BlobRange | None = None) -> RepoOutcome:
     options = worker.options
     path = out.path
     try:
@@ -202,15 +236,18 @@ def _sweep_repo(out: RepoOutcome, worker: SweepWorker, state: tuple[str, str] | 
         out.commits = history.commits
         oids = list(history.blobs)
         known = index.known_blobs(oids, rules_version)
-        new = len(oids) - len(known)
         out.revs, out.slice = revs, part
-        if part is None and options.slice_blobs and new > options.slice_blobs:
-            out.slices = -(-new // options.slice_blobs)
-            return out
+        if part is None and (options.slice_blobs or options.slice_bytes) and len(oids) - len(known) > 1:
+            new = [o for o in oids if o not in known]
+            sizes = blob_sizes(out.git_dir, new, options.max_size) if options.slice_bytes else dict.fromkeys(new, 0)
+            ranges = cut_slices(sizes, options.slice_bytes, options.slice_blobs)
+            if len(ranges) > 1:
+                out.slices = ranges
+                return out
         skip = known
         if part is not None:  # another slice scans the rest, and copies the places of the rest of the known
-            skip = known | {o for o in oids if not in_slice(o, *part)}
-            known = {o for o in known if in_slice(o, *part)}
+            skip = known | {o for o in oids if o not in part}
+            known = {o for o in known if o in part}
         scan_options = ScanOptions(min_confidence="low", jobs=1, rules_paths=options.rules_paths,
                                    walk=WalkOptions(max_size=options.max_size, excludes=options.excludes),
                                    use_ignore_files=False, engine=options.engine)
@@ -219,8 +256,10 @@ def _sweep_repo(out: RepoOutcome, worker: SweepWorker, state: tuple[str, str] | 
         out.bytes = result.stats.bytes
         blob_at = {(o.commit, o.path): oid for oid, occs in history.blobs.items() for o in occs}
         out.observed = observe(result, worker.key, options.store_secrets, repo=out.name,
-                               blob_of=lambda loc: blob_at.get((loc.provenance.commit, loc.path), ""),
-                               hold_secrets=options.hold_secrets)  # issue 19: sweep --validate
+                               blob_of=lambda loc: blob_at.get((loc.provenance.commit, loc.path), ""))
+        if options.validation is not None:  # here, where the secrets are: only the answers leave this process
+            gate = worker.gate or ValidationGate(options.validation.rps, options.validation.budget)
+            out.answers = validate_unit(result, out.observed, options.validation, gate)
         for oid in sorted(index.blobs_with_locations(sorted(known))):
             out.reappeared[oid] = [LocationRow(o.path, 0, 0, "git", repo=out.name, blob=oid, commit=o.commit,
                                                author=o.author, email=o.email, date=o.date)

@@ -232,11 +232,10 @@ class MirrorCache:
     def _fetch(self, url: str, path: Path, env: dict[str, str], auth: GitAuth | None) -> MirrorOutcome:
         try:
             before = read_refs(path)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError, OSError, ValueError):
             return MirrorOutcome(url, path, "failed", f"the mirror at {path} is not a git repository; delete it")
         repo = str(path)
-        status, current, _ = self._git(repo, ["config", "--get", "remote.origin.url"], env)
-        if status != 0 or current.strip() != url:
+        if origin_url(path) != url:
             self._git(repo, ["remote", "set-url", "origin", "--", url], env)
         status, _, stderr = self._git(repo, ["fetch", "--prune", "--quiet", "origin"], env)
         if status != 0:
@@ -264,11 +263,23 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def read_refs(path: Path) -> dict[str, str]:
-    """Every ref of a (bare) repository: refname -> object id."""
-    output = git.Repo(path).git.for_each_ref("--format=%(objectname) %(refname)")
+    """Every ref of a (bare) repository: refname -> object id, as `git for-each-ref` lists them (symbolic refs
+    resolved, annotated tags not peeled), read by GitPython from the ref files with no git process
+    (tests/test_mirrors.py::test_read_refs_equals_for_each_ref)."""
+    repo = git.Repo(path)
     refs: dict[str, str] = {}
-    for line in output.splitlines():
-        oid, _, name = line.partition(" ")
-        if name:
-            refs[name] = oid
+    for ref in git.Reference.iter_items(repo, common_path="refs"):
+        if ref.path.endswith(".lock"):  # an update killed midway; git never lists it
+            continue
+        try:
+            refs[ref.path] = git.SymbolicReference.dereference_recursive(repo, ref.path)
+        except ValueError:  # a dangling symbolic ref: for-each-ref leaves it out too
+            continue
     return refs
+
+
+def origin_url(path: Path) -> str | None:
+    """The URL a mirror fetches from (its config's remote.origin.url), read by GitPython; None when unset."""
+    value = git.Repo(path).config_reader("repository").get_value('remote "origin"', "url", default=None)
+    return None if value is None else str(value)
+

@@ -159,3 +159,15 @@ def head_pairs(git_dir: str, wanted: set[str]) -> list[tuple[str, str]]:
             if len(parts) == 3 and parts[1] == b"blob" and parts[2].decode() in wanted:
                 pairs.add((path.decode("utf-8", "surrogateescape"), parts[2].decode()))
     return sorted(pairs)
+
+
+def blob_sizes(git_dir: str, oids: list[str], cap: int | None = None) -> dict[str, int]:
+    """Each blob's size in bytes (`git cat-file --batch-check`, one process), at most `cap` (what a scan of a
+    larger blob costs: it is read past, not scanned); a blob git cannot find counts 0."""
+    out = git(git_dir, "cat-file", "--batch-check=%(objectname) %(objectsize)", data="\n".join(oids).encode() + b"\n")
+    sizes = dict.fromkeys(oids, 0)
+    for line in out.decode().splitlines():
+        oid, _, size = line.partition(" ")
+        if size.isdigit() and oid in sizes:
+            sizes[oid] = min(int(size), cap) if cap else int(size)
+    return sizes

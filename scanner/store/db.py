@@ -177,7 +177,6 @@ class Observed:
     locations: list[LocationRow] = field(default_factory=list)
     secret: str | None = None  # only with --store-secrets
     keyed_fingerprint: str = ""  # keys.keyed_fingerprint of the finding's portable fingerprint
-    held_secret: str | None = field(default=None, repr=False)  # in memory only, to validate after a sweep; never written
     facts: list[tuple[str, str, str]] = field(default_factory=list)  # scanner.findings.facts.facts_of
 
 

@@ -11,11 +11,12 @@ from scanner.store.db import LocationRow, Observed, Store, now
 
 
 def observe(result, key: bytes, store_secrets: bool = False, repo: str = "", repository_id: int | None = None,
-            blob_of=None, default_date: str = "", hold_secrets: bool = False) -> list[Observed]:
+            blob_of=None, default_date: str = "") -> list[Observed]:
     """Key each finding by credential, with its keyed fingerprint and its non-secret facts, read here while the
     secret is in memory (every recording path: `scan --db` and each sweep worker). `result.secrets` holds the
-    values in memory only; they reach the datastore only with store_secrets (`hold_secrets` keeps them in the
-    Observed, in memory, for `sweep --validate`). `blob_of(location)` names the git blob of a location, if known."""
+    values in memory only; they reach the datastore only with store_secrets (`sweep --validate` asks the providers
+    from `result.secrets` in the worker: scanner.pipeline.sweep_validate). `blob_of(location)` names the git blob
+    of a location, if known."""
     out = []
     for f in result.findings:
         secret = result.secrets.get(f.fingerprint) or f.secret
@@ -24,8 +25,7 @@ def observe(result, key: bytes, store_secrets: bool = False, repo: str = "", rep
         rows = [LocationRow.from_location(loc, repo, repository_id, blob_of(loc) if blob_of else "", default_date)
                 for loc in f.locations]
         out.append(Observed(keys.credential_key(secret, key), f, rows, secret if store_secrets else None,
-                            keyed_fingerprint=keys.keyed_fingerprint(f.fingerprint, key), facts=facts_of(f, secret),
-                            held_secret=secret if hold_secrets else None))
+                            keyed_fingerprint=keys.keyed_fingerprint(f.fingerprint, key), facts=facts_of(f, secret)))
     return out
 
 

@@ -15,6 +15,7 @@ from scanner.net.endpoints import EndpointPolicy
 from scanner.net.http import GuardedClient, Limits
 from scanner.validate.result import Candidate, Status, ValidationResult
 from scanner.validate.runner import Runner, RunSettings
+from scanner.validate.session import Budget, RateLimiter
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,22 @@ class ValidationOptions:
         return EndpointPolicy.parse(self.endpoints, allow_internal=self.allow_internal)
 
 
-def open_runner(options: ValidationOptions) -> Runner:
-    """A runner for one scan; close it (or use it as a context manager) when the scan ends."""
+def open_runner(options: ValidationOptions, limiter: RateLimiter | None = None, budget: Budget | None = None) -> Runner:
+    """A runner for one scan; close it (or use it as a context manager) when the scan ends. A `limiter` and `budget`
+    given are shared with the runners of other processes (a sweep's workers)."""
     if options.rps <= 0 or options.budget < 0 or options.concurrency < 1:
         raise ValueError("--validation-rps must be positive, --validation-budget not negative")
     limits = Limits(connect_timeout=min(5.0, options.timeout), read_timeout=options.timeout,
                     total_timeout=options.timeout * 2)
     client = GuardedClient(options.policy(), limits=limits)
     settings = RunSettings(concurrency=options.concurrency, rps=options.rps, budget=options.budget)
-    return Runner(client, settings=settings)
+    return Runner(client, settings=settings, limiter=limiter, budget=budget)
 
 
-def validate_candidates(candidates: Iterable[Candidate], options: ValidationOptions) -> list[ValidationResult]:
+def validate_candidates(candidates: Iterable[Candidate], options: ValidationOptions, limiter: RateLimiter | None = None,
+                        budget: Budget | None = None) -> list[ValidationResult]:
     """One result per candidate, in order (the same credential asked once)."""
-    with open_runner(options) as runner:
+    with open_runner(options, limiter, budget) as runner:
         return runner.validate_all(candidates)
 
 

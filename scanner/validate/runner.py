@@ -62,12 +62,15 @@ class Runner:
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        limiter: RateLimiter | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.client = client
         self.registry = registry or default_registry()
         self.settings = settings or RunSettings()
-        self.limiter = RateLimiter(self.settings.rps, clock, sleep)
-        self.budget = Budget(self.settings.budget)
+        # A limiter and budget given are shared with other runners (a sweep's workers: scanner.pipeline.sweep_validate)
+        self.limiter = limiter or RateLimiter(self.settings.rps, clock, sleep)
+        self.budget = budget or Budget(self.settings.budget)
         self.sent = SentLog()
         self.now = now
         self._pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="validate")

@@ -1,0 +1,30 @@
+"""`sprawl sweep --validate` with several workers: each worker validates what it found, but the sweep's budget
+(and rate per provider) is one, shared through the ValidationGate (scanner.pipeline.sweep_validate)."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.gitutil import commit, init_repo
+from tests.providerserver import serving
+from tests.test_sweep import KEY_ENV, sweep
+from tests.test_validate_aws import aws_server, new_key
+
+
+def test_the_budget_is_the_sweeps_not_each_workers(tmp_path: Path) -> None:
+    org = tmp_path / "org"
+    keys = [new_key() for _ in range(4)]
+    for n, (key_id, secret) in enumerate(keys):
+        commit(init_repo(org / f"svc{n}"), {"deploy.env": f"AWS_ACCESS_KEY_ID={key_id}\n"
+                                                          f"AWS_SECRET_ACCESS_KEY={secret}\n"}, "deploy")
+    db = tmp_path / "sprawl.db"
+    with serving(aws_server(*keys[0])) as server:
+        res = sweep(str(org), "--db", str(db), "-j", "2", "--validate", "--validation-budget", "1",
+                    "--endpoint", f"aws={server.url}", "--allow-internal-endpoints", env=KEY_ENV)
+        assert res.returncode == 1, res.stderr.decode()
+        assert len(server.requests) == 1  # two workers, four keys: one request in all
+    with sqlite3.connect(db) as conn:
+        reasons = [r[0] for r in conn.execute("SELECT v.reason FROM validations v JOIN findings f ON f.id = "
+                                              "v.finding_id WHERE f.rule_id = 'aws-secret-access-key'")]
+    # the one request was the first of a key's validation (STS, then IAM): it too ends on the spent budget
+    assert len(reasons) == 4 and all("budget of 1 requests is spent" in r for r in reasons), reasons
