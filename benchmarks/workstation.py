@@ -14,6 +14,12 @@ twice). Each tool runs `--repeat` times, interleaved (sprawl, kingfisher, sprawl
 median wall time, CPU time (user + system, the process and its children) and peak memory (PSS of the
 process tree), and recall: a planted secret is recalled when its value appears in the tool's report
 (sprawl runs with --show-secrets for this).
+
+    python benchmarks/workstation.py [SIZE_MB] --keep DIR --split
+
+instead runs `scan_workstation` once in this process, with one worker (jobs=1), and prints its CPU seconds
+split between the engine (Engine.scan) and the rest (reading, the escape-blanked views, odd lines, roles,
+gathering): what is the workstation's own cost, measured on CPU time, not wall (a shared machine).
 """
 from __future__ import annotations
 
@@ -207,6 +213,36 @@ def cpu_of(cmd_run) -> tuple[object, float]:
     return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def split(home: Path, empty: Path) -> None:
+    """CPU seconds of one in-process scan (jobs=1): total, in Engine.scan, and the rest."""
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    from scanner.engine.core import Engine
+    from scanner.pipeline.engines import get_engine
+    from scanner.pipeline.workstation import WorkstationOptions, scan_workstation
+
+    get_engine()  # the rules loaded before the clock starts, as a worker finds them
+    scan, spent = Engine.scan, [0.0]
+
+    def timed(self, *args, **kwargs):
+        started = time.process_time()
+        try:
+            return scan(self, *args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - started
+
+    Engine.scan = timed  # type: ignore[method-assign]
+    started = time.process_time()
+    report = scan_workstation(WorkstationOptions(home=home, platform="linux", system_root=empty, env={}, jobs=1,
+                                                 host="bench", owner="user:bench"))
+    total = time.process_time() - started
+    Engine.scan = scan  # type: ignore[method-assign]
+    print(f"CPU s: total {total:.2f}, engine {spent[0]:.2f} ({spent[0] / total:.0%}), "
+          f"the rest {total - spent[0]:.2f}; {len(report.findings)} findings")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("size_mb", nargs="?", type=int, default=500)
@@ -214,6 +250,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=23)
     ap.add_argument("--keep", type=Path, help="generate into (or reuse) this folder and keep it")
     ap.add_argument("--jobs", type=int, default=0, help="sprawl's worker processes (0: every core)")
+    ap.add_argument("--split", action="store_true", help="CPU seconds in the engine and outside it (one process)")
     args = ap.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="sprawl-ws-"))
@@ -231,6 +268,10 @@ def main() -> int:
     out, empty = work / "reports", work / "no-system"
     out.mkdir(exist_ok=True)
     empty.mkdir(exist_ok=True)
+    if args.split:
+        for _ in range(args.repeat):
+            split(home, empty)
+        return 0
     root = str(Path(__file__).resolve().parent.parent)
     tools = {"sprawl": [sys.executable, "-m", "scanner.cli", "workstation", "--home", str(home), "--platform",
                         "linux", "--system-root", str(empty), "-f", "json", "--show-secrets",

@@ -9,8 +9,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from scanner.api import list_findings
+from scanner.cli import main
 from scanner.model import Location, Provenance
 from scanner.pipeline.workstation import RISK_KIND, WorkstationOptions, placed, scan_workstation
 from scanner.store.keys import keyed_fingerprint, load_key
@@ -119,3 +121,36 @@ def test_config_risks_are_findings_of_their_own_rules(fake):
         assert f.rule_id in report.result.ruleset.by_id and f.confidence == "low"
         assert f.rule_id not in report.result.secrets  # never keyed as a credential
         assert loc.provenance.client and f.reasons
+
+
+def test_csv_has_the_workstation_columns_empty_elsewhere(fake, tmp_path):
+    rows = list(csv.DictReader(io.StringIO(run_cli(fake, "-f", "csv").output)))
+    p = _kiro(fake)
+    [row] = [r for r in rows if r["path"] == str(p.path) and r["server"] == p.server]
+    assert (row["client"], row["scope"], row["field"], row["session"], row["role"]) == ("kiro", "user", "env", "", "")
+    assert row["setting"] and row["setting"] not in p.secret
+    [chat] = [q for q in fake.planted if q.role == "tool_result" and q.client == "claude-code"][:1]
+    [trow] = [r for r in rows if r["path"] == str(chat.path) and r["role"]][:1]
+    assert (trow["client"], trow["field"], trow["role"]) == ("claude-code", "content", "tool_result")
+    assert trow["session"] == chat.path.stem and trow["server"] == ""
+    # a file scan has the same columns, every workstation cell empty
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text(f'token = "{new_github()}"\n')
+    scanned = CliRunner().invoke(main, ["scan", str(tmp_path / "src"), "-f", "csv"], catch_exceptions=False)
+    [other] = list(csv.DictReader(io.StringIO(scanned.stdout)))
+    assert set(rows[0]) == set(other)
+    assert all(other[c] == "" for c in ("client", "scope", "project", "server", "field", "setting", "session", "role"))
+
+
+def test_html_names_every_client_holding_one_credential(fake, tmp_path):
+    secret = new_github()
+    fake.write(".cursor/mcp.json", json.dumps({"mcpServers": {"gh": {"command": "gh-mcp",
+                                                                     "env": {"GH_TOKEN": secret}}}}))
+    fake.write(".kiro/settings/mcp.json", json.dumps({"mcpServers": {"kiro-gh": {"command": "gh-mcp",
+                                                                                 "env": {"GITHUB_TOKEN": secret}}}}))
+    out = tmp_path / "r.html"
+    result = run_cli(fake, "--client", "cursor", "--client", "kiro", "-f", "html", "-o", str(out))
+    assert result.exit_code == 1, result.output
+    page = out.read_text()
+    assert "held by cursor server gh; kiro server kiro-gh" in page
+    assert secret not in page

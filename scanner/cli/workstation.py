@@ -110,7 +110,9 @@ def render_report(report: WorkstationReport, fmt: str, outcomes: list[RedactOutc
     from scanner.report import render
 
     if fmt == "json":
-        doc = json.loads(render(report.result, "json"))
+        from scanner.report.json_report import document
+
+        doc = document(report.result)  # encoded once (an indented dump is Python's slow encoder)
         doc["workstation"] = report.machine()
         if redact:
             doc["workstation"]["redactions"] = [vars(o) for o in outcomes]

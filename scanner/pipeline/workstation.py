@@ -10,6 +10,8 @@ and redaction in place.
 Invariants (tests/test_workstation.py): every planted secret is found with its client and server, no
 reference is reported; after `redact_in_place` no secret remains, every JSON line and config still
 parses, the backup holds the original with mode 0600, and a file changed since it was read is left alone.
+A chat database is redacted record by record in one SQLite transaction, and refused when its records changed
+or a running client holds it locked (tests/test_workstation_store_redact.py).
 """
 from __future__ import annotations
 
@@ -19,11 +21,13 @@ import json
 import multiprocessing
 import os
 import socket
+import sqlite3
 import stat
 import tempfile
 import tomllib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,7 +70,14 @@ from scanner.sources.workstation.risks import (
     server_risks,
     system_of,
 )
-from scanner.sources.workstation.stores import StoreError, read_records
+from scanner.sources.workstation.stores import (
+    Record,
+    StoreChanged,
+    StoreError,
+    fold,
+    read_records,
+    rewrite_records,
+)
 from scanner.sources.workstation.transcript import (
     ESCAPED_STRING,
     DecodedView,
@@ -481,8 +492,9 @@ def _scan_transcript(file: ClientFile, data: bytes, shown: str, gate: _Gate, out
 
 
 def _scan_store(file: ClientFile, machine: Machine, min_confidence: str) -> FileOutcome:
-    """A SQLite transcript store: each JSON record scanned as a transcript, named `store!table/key`; the store
-    is never rewritten, so its secrets are reported but not redacted (RedactOutcome says so)."""
+    """A SQLite transcript store: each JSON record scanned as a transcript, named `store!table/key`. The
+    digest of the records read (stores.digest) stands for the file's hash: --redact refuses a store whose
+    records changed since."""
     out = FileOutcome()
     try:
         size, mode = file.path.stat().st_size, file.path.stat().st_mode
@@ -490,7 +502,9 @@ def _scan_store(file: ClientFile, machine: Machine, min_confidence: str) -> File
         out.size = size
         shown = display_path(file.path, machine.home)
         gate = _Gate(min_confidence, out)
+        read = hashlib.sha256()
         for record in read_records(file.path, file.fmt):
+            fold(read, record)
             member = f"!{record.member}"
             _scan_chat(file, record.data, "json", (shown + member, str(file.path) + member), record.session, gate,
                        out)
@@ -499,6 +513,7 @@ def _scan_store(file: ClientFile, machine: Machine, min_confidence: str) -> File
         out.problems.append(Problem(str(file.path), file.client, f"unreadable {file.fmt} store: {reason}"))
         return out
     if out.scanned.secrets:
+        out.scanned.sha256 = read.hexdigest()
         _check_mode(file, mode, machine, out)
     return out
 
@@ -665,8 +680,7 @@ def redact_in_place(report: WorkstationReport, backup_dir: Path | None = None,
 
 def _redact_file(path: Path, scanned: ScannedFile, home: Path, backup_dir: Path | None) -> RedactOutcome:
     if scanned.file.kind == "store":
-        return RedactOutcome(str(path), "failed", reason=f"a {scanned.file.fmt} store is not rewritten in place: "
-                                                        "delete the conversation in the client, then rotate")
+        return _redact_store(path, scanned, home, backup_dir)
     try:
         original = path.read_bytes()
         if hashlib.sha256(original).hexdigest() != scanned.sha256:
@@ -680,6 +694,54 @@ def _redact_file(path: Path, scanned: ScannedFile, home: Path, backup_dir: Path 
     except OSError as exc:
         return RedactOutcome(str(path), "failed", reason=exc.strerror or str(exc))
     return RedactOutcome(str(path), "redacted", str(backup), count)
+
+
+def _redact_store(path: Path, scanned: ScannedFile, home: Path, backup_dir: Path | None) -> RedactOutcome:
+    """Each record of a chat database holding a secret masked inside its JSON (decompressed, then compressed
+    again), after a 0600 backup of the database, in one transaction (stores.rewrite_records); refused, and the
+    database untouched, when its records changed since the scan, a running client holds it locked, or a
+    masked record would keep a secret or stop parsing (tests/test_workstation_store_redact.py)."""
+    masked = 0
+
+    def change(record: Record) -> bytes | None:
+        nonlocal masked
+        new, count = mask_secrets(record.data, scanned.secrets)
+        if not count:
+            return None
+        _check_record(record, new, scanned.secrets)
+        masked += count
+        return new
+
+    made: list[Path] = []
+
+    def backup(conn: sqlite3.Connection) -> Path:
+        made.append(_reserve_backup(path, home, backup_dir))
+        with closing(sqlite3.connect(made[0])) as copy:
+            conn.backup(copy)
+        os.chmod(made[0], 0o600)
+        return made[0]
+
+    try:
+        rewritten, saved = rewrite_records(path, scanned.file.fmt, scanned.sha256, change, backup)
+    except (StoreError, RedactionError, OSError, sqlite3.Error) as exc:
+        for target in made:  # the database is as it was: no second copy of its secrets is left behind
+            target.unlink(missing_ok=True)
+        if isinstance(exc, StoreChanged):
+            return RedactOutcome(str(path), "changed", reason=str(exc))
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return RedactOutcome(str(path), "failed", reason=reason)
+    if not rewritten:
+        return RedactOutcome(str(path), "failed", reason="no secret found in it any more; scan it again")
+    return RedactOutcome(str(path), "redacted", str(saved), masked)
+
+
+def _check_record(record: Record, masked: bytes, secrets: set[str]) -> None:
+    """A masked record keeps no secret (raw or decoded) and, if it was JSON, still parses."""
+    view = decoded_view(masked).blob
+    if any(s.encode() in masked or s.encode() in view for s in secrets):
+        raise RedactionError(f"a secret would remain in {record.member} after masking")
+    if _json_line(record.data) and not _json_line(masked):
+        raise RedactionError(f"masking would break the JSON of {record.member}")
 
 
 def mask_secrets(data: bytes, secrets: Iterable[str], json_like: bool = True) -> tuple[bytes, int]:
@@ -763,6 +825,17 @@ def _parses(data: bytes, fmt: str) -> bool:
 
 
 def _backup(path: Path, original: bytes, home: Path, backup_dir: Path | None) -> Path:
+    target = _reserve_backup(path, home, backup_dir)
+    with open(target, "wb") as fh:
+        fh.write(original)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return target
+
+
+def _reserve_backup(path: Path, home: Path, backup_dir: Path | None) -> Path:
+    """A new, empty file 0600 for the backup of `path`: next to it, or under backup_dir mirroring the home;
+    a name already taken gets a number (never overwritten)."""
     if backup_dir is None:
         target = path.with_name(path.name + ".sprawl-backup")
     else:
@@ -780,10 +853,7 @@ def _backup(path: Path, original: bytes, home: Path, backup_dir: Path | None) ->
         except FileExistsError:
             n += 1
             candidate = target.with_name(f"{target.name}.{n}")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(original)
-        fh.flush()
-        os.fsync(fh.fileno())
+    os.close(fd)
     os.chmod(candidate, 0o600)
     return candidate
 

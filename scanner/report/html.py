@@ -102,6 +102,16 @@ def _top_factors(br: dict, n: int = 4) -> str:
     return "<br>".join(f"{escape(f['name'])} {f['points']:g}/{f['maximum']}: {escape(f['reason'])}" for f in ranked)
 
 
+def _holders(f: Finding) -> str:
+    """Every AI client (and MCP server) holding a credential, when more than one does (a workstation finding);
+    the first location's is shown above it (tests/test_workstation_reports.py)."""
+    held = dict.fromkeys(f"{p.client} server {p.server}" if p.server else p.client
+                         for p in (loc.provenance for loc in f.locations) if p.client)
+    if len(held) < 2:
+        return ""
+    return f'<div class="muted">held by {escape("; ".join(held))}</div>'
+
+
 def render(result: ScanResult) -> str:
     # The caller scores what an inventory analysis did not (scanner.analysis.annotate.score_unscored):
     # a report never recomputes.
@@ -121,7 +131,7 @@ def render(result: ScanResult) -> str:
         repos = {loc.provenance.repo for loc in f.locations if loc.provenance.repo}
         first = f.first_location
         where = (f"{escape(first.provenance.repo) + ': ' if first.provenance.repo else ''}{escape(first.path)}:{first.line}"
-                 f'<div class="muted">{escape(first.history())}</div>')
+                 f'<div class="muted">{escape(first.history())}</div>{_holders(f)}')
         rows.append(
             f'<tr><td data-sort="{a.score}"><b>{a.score}</b></td><td data-sort="{a.score}">{_band(a.band)}</td>'
             f'<td>{escape(f.rule_id)}<div class="muted">{escape(f.provider)}</div></td><td><code>{escape(f.preview)}</code>'

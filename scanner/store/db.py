@@ -109,9 +109,14 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
+# The Provenance fields a location keeps in a column of the same name (schema version 8): where on a workstation
+# it is, and the media kind (tests/test_store_workstation.py::test_every_workstation_field_round_trips).
+PLACE_FIELDS = ("media", "client", "scope", "project", "server", "field", "setting", "session", "role")
+
+
 @dataclass
 class LocationRow:
-    """One place a credential appears, as the datastore keeps it."""
+    """One place a credential appears, as the datastore keeps it; `places` holds the PLACE_FIELDS that are set."""
 
     path: str
     line: int
@@ -125,13 +130,15 @@ class LocationRow:
     author: str = ""
     email: str = ""
     date: str = ""
+    places: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_location(cls, loc: Location, repo: str = "", repository_id: int | None = None, blob: str = "",
                       default_date: str = "") -> LocationRow:
         p = loc.provenance
+        places = {name: getattr(p, name) for name in PLACE_FIELDS if getattr(p, name)}
         return cls(loc.path, loc.line, loc.column, loc.source, loc.snippet, repo, repository_id, blob,
-                   p.commit, p.author, p.email, p.date or default_date)
+                   p.commit, p.author, p.email, p.date or default_date, places)
 
 
 @dataclass(frozen=True)
@@ -399,9 +406,11 @@ class Store:
         t = sql_text
         self.db.conn.executemany(
             'INSERT OR IGNORE INTO locations (finding_id, rule_id, repository_id, repo, blob, "commit", path, line, '
-            '"column", author, email, date, source, snippet, scan_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+            f'"column", author, email, date, source, snippet, scan_id, {", ".join(PLACE_FIELDS)}) '
+            f"VALUES ({','.join('?' * (15 + len(PLACE_FIELDS)))})",
             [(fid, rule_id, r.repository_id, t(r.repo), r.blob, r.commit, t(r.path), r.line, r.column, t(r.author),
-              t(r.email), r.date, r.source, t(r.snippet), scan_id) for r in rows])
+              t(r.email), r.date, r.source, t(r.snippet), scan_id, *(t(r.places.get(n, "")) for n in PLACE_FIELDS))
+             for r in rows])
 
     def copy_blob_locations(self, scan_id: int, blob: str, rows: Iterable[LocationRow]) -> set[int]:
         """A blob seen before holds the same matches wherever it reappears: add the new places

@@ -7,7 +7,7 @@ from pathlib import Path
 from scanner.findings.facts import facts_of
 from scanner.model import Finding, Location, Provenance
 from scanner.store import keys
-from scanner.store.db import LocationRow, Observed, Store, now
+from scanner.store.db import PLACE_FIELDS, LocationRow, Observed, Store, now
 
 
 def observe(result, key: bytes, store_secrets: bool = False, repo: str = "", repository_id: int | None = None,
@@ -80,6 +80,8 @@ def to_finding(row: dict, locations: list[dict]) -> Finding:
                                 date=loc["date"] or "", repo=loc["repo"] or "", blob=loc["blob"] or "",
                                 at_head=None if loc["at_head"] is None else bool(loc["at_head"]),
                                 visibility=loc.get("visibility") or "")
+        for name in PLACE_FIELDS:  # where on a workstation (schema version 8)
+            setattr(provenance, name, loc.get(name) or "")
         locs.append(Location(loc["path"], loc["line"], loc["column"], loc["source"], provenance, loc["snippet"]))
     reasons = json.loads(row["reasons"])
     if row["status"] != "open":

@@ -27,7 +27,9 @@ Tables (docs/datastore.md):
 - ``locations``: every place a credential appears: ``finding_id``, ``rule_id``, ``repository_id`` and
   ``repo`` (name), ``blob``, ``commit``, ``path``, ``line``, ``column``, ``author``, ``email``, ``date``,
   ``source`` (git, file, staged, stdin...), ``snippet`` (redacted line), ``scan_id``, ``at_head``
-  (1: this path holds this blob at the head of a branch; 0: history only; NULL: not a git location).
+  (1: this path holds this blob at the head of a branch; 0: history only; NULL: not a git location); for a
+  workstation location (version 8) ``media``, ``client``, ``scope``, ``project``, ``server``, ``field``,
+  ``setting``, ``session``, ``role`` (empty elsewhere).
 
 The inventory and analysis tables are created here and filled by the inventory importers and the
 analysis stage (issue 6); the sweep never writes them:
@@ -163,8 +165,23 @@ _V7_LISTED = """
 ALTER TABLE repositories ADD COLUMN listed_stamp TEXT
 """
 
+# Version 8 (issue 23): where on a workstation a location is (scanner.store.db.PLACE_FIELDS, the Provenance fields
+# of that name): the AI client, scope, project, MCP server, field and setting of a config, the session and role of
+# a transcript, and the media kind; empty for every other location. A v7 file upgrades in place.
+_V8_PLACES = """
+ALTER TABLE locations ADD COLUMN media TEXT NOT NULL DEFAULT '';
+ALTER TABLE locations ADD COLUMN client TEXT NOT NULL DEFAULT '';
+ALTER TABLE locations ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+ALTER TABLE locations ADD COLUMN project TEXT NOT NULL DEFAULT '';
+ALTER TABLE locations ADD COLUMN server TEXT NOT NULL DEFAULT '';
+ALTER TABLE locations ADD COLUMN field TEXT NOT NULL DEFAULT '';
+ALTER TABLE locations ADD COLUMN setting TEXT NOT NULL DEFAULT '';
+ALTER TABLE locations ADD COLUMN session TEXT NOT NULL DEFAULT '';
+ALTER TABLE locations ADD COLUMN role TEXT NOT NULL DEFAULT ''
+"""
+
 # Append a new script for every schema change; never edit a shipped one.
-MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS, _V4_HOSTS, _V5_VALIDATIONS, _V6_KEYED, _V7_LISTED]
+MIGRATIONS: list[str] = [_V1, _V2, _V3_FACTS, _V4_HOSTS, _V5_VALIDATIONS, _V6_KEYED, _V7_LISTED, _V8_PLACES]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # `PRAGMA application_id` of every sprawl datastore ("SPRL"): a SQLite file without it is not ours.

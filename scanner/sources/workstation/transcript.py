@@ -143,11 +143,11 @@ def odd_lines(data: bytes) -> list[tuple[int, int]]:
     for escape in ODD_ESCAPES:
         at = data.find(escape)
         while at >= 0:
-            lo, hi = line_span(data, at)
             run = at
-            while run > lo and data[run - 1] == 0x5C:  # backslashes just before
+            while run and data[run - 1] == 0x5C:  # backslashes just before (a newline is none: lines stay apart)
                 run -= 1
             if (at - run) % 2 == 0 and not _CONTROL_ESCAPE.match(data, at):
+                lo, hi = line_span(data, at)  # only for a real escape: lines of a transcript run to megabytes
                 spans.add((lo, hi))
                 at = data.find(escape, hi)
             else:
