@@ -10,6 +10,7 @@ the text is an inline image, or a default password for a local or example host.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import cast
@@ -22,6 +23,8 @@ from scanner.engine.context.names import (
     is_secret_name,
     lookup_reason,
     name_words,
+    passphrase,
+    passphrase_name,
     sample_name,
     secret_name_kind,
     value_reason,
@@ -120,7 +123,7 @@ class ContextAnalyzer:
                 c.reasons.append("does not decode to user:password")
         if not c.rule.is_generic:
             return None
-        if decoded is not None and (reason := value_reason(decoded)):
+        if decoded is not None and (reason := value_reason(decoded) or _json_reason(decoded)):
             return f"base64 of a {reason}"
         if reason := value_reason(c.secret):
             if reason != "names a variable or setting":
@@ -179,10 +182,17 @@ class ContextAnalyzer:
         judged = value
         decoded = _decoded_value(value)
         if decoded is not None:
+            if _json_reason(decoded):
+                return None
             judged = decoded
             reasons.append("base64-decoded")
-        if value_reason(judged) or value_reason(value) or any(ch.isspace() for ch in judged):
+        if value_reason(judged) or value_reason(value):
             return None
+        if any(ch.isspace() for ch in judged):
+            quoted = view.data[site.value_start - 1 : site.value_start] in QUOTES if site.value_start else False
+            if not (quoted and passphrase(judged) and passphrase_name(site.name)):
+                return None
+            reasons.append("a passphrase")
         if kind == "generic" and _a_word(judged):
             return None  # a word or a name, not a key
         entropy = shannon_entropy(judged)
@@ -342,6 +352,19 @@ def _decoded_value(value: str) -> str | None:
     if out is None or len(out) < 4 or b"\n" in out.strip():
         return None
     return out.decode("utf-8").strip()
+
+
+def _json_reason(decoded: str) -> str | None:
+    """Base64 of a JSON object or array is state (a pagination cursor, a continuation or page token),
+    not a key; a secret inside it is found in the decoded text (tests/test_detection_cases.py::
+    test_a_base64_json_cursor_is_not_a_secret)."""
+    if decoded[:1] not in ("{", "[") or decoded[-1:] not in ("}", "]"):
+        return None
+    try:
+        json.loads(decoded)
+    except ValueError:
+        return None
+    return "JSON document (a cursor or state), not a key"
 
 
 def _weak(secret: str) -> bool:
