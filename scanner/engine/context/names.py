@@ -199,6 +199,23 @@ def passphrase_name(name: str) -> bool:
     return secret_name_kind(name) == "password" or any(w in ("passphrase", "secret") for w in words)
 
 
+# Names under which a UUID identifies something (a tenant, a client, a request) rather than granting access.
+_UUID_ID_WORDS = frozenset(
+    {"id", "ids", "uuid", "guid", "tenant", "client", "subscription", "account", "org", "organization", "project",
+     "request", "session", "trace", "correlation", "user", "object", "resource", "instance", "workspace",
+     "device", "installation", "install", "app", "application", "idempotency", "nonce", "cursor", "public",
+     "publishable", "site", "team", "group", "directory", "customer", "partner", "product", "service"}
+)
+
+
+def uuid_may_be_secret(name: str) -> bool:
+    """A UUID under a key, token, secret or password name (Heroku API keys, MongoDB Atlas private keys,
+    Postmark server tokens are UUIDs) may be the credential; under a name with an identifier word (tenant,
+    client, subscription, *_id) it names something (tests/test_detection_cases.py::
+    test_a_uuid_under_a_secret_name_but_not_under_an_identifier_name)."""
+    return secret_name_kind(name) is not None and not any(w in _UUID_ID_WORDS for w in name_words(name))
+
+
 def lookup_reason(expression: str) -> str | None:
     """Why the expression around a value is a lookup (the value is a variable's name, not its value)."""
     return "environment or secret-manager lookup" if _LOOKUP.search(expression) else None
