@@ -189,3 +189,58 @@ def test_gitlab_routable_token_checksum(tmp_path):
         f"variables:\n  GITLAB_TOKEN: {good}\n  OLD_TOKEN: {bad}\n  LEGACY_TOKEN: {legacy}\n")
     found = findings(tmp_path, "low")
     assert found[good] == "high" and found[legacy] == "high" and found[bad] == "low", found
+
+
+def test_a_uuid_under_a_secret_name_but_not_under_an_identifier_name(tmp_path):
+    import uuid
+
+    atlas, token_value = str(uuid.uuid4()), str(uuid.uuid4())
+    quiet = [str(uuid.uuid4()) for _ in range(4)]
+    (tmp_path / ".env").write_text(f"ATLAS_PRIVATE_KEY={atlas}\nAZURE_TENANT_ID={quiet[0]}\nREQUEST_TOKEN_ID={quiet[1]}\n"
+                                   f"CLIENT_API_KEY={quiet[2]}\n")
+    (tmp_path / "settings.yaml").write_text(f"ingest:\n  api_token: \"{token_value}\"\n  session_key: \"{quiet[3]}\"\n")
+    found = findings(tmp_path)
+    assert {atlas, token_value} <= set(found), found
+    assert not set(quiet) & set(found), found
+
+
+def test_a_passphrase_in_a_log_line_with_no_known_format(tmp_path):
+    """Without a format to parse, the password rule itself takes quoted words; messages stay quiet."""
+    phrase = passphrase(4)
+    (tmp_path / "provision.log").write_text(
+        f"2026-06-01T10:00:00Z INFO creating user svc-backup\n"
+        f"2026-06-01T10:00:01Z DEBUG password = '{phrase}' (from the bootstrap script)\n"
+        f"2026-06-01T10:00:02Z WARN password = 'must be rotated within ninety days'\n")
+    assert set(findings(tmp_path)) == {phrase}
+
+
+def test_a_secret_compiled_into_an_android_build(tmp_path):
+    maps, pay = token(32, HEX), token(40, ALNUM + "_-")
+    (tmp_path / "build.gradle").write_text(f"""android {{
+    defaultConfig {{
+        applicationId "org.example.courier"
+        buildConfigField 'String', 'MAPS_API_KEY', '"{maps}"'
+        buildConfigField "String", "PAYMENTS_TOKEN", "\\"{pay}\\""
+        buildConfigField 'String', 'BASE_URL', '"https://api.example.org/v2"'
+        buildConfigField 'String', 'SEARCH_KEY', "\\"${{System.getenv('SEARCH_KEY')}}\\""
+    }}
+}}
+""")
+    assert set(findings(tmp_path)) == {maps, pay}
+
+
+def test_hex_keys_of_low_entropy_under_secret_names(tmp_path):
+    """Random 32- and 40-character hex keys whose entropy falls below 3.5 bits (one in five 32-hex keys)."""
+    from scanner.engine.entropy import shannon_entropy
+
+    def low_hex(n: int) -> str:
+        while True:
+            v = token(n, HEX)
+            if 3.0 <= shannon_entropy(v) < 3.45:
+                return v
+
+    values = [low_hex(32), low_hex(32), low_hex(40), low_hex(32)]
+    (tmp_path / ".env").write_text(f"INGEST_API_KEY={values[0]}\nPARTNER_KEY={values[1]}\n")
+    (tmp_path / "settings.py").write_text(f'WEBHOOK_SECRET = "{values[2]}"\nCOMMIT_SHA = "{token(40, HEX)}"\n')
+    (tmp_path / "worker.log").write_text(f"2026-06-01T10:00:00Z DEBUG loaded api_key={values[3]} region=eu-west-1\n")
+    assert set(findings(tmp_path)) == set(values)
