@@ -9,6 +9,13 @@ A positive counts as found when a finding overlaps the labelled secret (or, when
 label has no secret, when anything is found). A negative counts as flagged only when a
 finding of the same provider is reported (any finding for the generic and password
 providers), as the corpus README prescribes. Disputed negatives are left out.
+
+Scoring rule for identifiers: a positive whose corpus `categories` hold `identifier` (Azure tenant,
+client and subscription ids, storage account names, GCP OAuth client ids, S3 bucket names, AWS key
+ids alone) names something rather than granting access; the engine reports those at low on purpose
+(issue 20: held-out sets count them as false positives). Every positive counts in the `source` rows;
+the `secrets` rows leave the identifier positives out, so both numbers are printed and gated
+(tests/test_corpus.py).
 """
 from __future__ import annotations
 
@@ -55,6 +62,11 @@ def load_cases(corpus: Path, sources: set[str] | None) -> list[dict]:
     return cases
 
 
+def is_identifier(case: dict) -> bool:
+    """A positive the corpus itself marks as an identifier, not a credential (the scoring rule above)."""
+    return "identifier" in (case.get("categories") or [])
+
+
 def found_secret(case: dict, matches) -> bool:
     secret, text = case.get("secret"), case["text"]
     if not secret or secret not in text:
@@ -79,6 +91,8 @@ def evaluate(engine: Engine, cases: list[dict], min_confidence: str):
         keys = [("source", case["source"]), ("provider", (case["source"], case["provider"]))]
         if case["positive"]:
             hit = found_secret(case, matches)
+            if not is_identifier(case):
+                keys.append(("secrets", case["source"]))
             for k in keys:
                 stats[k][0] += 1
                 stats[k][1] += hit
@@ -128,7 +142,9 @@ def main() -> int:
     print(f"{'source':<16}{'positives':>10}{'found':>8}{'recall':>8}{'negatives':>11}{'flagged':>9}{'rate':>7}")
     for (kind, key), (p, f, n, fl) in sorted(stats.items(), key=lambda kv: str(kv[0])):
         if kind == "source":
-            print(f"{key:<16}{p:>10}{f:>8}{ratio(f, p):>8}{n:>11}{fl:>9}{ratio(fl, n):>7}")
+            secrets = stats.get(("secrets", key), [0, 0, 0, 0])
+            print(f"{key:<16}{p:>10}{f:>8}{ratio(f, p):>8}{n:>11}{fl:>9}{ratio(fl, n):>7}"
+                  f"   without identifiers: {secrets[1]}/{secrets[0]} {ratio(secrets[1], secrets[0])}")
     if args.by_provider:
         print(f"\n{'source/provider':<36}{'positives':>10}{'found':>8}{'recall':>8}{'negatives':>11}{'flagged':>9}")
         for (kind, key), (p, f, n, fl) in sorted(stats.items(), key=lambda kv: str(kv[0])):

@@ -36,7 +36,11 @@ HEX = "0123456789abcdef"
 B32 = string.ascii_uppercase + "234567"
 URLSAFE = ALNUM + "-_"
 
-CLASSES = ("code", "config", "notebook", "transcript", "http-header", "cli-flag", "uri", "private-key", "provider")
+CLASSES = ("code", "config", "notebook", "transcript", "http-header", "cli-flag", "uri", "private-key", "provider",
+           "code-shapes")
+# Words of generated passphrases (diceware-style: a few common words and a number).
+WORDS = ("amber", "basalt", "cobalt", "dune", "ember", "fjord", "glacier", "harbor", "indigo", "juniper", "kestrel",
+         "lantern", "meadow", "nectar", "obsidian", "pylon", "quartz", "raven", "saffron", "tundra", "umber")
 
 # Published as examples in providers' documentation: public, so never findings.
 DOC_EXAMPLES = {
@@ -492,9 +496,66 @@ def gen_provider(g: Gen, i: int):
     return f"providers/stack{i}.env", "\n".join(body) + "\n", planted
 
 
+def gen_shapes(g: Gen, i: int):
+    """The shapes issue 20 named last: passphrases, tokens split across literals, keys passed positionally to
+    an SDK client, hex keys (a fifth of random 32-hex keys fall below 3.5 bits), UUID keys under key names;
+    beside base64 JSON cursors, %(ENV_X)s and ${X:?message} templates, messages under password names,
+    UUIDs under identifier names and jwt.io's sample token."""
+    phrase = " ".join(g.r.choice(WORDS) for _ in range(g.r.randint(3, 5))) + f" {g.r.randint(10, 99)}"
+    split, sdk, hexkey, uuidkey = g.mixed(32), g.mixed(32), g.hexs(32), g.uuid()
+    cursor = base64.b64encode(json.dumps({"offset": g.r.randint(50, 5000), "limit": 50, "sort": "created_at"},
+                                         separators=(",", ":")).encode()).decode()
+    planted = [(phrase, "passphrase"), (split, "split literal"), (sdk, "sdk constructor"), (hexkey, "hex key"),
+               (uuidkey, "uuid key")]
+    if g.r.random() < 0.5:
+        text = f'''import os
+
+import shodan
+import stripe
+
+BACKUP_PASSPHRASE = "{phrase}"
+PASSWORD_HELP = "must be at least twelve characters"
+stripe.api_key = "sk_live_" + "{split}"
+KEY_PREFIX = "sk_live_" + os.environ["KEY_ID"]
+api = shodan.Shodan("{sdk}")
+INGEST_API_KEY = "{hexkey}"
+ATLAS_PRIVATE_KEY = "{uuidkey}"
+AZURE_TENANT_ID = "{g.uuid()}"
+next_page_token = "{cursor}"
+DOCS_SAMPLE_TOKEN = "{DOC_EXAMPLES['jwt']}"
+'''
+        return f"shapes/svc{i}/settings.py", text, planted
+    if g.r.random() < 0.5:
+        text = f'''const stripe = require('stripe')('{sdk}');
+const backupPassphrase = "{phrase}";
+const passwordHint = "Please enter your password";
+const githubToken = "ghp_" +
+  "{split}";
+const ingestApiKey = "{hexkey}";
+const atlasPrivateKey = "{uuidkey}";
+const requestId = "{g.uuid()}";
+const nextCursor = "{cursor}";
+'''
+        return f"shapes/svc{i}/client.js", text, planted
+    text = f'''[program:api]
+command=/srv/api/bin/run
+environment=API_KEY="%(ENV_API_KEY)s",DB_PASSWORD="%(ENV_DB_PASSWORD)s"
+
+[unix_http_server]
+password = %(ENV_SUPERVISOR_PASSWORD)s
+
+[ingest]
+api_key = {hexkey}
+token_url = https://auth.internal.example.net/oauth/token
+passphrase = "{phrase}"
+request_id = {g.uuid()}
+'''
+    return f"shapes/svc{i}/supervisord.conf", text, [(phrase, "passphrase"), (hexkey, "hex key")]
+
+
 GENERATORS = {"code": gen_code, "config": gen_config, "notebook": gen_notebook, "transcript": gen_transcript,
               "http-header": gen_http, "cli-flag": gen_cli, "uri": gen_uri, "private-key": gen_private_key,
-              "provider": gen_provider}
+              "provider": gen_provider, "code-shapes": gen_shapes}
 
 
 def generate(root: Path, seed: int = 1, per_class: int = 10) -> list[Label]:

@@ -21,7 +21,7 @@ from _bench import machine, run, table  # noqa: E402
 
 RECORD = (b'{"t":"2026-06-01T00:00:00Z","level":"info","msg":"request served","path":"/api/v1/orders",'
           b'"token_ttl":3600,"ms":12},')
-TOKEN = "ghp_" + "aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5"  # a token's shape, not a live token
+TOKEN = "ghp_" + "aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5"  # a token's shape, not a live token; sprawl:allow
 PLANTED = f'{{"t":"2026-06-01T00:00:01Z","headers":{{"Authorization":"Bearer {TOKEN}"}}}},'.encode()
 
 

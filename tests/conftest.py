@@ -8,7 +8,20 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus" / "peers"
+
+
+def _peers_corpus() -> Path:
+    """The peers' corpus beside the checkout, or beside the main checkout when this one is a git worktree
+    (its .git file names <main>/.git/worktrees/<name>)."""
+    beside = REPO.parent / "shared" / "corpus" / "peers"
+    git = REPO / ".git"
+    if beside.is_dir() or not git.is_file():
+        return beside
+    gitdir = Path(git.read_text(encoding="utf-8").partition("gitdir:")[2].strip())
+    return gitdir.parents[3] / "shared" / "corpus" / "peers" if len(gitdir.parents) > 3 else beside
+
+
+CORPUS = _peers_corpus()
 
 # A GitHub classic token with a valid CRC32 checksum, made up for these tests.
 GITHUB_TOKEN = "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"

@@ -83,7 +83,9 @@ def test_documented_example_dropped(engine):
     ("package-lock.json", '{"integrity": "sha512-Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5"}'),
     ("a.py", 'commit_token_sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"\n'),
     ("a.py", 'auth_secret = "sha256$Zx81$b7c4e1f0a9d2c3b4a5f60718293a4b5c"\n'),
-    ("a.py", 'api_token = "0b7e3c2a-9f41-4d6b-8a5e-2c1d3f4e5a6b"\n'),
+    # A UUID under an identifier word names something; under api_token it may be the key (issue 20,
+    # tests/test_detection_cases.py::test_a_uuid_under_a_secret_name_but_not_under_an_identifier_name).
+    ("a.py", 'subscription_key = "0b7e3c2a-9f41-4d6b-8a5e-2c1d3f4e5a6b"\n'),
     ("a.py", 'deploy_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHq7Wm2Xr9Lt4Vz8NKq7Wm2Xr9Lt4Vz8N ops@ci"\n'),
     ("a.py", "password_min_length = 12\n"),
     ("a.py", 'token_type = "bearer"\n'),

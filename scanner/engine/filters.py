@@ -12,7 +12,7 @@ _TEMPLATE = re.compile(
     r"""
     \$\([^)]*\)          # $(command)
     | \{\{[^}]*\}\}        # {{ .Values.x }}, {{ secrets.X }}
-    | %\([a-z_]+\)s        # %(password)s
+    | %\([A-Za-z_][A-Za-z0-9_]*\)s  # %(password)s, %(ENV_DB_PASSWORD)s (Python %-format, supervisord)
     | <%=?[^%]*%>          # ERB
     | ^<[^<>]{1,60}>$      # <token>
     | ^&lt;.{1,60}&gt;$    # &lt;token&gt; (HTML-escaped)
@@ -99,7 +99,11 @@ def filler_reason(secret: str) -> str | None:
     in_runs = sum(len(m.group()) for m in _RUN.finditer(body))
     if in_runs and in_runs * 3 >= len(body):
         return "long run of one character"
-    if len(body) >= 8 and _long_ascending_run(body.lower()) * 2 >= len(body):
+    # A straight run of half the value is filler when it is long (abcdefghij...) or most of the value;
+    # a short one after a word is how people build passwords (abuser123456, 4ian1234), kept at its
+    # rule's confidence (tests/test_detection_cases.py::test_a_short_run_in_a_password_is_not_filler).
+    run = _long_ascending_run(body.lower()) if len(body) >= 8 else 0
+    if run * 2 >= len(body) and (run >= 8 or run * 3 >= 2 * len(body)):
         return "sequential characters"
     return None
 

@@ -31,6 +31,36 @@ def _crc32_token(secret: str) -> bool | None:
     return _base62(binascii.crc32(body.encode()), 6) == checksum
 
 
+def _grafana_sa_checksum(secret: str) -> bool | None:
+    """Grafana service account tokens (glsa_<32>_<8 hex>) end in the CRC32 (IEEE) of glsa_<32>, its four
+    bytes little-endian in hex (grafana/grafana pkg/components/satokengen)."""
+    key, _, checksum = secret.rpartition("_")
+    if not key.startswith("glsa_") or len(checksum) != 8:
+        return None
+    return binascii.crc32(key.encode()).to_bytes(4, "little").hex() == checksum.lower()
+
+
+_ROUTABLE = re.compile(r"^(?P<head>[a-z]+-(?P<payload>[\w\-]+)\.[0-9a-z]{2}\.(?P<length>[0-9a-z]{2}))(?P<crc>[0-9a-z]{7})$")
+
+
+def _base36(n: int, width: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + out
+    return out.rjust(width, "0")
+
+
+def _gitlab_routable(secret: str) -> bool | None:
+    """GitLab routable tokens (glpat-<base64url payload>.<version>.<payload length>, both base36 in two
+    characters) end in the CRC32 of all before it in base36, seven characters (gitlab
+    lib/authn/token_field/generator/routable_token.rb); the legacy 20-character form has no checksum."""
+    m = _ROUTABLE.match(secret)
+    if m is None:
+        return None
+    return int(m["length"], 36) == len(m["payload"]) and _base36(binascii.crc32(m["head"].encode()), 7) == m["crc"]
+
+
 _AWS_ID_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA", "A3T")
 
 
@@ -109,6 +139,8 @@ CHECKS: dict[str, Callable[[str], bool | None]] = {
     "has-digit": _has_digit,
     "github-checksum": _crc32_token,
     "npm-checksum": _crc32_token,
+    "grafana-sa-checksum": _grafana_sa_checksum,
+    "gitlab-routable-checksum": _gitlab_routable,
     "aws-key-id": _aws_key_id,
     "jwt": _jwt,
     "pem": _pem_body,

@@ -10,6 +10,7 @@ the text is an inline image, or a default password for a local or example host.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import cast
@@ -22,8 +23,11 @@ from scanner.engine.context.names import (
     is_secret_name,
     lookup_reason,
     name_words,
+    passphrase,
+    passphrase_name,
     sample_name,
     secret_name_kind,
+    uuid_may_be_secret,
     value_reason,
 )
 from scanner.engine.context.syntax import Parsers, Site, Tree, language_for
@@ -111,6 +115,8 @@ class ContextAnalyzer:
             if _weak(c.secret) and _LOCAL_OR_EXAMPLE_HOST.search(_line(data, c.start)):
                 c.confidence = "low"
                 c.reasons.append("default password for a local or example host")
+        if c.rule.role == "password-assignment" and " " in c.secret and not passphrase(c.secret):
+            return "words of a message or prompt, not a passphrase"
         if c.rule.role == "basic-authorization":
             creds = decoders.basic_credentials(c.secret)
             if creds is not None and (not creds[1] or value_reason(creds[1])):
@@ -120,7 +126,7 @@ class ContextAnalyzer:
                 c.reasons.append("does not decode to user:password")
         if not c.rule.is_generic:
             return None
-        if decoded is not None and (reason := value_reason(decoded)):
+        if decoded is not None and (reason := value_reason(decoded) or _json_reason(decoded)):
             return f"base64 of a {reason}"
         if reason := value_reason(c.secret):
             if reason != "names a variable or setting":
@@ -179,10 +185,21 @@ class ContextAnalyzer:
         judged = value
         decoded = _decoded_value(value)
         if decoded is not None:
+            if _json_reason(decoded):
+                return None
             judged = decoded
             reasons.append("base64-decoded")
-        if value_reason(judged) or value_reason(value) or any(ch.isspace() for ch in judged):
-            return None
+        uuid_key = False
+        if reason := value_reason(judged) or value_reason(value):
+            uuid_key = reason == "UUID" and uuid_may_be_secret(site.name)
+            if not uuid_key:
+                return None
+            reasons.append("a UUID under a secret name")
+        if any(ch.isspace() for ch in judged):
+            quoted = view.data[site.value_start - 1 : site.value_start] in QUOTES if site.value_start else False
+            if not (quoted and passphrase(judged) and passphrase_name(site.name)):
+                return None
+            reasons.append("a passphrase")
         if kind == "generic" and _a_word(judged):
             return None  # a word or a name, not a key
         entropy = shannon_entropy(judged)
@@ -192,10 +209,13 @@ class ContextAnalyzer:
                 return None
             confidence = "medium"
         else:
-            if len(judged) < 8 or entropy < 3.0:
+            floor = _entropy_floor(judged)
+            if len(judged) < 8 or entropy < min(3.0, floor):
                 return None
             has_digit = any(ch.isdigit() for ch in judged)
-            confidence = "medium" if entropy >= 3.5 and (has_digit or len(judged) >= 24) else "low"
+            confidence = "medium" if entropy >= floor and (has_digit or len(judged) >= 24) else "low"
+            if uuid_key:
+                confidence = "medium"  # 122 random bits, whatever its letter counts say
         if filler := filler_reason(judged):
             confidence = "low"
             reasons.append(filler)
@@ -320,7 +340,10 @@ def _plausible(view: _View, pos: int, name: str) -> bool:
         # to a space is the value, or the start of one holding a space, which it drops too). AWS
         # paginators hold "input_token": "NextToken" on every page: that was a parse each.
         return False
-    return len(value) >= 6 and value_reason(value) is None and shannon_entropy(value) >= 2.0
+    reason = value_reason(value)
+    if reason == "UUID" and uuid_may_be_secret(name):
+        reason = None
+    return len(value) >= 6 and reason is None and shannon_entropy(value) >= 2.0
 
 
 def _a_word(value: str) -> bool:
@@ -342,6 +365,29 @@ def _decoded_value(value: str) -> str | None:
     if out is None or len(out) < 4 or b"\n" in out.strip():
         return None
     return out.decode("utf-8").strip()
+
+
+_HEX_VALUE = re.compile(r"[0-9a-fA-F]{24,128}")
+
+
+def _entropy_floor(value: str) -> float:
+    """Bits a character a random value of this alphabet clears: hex carries at most 4, and a random 32-hex
+    key falls below 3.5 one time in five, so hex is held to 2.8 (the floor of generic-hex-secret-assignment;
+    tests/test_detection_cases.py::test_hex_keys_of_low_entropy_under_secret_names)."""
+    return 2.8 if _HEX_VALUE.fullmatch(value) else 3.5
+
+
+def _json_reason(decoded: str) -> str | None:
+    """Base64 of a JSON object or array is state (a pagination cursor, a continuation or page token),
+    not a key; a secret inside it is found in the decoded text (tests/test_detection_cases.py::
+    test_a_base64_json_cursor_is_not_a_secret)."""
+    if decoded[:1] not in ("{", "[") or decoded[-1:] not in ("}", "]"):
+        return None
+    try:
+        json.loads(decoded)
+    except ValueError:
+        return None
+    return "JSON document (a cursor or state), not a key"
 
 
 def _weak(secret: str) -> bool:

@@ -43,7 +43,8 @@ _ABOUT_WORDS = frozenset(
 _NOT_SECRET_WORDS = frozenset(
     {"public", "pub", "csrf", "xsrf", "nonce", "captcha", "integrity", "checksum", "fingerprint", "uuid",
      "tokenizer", "tokenize", "tokens_used", "author", "sha256", "sha512", "md5", "sha1", "hashed", "is", "has",
-     "use", "show", "enable", "disable", "allow", "needs", "should", "validate", "forgot"}
+     "use", "show", "enable", "disable", "allow", "needs", "should", "validate", "forgot", "cursor", "pagination",
+     "continuation"}
 )
 # A boolean-ish leading word marks a flag, not a value: is_password_set, hasToken, usePassword.
 _LEADING_FLAG_WORDS = frozenset({"is", "has", "use", "show", "enable", "disable", "allow", "needs", "should"})
@@ -167,6 +168,52 @@ def value_reason(value: str) -> str | None:
     if v.startswith(("http://", "https://", "/", "./", "../", "~/", "file:")) and "@" not in v:
         return "a path or URL"
     return None
+
+
+# Words of messages, labels and prompts (`password: "must be at least 8 characters"`), never of a passphrase
+# someone chose to authenticate with.
+_MESSAGE_WORDS = frozenset(
+    {"a", "an", "the", "is", "are", "be", "been", "was", "must", "should", "can", "cannot", "could", "will", "not",
+     "your", "you", "please", "enter", "type", "invalid", "required", "incorrect", "wrong", "missing", "empty",
+     "least", "characters", "chars", "field", "to", "for", "of", "with", "and", "or", "this", "that", "new", "old",
+     "confirm", "reset", "change", "forgot", "here", "set", "use", "using", "if", "when", "do", "does", "did",
+     "password", "passphrase", "secret", "token", "key", "match", "matches", "too", "short", "long", "expired",
+     "failed", "error", "user", "username", "login", "sign", "in", "on", "by", "from", "no", "yes", "none"}
+)
+_PASSPHRASE_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$%&*+\-@^_~]{1,23}")
+
+
+def passphrase(value: str) -> bool:
+    """Two to eight words separated by single spaces, none of them a word of a message or prompt, ten
+    characters or more: `correct horse battery staple` under a password name is the password
+    (tests/test_detection_cases.py::test_a_quoted_passphrase_under_a_password_name)."""
+    words = value.split(" ")
+    if not 2 <= len(words) <= 8 or len(value) < 10:
+        return False
+    return all(_PASSPHRASE_WORD.fullmatch(w) and w.lower() not in _MESSAGE_WORDS for w in words)
+
+
+def passphrase_name(name: str) -> bool:
+    """A name that may hold a passphrase: a password's, or one that says passphrase or secret."""
+    words = name_words(name)
+    return secret_name_kind(name) == "password" or any(w in ("passphrase", "secret") for w in words)
+
+
+# Names under which a UUID identifies something (a tenant, a client, a request) rather than granting access.
+_UUID_ID_WORDS = frozenset(
+    {"id", "ids", "uuid", "guid", "tenant", "client", "subscription", "account", "org", "organization", "project",
+     "request", "session", "trace", "correlation", "user", "object", "resource", "instance", "workspace",
+     "device", "installation", "install", "app", "application", "idempotency", "nonce", "cursor", "public",
+     "publishable", "site", "team", "group", "directory", "customer", "partner", "product", "service"}
+)
+
+
+def uuid_may_be_secret(name: str) -> bool:
+    """A UUID under a key, token, secret or password name (Heroku API keys, MongoDB Atlas private keys,
+    Postmark server tokens are UUIDs) may be the credential; under a name with an identifier word (tenant,
+    client, subscription, *_id) it names something (tests/test_detection_cases.py::
+    test_a_uuid_under_a_secret_name_but_not_under_an_identifier_name)."""
+    return secret_name_kind(name) is not None and not any(w in _UUID_ID_WORDS for w in name_words(name))
 
 
 def lookup_reason(expression: str) -> str | None:
