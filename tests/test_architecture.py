@@ -106,8 +106,7 @@ def test_a_custom_rule_set_keeps_generic_secrets_by_role(tmp_path):
 
 
 def _where_found(finding) -> float:
-    [factor] = [x for x in finding.analysis.blast_radius["factors"] if x["name"] == "where_found"]
-    return factor["points"]
+    return finding.analysis.blast_radius.factor("where_found").points
 
 
 def test_where_found_follows_the_media_kind_the_source_read(tmp_path):
