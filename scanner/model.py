@@ -101,13 +101,41 @@ class Provenance:
 
 
 @dataclass(slots=True)
+class ChunkPlace:
+    """Where a chunk of a stream sits in it, and which matches it owns: those starting in [cut_lo, cut_hi)
+    of its data (consecutive chunks overlap, so a secret on an edge belongs to exactly one of them;
+    scanner.sources.stream)."""
+
+    offset: int  # absolute offset of the chunk's first byte in the stream
+    line: int  # 1-based line number of that byte
+    line_start: int  # absolute offset where the line holding it starts
+    cut_lo: int
+    cut_hi: int
+
+    def owns(self, m: Match) -> bool:
+        return self.cut_lo <= m.start < self.cut_hi
+
+    def shift(self, m: Match) -> None:
+        """Move a match found in the chunk to the stream's offsets, lines and columns."""
+        if m.line == 1:
+            # The match sits on the line that began before this chunk: its column counts from that line's start.
+            m.column = self.offset + m.start - self.line_start + 1
+        m.line += self.line - 1
+        m.start += self.offset
+        m.end += self.offset
+
+
+@dataclass(slots=True)
 class Blob:
-    """Bytes to scan and where they came from. Sources build them and never know about rules."""
+    """Bytes to scan and where they came from. Sources build them and never know about rules; the pipeline
+    runs the engine on them (tests/test_architecture.py::test_sources_yield_blobs_and_never_call_the_engine)."""
 
     data: bytes
     path: str  # as reported: a file, `bundle.tar.gz!logs/app.log`, or a git path
     source: str = "file"  # file | stdin | git | staged | archive | text
     provenance: Provenance = field(default_factory=Provenance)
+    scan_as: str = ""  # the path the engine sees where it is not `path`: an archive member's own path
+    part: ChunkPlace | None = None  # a chunk of a stream too large to read whole; None: the whole blob
 
 
 @dataclass(slots=True)

@@ -10,8 +10,9 @@ import sys
 import pytest
 from conftest import GITHUB_TOKEN, REPO, run_sprawl
 
+from scanner.pipeline.blobs import scan_stream
 from scanner.pipeline.engines import get_engine
-from scanner.sources.stream import CHUNK, iter_chunks, scan_stream
+from scanner.sources.stream import CHUNK, iter_chunks
 
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq2Lm9Pz"
 
@@ -120,7 +121,7 @@ def _hit_keys(outcome):
 
 @pytest.mark.parametrize("n", [2, 3, 4])
 def test_byte_ranges_of_a_large_file_together_scan_it_exactly_once(tmp_path, n):
-    from scanner.sources.archive import merge_shards, scan_file
+    from scanner.pipeline.blobs import merge_shards, scan_file
 
     line = f"2026-01-01T00:00:07Z DEBUG token={GITHUB_TOKEN} user=x\n".encode()
     body = bytearray(b"2026-01-01T00:00:00Z INFO nothing here, password policy ok\n" * 60000)
@@ -130,9 +131,9 @@ def test_byte_ranges_of_a_large_file_together_scan_it_exactly_once(tmp_path, n):
         body[at:at + len(line)] = line
     path = tmp_path / "big.log"
     path.write_bytes(bytes(body))
-    scan = get_engine().scan
-    whole = scan_file(str(path), scan, max_size=1 << 20, chunk=1 << 20)
-    parts = [scan_file(str(path), scan, max_size=1 << 20, chunk=1 << 20, shard=(k, n)) for k in range(n)]
+    engine = get_engine()
+    whole = scan_file(str(path), engine, max_size=1 << 20, chunk=1 << 20)
+    parts = [scan_file(str(path), engine, max_size=1 << 20, chunk=1 << 20, shard=(k, n)) for k in range(n)]
     assert _hit_keys(merge_shards(parts)) == _hit_keys(whole)
     assert len(whole.hits) >= n + 2 and whole.files == 1 and whole.size == size
 
