@@ -138,13 +138,17 @@ def test_byte_ranges_of_a_large_file_together_scan_it_exactly_once(tmp_path, n):
     assert len(whole.hits) >= n + 2 and whole.files == 1 and whole.size == size
 
 
-def test_one_large_file_is_shared_by_the_workers(tmp_path, monkeypatch):
+@pytest.mark.parametrize("folder", ["logs", "tests"])
+def test_one_large_file_is_shared_by_the_workers(tmp_path, monkeypatch, folder):
+    """Each worker scans its byte range as the file's own path, as one worker scans the whole file: under
+    tests/ both demote what they find (a range was scanned as the bare file name, and was not demoted)."""
     import scanner.pipeline.planning as scan_module
     from scanner.pipeline.files import scan_paths
     from scanner.pipeline.options import ScanOptions
     from scanner.sources.filesystem import FileTask, WalkOptions
 
-    path = tmp_path / "app.log"
+    (tmp_path / folder).mkdir()
+    path = tmp_path / folder / "app.log"
     path.write_bytes((b"2026-01-01T00:00:00Z INFO ok\n" * 40000 + f"token={GITHUB_TOKEN}\n".encode()) * 6)
     monkeypatch.setattr(scan_module, "SHARE_FILES_FROM", 1)
     monkeypatch.setattr(scan_module, "PARALLEL_THRESHOLD", 1)
@@ -153,9 +157,10 @@ def test_one_large_file_is_shared_by_the_workers(tmp_path, monkeypatch):
     assert jobs == 2 and sorted(w.shard for b in batches for w in b) == [0, 1]
     one = scan_paths([str(path)], ScanOptions(jobs=1, walk=walk, use_ignore_files=False, min_confidence="low"))
     two = scan_paths([str(path)], ScanOptions(jobs=2, walk=walk, use_ignore_files=False, min_confidence="low"))
-    key = lambda r: (sorted((f.fingerprint, sorted(str(loc) for loc in f.locations)) for f in r.findings),  # noqa: E731
-                     r.stats.files, r.stats.bytes, r.stats.streamed)
+    key = lambda r: (sorted((f.fingerprint, f.confidence, f.reasons, sorted(str(loc) for loc in f.locations))  # noqa: E731
+                            for f in r.findings), r.stats.files, r.stats.bytes, r.stats.streamed)
     assert key(one) == key(two) and one.stats.files == 1 and one.findings
+    assert all(("in a test file" in f.reasons) == (folder == "tests") for f in two.findings)
 
 
 def test_standard_input_is_streamed_in_bounded_memory(tmp_path):
