@@ -13,8 +13,10 @@ from scanner.errors import SprawlError
 from scanner.inventory.model import Inventory
 from scanner.model import (
     BAND_NAMES,
+    BlastRadius,
     Finding,
     FindingAnalysis,
+    Link,
     ScanResult,
     ScanStats,
     ValidationResult,
@@ -57,8 +59,8 @@ class Explanation:
 
     fingerprint: str
     header: str
-    link: dict[str, Any]
-    blast_radius: dict[str, Any]
+    link: Link
+    blast_radius: BlastRadius
     credential_key: str | None = None
     computed_at: str | None = None  # set when it was read from the datastore
 
@@ -71,7 +73,7 @@ class Explanation:
         out: dict[str, Any] = {"fingerprint": self.fingerprint}
         if self.credential_key is not None:
             out["credential_key"] = self.credential_key
-        out.update(link=self.link, blast_radius=self.blast_radius)
+        out.update(link=self.link.to_dict(), blast_radius=self.blast_radius.to_dict())
         if self.computed_at is not None:
             out["computed_at"] = self.computed_at
         return out
@@ -298,8 +300,8 @@ def explain(fingerprint: str, paths: list[str] | None = None, *, db: str | Path 
     if len(hits) > 1:
         raise SprawlError(f"fingerprint prefix {fingerprint} is ambiguous: {len(hits)} findings")
     s = hits[0]
-    return Explanation(s.fingerprint, header(s.finding), analysis.links[s.fingerprint].to_dict(),
-                       analysis.scores[s.fingerprint].to_dict())
+    return Explanation(s.fingerprint, header(s.finding), analysis.links[s.fingerprint].link(),
+                       analysis.scores[s.fingerprint])
 
 
 def _explain_stored(fingerprint: str, db: str | Path) -> Explanation:
@@ -318,7 +320,7 @@ def _explain_stored(fingerprint: str, db: str | Path) -> Explanation:
                           "(or scan with --db and --inventory)")
     head = (f"{row['keyed_fingerprint']}  {row['rule_id']}  {row['preview']}  "
             f"(recorded {stored['computed_at']})")
-    return Explanation(row["keyed_fingerprint"], head, stored_link(stored), stored["factors"],
+    return Explanation(row["keyed_fingerprint"], head, stored_link(stored), BlastRadius.from_dict(stored["factors"]),
                        credential_key=row["credential_key"], computed_at=stored["computed_at"])
 
 
@@ -364,7 +366,7 @@ def _stored_analyses(store: Store, finding_ids: list[int]) -> dict[int, FindingA
 def _owned_by(a: FindingAnalysis, who: str) -> bool:
     """`--owner team:x`: linked to team:x or identity x, or owned by a member of team:x (its people and groups),
     as the analysis recorded membership (Link.owner_groups)."""
-    return who in (a.owner, a.identity) or who in ((a.link or {}).get("owner_groups") or [])
+    return who in (a.owner, a.identity) or who in a.link.owner_groups
 
 
 def _by_blast_radius(found: list[Finding], where: FindingFilter) -> list[Finding]:

@@ -101,13 +101,41 @@ class Provenance:
 
 
 @dataclass(slots=True)
+class ChunkPlace:
+    """Where a chunk of a stream sits in it, and which matches it owns: those starting in [cut_lo, cut_hi)
+    of its data (consecutive chunks overlap, so a secret on an edge belongs to exactly one of them;
+    scanner.sources.stream)."""
+
+    offset: int  # absolute offset of the chunk's first byte in the stream
+    line: int  # 1-based line number of that byte
+    line_start: int  # absolute offset where the line holding it starts
+    cut_lo: int
+    cut_hi: int
+
+    def owns(self, m: Match) -> bool:
+        return self.cut_lo <= m.start < self.cut_hi
+
+    def shift(self, m: Match) -> None:
+        """Move a match found in the chunk to the stream's offsets, lines and columns."""
+        if m.line == 1:
+            # The match sits on the line that began before this chunk: its column counts from that line's start.
+            m.column = self.offset + m.start - self.line_start + 1
+        m.line += self.line - 1
+        m.start += self.offset
+        m.end += self.offset
+
+
+@dataclass(slots=True)
 class Blob:
-    """Bytes to scan and where they came from. Sources build them and never know about rules."""
+    """Bytes to scan and where they came from. Sources build them and never know about rules; the pipeline
+    runs the engine on them (tests/test_architecture.py::test_sources_yield_blobs_and_never_call_the_engine)."""
 
     data: bytes
     path: str  # as reported: a file, `bundle.tar.gz!logs/app.log`, or a git path
     source: str = "file"  # file | stdin | git | staged | archive | text
     provenance: Provenance = field(default_factory=Provenance)
+    scan_as: str = ""  # the path the engine sees where it is not `path`: an archive member's own path
+    part: ChunkPlace | None = None  # a chunk of a stream too large to read whole; None: the whole blob
 
 
 @dataclass(slots=True)
@@ -181,12 +209,158 @@ class Location:
 
 
 @dataclass(slots=True)
-class FindingAnalysis:
-    """Owner, link and blast radius of one finding: scanner.analysis computes it, reporters only read it.
+class LinkEvidence:
+    """One piece of evidence that a credential belongs to an identity or owner: the method, its confidence
+    and what it saw (docs/linking.md)."""
 
-    `link` and `blast_radius` are the serialized link (method, evidence, runner-up) and score (every
-    factor with its points, maximum, reason and evidence), as the JSON report and the datastore keep them.
-    """
+    method: str
+    confidence: float
+    detail: str
+    credential: str | None = None  # the inventory credential it matched, if any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "confidence": self.confidence, "detail": self.detail,
+                "credential": self.credential}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LinkEvidence:
+        return cls(data["method"], data["confidence"], data["detail"], data.get("credential"))
+
+
+@dataclass(slots=True)
+class RunnerUp:
+    """The strongest rival of a link's winner: an identity, or an owner when only a team is known."""
+
+    kind: str  # identity | owner
+    id: str
+    owner: str | None
+    confidence: float
+    evidence: list[LinkEvidence] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "owner": self.owner, "confidence": self.confidence,
+                "evidence": [e.to_dict() for e in self.evidence]}
+
+
+@dataclass(slots=True)
+class Link:
+    """Whose a credential is, as the analysis decided it (scanner.analysis.linking) and the datastore
+    keeps it (scanner.analysis.store_io): a fresh and a stored analysis serialize alike
+    (tests/test_analysis_types.py)."""
+
+    status: str  # linked | inferred | team-only | unowned
+    identity: str | None = None
+    owner: str | None = None
+    credential: str | None = None
+    confidence: float = 0.0
+    ambiguous: bool = False
+    orphaned: bool = False
+    methods: list[str] = field(default_factory=list)  # strongest first
+    evidence: list[LinkEvidence] = field(default_factory=list)
+    runner_up: RunnerUp | None = None
+    margin: float | None = None  # the winner's lead over the runner-up (None: no runner-up)
+    identifiers: list[str] = field(default_factory=list)  # identifier findings paired with it (evidence)
+    owner_groups: list[str] = field(default_factory=list)  # groups the owner belongs to (`--owner team:x`)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "identity": self.identity, "owner": self.owner, "credential": self.credential,
+                "confidence": self.confidence, "ambiguous": self.ambiguous, "orphaned": self.orphaned,
+                "methods": list(self.methods), "evidence": [e.to_dict() for e in self.evidence],
+                "runner_up": self.runner_up.to_dict() if self.runner_up else None,
+                "margin": self.margin, "identifiers": list(self.identifiers), "owner_groups": list(self.owner_groups)}
+
+
+@dataclass
+class Factor:
+    """One factor of a blast radius: its points of a maximum, why, and what it rested on
+    (docs/blast-radius.md)."""
+
+    id: str  # F1..F11
+    group: str  # impact | exposure | governance
+    name: str
+    points: float
+    maximum: int
+    reason: str
+    evidence: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # OWASP NHI and Agentic Top 10 ids
+    facts: list[str] = field(default_factory=list)  # the inventory facts it used, each with the source that gave it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "group": self.group, "name": self.name, "points": self.points,
+                "maximum": self.maximum, "reason": self.reason, "evidence": list(self.evidence),
+                "tags": list(self.tags), "facts": list(self.facts)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Factor:
+        return cls(data["id"], data["group"], data["name"], data["points"], data["maximum"], data["reason"],
+                   list(data.get("evidence") or []), list(data.get("tags") or []), list(data.get("facts") or []))
+
+
+@dataclass(slots=True)
+class Holder:
+    """An identity holding a credential: `declared` by the inventory, or `inferred` from the link."""
+
+    identity: str
+    how: str  # declared | inferred
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"identity": self.identity, "how": self.how, "detail": self.detail}
+
+
+GROUPS = ("impact", "exposure", "governance")
+
+
+@dataclass
+class BlastRadius:
+    """A credential's blast radius, 0-100, with every factor (scanner.analysis.blast_radius.Scorer builds it).
+
+    The group totals are the sums of their factors' points, so they are never stored apart from them;
+    `identifiers` is set only on one read back from the datastore, which keeps the link's paired identifiers
+    beside the score (an unowned secret has no link row to hold them)."""
+
+    score: int
+    band: str
+    raw: float  # Impact + Exposure + Governance, before the multiplier
+    multiplier: float
+    liveness: str
+    factors: list[Factor]
+    gates: list[str] = field(default_factory=list)
+    link_confidence: float = 0.0
+    holders: list[Holder] = field(default_factory=list)
+    identifiers: list[str] | None = None
+
+    def points(self) -> dict[str, float]:
+        return {f.name: f.points for f in self.factors}
+
+    def group(self, name: str) -> float:
+        return round(sum(f.points for f in self.factors if f.group == name), 2)
+
+    def factor(self, name: str) -> Factor:
+        return next(f for f in self.factors if f.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "score": self.score, "band": self.band, "raw": self.raw, "multiplier": self.multiplier,
+            "liveness": self.liveness, "link_confidence": self.link_confidence, "gates": list(self.gates),
+            **{g: self.group(g) for g in GROUPS}, "factors": [f.to_dict() for f in self.factors],
+            "holders": [h.to_dict() for h in self.holders]}
+        if self.identifiers is not None:
+            out["identifiers"] = list(self.identifiers)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BlastRadius:
+        identifiers = data.get("identifiers")
+        return cls(data["score"], data["band"], data["raw"], data["multiplier"], data["liveness"],
+                   [Factor.from_dict(x) for x in data["factors"]], list(data.get("gates") or []),
+                   data.get("link_confidence", 0.0), [Holder(**h) for h in data.get("holders") or []],
+                   list(identifiers) if identifiers is not None else None)
+
+
+@dataclass(slots=True)
+class FindingAnalysis:
+    """Owner, link and blast radius of one finding: scanner.analysis computes it, reporters only read it."""
 
     owner: str | None
     identity: str | None
@@ -197,15 +371,21 @@ class FindingAnalysis:
     orphaned: bool
     score: int
     band: str
-    link: dict[str, Any]
-    blast_radius: dict[str, Any]
+    link: Link
+    blast_radius: BlastRadius
     computed_at: str | None = None  # from the datastore: when the analysis was recorded
     contacts: list[str] = field(default_factory=list)  # the owner's contacts, from the inventory
 
     def to_dict(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        if self.computed_at is None:
-            del out["computed_at"]
+        """As the JSON report prints it (docs/json-report.md)."""
+        out: dict[str, Any] = {
+            "owner": self.owner, "identity": self.identity, "link_status": self.link_status,
+            "link_confidence": self.link_confidence, "link_methods": list(self.link_methods),
+            "ambiguous": self.ambiguous, "orphaned": self.orphaned, "score": self.score, "band": self.band,
+            "link": self.link.to_dict(), "blast_radius": self.blast_radius.to_dict()}
+        if self.computed_at is not None:
+            out["computed_at"] = self.computed_at
+        out["contacts"] = list(self.contacts)
         return out
 
 

@@ -66,6 +66,34 @@ def test_reports_read_only_the_model():
     assert _stage_imports()["report"] <= {"model", "rules", "errors", "scanner"}
 
 
+def test_sources_yield_blobs_and_never_call_the_engine(tmp_path):
+    """Sources import nothing of the engine (deferred imports counted): they yield Blobs, whole or as
+    chunks of a stream (Blob.part), and the pipeline scans them (scanner.pipeline.blobs)."""
+    from scanner.sources.archive import read_file
+
+    assert "engine" not in _stage_imports()["sources"]
+    line = f"2026-01-01T00:00:07Z DEBUG token={GITHUB_TOKEN}\n".encode()
+    (tmp_path / "app.log").write_bytes(b"2026-01-01T00:00:00Z INFO nothing\n" * 3000 + line)
+    bundle = io.BytesIO()
+    with tarfile.open(fileobj=bundle, mode="w:gz") as tar:
+        info = tarfile.TarInfo("logs/app.log")
+        info.size = len(line)
+        tar.addfile(info, io.BytesIO(line))
+    (tmp_path / "bundle.tgz").write_bytes(bundle.getvalue())
+
+    whole = read_file(str(tmp_path / "app.log"))
+    [blob] = list(whole)
+    assert blob.part is None and blob.provenance.media == "log" and blob.scan_as == ""
+    streamed = read_file(str(tmp_path / "app.log"), max_size=1 << 10)
+    chunks = list(streamed)
+    assert [b.part.offset for b in chunks if b.part] == [0] and streamed.result.streamed is False
+    member = read_file(str(tmp_path / "bundle.tgz"))
+    [blob] = list(member)
+    assert (blob.path, blob.scan_as, blob.source) == (f"{tmp_path / 'bundle.tgz'}!logs/app.log", "logs/app.log",
+                                                       "archive")
+    assert blob.data == line and member.result.archive and member.result.files == 1
+
+
 def test_import_scanner_gives_the_library_api():
     for name in ["scan_paths", "scan_git", "scan_staged", "scan_bytes", "scan_text", "ScanOptions", "sweep", "Store",
                  "analyze", "list_findings", "explain", "record_scan"]:
@@ -106,8 +134,7 @@ def test_a_custom_rule_set_keeps_generic_secrets_by_role(tmp_path):
 
 
 def _where_found(finding) -> float:
-    [factor] = [x for x in finding.analysis.blast_radius["factors"] if x["name"] == "where_found"]
-    return factor["points"]
+    return finding.analysis.blast_radius.factor("where_found").points
 
 
 def test_where_found_follows_the_media_kind_the_source_read(tmp_path):

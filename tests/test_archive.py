@@ -220,8 +220,8 @@ def _outcome_key(outcome):
 @pytest.mark.parametrize("name", ["bundle.tgz", "bundle.zip", "app.log.gz"])
 def test_shards_of_an_archive_together_scan_it_exactly_once(tmp_path, name):
     from scanner.engine import Engine
+    from scanner.pipeline.blobs import merge_shards, scan_file
     from scanner.rules import load_rules
-    from scanner.sources.archive import merge_shards, scan_file
 
     members = {f"logs/{i}.log": LOG.replace(b"INFO start", f"INFO start {i}".encode()) for i in range(7)}
     members["inner.zip"] = _zip({"deep.log": LOG})
@@ -234,25 +234,25 @@ def test_shards_of_an_archive_together_scan_it_exactly_once(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(data)
     engine = Engine(load_rules())
-    whole = scan_file(str(path), engine.scan)
+    whole = scan_file(str(path), engine)
     for n in (2, 3):
-        merged = merge_shards([scan_file(str(path), engine.scan, shard=(k, n)) for k in range(n)])
+        merged = merge_shards([scan_file(str(path), engine, shard=(k, n)) for k in range(n)])
         assert _outcome_key(merged) == _outcome_key(whole)
     assert whole.hits
 
 
 def test_shards_of_a_truncated_archive_report_it_once(tmp_path):
     from scanner.engine import Engine
+    from scanner.pipeline.blobs import merge_shards, scan_file
     from scanner.rules import load_rules
-    from scanner.sources.archive import merge_shards, scan_file
 
     filler = b"2026-03-04T05:06:09Z INFO nothing to see\n" * 40000
     data = _tar({"a.log": LOG, "b.log": filler, "c.log": LOG + filler}, "w:gz")
     path = tmp_path / "bundle.tgz"
     path.write_bytes(data[: int(len(data) * 0.7)])
     engine = Engine(load_rules())
-    merged = merge_shards([scan_file(str(path), engine.scan, shard=(k, 2)) for k in range(2)])
-    assert _outcome_key(merged) == _outcome_key(scan_file(str(path), engine.scan))
+    merged = merge_shards([scan_file(str(path), engine, shard=(k, 2)) for k in range(2)])
+    assert _outcome_key(merged) == _outcome_key(scan_file(str(path), engine))
     assert len([s for s in merged.skips if s.path == str(path)]) == 1
 
 

@@ -15,7 +15,7 @@ from scanner.analysis.blast_radius import Scorer
 from scanner.analysis.linking import Linker
 from scanner.analysis.subject import Subject, secret_facts
 from scanner.inventory.model import Credential, Identity, Inventory, Owner, Tool
-from scanner.model import Finding, Location, Provenance
+from scanner.model import Finding, Holder, Location, Provenance
 
 TODAY = date(2026, 12, 7)
 NOON = datetime(2026, 12, 7, 12, tzinfo=UTC)
@@ -70,7 +70,7 @@ def test_e1_unvalidated_prod_admin_key_in_a_public_log_is_floored_at_80():
     assert sprawl.evidence[0] == "platform:k8s/secret.yaml:7" and "sdk:logs/run.log:40" in sprawl.evidence
     lifetime = next(f for f in score.factors if f.name == "lifetime")
     assert lifetime.reason.startswith("static, never rotated: created 800 day(s) ago")
-    assert score.holders == [{"identity": "agent:deploy", "how": "declared", "detail": "holds cred:aws-deploy (inventory)"}]
+    assert score.holders == [Holder("agent:deploy", "declared", "holds cred:aws-deploy (inventory)")]
 
 
 def test_e1_verified_active_is_floored_at_90():
@@ -157,4 +157,4 @@ def test_identifiers_are_evidence_never_scored(rule_id):
     assert [s.fingerprint for s in a.ranked()] == [secret.fingerprint]
     assert ident.fingerprint not in a.scores and a.finding_analysis(ident.fingerprint) is None
     assert a.links[secret.fingerprint].identifiers == [f"{rule_id} abcd**** at a:deploy.env:1"]
-    assert a.links[secret.fingerprint].to_dict()["identifiers"] == a.links[secret.fingerprint].identifiers
+    assert a.links[secret.fingerprint].link().identifiers == a.links[secret.fingerprint].identifiers

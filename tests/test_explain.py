@@ -26,7 +26,7 @@ def test_explain_shows_locations_arithmetic_margin_holders_and_fact_sources():
                 locations=[Location("deploy.env", 3, 1, provenance=Provenance(repo="alpha")),
                            Location("notes.md", 9, 1, provenance=Provenance(repo="beta"))])
     a = analyze([f], inv, today=date(2026, 12, 7))
-    text = explain_text(header(f), a.links["fp-k"].to_dict(), a.scores["fp-k"].to_dict())
+    text = explain_text(header(f), a.links["fp-k"].link(), a.scores["fp-k"])
     assert "(2 location(s) in alpha, beta)" in text
     assert "  alpha:deploy.env:3\n  beta:notes.md:9\n" in text
     assert "2 location(s) in 2 repositories: 3 x log2(2) + 2 x (2 - 1) = 5.0" in text

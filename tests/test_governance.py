@@ -103,10 +103,11 @@ def test_cli_fail_on_exits_1_when_a_named_view_has_rows_and_0_otherwise(tmp_path
 
 def test_owner_filter_matches_membership():
     from scanner.api import _owned_by
-    from scanner.model import FindingAnalysis
+    from scanner.model import BlastRadius, FindingAnalysis, Link
 
     a = FindingAnalysis(owner="user:dana", identity="agent:x", link_status="linked", link_confidence=0.99,
                         link_methods=["fingerprint"], ambiguous=False, orphaned=False, score=50, band="medium",
-                        link={"owner_groups": ["team:payments"]}, blast_radius={})
+                        link=Link("linked", "agent:x", "user:dana", owner_groups=["team:payments"]),
+                        blast_radius=BlastRadius(50, "medium", 50, 1.0, "active", []))
     assert _owned_by(a, "team:payments") and _owned_by(a, "user:dana") and _owned_by(a, "agent:x")
     assert not _owned_by(a, "team:ledger")

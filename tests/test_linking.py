@@ -241,7 +241,7 @@ def test_generated_organisation_links_strong_credentials_right_and_never_wrong_a
         if f.secret in planted:
             continue
         lk = links[f.fingerprint]
-        assert lk.confidence <= 0.5 or lk.credential is not None, (f.rule_id, lk.to_dict())
+        assert lk.confidence <= 0.5 or lk.credential is not None, (f.rule_id, lk.link())
     assert strong_total == 85
     assert strong_right / strong_total >= 0.95, f"{strong_right}/{strong_total} strong links right"
     assert wrong_above_half == []

@@ -10,8 +10,9 @@ import sys
 import pytest
 from conftest import GITHUB_TOKEN, REPO, run_sprawl
 
+from scanner.pipeline.blobs import scan_stream
 from scanner.pipeline.engines import get_engine
-from scanner.sources.stream import CHUNK, iter_chunks, scan_stream
+from scanner.sources.stream import CHUNK, iter_chunks
 
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq2Lm9Pz"
 
@@ -120,7 +121,7 @@ def _hit_keys(outcome):
 
 @pytest.mark.parametrize("n", [2, 3, 4])
 def test_byte_ranges_of_a_large_file_together_scan_it_exactly_once(tmp_path, n):
-    from scanner.sources.archive import merge_shards, scan_file
+    from scanner.pipeline.blobs import merge_shards, scan_file
 
     line = f"2026-01-01T00:00:07Z DEBUG token={GITHUB_TOKEN} user=x\n".encode()
     body = bytearray(b"2026-01-01T00:00:00Z INFO nothing here, password policy ok\n" * 60000)
@@ -130,20 +131,24 @@ def test_byte_ranges_of_a_large_file_together_scan_it_exactly_once(tmp_path, n):
         body[at:at + len(line)] = line
     path = tmp_path / "big.log"
     path.write_bytes(bytes(body))
-    scan = get_engine().scan
-    whole = scan_file(str(path), scan, max_size=1 << 20, chunk=1 << 20)
-    parts = [scan_file(str(path), scan, max_size=1 << 20, chunk=1 << 20, shard=(k, n)) for k in range(n)]
+    engine = get_engine()
+    whole = scan_file(str(path), engine, max_size=1 << 20, chunk=1 << 20)
+    parts = [scan_file(str(path), engine, max_size=1 << 20, chunk=1 << 20, shard=(k, n)) for k in range(n)]
     assert _hit_keys(merge_shards(parts)) == _hit_keys(whole)
     assert len(whole.hits) >= n + 2 and whole.files == 1 and whole.size == size
 
 
-def test_one_large_file_is_shared_by_the_workers(tmp_path, monkeypatch):
+@pytest.mark.parametrize("folder", ["logs", "tests"])
+def test_one_large_file_is_shared_by_the_workers(tmp_path, monkeypatch, folder):
+    """Each worker scans its byte range as the file's own path, as one worker scans the whole file: under
+    tests/ both demote what they find (a range was scanned as the bare file name, and was not demoted)."""
     import scanner.pipeline.planning as scan_module
     from scanner.pipeline.files import scan_paths
     from scanner.pipeline.options import ScanOptions
     from scanner.sources.filesystem import FileTask, WalkOptions
 
-    path = tmp_path / "app.log"
+    (tmp_path / folder).mkdir()
+    path = tmp_path / folder / "app.log"
     path.write_bytes((b"2026-01-01T00:00:00Z INFO ok\n" * 40000 + f"token={GITHUB_TOKEN}\n".encode()) * 6)
     monkeypatch.setattr(scan_module, "SHARE_FILES_FROM", 1)
     monkeypatch.setattr(scan_module, "PARALLEL_THRESHOLD", 1)
@@ -152,9 +157,10 @@ def test_one_large_file_is_shared_by_the_workers(tmp_path, monkeypatch):
     assert jobs == 2 and sorted(w.shard for b in batches for w in b) == [0, 1]
     one = scan_paths([str(path)], ScanOptions(jobs=1, walk=walk, use_ignore_files=False, min_confidence="low"))
     two = scan_paths([str(path)], ScanOptions(jobs=2, walk=walk, use_ignore_files=False, min_confidence="low"))
-    key = lambda r: (sorted((f.fingerprint, sorted(str(loc) for loc in f.locations)) for f in r.findings),  # noqa: E731
-                     r.stats.files, r.stats.bytes, r.stats.streamed)
+    key = lambda r: (sorted((f.fingerprint, f.confidence, f.reasons, sorted(str(loc) for loc in f.locations))  # noqa: E731
+                            for f in r.findings), r.stats.files, r.stats.bytes, r.stats.streamed)
     assert key(one) == key(two) and one.stats.files == 1 and one.findings
+    assert all(("in a test file" in f.reasons) == (folder == "tests") for f in two.findings)
 
 
 def test_standard_input_is_streamed_in_bounded_memory(tmp_path):

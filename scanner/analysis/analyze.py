@@ -10,20 +10,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from scanner.analysis.blast_radius import Score, Scorer
-from scanner.analysis.linking import Link, Linker
+from scanner.analysis.blast_radius import Scorer
+from scanner.analysis.linking import LinkDecision, Linker
 from scanner.analysis.subject import Subject, is_identifier
 from scanner.inventory.model import Inventory
 from scanner.inventory.resolve import resolve_identities
-from scanner.model import Finding, FindingAnalysis
+from scanner.model import BlastRadius, Finding, FindingAnalysis
 
 
 @dataclass
 class Analysis:
     inventory: Inventory
     subjects: list[Subject]  # the credentials: linked and scored
-    links: dict[str, Link] = field(default_factory=dict)
-    scores: dict[str, Score] = field(default_factory=dict)
+    links: dict[str, LinkDecision] = field(default_factory=dict)
+    scores: dict[str, BlastRadius] = field(default_factory=dict)
     today: date | None = None
     identifiers: list[Subject] = field(default_factory=list)  # evidence only: never linked, scored or ranked
 
@@ -41,7 +41,7 @@ class Analysis:
         return FindingAnalysis(owner=link.owner, identity=link.identity, link_status=link.status,
                                link_confidence=link.confidence, link_methods=link.methods,
                                ambiguous=link.ambiguous, orphaned=link.orphaned, score=score.score,
-                               band=score.band, link=link.to_dict(), blast_radius=score.to_dict(),
+                               band=score.band, link=link.link(), blast_radius=score,
                                contacts=list(known.contacts) if (known := self.inventory.owner(link.owner)) else [])
 
 

@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from scanner.analysis.linking import INFERRED_BELOW, Link
+from scanner.analysis.linking import INFERRED_BELOW, LinkDecision
 from scanner.analysis.subject import Subject
 from scanner.inventory.model import INACTIVE_LIFECYCLES, Credential, Identity, Inventory
-from scanner.model import LOG_MEDIA, band
+from scanner.model import LOG_MEDIA, BlastRadius, Factor, Holder, band
 
 PRIVILEGE_POINTS = {"admin": 22, "write": 16, "read": 10, "metered": 5, "test": 2}
 ENVIRONMENT_POINTS = {"prod": 8, "unknown": 5, "staging": 3, "dev": 2, "local": 1}
@@ -62,48 +61,6 @@ _DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d
 _ADMIN_SCOPE = re.compile(r"(^\*$|admin|owner|root|full|:\*$|\ball\b)", re.I)
 _WRITE_SCOPE = re.compile(r"(write|deploy|push|create|delete|manage|publish|send|modify|update)", re.I)
 _READ_SCOPE = re.compile(r"(read|view|list|get|pull)", re.I)
-
-
-@dataclass
-class Factor:
-    id: str
-    group: str  # impact | exposure | governance
-    name: str
-    points: float
-    maximum: int
-    reason: str
-    evidence: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    facts: list[str] = field(default_factory=list)  # the inventory facts it used, each with the source that gave it
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-@dataclass
-class Score:
-    score: int
-    band: str
-    raw: float  # Impact + Exposure + Governance, before M
-    multiplier: float
-    liveness: str
-    factors: list[Factor]
-    gates: list[str] = field(default_factory=list)
-    link_confidence: float = 0.0
-    holders: list[dict] = field(default_factory=list)  # {identity, how: declared | inferred, detail}
-
-    def points(self) -> dict[str, float]:
-        return {f.name: f.points for f in self.factors}
-
-    def group(self, name: str) -> float:
-        return round(sum(f.points for f in self.factors if f.group == name), 2)
-
-    def to_dict(self) -> dict:
-        return {"score": self.score, "band": self.band, "raw": self.raw, "multiplier": self.multiplier,
-                "liveness": self.liveness, "link_confidence": self.link_confidence, "gates": self.gates,
-                "impact": self.group("impact"), "exposure": self.group("exposure"),
-                "governance": self.group("governance"), "factors": [f.to_dict() for f in self.factors],
-                "holders": list(self.holders)}
 
 
 def round_half_up(x: float) -> int:
@@ -149,7 +106,7 @@ class Scorer:
             for cid in ident.credentials:
                 self.holders.setdefault(cid, []).append(ident)
 
-    def holders_of(self, link: Link, cred: Credential | None, ident: Identity | None) -> list[Identity]:
+    def holders_of(self, link: LinkDecision, cred: Credential | None, ident: Identity | None) -> list[Identity]:
         """Every distinct identity holding this credential: those the inventory says hold it and those a link
         resolved above 0.5 (identity resolution ran before, so an alias is never a second holder)."""
         held: dict[str, Identity] = {i.id: i for i in self.holders.get(cred.id, ())} if cred else {}
@@ -162,8 +119,8 @@ class Scorer:
                     held[other.id] = other
         return [held[k] for k in sorted(held)]
 
-    def score(self, s: Subject, link: Link | None = None) -> Score:
-        link = link or Link(s.fingerprint, "unowned")
+    def score(self, s: Subject, link: LinkDecision | None = None) -> BlastRadius:
+        link = link or LinkDecision(s.fingerprint, "unowned")
         ident = self.identities.get(link.identity) if link.identity else None
         cred = self.credentials.get(link.credential) if link.credential else None
         holders = self.holders_of(link, cred, ident)
@@ -195,22 +152,20 @@ class Scorer:
             gates.append(f"cap {TEST_CAP}: a test or publishable key")
             total = TEST_CAP
         _record_facts(factors, cred, holders, ident, self.inv)
-        return Score(total, band(total), raw, m, liveness, factors, gates, link.confidence,
-                     self._holder_kinds(link, cred, holders))
+        return BlastRadius(total, band(total), raw, m, liveness, factors, gates, link.confidence,
+                           self._holder_kinds(link, cred, holders))
 
-    def _holder_kinds(self, link: Link, cred: Credential | None, holders: list[Identity]) -> list[dict]:
+    def _holder_kinds(self, link: LinkDecision, cred: Credential | None, holders: list[Identity]) -> list[Holder]:
         """Declared holders (the inventory says they hold the credential) apart from inferred ones (a link)."""
         declared = {i.id for i in self.holders.get(cred.id, ())} if cred else set()
         conf = {c.id: c for c in link.candidates if c.kind == "identity"}
         out = []
         for i in holders:
             if i.id in declared:
-                out.append({"identity": i.id, "how": "declared",
-                            "detail": f"holds {cred.id if cred else '?'} ({_src(i, 'credentials')})"})
+                out.append(Holder(i.id, "declared", f"holds {cred.id if cred else '?'} ({_src(i, 'credentials')})"))
             else:
                 c = conf.get(i.id)
-                out.append({"identity": i.id, "how": "inferred",
-                            "detail": f"link {c.confidence:.2f} by {', '.join(c.methods)}" if c else "the link"})
+                out.append(Holder(i.id, "inferred", f"link {c.confidence:.2f} by {', '.join(c.methods)}" if c else "the link"))
         return out
 
     # ---- impact -------------------------------------------------------------------------------
@@ -326,7 +281,7 @@ class Scorer:
                       _TAGS["age"])
 
     # ---- governance ---------------------------------------------------------------------------
-    def _ownership(self, link: Link, ident: Identity | None) -> Factor:
+    def _ownership(self, link: LinkDecision, ident: Identity | None) -> Factor:
         if ident and self.inv.orphaned(ident):
             why = ("its owner is unknown" if ident.owner is None else f"it is {ident.lifecycle}"
                    if ident.lifecycle in INACTIVE_LIFECYCLES else f"its owner {ident.owner} is inactive")

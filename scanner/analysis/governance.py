@@ -89,7 +89,7 @@ def shared(a: Analysis) -> list[dict]:
     """Credentials held by several distinct identities or environments (identity resolution ran first)."""
     rows = []
     for s in a.subjects:
-        reuse = next(f for f in a.scores[s.fingerprint].factors if f.name == "reuse")
+        reuse = a.scores[s.fingerprint].factor("reuse")
         if reuse.points > 0:
             rows.append({**_finding(s), "holders": reuse.evidence, "reason": reuse.reason,
                          "why": f"{reuse.reason}: one credential, several holders",
@@ -163,7 +163,7 @@ def static_with_workload_identity(a: Analysis) -> list[dict]:
         cloud = workload_provider(ident.workload_identity)
         if cloud is None or _provider(s) != cloud:
             continue
-        lifetime = next(f for f in a.scores[s.fingerprint].factors if f.name == "lifetime")
+        lifetime = a.scores[s.fingerprint].factor("lifetime")
         if lifetime.reason.startswith("static"):
             rows.append({"identity": ident.id, "workload_identity": ident.workload_identity,
                          "fingerprint": s.fingerprint, "rule_id": s.finding.rule_id, "lifetime": lifetime.reason,

@@ -25,6 +25,7 @@ from scanner.inventory.model import (
     path_matches,
     same_file,
 )
+from scanner.model import Link, LinkEvidence, RunnerUp
 
 CONFIDENCE = {
     "fingerprint": 0.99,
@@ -45,19 +46,11 @@ NEIGHBOUR_LINES = 5  # an identifier finding this close to a secret is its pair 
 
 
 @dataclass
-class Evidence:
-    method: str
-    confidence: float
-    detail: str
-    credential: str | None = None
-
-
-@dataclass
 class HolderCandidate:
     kind: str  # identity | owner
     id: str
     owner: str | None
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[LinkEvidence] = field(default_factory=list)
 
     @property
     def confidence(self) -> float:
@@ -77,13 +70,15 @@ class HolderCandidate:
     def credential(self) -> str | None:
         return next((e.credential for e in sorted(self.evidence, key=lambda e: -e.confidence) if e.credential), None)
 
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "id": self.id, "owner": self.owner, "confidence": self.confidence,
-                "evidence": [e.__dict__ for e in self.evidence]}
+    def as_runner_up(self) -> RunnerUp:
+        return RunnerUp(self.kind, self.id, self.owner, self.confidence, list(self.evidence))
 
 
 @dataclass
-class Link:
+class LinkDecision:
+    """The linker's decision for one credential, with every candidate it weighed; `link()` is what a
+    report and the datastore keep of it (scanner.model.Link)."""
+
     fingerprint: str
     status: str  # linked | inferred | team-only | unowned
     identity: str | None = None
@@ -92,7 +87,7 @@ class Link:
     confidence: float = 0.0
     ambiguous: bool = False
     orphaned: bool = False
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[LinkEvidence] = field(default_factory=list)
     runner_up: HolderCandidate | None = None
     candidates: list[HolderCandidate] = field(default_factory=list)
     identifiers: list[str] = field(default_factory=list)  # identifier findings paired with it (evidence, not scored)
@@ -114,12 +109,11 @@ class Link:
                                  ("orphaned", self.orphaned)) if on]
         return who + (f" [{', '.join(flags)}]" if flags else "")
 
-    def to_dict(self) -> dict:
-        return {"status": self.status, "identity": self.identity, "owner": self.owner, "credential": self.credential,
-                "confidence": self.confidence, "ambiguous": self.ambiguous, "orphaned": self.orphaned,
-                "methods": self.methods, "evidence": [e.__dict__ for e in self.evidence],
-                "runner_up": self.runner_up.to_dict() if self.runner_up else None,
-                "margin": self.margin, "identifiers": list(self.identifiers), "owner_groups": list(self.owner_groups)}
+    def link(self) -> Link:
+        return Link(self.status, self.identity, self.owner, self.credential, self.confidence, self.ambiguous,
+                    self.orphaned, self.methods, list(self.evidence),
+                    self.runner_up.as_runner_up() if self.runner_up else None, self.margin, list(self.identifiers),
+                    list(self.owner_groups))
 
     @property
     def margin(self) -> float | None:
@@ -280,16 +274,16 @@ class Linker:
                 table.update({self.keyed(fp): c for fp, c in list(table.items())})
         return table
 
-    def link_all(self, subjects: list[Subject], identifiers: Sequence[Subject] = ()) -> dict[str, Link]:
+    def link_all(self, subjects: list[Subject], identifiers: Sequence[Subject] = ()) -> dict[str, LinkDecision]:
         """Link every credential; `identifiers` are the identifier findings (scanner.analysis.subject.is_identifier),
         used as key-id evidence for the secret beside them in the same file of the same repository."""
         neighbours = _identifier_index(list(identifiers) or subjects)
         return {s.fingerprint: self.link(s, neighbours) for s in subjects}
 
-    def link(self, s: Subject, neighbours: dict | None = None) -> Link:
+    def link(self, s: Subject, neighbours: dict | None = None) -> LinkDecision:
         cands: dict[tuple[str, str], HolderCandidate] = {}
 
-        def add(kind: str, target_id: str, owner: str | None, ev: Evidence) -> None:
+        def add(kind: str, target_id: str, owner: str | None, ev: LinkEvidence) -> None:
             key = (kind, target_id)
             if key not in cands:
                 cands[key] = HolderCandidate(kind, target_id, owner)
@@ -298,9 +292,9 @@ class Linker:
         def to_holders(cred: Credential, method: str, conf: float, detail: str) -> None:
             holders = self.holders.get(cred.id) or []
             if not holders:
-                add("credential", cred.id, None, Evidence(method, conf, detail, cred.id))
+                add("credential", cred.id, None, LinkEvidence(method, conf, detail, cred.id))
             for ident in holders:
-                add("identity", ident.id, ident.owner, Evidence(method, conf, detail, cred.id))
+                add("identity", ident.id, ident.owner, LinkEvidence(method, conf, detail, cred.id))
 
         f = s.finding
         # 1. The keyed or portable fingerprint declared in the inventory.
@@ -361,7 +355,7 @@ class Linker:
             for ident in {i.id: i for i in (owners_by_block or whole_file)}.values():
                 where = "the block of" if owners_by_block else "the config of"
                 add("identity", ident.id, ident.owner,
-                    Evidence("agent_config", CONFIDENCE["agent_config"], f"literal at {_where(s, loc)}, in {where} "
+                    LinkEvidence("agent_config", CONFIDENCE["agent_config"], f"literal at {_where(s, loc)}, in {where} "
                              f"{ident.id}"))
         # 5. Assigned to a name that an identity's credential declares as its env var.
         for name in s.assignment_names():
@@ -378,26 +372,26 @@ class Linker:
                 if ident.repos and s.repos and not set(ident.repos) & set(s.repos):
                     conf /= 2
                     why.append(f"found in {', '.join(s.repos)}, not in its repos")
-                add("identity", ident.id, ident.owner, Evidence("env_var", round(conf, 4), "; ".join(why), cred.id))
+                add("identity", ident.id, ident.owner, LinkEvidence("env_var", round(conf, 4), "; ".join(why), cred.id))
         # 6. Path and repository ownership, and the commit author: weak, but better than nothing.
         for loc in f.locations:
             repo = s.repo_of(loc)
             rule = self.path_owner(loc.path, repo)
             if rule and rule.owners:
                 add("owner", rule.owners[0], rule.owners[0],
-                    Evidence("path_owner", CONFIDENCE["path_owner"], f"{rule.source}: {rule.pattern} owned by "
+                    LinkEvidence("path_owner", CONFIDENCE["path_owner"], f"{rule.source}: {rule.pattern} owned by "
                              f"{' '.join(rule.owners)}"))
             for glob, ident in self.paths.candidates(loc.path):
                 if path_matches(loc.path, glob) and _same_repo(ident, repo):
-                    add("identity", ident.id, ident.owner, Evidence("path_identity", CONFIDENCE["path_identity"],
+                    add("identity", ident.id, ident.owner, LinkEvidence("path_identity", CONFIDENCE["path_identity"],
                                                                     f"{loc.path} is under {ident.id}'s paths"))
             for ident in self.by_repo.get(repo, ()) if repo else ():
                 add("identity", ident.id, ident.owner,
-                    Evidence("repo", CONFIDENCE["repo"], f"{ident.id} lists repository {repo}"))
+                    LinkEvidence("repo", CONFIDENCE["repo"], f"{ident.id} lists repository {repo}"))
             author = loc.provenance.email.lower()
             if author and author in self.owner_by_contact:
                 oid = self.owner_by_contact[author]
-                add("owner", oid, oid, Evidence("commit_author", CONFIDENCE["commit_author"],
+                add("owner", oid, oid, LinkEvidence("commit_author", CONFIDENCE["commit_author"],
                                                 f"committed by {author}"))
         link = self._decide(s.fingerprint, list(cands.values()))
         if link.owner:
@@ -405,12 +399,12 @@ class Linker:
         link.identifiers = [f"{o.finding.rule_id} {o.finding.preview} at {_where(o, oloc)}" for o, oloc in near]
         return link
 
-    def _decide(self, fingerprint: str, cands: list[HolderCandidate]) -> Link:
+    def _decide(self, fingerprint: str, cands: list[HolderCandidate]) -> LinkDecision:
         idents = [c for c in cands if c.kind == "identity"]
         if not idents and not [c for c in cands if c.kind == "owner"]:
             cred = next((c.id for c in cands if c.kind == "credential"), None)
             ev = [e for c in cands for e in c.evidence]
-            return Link(fingerprint, "unowned", credential=cred, evidence=ev, candidates=cands)
+            return LinkDecision(fingerprint, "unowned", credential=cred, evidence=ev, candidates=cands)
         ranked = sorted((c for c in cands if c.kind != "credential"),
                         key=lambda c: (-c.confidence, c.kind != "identity", c.id))
         best = ranked[0]
@@ -426,13 +420,13 @@ class Linker:
             support = [c for c in ranked if c.kind == "owner" and c.id == best.owner]
             ident = self._ids.get(best.id)
             status = "linked" if conf >= INFERRED_BELOW else "inferred"
-            return Link(fingerprint, status, identity=best.id, owner=best.owner, credential=best.credential,
+            return LinkDecision(fingerprint, status, identity=best.id, owner=best.owner, credential=best.credential,
                         confidence=conf, ambiguous=bool(runner and within_margin(conf, runner.confidence)),
                         orphaned=bool(ident and self.inv.orphaned(ident)),
                         evidence=best.evidence + [e for c in support for e in c.evidence], runner_up=runner,
                         candidates=ranked)
         status = "team-only" if conf >= INFERRED_BELOW else "inferred"
-        return Link(fingerprint, status, owner=best.id, confidence=conf,
+        return LinkDecision(fingerprint, status, owner=best.id, confidence=conf,
                     ambiguous=bool(runner and within_margin(conf, runner.confidence)),
                     evidence=list(best.evidence), runner_up=runner, candidates=ranked)
 

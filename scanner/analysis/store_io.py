@@ -13,7 +13,7 @@ from scanner.analysis.analyze import Analysis, analyze
 from scanner.analysis.subject import Subject, parse_when, subject_facts
 from scanner.findings.facts import facts_of
 from scanner.inventory.model import Inventory
-from scanner.model import FindingAnalysis
+from scanner.model import BlastRadius, FindingAnalysis, Link, LinkEvidence, RunnerUp
 from scanner.store.db import PORTABLE_LENGTH
 from scanner.store.keys import keyed_fingerprint
 
@@ -142,7 +142,7 @@ def write_analysis(store, analysis: Analysis, ids: dict[str, int], scan_id: int 
                     "method": link.methods[0] if link.methods else "", "confidence": link.confidence,
                     "ambiguous": int(link.ambiguous), "scan_id": scan_id,
                     "evidence": _json({"chosen": True, "status": link.status, "credential": link.credential,
-                                       "orphaned": link.orphaned, "evidence": link.evidence,
+                                       "orphaned": link.orphaned, "evidence": [e.to_dict() for e in link.evidence],
                                        "owner_groups": link.owner_groups, "identifiers": link.identifiers,
                                        "margin": link.margin})})
             for cand in link.candidates:
@@ -153,7 +153,7 @@ def write_analysis(store, analysis: Analysis, ids: dict[str, int], scan_id: int 
                     "finding_id": fid, "identity_id": cand.id if cand.kind == "identity" else None,
                     "owner_id": cand.owner, "method": cand.methods[0] if cand.methods else "",
                     "confidence": cand.confidence, "ambiguous": int(link.ambiguous), "scan_id": scan_id,
-                    "evidence": _json({"chosen": False, "evidence": cand.evidence})})
+                    "evidence": _json({"chosen": False, "evidence": [e.to_dict() for e in cand.evidence]})})
             # Paired identifiers ride with the score too: an unowned secret has no link row to carry them.
             db["scores"].insert({"finding_id": fid, "score": score.score, "band": score.band,
                                  "link_confidence": link.confidence,
@@ -206,37 +206,32 @@ def read_scores(store, finding_ids=None) -> dict[int, dict]:
     return out
 
 
-def stored_link(stored: dict) -> dict:
-    """The recorded link of one finding as Link.to_dict() gives it, so reports and `explain` read a
-    stored analysis and a fresh one alike."""
+def stored_link(stored: dict) -> Link:
+    """The recorded link of one finding, as a fresh analysis gives it (LinkDecision.link)."""
     from scanner.analysis.linking import CONFIDENCE
 
     chosen = next((lk for lk in stored["links"] if lk["evidence"].get("chosen")), None)
     if chosen is None:
-        return {"status": "unowned", "identity": None, "owner": None, "credential": None,
-                "confidence": stored["link_confidence"] or 0.0, "ambiguous": False, "orphaned": False,
-                "methods": [], "evidence": [], "runner_up": None, "margin": None,
-                "identifiers": stored["factors"].get("identifiers", []), "owner_groups": []}
+        return Link("unowned", confidence=stored["link_confidence"] or 0.0,
+                    identifiers=stored["factors"].get("identifiers", []))
     ev = chosen["evidence"]
     rivals = [lk for lk in stored["links"] if not lk["evidence"].get("chosen")]
     runner = rivals[0] if rivals else None
-    return {"status": ev["status"], "identity": chosen["identity_id"], "owner": chosen["owner_id"],
-            "credential": ev.get("credential"), "confidence": chosen["confidence"],
-            "ambiguous": bool(chosen["ambiguous"]), "orphaned": bool(ev.get("orphaned")),
-            "methods": sorted({e["method"] for e in ev["evidence"]}, key=lambda m: -CONFIDENCE.get(m, 0)),
-            "evidence": ev["evidence"], "margin": ev.get("margin"), "identifiers": ev.get("identifiers", []),
-            "owner_groups": ev.get("owner_groups", []),
-            "runner_up": {"kind": "identity" if runner["identity_id"] else "owner",
-                          "id": runner["identity_id"] or runner["owner_id"], "owner": runner["owner_id"],
-                          "confidence": runner["confidence"], "evidence": runner["evidence"]["evidence"]}
-            if runner else None}
+    return Link(ev["status"], chosen["identity_id"], chosen["owner_id"], ev.get("credential"), chosen["confidence"],
+                bool(chosen["ambiguous"]), bool(ev.get("orphaned")),
+                sorted({e["method"] for e in ev["evidence"]}, key=lambda m: -CONFIDENCE.get(m, 0)),
+                [LinkEvidence.from_dict(e) for e in ev["evidence"]],
+                RunnerUp("identity" if runner["identity_id"] else "owner", runner["identity_id"] or runner["owner_id"],
+                         runner["owner_id"], runner["confidence"],
+                         [LinkEvidence.from_dict(e) for e in runner["evidence"]["evidence"]]) if runner else None,
+                ev.get("margin"), ev.get("identifiers", []), ev.get("owner_groups", []))
 
 
 def stored_analysis(stored: dict) -> FindingAnalysis:
     """A finding's analysis (see scanner.analysis.annotate) from what the datastore recorded."""
     link = stored_link(stored)
-    return FindingAnalysis(owner=link["owner"], identity=link["identity"], link_status=link["status"],
-                           link_confidence=link["confidence"], link_methods=link["methods"],
-                           ambiguous=link["ambiguous"], orphaned=link["orphaned"], score=stored["score"],
-                           band=stored["band"], link=link, blast_radius=stored["factors"],
+    return FindingAnalysis(owner=link.owner, identity=link.identity, link_status=link.status,
+                           link_confidence=link.confidence, link_methods=link.methods,
+                           ambiguous=link.ambiguous, orphaned=link.orphaned, score=stored["score"],
+                           band=stored["band"], link=link, blast_radius=BlastRadius.from_dict(stored["factors"]),
                            computed_at=stored["computed_at"], contacts=stored.get("contacts", []))

@@ -34,6 +34,7 @@ from typing import Protocol
 from scanner.engine import previews
 from scanner.errors import SprawlError
 from scanner.model import CONFIDENCE_RANK, Match, Skip
+from scanner.pipeline.blobs import scan_stream
 from scanner.sources.archive import (
     COMPRESSORS,
     SNIFF,
@@ -49,7 +50,7 @@ from scanner.sources.archive import (
     sniff,
 )
 from scanner.sources.filesystem import PrintableRuns, Transcoded, WideEncoding, is_binary, wide_encoding
-from scanner.sources.stream import Chunk, Readable, read_full, scan_stream
+from scanner.sources.stream import Chunk, Readable, read_full
 
 Scan = Callable[[bytes, str], list[Match]]
 

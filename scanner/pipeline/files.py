@@ -5,11 +5,12 @@ from pathlib import Path
 
 from scanner.model import ScanResult, Skip
 from scanner.pipeline import workers
+from scanner.pipeline.blobs import FileOutcome, merge_shards
 from scanner.pipeline.options import ScanOptions
 from scanner.pipeline.planning import file_batches
 from scanner.pipeline.run import ScanRun
 from scanner.pipeline.work import BlobOutcome, FileReading, FileWork
-from scanner.sources.archive import FileOutcome, Limits, merge_shards
+from scanner.sources.archive import Limits
 from scanner.sources.filesystem import FileTask, WalkOptions, iter_files
 from scanner.sources.git import enclosing_repo
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from scanner.engine import previews
-from scanner.model import Finding, ScanResult
+from scanner.model import Finding, ScanResult, Skip
+from scanner.pipeline.blobs import scan_blobs
 from scanner.pipeline.options import ScanOptions
 from scanner.pipeline.run import ScanRun
-from scanner.sources.archive import Limits, scan_reader
+from scanner.sources.archive import Limits, read_stream
 
 
 def scan_bytes(data: bytes, path: str = "<bytes>", options: ScanOptions | None = None,
@@ -42,7 +43,8 @@ def scan_input(fh: BinaryIO, path: str = "<stdin>", options: ScanOptions | None 
     whatever its size; an archive or compressed stream is opened as a file's would be."""
     options = options or ScanOptions()
     run = ScanRun(options)
-    out = scan_reader(fh, path, run.engine.scan, options.archive_limits or Limits(), run.engine.matcher.take_notes)
+    out = scan_blobs(run.engine, path, read_stream(fh, path, options.archive_limits or Limits()))
+    assert not isinstance(out, Skip)  # a stream is never skipped whole: what breaks it is a skip inside
     run.stats.files, run.stats.bytes, run.stats.streamed = max(out.files, 1), out.size, int(out.streamed)
     run.stats.archives += out.archive
     run.stats.skipped.extend(out.skips)

@@ -23,10 +23,10 @@ from multiprocessing.context import BaseContext
 
 from scanner.engine.revisions import RecentVersions, Version, scan_revision
 from scanner.model import Skip
+from scanner.pipeline.blobs import FileOutcome, scan_file
 from scanner.pipeline.engines import get_engine
 from scanner.pipeline.options import EngineSpec
 from scanner.pipeline.work import BlobOutcome, BlobWork, FileReading, FileWork, GitReading, Reading, Work
-from scanner.sources.archive import FileOutcome, scan_file
 from scanner.sources.git import BlobReader
 
 
@@ -128,8 +128,8 @@ def scan_batch(items: list, spec: EngineSpec, reading: Reading) -> Iterator[tupl
         # Files are sniffed: plain text is read whole, archives opened, files over max_size streamed.
         for work in items:
             assert isinstance(work, FileWork)
-            yield work, scan_file(work.path, engine.scan, reading.limits, reading.max_size,
-                                  shard=(work.shard, work.shards), notes=engine.matcher.take_notes)
+            yield work, scan_file(work.path, engine, reading.limits, reading.max_size,
+                                  shard=(work.shard, work.shards))
         return
     assert isinstance(reading, GitReading)
     # Git work names the path the blob is scanned as and the file's later version (its base); the

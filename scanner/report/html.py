@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 
 from scanner import __version__
-from scanner.model import Finding, FindingAnalysis, ScanResult, band
+from scanner.model import BlastRadius, Finding, FindingAnalysis, ScanResult, band
 from scanner.report.escape import html_link
 from scanner.report.text import link_label
 
@@ -97,9 +97,9 @@ def _band(band: str) -> str:
     return f'<span class="band" style="background:{BAND_COLOURS.get(band, "#888")}">{escape(band)}</span>'
 
 
-def _top_factors(br: dict, n: int = 4) -> str:
-    ranked = sorted(br["factors"], key=lambda f: -(f["points"] / f["maximum"] if f["maximum"] else 0))[:n]
-    return "<br>".join(f"{escape(f['name'])} {f['points']:g}/{f['maximum']}: {escape(f['reason'])}" for f in ranked)
+def _top_factors(br: BlastRadius, n: int = 4) -> str:
+    ranked = sorted(br.factors, key=lambda f: -(f.points / f.maximum if f.maximum else 0))[:n]
+    return "<br>".join(f"{escape(f.name)} {f.points:g}/{f.maximum}: {escape(f.reason)}" for f in ranked)
 
 
 def _holders(f: Finding) -> str:
@@ -136,8 +136,8 @@ def render(result: ScanResult) -> str:
             f'<tr><td data-sort="{a.score}"><b>{a.score}</b></td><td data-sort="{a.score}">{_band(a.band)}</td>'
             f'<td>{escape(f.rule_id)}<div class="muted">{escape(f.provider)}</div></td><td><code>{escape(f.preview)}</code>'
             f'{"" if f.status == "open" else "<div class=muted>" + escape(f.status) + "</div>"}</td><td>{where}</td>'
-            f'<td>{owner}</td><td data-sort="{link["confidence"]}">{link["confidence"]:.2f}'
-            f'<div class="muted">{escape(", ".join(link["methods"]) or "-")}</div></td>'
+            f'<td>{owner}</td><td data-sort="{link.confidence}">{link.confidence:.2f}'
+            f'<div class="muted">{escape(", ".join(link.methods) or "-")}</div></td>'
             f'<td data-sort="{len(f.locations)}">{len(f.locations)}'
             f'{f" in {len(repos)} repos" if len(repos) > 1 else ""}</td>'
             f'<td class="factors">{_top_factors(a.blast_radius)}</td><td><code>{escape(f.fingerprint[:12])}</code></td></tr>')

@@ -92,11 +92,11 @@ def validation_line(v: ValidationResult) -> str:
 def link_label(a: FindingAnalysis) -> str:
     """Who owns a finding, with what the link's status qualifies, from its analysis."""
     link = a.link
-    if link["status"] == "unowned":
+    if link.status == "unowned":
         return "unowned"
-    who = link["identity"] or link["owner"] or "?"
-    if link["identity"] and link["owner"]:
-        who = f"{link['identity']} ({link['owner']})"
-    flags = [n for n, on in (("inferred", link["status"] == "inferred"), ("team only", link["status"] == "team-only"),
-                             ("ambiguous", link["ambiguous"]), ("orphaned", link["orphaned"])) if on]
+    who = link.identity or link.owner or "?"
+    if link.identity and link.owner:
+        who = f"{link.identity} ({link.owner})"
+    flags = [n for n, on in (("inferred", link.status == "inferred"), ("team only", link.status == "team-only"),
+                             ("ambiguous", link.ambiguous), ("orphaned", link.orphaned)) if on]
     return who + (f" [{', '.join(flags)}]" if flags else "")

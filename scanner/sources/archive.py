@@ -1,9 +1,11 @@
-"""Archive and large-file source: open what a file holds and scan it member by member, streamed.
+"""Archive and large-file source: open what a file holds and yield it member by member, streamed, as Blobs
+for the pipeline to scan (scanner.pipeline.blobs); this module never calls the engine.
 
 tar (plain, gz, bz2, xz, zstd), zip, and single gz, bz2, xz and zstd streams are recognised by
 their first bytes, not their names, and opened to a bounded depth of nesting. Nothing is
-extracted to disk: members stream through the chunked scanner (scanner.sources.stream). A zip
-needs random access, so a zip nested in a stream is spooled (in memory up to SPOOL_MEMORY).
+extracted to disk: members come in overlapping chunks (scanner.sources.stream), each a Blob with its
+place in the member (Blob.part). A zip needs random access, so a zip nested in a stream is spooled
+(in memory up to SPOOL_MEMORY).
 
 Archive bombs are stopped by three limits, each reported when hit: the decompression ratio of
 any layer, the total bytes decompressed from one file, and the number of members. A corrupt
@@ -25,14 +27,13 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import cast
 
-from scanner.model import Match, Provenance, Skip
+from scanner.model import Blob, Provenance, Skip
 from scanner.sources.filesystem import SNIFF_BYTES, PrintableRuns, Transcoded, is_binary, unreadable, wide_encoding
-from scanner.sources.logs import media_kind, time_seen
-from scanner.sources.stream import CHUNK, OVERLAP, Chunk, Position, Readable, StreamStats, read_full, scan_stream
+from scanner.sources.logs import media_kind
+from scanner.sources.stream import CHUNK, OVERLAP, Position, Readable, iter_chunks, read_full
 
 SEP = "!"
 SNIFF = 512  # enough for the tar magic at offset 257
@@ -94,37 +95,16 @@ class Budget:
                               f"rest of {where} not scanned")
 
 
-@dataclass(slots=True)
-class Hit:
-    path: str  # bundle.tar.gz!logs/app.log
-    match: Match
-    provenance: Provenance
-
-
 @dataclass
-class FileOutcome:
-    """What scanning one file on disk gave: hits, skips (member-level), and how much was read."""
+class FileRead:
+    """What reading one file on disk found besides its blobs: member-level skips and how much was read.
+    Complete once its blobs have all been taken (FileBlobs)."""
 
-    size: int = 0  # bytes scanned (decompressed)
-    files: int = 0  # blobs scanned: 1, or the archive's members
-    hits: list[Hit] = field(default_factory=list)
+    size: int = 0  # bytes yielded to be scanned (decompressed)
+    files: int = 0  # blobs read: 1, or the archive's members
     skips: list[Skip] = field(default_factory=list)
     archive: bool = False
     streamed: bool = False
-    warnings: list[str] = field(default_factory=list)  # for the scan's summary (ScanStats.warnings)
-
-    def note(self, path: str, notes: TakeNotes | None) -> None:
-        """What the engine could not finish on this file, from `notes` (the engine's matcher's take_notes:
-        the rules whose regex ran out of time, an incomplete skip each, and how many regions spent the
-        decoders' budget, a warning)."""
-        if notes is None:
-            return
-        timed_out, spent = notes()
-        for rule_id in sorted(set(timed_out)):
-            self.skips.append(Skip(path, f"regex time limit: rule {rule_id} not fully checked", incomplete=True))
-        if spent:
-            self.warnings.append(f"{path}: encoded spans past the decoders' budget were not decoded "
-                                 f"({spent} region(s))")
 
 
 def sniff(head: bytes) -> str | None:
@@ -302,17 +282,10 @@ def _describe(exc: BaseException, what: str) -> str:
     return f"corrupt {what}: {text}"
 
 
-LeafScan = Callable[[bytes, str], list[Match]]
-# What the engine could not finish since the last call: rule ids out of regex time, regions past the
-# decoders' budget (scanner.engine.matcher.PortableMatcher.take_notes).
-TakeNotes = Callable[[], tuple[list[str], int]]
-
-
 class _Walker(Budget):
-    def __init__(self, scan: LeafScan, limits: Limits, out: FileOutcome, shard: tuple[int, int] = (0, 1),
-                 size: int = 0):
+    def __init__(self, limits: Limits, out: FileRead, shard: tuple[int, int] = (0, 1), size: int = 0):
         super().__init__(limits, size)
-        self.scan, self.out = scan, out
+        self.out = out
         self.errors = _errors()
         # Shard k of n scans the file's own members k, k+n, k+2n... (several workers share one big
         # archive); a leaf that is no member of it (a plain .gz) belongs to shard 0.
@@ -321,10 +294,10 @@ class _Walker(Budget):
         self.in_top_member = False
 
     # -- containers ------------------------------------------------------------------------------
-    def visit(self, fh, where: str, head: bytes, depth: int) -> None:
+    def visit(self, fh, where: str, head: bytes, depth: int) -> Iterator[Blob]:
         kind = sniff(head)
         if kind is None:
-            self.leaf(fh, where, head)
+            yield from self.leaf(fh, where, head)
             return
         if depth >= self.limits.max_depth:
             self.out.skips.append(Skip(where, f"archive nested deeper than {self.limits.max_depth} levels"))
@@ -336,27 +309,27 @@ class _Walker(Budget):
             stream = Guarded(salvaged, lambda: counted.n, self, where)
             inner_head = read_full(stream, SNIFF)
             if sniff(inner_head) == "tar":
-                self.tar(Prefixed(inner_head, stream), where, depth, salvaged)
+                yield from self.tar(Prefixed(inner_head, stream), where, depth, salvaged)
             else:
                 # A single compressed file is located by its own name: app.log.gz:LINE.
-                self.visit(stream, where, inner_head, depth + 1)
+                yield from self.visit(stream, where, inner_head, depth + 1)
             salvaged.check()
         elif kind == "tar":
-            self.tar(Prefixed(head, fh), where, depth)
+            yield from self.tar(Prefixed(head, fh), where, depth)
         else:
-            self.zip(fh, where, head, depth)
+            yield from self.zip(fh, where, head, depth)
 
-    def tar(self, fh, where: str, depth: int, salvaged: Salvaged | None = None) -> None:
+    def tar(self, fh, where: str, depth: int, salvaged: Salvaged | None = None) -> Iterator[Blob]:
         # Large reads: in stream mode tarfile reads 10 KB at a time, and each small read from a gzip
         # stream re-copies the decompressor's unconsumed input (a 256 MB bundle took 20 s, not 1).
         try:
-            self._tar_members(fh, where, depth, salvaged)
+            yield from self._tar_members(fh, where, depth, salvaged)
         except tarfile.TarError:
             if salvaged is not None:
                 salvaged.check()  # tarfile met the end of what the stream recovered: the stream's break says why
             raise
 
-    def _tar_members(self, fh, where: str, depth: int, salvaged: Salvaged | None) -> None:
+    def _tar_members(self, fh, where: str, depth: int, salvaged: Salvaged | None) -> Iterator[Blob]:
         with tarfile.open(fileobj=fh, mode="r|", bufsize=_TAR_READ) as tf:
             for member in tf:
                 if not member.isfile():
@@ -372,10 +345,10 @@ class _Walker(Budget):
                 if member.issparse():  # its stored bytes are not its size: tarfile maps them
                     sparse = tf.extractfile(member)
                     if sparse is not None:
-                        self.member(sparse, inner, depth)
+                        yield from self.member(sparse, inner, depth)
                     continue
                 ef = _Limited(tf.fileobj, member.size)
-                self.member(ef, inner, depth)
+                yield from self.member(ef, inner, depth)
                 while ef.left and ef.read(_TAR_READ):
                     pass  # the rest of a member not read whole (a binary); tarfile would read past it too
                 if ef.left:
@@ -384,7 +357,7 @@ class _Walker(Budget):
                     raise TruncatedStream(f"tar member {name} ends after {member.size - ef.left} of "
                                           f"{member.size} bytes")
 
-    def zip(self, fh, where: str, head: bytes, depth: int) -> None:
+    def zip(self, fh, where: str, head: bytes, depth: int) -> Iterator[Blob]:
         spool = None
         if depth == 0 and _seekable(fh):  # the file on disk: random access as it is
             fh.seek(0)
@@ -408,8 +381,8 @@ class _Walker(Budget):
                         continue
                     with zf.open(info) as ef:
                         # mypy cannot infer a lambda with a default argument (which binds this member's info)
-                        self.member(Guarded(ef, lambda info=info: info.compress_size, self, inner),  # type: ignore[misc]
-                                    inner, depth)
+                        guarded = Guarded(ef, lambda info=info: info.compress_size, self, inner)  # type: ignore[misc]
+                        yield from self.member(guarded, inner, depth)
         finally:
             if spool is not None:
                 spool.close()
@@ -425,12 +398,12 @@ class _Walker(Budget):
         self.take(size, where)
         return False
 
-    def member(self, fh, where: str, depth: int) -> None:
+    def member(self, fh, where: str, depth: int) -> Iterator[Blob]:
         """One member; if it is corrupt or truncated, report it and let the caller go on with the next."""
         top = depth == 0
         self.in_top_member |= top
         try:
-            self.visit(fh, where, read_full(fh, SNIFF), depth + 1)
+            yield from self.visit(fh, where, read_full(fh, SNIFF), depth + 1)
         except ArchiveBomb:
             raise
         except self.errors as exc:
@@ -440,7 +413,7 @@ class _Walker(Budget):
                 self.in_top_member = False
 
     # -- leaves ----------------------------------------------------------------------------------
-    def leaf(self, fh, where: str, head: bytes) -> None:
+    def leaf(self, fh, where: str, head: bytes) -> Iterator[Blob]:
         if not head:
             return
         if is_binary(head):
@@ -453,104 +426,122 @@ class _Walker(Budget):
             head = read_full(fh, SNIFF)
         if self.shard and not self.in_top_member:
             return  # not a member of the file's container (a plain .gz): shard 0 scans it
+        provenance = Provenance(media=media_kind(where, head))
+        source = "archive" if self.out.archive else "file"
         name = where.rsplit(SEP, 1)[-1]
-        media = media_kind(where, head)
-        seen = _SeenTimes()
-
-        def on_chunk(c: Chunk, kept: list[Match]) -> None:
-            if self.out.archive:  # a plain file on disk is no bomb, however large
-                self.take(c.cut_hi - c.cut_lo, where)
-            else:
-                self.tick(where)
-            seen.note(c, kept)
-
         self.out.files += 1
-        stats: StreamStats | None  # None: an error that came without scan_stream's partial results
+        chunks = read = 0
         try:
-            stats = scan_stream(fh, lambda data: self.scan(data, name), head, on_chunk=on_chunk)
-            matches, error = stats.matches, None
+            for c in iter_chunks(fh, head=head):
+                yield Blob(c.data, where, source, provenance, name, c)
+                chunks, read = chunks + 1, c.offset + c.cut_hi
+                if self.out.archive:  # a plain file on disk is no bomb, however large
+                    self.take(c.cut_hi - c.cut_lo, where)
+                else:
+                    self.tick(where)
         except ArchiveBomb:
             raise
-        except self.errors as exc:
-            matches, error = exc.partial.matches if hasattr(exc, "partial") else [], exc
-            stats = getattr(exc, "partial", None)
-        self.out.size += stats.bytes if stats else 0
-        if stats and stats.chunks > 1:
-            self.out.streamed = True
-        self.out.hits.extend(_hit(where, m, media, seen.times.get(id(m))) for m in matches)
-        if error is not None:
-            raise error
+        except self.errors:
+            self._read(read, chunks)  # what came before the break was scanned
+            raise
+        self._read(read, chunks)
+
+    def _read(self, size: int, chunks: int) -> None:
+        self.out.size += size
+        self.out.streamed |= chunks > 1
 
 
-def scan_file(path: str, scan: LeafScan, limits: Limits = Limits(), max_size: int = CHUNK,
-              chunk: int = CHUNK, shard: tuple[int, int] = (0, 1), notes: TakeNotes | None = None) -> FileOutcome | Skip:
-    """The outcome of _scan_file, with what the engine could not finish noted (FileOutcome.note)."""
-    got = _scan_file(path, scan, limits, max_size, chunk, shard)
-    if isinstance(got, FileOutcome):
-        got.note(path, notes)
-    return got
+class FileBlobs:
+    """The blobs of one file on disk (or of one stream read once), for the pipeline to scan: a plain text
+    file read whole, an archive member by member, a large file in overlapping chunks (Blob.part).
+
+    Iterate it once; then `result` says what else the reading found: a FileRead, or a Skip when the file
+    was not read at all (unreadable, binary). Nothing is extracted to disk and no engine is called here
+    (tests/test_architecture.py::test_sources_yield_blobs_and_never_call_the_engine)."""
+
+    def __init__(self, blobs: Callable[[FileBlobs], Iterator[Blob]]):
+        self.result: FileRead | Skip = FileRead()
+        self._blobs = blobs
+
+    def __iter__(self) -> Iterator[Blob]:
+        return self._blobs(self)
 
 
-def _scan_file(path: str, scan: LeafScan, limits: Limits, max_size: int, chunk: int,
-               shard: tuple[int, int]) -> FileOutcome | Skip:
-    """Scan one file on disk: plain text read whole, an archive member by member, a large file in chunks.
+def read_file(path: str, limits: Limits = Limits(), max_size: int = CHUNK, chunk: int = CHUNK,
+              shard: tuple[int, int] = (0, 1)) -> FileBlobs:
+    """One file on disk: plain text read whole, an archive member by member, a large file in chunks.
 
-    With shard (k, n), only an archive's members k, k+n, ... are scanned, or the k-th of n byte ranges
-    of a large plain file (merge the n outcomes with merge_shards); a small file is scanned by shard 0."""
-    out = FileOutcome()
+    With shard (k, n), only an archive's members k, k+n, ... are read, or the k-th of n byte ranges
+    of a large plain file; a small file is read by shard 0."""
+    return FileBlobs(lambda into: _file_blobs(into, path, limits, max_size, chunk, shard))
+
+
+def _file_blobs(into: FileBlobs, path: str, limits: Limits, max_size: int, chunk: int,
+                shard: tuple[int, int]) -> Iterator[Blob]:
+    out = into.result
+    assert isinstance(out, FileRead)
     try:
         fh = open(path, "rb")
     except OSError as exc:
-        return Skip(path, unreadable(exc), incomplete=True)
+        into.result = Skip(path, unreadable(exc), incomplete=True)
+        return
     with fh:
         try:
             size = os.fstat(fh.fileno()).st_size
             # The head only, at first: a binary file (a library, a compiled module) is skipped unread.
             head = fh.read(_HEAD if size > _HEAD else -1)
         except OSError as exc:
-            return Skip(path, unreadable(exc), incomplete=True)
+            into.result = Skip(path, unreadable(exc), incomplete=True)
+            return
         kind = sniff(head)
         if kind is None and is_binary(head) and not limits.scan_binaries:
-            return Skip(path, "binary")
+            into.result = Skip(path, "binary")
+            return
         # Not UTF-16 or UTF-32 text, nor a binary's strings (those are streamed through a filter, in the walker).
         plain = kind is None and not is_binary(head) and wide_encoding(head) is None
         if plain and size > max_size and shard[1] > 1:
-            return _scan_range(fh, path, head, scan, shard, size, chunk, out)
+            yield from _range(fh, path, head, shard, size, chunk, out)
+            return
         if kind is None and shard[0]:
-            return out  # a small plain file: shard 0 scans it whole
+            return  # a small plain file: shard 0 reads it whole
         if plain and size <= max_size:
             if len(head) == _HEAD:
                 try:
                     head = _rest(fh, head, size)
                 except OSError as exc:
-                    return Skip(path, unreadable(exc), incomplete=True)
-            return _whole(head, path, scan, out)
-        walker = _Walker(scan, limits, out, shard, size)
+                    into.result = Skip(path, unreadable(exc), incomplete=True)
+                    return
+            # A file small enough to read in one go: the common case, kept as cheap as before.
+            out.size, out.files = len(head), 1
+            yield Blob(head, path, "file", Provenance(media=media_kind(path, head[:SNIFF])))
+            return
+        walker = _Walker(limits, out, shard, size)
         try:
-            walker.visit(fh, path, head, 0)
+            yield from walker.visit(fh, path, head, 0)
         except ArchiveBomb as exc:
             out.skips.append(Skip(path, str(exc), incomplete=True))
         except walker.errors as exc:
             what = "archive; the rest of it was not scanned" if out.archive else "file"
             out.skips.append(Skip(path, _describe(exc, what), incomplete=True))
-    return out
 
 
-def scan_reader(fh: Readable, name: str, scan: LeafScan, limits: Limits = Limits(),
-                notes: TakeNotes | None = None) -> FileOutcome:
-    """Scan a stream that can be read once (standard input) in bounded memory: text in chunks, an
-    archive member by member, as scan_file reads a file (tests/test_stream.py)."""
-    out = FileOutcome()
-    walker = _Walker(scan, limits, out)
+def read_stream(fh: Readable, name: str, limits: Limits = Limits()) -> FileBlobs:
+    """A stream that can be read once (standard input), in bounded memory: text in chunks, an archive
+    member by member, as read_file reads a file (tests/test_stream.py)."""
+    return FileBlobs(lambda into: _stream_blobs(into, fh, name, limits))
+
+
+def _stream_blobs(into: FileBlobs, fh: Readable, name: str, limits: Limits) -> Iterator[Blob]:
+    out = into.result
+    assert isinstance(out, FileRead)
+    walker = _Walker(limits, out)
     try:
-        walker.visit(fh, name, read_full(fh, _HEAD), 0)
+        yield from walker.visit(fh, name, read_full(fh, _HEAD), 0)
     except ArchiveBomb as exc:
         out.skips.append(Skip(name, str(exc), incomplete=True))
     except walker.errors as exc:
         what = "archive; the rest of it was not scanned" if out.archive else "stream"
         out.skips.append(Skip(name, _describe(exc, what), incomplete=True))
-    out.note(name, notes)
-    return out
 
 
 def _seekable(fh) -> bool:
@@ -573,27 +564,25 @@ def _rest(fh, head: bytes, size: int) -> bytes:
 _REREAD_FROM = 1 << 20
 
 
-def _scan_range(fh, path: str, head: bytes, scan: LeafScan, shard: tuple[int, int], size: int, chunk: int,
-                out: FileOutcome) -> FileOutcome:
-    """The k-th of n byte ranges of a large plain file, streamed in chunks: matches that start in it,
-    with the file's own line numbers (the newlines before it are counted first)."""
+def _range(fh, path: str, head: bytes, shard: tuple[int, int], size: int, chunk: int,
+           out: FileRead) -> Iterator[Blob]:
+    """The k-th of n byte ranges of a large plain file, in chunks that own the matches starting in the
+    range, with the file's own line numbers (the newlines before it are counted first)."""
     k, n = shard
     lo, hi = size * k // n, size * (k + 1) // n
     begin = max(0, lo - OVERLAP // 2)
-    name, media = path.rsplit("/", 1)[-1], media_kind(path, head)
+    provenance = Provenance(media=media_kind(path, head))
+    out.files, out.streamed = (1 if k == 0 else 0), size > chunk  # as read whole
+    owned_from = begin + (OVERLAP // 2 if begin else 0)  # `size` counts the owned range only
     try:
         start = _position(fh, begin)
         fh.seek(begin)
         reader = _Limited(fh, min(size, hi + OVERLAP // 2) - begin)
-        seen = _SeenTimes()
-        stats = scan_stream(reader, lambda data: scan(data, name), chunk=chunk, on_chunk=seen.note,
-                            start=start, stop=hi if k < n - 1 else None)
+        for c in iter_chunks(reader, chunk, start=start, stop=hi if k < n - 1 else None):
+            yield Blob(c.data, path, "file", provenance, part=c)
+            out.size = c.offset + c.cut_hi - owned_from
     except OSError as exc:
         out.skips.append(Skip(path, unreadable(exc), incomplete=True))
-        return out
-    out.files, out.size, out.streamed = (1 if k == 0 else 0), stats.bytes, size > chunk  # as read whole
-    out.hits.extend(_hit(path, m, media, seen.times.get(id(m))) for m in stats.matches)
-    return out
 
 
 def _position(fh, offset: int) -> Position:
@@ -622,47 +611,3 @@ class _Limited:
         data = self.fh.read(n) if n else b""
         self.left -= len(data)
         return data
-
-
-def merge_shards(outcomes: list[FileOutcome | Skip]) -> FileOutcome | Skip:
-    """One file's outcome from its shards' (each hit once; an error every shard met, reported once)."""
-    if any(isinstance(o, Skip) for o in outcomes):
-        return next(o for o in outcomes if isinstance(o, Skip))
-    done = cast("list[FileOutcome]", outcomes)  # no Skip among them: returned above
-    merged = FileOutcome(archive=any(o.archive for o in done), streamed=any(o.streamed for o in done),
-                         warnings=[w for o in done for w in o.warnings])
-    seen: set[tuple[str, str]] = set()
-    for o in done:
-        merged.size += o.size
-        merged.files += o.files
-        merged.hits.extend(o.hits)
-        for skip in o.skips:
-            if (skip.path, skip.reason) not in seen:
-                seen.add((skip.path, skip.reason))
-                merged.skips.append(skip)
-    return merged
-
-
-def _whole(data: bytes, path: str, scan: LeafScan, out: FileOutcome) -> FileOutcome:
-    """A file small enough to read in one go: the common case, kept as cheap as before."""
-    out.size, out.files = len(data), 1
-    matches = scan(data, path)
-    media = media_kind(path, data[:SNIFF]) if matches else ""
-    out.hits.extend(_hit(path, m, media, time_seen(data, m.start)) for m in matches)
-    return out
-
-
-class _SeenTimes:
-    """The log-record time of each kept match of a stream, read from its chunk while the chunk is there."""
-
-    def __init__(self):
-        self.times: dict[int, str] = {}
-
-    def note(self, c: Chunk, kept: list[Match]) -> None:
-        for m in kept:
-            if t := time_seen(c.data, m.start):
-                self.times[id(m)] = t
-
-
-def _hit(where: str, m: Match, media: str, seen: str | None) -> Hit:
-    return Hit(where, m, Provenance(media=media, seen=seen or ""))

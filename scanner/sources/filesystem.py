@@ -116,7 +116,7 @@ def _classify(full: str, rel: str, st: os.stat_result, options: WalkOptions) -> 
         return Skip(full, "not a regular file")
     if options.skip_compiled and os.path.splitext(full)[1].lower() in COMPILED_SUFFIXES:
         return Skip(full, "binary (by file name)")  # not opened (tests/test_scan_cli.py::test_compiled_files_are_not_opened)
-    # A file over max_size is not skipped: the reader streams it in chunks (scanner.sources.archive.scan_file).
+    # A file over max_size is not skipped: the reader streams it in chunks (scanner.sources.archive.read_file).
     return FileTask(full, st.st_size)
 
 

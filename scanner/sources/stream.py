@@ -1,4 +1,4 @@
-"""Scan a readable stream of any size in bounded memory: fixed-size chunks that overlap.
+"""Read a stream of any size in bounded memory: fixed-size chunks that overlap (scanned by scanner.pipeline.blobs).
 
 Consecutive chunks share OVERLAP bytes. The middle of that shared region is the cut: a
 match whose secret starts before the cut belongs to the earlier chunk, one that starts at
@@ -9,31 +9,21 @@ the engine's per-chunk work) whatever the stream size.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
-from scanner.model import Match
+from scanner.model import ChunkPlace
 
 CHUNK = 8 * 1024 * 1024
 OVERLAP = 128 * 1024  # twice the largest rule window (16 KB) with room for a long private key
 
 
 @dataclass(slots=True)
-class Chunk:
-    data: bytes
-    offset: int  # absolute offset of data[0] in the stream
-    line: int  # 1-based line number of data[0]
-    line_start: int  # absolute offset where the line holding data[0] starts
-    cut_lo: int  # keep matches starting at or after this offset in data...
-    cut_hi: int  # ...and before this one
+class Chunk(ChunkPlace):
+    """Bytes of the stream and their place in it: matches starting in data[cut_lo:cut_hi] are its own."""
 
-
-@dataclass
-class StreamStats:
-    bytes: int = 0
-    chunks: int = 0
-    matches: list[Match] = field(default_factory=list)
+    data: bytes = b""
 
 
 class Readable(Protocol):
@@ -104,7 +94,7 @@ def iter_chunks(fh: Readable, chunk: int = CHUNK, overlap: int = OVERLAP, head: 
         cut_hi = len(buf) if last else len(buf) - half
         if stop is not None and offset + cut_hi >= stop:
             cut_hi, last = max(cut_lo, stop - offset), True
-        yield Chunk(buf, offset, line, line_start, cut_lo, cut_hi)
+        yield Chunk(offset, line, line_start, cut_lo, cut_hi, buf)
         if last:
             break
         # The next chunk starts `overlap` bytes before this one ends, so its cut_lo (half) lands on our cut_hi.
@@ -118,40 +108,3 @@ def iter_chunks(fh: Readable, chunk: int = CHUNK, overlap: int = OVERLAP, head: 
         first = False
     if error is not None:
         raise error
-
-
-def scan_stream(fh: Readable, scan: Callable[[bytes], list[Match]], head: bytes = b"",
-                chunk: int = CHUNK, overlap: int = OVERLAP,
-                on_chunk: Callable[[Chunk, list[Match]], None] | None = None,
-                start: Position = Position(), stop: int | None = None) -> StreamStats:
-    """Scan the stream chunk by chunk; matches come back with offsets, lines and columns of the whole stream.
-
-    `on_chunk` sees each chunk with its kept matches in chunk-relative offsets (the redactor masks
-    bytes there). An error from the stream (a truncated gzip, a corrupt member) propagates with the
-    matches found before it attached as `exc.partial`, so a caller can keep them and report the error.
-    """
-    stats = StreamStats()
-    owned_from = start.offset + (overlap // 2 if start.offset else 0)  # bytes counts the owned range only
-    try:
-        for c in iter_chunks(fh, chunk, overlap, head, start, stop):
-            stats.chunks += 1
-            kept = [m for m in scan(c.data) if c.cut_lo <= m.start < c.cut_hi]
-            if on_chunk is not None:
-                on_chunk(c, kept)
-            for m in kept:
-                _shift(m, c)
-            stats.matches.extend(kept)
-            stats.bytes = c.offset + c.cut_hi - owned_from
-    except Exception as exc:
-        exc.partial = stats  # type: ignore[attr-defined]
-        raise
-    return stats
-
-
-def _shift(m: Match, c: Chunk) -> None:
-    if m.line == 1:
-        # The match sits on the line that began before this chunk: its column counts from that line's start.
-        m.column = c.offset + m.start - c.line_start + 1
-    m.line += c.line - 1
-    m.start += c.offset
-    m.end += c.offset
