@@ -4,11 +4,11 @@ from __future__ import annotations
 import os
 import shlex
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
 from scanner.errors import SprawlError
+from scanner.sources.gitcmd import GitError, git
 
 MARKER = "# installed by: sprawl install-hook"
 
@@ -22,10 +22,10 @@ exec {shlex.quote(sys.executable)} -m scanner.cli staged --quiet
 
 
 def install(force: bool = False, cwd: str = ".") -> str:
-    res = subprocess.run(["git", "-C", cwd, "rev-parse", "--git-path", "hooks"], capture_output=True)
-    if res.returncode != 0:
-        raise SprawlError("not inside a git repository")
-    hooks = Path(cwd) / res.stdout.decode().strip()
+    try:
+        hooks = Path(cwd) / git(cwd, "rev-parse", "--git-path", "hooks").decode().strip()
+    except GitError:
+        raise SprawlError("not inside a git repository") from None
     hooks.mkdir(parents=True, exist_ok=True)
     target = hooks / "pre-commit"
     if target.exists() and MARKER not in target.read_text(errors="replace") and not force:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import multiprocessing
 import os
 import socket
 import sqlite3
@@ -49,6 +48,7 @@ from scanner.model import (
 from scanner.pipeline.engines import get_engine
 from scanner.pipeline.options import EngineSpec, ScanOptions
 from scanner.pipeline.run import ScanRun
+from scanner.pipeline.workers import pool_context
 from scanner.rules.model import Rule, RuleSet
 from scanner.sources.workstation.config import (
     CONFIG_ERRORS,
@@ -187,7 +187,7 @@ class Attributed:
 
 
 @dataclass
-class FileOutcome:
+class ClientFileOutcome:
     """What scanning one file produced (in this process or a worker)."""
 
     scanned: ScannedFile | None = None
@@ -305,7 +305,7 @@ def scan_workstation(options: WorkstationOptions) -> WorkstationReport:
     return report
 
 
-def _gather(report: WorkstationReport, run: ScanRun, risks: list[Finding], out: FileOutcome) -> None:
+def _gather(report: WorkstationReport, run: ScanRun, risks: list[Finding], out: ClientFileOutcome) -> None:
     if out.scanned is not None:
         report.scanned[str(out.scanned.file.path)] = out.scanned
         run.stats.files += 1
@@ -342,22 +342,22 @@ def _risk_finding(risk: Risk, path: str, where: Provenance, line: int, column: i
                    [Location(path, line, column, "workstation", where)])
 
 
-def _outcomes(files: list[ClientFile], machine: Machine, options: WorkstationOptions) -> Iterator[FileOutcome]:
+def _outcomes(files: list[ClientFile], machine: Machine, options: WorkstationOptions) -> Iterator[ClientFileOutcome]:
     transcripts = [f for f in files if f.kind in TRANSCRIPT_KINDS]
     for file in files:
         if file.kind not in TRANSCRIPT_KINDS:
-            yield scan_file(file, machine, options.min_confidence)
+            yield scan_client_file(file, machine, options.min_confidence)
     jobs = options.jobs or os.cpu_count() or 1
     if jobs == 1 or len(transcripts) < 2 or _size(transcripts) < PARALLEL_BYTES:
         for file in transcripts:
-            yield scan_file(file, machine, options.min_confidence)
+            yield scan_client_file(file, machine, options.min_confidence)
         return
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    ctx = pool_context()
     # Largest first, one file a task: the workers stay busy to the end (a task of many files, cut from a
     # list in size order, left one worker with the largest files while the other idled).
     largest_first = sorted(transcripts, key=_file_size, reverse=True)
     with ProcessPoolExecutor(max_workers=min(jobs, len(transcripts)), mp_context=ctx) as pool:
-        yield from pool.map(scan_file, largest_first, [machine] * len(transcripts),
+        yield from pool.map(scan_client_file, largest_first, [machine] * len(transcripts),
                             [options.min_confidence] * len(transcripts))
 
 
@@ -372,11 +372,11 @@ def _size(files: list[ClientFile]) -> int:
     return sum(_file_size(f) for f in files)
 
 
-def scan_file(file: ClientFile, machine: Machine, min_confidence: str) -> FileOutcome:
+def scan_client_file(file: ClientFile, machine: Machine, min_confidence: str) -> ClientFileOutcome:
     """One client file: read once, scanned, every hit attributed; an unreadable file is a Problem."""
     if file.kind == "store":
         return _scan_store(file, machine, min_confidence)
-    out = FileOutcome()
+    out = ClientFileOutcome()
     try:
         data = file.path.read_bytes()
         mode = file.path.stat().st_mode
@@ -401,7 +401,7 @@ def scan_file(file: ClientFile, machine: Machine, min_confidence: str) -> FileOu
 class _Gate:
     """The engine's matches for one blob, less what an inline marker allows or what is below the floor (counted)."""
 
-    def __init__(self, min_confidence: str, out: FileOutcome):
+    def __init__(self, min_confidence: str, out: ClientFileOutcome):
         self.floor, self.out = confidence_rank(min_confidence), out
         self.engine = get_engine(EngineSpec())
 
@@ -425,7 +425,7 @@ def _where(file: ClientFile, **kw: str | None) -> Provenance:
     return Provenance(**values)  # type: ignore[arg-type]
 
 
-def _scan_config(file: ClientFile, data: bytes, shown: str, gate: _Gate, out: FileOutcome) -> None:
+def _scan_config(file: ClientFile, data: bytes, shown: str, gate: _Gate, out: ClientFileOutcome) -> None:
     assert out.scanned is not None
     scanned = out.scanned
     parsed: ParsedConfig | None
@@ -458,7 +458,7 @@ def _scope(file: ClientFile, project: str | None) -> str:
     return "project" if project and not file.project else file.scope
 
 
-def _add_server(file: ClientFile, server: ServerBlock, lines: LineIndex, out: FileOutcome) -> None:
+def _add_server(file: ClientFile, server: ServerBlock, lines: LineIndex, out: ClientFileOutcome) -> None:
     line, column = lines.position(server.start)
     url = ""
     if server.url:
@@ -479,7 +479,7 @@ def _add_server(file: ClientFile, server: ServerBlock, lines: LineIndex, out: Fi
         out.risks.append((risk, where, line, column))
 
 
-def _check_mode(file: ClientFile, mode: int, machine: Machine, out: FileOutcome) -> None:
+def _check_mode(file: ClientFile, mode: int, machine: Machine, out: ClientFileOutcome) -> None:
     if machine.platform == "windows" or os.name != "posix":
         return  # Windows files carry ACLs, not modes
     risk = file_mode_risk(mode)
@@ -487,15 +487,15 @@ def _check_mode(file: ClientFile, mode: int, machine: Machine, out: FileOutcome)
         out.risks.append((risk, _where(file, field=risk.field, setting=risk.key), 1, 1))
 
 
-def _scan_transcript(file: ClientFile, data: bytes, shown: str, gate: _Gate, out: FileOutcome) -> None:
+def _scan_transcript(file: ClientFile, data: bytes, shown: str, gate: _Gate, out: ClientFileOutcome) -> None:
     _scan_chat(file, data, file.fmt, (shown, str(file.path)), _session(file), gate, out)
 
 
-def _scan_store(file: ClientFile, machine: Machine, min_confidence: str) -> FileOutcome:
+def _scan_store(file: ClientFile, machine: Machine, min_confidence: str) -> ClientFileOutcome:
     """A SQLite transcript store: each JSON record scanned as a transcript, named `store!table/key`. The
     digest of the records read (stores.digest) stands for the file's hash: --redact refuses a store whose
     records changed since."""
-    out = FileOutcome()
+    out = ClientFileOutcome()
     try:
         size, mode = file.path.stat().st_size, file.path.stat().st_mode
         out.scanned = ScannedFile(file, "")
@@ -519,7 +519,7 @@ def _scan_store(file: ClientFile, machine: Machine, min_confidence: str) -> File
 
 
 def _scan_chat(file: ClientFile, data: bytes, fmt: str, names: tuple[str, str], session: str, gate: _Gate,
-               out: FileOutcome) -> None:
+               out: ClientFileOutcome) -> None:
     """One transcript's bytes (a file, or a store's record): escapes blanked in place (blanked_view: offsets
     are the file's), each hit named by session and role. A line where that cannot show a secret as the file
     holds it (an odd escape, or a match spanning a blanked escape) is decoded token by token instead
@@ -549,7 +549,7 @@ class _ChatHits:
     """The hits of one transcript, each kept once (a line read both ways finds a secret twice), with its
     raw line, column and span, session and role."""
 
-    def __init__(self, file: ClientFile, data: bytes, fmt: str, path: str, session: str, out: FileOutcome):
+    def __init__(self, file: ClientFile, data: bytes, fmt: str, path: str, session: str, out: ClientFileOutcome):
         self.file, self.data, self.path, self.session, self.out = file, data, path, session, out
         self.roles = RoleFinder(data, fmt)
         self._lines: LineIndex | None = None  # built at the first hit: most transcripts hold none

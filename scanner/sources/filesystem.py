@@ -8,11 +8,11 @@ from __future__ import annotations
 import codecs
 import os
 import stat
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from scanner.model import Skip
+from scanner.sources.gitcmd import GitError, git
 from scanner.sources.globs import path_matches
 
 DEFAULT_MAX_SIZE = 64 * 1024 * 1024
@@ -123,11 +123,8 @@ def _classify(full: str, rel: str, st: os.stat_result, options: WalkOptions) -> 
 def _git_visible_files(root: str) -> set[str] | None:
     """Files git does not ignore (tracked or untracked), relative to root; None outside a work tree."""
     try:
-        out = subprocess.run(
-            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, check=True, timeout=120,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
+        out = git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", timeout=120)
+    except GitError:
         return None
     return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
 

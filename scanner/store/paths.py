@@ -7,9 +7,10 @@ every work tree of one repository shares one datastore); elsewhere the user data
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from scanner.sources.gitcmd import GitError, git
 
 # `--db` given alone (scan, git, staged): the default place, resolved against the scanned repository.
 DEFAULT_DB = ":default:"
@@ -94,12 +95,11 @@ def work_tree_warning(db: str | Path) -> str | None:
     if top is None:
         return None  # a bare repository holds no work tree
     try:
-        ignored = subprocess.run(["git", "-C", str(top), "check-ignore", "-q", "--", str(path)],
-                                 capture_output=True, timeout=30).returncode
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if ignored != 1:  # 0: ignored; 128: git could not tell
-        return None
+        git(str(top), "check-ignore", "-q", "--", str(path), timeout=30)
+        return None  # ignored
+    except GitError as exc:
+        if exc.returncode != 1:  # 1: not ignored; 128: git could not tell
+            return None
     return (f"the datastore {db} is inside the git work tree {top} and not ignored: add it to .gitignore, "
             f"or omit the path ({DEFAULT_DB_HELP})")
 
