@@ -156,7 +156,10 @@ def test_rule_cache(tmp_path, monkeypatch):
 
     monkeypatch.setenv("SPRAWL_CACHE_DIR", str(tmp_path / "cache"))
     folder = tmp_path / "rules"
-    shutil.copytree(loader.builtin_rules_dir(), folder)
+    folder.mkdir()
+    # A few of the built-in files (each load of all of them from an empty cache checks 1,400 patterns).
+    for name in ("stripe.yaml", "github.yaml", "slack.yaml", "aws.yaml"):
+        shutil.copy(loader.builtin_rules_dir() / name, folder / name)
     first = loader.load_rules([folder])
 
     def no_reading(path):
