@@ -26,5 +26,10 @@ def test_the_budget_is_the_sweeps_not_each_workers(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         reasons = [r[0] for r in conn.execute("SELECT v.reason FROM validations v JOIN findings f ON f.id = "
                                               "v.finding_id WHERE f.rule_id = 'aws-secret-access-key'")]
-    # the one request was the first of a key's validation (STS, then IAM): it too ends on the spent budget
-    assert len(reasons) == 4 and all("budget of 1 requests is spent" in r for r in reasons), reasons
+    # Which key a worker validates first is a race. Three keys never reach the provider; the one request was the
+    # first of some key's validation: the known key's STS call (its IAM call then meets the spent budget) or an
+    # unknown key's, which AWS answers for good. CI once drew the unknown key.
+    spent = [r for r in reasons if "budget of 1 requests is spent" in r]
+    answered = [r for r in reasons if r not in spent]
+    assert len(reasons) == 4 and len(spent) >= 3, reasons
+    assert all("InvalidClientTokenId" in r for r in answered), reasons
