@@ -45,7 +45,7 @@ from scanner.engine.decoders import FACT_PATTERNS, Facts
 from scanner.engine.matcher import PortableMatcher, Prescan, keyword_lead
 from scanner.engine.optional_hyperscan import load_or_compile
 from scanner.rules.cache import cache_dir
-from scanner.rules.model import Rule, RuleError, RuleSet
+from scanner.rules.model import PathGlobs, Rule, RuleError, RuleSet
 from scanner.rules.patterns import NAMED_GROUP, syntax
 
 _MODE = hyperscan.HS_MODE_BLOCK
@@ -118,6 +118,7 @@ class HyperscanMatcher(PortableMatcher):
                                         lambda: _compile_rules([rules[i] for i in self._named], self._named)) if self._named else None
         self._named_scratch = _scratch(self.named_db)
         self._named_for: dict[str, bool] = {}  # path -> whether a rule of named files applies to it
+        self._named_globs = PathGlobs([g for i in self._named for g in rules[i].paths])
         # A few dozen literals compile in milliseconds: no cache needed.
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
         self._hints_scratch = hyperscan.Scratch(self.hints_db)
@@ -168,7 +169,7 @@ class HyperscanMatcher(PortableMatcher):
         if named is None:
             if len(self._named_for) > 65536:
                 self._named_for.clear()
-            named = self._named_for[path] = any(self.rules[i].applies_to(path) for i in self._named)
+            named = self._named_for[path] = self._named_globs.match(path)
         return named
 
     def _blob_pass(self, data: bytes) -> tuple[set[int], list[int], Facts | None]:

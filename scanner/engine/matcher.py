@@ -179,22 +179,19 @@ def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]], ti
     # Each hit as the range of starts it allows, lowest first: (first start) * 32 + (its lead), one int
     # so that the sort is of ints.
     ranges = sorted((p - lead) * 32 + lead if p >= lead else p for positions, lead in hits for p in positions)
-    nears: list = [None] * (KEYWORD_LEAD + 1)  # rule.near_regex(skip), looked up once per blob
+    near = rule.near_regex
     tried = 0  # no match starts below this (or it lies inside one already yielded)
     for code in ranges:
         first = code >> 5
         last = first + (code & 31)
         lo = first if first > tried else tried
         while lo <= last:
-            near = nears[last - lo]
-            if near is None:
-                near = nears[last - lo] = rule.near_regex(last - lo)
             # endpos far enough that no match is cut short: as in starting_in, it never decides a match
             found = near.match(data, lo, last + width + 1, timeout=timeout)
-            if found is None:
+            start = -1 if found is None else found.start(NEAR_START)
+            if not lo <= start <= last:  # near_regex skips up to KEYWORD_LEAD bytes: past last is not this hit's
                 tried = last + 1
                 break
-            start = found.start(NEAR_START)
             m = rule.regex.match(data, start, start + width + 1, timeout=timeout)
             yield m
             tried = m.end() if m.end() > start else start + 1

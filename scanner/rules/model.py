@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -61,7 +62,8 @@ class Rule:
     publishable: bool = False  # a key meant to be public: its blast radius is capped
     _compiled: object = field(default=None, repr=False)  # the regex module's compiled pattern
     _leads: dict[str, int] | None | Literal[False] = field(default=False, repr=False)  # keyword_leads; False: not worked out yet
-    _near: dict = field(default_factory=dict, repr=False)  # skip -> near_regex(skip), compiled
+    _near: object = field(default=None, repr=False)  # near_regex, compiled on first use
+    _globs: PathGlobs | None = field(default=None, repr=False)
     _width: int | None = field(default=-1, repr=False)  # -1: not computed yet
     _breaks: int = field(default=-1, repr=False)  # -1: not computed yet
 
@@ -88,17 +90,18 @@ class Rule:
             self._leads = leads
         return self._leads
 
-    def near_regex(self, skip: int):
-        """The pattern after a lazy skip of up to `skip` bytes, anchored where the search starts: one C
-        call tries each of those starts, leftmost first. The match proper starts at the group
-        NEAR_START (scanner.engine.matcher.starting_near)."""
-        compiled = self._near.get(skip)
-        if compiled is None:
+    @property
+    def near_regex(self):
+        """The pattern after a lazy skip of up to KEYWORD_LEAD bytes, anchored where the search starts: one C
+        call tries each of those starts, leftmost first. The match proper starts at the group NEAR_START;
+        a caller allowing fewer starts rejects a match that starts past its last (scanner.engine.matcher.
+        starting_near). One compiled pattern a rule, not one a skip: `regex` takes ~8 ms to compile one."""
+        if self._near is None:
             import regex
 
-            compiled = self._near[skip] = regex.compile(
-                b"(?s:.){0,%d}?(?P<%s>)(?:%s)" % (skip, NEAR_START.encode(), self.pattern.encode()), regex.MULTILINE)
-        return compiled
+            self._near = regex.compile(b"(?s:.){0,%d}?(?P<%s>)(?:%s)" % (
+                KEYWORD_LEAD, NEAR_START.encode(), self.pattern.encode()), regex.MULTILINE)
+        return self._near
 
     @property
     def max_width(self) -> int | None:
@@ -117,8 +120,9 @@ class Rule:
     def applies_to(self, path: str) -> bool:
         if not self.paths:
             return True
-        name = path.replace("\\", "/").rsplit("/", 1)[-1]
-        return any(fnmatch.fnmatchcase(name, g) or fnmatch.fnmatchcase(path, g) for g in self.paths)
+        if self._globs is None:
+            self._globs = PathGlobs(self.paths)
+        return self._globs.match(path)
 
     @property
     def is_generic(self) -> bool:
@@ -174,3 +178,19 @@ class RuleSet:
 
     def only(self, ids: set[str]) -> "RuleSet":
         return RuleSet([r for r in self.rules if r.id in ids])
+
+
+class PathGlobs:
+    """Whether a path's file name, or the whole path, matches one of some shell globs (fnmatch, case
+    sensitive): one compiled pattern for them all, where fnmatchcase translates and caches each glob and
+    a tree of thousands of files would ask each rule's every glob twice a file."""
+
+    def __init__(self, globs: list[str] | tuple[str, ...]):
+        self._pattern = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs)) if globs else None
+
+    def match(self, path: str) -> bool:
+        if self._pattern is None:
+            return False
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        return self._pattern.match(name) is not None or self._pattern.match(path) is not None
+
