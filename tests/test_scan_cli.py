@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 import scanner
+from scanner.sources.filesystem import WalkOptions, iter_files
 from tests.conftest import GITHUB_TOKEN, run_sprawl
 
 
@@ -265,3 +266,33 @@ def test_compiled_files_are_not_opened(tmp_path):
         assert opened.returncode == 1 and json.loads(opened.stdout)["findings"][0]["rule_id"].startswith("github")
     finally:
         locked.chmod(0o644)
+
+
+def test_the_walk_reports_what_it_cannot_enter_or_follow_and_keeps_its_order(tmp_path):
+    """scanner.sources.filesystem._walk lists folders with os.scandir: a locked folder is an incomplete
+    input, links and special files are skipped by their type, files come before subfolders."""
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "inner.env").write_text(f"TOKEN={GITHUB_TOKEN}\n")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "z.env").write_text(f"TOKEN={GITHUB_TOKEN}\n")
+    (tmp_path / "to-b").symlink_to(tmp_path / "b")  # a link to a folder: not followed, not reported
+    (tmp_path / "to-z").symlink_to(tmp_path / "z.env")
+    os.mkfifo(tmp_path / "pipe")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "hidden.env").write_text(f"TOKEN={GITHUB_TOKEN}\n")
+    locked.chmod(0)
+    try:
+        res = run_sprawl("scan", str(tmp_path), "-f", "json", obey_file_modes=True)
+    finally:
+        locked.chmod(0o755)
+    assert res.returncode == 1 and b"incomplete: 1 input(s) could not be read" in res.stderr, res.stderr  # findings: 1
+    report = json.loads(res.stdout)
+    reasons = {Path(s["path"]).name: s["reason"] for s in report["summary"]["skipped"]}
+    assert reasons["locked"].startswith("cannot read folder") and "to-b" not in reasons
+    assert reasons["to-z"] == "symbolic link (not followed)" and reasons["pipe"] == "not a regular file"
+    [finding] = report["findings"]
+    assert sorted(Path(loc["path"]).relative_to(tmp_path).as_posix() for loc in finding["locations"]) == [
+        "b/inner.env", "z.env"]
+    walked = [Path(t.path).relative_to(tmp_path).as_posix() for t in iter_files([str(tmp_path)], WalkOptions())]
+    assert walked == ["a.py", "pipe", "to-z", "z.env", "b/inner.env", "locked/hidden.env"]

@@ -78,35 +78,54 @@ def iter_files(roots: list[str], options: WalkOptions) -> Iterator[FileTask | Sk
 
 
 def _walk(root: str, options: WalkOptions, allowed: set[str] | None) -> Iterator[FileTask | Skip]:
-    def on_error(exc: OSError) -> None:
-        errors.append(Skip(exc.filename or root, f"cannot read folder: {exc.strerror or exc}", incomplete=True))
+    """Top down, each folder's files (sorted) before its subfolders (sorted), as os.walk would give them;
+    on os.scandir, so that an entry's type comes from the folder listing and a file skipped by its name
+    (bytecode: most of an installed tree) is never stat'ed."""
+    yield from _walk_folder(root, ".", options, allowed)
 
-    errors: list[Skip] = []
-    for folder, dirs, files in os.walk(root, onerror=on_error):
-        yield from errors
-        errors.clear()
-        rel_folder = os.path.relpath(folder, root)
-        kept = []
-        for d in sorted(dirs):
-            rel = d if rel_folder == "." else f"{rel_folder}/{d}"
-            if d == ".git" or any(path_matches(rel, g) for g in options.excludes):
-                continue
-            kept.append(d)
-        dirs[:] = kept
-        for name in sorted(files):
-            rel = name if rel_folder == "." else f"{rel_folder}/{name}"
-            if any(path_matches(rel, g) for g in options.excludes):
-                continue
-            if allowed is not None and rel not in allowed:
-                continue
-            full = os.path.join(folder, name)
-            try:
-                st = os.lstat(full)
-            except OSError as exc:
-                yield Skip(full, f"cannot access: {exc.strerror or exc}", incomplete=True)
-                continue
-            yield _classify(full, rel, st, options)
-    yield from errors
+
+def _walk_folder(folder: str, rel_folder: str, options: WalkOptions,
+                 allowed: set[str] | None) -> Iterator[FileTask | Skip]:
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        yield Skip(exc.filename or folder, f"cannot read folder: {exc.strerror or exc}", incomplete=True)
+        return
+    subfolders = []
+    for entry in entries:
+        name = entry.name
+        rel = name if rel_folder == "." else f"{rel_folder}/{name}"
+        try:
+            is_dir = entry.is_dir()  # a link to a folder counts as one, and is not followed (os.walk's way)
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if name != ".git" and not any(path_matches(rel, g) for g in options.excludes) and not entry.is_symlink():
+                subfolders.append((entry.path, rel))
+            continue
+        if any(path_matches(rel, g) for g in options.excludes):
+            continue
+        if allowed is not None and rel not in allowed:
+            continue
+        yield _classify_entry(entry, rel, options)
+    for path, rel in subfolders:
+        yield from _walk_folder(path, rel, options, allowed)
+
+
+def _classify_entry(entry: os.DirEntry, rel: str, options: WalkOptions) -> FileTask | Skip:
+    """_classify from the folder listing: a link or a special file is told by its type, bytecode by its name,
+    and only the files left are stat'ed (for their size)."""
+    try:
+        if entry.is_symlink():
+            return Skip(entry.path, "symbolic link (not followed)")
+        if not entry.is_file(follow_symlinks=False):
+            return Skip(entry.path, "not a regular file")
+        if options.skip_compiled and os.path.splitext(entry.name)[1].lower() in COMPILED_SUFFIXES:
+            return Skip(entry.path, "binary (by file name)")  # not opened (tests/test_scan_cli.py::test_compiled_files_are_not_opened)
+        return _classify(entry.path, rel, entry.stat(follow_symlinks=False), options)
+    except OSError as exc:
+        return Skip(entry.path, f"cannot access: {exc.strerror or exc}", incomplete=True)
 
 
 def _classify(full: str, rel: str, st: os.stat_result, options: WalkOptions) -> FileTask | Skip:
