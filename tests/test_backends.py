@@ -275,3 +275,22 @@ def test_rules_for_named_files_are_asked_only_about_those_files(engines):
     assert any(f[0] == "pgpass-entry" for f in _found(fast, line, "home/ops/.pgpass"))
     assert not any(f[0] == "pgpass-entry" for f in _found(fast, line, "notes.txt"))
     assert fast.matcher._names_file("pgpass.conf") and not fast.matcher._names_file("notes.txt")
+
+
+def test_a_rules_hits_are_searched_or_matched_near_and_found_the_same(engines, monkeypatch):
+    """matcher.starting_near searches each hit's window until a rule has had NEAR_REGEX_AFTER hits in the
+    process, then compiles its near pattern: either way the same matches, here with every hit of every
+    rule's examples sent down one path, then down the other."""
+    from scanner.engine import matcher
+
+    rules = load_rules()
+    cases = [ex for r in rules if r.max_width is not None and r.keyword_leads for ex in r.examples]
+    # Examples back to back on one line too: hits of one rule close together, matches overlapping windows.
+    cases += [" ".join(cases[i:i + 5]) for i in range(0, len(cases), 5)]
+    assert len(cases) > 500
+    found = {}
+    for near_after in (0, 10**9):
+        monkeypatch.setattr(matcher, "NEAR_REGEX_AFTER", near_after)
+        found[near_after] = [_found(engine, text) for text in cases for engine in engines]
+    assert found[0] == found[10**9]
+    assert sum(map(len, found[0])) > len(cases)  # the examples are found at all

@@ -164,6 +164,9 @@ def starting_in(rule: Rule, data: bytes, spans: list[tuple[int, int]], timeout: 
             yield m
 
 
+NEAR_REGEX_AFTER = 256  # keyword hits of a rule in one process before its near_regex is compiled
+
+
 def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]], timeout: float | None = None) -> Iterator:
     """The matches of a rule of bounded width whose matches start at most a known lead before one of its
     keyword hits (rule.keyword_leads), leftmost first and
@@ -179,7 +182,13 @@ def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]], ti
     # Each hit as the range of starts it allows, lowest first: (first start) * 32 + (its lead), one int
     # so that the sort is of ints.
     ranges = sorted((p - lead) * 32 + lead if p >= lead else p for positions, lead in hits for p in positions)
-    near = rule.near_regex
+    # The near pattern costs a compile (milliseconds with `regex`, in every worker): a rule with few hits in this
+    # process has each hit's window searched instead, which finds the same leftmost start (a search tries more
+    # starts than the lead allows; one past `last` is rejected either way). tests/test_backends.py holds the
+    # Hyperscan matcher's findings to the portable matcher's.
+    rule.near_tries += len(ranges)
+    near = rule.near_regex if rule.near_tries > NEAR_REGEX_AFTER else None
+    search = rule.regex.search
     tried = 0  # no match starts below this (or it lies inside one already yielded)
     for code in ranges:
         first = code >> 5
@@ -187,8 +196,12 @@ def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]], ti
         lo = first if first > tried else tried
         while lo <= last:
             # endpos far enough that no match is cut short: as in starting_in, it never decides a match
-            found = near.match(data, lo, last + width + 1, timeout=timeout)
-            start = -1 if found is None else found.start(NEAR_START)
+            if near is not None:
+                found = near.match(data, lo, last + width + 1, timeout=timeout)
+                start = -1 if found is None else found.start(NEAR_START)
+            else:
+                found = search(data, lo, last + width + 1, timeout=timeout)
+                start = -1 if found is None else found.start()
             if not lo <= start <= last:  # near_regex skips up to KEYWORD_LEAD bytes: past last is not this hit's
                 tried = last + 1
                 break

@@ -63,6 +63,7 @@ class Rule:
     _compiled: object = field(default=None, repr=False)  # the regex module's compiled pattern
     _leads: dict[str, int] | None | Literal[False] = field(default=False, repr=False)  # keyword_leads; False: not worked out yet
     _near: object = field(default=None, repr=False)  # near_regex, compiled on first use
+    near_tries: int = field(default=0, init=False, repr=False, compare=False)  # hits matcher.starting_near was given
     _globs: PathGlobs | None = field(default=None, repr=False)
     _width: int | None = field(default=-1, repr=False)  # -1: not computed yet
     _breaks: int = field(default=-1, repr=False)  # -1: not computed yet
