@@ -174,3 +174,19 @@ def test_rule_cache(tmp_path, monkeypatch):
     stripe.write_text(text.replace(f"id: {rule.id}\n", f"id: {rule.id[:-1]}x\n", 1))
     assert len(stripe.read_text()) == len(text)
     assert f"{rule.id[:-1]}x" in {r.id for r in loader.load_rules([folder])}
+
+
+def test_a_cache_entry_that_does_not_fit_is_read_again(tmp_path, monkeypatch):
+    """A rule cache written by another version (a field this Rule does not have) is a miss, not a crash."""
+    import json
+
+    monkeypatch.setenv("SPRAWL_CACHE_DIR", str(tmp_path))
+    rule_file = Path(__file__).parent.parent / "rules" / "github.yaml"
+    first = load_rules([rule_file])
+    [entry] = [p for p in tmp_path.glob("rules-*.json")]
+    rules = json.loads(entry.read_text())
+    for rule in rules:
+        rule["a_field_of_another_version"] = 1
+    entry.write_text(json.dumps(rules))
+    again = load_rules([rule_file])
+    assert [r.id for r in again] == [r.id for r in first] and again.version == first.version

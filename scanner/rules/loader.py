@@ -85,13 +85,13 @@ def load_rules(paths: list[Path] | None = None) -> RuleSet:
     # a pre-commit run); anything else reads them and keys by content (tests/test_rules.py::test_rule_cache).
     stat_key = _stat_key(files)
     known = rule_cache.load(stat_key, "rulefiles") if stat_key else None
-    if known and (cached := rule_cache.load(str(known[0]))) is not None:
-        return RuleSet([_rule_from_json(d) for d in cached])
+    if known and (ruleset := _from_cache(rule_cache.load(str(known[0])))) is not None:
+        return ruleset
     contents = [(f, _read(f)) for f in files]
     key = hashlib.sha256(repr((_CACHE_FORMAT, [(str(f), t) for f, t in contents])).encode()).hexdigest()[:32]
-    cached = rule_cache.load(key)
+    cached = _from_cache(rule_cache.load(key))
     if cached is not None:
-        ruleset = RuleSet([_rule_from_json(d) for d in cached])
+        ruleset = cached
     else:
         ruleset = _parse(contents, paths)
         rule_cache.store(key, [_rule_to_json(r) for r in ruleset])
@@ -277,8 +277,19 @@ def _parse_rule(path: Path, provider: str, index: int, raw: object) -> Rule:
     )
 
 
+def _from_cache(cached: list | None) -> RuleSet | None:
+    """The cached rule set, or None where there is none or it does not fit this version's Rule (an entry
+    another version wrote): then the rule files are read again."""
+    if cached is None:
+        return None
+    try:
+        return RuleSet([_rule_from_json(d) for d in cached])
+    except (TypeError, KeyError, AttributeError, ValueError):
+        return None
+
+
 def _rule_to_json(rule: Rule) -> dict:
-    d = {f.name: getattr(rule, f.name) for f in dataclasses.fields(rule) if not f.name.startswith("_")}
+    d = {f.name: getattr(rule, f.name) for f in dataclasses.fields(rule) if f.init and not f.name.startswith("_")}
     # Measured once per rule set (parsing ~700 patterns costs each process half a second).
     d["_width"], d["_breaks"], d["_leads"] = rule.max_width, rule.line_breaks, rule.keyword_leads
     if d["name_delimiters"] is not None:
