@@ -182,30 +182,33 @@ def starting_near(rule: Rule, data: bytes, hits: list[tuple[list[int], int]], ti
     # Each hit as the range of starts it allows, lowest first: (first start) * 32 + (its lead), one int
     # so that the sort is of ints.
     ranges = sorted((p - lead) * 32 + lead if p >= lead else p for positions, lead in hits for p in positions)
-    # The near pattern costs a compile (milliseconds with `regex`, in every worker): a rule with few hits in this
-    # process has each hit's window searched instead, which finds the same leftmost start (a search tries more
-    # starts than the lead allows; one past `last` is rejected either way). tests/test_backends.py holds the
-    # Hyperscan matcher's findings to the portable matcher's.
+    # The near pattern costs a compile (milliseconds with `regex`, in every worker): until a rule has had
+    # NEAR_REGEX_AFTER hits in this process, each start a hit allows is tried with an anchored match of the
+    # rule's own pattern instead, which finds the same leftmost start (not a search: that would try every
+    # start up to the rule's width, 1,000 bytes for some). tests/test_backends.py sends every example both ways.
     rule.near_tries += len(ranges)
     near = rule.near_regex if rule.near_tries > NEAR_REGEX_AFTER else None
-    search = rule.regex.search
+    match = rule.regex.match
     tried = 0  # no match starts below this (or it lies inside one already yielded)
     for code in ranges:
         first = code >> 5
         last = first + (code & 31)
         lo = first if first > tried else tried
         while lo <= last:
-            # endpos far enough that no match is cut short: as in starting_in, it never decides a match
+            m = None
             if near is not None:
+                # endpos far enough that no match is cut short: as in starting_in, it never decides a match
                 found = near.match(data, lo, last + width + 1, timeout=timeout)
-                start = -1 if found is None else found.start(NEAR_START)
+                start = last + 1 if found is None else found.start(NEAR_START)
+                if start <= last:  # near_regex skips up to KEYWORD_LEAD bytes: past last is not this hit's
+                    m = match(data, start, start + width + 1, timeout=timeout)
             else:
-                found = search(data, lo, last + width + 1, timeout=timeout)
-                start = -1 if found is None else found.start()
-            if not lo <= start <= last:  # near_regex skips up to KEYWORD_LEAD bytes: past last is not this hit's
+                for start in range(lo, last + 1):
+                    if (m := match(data, start, start + width + 1, timeout=timeout)) is not None:
+                        break
+            if m is None:
                 tried = last + 1
                 break
-            m = rule.regex.match(data, start, start + width + 1, timeout=timeout)
             yield m
             tried = m.end() if m.end() > start else start + 1
             lo = first if first > tried else tried
