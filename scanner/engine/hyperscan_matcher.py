@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Container, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -278,17 +278,10 @@ class HyperscanMatcher(PortableMatcher):
                 possible.add(i)
 
         lb.whole_db.scan(data, match_event_handler=on_match, scratch=lb.whole_scratch)  # type: ignore[attr-defined]
-        ranges: dict[int, list[tuple[int, int]]] = {}
-        for i, rule_ends in ends.items():
-            possible.add(i)
-            width, spans = far_widths[i], ranges.setdefault(i, [])
-            for end in rule_ends:  # ascending: matches arrive in order of their end
-                lo = max(0, end - width)
-                if spans and lo <= spans[-1][1]:
-                    spans[-1] = (spans[-1][0], end + 1)
-                else:
-                    spans.append((lo, end + 1))
-        return possible, ranges
+        possible |= ends.keys()
+        # Ends ascend (matches arrive in order of their end), and so do the spans' starts.
+        return possible, {i: merged_spans((max(0, end - far_widths[i]), end + 1) for end in rule_ends)
+                          for i, rule_ends in ends.items()}
 
     def _first_hits(self, data: bytes, keywords: set[int]) -> dict[int, int]:
         """Keyword id -> its first hit in data, for these keywords (those of the rules that can match: the
@@ -354,20 +347,25 @@ class HyperscanMatcher(PortableMatcher):
         for i, spans in ranges.items():
             rule, extra = self.rules[i], self._longest_keyword
             regions += [(max(0, lo - rule.window), min(size, hi + keyword_lead(rule) + extra)) for lo, hi in spans]
-        regions.sort()
-        merged: list[tuple[int, int]] = []
-        for lo, hi in regions:
-            if merged and lo <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-            else:
-                merged.append((lo, hi))
-        return merged
+        return merged_spans(sorted(regions))
 
     def _hint_ends(self, data: bytes) -> list[int]:
         ends: list[int] = []
         self.hints_db.scan(data, match_event_handler=lambda _k, _from, end, _flags, _ctx: ends.append(end),
                            scratch=self._hints_scratch)
         return ends
+
+
+def merged_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans given in ascending order of their start, with those that overlap or touch joined."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
 
 
 def prefilter_pattern(pattern: str, loose: bool = False) -> bytes:

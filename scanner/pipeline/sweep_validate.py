@@ -11,7 +11,6 @@ tests/test_sweep_ray.py::test_ray_sweep_validates_on_the_workers_and_returns_no_
 """
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -45,26 +44,20 @@ class ValidationGate:
     (a worker sleeps its own delay), so one gate serves every worker of the sweep."""
 
     def __init__(self, rps: float, budget: int) -> None:
-        self.interval = 1.0 / rps
-        self.left = budget
-        self.next: dict[str, float] = {}
-        self.lock = threading.Lock()
+        self.slots = RateLimiter(rps, time.monotonic, time.sleep)
+        self.budget = Budget(budget)
+
+    @property
+    def left(self) -> int:
+        return self.budget.left
 
     def slot(self, provider: str) -> float:
         """Seconds until the caller's request to `provider` may go."""
-        with self.lock:
-            now = time.monotonic()
-            at = max(now, self.next.get(provider, now))
-            self.next[provider] = at + self.interval
-            return at - now
+        return self.slots.delay(provider)
 
     def take(self) -> bool:
         """One request of the budget; False once it is spent."""
-        with self.lock:
-            if self.left <= 0:
-                return False
-            self.left -= 1
-            return True
+        return self.budget.take()
 
 
 @dataclass

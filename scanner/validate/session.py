@@ -51,13 +51,23 @@ class RateLimiter:
 
     def wait(self, provider: str) -> float:
         """Block until `provider`'s next slot; return the slot's time on the clock."""
+        now, slot = self._reserve(provider)
+        if slot > now:
+            self.sleep(slot - now)
+        return slot
+
+    def delay(self, provider: str) -> float:
+        """Take `provider`'s next slot without sleeping: the seconds the caller must wait for it (a sweep's
+        workers each sleep their own, scanner.pipeline.sweep_validate.ValidationGate)."""
+        now, slot = self._reserve(provider)
+        return slot - now
+
+    def _reserve(self, provider: str) -> tuple[float, float]:
         with self._lock:
             now = self.clock()
             slot = max(now, self._next.get(provider, now))
             self._next[provider] = slot + self.interval
-        if slot > now:
-            self.sleep(slot - now)
-        return slot
+        return now, slot
 
 
 class Budget:
@@ -67,6 +77,10 @@ class Budget:
         self.limit = limit
         self.spent = 0
         self._lock = threading.Lock()
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.spent)
 
     def take(self) -> bool:
         with self._lock:
