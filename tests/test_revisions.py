@@ -247,3 +247,23 @@ def test_each_path_goes_to_one_worker_and_the_load_is_shared():
     assert all(len(w) == 1 for w in workers_of.values())
     load = [sum(len(b) for w, b in batches if w == k) for k in (0, 1)]
     assert min(load) >= 2 * BATCH_FILES
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=40), st.binary(max_size=3000), st.binary(max_size=3000), st.binary(max_size=3000),
+       st.integers(0, 4000))
+def test_common_prefix_and_suffix_are_the_naive_ones(head, middle_a, middle_b, tail, limit):
+    """revisions._common_prefix and _common_suffix (blocks doubling, then halving) against byte-by-byte loops,
+    on versions that share a start and an end of any length, past the first block's 256 bytes too."""
+    from scanner.engine.revisions import _common_prefix, _common_suffix
+
+    a, b = head * 20 + middle_a + tail, head * 20 + middle_b + tail * 3
+    limit = min(limit, len(a), len(b))  # as scan_revision asks: never past the shorter version
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    assert _common_prefix(a, b) == n
+    m = 0
+    while m < min(len(a), len(b), limit) and a[len(a) - 1 - m] == b[len(b) - 1 - m]:
+        m += 1
+    assert _common_suffix(a, b, limit) == m

@@ -122,12 +122,20 @@ def _far_reaching_finder(engine) -> tuple[Callable[[bytes], bool], int]:
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
-    """Length of the longest common start: found by halving, each step a C comparison of a slice."""
+    """Length of the longest common start. Blocks doubling from the start are compared (C comparisons of
+    slices) until one differs, then that block is halved: the bytes copied stay near twice the prefix,
+    where halving the whole file first copied it again and again (most versions differ near their start).
+    tests/test_revisions.py::test_common_prefix_and_suffix_are_the_naive_ones."""
     n = min(len(a), len(b))
-    if a[:n] == b[:n]:
+    lo, step = 0, _FIRST_BLOCK
+    while lo < n:
+        hi = min(n, lo + step)
+        if a[lo:hi] != b[lo:hi]:
+            break
+        lo, step = hi, step * 2
+    else:
         return n
-    lo, hi = 0, n  # a[:lo] == b[:lo]; a[:hi] != b[:hi]
-    while hi - lo > 1:
+    while hi - lo > 1:  # a[:lo] == b[:lo]; a[:hi] != b[:hi]
         mid = (lo + hi) // 2
         if a[lo:mid] == b[lo:mid]:
             lo = mid
@@ -137,20 +145,27 @@ def _common_prefix(a: bytes, b: bytes) -> int:
 
 
 def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    """Length of the longest common end, at most limit (so that it does not overlap the common start)."""
+    """Length of the longest common end, at most limit (so that it does not overlap the common start): as
+    _common_prefix, from the ends."""
     la, lb = len(a), len(b)
-    if limit <= 0:
-        return 0
-    if a[la - limit:] == b[lb - limit:]:
-        return limit
-    lo, hi = 0, limit
-    while hi - lo > 1:
+    lo, step = 0, _FIRST_BLOCK
+    while lo < limit:
+        hi = min(limit, lo + step)
+        if a[la - hi : la - lo] != b[lb - hi : lb - lo]:
+            break
+        lo, step = hi, step * 2
+    else:
+        return max(0, limit)
+    while hi - lo > 1:  # the last lo bytes agree; the last hi do not
         mid = (lo + hi) // 2
         if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
             lo = mid
         else:
             hi = mid
     return lo
+
+
+_FIRST_BLOCK = 256
 
 
 def _line_start(data: bytes, pos: int) -> int:
