@@ -262,6 +262,18 @@ class Link:
     identifiers: list[str] = field(default_factory=list)  # identifier findings paired with it (evidence)
     owner_groups: list[str] = field(default_factory=list)  # groups the owner belongs to (`--owner team:x`)
 
+    @property
+    def label(self) -> str:
+        """Who owns it, in one phrase for reports, with what the status qualifies."""
+        if self.status == "unowned":
+            return "unowned"
+        who = self.identity or self.owner or "?"
+        if self.identity and self.owner:
+            who = f"{self.identity} ({self.owner})"
+        flags = [n for n, on in (("inferred", self.status == "inferred"), ("team only", self.status == "team-only"),
+                                 ("ambiguous", self.ambiguous), ("orphaned", self.orphaned)) if on]
+        return who + (f" [{', '.join(flags)}]" if flags else "")
+
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "identity": self.identity, "owner": self.owner, "credential": self.credential,
                 "confidence": self.confidence, "ambiguous": self.ambiguous, "orphaned": self.orphaned,

@@ -120,7 +120,7 @@ class Scorer:
         return [held[k] for k in sorted(held)]
 
     def score(self, s: Subject, link: LinkDecision | None = None) -> BlastRadius:
-        link = link or LinkDecision(s.fingerprint, "unowned")
+        link = link or LinkDecision.decided(s.fingerprint, "unowned")
         ident = self.identities.get(link.identity) if link.identity else None
         cred = self.credentials.get(link.credential) if link.credential else None
         holders = self.holders_of(link, cred, ident)

@@ -75,52 +75,30 @@ class HolderCandidate:
 
 
 @dataclass
-class LinkDecision:
-    """The linker's decision for one credential, with every candidate it weighed; `link()` is what a
-    report and the datastore keep of it (scanner.model.Link)."""
+class LinkDecision(Link):
+    """A link as the linker decided it, with its working: the credential's fingerprint and every candidate it
+    weighed (the datastore keeps those beside the link). `link()` is the decided part alone (scanner.model.Link),
+    what a report shows and the datastore keeps."""
 
-    fingerprint: str
-    status: str  # linked | inferred | team-only | unowned
-    identity: str | None = None
-    owner: str | None = None
-    credential: str | None = None
-    confidence: float = 0.0
-    ambiguous: bool = False
-    orphaned: bool = False
-    evidence: list[LinkEvidence] = field(default_factory=list)
-    runner_up: HolderCandidate | None = None
-    candidates: list[HolderCandidate] = field(default_factory=list)
-    identifiers: list[str] = field(default_factory=list)  # identifier findings paired with it (evidence, not scored)
-    owner_groups: list[str] = field(default_factory=list)  # groups the owner belongs to (`--owner team:x` matches)
+    fingerprint: str = field(default="", kw_only=True)
+    candidates: list[HolderCandidate] = field(default_factory=list, kw_only=True)
 
-    @property
-    def methods(self) -> list[str]:
-        return sorted({e.method for e in self.evidence}, key=lambda m: -CONFIDENCE.get(m, 0))
-
-    @property
-    def label(self) -> str:
-        """Who owns it, in one phrase for reports."""
-        if self.status == "unowned":
-            return "unowned"
-        who = self.identity or self.owner or "?"
-        if self.identity and self.owner:
-            who = f"{self.identity} ({self.owner})"
-        flags = [f for f, on in (("inferred", self.status == "inferred"), ("ambiguous", self.ambiguous),
-                                 ("orphaned", self.orphaned)) if on]
-        return who + (f" [{', '.join(flags)}]" if flags else "")
+    @classmethod
+    def decided(cls, fingerprint: str, status: str, *, runner: HolderCandidate | None = None,
+                candidates: list[HolderCandidate] | None = None, **decided) -> LinkDecision:
+        """The decision, with the methods and margin its evidence and runner-up give."""
+        d = cls(status, **decided, fingerprint=fingerprint, candidates=candidates or [])
+        d.methods = sorted({e.method for e in d.evidence}, key=lambda m: -CONFIDENCE.get(m, 0))
+        if runner is not None:
+            d.runner_up = runner.as_runner_up()
+            # in hundredths: the ambiguity test compares these (within_margin)
+            d.margin = (hundredths(d.confidence) - hundredths(runner.confidence)) / 100
+        return d
 
     def link(self) -> Link:
         return Link(self.status, self.identity, self.owner, self.credential, self.confidence, self.ambiguous,
-                    self.orphaned, self.methods, list(self.evidence),
-                    self.runner_up.as_runner_up() if self.runner_up else None, self.margin, list(self.identifiers),
-                    list(self.owner_groups))
-
-    @property
-    def margin(self) -> float | None:
-        """The winner's lead over its runner-up, in hundredths (the ambiguity test compares these)."""
-        if self.runner_up is None:
-            return None
-        return (hundredths(self.confidence) - hundredths(self.runner_up.confidence)) / 100
+                    self.orphaned, list(self.methods), list(self.evidence), self.runner_up, self.margin,
+                    list(self.identifiers), list(self.owner_groups))
 
 
 def hundredths(confidence: float) -> int:
@@ -404,7 +382,7 @@ class Linker:
         if not idents and not [c for c in cands if c.kind == "owner"]:
             cred = next((c.id for c in cands if c.kind == "credential"), None)
             ev = [e for c in cands for e in c.evidence]
-            return LinkDecision(fingerprint, "unowned", credential=cred, evidence=ev, candidates=cands)
+            return LinkDecision.decided(fingerprint, "unowned", credential=cred, evidence=ev, candidates=cands)
         ranked = sorted((c for c in cands if c.kind != "credential"),
                         key=lambda c: (-c.confidence, c.kind != "identity", c.id))
         best = ranked[0]
@@ -420,15 +398,15 @@ class Linker:
             support = [c for c in ranked if c.kind == "owner" and c.id == best.owner]
             ident = self._ids.get(best.id)
             status = "linked" if conf >= INFERRED_BELOW else "inferred"
-            return LinkDecision(fingerprint, status, identity=best.id, owner=best.owner, credential=best.credential,
-                        confidence=conf, ambiguous=bool(runner and within_margin(conf, runner.confidence)),
-                        orphaned=bool(ident and self.inv.orphaned(ident)),
-                        evidence=best.evidence + [e for c in support for e in c.evidence], runner_up=runner,
-                        candidates=ranked)
+            return LinkDecision.decided(
+                fingerprint, status, identity=best.id, owner=best.owner, credential=best.credential, confidence=conf,
+                ambiguous=bool(runner and within_margin(conf, runner.confidence)),
+                orphaned=bool(ident and self.inv.orphaned(ident)),
+                evidence=best.evidence + [e for c in support for e in c.evidence], runner=runner, candidates=ranked)
         status = "team-only" if conf >= INFERRED_BELOW else "inferred"
-        return LinkDecision(fingerprint, status, owner=best.id, confidence=conf,
-                    ambiguous=bool(runner and within_margin(conf, runner.confidence)),
-                    evidence=list(best.evidence), runner_up=runner, candidates=ranked)
+        return LinkDecision.decided(fingerprint, status, owner=best.id, confidence=conf,
+                                    ambiguous=bool(runner and within_margin(conf, runner.confidence)),
+                                    evidence=list(best.evidence), runner=runner, candidates=ranked)
 
 
 def _agree(a: HolderCandidate, b: HolderCandidate) -> bool:

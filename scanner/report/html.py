@@ -16,7 +16,6 @@ from typing import Any
 from scanner import __version__
 from scanner.model import BlastRadius, Finding, FindingAnalysis, ScanResult, band
 from scanner.report.escape import html_link
-from scanner.report.text import link_label
 
 BUCKETS = [(0, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89), (90, 100)]
 BAND_COLOURS = {"info": "#8a9bb0", "low": "#4c9f70", "medium": "#e0b000", "high": "#e06c00", "critical": "#c0132b"}
@@ -127,7 +126,7 @@ def render(result: ScanResult) -> str:
     for f in findings:
         a = _analysis(f)
         link = a.link
-        owner = escape(link_label(a)) + _contacts(a.contacts)
+        owner = escape(a.link.label) + _contacts(a.contacts)
         repos = {loc.provenance.repo for loc in f.locations if loc.provenance.repo}
         first = f.first_location
         where = (f"{escape(first.provenance.repo) + ': ' if first.provenance.repo else ''}{escape(first.path)}:{first.line}"

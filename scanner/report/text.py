@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from scanner.model import FindingAnalysis, ScanResult
+from scanner.model import ScanResult
 from scanner.report.escape import display
 from scanner.report.summary import ALLOW_HINT, summary_lines
 
@@ -70,7 +70,7 @@ def ranked_lines(findings) -> list[str]:
     for f in scored:
         a = f.analysis
         loc = f.first_location
-        out.append(f"  {a.score:>3} {a.band:<8} {f.rule_id}  {f.preview}  owner: {link_label(a)}  "
+        out.append(f"  {a.score:>3} {a.band:<8} {f.rule_id}  {f.preview}  owner: {a.link.label}  "
                    f"link {a.link_confidence:.2f}  {display(loc.path)}:{loc.line}  [{f.fingerprint}]")
     out.append("")
     return out
@@ -87,16 +87,3 @@ def validation_line(v: ValidationResult) -> str:
     if status == "revoked":
         return f"revoked ({v.reason})"
     return f"could not tell, because {v.reason}"
-
-
-def link_label(a: FindingAnalysis) -> str:
-    """Who owns a finding, with what the link's status qualifies, from its analysis."""
-    link = a.link
-    if link.status == "unowned":
-        return "unowned"
-    who = link.identity or link.owner or "?"
-    if link.identity and link.owner:
-        who = f"{link.identity} ({link.owner})"
-    flags = [n for n, on in (("inferred", link.status == "inferred"), ("team only", link.status == "team-only"),
-                             ("ambiguous", link.ambiguous), ("orphaned", link.orphaned)) if on]
-    return who + (f" [{', '.join(flags)}]" if flags else "")
