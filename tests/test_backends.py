@@ -277,6 +277,22 @@ def test_rules_for_named_files_are_asked_only_about_those_files(engines):
     assert fast.matcher._names_file("pgpass.conf") and not fast.matcher._names_file("notes.txt")
 
 
+def test_a_rule_for_an_extension_is_in_the_main_database_and_checked_by_path(engines):
+    # generic-secret-punctuated-single-quoted applies to `*.py`, `*.php`... (languages whose single quotes
+    # delimit strings): most files of a tree. It sits in the database every blob is scanned with, not in the
+    # named-files one (no second pass over each source file), and is dropped by path where it matches.
+    import random
+
+    value = "".join(random.Random(7).choices("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!#%&*;<>?@^", k=32))
+    line = f"SECRET_KEY = '{value}'\n"
+    portable, fast = engines
+    for path in ("app/settings.py", "wp-config.php", "Main.java", "notes.txt"):
+        assert _found(portable, line, path) == _found(fast, line, path)
+    assert any(f[0] == "generic-secret-punctuated-single-quoted" for f in _found(fast, line, "app/settings.py"))
+    assert not any(f[0] == "generic-secret-punctuated-single-quoted" for f in _found(fast, line, "Main.java"))
+    assert not fast.matcher._names_file("app/settings.py") and fast.matcher._names_file(".pgpass")
+
+
 def test_a_rules_hits_are_searched_or_matched_near_and_found_the_same(engines, monkeypatch):
     """matcher.starting_near searches each hit's window until a rule has had NEAR_REGEX_AFTER hits in the
     process, then compiles its near pattern: either way the same matches, here with every hit of every

@@ -80,8 +80,9 @@ class _LargeBlobRules:
 _FAR_WIDTH = BLOCK // 2
 # First-hit databases kept per matcher (one per set of keywords of the rules that can match a large blob).
 _FIRSTS_KEPT = 64
-# Names the cached databases built from prefilter_pattern: bump when what it writes changes.
-_PREFILTER_FORMAT = 2
+# Names the cached databases built from prefilter_pattern: bump when what it writes, or which rules a database
+# holds, changes (3: rules for an extension moved from the named database to the rules database).
+_PREFILTER_FORMAT = 3
 def _scratch(db):
     return hyperscan.Scratch(db) if db is not None else None
 
@@ -109,9 +110,12 @@ class HyperscanMatcher(PortableMatcher):
         extra = _context_patterns() if context else []
         tag = hashlib.sha256(b"\0".join(e for e, _ in extra)).hexdigest()[:8] if extra else "bare"
         # Rules for some file names only (.pgpass, kaggle.json) have a database of their own, asked only about
-        # those files: one such pattern without a keyword cost a sixth of the pass over source code.
-        general = [i for i, r in enumerate(rules) if not r.paths]
-        self._named = [i for i, r in enumerate(rules) if r.paths]
+        # those files: one such pattern without a keyword cost a sixth of the pass over source code. A rule for
+        # every file of an extension (`*.py`, `*.php`) is not: that pass would run on most files of a tree or a
+        # history (a fifth more Hyperscan time there); it sits with the others, its path checked where its
+        # matches are (PortableMatcher._matches).
+        self._named = [i for i, r in enumerate(rules) if r.paths and not _by_extension(r)]
+        general = [i for i, r in enumerate(rules) if not r.paths or _by_extension(r)]
         self.rules_db = load_or_compile(cache / f"rules-{version}-{tag}-p{_PREFILTER_FORMAT}-hs{_HS_VERSION}.db",
                                         lambda: _compile_rules([rules[i] for i in general], general, extra, len(rules)))
         self.named_db = load_or_compile(cache / f"named-{version}-p{_PREFILTER_FORMAT}-hs{_HS_VERSION}.db",
@@ -354,6 +358,14 @@ class HyperscanMatcher(PortableMatcher):
         self.hints_db.scan(data, match_event_handler=lambda _k, _from, end, _flags, _ctx: ends.append(end),
                            scratch=self._hints_scratch)
         return ends
+
+
+_EXTENSION_GLOB = re.compile(r"\*\.[A-Za-z0-9]+")
+
+
+def _by_extension(rule: Rule) -> bool:
+    """A rule with keywords for every file of some extension (a glob `*.ext` among its paths)."""
+    return bool(rule.keywords) and any(_EXTENSION_GLOB.fullmatch(g) for g in rule.paths)
 
 
 def merged_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
