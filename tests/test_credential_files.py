@@ -56,6 +56,13 @@ def github_token(prefix: str) -> str:
     return prefix + body + out.rjust(6, "0")
 
 
+def filezilla2_obfuscated(password: str) -> str:
+    """FileZilla 1 and 2 (FileZilla.xml): each character XOR a fixed key, written as three decimal digits."""
+    key = "FILEZILLA1234567890ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    pos = len(password) % len(key)
+    return "".join(f"{ord(ch) ^ ord(key[(i + pos) % len(key)]):03d}" for i, ch in enumerate(password))
+
+
 def jetbrains_obfuscated(password: str) -> str:
     """IntelliJ's PasswordUtil.encodePassword: every character XOR 0xdfaa, written as hex."""
     return "".join(f"{ord(c) ^ 0xDFAA:x}" for c in password)
@@ -125,6 +132,48 @@ def cases() -> dict[str, Case]:
     </Servers>
 </FileZilla3>
 ''', [pw], {"filezilla-saved-password"})
+    pw = token(12)
+    obf = filezilla2_obfuscated(pw)
+    c["filezilla2-legacy"] = Case("FileZilla/FileZilla.xml", f'''<?xml version="1.0" encoding="ISO-8859-1"?>
+<FileZilla>
+<Sites>
+<Site Name="shop" Host="ftp.shop.example" Port="21" User="web" Account="" RemoteDir="" LocalDir="" Pass="{obf}"
+ Logontype="1" FWBypass="0" DontSavePass="0" ServerType="0" PasvMode="0" TimeZoneOffset="0" Comments="" UTF8="0"/>
+</Sites>
+</FileZilla>
+''', [obf], {"filezilla-saved-password"})
+    md5 = hexstr(32)
+    c["filezilla-server"] = Case("FileZilla Server/FileZilla Server.xml", f'''<FileZillaServer>
+    <Users>
+        <User Name="upload">
+            <Option Name="Pass">{md5}</Option>
+            <Option Name="Group"></Option>
+            <Option Name="Bypass server userlimit">0</Option>
+            <Option Name="Enabled">1</Option>
+            <Permissions>
+                <Permission Dir="D:\\ftp\\upload">
+                    <Option Name="FileRead">1</Option>
+                </Permission>
+            </Permissions>
+        </User>
+    </Users>
+</FileZillaServer>
+''', [md5], {"filezilla-saved-password"})
+    sealed = b64(48)
+    c["filezilla-master-password"] = Case("FileZilla/sitemanager.xml", f'''<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>
+<FileZilla3 version="3.66.4" platform="*nix">
+    <Servers>
+        <Server>
+            <Host>files.example.org</Host>
+            <Port>22</Port>
+            <Protocol>1</Protocol>
+            <User>deploy</User>
+            <Pass encoding="crypt" pubkey="{b64(64)}">{sealed}</Pass>
+            <Logontype>1</Logontype>
+        </Server>
+    </Servers>
+</FileZilla3>
+''', quiet=[sealed])
     pw = token(18)
     c["atom-remote-ftp"] = Case(".ftpconfig", json.dumps({
         "protocol": "ftp", "host": "ftp.example.net", "port": 21, "user": "site-upload", "pass": pw,
@@ -506,6 +555,31 @@ host=127.0.0.1
 </com.cloudbees.plugins.credentials.SystemCredentialsProvider>
 ''', [plain], {"xml-password-element"}, quiet=[enc_secret])
 
+    rp, ma = token(24), token(20)
+    c["redis-conf"] = Case("redis/redis.conf", f'''bind 127.0.0.1 -::1
+protected-mode yes
+port 6379
+# requirepass foobared
+requirepass {rp}
+masterauth {ma}
+appendonly yes
+''', [rp, ma], {"redis-requirepass"})
+    rp = token(20)
+    c["compose-redis"] = Case("docker-compose.yml", f'''services:
+  cache:
+    image: redis:7-alpine
+    command: redis-server --appendonly yes --requirepass {rp}
+    ports: ["6379:6379"]
+''', [rp], {"redis-requirepass"})
+    ra = token(18)
+    c["rediscli-history"] = Case(".rediscli_history", f"info\nAUTH {ra}\nkeys *\nget session:42\n", [ra], {"rediscli-history-auth"})
+    ma, mc = token(16), token(16)
+    c["mongo-dbshell"] = Case(".dbshell", f'''use admin
+db.auth("admin", "{ma}")
+show dbs
+db.changeUserPassword('reporting', '{mc}')
+''', [ma, mc], {"mongo-shell-password"})
+
     # --- chat and messaging clients ----------------------------------------------------------------
     pw, sasl = token(16), token(18)
     c["irssi"] = Case(".irssi/config", f'''servers = (
@@ -599,14 +673,22 @@ openssl pkcs12 -export -in cert.pem -inkey key.pem -out bundle.p12 -passout pass
 git status
 ''', [my, myadm, ssh, cu, pg, ht, ossl],
         {"password-cli-short-flag", "curl-user-password", "password-assignment-unquoted", "htpasswd-batch-password",
-         "openssl-pass-argument", "database-cli-password"})
+         "openssl-pass-argument", "client-cli-password"})
     # zsh's extended history prefixes each line with ": <start>:<elapsed>;"
     zs, zr = token(14), token(20)
     c["zsh-history"] = Case(".zsh_history", f''': 1701900000:0;cd ~/src
 : 1701900012:0;sshpass -p '{zs}' scp dump.sql backup@10.0.4.20:/backups/
 : 1701900040:3;redis-cli -h cache.example.internal -a {zr} info
 : 1701900050:0;git pull
-''', [zs, zr], {"password-cli-short-flag", "database-cli-password"})
+''', [zs, zr], {"password-cli-short-flag", "client-cli-password"})
+    az, rdp, lf, wg, ld, smb = (token(16) for _ in range(6))
+    c["bash-history-clients"] = Case(".bash_history", f'''az login --service-principal -u {uuid4()} -p {az} --tenant {uuid4()}
+xfreerdp /v:10.0.4.7 /u:Administrator /p:{rdp} /cert:ignore
+lftp -u upload,{lf} sftp://files.example.net
+wget --user=ops --http-password={wg} https://files.example.net/backup.tgz
+ldapsearch -x -H ldaps://ldap.example.internal -D cn=admin,dc=example,dc=org -w {ld} -b dc=example,dc=org
+smbclient //fs01/backup -U svc_backup%{smb} -c ls
+''', [az, rdp, lf, wg, ld, smb], {"client-cli-password"})
     mu, mp = token(16), token(16)
     c["mysql-history"] = Case(".mysql_history", f'''_HiStOrY_V2_
 show\\040databases;
@@ -687,3 +769,15 @@ def test_references_and_encrypted_values_in_program_files_are_quiet(tmp_path):
         target.write_text(text)
     loud = [(f.rule_id, f.locations[0].path if f.locations else "") for f in scan(tmp_path, "medium")]
     assert not loud, loud
+
+
+def test_dbeaver_encrypted_credentials_are_not_a_finding(tmp_path):
+    """DBeaver's credentials-config.json is AES-encrypted JSON (binary); beside it data-sources.json
+    names the connection without a password. Neither is a finding at medium."""
+    folder = tmp_path / ".local/share/DBeaverData/workspace6/General/.dbeaver"
+    folder.mkdir(parents=True)
+    (folder / "credentials-config.json").write_bytes(rnd.token_bytes(16) + rnd.token_bytes(96))
+    (folder / "data-sources.json").write_text(json.dumps({"connections": {"mysql8-" + hexstr(11): {
+        "provider": "mysql", "driver": "mysql8", "name": "shop", "save-password": True,
+        "configuration": {"host": "localhost", "port": "3306", "database": "shop", "type": "dev"}}}}, indent="\t"))
+    assert scan(tmp_path, "medium") == []
