@@ -44,7 +44,7 @@ _NOT_SECRET_WORDS = frozenset(
     {"public", "pub", "csrf", "xsrf", "nonce", "captcha", "integrity", "checksum", "fingerprint", "uuid",
      "tokenizer", "tokenize", "tokens_used", "author", "sha256", "sha512", "md5", "sha1", "hashed", "is", "has",
      "use", "show", "enable", "disable", "allow", "needs", "should", "validate", "forgot", "cursor", "pagination",
-     "continuation"}
+     "continuation", "encrypted"}
 )
 # A boolean-ish leading word marks a flag, not a value: is_password_set, hasToken, usePassword.
 _LEADING_FLAG_WORDS = frozenset({"is", "has", "use", "show", "enable", "disable", "allow", "needs", "should"})
