@@ -41,6 +41,7 @@ from typing import cast
 import hyperscan
 
 from scanner.engine.context.hints import HINT_WORDS
+from scanner.engine.context.syntax import EXTENSIONS as SOURCE_EXTENSIONS
 from scanner.engine.decoders import FACT_PATTERNS, Facts
 from scanner.engine.matcher import PortableMatcher, Prescan, keyword_lead
 from scanner.engine.optional_hyperscan import load_or_compile
@@ -81,8 +82,8 @@ _FAR_WIDTH = BLOCK // 2
 # First-hit databases kept per matcher (one per set of keywords of the rules that can match a large blob).
 _FIRSTS_KEPT = 64
 # Names the cached databases built from prefilter_pattern: bump when what it writes, or which rules a database
-# holds, changes (3: rules for an extension moved from the named database to the rules database).
-_PREFILTER_FORMAT = 3
+# holds, changes (4: rules for extensions moved from the named database to the rules database).
+_PREFILTER_FORMAT = 4
 def _scratch(db):
     return hyperscan.Scratch(db) if db is not None else None
 
@@ -364,8 +365,10 @@ _EXTENSION_GLOB = re.compile(r"\*\.[A-Za-z0-9]+")
 
 
 def _by_extension(rule: Rule) -> bool:
-    """A rule with keywords for every file of some extension (a glob `*.ext` among its paths)."""
-    return bool(rule.keywords) and any(_EXTENSION_GLOB.fullmatch(g) for g in rule.paths)
+    """A rule with keywords for the source files of some language (a glob `*.py`, `*.php` among its paths):
+    not a rule for a file name (`.s3cfg`, with `*.s3cfg` for its copies), which few files of a tree hold."""
+    return bool(rule.keywords) and any(_EXTENSION_GLOB.fullmatch(g) and g[1:].lower() in SOURCE_EXTENSIONS
+                                       for g in rule.paths)
 
 
 def merged_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
