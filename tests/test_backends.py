@@ -293,6 +293,29 @@ def test_a_rule_for_an_extension_is_in_the_main_database_and_checked_by_path(eng
     assert not fast.matcher._names_file("app/settings.py") and fast.matcher._names_file(".pgpass")
 
 
+def test_a_rule_for_other_files_costs_a_large_blob_nothing(engines):
+    # fetchmailrc-password (paths: .fetchmailrc) can match anywhere in a file (no bounded width) and its keyword,
+    # `pass`, is on every line of a log. A large blob's databases hold every rule: the rule is dropped for any
+    # other path before the matcher decides how to find keyword hits, so a log is still searched only near
+    # where its located rules can match (Prescan.first set), and the rule still runs on a .fetchmailrc.
+    from scanner.engine.hyperscan_matcher import BLOCK
+
+    filler = b'2026-01-02T03:04:05Z INFO auth: pass through ok user=svc-42 key=cache:17\n'
+    data = (filler * (3 * BLOCK // len(filler) + 10) + f'export GITHUB_TOKEN="{GITHUB_TOKEN}"\n'.encode()
+            + b"poll imap.example.com user dev pass K7vR2mXq9pW ssl\n")
+    portable, fast = engines
+    fetchmail = next(i for i, r in enumerate(fast.matcher.rules) if r.id == "fetchmailrc-password")
+    for path, applies in (("var/log/app.log", False), ("home/dev/.fetchmailrc", True)):
+        pre = fast.matcher.prescan(data, path=path)
+        assert (fetchmail in pre.possible) == applies
+        if not applies:
+            assert pre.first is not None  # located: not every keyword hit of the blob fetched
+        found = _found(fast, data.decode(), path)
+        assert found == _found(portable, data.decode(), path)
+        assert any(f[0] == "fetchmailrc-password" for f in found) == applies
+        assert any(f[3] == GITHUB_TOKEN for f in found)
+
+
 def test_a_rules_hits_are_searched_or_matched_near_and_found_the_same(engines, monkeypatch):
     """matcher.starting_near searches each hit's window until a rule has had NEAR_REGEX_AFTER hits in the
     process, then compiles its near pattern: either way the same matches, here with every hit of every

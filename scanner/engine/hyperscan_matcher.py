@@ -124,6 +124,7 @@ class HyperscanMatcher(PortableMatcher):
         self._named_scratch = _scratch(self.named_db)
         self._named_for: dict[str, bool] = {}  # path -> whether a rule of named files applies to it
         self._named_globs = PathGlobs([g for i in self._named for g in rules[i].paths])
+        self._path_rules = frozenset(i for i, r in enumerate(rules) if r.paths)
         # A few dozen literals compile in milliseconds: no cache needed.
         self.hints_db = _compile_keywords([(w.encode(), k) for w, k in self.prefilter.extra_ids.items()])
         self._hints_scratch = hyperscan.Scratch(self.hints_db)
@@ -157,10 +158,11 @@ class HyperscanMatcher(PortableMatcher):
 
     def prescan(self, data: bytes, hints: bool = False, path: str = "") -> Prescan:
         if len(data) > 2 * BLOCK:
-            return self._prescan_large(data, hints)
+            return self._prescan_large(data, hints, path)
         possible, hint_ends, facts = self._blob_pass(data)
         if self._names_file(path):
             possible |= self._possible(data, self.named_db, self._named_scratch)
+        possible = self._for_path(possible, path)
         if hints and not self._context:
             hint_ends = self._hint_ends(data)
         # Most blobs can match no rule at all: their keyword hits (a Python call each) are then not needed.
@@ -198,8 +200,18 @@ class HyperscanMatcher(PortableMatcher):
         self.rules_db.scan(data, match_event_handler=on_match, scratch=self._rules_scratch)
         return possible, hint_ends, Facts.from_first_ends(first_ends)
 
-    def _prescan_large(self, data: bytes, hints: bool) -> Prescan:
+    def _for_path(self, possible: set[int], path: str) -> set[int]:
+        """possible without the rules for other files: a database that holds every rule (a large blob's) or a
+        rule for an extension (_by_extension) reports them; they would not run (PortableMatcher._matches), but a
+        rule for a file name that can match anywhere (.fetchmailrc's) made every large log fetch every keyword
+        hit (tests/test_backends.py::test_a_rule_for_other_files_costs_a_large_blob_nothing)."""
+        if possible.isdisjoint(self._path_rules):
+            return possible
+        return {i for i in possible if i not in self._path_rules or self.rules[i].applies_to(path)}
+
+    def _prescan_large(self, data: bytes, hints: bool, path: str) -> Prescan:
         possible, ranges = self._locate(data)
+        possible = self._for_path(possible, path)
         if not possible:
             return Prescan({}, possible, self._hint_ends(data) if hints else [])
         keyworded = self.prefilter.rule_keywords
