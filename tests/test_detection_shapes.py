@@ -192,6 +192,10 @@ def test_identifiers_sops_ciphertext_and_documented_samples_stay_below_the_defau
     (tmp_path / "app.env").write_text(f"AZURE_TENANT_ID={tenant}\nAZURE_CLIENT_ID={tenant}\n")
     (tmp_path / "secrets.enc.yaml").write_text(f"db_password: {sops}\napi_token: {sops}\n")
     (tmp_path / "requests.http").write_text(f"GET /v1/me HTTP/1.1\nAuthorization: Bearer {jwt_io}\n")
+    # SQL Server's container quickstarts' sample SA passwords (rules/_documented-examples.yaml)
+    (tmp_path / "docker-compose.yml").write_text(
+        'services:\n  db:\n    environment:\n      MSSQL_SA_PASSWORD: "yourStrong(!)Password"\n'
+        '    healthcheck:\n      test: sqlcmd -S localhost -U sa -P "YourStrong@Passw0rd" -Q "SELECT 1"\n')
     assert found(tmp_path) == set()
 
 
