@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import random
+import string
 from pathlib import Path
 
 import pytest
@@ -260,37 +262,27 @@ def test_small_databases_are_cached_on_disk_too(tmp_path, monkeypatch):
     assert len(list(tmp_path.glob("small-*.db"))) == 2
 
 
-def test_rules_for_named_files_are_asked_only_about_those_files(engines):
-    # pgpass-entry has no keyword and applies to .pgpass files only: the Hyperscan matcher keeps it (and
-    # the other rules with `paths`) out of the database every blob is scanned with, and asks a database
-    # of its own only for the files the rule names. Both backends find the same either way.
-    import random
-    import string
+_PGPASS_LINE = "db.internal:5432:billing:billing_rw:{}\n".format(
+    "".join(random.Random(5).choices(string.ascii_letters + string.digits, k=14)))
+_SINGLE_QUOTED_LINE = "SECRET_KEY = '{}'\n".format(
+    "".join(random.Random(7).choices("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!#%&*;<>?@^", k=32)))
 
-    password = "".join(random.Random(5).choices(string.ascii_letters + string.digits, k=14))
-    line = f"db.internal:5432:billing:billing_rw:{password}\n"
+
+@pytest.mark.parametrize("rule_id, line, where, elsewhere, named", [
+    # No keyword, one file name: a database of its own, asked only about the files the rule names.
+    ("pgpass-entry", _PGPASS_LINE, ["home/ops/.pgpass", "pgpass.conf"], ["notes.txt"], True),
+    # A language's source files (*.py, *.php...: most files of a tree): in the database every blob is scanned
+    # with (no second pass over each source file), dropped by path where it matches.
+    ("generic-secret-punctuated-single-quoted", _SINGLE_QUOTED_LINE, ["app/settings.py", "wp-config.php"],
+     ["Main.java", "notes.txt"], False),
+])
+def test_a_rule_for_some_files_runs_on_those_only(engines, rule_id, line, where, elsewhere, named):
     portable, fast = engines
-    for path in (".pgpass", "home/ops/.pgpass", "notes.txt", "pgpass.conf"):
-        assert _found(portable, line, path) == _found(fast, line, path)
-    assert any(f[0] == "pgpass-entry" for f in _found(fast, line, "home/ops/.pgpass"))
-    assert not any(f[0] == "pgpass-entry" for f in _found(fast, line, "notes.txt"))
-    assert fast.matcher._names_file("pgpass.conf") and not fast.matcher._names_file("notes.txt")
-
-
-def test_a_rule_for_an_extension_is_in_the_main_database_and_checked_by_path(engines):
-    # generic-secret-punctuated-single-quoted applies to `*.py`, `*.php`... (languages whose single quotes
-    # delimit strings): most files of a tree. It sits in the database every blob is scanned with, not in the
-    # named-files one (no second pass over each source file), and is dropped by path where it matches.
-    import random
-
-    value = "".join(random.Random(7).choices("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!#%&*;<>?@^", k=32))
-    line = f"SECRET_KEY = '{value}'\n"
-    portable, fast = engines
-    for path in ("app/settings.py", "wp-config.php", "Main.java", "notes.txt"):
-        assert _found(portable, line, path) == _found(fast, line, path)
-    assert any(f[0] == "generic-secret-punctuated-single-quoted" for f in _found(fast, line, "app/settings.py"))
-    assert not any(f[0] == "generic-secret-punctuated-single-quoted" for f in _found(fast, line, "Main.java"))
-    assert not fast.matcher._names_file("app/settings.py") and fast.matcher._names_file(".pgpass")
+    for path in where + elsewhere:
+        found = _found(fast, line, path)
+        assert found == _found(portable, line, path)
+        assert any(f[0] == rule_id for f in found) == (path in where), path
+    assert fast.matcher._names_file(where[0]) == named and not fast.matcher._names_file(elsewhere[0])
 
 
 def test_a_rule_for_other_files_costs_a_large_blob_nothing(engines):
