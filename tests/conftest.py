@@ -27,6 +27,26 @@ CORPUS = _peers_corpus()
 GITHUB_TOKEN = "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"
 
 
+def datastore_at_schema(path: Path, version: int, key: bytes):  # -> sqlite3.Connection
+    """A datastore as sprawl wrote it at an older schema version: its first `version` migrations, the file's
+    marks and the key id. The caller adds its rows and closes the connection."""
+    import sqlite3
+
+    from scanner.store.keys import key_id
+    from scanner.store.schema import MIGRATIONS
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.create_function("sprawl_keyed_fingerprint", 1, lambda v: v)  # what a migration of those may call
+    for script in MIGRATIONS[:version]:
+        for statement in script.split(";\n"):
+            if statement.strip():
+                conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("PRAGMA application_id = 0x5350524C")
+    conn.execute("INSERT INTO meta VALUES ('key_id', ?)", [key_id(key)])
+    return conn
+
+
 # Root reads any file whatever its mode; dropping these capabilities makes mode 000 mean unreadable.
 DROP_DAC = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
 

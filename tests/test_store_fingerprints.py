@@ -12,13 +12,13 @@ import string
 import zlib
 
 import pytest
-from conftest import run_sprawl
+from conftest import datastore_at_schema, run_sprawl
 
 from scanner.findings.collect import portable_fingerprint
 from scanner.store import Store
 from scanner.store.errors import StoreError
-from scanner.store.keys import credential_key, key_id, keyed_fingerprint
-from scanner.store.schema import MIGRATIONS, SCHEMA_VERSION
+from scanner.store.keys import credential_key, keyed_fingerprint
+from scanner.store.schema import SCHEMA_VERSION
 
 ORG_KEY = "org-key-" + secrets.token_hex(8)
 KEY = {"SPRAWL_FINGERPRINT_KEY": ORG_KEY}
@@ -95,14 +95,7 @@ def test_every_lookup_takes_the_fingerprints_users_see(scanned, tmp_path):
 
 def _v5_datastore(path, key: bytes, portable: str, ckey: str) -> None:
     """A datastore as sprawl wrote it before schema version 6: the unkeyed portable fingerprint in its row."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    for script in MIGRATIONS[:5]:
-        for statement in script.split(";\n"):
-            if statement.strip():
-                conn.execute(statement)
-    conn.execute("PRAGMA user_version = 5")
-    conn.execute("PRAGMA application_id = 0x5350524C")
-    conn.execute("INSERT INTO meta VALUES ('key_id', ?)", [key_id(key)])
+    conn = datastore_at_schema(path, 5, key)
     conn.execute("INSERT INTO findings (credential_key, rule_id, rule_name, provider, kind, portable_fingerprint, "
                  "preview, confidence, entropy, privilege, lifetime, remediation) VALUES "
                  "(?, 'github-pat-classic', 'GitHub', 'github', 'token', ?, 'ghp_…', 'high', 4.5, 'admin', 'static', '')",

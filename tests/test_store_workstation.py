@@ -4,7 +4,6 @@ back from `sprawl findings --db D` as `sprawl workstation --db D` found it. Real
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -14,8 +13,9 @@ from scanner.model import Provenance
 from scanner.pipeline.workstation import RISK_KIND
 from scanner.store import Store
 from scanner.store.db import PLACE_FIELDS
-from scanner.store.keys import credential_key, key_id
+from scanner.store.keys import credential_key
 from scanner.store.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.conftest import datastore_at_schema
 from tests.workstation_home import build_home, new_github, run_cli
 
 KEY = b"workstation-store-test-key"
@@ -23,15 +23,7 @@ KEY = b"workstation-store-test-key"
 
 def _v7_datastore(path: Path, token: str) -> None:
     """A datastore as sprawl wrote it at schema version 7: one finding at one git location."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    for script in MIGRATIONS[:7]:
-        conn.create_function("sprawl_keyed_fingerprint", 1, lambda v: v)
-        for statement in script.split(";\n"):
-            if statement.strip():
-                conn.execute(statement)
-    conn.execute("PRAGMA user_version = 7")
-    conn.execute("PRAGMA application_id = 0x5350524C")
-    conn.execute("INSERT INTO meta VALUES ('key_id', ?)", [key_id(KEY)])
+    conn = datastore_at_schema(path, 7, KEY)
     conn.execute("INSERT INTO findings (credential_key, rule_id, rule_name, provider, kind, keyed_fingerprint, "
                  "preview, confidence, entropy, privilege, lifetime, remediation) VALUES "
                  "(?, 'github-pat-classic', 'GitHub', 'github', 'token', 'f' || hex(randomblob(16)), 'ghp_…', "
