@@ -7,8 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from scanner.rules.checks import _BASE62 as _ALPHABET
-from scanner.rules.checks import _base62
+from scanner.rules.checks import _BASE62, _in_base
 
 _ENV = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
 
@@ -16,8 +15,8 @@ _ENV = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "
 def github_token(seed: str) -> str:
     """A made-up GitHub classic token with a valid checksum, different for every seed."""
     digest = int.from_bytes(hashlib.sha256(seed.encode()).digest(), "big")
-    body = "".join(_ALPHABET[(digest >> (6 * i)) % 62] for i in range(30))
-    return "ghp_" + body + _base62(binascii.crc32(body.encode()), 6)
+    body = "".join(_BASE62[(digest >> (6 * i)) % 62] for i in range(30))
+    return "ghp_" + body + _in_base(binascii.crc32(body.encode()), 6, _BASE62)
 
 
 def make_repo(path: Path, commits: list[dict[str, str | None]], bare: bool = False, branch: str = "main",

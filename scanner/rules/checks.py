@@ -12,13 +12,15 @@ import re
 from collections.abc import Callable
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def _base62(n: int, width: int) -> str:
+def _in_base(n: int, width: int, digits: str) -> str:
+    """n written with these digits (their count is the base), zero-padded to width."""
     out = ""
     while n:
-        n, r = divmod(n, 62)
-        out = _BASE62[r] + out
+        n, r = divmod(n, len(digits))
+        out = digits[r] + out
     return out.rjust(width, "0")
 
 
@@ -28,7 +30,7 @@ def _crc32_token(secret: str) -> bool | None:
     if len(rest) != 36:
         return None
     body, checksum = rest[:30], rest[30:]
-    return _base62(binascii.crc32(body.encode()), 6) == checksum
+    return _in_base(binascii.crc32(body.encode()), 6, _BASE62) == checksum
 
 
 def _grafana_sa_checksum(secret: str) -> bool | None:
@@ -43,14 +45,6 @@ def _grafana_sa_checksum(secret: str) -> bool | None:
 _ROUTABLE = re.compile(r"^(?P<head>[a-z]+-(?P<payload>[\w\-]+)\.[0-9a-z]{2}\.(?P<length>[0-9a-z]{2}))(?P<crc>[0-9a-z]{7})$")
 
 
-def _base36(n: int, width: int) -> str:
-    out = ""
-    while n:
-        n, r = divmod(n, 36)
-        out = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + out
-    return out.rjust(width, "0")
-
-
 def _gitlab_routable(secret: str) -> bool | None:
     """GitLab routable tokens (glpat-<base64url payload>.<version>.<payload length>, both base36 in two
     characters) end in the CRC32 of all before it in base36, seven characters (gitlab
@@ -58,7 +52,7 @@ def _gitlab_routable(secret: str) -> bool | None:
     m = _ROUTABLE.match(secret)
     if m is None:
         return None
-    return int(m["length"], 36) == len(m["payload"]) and _base36(binascii.crc32(m["head"].encode()), 7) == m["crc"]
+    return int(m["length"], 36) == len(m["payload"]) and _in_base(binascii.crc32(m["head"].encode()), 7, _BASE36) == m["crc"]
 
 
 _AWS_ID_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA", "A3T")
