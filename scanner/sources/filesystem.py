@@ -114,14 +114,9 @@ def _walk_folder(folder: str, rel_folder: str, options: WalkOptions,
 
 
 def _classify_entry(entry: os.DirEntry, rel: str, options: WalkOptions) -> FileTask | Skip:
-    """_classify from the folder listing: a link or a special file is told by its type, bytecode by its name,
-    and only the files left are stat'ed (for their size)."""
+    """_classify, with a regular file's bytecode told by its name from the folder listing, before any stat."""
     try:
-        if entry.is_symlink():
-            return Skip(entry.path, "symbolic link (not followed)")
-        if not entry.is_file(follow_symlinks=False):
-            return Skip(entry.path, "not a regular file")
-        if options.skip_compiled and os.path.splitext(entry.name)[1].lower() in COMPILED_SUFFIXES:
+        if options.skip_compiled and _compiled_name(entry.name) and entry.is_file(follow_symlinks=False):
             return Skip(entry.path, "binary (by file name)")  # not opened (tests/test_scan_cli.py::test_compiled_files_are_not_opened)
         return _classify(entry.path, rel, entry.stat(follow_symlinks=False), options)
     except OSError as exc:
@@ -133,10 +128,14 @@ def _classify(full: str, rel: str, st: os.stat_result, options: WalkOptions) -> 
         return Skip(full, "symbolic link (not followed)")
     if not stat.S_ISREG(st.st_mode):
         return Skip(full, "not a regular file")
-    if options.skip_compiled and os.path.splitext(full)[1].lower() in COMPILED_SUFFIXES:
-        return Skip(full, "binary (by file name)")  # not opened (tests/test_scan_cli.py::test_compiled_files_are_not_opened)
+    if options.skip_compiled and _compiled_name(full):
+        return Skip(full, "binary (by file name)")
     # A file over max_size is not skipped: the reader streams it in chunks (scanner.sources.archive.read_file).
     return FileTask(full, st.st_size)
+
+
+def _compiled_name(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in COMPILED_SUFFIXES
 
 
 def _git_visible_files(root: str) -> set[str] | None:
