@@ -45,6 +45,11 @@ INFERRED_BELOW = 0.5
 NEIGHBOUR_LINES = 5  # an identifier finding this close to a secret is its pair (AWS key id beside the key)
 
 
+def methods_of(evidence: Sequence[LinkEvidence]) -> list[str]:
+    """The methods evidence was found by, each once, strongest first."""
+    return sorted({e.method for e in evidence}, key=lambda m: -CONFIDENCE.get(m, 0))
+
+
 @dataclass
 class HolderCandidate:
     kind: str  # identity | owner
@@ -64,7 +69,7 @@ class HolderCandidate:
 
     @property
     def methods(self) -> list[str]:
-        return sorted({e.method for e in self.evidence}, key=lambda m: -CONFIDENCE.get(m, 0))
+        return methods_of(self.evidence)
 
     @property
     def credential(self) -> str | None:
@@ -88,7 +93,7 @@ class LinkDecision(Link):
                 candidates: list[HolderCandidate] | None = None, **decided) -> LinkDecision:
         """The decision, with the methods and margin its evidence and runner-up give."""
         d = cls(status, **decided, fingerprint=fingerprint, candidates=candidates or [])
-        d.methods = sorted({e.method for e in d.evidence}, key=lambda m: -CONFIDENCE.get(m, 0))
+        d.methods = methods_of(d.evidence)
         if runner is not None:
             d.runner_up = runner.as_runner_up()
             # in hundredths: the ambiguity test compares these (within_margin)
