@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.sources.workstation.transcript import RoleFinder, blanked_view, chunks, decoded_view, odd_lines
+from scanner.sources.workstation.transcript import RoleFinder, blanked_view, chunks, decoded_view
 
 
 @settings(max_examples=200, deadline=None)
@@ -103,6 +104,13 @@ def test_unparseable_line_has_unknown_role_and_text_is_a_tool_result():
 _PAIRS = {b"\\n": b" \n", b'\\"': b' "', b"\\t": b" \t", b"\\r": b" \r"}
 
 
+def _blanked_by_replace(data: bytes) -> bytes:
+    """The oracle: one bytes.replace an escape, in the order they are listed."""
+    for escaped, plain in _PAIRS.items():
+        data = data.replace(escaped, plain)
+    return data
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=40), min_size=1, max_size=6),
        st.sampled_from(["TOKEN=abc123", "ghp_x9", "k"]))
@@ -111,11 +119,37 @@ def test_blanked_view_keeps_every_offset_and_shows_once_and_twice_escaped_text(v
     escaped newline starts a line of the view, whether its string was serialized once or twice."""
     texts = [f"{v}\n{word}" for v in values]
     data = (json.dumps({"content": texts, "output": json.dumps({"output": texts})}) + "\n").encode()
-    view = blanked_view(data)
+    view = blanked_view(data).blob
     assert len(view) == len(data)
     for i in (i for i in range(len(data)) if view[i] != data[i]):
         assert any(_PAIRS.get(data[j:j + 2]) == view[j:j + 2] for j in (i - 1, i)), (data[i - 2:i + 3], view[i - 2:i + 3])
     assert view.count(b"\n" + word.encode()) >= 2 * len(values)
+    assert view == _blanked_by_replace(data)
+
+
+def _odd_lines_by_loop(data: bytes) -> list[tuple[int, int]]:
+    """The oracle: every line with a backslash before `u` or `/` that an even run of backslashes precedes
+    and that is not a control character's `\\u00XX`, read byte by byte."""
+    lines = set()
+    for i in range(len(data) - 1):
+        run = len(data[:i]) - len(data[:i].rstrip(b"\\"))
+        if data[i] == 0x5C and data[i + 1] in b"u/" and run % 2 == 0 and not re.match(rb"\\u00[01][0-9a-fA-F]", data[i:]):
+            lo = data.rfind(b"\n", 0, i) + 1
+            hi = data.find(b"\n", i)
+            lines.add((lo, len(data) if hi < 0 else hi))
+    return sorted(lines)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([b"\\", b"\\", b"n", b"t", b"r", b'"', b"u", b"/", b"\n", b"x", b"001b"]),
+                max_size=40).map(b"".join))
+def test_blanked_view_is_the_replace_loops_on_any_run_of_backslashes(data):
+    """Backslash runs of any length before n, t, r, quote, u and / (an escaped backslash before a letter, an
+    escape at the very end): the vectorized view is the replace loop's, byte for byte, and its odd lines
+    are those a byte-by-byte reading finds."""
+    view = blanked_view(data)
+    assert view.blob == _blanked_by_replace(data)
+    assert view.odd_lines == _odd_lines_by_loop(data)
 
 
 def test_odd_escapes_name_their_lines_and_a_secret_inside_one_is_found_decoded(tmp_path):
@@ -130,7 +164,7 @@ def test_odd_escapes_name_their_lines_and_a_secret_inside_one_is_found_decoded(t
              json.dumps({"type": "assistant", "message": {"role": "assistant", "content": "caf\u00e9"}})]
     lines.append(json.dumps({"type": "user", "message": {"content": "\x1b[32mok\x1b[0m"}}))  # \u001b: not odd
     data = ("\n".join(lines) + "\n").encode()
-    assert [data[lo:hi].count(b"\\u") for lo, hi in odd_lines(data)] == [1, 1]
+    assert [data[lo:hi].count(b"\\u") for lo, hi in blanked_view(data).odd_lines] == [1, 1]
     path = tmp_path / "home/.claude/projects/-w/0a1b2c3d-0000-4000-8000-000000000001.jsonl"
     path.parent.mkdir(parents=True)
     path.write_bytes(data)

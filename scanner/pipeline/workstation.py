@@ -86,7 +86,6 @@ from scanner.sources.workstation.transcript import (
     chunks,
     decoded_view,
     line_span,
-    odd_lines,
 )
 from scanner.sources.workstation.versions import client_versions
 
@@ -532,8 +531,8 @@ def _scan_chat(file: ClientFile, data: bytes, fmt: str, names: tuple[str, str], 
             for m in gate.matches(chunk, shown):
                 hits.add(m, base + m.start)
             continue
-        view = blanked_view(chunk)
-        slow = set(odd_lines(chunk))
+        blanked = blanked_view(chunk)
+        view, slow = blanked.blob, set(blanked.odd_lines)
         for m in gate.matches(view, shown):
             if view[m.start:m.end] != chunk[m.start:m.end]:
                 slow.add(line_span(chunk, m.start))  # the match took in an escape: read that line decoded
