@@ -226,3 +226,24 @@ def load(x25519_key: x25519.X25519PrivateKey, mlkem_key: "mlkem.MLKEM768PrivateK
     pass
 ''')
     assert found(tmp_path) == {vendor, partner}
+
+
+def test_a_provider_named_on_one_log_line_and_its_key_on_the_next(tmp_path):
+    """Service logs name the provider, then print the key on the next line (TruffleHog's detectors take a
+    keyword up to 40 characters before the key, across the line break): the provider rules read that shape
+    too, with the key's exact format; a value of the wrong length there is not the provider's key."""
+    abstract = "".join(rnd.choice("0123456789abcdef") for _ in range(31)) + "7"
+    abyssale = token(40)
+    wrong = "".join(rnd.choice("0123456789abcdef") for _ in range(33))
+    (tmp_path / "worker.log").write_text(
+        "2025-03-02 09:14:55,120 INFO  [enrich] Sending request to the abstractapi API (geolocation)\n"
+        f"2025-03-02 09:14:55,121 DEBUG [enrich] Using Key={abstract}\n"
+        "2025-03-02 09:14:55,380 INFO  [enrich] Response received: 200 OK\n"
+        "2025-03-02 09:15:02,004 INFO  [render] abyssale template render queued\n"
+        f"2025-03-02 09:15:02,005 DEBUG [render] request headers x-api-key: {abyssale}\n"
+        "2025-03-02 09:16:40,310 INFO  [enrich] Sending request to the abstractapi API (geolocation)\n"
+        f"2025-03-02 09:16:40,311 DEBUG [enrich] Using Key={wrong}\n")
+    result = scan_paths([str(tmp_path)], ScanOptions(jobs=1, show_secrets=True))
+    by_secret = {f.secret: f for f in result.findings}
+    assert set(by_secret) == {abstract, abyssale}
+    assert {by_secret[abstract].provider, by_secret[abyssale].provider} == {"abstractapi", "abyssale"}
