@@ -117,8 +117,17 @@ def test_databases_cached_on_disk_by_rules_hash(tmp_path):
 def test_prefilter_pattern_is_a_relaxed_superset():
     from scanner.engine.hyperscan_matcher import prefilter_pattern
 
-    assert prefilter_pattern(r"(?P<secret>ab{1,3}[{1,2}]c{2,5}?)") == rb"(?:ab{1,}[{1,2}]c{2,}?)"
+    assert prefilter_pattern(r"(?P<secret>ab{1,3}[{1,2}]c{2,5}?)") == rb"(?:ab{1,3}[{1,2}]c{2,}?)"
     assert prefilter_pattern(r"[]{0,3}]x\{1,2\}(?P<user>y{3})") == rb"[]{0,3}]x\{1,2\}(?:y{3})"
+    # An optional class where a match starts is dropped (at the pattern's start, at a top-level alternative's,
+    # inside a group opened there); elsewhere, or possessive, it stays.
+    assert prefilter_pattern(r"[ \t]?(?:(?i:kw)=|(?:^|\s)kw\n)(?P<secret>v)") == rb"(?:(?i:kw)=|(?:^|\s)kw\n)(?:v)"
+    assert prefilter_pattern(r"x|(?:[ab]??(?i:y)|z)") == rb"x|(?:(?i:y)|z)"
+    assert prefilter_pattern(r"a[b]?c") == rb"a[b]?c"
+    assert prefilter_pattern(r"(?:a)[b]?c") == rb"(?:a)[b]?c"
+    assert prefilter_pattern(r"[b]?+c") == rb"[b]?+c"
+    # A repeat of at most 4 stays bounded (relaxed, a few lines' repeat ran to the end of every block).
+    assert prefilter_pattern(r"(?:x[^\n]{0,80}\n){0,2}y{1,4}z{2,10}") == rb"(?:x[^\n]{0,}\n){0,2}y{1,4}z{2,}"
 
 
 def test_rule_hyperscan_cannot_compile_is_named(tmp_path):

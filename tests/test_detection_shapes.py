@@ -247,3 +247,14 @@ def test_a_provider_named_on_one_log_line_and_its_key_on_the_next(tmp_path):
     by_secret = {f.secret: f for f in result.findings}
     assert set(by_secret) == {abstract, abyssale}
     assert {by_secret[abstract].provider, by_secret[abyssale].provider} == {"abstractapi", "abyssale"}
+
+
+def test_a_key_on_the_providers_line_is_not_passed_over_for_one_on_the_next(tmp_path):
+    """The next-line shape starts a character before the provider's name (a line start or a separator); the
+    same-line shapes may start there too, so where both match, the key on the provider's own line is taken
+    first and the next line's key is found after it."""
+    first, second = ("".join(rnd.choice("0123456789abcdef") for _ in range(31)) + "7" for _ in range(2))
+    (tmp_path / "settings.yaml").write_text(f"enrich:\n  ABSTRACT_API_KEY: {first}\n  abstract_api_secret: {second}\n")
+    result = scan_paths([str(tmp_path)], ScanOptions(jobs=1, show_secrets=True))
+    assert {(f.secret, f.rule_id) for f in result.findings} == {(first, "abstractapi-api-key"),
+                                                               (second, "abstractapi-api-key")}

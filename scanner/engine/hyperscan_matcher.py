@@ -82,8 +82,9 @@ _FAR_WIDTH = BLOCK // 2
 # First-hit databases kept per matcher (one per set of keywords of the rules that can match a large blob).
 _FIRSTS_KEPT = 64
 # Names the cached databases built from prefilter_pattern: bump when what it writes, or which rules a database
-# holds, changes (4: rules for extensions moved from the named database to the rules database).
-_PREFILTER_FORMAT = 4
+# holds, changes (4: rules for extensions moved from the named database to the rules database; 5: a
+# leading optional class dropped, repeats of at most 4 kept).
+_PREFILTER_FORMAT = 5
 def _scratch(db):
     return hyperscan.Scratch(db) if db is not None else None
 
@@ -399,22 +400,45 @@ def prefilter_pattern(pattern: str, loose: bool = False) -> bytes:
     """The rule pattern as a Hyperscan prefilter expression, matching a superset of what it matches.
 
     Named groups become plain groups (Hyperscan has no use for them, and some rules repeat a name
-    in alternatives); a bounded repeat {m,n} becomes {m,}, which costs Hyperscan far less to compile.
+    in alternatives); a bounded repeat {m,n} with n over 4 becomes {m,}, which costs Hyperscan far less to
+    compile (a small one stays: relaxed, `(?:[^\\n]*\\n){0,2}` kept a rule's state alive to the end of each
+    block after every hit of its keyword, 7 times the scan of a log that names the provider on every line).
     Character classes are copied as they are: '{1,2}' inside [...] is not a repeat. loose (a rule's
     `prefilter: loose`): word-boundary assertions are dropped too (an assertion dropped only widens
     what matches), since beside a long digit or hex run one costs the scan several times over.
+    An optional character class where a match can start (`[\\s"']?` before a provider's name) is
+    dropped: every match without it is one the rule's matches hold, ending where they end, and in 634
+    rules it cost the scan of a log 8% (tests/test_backends.py::test_prefilter_pattern_is_a_relaxed_superset).
     """
     out: list[str] = []
     skip_to = 0  # the end of a named group's opening or a bounded repeat already written
+    at_start, group_starts = True, []  # whether nothing can have been matched before here, per open group
     for kind, start, end in syntax(pattern):
         if start < skip_to:
             continue
+        if kind == "(":
+            group_starts.append(at_start)
+            opening = _GROUP_OPENING.match(pattern, start)
+            if (m := NAMED_GROUP.match(pattern, start)) is not None:
+                out.append("(?:")
+                skip_to = m.end()
+            else:
+                out.append(pattern[start:opening.end()] if opening else "(")
+                skip_to = opening.end() if opening else end
+            continue
+        if kind == "|":
+            at_start = group_starts[-1] if group_starts else True
+            out.append("|")
+            continue
+        if kind == ")":
+            group_starts.pop()
+        elif kind == "class" and at_start and (m := _OPTIONAL.match(pattern, end)) is not None:
+            skip_to = m.end()  # the class and its `?` (or `??`)
+            continue
+        at_start = False
         if kind == "escape":
             if not (loose and pattern[start + 1 : end] == "b"):
                 out.append(pattern[start:end])
-        elif kind == "(" and (m := NAMED_GROUP.match(pattern, start)) is not None:
-            out.append("(?:")
-            skip_to = m.end()
         elif kind == "char" and (m := _BOUNDED.match(pattern, start)) is not None:
             out.append(f"{{{m.group(1)},}}")
             skip_to = m.end()
@@ -423,7 +447,10 @@ def prefilter_pattern(pattern: str, loose: bool = False) -> bytes:
     return "".join(out).encode()
 
 
-_BOUNDED = re.compile(r"\{(\d+),\d+\}")
+# A group's opening, up to what it holds: `(?:`, `(?i:`, `(?i-s:`; `(` alone for a capturing group.
+_GROUP_OPENING = re.compile(r"\((?:\?[a-zA-Z]*(?:-[a-zA-Z]+)?:)?")
+_OPTIONAL = re.compile(r"\?\??(?![+*?{])")
+_BOUNDED = re.compile(r"\{(\d+),(?:\d{2,}|[5-9])\}")  # {m,n} with n over 4
 
 
 def _latin1(text: str) -> bool:
