@@ -126,6 +126,7 @@ def test_prefilter_pattern_is_a_relaxed_superset():
     assert prefilter_pattern(r"a[b]?c") == rb"a[b]?c"
     assert prefilter_pattern(r"(?:a)[b]?c") == rb"(?:a)[b]?c"
     assert prefilter_pattern(r"[b]?+c") == rb"[b]?+c"
+    assert prefilter_pattern(r"(?:[a]?b){2}|(?:[a]?b)?c") == rb"(?:[a]?b){2}|(?:b)?c"  # twice: not at the start
     # A repeat of at most 4 stays bounded (relaxed, a few lines' repeat ran to the end of every block).
     assert prefilter_pattern(r"(?:x[^\n]{0,80}\n){0,2}y{1,4}z{2,10}") == rb"(?:x[^\n]{0,}\n){0,2}y{1,4}z{2,}"
 

@@ -83,8 +83,8 @@ _FAR_WIDTH = BLOCK // 2
 _FIRSTS_KEPT = 64
 # Names the cached databases built from prefilter_pattern: bump when what it writes, or which rules a database
 # holds, changes (4: rules for extensions moved from the named database to the rules database; 5: a
-# leading optional class dropped, repeats of at most 4 kept).
-_PREFILTER_FORMAT = 5
+# leading optional class dropped, repeats of at most 4 kept; 6: not inside a group repeated).
+_PREFILTER_FORMAT = 6
 def _scratch(db):
     return hyperscan.Scratch(db) if db is not None else None
 
@@ -406,45 +406,72 @@ def prefilter_pattern(pattern: str, loose: bool = False) -> bytes:
     Character classes are copied as they are: '{1,2}' inside [...] is not a repeat. loose (a rule's
     `prefilter: loose`): word-boundary assertions are dropped too (an assertion dropped only widens
     what matches), since beside a long digit or hex run one costs the scan several times over.
-    An optional character class where a match can start (`[\\s"']?` before a provider's name) is
-    dropped: every match without it is one the rule's matches hold, ending where they end, and in 634
-    rules it cost the scan of a log 8% (tests/test_backends.py::test_prefilter_pattern_is_a_relaxed_superset).
+    An optional character class a match can begin with is dropped too (_optional_leads).
     """
     out: list[str] = []
-    skip_to = 0  # the end of a named group's opening or a bounded repeat already written
-    at_start, group_starts = True, []  # whether nothing can have been matched before here, per open group
+    skip_to = 0  # the end of a named group's opening, a bounded repeat or an optional lead already written
+    leads = _optional_leads(pattern)
     for kind, start, end in syntax(pattern):
         if start < skip_to:
             continue
-        if kind == "(":
-            group_starts.append(at_start)
-            opening = _GROUP_OPENING.match(pattern, start)
-            if (m := NAMED_GROUP.match(pattern, start)) is not None:
-                out.append("(?:")
-                skip_to = m.end()
-            else:
-                out.append(pattern[start:opening.end()] if opening else "(")
-                skip_to = opening.end() if opening else end
-            continue
-        if kind == "|":
-            at_start = group_starts[-1] if group_starts else True
-            out.append("|")
-            continue
-        if kind == ")":
-            group_starts.pop()
-        elif kind == "class" and at_start and (m := _OPTIONAL.match(pattern, end)) is not None:
-            skip_to = m.end()  # the class and its `?` (or `??`)
-            continue
-        at_start = False
-        if kind == "escape":
+        if start in leads:
+            skip_to = leads[start]
+        elif kind == "escape":
             if not (loose and pattern[start + 1 : end] == "b"):
                 out.append(pattern[start:end])
+        elif kind == "(" and (m := NAMED_GROUP.match(pattern, start)) is not None:
+            out.append("(?:")
+            skip_to = m.end()
         elif kind == "char" and (m := _BOUNDED.match(pattern, start)) is not None:
             out.append(f"{{{m.group(1)},}}")
             skip_to = m.end()
         else:
             out.append(pattern[start:end])
     return "".join(out).encode()
+
+
+def _optional_leads(pattern: str) -> dict[int, int]:
+    """Start -> end of each optional character class (`[\\s"']?` before a provider's name) that a match can
+    begin with: at the pattern's start or an alternative's, in groups opened there, none of them repeated.
+    A match without it is held in the rule's match and ends where it ends, so the prefilter loses nothing
+    by dropping it, and in 634 rules it cost the scan of a log 8% (tests/test_backends.py::
+    test_prefilter_pattern_is_a_relaxed_superset)."""
+    tokens = list(syntax(pattern))
+    closing: dict[int, int] = {}  # a group's "(" -> its ")"
+    opened: list[int] = []
+    for kind, start, _ in tokens:
+        if kind == "(":
+            opened.append(start)
+        elif kind == ")" and opened:
+            closing[opened.pop()] = start
+    leads: dict[int, int] = {}
+    at_start, groups = True, []  # groups: each open group's "(" and whether a match could begin at it
+    skip_to = 0
+    for kind, start, end in tokens:
+        if start < skip_to:
+            continue
+        if kind == "(":
+            groups.append((start, at_start))
+            opening = NAMED_GROUP.match(pattern, start) or _GROUP_OPENING.match(pattern, start)
+            skip_to = opening.end() if opening else end  # `(?:`, `(?i:`, `(?P<name>` match nothing
+            continue
+        if kind == "|":
+            at_start = groups[-1][1] if groups else True
+            continue
+        if kind == ")" and groups:
+            groups.pop()
+        elif (kind == "class" and at_start and (m := _OPTIONAL.match(pattern, end)) is not None
+              and not any(_repeated(pattern, closing.get(g, -2) + 1) for g, _ in groups)):
+            leads[start] = skip_to = m.end()
+            continue
+        at_start = False
+    return leads
+
+
+def _repeated(pattern: str, at: int) -> bool:
+    """Whether the quantifier at `at` (after a group) lets the group match more than once."""
+    return pattern[at : at + 1] in ("*", "+") or (
+        pattern.startswith("{", at) and not pattern.startswith(("{1}", "{0,1}", "{1,1}"), at))
 
 
 # A group's opening, up to what it holds: `(?:`, `(?i:`, `(?i-s:`; `(` alone for a capturing group.
