@@ -120,10 +120,11 @@ def decoded_view(data: bytes, base: int = 0) -> DecodedView:
 # offset in the view is the raw file's, and a secret after an escaped newline starts a line of its own.
 # A twice-escaped one (JSON serialized inside a JSON string: `\\\\n`) keeps one backslash before its blank,
 # which is as good a separator.
+_ESCAPED, _STANDS_FOR = list(b'nt"r'), list(b'\n\t"\r')
+_BLANKED = np.zeros(256, dtype=np.bool_)  # which characters after a backslash are blanked
+_BLANKED[_ESCAPED] = True
 _BLANK_AS = np.arange(256, dtype=np.uint8)  # the escaped character -> the one it stands for
-_BLANKED = np.zeros(256, dtype=np.bool_)
-for _letter, _plain in ((b"n", b"\n"), (b'"', b'"'), (b"t", b"\t"), (b"r", b"\r")):
-    _BLANK_AS[_letter[0]], _BLANKED[_letter[0]] = _plain[0], True
+_BLANK_AS[_ESCAPED] = _STANDS_FOR
 # Escapes a same-length view cannot show (a character written as \\uXXXX or \\/ may sit inside a secret):
 # a line holding one is decoded token by token instead (decoded_view).
 _ODD = np.zeros(256, dtype=np.bool_)
