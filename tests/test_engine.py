@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import binascii
+import functools
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -254,3 +255,60 @@ def test_a_private_key_preview_shows_only_its_header():
         "-----BEGIN EC PRIVATE KEY----- ****"
     assert preview(f"-----BEGIN EC PRIVATE KEY-----\n{body}\n-----END EC PRIVATE KEY-----") == \
         "-----BEGIN EC PRIVATE KEY----- ****"
+
+
+def _pairwise_resolution(candidates):
+    """The oracle: each claim, most specific first, compared with every claim kept before it."""
+    from scanner.engine.core import _apart_inside, _Claim
+
+    kept = []
+    for cand in sorted(candidates, key=_Claim.priority, reverse=True):
+        if all(cand.end <= a.start or cand.start >= a.end or _apart_inside(cand, a) for a in kept):
+            kept.append(cand)
+    return kept
+
+
+def _snippet_by_every_claim(data, lo, hi, ordered):
+    """The oracle: every claim looked at, in order of its start."""
+    from scanner.engine import previews
+
+    out, at = [], lo
+    for c in ordered:
+        if c.end <= lo or c.start >= hi:
+            continue
+        start, end = max(c.start, at), min(c.end, hi)
+        if end > start:
+            out += [data[at:start], previews.preview(c.secret).encode()]
+            at = end
+    return b"".join(out + [data[at:hi]]).decode("utf-8", "replace")
+
+
+@functools.cache
+def _three_rules():
+    """Rules of each specificity: generic, structural (a JWT), a provider's."""
+    return [r for r in load_rules() if r.id in ("github-pat-classic", "generic-secret-assignment", "jwt-token")]
+
+
+_CLAIM = st.tuples(st.integers(0, 60), st.integers(1, 12), st.integers(0, 2), st.sampled_from(["low", "medium", "high"]),
+                   st.sampled_from([None, (0, 4), (5, 9), (2, 7)]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CLAIM, max_size=25), st.integers(0, 70), st.integers(0, 30))
+def test_overlaps_and_snippets_are_those_of_the_pairwise_reading(claims, lo, width):
+    """Overlapping claims are resolved, and snippets masked, by looking only at the claims near each one (a
+    debug log with a password on every line made both quadratic); the result is the pairwise reading's, claims
+    of one decoded span included."""
+    from scanner.engine.core import _Claim, _masked_snippet, _resolve_overlaps
+
+    rules = _three_rules()
+    data = bytes(range(65, 91)) * 4
+    candidates = [_Claim(rules[kind % len(rules)], start, start + length, f"secret{n}", 3.0, confidence, [], {},
+                         decoded=inner is not None, inner=inner)
+                  for n, (start, length, kind, confidence, inner) in enumerate(claims)]
+    kept = _resolve_overlaps(list(candidates))
+    assert [id(c) for c in kept] == [id(c) for c in _pairwise_resolution(candidates)]
+    ordered = sorted(kept, key=lambda c: c.start)
+    hi = lo + width
+    assert (_masked_snippet(data, lo, hi, ordered, [c.start for c in ordered])
+            == _snippet_by_every_claim(data, lo, hi, ordered))

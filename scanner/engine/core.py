@@ -11,7 +11,9 @@
 """
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from scanner.engine import decoders, own_fields, previews
@@ -194,10 +196,32 @@ def _resolve_overlaps(candidates: list[_Claim]) -> list[_Claim]:
     if len(candidates) < 2:
         return candidates
     accepted: list[_Claim] = []
+    by_start: list[_Claim] = []  # the accepted, in order of their start
+    starts: list[int] = []
     for cand in sorted(candidates, key=_Claim.priority, reverse=True):
-        if all(cand.end <= a.start or cand.start >= a.end or _apart_inside(cand, a) for a in accepted):
+        if all(_apart_inside(cand, a) for a in _overlapping(by_start, starts, cand)):
             accepted.append(cand)
+            at = bisect.bisect_right(starts, cand.start)
+            starts.insert(at, cand.start)
+            by_start.insert(at, cand)
     return accepted
+
+
+def _overlapping(by_start: list[_Claim], starts: list[int], cand: _Claim) -> Iterator[_Claim]:
+    """The accepted claims that overlap cand. No two of them overlap unless they share their span, so only
+    those that start inside cand, and those of the last span starting before it, can: a blob with 100,000
+    matches (a debug log printing a password on every line) is not compared pairwise
+    (tests/test_engine.py::test_overlaps_and_snippets_are_those_of_the_pairwise_reading)."""
+    first = bisect.bisect_left(starts, cand.start)
+    before = first - 1
+    while before >= 0 and starts[before] == starts[first - 1]:
+        if by_start[before].end > cand.start:
+            yield by_start[before]
+        before -= 1
+    for at in range(first, len(starts)):
+        if starts[at] >= cand.end:
+            break
+        yield by_start[at]
 
 
 def _apart_inside(a: _Claim, b: _Claim) -> bool:
@@ -211,6 +235,7 @@ def _to_matches(data: bytes, candidates: list[_Claim]) -> list[Match]:
     matches: list[Match] = []
     line, counted_to = 1, 0
     ordered = sorted(candidates, key=lambda c: c.start)
+    starts = [c.start for c in ordered]
     for c in ordered:
         line += data.count(b"\n", counted_to, c.start)
         counted_to = c.start
@@ -234,20 +259,27 @@ def _to_matches(data: bytes, candidates: list[_Claim]) -> list[Match]:
                 entropy=c.entropy,
                 reasons=c.reasons,
                 groups=c.groups,
-                snippet=_masked_snippet(data, lo, hi, ordered),
+                snippet=_masked_snippet(data, lo, hi, ordered, starts),
                 allowed_by=marker.group().decode() if marker else None,
             )
         )
     return matches
 
 
-def _masked_snippet(data: bytes, lo: int, hi: int, candidates: list[_Claim]) -> str:
+def _masked_snippet(data: bytes, lo: int, hi: int, candidates: list[_Claim], starts: list[int]) -> str:
     """The text around a secret with every secret in it replaced by its preview, whichever finding each
     belongs to (an encoded span by its decoded secret's preview): a snippet never discloses a secret
-    (tests/test_engine.py::test_snippets_mask_every_secret_on_the_line)."""
+    (tests/test_engine.py::test_snippets_mask_every_secret_on_the_line). candidates are in order of their
+    start (starts: theirs) and overlap only where they share a span, so their ends ascend too: only those
+    from the last one ending after lo are looked at."""
     out, at = [], lo
-    for c in candidates:  # by start
-        if c.end <= lo or c.start >= hi:
+    first = bisect.bisect_left(starts, lo)
+    while first > 0 and candidates[first - 1].end > lo:
+        first -= 1
+    for c in candidates[first:]:
+        if c.start >= hi:
+            break
+        if c.end <= lo:
             continue
         start, end = max(c.start, at), min(c.end, hi)
         if end <= start:
