@@ -276,7 +276,8 @@ def _masked_snippet(data: bytes, lo: int, hi: int, candidates: list[_Claim], sta
     first = bisect.bisect_left(starts, lo)
     while first > 0 and candidates[first - 1].end > lo:
         first -= 1
-    for c in candidates[first:]:
+    for i in range(first, len(candidates)):  # not a slice: a copy of the rest, for every snippet
+        c = candidates[i]
         if c.start >= hi:
             break
         if c.end <= lo:
