@@ -71,7 +71,8 @@ def test_a_regex_that_runs_too_long_is_stopped_and_reported(tmp_path):
 
 
 def test_syntax_reads_escapes_classes_and_groups():
-    from scanner.rules.loader import _group_ends, _top_level_split
+    from scanner.rules.loader import _top_level_split
+    from scanner.rules.patterns import group_ends as _group_ends
     from scanner.rules.patterns import syntax
 
     pattern = r"(?P<a>x\(|[])|(]y)[^]z]{1,2}\b|w"

@@ -47,7 +47,7 @@ from scanner.engine.matcher import PortableMatcher, Prescan, keyword_lead
 from scanner.engine.optional_hyperscan import load_or_compile
 from scanner.rules.cache import cache_dir
 from scanner.rules.model import PathGlobs, Rule, RuleError, RuleSet
-from scanner.rules.patterns import NAMED_GROUP, syntax
+from scanner.rules.patterns import NAMED_GROUP, group_ends, syntax
 
 _MODE = hyperscan.HS_MODE_BLOCK
 _HS_VERSION = hyperscan.__version__  # type: ignore[attr-defined]  # the package's stubs omit it; names the cached databases
@@ -436,18 +436,11 @@ def _optional_leads(pattern: str) -> dict[int, int]:
     A match without it is held in the rule's match and ends where it ends, so the prefilter loses nothing
     by dropping it, and in 634 rules it cost the scan of a log 8% (tests/test_backends.py::
     test_prefilter_pattern_is_a_relaxed_superset)."""
-    tokens = list(syntax(pattern))
-    closing: dict[int, int] = {}  # a group's "(" -> its ")"
-    opened: list[int] = []
-    for kind, start, _ in tokens:
-        if kind == "(":
-            opened.append(start)
-        elif kind == ")" and opened:
-            closing[opened.pop()] = start
+    closing = dict(group_ends(pattern))  # a group's "(" -> its ")"
     leads: dict[int, int] = {}
     at_start, groups = True, []  # groups: each open group's "(" and whether a match could begin at it
     skip_to = 0
-    for kind, start, end in tokens:
+    for kind, start, end in syntax(pattern):
         if start < skip_to:
             continue
         if kind == "(":

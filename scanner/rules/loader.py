@@ -42,7 +42,7 @@ from typing import NoReturn
 
 from scanner.rules import cache as rule_cache
 from scanner.rules.model import CONFIDENCES, KINDS, PREFILTERS, PRIVILEGES, ROLES, Rule, RuleError, RuleSet
-from scanner.rules.patterns import KEYWORD_LEAD, keyword_leads, syntax
+from scanner.rules.patterns import KEYWORD_LEAD, group_ends, keyword_leads, syntax
 
 _CACHE_FORMAT = 11  # bump when Rule's fields, their validation or what is measured of patterns change
 
@@ -337,24 +337,13 @@ def may_backtrack(pattern: str) -> bool:
     return any(re.search(r"[|+*?{]", body) for body in _repeated_group_bodies(pattern))
 
 
-def _group_ends(pattern: str) -> list[tuple[int, int]]:
-    """(start, end) of each group: the offsets of its `(` and its `)`."""
-    out, stack = [], []
-    for kind, at, _ in syntax(pattern):
-        if kind == "(":
-            stack.append(at)
-        elif kind == ")" and stack:
-            out.append((stack.pop(), at))
-    return out
-
-
 _UNBOUNDED = re.compile(r"[+*]|\{\d*,\}|\{\d*,(?:9|[1-9]\d+)\}")
 
 
 def _repeated_group_bodies(pattern: str) -> list[str]:
     """The contents (without a `?:`-style prefix) of each group repeated without a small bound."""
     bodies = []
-    for start, end in _group_ends(pattern):
+    for start, end in group_ends(pattern):
         if not _UNBOUNDED.match(pattern, end + 1):
             continue
         body = pattern[start + 1 : end]

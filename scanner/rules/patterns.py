@@ -47,6 +47,17 @@ def syntax(pattern: str) -> Iterator[tuple[str, int, int]]:
             i += 1
 
 
+def group_ends(pattern: str) -> list[tuple[int, int]]:
+    """(start, end) of each group: the offsets of its `(` and its `)`, in the order the groups close."""
+    out, stack = [], []
+    for kind, at, _ in syntax(pattern):
+        if kind == "(":
+            stack.append(at)
+        elif kind == ")" and stack:
+            out.append((stack.pop(), at))
+    return out
+
+
 def parse_plain(pattern: str):
     """The pattern as the standard library's parser reads it, with named groups made plain (a rule may
     repeat a group name in alternatives, which the `regex` module allows and `re` does not)."""
