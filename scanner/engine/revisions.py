@@ -122,43 +122,32 @@ def _far_reaching_finder(engine) -> tuple[Callable[[bytes], bool], int]:
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
-    """Length of the longest common start. Blocks doubling from the start are compared (C comparisons of
-    slices) until one differs, then that block is halved: the bytes copied stay near twice the prefix,
-    where halving the whole file first copied it again and again (most versions differ near their start).
-    tests/test_revisions.py::test_common_prefix_and_suffix_are_the_naive_ones."""
-    n = min(len(a), len(b))
-    lo, step = 0, _FIRST_BLOCK
-    while lo < n:
-        hi = min(n, lo + step)
-        if a[lo:hi] != b[lo:hi]:
-            break
-        lo, step = hi, step * 2
-    else:
-        return n
-    while hi - lo > 1:  # a[:lo] == b[:lo]; a[:hi] != b[:hi]
-        mid = (lo + hi) // 2
-        if a[lo:mid] == b[lo:mid]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    """Length of the longest common start (tests/test_revisions.py::test_common_prefix_and_suffix_are_the_naive_ones)."""
+    return _common_length(min(len(a), len(b)), lambda lo, hi: a[lo:hi] == b[lo:hi])
 
 
 def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    """Length of the longest common end, at most limit (so that it does not overlap the common start): as
-    _common_prefix, from the ends."""
+    """Length of the longest common end, at most limit (so that it does not overlap the common start)."""
     la, lb = len(a), len(b)
+    return _common_length(limit, lambda lo, hi: a[la - hi : la - lo] == b[lb - hi : lb - lo])
+
+
+def _common_length(limit: int, same: Callable[[int, int], bool]) -> int:
+    """The longest length up to limit whose bytes agree, where same(lo, hi) tells whether those lo..hi from
+    the edge do. Blocks doubling from the edge are compared (C comparisons of slices) until one differs, then
+    that block is halved: the bytes copied stay near twice the common length, where halving the whole file
+    first copied it again and again (most versions differ near their start)."""
     lo, step = 0, _FIRST_BLOCK
     while lo < limit:
         hi = min(limit, lo + step)
-        if a[la - hi : la - lo] != b[lb - hi : lb - lo]:
+        if not same(lo, hi):
             break
         lo, step = hi, step * 2
     else:
         return max(0, limit)
-    while hi - lo > 1:  # the last lo bytes agree; the last hi do not
+    while hi - lo > 1:  # the lo bytes from the edge agree; the hi do not
         mid = (lo + hi) // 2
-        if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
+        if same(lo, mid):
             lo = mid
         else:
             hi = mid
