@@ -297,24 +297,27 @@ def test_a_rule_for_some_files_runs_on_those_only(engines, rule_id, line, where,
 
 def test_a_rule_for_other_files_costs_a_large_blob_nothing(engines):
     # fetchmailrc-password (paths: .fetchmailrc) can match anywhere in a file (no bounded width) and its keyword,
-    # `pass`, is on every line of a log. A large blob's databases hold every rule: the rule is dropped for any
-    # other path before the matcher decides how to find keyword hits, so a log is still searched only near
-    # where its located rules can match (Prescan.first set), and the rule still runs on a .fetchmailrc.
+    # `pass`, is on every line of a log; pgpass-entry (paths: .pgpass) has no keyword and a bounded width.
+    # A large blob's databases hold neither (rules for file names are asked only about their files): a log
+    # is still searched only near where its located rules can match (Prescan.first set), and each rule
+    # still runs on its own file, large as it may be, finding what the portable matcher finds.
     from scanner.engine.hyperscan_matcher import BLOCK
 
     filler = b'2026-01-02T03:04:05Z INFO auth: pass through ok user=svc-42 key=cache:17\n'
     data = (filler * (3 * BLOCK // len(filler) + 10) + f'export GITHUB_TOKEN="{GITHUB_TOKEN}"\n'.encode()
-            + b"poll imap.example.com user dev pass K7vR2mXq9pW ssl\n")
+            + b"poll imap.example.com user dev pass K7vR2mXq9pW ssl\n"
+            + b"db.internal:5432:orders:svc_orders:Qm4vT9xLr2Wp\n")
     portable, fast = engines
-    fetchmail = next(i for i, r in enumerate(fast.matcher.rules) if r.id == "fetchmailrc-password")
-    for path, applies in (("var/log/app.log", False), ("home/dev/.fetchmailrc", True)):
+    ids = {r.id: i for i, r in enumerate(fast.matcher.rules)}
+    for path, named in (("var/log/app.log", None), ("home/dev/.fetchmailrc", "fetchmailrc-password"),
+                        ("home/dev/.pgpass", "pgpass-entry")):
         pre = fast.matcher.prescan(data, path=path)
-        assert (fetchmail in pre.possible) == applies
-        if not applies:
+        assert {ids["fetchmailrc-password"], ids["pgpass-entry"]} & pre.possible == ({ids[named]} if named else set())
+        if not named:
             assert pre.first is not None  # located: not every keyword hit of the blob fetched
         found = _found(fast, data.decode(), path)
         assert found == _found(portable, data.decode(), path)
-        assert any(f[0] == "fetchmailrc-password" for f in found) == applies
+        assert {f[0] for f in found} & {"fetchmailrc-password", "pgpass-entry"} == ({named} if named else set())
         assert any(f[3] == GITHUB_TOKEN for f in found)
 
 
