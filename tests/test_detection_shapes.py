@@ -258,3 +258,47 @@ def test_a_key_on_the_providers_line_is_not_passed_over_for_one_on_the_next(tmp_
     result = scan_paths([str(tmp_path)], ScanOptions(jobs=1, show_secrets=True))
     assert {(f.secret, f.rule_id) for f in result.findings} == {(first, "abstractapi-api-key"),
                                                                (second, "abstractapi-api-key")}
+
+
+def test_fallbacks_of_environment_lookups(tmp_path):
+    """The value a program falls back to when a variable is unset ships with the code: JavaScript's || and ??,
+    Python's or, Ruby's ENV.fetch block, Kotlin's ?:, C#'s ??, Rust's unwrap_or, a shell's ${X:-...}; a
+    fallback that is empty, a word or a port, or a ${X:?message}, is not a secret."""
+    js, py, rb, kt, cs, rs, sh, compose = (token() for _ in range(8))
+    (tmp_path / "config.js").write_text(
+        f'const apiKey = process.env.PAYMENTS_API_KEY || "{js}";\n'
+        'const mode = process.env.NODE_ENV || "development";\nconst key = process.env.API_KEY ?? "";\n')
+    (tmp_path / "settings.py").write_text(
+        f'import os\nSECRET = os.environ.get("APP_SECRET") or "{py}"\nDEBUG = os.environ.get("DEBUG") or "0"\n')
+    (tmp_path / "billing.rb").write_text(f'BILLING_KEY = ENV.fetch("BILLING_KEY") {{ "{rb}" }}\n')
+    (tmp_path / "Client.kt").write_text(f'val token = System.getenv("SVC_TOKEN") ?: "{kt}"\n')
+    (tmp_path / "Startup.cs").write_text(f'var secret = Environment.GetEnvironmentVariable("APP_SECRET") ?? "{cs}";\n')
+    (tmp_path / "main.rs").write_text(f'let key = env::var("API_KEY").unwrap_or("{rs}".to_string());\n')
+    (tmp_path / "run.sh").write_text(f'#!/bin/sh\nAPI_TOKEN="${{API_TOKEN:-{sh}}}"\n'
+                                     'DB_URL="${DB_URL:?DB_URL must be set}"\nPORT="${PORT:-8080}"\n')
+    (tmp_path / "docker-compose.yml").write_text(
+        f"services:\n  api:\n    environment:\n      DB_PASSWORD: ${{DB_PASSWORD:-{compose}}}\n"
+        "      ADMIN_PASSWORD: ${ADMIN_PASSWORD:-changeme}\n")
+    assert found(tmp_path) == {js, py, rb, kt, cs, rs, sh, compose}
+
+
+def test_values_padded_inside_their_quotes(tmp_path):
+    """Spaces typed inside the quotes around a secret: the secret is what they surround; a padded message
+    is still a message."""
+    env, py, yml, ini = token(20), token(24), token(32), token(30)
+    (tmp_path / ".env").write_text(f'SERVICE_PASSWORD="  {env}  "\n')
+    (tmp_path / "settings.py").write_text(f'DB_PASSWORD = " {py} "\nHELP = "  please set the password  "\n')
+    (tmp_path / "app.yaml").write_text(f'billing:\n  api_key: "  {yml}"\n')
+    (tmp_path / "notes.txt").write_text(f"partner_key = ' {ini} '\n")
+    assert found(tmp_path) == {env, py, yml, ini}
+
+
+def test_authorization_headers_of_the_token_scheme_and_in_format_strings(tmp_path):
+    """`Authorization: Token <key>` (Django REST Framework and the APIs built on it) is a bearer credential by
+    another name; a header built in a Python f-string holds its literal token all the same."""
+    drf, bearer = "".join(rnd.choice("0123456789abcdef") for _ in range(39)) + "7", token(32)
+    (tmp_path / "capture.http").write_text(f"GET /api/dcim/devices/ HTTP/1.1\nAuthorization: Token {drf}\n"
+                                           "X-Trace: Token accounting enabled\n")
+    (tmp_path / "client.py").write_text(f'HEADERS = {{"Authorization": f"Bearer {bearer}"}}\n'
+                                        'OTHER = {"Authorization": f"Token {settings.API_TOKEN}"}\n')
+    assert found(tmp_path) == {drf, bearer}

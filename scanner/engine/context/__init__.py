@@ -147,7 +147,9 @@ class ContextAnalyzer:
             return reason
         if site.name:
             if lookup_reason(site.name):
-                c.demote("default of an environment lookup")
+                # process.env.X || "..." or os.environ["X"] = "...": a fallback or a value set in code ships
+                # with the code (tests/test_detection_shapes.py::test_fallbacks_of_environment_lookups).
+                c.reasons.append("the value of an environment variable, hard-coded")
             elif about_secret(site.name):
                 return "the name describes the secret, it does not hold it"
             elif sample_name(site.name):
