@@ -204,6 +204,24 @@ def test_a_uuid_under_a_secret_name_but_not_under_an_identifier_name(tmp_path):
     assert not set(quiet) & set(found), found
 
 
+def test_a_uuid_key_in_an_api_key_header_or_under_a_clients_secret_name(tmp_path):
+    """Exa and Postmark send UUID keys in an X-Api-Key style header, older Keycloak clients hold UUID secrets:
+    the header name or the word secret says credential where client or app alone says identifier."""
+    import uuid
+
+    header, logged, keycloak, app = (str(uuid.uuid4()) for _ in range(4))
+    quiet = [str(uuid.uuid4()) for _ in range(3)]
+    (tmp_path / "capture.http").write_text(f"GET /v1/search HTTP/1.1\nHost: api.internal.local\nX-Api-Key: {header}\n"
+                                           f"X-Request-Id: {quiet[0]}\n")
+    (tmp_path / "client.log").write_text(
+        f'2026-03-02T10:14:07Z DEBUG headers {{"x-request-id": "{quiet[1]}", "x-api-key": "{logged}"}}\n')
+    (tmp_path / "realm.yaml").write_text(f"keycloak:\n  client_id: {quiet[2]}\n  client_secret: {keycloak}\n"
+                                         f"app_secret: {app}\n")
+    found = findings(tmp_path)
+    assert {header, logged, keycloak, app} <= set(found), found
+    assert not set(quiet) & set(found), found
+
+
 def test_a_passphrase_in_a_log_line_with_no_known_format(tmp_path):
     """Without a format to parse, the password rule itself takes quoted words; messages stay quiet."""
     phrase = passphrase(4)

@@ -208,12 +208,21 @@ _UUID_ID_WORDS = frozenset(
 )
 
 
+# Words that name a credential whatever qualifies them: a client's or an app's secret is still a secret, where
+# a client's key or a session's token may be an identifier.
+_UUID_SECRET_WORDS = frozenset({"secret", "password", "passwd", "pwd", "passphrase", "private"})
+
+
 def uuid_may_be_secret(name: str) -> bool:
     """A UUID under a key, token, secret or password name (Heroku API keys, MongoDB Atlas private keys,
-    Postmark server tokens are UUIDs) may be the credential; under a name with an identifier word (tenant,
-    client, subscription, *_id) it names something (tests/test_detection_cases.py::
+    Postmark server tokens, older Keycloak client secrets are UUIDs) may be the credential; under a name with
+    an identifier word (tenant, client, subscription, *_id) it names something, unless the name says secret,
+    password or private (client_secret, app_secret) (tests/test_detection_cases.py::
     test_a_uuid_under_a_secret_name_but_not_under_an_identifier_name)."""
-    return secret_name_kind(name) is not None and not any(w in _UUID_ID_WORDS for w in name_words(name))
+    if secret_name_kind(name) is None:
+        return False
+    words = name_words(name)
+    return not any(w in _UUID_ID_WORDS for w in words) or any(w in _UUID_SECRET_WORDS for w in words)
 
 
 def lookup_reason(expression: str) -> str | None:
