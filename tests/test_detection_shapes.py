@@ -302,3 +302,19 @@ def test_authorization_headers_of_the_token_scheme_and_in_format_strings(tmp_pat
     (tmp_path / "client.py").write_text(f'HEADERS = {{"Authorization": f"Bearer {bearer}"}}\n'
                                         'OTHER = {"Authorization": f"Token {settings.API_TOKEN}"}\n')
     assert found(tmp_path) == {drf, bearer}
+
+
+def test_secrets_of_languages_without_a_grammar(tmp_path):
+    """PHP, Perl and PowerShell variables (`$apiKey`, `$this->apiSecret`, `my $api_token`) and C macros
+    (`#define WIFI_PASSWORD "..."`) are read by the rules alone: a `$`, `@` or `->` before the name is where the
+    name starts, and a preprocessor directive is no comment. Reads of request data and empty values stay quiet."""
+    php, member, perl, ps, wifi, key = token(32), token(32), token(32), token(32), token(14), token(32)
+    (tmp_path / "config.php").write_text(
+        f'<?php\n$apiKey = "{php}";\n$password = $_POST["password"];\n$token = getenv("API_TOKEN");\n'
+        f'class Client {{\n  function __construct() {{ $this->apiSecret = "{member}"; }}\n}}\n')
+    (tmp_path / "deploy.pl").write_text(f'my $api_token = "{perl}";\nmy $secret = "";\n')
+    (tmp_path / "deploy.ps1").write_text(f'$ApiToken = "{ps}"\n$Password = Read-Host -AsSecureString\n')
+    (tmp_path / "secrets.h").write_text(f'#define WIFI_SSID "workshop"\n#define WIFI_PASSWORD "{wifi}"\n'
+                                        f'#define API_KEY "{key}"\n#define API_KEY_HEADER "X-Api-Key"\n'
+                                        '#define KEY_FILE "/etc/ssl/private/key2.pem"\n')
+    assert found(tmp_path) == {php, member, perl, ps, wifi, key}

@@ -16,3 +16,14 @@ def test_documented_examples_are_cached(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "yaml", None)
     assert filters._documented_examples() == parsed
     filters._documented_examples.cache_clear()
+
+
+def test_release_numbers_and_anonymous_ftp_are_not_passwords_to_report_at_medium():
+    """Perl's CoreList maps `'Test2::Event::Pass' => '1.302190'` and Net::FTP defaults `$pass = 'anonymous@'`:
+    lowered, with the reason; a password that holds digits and dots among letters is not a release."""
+    assert filters.filler_reason("1.302190") == "a version number"
+    assert filters.filler_reason("v2.14.0") == "a version number"
+    assert filters.filler_reason("anonymous@") == "default or dictionary password"
+    assert filters.filler_reason("-anonymous@") == "default or dictionary password"
+    assert filters.filler_reason("3.14.Sq9vLx2") is None
+    assert filters.filler_reason("anonymous42!Qx") is None

@@ -32,8 +32,11 @@ _PLACEHOLDER_WORD = re.compile(
 # Default and dictionary passwords: weak, but a real credential where a password is expected.
 _DEFAULT_PASSWORD = re.compile(
     r"(?i)^(?:change_?me|changeit|password\d+|passw0rd|secret\d*|admin\d*|root|toor|guest|test\d*|testing|"
-    r"foo|bar|foobar|letmein|qwerty|default|pass|mypass(?:word)?|mysecret|demo|open[_\- ]?sesame)$"
+    r"foo|bar|foobar|letmein|qwerty|default|pass|mypass(?:word)?|mysecret|demo|open[_\- ]?sesame|"
+    r"-?anonymous@?(?:[\w.\-]+)?)$"  # anonymous FTP's convention: an address, or just `anonymous@`
 )
+# A release number under a name that says pass (`'Test2::Event::Pass' => '1.302190'` in Perl's CoreList).
+_VERSION = re.compile(r"^v?\d{1,4}(?:\.\d{1,8}){1,3}$")
 # An ellipsis inside a value (sk-ab12...9fXz, ghp_Ab…yZ) is a shortened display, never a whole key.
 _REDACTED = re.compile(r"(?:\*{3,}|x{6,}|X{6,}|•{3,}|\.{3,}|…|#{4,}|<redacted>|\[redacted\]|REDACTED)", re.IGNORECASE)
 _RUN = re.compile(r"(.)\1{7,}")
@@ -94,6 +97,8 @@ def filler_reason(secret: str) -> str | None:
     value, body = _value_and_body(secret)
     if _DEFAULT_PASSWORD.match(value):
         return "default or dictionary password"
+    if _VERSION.match(value):
+        return "a version number"
     # Real tokens may hold a run (Twitter bearer tokens start with twenty A's); runs that make up
     # a third of the value are filler.
     in_runs = sum(len(m.group()) for m in _RUN.finditer(body))

@@ -106,11 +106,18 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*
 
 
 def _not_identifier(secret: str) -> bool | None:
-    """An unquoted value such as fallback_getpass or self.passwd is a variable, not a password.
+    """An unquoted value such as fallback_getpass or self.passwd is a variable, not a password, and
+    Read-Host or Get-Credential is the PowerShell command that asks for one.
 
     Only names with a separator count: a bare word such as ouNunzkIRlDbP may well be a password."""
     looks_like_name = any(c in secret for c in "_.$(") and _IDENTIFIER.match(secret)
-    return not looks_like_name
+    return not (looks_like_name or _CMDLET.match(secret))
+
+
+# A PowerShell command: an approved verb, a dash, a noun (`$Password = Read-Host -AsSecureString`).
+_CMDLET = re.compile(
+    r"^(?:Get|Set|Read|New|Import|Export|ConvertTo|ConvertFrom|Invoke|Select|Write|Out|Test|Resolve|Protect|"
+    r"Unprotect|Find|Request|Receive|Add)-[A-Z][A-Za-z]{1,40}$")
 
 
 # Parts no longer than words (a token's random run is longer): sk_<32 random> is no name.

@@ -17,6 +17,9 @@ _COMMENT_PREFIXES = {
     "xml": (b"<!--",),
     None: (b"#", b"//", b";", b"--", b"/*", b"* ", b"<!--", b"rem ", b"REM "),
 }
+# A C preprocessor directive, in a file of no known format (a header, an Arduino sketch): `#define KEY "..."`
+# defines a value, it is no comment (tests/test_detection_shapes.py::test_secrets_of_languages_without_a_grammar).
+_C_DIRECTIVE = re.compile(rb"#[ \t]*(?:define|undef|if|ifdef|ifndef|elif|else|endif|include|pragma)\b")
 # The name and operator just before a value: `export NAME=`, `name = `, `"name": `, `name => `, `<name>`.
 _NAME_BEFORE = re.compile(
     rb"""(?:(?P<xml><(?P<tag>[A-Za-z_][\w:.\-]{0,60})[^<>]{0,200}>)
@@ -51,7 +54,8 @@ def line_site(data: bytes, offset: int, fmt: str | None) -> Site:
         hi = len(data)
     line = data[lo:hi]
     stripped = line.lstrip()
-    if stripped.startswith(_COMMENT_PREFIXES.get(fmt, _COMMENT_PREFIXES[None])):
+    if stripped.startswith(_COMMENT_PREFIXES.get(fmt, _COMMENT_PREFIXES[None])) and not (
+            fmt is None and _C_DIRECTIVE.match(stripped)):
         return Site(lo, hi, literal=False, comment=True)
     rel = offset - lo
     if fmt == "dockerfile" and stripped[:4].upper() in (b"ENV ", b"ARG "):
