@@ -318,3 +318,19 @@ def test_secrets_of_languages_without_a_grammar(tmp_path):
                                         f'#define API_KEY "{key}"\n#define API_KEY_HEADER "X-Api-Key"\n'
                                         '#define KEY_FILE "/etc/ssl/private/key2.pem"\n')
     assert found(tmp_path) == {php, member, perl, ps, wifi, key}
+
+
+def test_keys_in_dotnet_app_settings_rust_constants_objc_literals_and_spring_defaults(tmp_path):
+    """`<add key="PaymentApiKey" value="...">` (.NET), `const API_KEY: &str = "..."` (Rust), `@"..."`
+    (Objective-C), `@Value("${payments.api.key:...}")` (Spring's placeholder default); a site key, a lifetime
+    and an empty default stay quiet."""
+    net, rust, objc, spring = token(32), token(32), token(32), token(32)
+    (tmp_path / "App.config").write_text(
+        f'<configuration>\n  <appSettings>\n    <add key="PaymentApiKey" value="{net}" />\n'
+        f'    <add key="RecaptchaSiteKey" value="{token(40)}" />\n    <add key="TokenLifetimeMinutes" value="60" />\n'
+        '  </appSettings>\n</configuration>\n')
+    (tmp_path / "main.rs").write_text(f'const API_KEY: &str = "{rust}";\nconst BASE_URL: &str = "https://api.example.org";\n')
+    (tmp_path / "Keys.m").write_text(f'NSString *const kApiSecret = @"{objc}";\n')
+    (tmp_path / "Payments.java").write_text(f'@Value("${{payments.api.key:{spring}}}")\nprivate String apiKey;\n'
+                                            '@Value("${payments.webhook.secret:}")\nprivate String webhookSecret;\n')
+    assert found(tmp_path) == {net, rust, objc, spring}

@@ -14,9 +14,11 @@ HINT_WORDS = ("passw", "passphrase", "pwd", "secret", "token", "apikey", "api_ke
               "auth_", "auth-", "auth.", "auth=", "auth:", "auth ", "auth\"", "auth'", "authkey", "authorization")
 
 _AFTER_NAME = re.compile(
-    # `name: string = "..."` (a TypeScript annotation) before the plain operators.
-    rb"""([A-Za-z0-9_.\-]{0,40})["'`\]]?[ \t]{0,8}(?::[ \t]{0,4}[A-Za-z_][\w.<>\[\]| ]{0,40}?=(?!=)|:=|=>|=|:|,|>)"""
-    rb"""[ \t]{0,8}["'`]?(?=[A-Za-z0-9+/_\-.~!@#%^&*])"""
+    # `name: string = "..."` (a TypeScript annotation; Rust's `name: &str =`) before the plain operators; an
+    # Objective-C or C# string literal may open with @.
+    rb"""([A-Za-z0-9_.\-]{0,40})["'`\]]?[ \t]{0,8}"""
+    rb"""(?::[ \t]{0,4}&?(?:'static[ \t]{1,4})?[A-Za-z_][\w.<>\[\]| ]{0,40}?=(?!=)|:=|=>|=|:|,|>)"""
+    rb"""[ \t]{0,8}@?["'`]?(?=[A-Za-z0-9+/_\-.~!@#%^&*])"""
 )
 
 
