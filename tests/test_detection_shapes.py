@@ -334,3 +334,17 @@ def test_keys_in_dotnet_app_settings_rust_constants_objc_literals_and_spring_def
     (tmp_path / "Payments.java").write_text(f'@Value("${{payments.api.key:{spring}}}")\nprivate String apiKey;\n'
                                             '@Value("${payments.webhook.secret:}")\nprivate String webhookSecret;\n')
     assert found(tmp_path) == {net, rust, objc, spring}
+
+
+def test_name_value_lists_of_har_files_and_postman_environments(tmp_path):
+    """A HAR file's request headers and a Postman environment's variables are lists of name (or key) and
+    value fields, on one line or on two; a header or variable that is no secret, or a {{variable}}, stays quiet."""
+    header, variable = token(32), token(40)
+    (tmp_path / "session.har").write_text(json.dumps({"log": {"entries": [{"request": {
+        "method": "GET", "url": "https://api.example.org/v1/orders",
+        "headers": [{"name": "X-Request-Id", "value": token(32)}, {"name": "X-Api-Key", "value": header}]}}]}}))
+    (tmp_path / "prod.postman_environment.json").write_text(json.dumps({"name": "prod", "values": [
+        {"key": "baseUrl", "value": "https://api.example.org", "enabled": True},
+        {"key": "paymentsApiKey", "value": variable, "type": "secret", "enabled": True},
+        {"key": "apiToken", "value": "{{apiToken}}", "enabled": True}]}, indent=2))
+    assert found(tmp_path) == {header, variable}
