@@ -262,3 +262,18 @@ def test_hex_keys_of_low_entropy_under_secret_names(tmp_path):
     (tmp_path / "settings.py").write_text(f'WEBHOOK_SECRET = "{values[2]}"\nCOMMIT_SHA = "{token(40, HEX)}"\n')
     (tmp_path / "worker.log").write_text(f"2026-06-01T10:00:00Z DEBUG loaded api_key={values[3]} region=eu-west-1\n")
     assert set(findings(tmp_path)) == set(values)
+
+
+def test_password_hashes_in_a_database_dump(tmp_path):
+    """A dump's users table holds the hashes of WordPress (phpass $P$), phpBB ($H$), Drupal 7 ($S$), Django
+    (pbkdf2_sha256$) and Argon2 users as well as bcrypt's: each is a password to reset, found at high."""
+    crypt64 = "./" + string.ascii_letters + string.digits
+    b64 = string.ascii_letters + string.digits + "+/"
+    hashes = ["$P$B" + token(30, crypt64), "$H$9" + token(30, crypt64), "$S$D" + token(51, crypt64),
+              f"pbkdf2_sha256$870000${token(22)}${token(43, b64)}=",
+              f"$argon2id$v=19$m=65536,t=3,p=4${token(22, b64)}${token(43, b64)}",
+              f"$2y$10${token(53, crypt64)}"]
+    rows = ",\n".join(f"({i},'user{i}','{h}','user{i}@example.org')" for i, h in enumerate(hashes))
+    (tmp_path / "dump.sql").write_text(f"-- MySQL dump 10.13\nINSERT INTO `users` VALUES\n{rows};\n")
+    found = findings(tmp_path)
+    assert {h: found.get(h) for h in hashes} == {h: "high" for h in hashes}
