@@ -348,3 +348,20 @@ def test_name_value_lists_of_har_files_and_postman_environments(tmp_path):
         {"key": "paymentsApiKey", "value": variable, "type": "secret", "enabled": True},
         {"key": "apiToken", "value": "{{apiToken}}", "enabled": True}]}, indent=2))
     assert found(tmp_path) == {header, variable}
+
+
+def test_passwords_passed_with_their_user_to_a_login_call(tmp_path):
+    """smtplib's, imaplib's and ftplib's login(user, password), requests' auth=(user, password) and
+    HTTPBasicAuth, JavaMail's PasswordAuthentication, LDAP's simple_bind_s(dn, password): the second literal
+    is the password; a variable, an empty string or anonymous FTP is none."""
+    smtp, ftp, http, basic, java, ldap = (token(16) for _ in range(6))
+    (tmp_path / "report.py").write_text(
+        'import ftplib, smtplib, requests\nfrom requests.auth import HTTPBasicAuth\n'
+        f'server = smtplib.SMTP("smtp.acme-mail.io", 587)\nserver.login("reports@acme-mail.io", "{smtp}")\n'
+        f'ftplib.FTP("ftp.acme-mail.io").login("deploy", "{ftp}")\nftplib.FTP("mirror").login("anonymous", "anonymous@")\n'
+        f'requests.get(URL, auth=("svc-reports", "{http}"))\nrequests.get(URL, auth=HTTPBasicAuth("svc", "{basic}"))\n'
+        'server.login(USER, os.environ["SMTP_PASSWORD"])\nrequests.get(URL, auth=("svc", ""))\n')
+    (tmp_path / "Mailer.java").write_text(
+        f'return new PasswordAuthentication("noreply@acme-mail.io", "{java}");\n')
+    (tmp_path / "directory.py").write_text(f"conn.simple_bind_s('cn=admin,dc=acme,dc=io', '{ldap}')\n")
+    assert found(tmp_path) == {smtp, ftp, http, basic, java, ldap}
