@@ -365,3 +365,14 @@ def test_passwords_passed_with_their_user_to_a_login_call(tmp_path):
         f'return new PasswordAuthentication("noreply@acme-mail.io", "{java}");\n')
     (tmp_path / "directory.py").write_text(f"conn.simple_bind_s('cn=admin,dc=acme,dc=io', '{ldap}')\n")
     assert found(tmp_path) == {smtp, ftp, http, basic, java, ldap}
+
+
+def test_a_bare_token_under_an_authorization_or_bearer_name(tmp_path):
+    """APIs that take the key itself as the Authorization header, and configs that name it bearer: the value
+    is the credential; an authorization URL or scheme name is not."""
+    header, bearer = token(32), token(40)
+    (tmp_path / "client.py").write_text(f'HEADERS = {{"Authorization": "{header}", "Accept": "application/json"}}\n')
+    (tmp_path / "agent.yaml").write_text(f"tools:\n  - name: orders\n    auth:\n      bearer: {bearer}\n"
+                                         "oauth:\n  authorization_url: https://auth.acme.io/oauth2/authorize\n"
+                                         "  authorization_scheme: Bearer\n")
+    assert found(tmp_path) == {header, bearer}

@@ -135,7 +135,7 @@ def test_keyword_leads_are_read_off_the_pattern():
     rules = load_rules().by_id
     # "subscription_key" starts 13 bytes before "key"; every other name starts at its keyword.
     assert rules["generic-secret-assignment"].keyword_leads == {
-        "auth": 0, "cred": 0, "key": 13, "passw": 0, "pwd": 0, "salt": 0, "secret": 0, "token": 0}
+        "auth": 0, "bearer": 0, "cred": 0, "key": 13, "passw": 0, "pwd": 0, "salt": 0, "secret": 0, "token": 0}
     assert rules["github-pat-classic"].keyword_leads == {"ghp_": 0}
     assert keyword_leads(r"(?i:my[_-]?|our)?token=(?P<secret>\w+)", ("token",)) == {"token": 3}
     # A repeat longer than the room left is cut at it, not left out: the keyword is not in the match.

@@ -16,7 +16,8 @@ _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _SECRET_WORDS = frozenset(
     {"password", "passwd", "pwd", "pass", "passphrase", "secret", "secrets", "token", "auth", "credential",
      "credentials", "creds", "apikey", "privatekey", "accesskey", "secretkey", "authtoken", "accesstoken",
-     "apitoken", "clientsecret", "dbpass", "dbpassword", "adminpassword", "rootpassword", "masterkey"}
+     "apitoken", "clientsecret", "dbpass", "dbpassword", "adminpassword", "rootpassword", "masterkey",
+     "authorization", "bearer"}
 )
 # Two words that do: api key, private key, access key...
 _SECRET_PAIRS = frozenset(
