@@ -121,6 +121,20 @@ def test_test_file_lowers_not_hides(engine):
     assert "in a test file" in found[SECRET].reasons
 
 
+def test_test_files_by_their_names(engine):
+    """Test modules named for what they test, wherever they sit: minitwit_tests.py, a Django app's tests.py,
+    client_test.go, app.spec.ts; not a module whose name only holds the word (contest.py, latest.py)."""
+    from scanner.engine.core import is_test_path
+
+    for path in ("examples/minitwit/minitwit_tests.py", "shop/orders/tests.py", "pkg/client_test.go",
+                 "web/app.spec.ts", "tests/test_client.py", "conftest.py"):
+        assert is_test_path(path), path
+    for path in ("contest.py", "app/latest.py", "attestations.py", "src/testing_utils.py"):
+        assert not is_test_path(path), path
+    found = secrets(engine, f'API_TOKEN = "{SECRET}"\n', "examples/minitwit/minitwit_tests.py")
+    assert found[SECRET].confidence == "low"
+
+
 def test_wrong_checksum_token_lowered(engine):
     # A GitHub token's last six characters are a CRC32 of the rest; these are not.
     found = secrets(engine, 'token = "ghp_Kq7Wm2Xr9Lt4Vz8NKq7Wm2Xr9Lt4Vz8Nab12"\n', "a.py")

@@ -38,7 +38,7 @@ ALLOW_MARKERS = (
 # Test code is full of fake credentials; a finding there is reported one confidence level lower.
 _TEST_PATH = re.compile(
     r"(?:^|/)(?:tests?|__tests__|spec|specs|testdata|test-data|mocks?)/"
-    r"|(?:^|/)(?:test_[^/]*|[^/]*_test\.[a-z]+|[^/]*\.(?:test|spec)\.[a-z]+|conftest\.py)$",
+    r"|(?:^|/)(?:test_[^/]*|[^/]*_tests?\.[a-z]+|tests\.py|[^/]*\.(?:test|spec)\.[a-z]+|conftest\.py)$",
     re.IGNORECASE,
 )
 
