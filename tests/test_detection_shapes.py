@@ -376,3 +376,18 @@ def test_a_bare_token_under_an_authorization_or_bearer_name(tmp_path):
                                          "oauth:\n  authorization_url: https://auth.acme.io/oauth2/authorize\n"
                                          "  authorization_scheme: Bearer\n")
     assert found(tmp_path) == {header, bearer}
+
+
+def test_defaults_of_terraform_variables_and_cloudformation_parameters(tmp_path):
+    """The secret's name is a block label or a parameter's key, its value a Default some lines below:
+    sensitive = true and NoEcho hide it from output, not from the repository. A parameter that names where
+    the secret lives (an ARN, a secret's name) or a length is no secret."""
+    tf, cfn = token(20), token(24)
+    (tmp_path / "variables.tf").write_text(
+        f'variable "db_password" {{\n  type      = string\n  default   = "{tf}"\n  sensitive = true\n}}\n\n'
+        'variable "api_key_secret_name" {\n  default = "prod/api-key"\n}\n\n'
+        'variable "db_password_length" {\n  default = 24\n}\n')
+    (tmp_path / "stack.yaml").write_text(
+        f"Parameters:\n  DBPassword:\n    Type: String\n    NoEcho: true\n    Default: {cfn}\n"
+        "  DBPasswordSecretArn:\n    Type: String\n    Default: arn:aws:secretsmanager:eu-west-1:123456789012:secret:db\n")
+    assert found(tmp_path) == {tf, cfn}
