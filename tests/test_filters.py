@@ -27,3 +27,5 @@ def test_release_numbers_and_anonymous_ftp_are_not_passwords_to_report_at_medium
     assert filters.filler_reason("-anonymous@") == "default or dictionary password"
     assert filters.filler_reason("3.14.Sq9vLx2") is None
     assert filters.filler_reason("anonymous42!Qx") is None
+    assert filters.filler_reason("anonymous2024Secret") is None  # a password that starts with the word
+    assert filters.filler_reason("anonymous@ftp.acme.io") == "default or dictionary password"

@@ -33,7 +33,7 @@ _PLACEHOLDER_WORD = re.compile(
 _DEFAULT_PASSWORD = re.compile(
     r"(?i)^(?:change_?me|changeit|password\d+|passw0rd|secret\d*|admin\d*|root|toor|guest|test\d*|testing|"
     r"foo|bar|foobar|letmein|qwerty|default|pass|mypass(?:word)?|mysecret|demo|open[_\- ]?sesame|"
-    r"-?anonymous@?(?:[\w.\-]+)?)$"  # anonymous FTP's convention: an address, or just `anonymous@`
+    r"-?anonymous(?:@[\w.\-]*)?)$"  # anonymous FTP's convention: `anonymous`, `anonymous@` or an address
 )
 # A release number under a name that says pass (`'Test2::Event::Pass' => '1.302190'` in Perl's CoreList).
 _VERSION = re.compile(r"^v?\d{1,4}(?:\.\d{1,8}){1,3}$")
